@@ -1,0 +1,209 @@
+//! GraphQL surface of accounts and sessions.
+
+use async_graphql::{Context, ID, InputObject, Object, Result, SimpleObject};
+use chrono::{DateTime, Utc};
+use entity::account;
+
+use super::{
+    domain::{DisplayName, Password, Phone, mask_phone},
+    service::{self, Session},
+};
+use crate::{
+    authz,
+    context::ContextExt,
+    error::AppError,
+    ids::{self, NodeType},
+    organizations::{graphql::Membership, service as org_service},
+};
+
+/// A person who can log in. Every account may volunteer.
+pub struct Account {
+    model: account::Model,
+    /// Whether the caller may see the full phone number, when already known (e.g. a list the
+    /// caller administers); `None` means "check when asked".
+    phone_visible: Option<bool>,
+}
+
+impl Account {
+    /// Wrap a row; phone visibility is checked when the field is asked for.
+    pub fn new(model: account::Model) -> Self {
+        Self {
+            model,
+            phone_visible: None,
+        }
+    }
+
+    /// Wrap a row whose phone visibility the caller already established.
+    pub fn with_phone_visibility(model: account::Model, visible: bool) -> Self {
+        Self {
+            model,
+            phone_visible: Some(visible),
+        }
+    }
+}
+
+/// A person who can log in. Every account may volunteer.
+#[Object]
+impl Account {
+    /// Global ID.
+    pub async fn id(&self) -> ID {
+        ids::encode(NodeType::Account, self.model.id)
+    }
+
+    /// Name shown to others.
+    async fn display_name(&self) -> &str {
+        &self.model.display_name
+    }
+
+    /// Mobile number: whole for its owner and for administrators of an organization the person
+    /// belongs to; masked (`138****1234`) for everyone else.
+    async fn phone(&self, ctx: &Context<'_>) -> Result<String> {
+        let visible = match self.phone_visible {
+            Some(v) => v,
+            None => match ctx.optional_account().await {
+                Ok(Some(viewer)) => {
+                    authz::may_see_phone(&ctx.state().db, viewer, self.model.id).await?
+                }
+                _ => false,
+            },
+        };
+        Ok(if visible {
+            self.model.phone.clone()
+        } else {
+            mask_phone(&self.model.phone)
+        })
+    }
+
+    /// Whether this account administers the whole system. Visible to the account itself.
+    async fn is_system_admin(&self, ctx: &Context<'_>) -> Result<bool> {
+        let viewer = ctx.require_account().await?;
+        if viewer.id != self.model.id && !viewer.is_system_admin {
+            return Err(
+                AppError::Forbidden("visible to the account itself only".to_owned()).into(),
+            );
+        }
+        Ok(self.model.is_system_admin)
+    }
+
+    /// The organizations this account has a role in. Visible to the account itself and
+    /// system administrators.
+    async fn memberships(&self, ctx: &Context<'_>) -> Result<Vec<Membership>> {
+        let viewer = ctx.require_account().await?;
+        if viewer.id != self.model.id && !viewer.is_system_admin {
+            return Err(
+                AppError::Forbidden("visible to the account itself only".to_owned()).into(),
+            );
+        }
+        let rows = org_service::memberships_of(&ctx.state().db, self.model.id).await?;
+        Ok(rows.into_iter().map(Membership::from).collect())
+    }
+
+    /// When the account was registered.
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.model.created_at
+    }
+}
+
+/// A new session: tokens for the client to keep, and the account.
+#[derive(SimpleObject)]
+pub struct AuthPayload {
+    /// Send as `Authorization: Bearer <accessToken>`.
+    access_token: String,
+    /// When the access token stops working; refresh before then.
+    access_token_expires_at: DateTime<Utc>,
+    /// Exchange for a new session with `refreshToken`; it works once.
+    refresh_token: String,
+    /// When the refresh token stops working.
+    refresh_token_expires_at: DateTime<Utc>,
+    /// Always `Bearer`.
+    token_type: &'static str,
+    /// The logged-in account.
+    account: Account,
+}
+
+impl From<Session> for AuthPayload {
+    fn from(s: Session) -> Self {
+        Self {
+            access_token: s.access_token,
+            access_token_expires_at: s.access_token_expires_at,
+            refresh_token: s.refresh_token,
+            refresh_token_expires_at: s.refresh_token_expires_at,
+            token_type: "Bearer",
+            account: Account::with_phone_visibility(s.account, true),
+        }
+    }
+}
+
+/// Input of `register`.
+#[derive(InputObject)]
+pub struct RegisterInput {
+    /// Mainland mobile number, 11 digits starting with 1; `+86` allowed.
+    phone: String,
+    /// At least 8 characters.
+    password: String,
+    /// Name shown to others, 1–64 characters.
+    display_name: String,
+}
+
+/// Input of `login`.
+#[derive(InputObject)]
+pub struct LoginInput {
+    /// The phone number registered with.
+    phone: String,
+    /// The password.
+    password: String,
+}
+
+/// Account queries.
+#[derive(Default)]
+pub struct AccountQuery;
+
+#[Object]
+impl AccountQuery {
+    /// The calling account; `null` without credentials, `UNAUTHENTICATED` with bad ones.
+    async fn me(&self, ctx: &Context<'_>) -> Result<Option<Account>> {
+        let viewer = ctx.optional_account().await?;
+        Ok(viewer.map(|a| Account::with_phone_visibility(a.clone(), true)))
+    }
+}
+
+/// Account mutations.
+#[derive(Default)]
+pub struct AccountMutation;
+
+#[Object]
+impl AccountMutation {
+    /// Create an account and log in.
+    async fn register(&self, ctx: &Context<'_>, input: RegisterInput) -> Result<AuthPayload> {
+        let phone = Phone::parse(&input.phone, "input.phone")?;
+        let password = Password::parse(&input.password, "input.password")?;
+        let name = DisplayName::parse(&input.display_name, "input.displayName")?;
+        Ok(service::register(ctx.state(), phone, password, name)
+            .await?
+            .into())
+    }
+
+    /// Log in with phone and password. Repeated attempts are throttled (`RATE_LIMITED`).
+    async fn login(&self, ctx: &Context<'_>, input: LoginInput) -> Result<AuthPayload> {
+        let phone = Phone::parse(&input.phone, "input.phone")?;
+        // A wrong-length password cannot be right; skip the rule's message to leak nothing.
+        let password = Password::parse(&input.password, "input.password")
+            .map_err(|_| AppError::Unauthenticated("invalid phone number or password"))?;
+        let addr = ctx.viewer().client_addr;
+        Ok(service::login(ctx.state(), phone, password, addr)
+            .await?
+            .into())
+    }
+
+    /// Exchange a refresh token for a new session. Each refresh token works once; using one
+    /// twice ends the session everywhere.
+    async fn refresh_token(&self, ctx: &Context<'_>, refresh_token: String) -> Result<AuthPayload> {
+        Ok(service::refresh(ctx.state(), &refresh_token).await?.into())
+    }
+
+    /// End the session a refresh token belongs to. Always `true`.
+    async fn logout(&self, ctx: &Context<'_>, refresh_token: String) -> Result<bool> {
+        service::logout(ctx.state(), &refresh_token).await?;
+        Ok(true)
+    }
+}

@@ -1,0 +1,5 @@
+//! Accounts and sessions: register, login, refresh-token rotation, logout, `me`.
+
+pub mod domain;
+pub mod graphql;
+pub mod service;

@@ -1,0 +1,253 @@
+//! Account and session logic, independent of GraphQL.
+
+use std::net::IpAddr;
+
+use chrono::{DateTime, Utc};
+use entity::{account, refresh_token};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set, sea_query::Expr,
+};
+
+use super::domain::{DisplayName, Password, Phone};
+use crate::{
+    AppState,
+    auth::{password, refresh},
+    db,
+    error::{AppError, AppResult},
+};
+
+/// A logged-in session: the account and its tokens.
+#[derive(Debug)]
+pub struct Session {
+    /// The account.
+    pub account: account::Model,
+    /// Access token (JWT).
+    pub access_token: String,
+    /// When the access token expires.
+    pub access_token_expires_at: DateTime<Utc>,
+    /// Opaque refresh token; only its hash is stored.
+    pub refresh_token: String,
+    /// When the refresh token expires.
+    pub refresh_token_expires_at: DateTime<Utc>,
+}
+
+const BAD_CREDENTIALS: &str = "invalid phone number or password";
+
+/// Create an account and log it in.
+#[tracing::instrument(skip_all)]
+pub async fn register(
+    state: &AppState,
+    phone: Phone,
+    password: Password,
+    display_name: DisplayName,
+) -> AppResult<Session> {
+    let hash = password::hash(password.expose().to_owned()).await?;
+    let now = Utc::now();
+    let account = account::ActiveModel {
+        phone: Set(phone.as_str().to_owned()),
+        password_hash: Set(hash),
+        display_name: Set(display_name.into_inner()),
+        is_system_admin: Set(false),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&state.db)
+    .await
+    .map_err(|e| {
+        AppError::from_db_unique(e, || {
+            AppError::Conflict("this phone number is already registered".to_owned())
+        })
+    })?;
+    tracing::info!(account_id = account.id, "account registered");
+    start_session(state, &state.db, account, None).await
+}
+
+/// Check a phone and password and start a session. Attempts are throttled per phone and per
+/// client address before any hashing work is done.
+#[tracing::instrument(skip_all)]
+pub async fn login(
+    state: &AppState,
+    phone: Phone,
+    password: Password,
+    client_addr: Option<IpAddr>,
+) -> AppResult<Session> {
+    state.login_throttle.check(phone.as_str(), client_addr)?;
+    let account = account::Entity::find()
+        .filter(account::Column::Phone.eq(phone.as_str()))
+        .one(&state.db)
+        .await?;
+    let stored = account.as_ref().map(|a| a.password_hash.clone());
+    let ok = password::verify(stored, password.expose().to_owned()).await?;
+    match account {
+        Some(account) if ok => {
+            tracing::info!(account_id = account.id, "login");
+            start_session(state, &state.db, account, None).await
+        }
+        _ => {
+            tracing::info!(outcome = "bad_credentials", "login failed");
+            Err(AppError::Unauthenticated(BAD_CREDENTIALS))
+        }
+    }
+}
+
+/// Issue an access token and a new refresh token (in `family`, or a new family).
+async fn start_session<C: ConnectionTrait>(
+    state: &AppState,
+    conn: &C,
+    account: account::Model,
+    family_id: Option<String>,
+) -> AppResult<Session> {
+    let (access_token, exp) = state.jwt.issue(account.id)?;
+    let refresh_plain = refresh::generate();
+    let now = Utc::now();
+    let refresh_expires = now
+        + chrono::Duration::from_std(state.config.refresh_token_ttl())
+            .map_err(|e| AppError::Internal(e.into()))?;
+    refresh_token::ActiveModel {
+        account_id: Set(account.id),
+        family_id: Set(family_id.unwrap_or_else(|| uuid::Uuid::new_v4().to_string())),
+        token_hash: Set(refresh::digest(&refresh_plain)),
+        created_at: Set(now),
+        expires_at: Set(refresh_expires),
+        rotated_at: Set(None),
+        revoked_at: Set(None),
+        ..Default::default()
+    }
+    .insert(conn)
+    .await?;
+    Ok(Session {
+        account,
+        access_token,
+        access_token_expires_at: DateTime::from_timestamp(exp as i64, 0).unwrap_or(now),
+        refresh_token: refresh_plain,
+        refresh_token_expires_at: refresh_expires,
+    })
+}
+
+/// Exchange a refresh token for a new session. The token is used up by a single conditional
+/// `UPDATE`, so two concurrent exchanges cannot both succeed; presenting a token that was
+/// already exchanged revokes its whole family (the token was stolen, or the client is broken).
+#[tracing::instrument(skip_all)]
+pub async fn refresh(state: &AppState, token: &str) -> AppResult<Session> {
+    let hash = refresh::digest(token);
+    let now = Utc::now();
+    let txn = db::begin_write(&state.db).await?;
+    let rotated = refresh_token::Entity::update_many()
+        .col_expr(refresh_token::Column::RotatedAt, Expr::value(now))
+        .filter(refresh_token::Column::TokenHash.eq(hash.as_str()))
+        .filter(refresh_token::Column::RotatedAt.is_null())
+        .filter(refresh_token::Column::RevokedAt.is_null())
+        .filter(refresh_token::Column::ExpiresAt.gt(now))
+        .exec(&txn)
+        .await?;
+    let row = refresh_token::Entity::find()
+        .filter(refresh_token::Column::TokenHash.eq(hash.as_str()))
+        .one(&txn)
+        .await?;
+    let Some(row) = row else {
+        return Err(AppError::Unauthenticated("invalid refresh token"));
+    };
+    if rotated.rows_affected == 0 {
+        if row.rotated_at.is_some() && row.revoked_at.is_none() {
+            revoke_family(&txn, &row.family_id, now).await?;
+            txn.commit().await?;
+            tracing::warn!(
+                account_id = row.account_id,
+                "refresh token reuse detected; family revoked"
+            );
+            return Err(AppError::Unauthenticated(
+                "refresh token was already used; the session is revoked, log in again",
+            ));
+        }
+        return Err(AppError::Unauthenticated(
+            "refresh token expired or revoked",
+        ));
+    }
+    let account = account::Entity::find_by_id(row.account_id)
+        .one(&txn)
+        .await?
+        .ok_or(AppError::Unauthenticated("the account no longer exists"))?;
+    let session = start_session(state, &txn, account, Some(row.family_id)).await?;
+    txn.commit().await?;
+    Ok(session)
+}
+
+async fn revoke_family<C: ConnectionTrait>(
+    conn: &C,
+    family_id: &str,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    refresh_token::Entity::update_many()
+        .col_expr(refresh_token::Column::RevokedAt, Expr::value(now))
+        .filter(refresh_token::Column::FamilyId.eq(family_id))
+        .filter(refresh_token::Column::RevokedAt.is_null())
+        .exec(conn)
+        .await?;
+    Ok(())
+}
+
+/// End the session a refresh token belongs to (its whole family). Unknown tokens are ignored,
+/// so logout is idempotent and tells nothing about which tokens exist.
+#[tracing::instrument(skip_all)]
+pub async fn logout(state: &AppState, token: &str) -> AppResult<()> {
+    let row = refresh_token::Entity::find()
+        .filter(refresh_token::Column::TokenHash.eq(refresh::digest(token)))
+        .one(&state.db)
+        .await?;
+    if let Some(row) = row {
+        revoke_family(&state.db, &row.family_id, Utc::now()).await?;
+    }
+    Ok(())
+}
+
+/// Outcome of [`create_admin`].
+#[derive(Debug, PartialEq, Eq)]
+pub enum CreateAdminOutcome {
+    /// A new system administrator account was made.
+    Created(i64),
+    /// The phone was already registered; the account is now (still) a system administrator.
+    /// Its password and name are left as they were.
+    AlreadyExisted(i64),
+}
+
+/// Bootstrap a system administrator; idempotent for the same phone.
+pub async fn create_admin(
+    state: &AppState,
+    phone: Phone,
+    password: Password,
+    display_name: DisplayName,
+) -> AppResult<CreateAdminOutcome> {
+    let existing = account::Entity::find()
+        .filter(account::Column::Phone.eq(phone.as_str()))
+        .one(&state.db)
+        .await?;
+    if let Some(acc) = existing {
+        account::Entity::update_many()
+            .col_expr(account::Column::IsSystemAdmin, Expr::value(true))
+            .col_expr(account::Column::UpdatedAt, Expr::value(Utc::now()))
+            .filter(account::Column::Id.eq(acc.id))
+            .exec(&state.db)
+            .await?;
+        return Ok(CreateAdminOutcome::AlreadyExisted(acc.id));
+    }
+    let hash = password::hash(password.expose().to_owned()).await?;
+    let now = Utc::now();
+    let acc = account::ActiveModel {
+        phone: Set(phone.as_str().to_owned()),
+        password_hash: Set(hash),
+        display_name: Set(display_name.into_inner()),
+        is_system_admin: Set(true),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&state.db)
+    .await?;
+    Ok(CreateAdminOutcome::Created(acc.id))
+}
+
+/// Load an account by key.
+pub async fn get<C: ConnectionTrait>(db: &C, id: i64) -> AppResult<Option<account::Model>> {
+    Ok(account::Entity::find_by_id(id).one(db).await?)
+}

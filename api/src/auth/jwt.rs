@@ -1,0 +1,202 @@
+//! Access tokens: HS256 JWTs with `iss`, `aud`, `sub`, `exp`, `iat`, validated strictly.
+
+use std::{
+    path::Path,
+    time::{Duration, SystemTime, UNIX_EPOCH},
+};
+
+use base64::{Engine, engine::general_purpose::STANDARD};
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use rand::RngCore;
+use serde::{Deserialize, Serialize};
+
+use crate::{config::Config, error::AppError};
+
+/// The only algorithm issued and accepted; a token whose header names another (`none`
+/// included) is rejected before its signature is looked at.
+pub const ALGORITHM: Algorithm = Algorithm::HS256;
+
+/// Minimum signing-key length in bytes (the HS256 output size).
+pub const MIN_KEY_BYTES: usize = 32;
+
+/// Claims of an access token.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Claims {
+    /// Issuer.
+    pub iss: String,
+    /// Audience.
+    pub aud: String,
+    /// Subject: the account's database key, as a string.
+    pub sub: String,
+    /// Expiry, seconds since the epoch.
+    pub exp: u64,
+    /// Issued at, seconds since the epoch.
+    pub iat: u64,
+}
+
+/// Signing and verification keys with the validation rules.
+pub struct JwtKeys {
+    encoding: EncodingKey,
+    decoding: DecodingKey,
+    validation: Validation,
+    issuer: String,
+    audience: String,
+    ttl: Duration,
+}
+
+impl JwtKeys {
+    /// Build from raw key bytes.
+    pub fn new(key: &[u8], issuer: &str, audience: &str, ttl: Duration) -> anyhow::Result<Self> {
+        anyhow::ensure!(
+            key.len() >= MIN_KEY_BYTES,
+            "the JWT signing key must be at least {MIN_KEY_BYTES} bytes"
+        );
+        let mut validation = Validation::new(ALGORITHM);
+        validation.set_issuer(&[issuer]);
+        validation.set_audience(&[audience]);
+        validation.set_required_spec_claims(&["exp", "iat", "iss", "aud", "sub"]);
+        validation.leeway = 5;
+        validation.validate_nbf = true;
+        Ok(Self {
+            encoding: EncodingKey::from_secret(key)?,
+            decoding: DecodingKey::from_secret(key)?,
+            validation,
+            issuer: issuer.to_owned(),
+            audience: audience.to_owned(),
+            ttl,
+        })
+    }
+
+    /// Build from config: the configured secret, or the key kept in the data dir (generated
+    /// on first start).
+    pub fn from_config(config: &Config) -> anyhow::Result<Self> {
+        let key = match &config.jwt_secret {
+            Some(secret) => secret.expose().as_bytes().to_vec(),
+            None => load_or_create_key_file(&config.data_dir.join("jwt.key"))?,
+        };
+        Self::new(
+            &key,
+            &config.jwt_issuer,
+            &config.jwt_audience,
+            config.access_token_ttl(),
+        )
+    }
+
+    /// Issue an access token for an account; returns the token and its expiry (epoch seconds).
+    pub fn issue(&self, account_id: i64) -> Result<(String, u64), AppError> {
+        let iat = now_secs();
+        let exp = iat + self.ttl.as_secs();
+        let claims = Claims {
+            iss: self.issuer.clone(),
+            aud: self.audience.clone(),
+            sub: account_id.to_string(),
+            exp,
+            iat,
+        };
+        let token = jsonwebtoken::encode(&Header::new(ALGORITHM), &claims, &self.encoding)
+            .map_err(|e| AppError::Internal(e.into()))?;
+        Ok((token, exp))
+    }
+
+    /// Verify an access token and return the account key it was issued to.
+    pub fn verify(&self, token: &str) -> Result<i64, AppError> {
+        let data = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
+            .map_err(|_| AppError::Unauthenticated("invalid or expired access token"))?;
+        data.claims
+            .sub
+            .parse()
+            .map_err(|_| AppError::Unauthenticated("invalid or expired access token"))
+    }
+}
+
+fn now_secs() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+/// Read the base64 key in `path`, or create it (32 random bytes, mode 0600) if absent.
+fn load_or_create_key_file(path: &Path) -> anyhow::Result<Vec<u8>> {
+    use anyhow::Context;
+    if let Ok(text) = std::fs::read_to_string(path) {
+        let key = STANDARD
+            .decode(text.trim())
+            .with_context(|| format!("{} is not base64", path.display()))?;
+        return Ok(key);
+    }
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    }
+    let mut key = vec![0u8; 32];
+    rand::rng().fill_bytes(&mut key);
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    match options.open(path) {
+        Ok(mut file) => {
+            use std::io::Write;
+            file.write_all(STANDARD.encode(&key).as_bytes())?;
+            tracing::info!(path = %path.display(), "generated a new JWT signing key");
+            Ok(key)
+        }
+        // Another process created it between our read and create: use theirs.
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            let text = std::fs::read_to_string(path)?;
+            Ok(STANDARD.decode(text.trim())?)
+        }
+        Err(e) => Err(e).with_context(|| format!("creating {}", path.display())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn keys(key: &[u8], aud: &str) -> JwtKeys {
+        JwtKeys::new(key, "tongxing", aud, Duration::from_secs(900)).unwrap()
+    }
+
+    #[test]
+    fn issued_token_verifies() {
+        let k = keys(&[7; 32], "tongxing-api");
+        let (token, _) = k.issue(42).unwrap();
+        assert_eq!(k.verify(&token).unwrap(), 42);
+    }
+
+    #[test]
+    fn short_keys_are_refused() {
+        assert!(JwtKeys::new(&[1; 16], "i", "a", Duration::from_secs(1)).is_err());
+    }
+
+    #[test]
+    fn wrong_key_and_wrong_audience_are_rejected() {
+        let (token, _) = keys(&[7; 32], "tongxing-api").issue(1).unwrap();
+        assert!(keys(&[8; 32], "tongxing-api").verify(&token).is_err());
+        assert!(keys(&[7; 32], "other-api").verify(&token).is_err());
+    }
+
+    #[test]
+    fn alg_none_is_rejected() {
+        let k = keys(&[7; 32], "tongxing-api");
+        let header = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .encode(r#"{"alg":"none","typ":"JWT"}"#);
+        let body = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!(
+            r#"{{"iss":"tongxing","aud":"tongxing-api","sub":"1","exp":{},"iat":{}}}"#,
+            now_secs() + 600,
+            now_secs()
+        ));
+        assert!(k.verify(&format!("{header}.{body}.")).is_err());
+    }
+
+    #[test]
+    fn key_file_is_created_once_and_reused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("sub").join("jwt.key");
+        let first = load_or_create_key_file(&path).unwrap();
+        let second = load_or_create_key_file(&path).unwrap();
+        assert_eq!(first.len(), 32);
+        assert_eq!(first, second);
+    }
+}

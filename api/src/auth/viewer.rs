@@ -1,0 +1,75 @@
+//! Who is calling: resolved once per request from the `Authorization` header.
+
+use std::net::IpAddr;
+
+use entity::account;
+use sea_orm::{DatabaseConnection, EntityTrait};
+use tokio::sync::OnceCell;
+
+use crate::error::{AppError, AppResult};
+
+/// The caller of one request. A bad token does not fail the request up front (a phone with an
+/// expired token must still be able to call `refreshToken` or read public data); it fails every
+/// field that needs an account, with `UNAUTHENTICATED`.
+#[derive(Debug, Default)]
+pub struct Viewer {
+    account_id: Option<i64>,
+    token_error: Option<&'static str>,
+    /// Client address, for throttling.
+    pub client_addr: Option<IpAddr>,
+    account: OnceCell<Option<account::Model>>,
+}
+
+impl Viewer {
+    /// A caller without credentials.
+    pub fn anonymous(client_addr: Option<IpAddr>) -> Self {
+        Self {
+            client_addr,
+            ..Self::default()
+        }
+    }
+
+    /// A caller whose access token was valid.
+    pub fn account(account_id: i64, client_addr: Option<IpAddr>) -> Self {
+        Self {
+            account_id: Some(account_id),
+            client_addr,
+            ..Self::default()
+        }
+    }
+
+    /// A caller who presented credentials that did not verify.
+    pub fn invalid(reason: &'static str, client_addr: Option<IpAddr>) -> Self {
+        Self {
+            token_error: Some(reason),
+            client_addr,
+            ..Self::default()
+        }
+    }
+
+    /// Whether the caller presented credentials at all (valid or not).
+    pub fn presented_credentials(&self) -> bool {
+        self.account_id.is_some() || self.token_error.is_some()
+    }
+
+    /// The account key, if a valid token was presented (the account may since have gone).
+    pub fn account_id(&self) -> Option<i64> {
+        self.account_id
+    }
+
+    /// The calling account, loaded once per request; `UNAUTHENTICATED` without valid credentials.
+    pub async fn require(&self, db: &DatabaseConnection) -> AppResult<&account::Model> {
+        let Some(id) = self.account_id else {
+            return Err(AppError::Unauthenticated(
+                self.token_error.unwrap_or("authentication required"),
+            ));
+        };
+        let loaded = self
+            .account
+            .get_or_try_init(|| async { account::Entity::find_by_id(id).one(db).await })
+            .await?;
+        loaded
+            .as_ref()
+            .ok_or(AppError::Unauthenticated("the account no longer exists"))
+    }
+}

@@ -1,0 +1,116 @@
+//! Who may do what. Authority flows down the hierarchy: an ADMIN of an organization administers
+//! it and everything under it; a system administrator administers everything. Each check is one
+//! indexed query through the closure table, whatever the depth.
+
+use entity::{account, membership, organization_closure as closure};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, sea_query::Query,
+};
+
+use crate::{
+    error::{AppError, AppResult},
+    organizations::domain::MemberRole,
+};
+
+/// Whether `viewer` administers organization `org_id` (directly or from above).
+pub async fn administers<C: ConnectionTrait>(
+    db: &C,
+    viewer: &account::Model,
+    org_id: i64,
+) -> AppResult<bool> {
+    if viewer.is_system_admin {
+        return Ok(true);
+    }
+    let found = membership::Entity::find()
+        .select_only()
+        .column(membership::Column::Id)
+        .filter(membership::Column::AccountId.eq(viewer.id))
+        .filter(membership::Column::Role.eq(MemberRole::Admin.as_db()))
+        .filter(
+            membership::Column::OrganizationId.in_subquery(
+                Query::select()
+                    .column(closure::Column::AncestorId)
+                    .from(closure::Entity)
+                    .and_where(closure::Column::DescendantId.eq(org_id))
+                    .to_owned(),
+            ),
+        )
+        .limit(1)
+        .into_tuple::<i64>()
+        .one(db)
+        .await?;
+    Ok(found.is_some())
+}
+
+/// `FORBIDDEN` unless `viewer` administers `org_id`.
+pub async fn require_admin<C: ConnectionTrait>(
+    db: &C,
+    viewer: &account::Model,
+    org_id: i64,
+) -> AppResult<()> {
+    if administers(db, viewer, org_id).await? {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden(
+            "you do not administer this organization".to_owned(),
+        ))
+    }
+}
+
+/// Whether `viewer` is staff of `org_id`: any role in it, or an administrator above it.
+pub async fn is_staff<C: ConnectionTrait>(
+    db: &C,
+    viewer: &account::Model,
+    org_id: i64,
+) -> AppResult<bool> {
+    let member = membership::Entity::find()
+        .select_only()
+        .column(membership::Column::Id)
+        .filter(membership::Column::AccountId.eq(viewer.id))
+        .filter(membership::Column::OrganizationId.eq(org_id))
+        .into_tuple::<i64>()
+        .one(db)
+        .await?;
+    if member.is_some() {
+        return Ok(true);
+    }
+    administers(db, viewer, org_id).await
+}
+
+/// Whether `viewer` may see `target`'s full phone number: it is their own, or `viewer`
+/// administers an organization `target` belongs to.
+pub async fn may_see_phone<C: ConnectionTrait>(
+    db: &C,
+    viewer: &account::Model,
+    target_account_id: i64,
+) -> AppResult<bool> {
+    if viewer.id == target_account_id || viewer.is_system_admin {
+        return Ok(true);
+    }
+    // Organizations `viewer` administers, with everything under them …
+    let administered = Query::select()
+        .column(closure::Column::DescendantId)
+        .from(closure::Entity)
+        .and_where(
+            closure::Column::AncestorId.in_subquery(
+                Query::select()
+                    .column(membership::Column::OrganizationId)
+                    .from(membership::Entity)
+                    .and_where(membership::Column::AccountId.eq(viewer.id))
+                    .and_where(membership::Column::Role.eq(MemberRole::Admin.as_db()))
+                    .to_owned(),
+            ),
+        )
+        .to_owned();
+    // … and whether `target` is a member of one of them.
+    let found = membership::Entity::find()
+        .select_only()
+        .column(membership::Column::Id)
+        .filter(membership::Column::AccountId.eq(target_account_id))
+        .filter(membership::Column::OrganizationId.in_subquery(administered))
+        .limit(1)
+        .into_tuple::<i64>()
+        .one(db)
+        .await?;
+    Ok(found.is_some())
+}

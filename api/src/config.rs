@@ -1,0 +1,234 @@
+//! The one typed configuration of the server. Every field can be set by a command-line flag or
+//! a `TONGXING_*` environment variable (`DATABASE_URL` for the database), and has a default that
+//! makes `cargo run --release` work with no setup.
+
+use std::{fmt, net::SocketAddr, path::PathBuf, time::Duration};
+
+use clap::{Args, ValueEnum};
+
+/// A secret value that never prints: `Debug` and `Display` show `[redacted]`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Wrap a secret string.
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+
+    /// The secret itself; call only where it is used, never to log or format it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("[redacted]")
+    }
+}
+
+impl std::str::FromStr for Secret {
+    type Err = std::convert::Infallible;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(Self(s.to_owned()))
+    }
+}
+
+/// How log lines are written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines, for a terminal.
+    Text,
+    /// One JSON object per line, for a log collector.
+    Json,
+}
+
+/// Server configuration.
+#[derive(Clone, Debug, Args)]
+pub struct Config {
+    /// Address the HTTP server listens on. Port 0 picks a free port (it is logged).
+    #[arg(
+        long,
+        env = "TONGXING_LISTEN",
+        default_value = "127.0.0.1:8000",
+        global = true
+    )]
+    pub listen: SocketAddr,
+
+    /// Database URL: `sqlite://PATH?mode=rwc` or `postgres://USER@HOST:PORT/DB`.
+    /// Defaults to the SQLite file `tongxing.db` in the data directory.
+    #[arg(long, env = "DATABASE_URL", global = true)]
+    pub database_url: Option<String>,
+
+    /// Directory for local state: the SQLite database and the generated JWT signing key.
+    #[arg(long, env = "TONGXING_DATA_DIR", default_value = "data", global = true)]
+    pub data_dir: PathBuf,
+
+    /// Maximum connections in the database pool.
+    #[arg(
+        long,
+        env = "TONGXING_DB_MAX_CONNECTIONS",
+        default_value_t = 16,
+        global = true
+    )]
+    pub db_max_connections: u32,
+
+    /// HMAC-SHA256 key for access tokens (at least 32 bytes). When unset, a random key is
+    /// generated once and kept in `<data dir>/jwt.key`. Replicas must share one key.
+    #[arg(
+        long,
+        env = "TONGXING_JWT_SECRET",
+        hide_env_values = true,
+        global = true
+    )]
+    pub jwt_secret: Option<Secret>,
+
+    /// `iss` claim written into and required of access tokens.
+    #[arg(
+        long,
+        env = "TONGXING_JWT_ISSUER",
+        default_value = "tongxing",
+        global = true
+    )]
+    pub jwt_issuer: String,
+
+    /// `aud` claim written into and required of access tokens.
+    #[arg(
+        long,
+        env = "TONGXING_JWT_AUDIENCE",
+        default_value = "tongxing-api",
+        global = true
+    )]
+    pub jwt_audience: String,
+
+    /// Lifetime of an access token, in seconds.
+    #[arg(
+        long,
+        env = "TONGXING_ACCESS_TOKEN_TTL_SECS",
+        default_value_t = 900,
+        global = true
+    )]
+    pub access_token_ttl_secs: u64,
+
+    /// Lifetime of a refresh token, in seconds (default 30 days).
+    #[arg(long, env = "TONGXING_REFRESH_TOKEN_TTL_SECS", default_value_t = 30 * 24 * 3600, global = true)]
+    pub refresh_token_ttl_secs: u64,
+
+    /// Page size of a connection when the client gives no `first`.
+    #[arg(
+        long,
+        env = "TONGXING_DEFAULT_PAGE_SIZE",
+        default_value_t = 20,
+        global = true
+    )]
+    pub default_page_size: u32,
+
+    /// Largest `first` a client may ask for.
+    #[arg(
+        long,
+        env = "TONGXING_MAX_PAGE_SIZE",
+        default_value_t = 100,
+        global = true
+    )]
+    pub max_page_size: u32,
+
+    /// Login attempts allowed per phone number per minute (burst), before `RATE_LIMITED`.
+    #[arg(
+        long,
+        env = "TONGXING_LOGIN_ATTEMPTS_PER_PHONE",
+        default_value_t = 5,
+        global = true
+    )]
+    pub login_attempts_per_phone: u32,
+
+    /// Login attempts allowed per client address per minute (burst), before `RATE_LIMITED`.
+    #[arg(
+        long,
+        env = "TONGXING_LOGIN_ATTEMPTS_PER_ADDRESS",
+        default_value_t = 30,
+        global = true
+    )]
+    pub login_attempts_per_address: u32,
+
+    /// Take the client address from the first `X-Forwarded-For` entry (only behind a trusted proxy).
+    #[arg(
+        long,
+        env = "TONGXING_TRUST_FORWARDED_FOR",
+        default_value_t = false,
+        global = true
+    )]
+    pub trust_forwarded_for: bool,
+
+    /// Log format.
+    #[arg(long, env = "TONGXING_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text, global = true)]
+    pub log_format: LogFormat,
+
+    /// Seconds in-flight requests get to finish after SIGINT/SIGTERM.
+    #[arg(
+        long,
+        env = "TONGXING_SHUTDOWN_GRACE_SECS",
+        default_value_t = 20,
+        global = true
+    )]
+    pub shutdown_grace_secs: u64,
+}
+
+impl Config {
+    /// The database URL in effect: the configured one, or the SQLite file in the data dir.
+    pub fn database_url(&self) -> String {
+        match &self.database_url {
+            Some(url) => url.clone(),
+            None => format!(
+                "sqlite://{}?mode=rwc",
+                self.data_dir.join("tongxing.db").display()
+            ),
+        }
+    }
+
+    /// Access-token lifetime.
+    pub fn access_token_ttl(&self) -> Duration {
+        Duration::from_secs(self.access_token_ttl_secs)
+    }
+
+    /// Refresh-token lifetime.
+    pub fn refresh_token_ttl(&self) -> Duration {
+        Duration::from_secs(self.refresh_token_ttl_secs)
+    }
+
+    /// Defaults for tests and embedding: what the binary uses with no flags and no environment,
+    /// with the data dir given.
+    pub fn for_data_dir(data_dir: impl Into<PathBuf>) -> Self {
+        use clap::Parser;
+        #[derive(Parser)]
+        struct Wrapper {
+            #[command(flatten)]
+            config: Config,
+        }
+        // Parsing an empty argument list cannot fail: every field has a default or is optional.
+        let mut config = match Wrapper::try_parse_from(["tongxing"]) {
+            Ok(w) => w.config,
+            Err(e) => panic!("config defaults must parse: {e}"),
+        };
+        config.data_dir = data_dir.into();
+        config
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secret_never_prints() {
+        let s = Secret::new("hunter2-hunter2");
+        assert_eq!(format!("{s:?}"), "[redacted]");
+    }
+
+    #[test]
+    fn default_database_is_sqlite_in_data_dir() {
+        let mut c = Config::for_data_dir("/tmp/tx");
+        c.database_url = None;
+        assert_eq!(c.database_url(), "sqlite:///tmp/tx/tongxing.db?mode=rwc");
+    }
+}

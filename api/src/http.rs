@@ -1,0 +1,397 @@
+//! The HTTP surface: `/graphql` (POST and GET), GraphiQL at `/`, `/healthz`, `/readyz`, and the
+//! server loop with graceful shutdown.
+
+use std::{
+    net::{IpAddr, SocketAddr},
+    sync::Arc,
+    time::{Duration, Instant},
+};
+
+use async_graphql::{
+    BatchRequest, BatchResponse, ServerError,
+    http::GraphiQLSource,
+    parser::types::{DocumentOperations, OperationType},
+};
+use axum::{
+    Extension, Router,
+    body::Bytes,
+    extract::{ConnectInfo, RawQuery, State},
+    http::{HeaderMap, HeaderValue, StatusCode, header},
+    response::{Html, IntoResponse, Response},
+    routing::get,
+};
+use tokio::net::TcpListener;
+use tower_http::{limit::RequestBodyLimitLayer, trace::TraceLayer};
+use tracing::Instrument;
+
+use crate::{
+    AppState,
+    auth::Viewer,
+    db,
+    error::finalize_errors,
+    schema::{AppSchema, PARSE_FAILED, VALIDATION_FAILED, build_schema},
+};
+
+/// Largest request body accepted, in bytes.
+const MAX_BODY_BYTES: usize = 1024 * 1024;
+/// Most operations in one batched request.
+const MAX_BATCH: usize = 10;
+
+const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
+
+#[derive(Clone)]
+struct Http {
+    state: AppState,
+    schema: AppSchema,
+}
+
+/// The router with every route and layer.
+pub fn app(state: AppState) -> Router {
+    let http = Http {
+        schema: build_schema(state.clone()),
+        state,
+    };
+    Router::new()
+        .route("/", get(graphiql))
+        .route("/graphql", get(graphql_get).post(graphql_post))
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        .layer(
+            TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<_>| {
+                // Path only: query strings may carry GraphQL variables.
+                tracing::info_span!("http", method = %req.method(), path = %req.uri().path())
+            }),
+        )
+        .with_state(http)
+}
+
+async fn graphiql() -> Html<String> {
+    Html(GraphiQLSource::build().endpoint("/graphql").finish())
+}
+
+async fn healthz() -> &'static str {
+    "ok"
+}
+
+async fn readyz(State(http): State<Http>) -> Response {
+    if db::ping(&http.state.db).await {
+        (StatusCode::OK, "ready").into_response()
+    } else {
+        (StatusCode::SERVICE_UNAVAILABLE, "database unavailable").into_response()
+    }
+}
+
+/// A response that is a GraphQL error document outside of execution (bad body, bad method).
+fn request_error(status: StatusCode, code: &str, message: &str) -> Response {
+    let body = serde_json::json!({
+        "errors": [{ "message": message, "extensions": { "code": code } }]
+    });
+    (
+        status,
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
+        body.to_string(),
+    )
+        .into_response()
+}
+
+fn client_addr(
+    state: &AppState,
+    headers: &HeaderMap,
+    connect: Option<Extension<ConnectInfo<SocketAddr>>>,
+) -> Option<IpAddr> {
+    if state.config.trust_forwarded_for {
+        let forwarded = headers
+            .get("x-forwarded-for")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(',').next())
+            .and_then(|v| v.trim().parse().ok());
+        if forwarded.is_some() {
+            return forwarded;
+        }
+    }
+    connect.map(|Extension(ConnectInfo(addr))| addr.ip())
+}
+
+fn viewer(state: &AppState, headers: &HeaderMap, addr: Option<IpAddr>) -> Viewer {
+    let Some(value) = headers.get(header::AUTHORIZATION) else {
+        return Viewer::anonymous(addr);
+    };
+    let token = value.to_str().ok().and_then(|v| {
+        v.strip_prefix("Bearer ")
+            .or_else(|| v.strip_prefix("bearer "))
+    });
+    match token.map(|t| state.jwt.verify(t.trim())) {
+        Some(Ok(account_id)) => Viewer::account(account_id, addr),
+        _ => Viewer::invalid("invalid or expired access token", addr),
+    }
+}
+
+async fn graphql_post(
+    State(http): State<Http>,
+    connect: Option<Extension<ConnectInfo<SocketAddr>>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let is_json = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            v.starts_with("application/json") || v.starts_with("application/graphql+json")
+        });
+    if !is_json {
+        return request_error(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "BAD_REQUEST",
+            "send the request as application/json",
+        );
+    }
+    let batch: BatchRequest = match serde_json::from_slice(&body) {
+        Ok(b) => b,
+        Err(e) => {
+            return request_error(
+                StatusCode::BAD_REQUEST,
+                "BAD_REQUEST",
+                &format!("the body is not a GraphQL request: {e}"),
+            );
+        }
+    };
+    execute(http, connect, headers, batch).await
+}
+
+async fn graphql_get(
+    State(http): State<Http>,
+    connect: Option<Extension<ConnectInfo<SocketAddr>>>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> Response {
+    let request = match async_graphql::http::parse_query_string(query.as_deref().unwrap_or("")) {
+        Ok(r) => r,
+        Err(e) => {
+            return request_error(
+                StatusCode::BAD_REQUEST,
+                "BAD_REQUEST",
+                &format!("the query string is not a GraphQL request: {e}"),
+            );
+        }
+    };
+    if is_mutation(&request.query, request.operation_name.as_deref()) {
+        let mut resp = request_error(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "BAD_REQUEST",
+            "mutations must be sent with POST",
+        );
+        resp.headers_mut()
+            .insert(header::ALLOW, HeaderValue::from_static("POST"));
+        return resp;
+    }
+    execute(http, connect, headers, BatchRequest::Single(request)).await
+}
+
+/// Whether the operation a GET would run is a mutation (GET must not change anything).
+fn is_mutation(query: &str, operation_name: Option<&str>) -> bool {
+    let Ok(doc) = async_graphql::parser::parse_query(query) else {
+        return false; // execution reports the syntax error
+    };
+    let ty = match (&doc.operations, operation_name) {
+        (DocumentOperations::Single(op), _) => Some(op.node.ty),
+        (DocumentOperations::Multiple(ops), Some(name)) => ops.get(name).map(|op| op.node.ty),
+        (DocumentOperations::Multiple(_), None) => None,
+    };
+    ty == Some(OperationType::Mutation)
+}
+
+fn operation_label(batch: &BatchRequest) -> String {
+    let name = |r: &async_graphql::Request| {
+        r.operation_name
+            .clone()
+            .unwrap_or_else(|| "anonymous".to_owned())
+    };
+    match batch {
+        BatchRequest::Single(r) => name(r),
+        BatchRequest::Batch(rs) => rs.iter().map(name).collect::<Vec<_>>().join(","),
+    }
+}
+
+async fn execute(
+    http: Http,
+    connect: Option<Extension<ConnectInfo<SocketAddr>>>,
+    headers: HeaderMap,
+    batch: BatchRequest,
+) -> Response {
+    if let BatchRequest::Batch(items) = &batch {
+        if items.is_empty() || items.len() > MAX_BATCH {
+            return request_error(
+                StatusCode::BAD_REQUEST,
+                "BAD_REQUEST",
+                &format!("a batch holds 1 to {MAX_BATCH} operations"),
+            );
+        }
+    }
+    let addr = client_addr(&http.state, &headers, connect);
+    let viewer = Arc::new(viewer(&http.state, &headers, addr));
+    let operation = operation_label(&batch);
+    let span = tracing::info_span!("graphql", operation = %operation);
+    async move {
+        let started = Instant::now();
+        let mut response = http.schema.execute_batch(batch.data(viewer)).await;
+        let mut codes: Vec<String> = Vec::new();
+        for errors in response_errors(&mut response) {
+            finalize_errors(errors);
+            codes.extend(errors.iter().filter_map(error_code));
+        }
+        let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
+        if codes.is_empty() {
+            tracing::info!(elapsed_ms, outcome = "ok", "graphql request");
+        } else {
+            tracing::info!(elapsed_ms, outcome = "error", codes = ?codes, "graphql request");
+        }
+        respond(&headers, response)
+    }
+    .instrument(span)
+    .await
+}
+
+fn response_errors(response: &mut BatchResponse) -> Vec<&mut Vec<ServerError>> {
+    match response {
+        BatchResponse::Single(r) => vec![&mut r.errors],
+        BatchResponse::Batch(rs) => rs.iter_mut().map(|r| &mut r.errors).collect(),
+    }
+}
+
+fn error_code(err: &ServerError) -> Option<String> {
+    match err.extensions.as_ref()?.get("code")? {
+        async_graphql::Value::String(s) => Some(s.clone()),
+        _ => None,
+    }
+}
+
+/// Serialize the response in the media type the client accepts. Under
+/// `application/graphql-response+json`, a document that failed to parse or validate is a 400
+/// (GraphQL over HTTP); under `application/json` every GraphQL response is a 200.
+fn respond(headers: &HeaderMap, response: BatchResponse) -> Response {
+    let accept = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let wants_graphql_json = accept.contains(GRAPHQL_RESPONSE_JSON);
+    let mut status = StatusCode::OK;
+    if wants_graphql_json {
+        if let BatchResponse::Single(r) = &response {
+            let rejected = r.data == async_graphql::Value::Null
+                && !r.errors.is_empty()
+                && r.errors.iter().all(|e| {
+                    matches!(
+                        error_code(e).as_deref(),
+                        Some(PARSE_FAILED | VALIDATION_FAILED)
+                    )
+                });
+            if rejected {
+                status = StatusCode::BAD_REQUEST;
+            }
+        }
+    }
+    let content_type = if wants_graphql_json {
+        GRAPHQL_RESPONSE_JSON
+    } else {
+        "application/json"
+    };
+    match serde_json::to_vec(&response) {
+        Ok(body) => (
+            status,
+            [(header::CONTENT_TYPE, HeaderValue::from_static(content_type))],
+            body,
+        )
+            .into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "serializing a response");
+            request_error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "INTERNAL",
+                "internal error",
+            )
+        }
+    }
+}
+
+/// Serve `router` on `listener` until `shutdown` resolves; then stop accepting, and give
+/// in-flight requests up to `grace` to finish.
+pub async fn serve(
+    listener: TcpListener,
+    router: Router,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+    grace: Duration,
+) -> std::io::Result<()> {
+    let (signalled_tx, signalled_rx) = tokio::sync::oneshot::channel::<()>();
+    let server = axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(async move {
+        shutdown.await;
+        let _ = signalled_tx.send(());
+    });
+    tokio::select! {
+        result = server.into_future() => result,
+        () = async {
+            if signalled_rx.await.is_ok() {
+                tokio::time::sleep(grace).await;
+            } else {
+                std::future::pending::<()>().await;
+            }
+        } => {
+            tracing::warn!(grace_secs = grace.as_secs(), "requests still running after the grace period; exiting");
+            Ok(())
+        }
+    }
+}
+
+/// Resolves on SIGINT (Ctrl-C) or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutdown signal received; finishing in-flight requests");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mutations_are_recognized_for_get() {
+        assert!(is_mutation(
+            "mutation { logout(refreshToken: \"x\") }",
+            None
+        ));
+        assert!(!is_mutation("{ me { id } }", None));
+        assert!(is_mutation(
+            "query A { me { id } } mutation B { x }",
+            Some("B")
+        ));
+        assert!(!is_mutation(
+            "query A { me { id } } mutation B { x }",
+            Some("A")
+        ));
+    }
+}

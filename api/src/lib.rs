@@ -1,0 +1,67 @@
+//! Tongxing (同行) API: the GraphQL backend for volunteer shifts, charity events and campaigns.
+//!
+//! Module map:
+//! - [`config`]: the typed configuration (flags and `TONGXING_*` environment variables).
+//! - [`telemetry`]: logging setup.
+//! - [`db`]: connecting to SQLite or PostgreSQL, migrations, write transactions.
+//! - [`error`]: the one error type and its `extensions.code` values.
+//! - [`ids`], [`pagination`]: global IDs, cursors and connections.
+//! - [`auth`]: password hashing, JWT access tokens, refresh tokens, login throttling, the viewer.
+//! - [`authz`]: who administers what in the organization hierarchy.
+//! - [`accounts`], [`organizations`]: one module per domain area, each with its validated domain
+//!   types (`domain`), its service functions (`service`, testable without GraphQL) and its
+//!   GraphQL types and resolvers (`graphql`).
+//! - [`schema`]: root types, `Node`, schema building and SDL export.
+//! - [`http`]: the router and the server loop.
+
+pub mod accounts;
+pub mod auth;
+pub mod authz;
+pub mod config;
+mod context;
+pub mod db;
+pub mod error;
+pub mod http;
+pub mod ids;
+pub mod organizations;
+pub mod pagination;
+pub mod schema;
+pub mod telemetry;
+
+use std::sync::Arc;
+
+use sea_orm::DatabaseConnection;
+
+pub use config::Config;
+pub use http::app;
+pub use schema::{build_schema, sdl};
+
+/// Shared state of a running server: one per process, cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    /// Database pool.
+    pub db: DatabaseConnection,
+    /// Configuration.
+    pub config: Arc<Config>,
+    /// Access-token keys.
+    pub jwt: Arc<auth::jwt::JwtKeys>,
+    /// Login throttle.
+    pub login_throttle: Arc<auth::rate_limit::LoginThrottle>,
+}
+
+impl AppState {
+    /// Build the state over an open (and migrated) database.
+    pub fn new(db: DatabaseConnection, config: Config) -> anyhow::Result<Self> {
+        let jwt = auth::jwt::JwtKeys::from_config(&config)?;
+        let login_throttle = auth::rate_limit::LoginThrottle::new(
+            config.login_attempts_per_phone,
+            config.login_attempts_per_address,
+        );
+        Ok(Self {
+            db,
+            config: Arc::new(config),
+            jwt: Arc::new(jwt),
+            login_throttle: Arc::new(login_throttle),
+        })
+    }
+}

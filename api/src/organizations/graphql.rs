@@ -1,0 +1,396 @@
+//! GraphQL surface of organizations and memberships.
+
+use async_graphql::{Context, ID, InputObject, Object, Result, connection::Connection};
+use chrono::{DateTime, Utc};
+use entity::{membership, organization};
+
+use super::{
+    domain::{MemberRole, OrganizationKind},
+    service::{self, NewOrganization, OrganizationChanges, OrganizationFilter},
+};
+use crate::{
+    accounts::{domain::Phone, graphql::Account, service as account_service},
+    authz,
+    context::ContextExt,
+    error::AppError,
+    ids::{self, NodeType},
+    pagination::{PageArgs, connection},
+};
+
+/// A node of the five-society hierarchy, or a social organization or charity attached to one.
+pub struct Organization(pub organization::Model);
+
+/// A node of the five-society hierarchy, or a social organization or charity attached to one.
+#[Object]
+impl Organization {
+    /// Global ID.
+    pub async fn id(&self) -> ID {
+        ids::encode(NodeType::Organization, self.0.id)
+    }
+
+    /// Name.
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+
+    /// Kind, which fixes where it may sit in the hierarchy.
+    async fn kind(&self) -> Result<OrganizationKind> {
+        OrganizationKind::from_db(&self.0.kind).ok_or_else(|| {
+            AppError::Internal(anyhow::anyhow!("unknown organization kind {}", self.0.kind)).into()
+        })
+    }
+
+    /// Administrative region code.
+    async fn region_code(&self) -> Option<&str> {
+        self.0.region_code.as_deref()
+    }
+
+    /// Street address.
+    async fn address(&self) -> Option<&str> {
+        self.0.address.as_deref()
+    }
+
+    /// Latitude (WGS-84).
+    async fn latitude(&self) -> Option<f64> {
+        self.0.latitude
+    }
+
+    /// Longitude (WGS-84).
+    async fn longitude(&self) -> Option<f64> {
+        self.0.longitude
+    }
+
+    /// The organization directly above; `null` for a city center.
+    async fn parent(&self, ctx: &Context<'_>) -> Result<Option<Organization>> {
+        let Some(pid) = self.0.parent_id else {
+            return Ok(None);
+        };
+        Ok(service::get(&ctx.state().db, pid).await?.map(Organization))
+    }
+
+    /// The organizations directly below.
+    async fn children(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Page size (default 20, at most the configured maximum).")] first: Option<
+            i32,
+        >,
+        #[graphql(desc = "Cursor of the last edge of the previous page.")] after: Option<String>,
+    ) -> Result<Connection<String, Organization>> {
+        let state = ctx.state();
+        let page = PageArgs::new(first, after.as_deref(), &state.config)?;
+        let filter = OrganizationFilter {
+            parent_id: Some(self.0.id),
+            ..Default::default()
+        };
+        let rows = service::list(&state.db, &filter, page).await?;
+        Ok(connection(
+            rows,
+            page.after.is_some(),
+            |o| o.id,
+            Organization,
+        ))
+    }
+
+    /// Every organization above this one, from the top of the hierarchy down to the parent.
+    async fn ancestors(&self, ctx: &Context<'_>) -> Result<Vec<Organization>> {
+        let rows = service::ancestors(&ctx.state().db, self.0.id).await?;
+        Ok(rows.into_iter().map(Organization).collect())
+    }
+
+    /// Members and their roles. Visible to the organization's staff and administrators above.
+    async fn members(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Page size (default 20, at most the configured maximum).")] first: Option<
+            i32,
+        >,
+        #[graphql(desc = "Cursor of the last edge of the previous page.")] after: Option<String>,
+    ) -> Result<Connection<String, Membership>> {
+        let state = ctx.state();
+        let viewer = ctx.require_account().await?;
+        let page = PageArgs::new(first, after.as_deref(), &state.config)?;
+        let rows = service::members(&state.db, viewer, self.0.id, page).await?;
+        // Administrators of this organization see its members' phones; others see them masked.
+        let phones_visible = authz::administers(&state.db, viewer, self.0.id).await?;
+        Ok(connection(
+            rows,
+            page.after.is_some(),
+            |m| m.id,
+            |m| Membership {
+                model: m,
+                phones_visible: Some(phones_visible),
+            },
+        ))
+    }
+
+    /// Whether the caller administers this organization (and so may change it and add members).
+    async fn viewer_can_administer(&self, ctx: &Context<'_>) -> Result<bool> {
+        match ctx.optional_account().await? {
+            Some(viewer) => Ok(authz::administers(&ctx.state().db, viewer, self.0.id).await?),
+            None => Ok(false),
+        }
+    }
+
+    /// When the organization was created.
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+
+    /// When the organization was last changed.
+    async fn updated_at(&self) -> DateTime<Utc> {
+        self.0.updated_at
+    }
+}
+
+/// An account's role in an organization.
+pub struct Membership {
+    model: membership::Model,
+    phones_visible: Option<bool>,
+}
+
+impl From<membership::Model> for Membership {
+    fn from(model: membership::Model) -> Self {
+        Self {
+            model,
+            phones_visible: None,
+        }
+    }
+}
+
+/// An account's role in an organization.
+#[Object]
+impl Membership {
+    /// Global ID.
+    pub async fn id(&self) -> ID {
+        ids::encode(NodeType::Membership, self.model.id)
+    }
+
+    /// The role.
+    async fn role(&self) -> Result<MemberRole> {
+        MemberRole::from_db(&self.model.role).ok_or_else(|| {
+            AppError::Internal(anyhow::anyhow!("unknown role {}", self.model.role)).into()
+        })
+    }
+
+    /// The organization.
+    async fn organization(&self, ctx: &Context<'_>) -> Result<Organization> {
+        service::get(&ctx.state().db, self.model.organization_id)
+            .await?
+            .map(Organization)
+            .ok_or_else(|| AppError::NotFound("organization").into())
+    }
+
+    /// The member.
+    async fn account(&self, ctx: &Context<'_>) -> Result<Account> {
+        let model = account_service::get(&ctx.state().db, self.model.account_id)
+            .await?
+            .ok_or(AppError::NotFound("account"))?;
+        Ok(match self.phones_visible {
+            Some(true) => Account::with_phone_visibility(model, true),
+            _ => Account::new(model),
+        })
+    }
+
+    /// Since when.
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.model.created_at
+    }
+}
+
+/// Filter of `organizations`.
+#[derive(InputObject, Default)]
+pub struct OrganizationFilterInput {
+    /// Only this kind.
+    kind: Option<OrganizationKind>,
+    /// Only the direct children of this organization.
+    parent_id: Option<ID>,
+    /// Only organizations anywhere below this one (its whole subtree, itself excluded).
+    ancestor_id: Option<ID>,
+    /// Name contains this text.
+    search: Option<String>,
+}
+
+/// Input of `createOrganization`.
+#[derive(InputObject)]
+pub struct CreateOrganizationInput {
+    /// Name, 1–128 characters.
+    name: String,
+    /// Kind; it must fit under the parent (`CITY_CENTER` → `DISTRICT_CENTER` → `STATION` →
+    /// `ROOM`; `SOCIAL_ORG` and `CHARITY` under any of those).
+    kind: OrganizationKind,
+    /// The organization above; omitted only for a city center.
+    parent_id: Option<ID>,
+    /// Administrative region code, 6–12 digits.
+    region_code: Option<String>,
+    /// Street address.
+    address: Option<String>,
+    /// Latitude (WGS-84), with longitude.
+    latitude: Option<f64>,
+    /// Longitude (WGS-84), with latitude.
+    longitude: Option<f64>,
+}
+
+/// Input of `updateOrganization`: fields left out stay as they are.
+#[derive(InputObject)]
+pub struct UpdateOrganizationInput {
+    /// New name.
+    name: Option<String>,
+    /// New region code.
+    region_code: Option<String>,
+    /// New address.
+    address: Option<String>,
+    /// New latitude (give longitude too).
+    latitude: Option<f64>,
+    /// New longitude (give latitude too).
+    longitude: Option<f64>,
+}
+
+/// Organization queries.
+#[derive(Default)]
+pub struct OrganizationQuery;
+
+#[Object]
+impl OrganizationQuery {
+    /// One organization, or `null` if there is none with this ID.
+    async fn organization(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Organization>> {
+        let key = ids::decode(NodeType::Organization, &id, "id")?;
+        Ok(service::get(&ctx.state().db, key).await?.map(Organization))
+    }
+
+    /// Organizations, oldest first. The directory is public.
+    async fn organizations(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Page size (default 20, at most the configured maximum).")] first: Option<
+            i32,
+        >,
+        #[graphql(desc = "Cursor of the last edge of the previous page.")] after: Option<String>,
+        #[graphql(desc = "Which organizations.")] filter: Option<OrganizationFilterInput>,
+    ) -> Result<Connection<String, Organization>> {
+        let state = ctx.state();
+        let page = PageArgs::new(first, after.as_deref(), &state.config)?;
+        let f = filter.unwrap_or_default();
+        let filter = OrganizationFilter {
+            kind: f.kind,
+            parent_id: f
+                .parent_id
+                .map(|id| ids::decode(NodeType::Organization, &id, "filter.parentId"))
+                .transpose()?,
+            ancestor_id: f
+                .ancestor_id
+                .map(|id| ids::decode(NodeType::Organization, &id, "filter.ancestorId"))
+                .transpose()?,
+            search: f.search,
+        };
+        let rows = service::list(&state.db, &filter, page).await?;
+        Ok(connection(
+            rows,
+            page.after.is_some(),
+            |o| o.id,
+            Organization,
+        ))
+    }
+}
+
+/// Organization mutations.
+#[derive(Default)]
+pub struct OrganizationMutation;
+
+#[Object]
+impl OrganizationMutation {
+    /// Create an organization. Needs an ADMIN of the parent or above (a system administrator
+    /// for a city center).
+    async fn create_organization(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateOrganizationInput,
+    ) -> Result<Organization> {
+        let viewer = ctx.require_account().await?;
+        let new = NewOrganization {
+            name: service::parse_name(&input.name, "input.name")?,
+            kind: input.kind,
+            parent_id: input
+                .parent_id
+                .map(|id| ids::decode(NodeType::Organization, &id, "input.parentId"))
+                .transpose()?,
+            region_code: input
+                .region_code
+                .map(|c| service::parse_region_code(&c, "input.regionCode"))
+                .transpose()?,
+            address: input
+                .address
+                .map(|a| service::parse_address(&a, "input.address"))
+                .transpose()?,
+            latitude: input.latitude,
+            longitude: input.longitude,
+        };
+        Ok(Organization(
+            service::create(&ctx.state().db, viewer, new).await?,
+        ))
+    }
+
+    /// Change an organization's name, region, address or location. Needs an ADMIN of it or
+    /// above.
+    async fn update_organization(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        input: UpdateOrganizationInput,
+    ) -> Result<Organization> {
+        let viewer = ctx.require_account().await?;
+        let key = ids::decode(NodeType::Organization, &id, "id")?;
+        let changes = OrganizationChanges {
+            name: input
+                .name
+                .map(|n| service::parse_name(&n, "input.name"))
+                .transpose()?,
+            region_code: input
+                .region_code
+                .map(|c| service::parse_region_code(&c, "input.regionCode"))
+                .transpose()?,
+            address: input
+                .address
+                .map(|a| service::parse_address(&a, "input.address"))
+                .transpose()?,
+            latitude: input.latitude,
+            longitude: input.longitude,
+        };
+        Ok(Organization(
+            service::update(&ctx.state().db, viewer, key, changes).await?,
+        ))
+    }
+
+    /// Give a registered account a role in an organization, or change its role there. Needs an
+    /// ADMIN of the organization or above.
+    async fn add_member(
+        &self,
+        ctx: &Context<'_>,
+        organization_id: ID,
+        #[graphql(desc = "Phone number the person registered with.")] phone: String,
+        role: MemberRole,
+    ) -> Result<Membership> {
+        let viewer = ctx.require_account().await?;
+        let org = ids::decode(NodeType::Organization, &organization_id, "organizationId")?;
+        let phone = Phone::parse(&phone, "phone")?;
+        let row = service::add_member(&ctx.state().db, viewer, org, phone.as_str(), role).await?;
+        Ok(Membership {
+            model: row,
+            phones_visible: Some(true),
+        })
+    }
+
+    /// Take an account out of an organization. Returns whether it was a member. Needs an ADMIN
+    /// of the organization or above.
+    async fn remove_member(
+        &self,
+        ctx: &Context<'_>,
+        organization_id: ID,
+        account_id: ID,
+    ) -> Result<bool> {
+        let viewer = ctx.require_account().await?;
+        let org = ids::decode(NodeType::Organization, &organization_id, "organizationId")?;
+        let account = ids::decode(NodeType::Account, &account_id, "accountId")?;
+        Ok(service::remove_member(&ctx.state().db, viewer, org, account).await?)
+    }
+}

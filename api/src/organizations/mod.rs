@@ -1,0 +1,5 @@
+//! The organization hierarchy and memberships.
+
+pub mod domain;
+pub mod graphql;
+pub mod service;

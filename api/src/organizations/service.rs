@@ -1,0 +1,384 @@
+//! Organization and membership logic, independent of GraphQL.
+
+use chrono::Utc;
+use entity::{account, membership, organization, organization_closure as closure};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait,
+    JoinType, QueryFilter, QueryOrder, QuerySelect, RelationTrait, Set,
+    sea_query::{Expr, ExprTrait, Func, OnConflict, Query},
+};
+
+use super::domain::{MemberRole, OrganizationKind, check_location};
+use crate::{
+    authz,
+    db::begin_write,
+    error::{AppError, AppResult},
+    pagination::{Page, PageArgs, fetch_page},
+};
+
+/// Fields of a new organization, validated.
+#[derive(Debug, Clone)]
+pub struct NewOrganization {
+    /// Name, 1–128 characters.
+    pub name: String,
+    /// Kind.
+    pub kind: OrganizationKind,
+    /// Parent; `None` only for a city center.
+    pub parent_id: Option<i64>,
+    /// Administrative region code (GB/T 2260 style, digits).
+    pub region_code: Option<String>,
+    /// Street address.
+    pub address: Option<String>,
+    /// Latitude (WGS-84).
+    pub latitude: Option<f64>,
+    /// Longitude (WGS-84).
+    pub longitude: Option<f64>,
+}
+
+/// Changes to an organization; `None` leaves a field as it is.
+#[derive(Debug, Clone, Default)]
+pub struct OrganizationChanges {
+    /// New name.
+    pub name: Option<String>,
+    /// New region code.
+    pub region_code: Option<String>,
+    /// New address.
+    pub address: Option<String>,
+    /// New latitude (with longitude).
+    pub latitude: Option<f64>,
+    /// New longitude (with latitude).
+    pub longitude: Option<f64>,
+}
+
+/// Filter of `organizations`.
+#[derive(Debug, Clone, Default)]
+pub struct OrganizationFilter {
+    /// Only this kind.
+    pub kind: Option<OrganizationKind>,
+    /// Only direct children of this organization.
+    pub parent_id: Option<i64>,
+    /// Only organizations anywhere below this one.
+    pub ancestor_id: Option<i64>,
+    /// Name contains this text (case-insensitive for Latin letters).
+    pub search: Option<String>,
+}
+
+/// Check and normalize a name.
+pub fn parse_name(raw: &str, field: &str) -> AppResult<String> {
+    let name = raw.trim();
+    let n = name.chars().count();
+    if n == 0 || n > 128 || name.chars().any(char::is_control) {
+        return Err(AppError::bad_input(
+            field,
+            "must be 1 to 128 characters without control characters",
+        ));
+    }
+    Ok(name.to_owned())
+}
+
+/// Check a region code: 6 to 12 digits.
+pub fn parse_region_code(raw: &str, field: &str) -> AppResult<String> {
+    let code = raw.trim();
+    if (6..=12).contains(&code.len()) && code.bytes().all(|b| b.is_ascii_digit()) {
+        Ok(code.to_owned())
+    } else {
+        Err(AppError::bad_input(field, "must be 6 to 12 digits"))
+    }
+}
+
+/// Check an address: at most 256 characters.
+pub fn parse_address(raw: &str, field: &str) -> AppResult<String> {
+    let address = raw.trim();
+    if address.chars().count() > 256 || address.chars().any(char::is_control) {
+        return Err(AppError::bad_input(
+            field,
+            "must be at most 256 characters without control characters",
+        ));
+    }
+    Ok(address.to_owned())
+}
+
+/// Load an organization.
+pub async fn get<C: ConnectionTrait>(db: &C, id: i64) -> AppResult<Option<organization::Model>> {
+    Ok(organization::Entity::find_by_id(id).one(db).await?)
+}
+
+async fn get_required<C: ConnectionTrait>(db: &C, id: i64) -> AppResult<organization::Model> {
+    get(db, id).await?.ok_or(AppError::NotFound("organization"))
+}
+
+/// Create an organization under `parent_id`. Only a system administrator creates a city
+/// center; anything else needs an administrator of the parent (or above it).
+#[tracing::instrument(skip_all, fields(viewer = viewer.id))]
+pub async fn create(
+    db: &DatabaseConnection,
+    viewer: &account::Model,
+    new: NewOrganization,
+) -> AppResult<organization::Model> {
+    check_location(new.latitude, new.longitude)?;
+    let parent = match new.parent_id {
+        Some(pid) => Some(
+            get(db, pid)
+                .await?
+                .ok_or_else(|| AppError::bad_input("input.parentId", "no such organization"))?,
+        ),
+        None => None,
+    };
+    let parent_kind = parent
+        .as_ref()
+        .map(|p| {
+            OrganizationKind::from_db(&p.kind)
+                .ok_or_else(|| AppError::Internal(anyhow::anyhow!("unknown kind {}", p.kind)))
+        })
+        .transpose()?;
+    match &parent {
+        Some(p) => authz::require_admin(db, viewer, p.id).await?,
+        None if viewer.is_system_admin => {}
+        None => {
+            return Err(AppError::Forbidden(
+                "only a system administrator creates a top-level organization".to_owned(),
+            ));
+        }
+    }
+    new.kind.check_parent(parent_kind, "input.kind")?;
+
+    let now = Utc::now();
+    let txn = begin_write(db).await?;
+    let org = organization::ActiveModel {
+        name: Set(new.name),
+        kind: Set(new.kind.as_db().to_owned()),
+        parent_id: Set(new.parent_id),
+        region_code: Set(new.region_code),
+        address: Set(new.address),
+        latitude: Set(new.latitude),
+        longitude: Set(new.longitude),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    // The new node is its own ancestor at depth 0, and below each ancestor of its parent.
+    let mut rows = vec![closure::ActiveModel {
+        ancestor_id: Set(org.id),
+        descendant_id: Set(org.id),
+        depth: Set(0),
+    }];
+    if let Some(pid) = new.parent_id {
+        let above = closure::Entity::find()
+            .filter(closure::Column::DescendantId.eq(pid))
+            .all(&txn)
+            .await?;
+        rows.extend(above.into_iter().map(|c| closure::ActiveModel {
+            ancestor_id: Set(c.ancestor_id),
+            descendant_id: Set(org.id),
+            depth: Set(c.depth + 1),
+        }));
+    }
+    closure::Entity::insert_many(rows).exec(&txn).await?;
+    txn.commit().await?;
+    tracing::info!(organization_id = org.id, kind = %org.kind, "organization created");
+    Ok(org)
+}
+
+/// Change an organization's descriptive fields. Kind and parent are fixed at creation: moving a
+/// subtree would move authority with it, which deserves its own reviewed operation.
+#[tracing::instrument(skip_all, fields(viewer = viewer.id, organization_id = id))]
+pub async fn update(
+    db: &DatabaseConnection,
+    viewer: &account::Model,
+    id: i64,
+    changes: OrganizationChanges,
+) -> AppResult<organization::Model> {
+    let org = get_required(db, id).await?;
+    authz::require_admin(db, viewer, id).await?;
+    let latitude = changes.latitude.or(org.latitude);
+    let longitude = changes.longitude.or(org.longitude);
+    if changes.latitude.is_some() || changes.longitude.is_some() {
+        check_location(changes.latitude, changes.longitude)?;
+    }
+    let mut active: organization::ActiveModel = org.into();
+    if let Some(name) = changes.name {
+        active.name = Set(name);
+    }
+    if let Some(code) = changes.region_code {
+        active.region_code = Set(Some(code));
+    }
+    if let Some(address) = changes.address {
+        active.address = Set(Some(address));
+    }
+    active.latitude = Set(latitude);
+    active.longitude = Set(longitude);
+    active.updated_at = Set(Utc::now());
+    Ok(active.update(db).await?)
+}
+
+/// One page of organizations matching `filter`, in creation order.
+pub async fn list<C: ConnectionTrait>(
+    db: &C,
+    filter: &OrganizationFilter,
+    page: PageArgs,
+) -> AppResult<Page<organization::Model>> {
+    let mut cond = Condition::all();
+    if let Some(kind) = filter.kind {
+        cond = cond.add(organization::Column::Kind.eq(kind.as_db()));
+    }
+    if let Some(parent) = filter.parent_id {
+        cond = cond.add(organization::Column::ParentId.eq(parent));
+    }
+    if let Some(ancestor) = filter.ancestor_id {
+        cond = cond.add(
+            organization::Column::Id.in_subquery(
+                Query::select()
+                    .column(closure::Column::DescendantId)
+                    .from(closure::Entity)
+                    .and_where(closure::Column::AncestorId.eq(ancestor))
+                    .and_where(closure::Column::Depth.gt(0))
+                    .to_owned(),
+            ),
+        );
+    }
+    if let Some(search) = filter
+        .search
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
+        let pattern = format!("%{}%", escape_like(&search.to_lowercase()));
+        cond = cond.add(
+            Expr::expr(Func::lower(Expr::col(organization::Column::Name)))
+                .like(sea_orm::sea_query::LikeExpr::new(pattern).escape('\\')),
+        );
+    }
+    fetch_page(
+        db,
+        organization::Entity::find().filter(cond),
+        organization::Column::Id,
+        page,
+    )
+    .await
+}
+
+fn escape_like(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// The ancestors of an organization, from the top of the hierarchy down to its parent.
+pub async fn ancestors<C: ConnectionTrait>(db: &C, id: i64) -> AppResult<Vec<organization::Model>> {
+    Ok(organization::Entity::find()
+        .join(JoinType::InnerJoin, closure::Relation::Ancestor.def().rev())
+        .filter(closure::Column::DescendantId.eq(id))
+        .filter(closure::Column::Depth.gt(0))
+        .order_by_desc(closure::Column::Depth)
+        .all(db)
+        .await?)
+}
+
+/// Give the account with `phone` a role in an organization (or change its role there).
+#[tracing::instrument(skip_all, fields(viewer = viewer.id, organization_id = org_id))]
+pub async fn add_member(
+    db: &DatabaseConnection,
+    viewer: &account::Model,
+    org_id: i64,
+    phone: &str,
+    role: MemberRole,
+) -> AppResult<membership::Model> {
+    get_required(db, org_id).await?;
+    authz::require_admin(db, viewer, org_id).await?;
+    let member = account::Entity::find()
+        .filter(account::Column::Phone.eq(phone))
+        .one(db)
+        .await?
+        .ok_or(AppError::NotFound("account with this phone number"))?;
+    membership::Entity::insert(membership::ActiveModel {
+        account_id: Set(member.id),
+        organization_id: Set(org_id),
+        role: Set(role.as_db().to_owned()),
+        created_at: Set(Utc::now()),
+        ..Default::default()
+    })
+    .on_conflict(
+        OnConflict::columns([
+            membership::Column::AccountId,
+            membership::Column::OrganizationId,
+        ])
+        .update_column(membership::Column::Role)
+        .to_owned(),
+    )
+    .exec(db)
+    .await?;
+    let row = membership::Entity::find()
+        .filter(membership::Column::AccountId.eq(member.id))
+        .filter(membership::Column::OrganizationId.eq(org_id))
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("membership vanished after upsert")))?;
+    tracing::info!(member = member.id, role = %row.role, "member added");
+    Ok(row)
+}
+
+/// Take an account out of an organization. Returns whether it was a member.
+#[tracing::instrument(skip_all, fields(viewer = viewer.id, organization_id = org_id))]
+pub async fn remove_member(
+    db: &DatabaseConnection,
+    viewer: &account::Model,
+    org_id: i64,
+    account_id: i64,
+) -> AppResult<bool> {
+    get_required(db, org_id).await?;
+    authz::require_admin(db, viewer, org_id).await?;
+    let res = membership::Entity::delete_many()
+        .filter(membership::Column::OrganizationId.eq(org_id))
+        .filter(membership::Column::AccountId.eq(account_id))
+        .exec(db)
+        .await?;
+    Ok(res.rows_affected > 0)
+}
+
+/// Members of an organization, for its staff only.
+pub async fn members(
+    db: &DatabaseConnection,
+    viewer: &account::Model,
+    org_id: i64,
+    page: PageArgs,
+) -> AppResult<Page<membership::Model>> {
+    if !authz::is_staff(db, viewer, org_id).await? {
+        return Err(AppError::Forbidden(
+            "only the organization's staff see its members".to_owned(),
+        ));
+    }
+    fetch_page(
+        db,
+        membership::Entity::find().filter(membership::Column::OrganizationId.eq(org_id)),
+        membership::Column::Id,
+        page,
+    )
+    .await
+}
+
+/// The memberships of one account.
+pub async fn memberships_of<C: ConnectionTrait>(
+    db: &C,
+    account_id: i64,
+) -> AppResult<Vec<membership::Model>> {
+    Ok(membership::Entity::find()
+        .filter(membership::Column::AccountId.eq(account_id))
+        .order_by_asc(membership::Column::Id)
+        .all(db)
+        .await?)
+}
+
+/// Load a membership.
+pub async fn get_membership<C: ConnectionTrait>(
+    db: &C,
+    id: i64,
+) -> AppResult<Option<membership::Model>> {
+    Ok(membership::Entity::find_by_id(id).one(db).await?)
+}

@@ -1,0 +1,165 @@
+//! The GraphQL schema: root types, the `Node` interface, and error codes for documents that
+//! fail to parse or validate.
+
+use std::sync::Arc;
+
+use async_graphql::{
+    Context, EmptySubscription, ID, Interface, MergedObject, Object, Result, Schema, SchemaBuilder,
+    ServerError, ServerResult, ValidationResult, Variables,
+    extensions::{Extension, ExtensionContext, ExtensionFactory, NextParseQuery, NextValidation},
+    parser::types::ExecutableDocument,
+};
+
+use crate::{
+    AppState,
+    accounts::{
+        graphql::{Account, AccountMutation, AccountQuery},
+        service as account_service,
+    },
+    authz,
+    context::ContextExt,
+    ids::{self, NodeType},
+    organizations::{
+        graphql::{Membership, Organization, OrganizationMutation, OrganizationQuery},
+        service as org_service,
+    },
+};
+
+/// The schema type served at `/graphql`.
+pub type AppSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
+
+/// An object with a global ID, fetchable with `node(id:)`.
+#[derive(Interface)]
+#[graphql(field(
+    name = "id",
+    ty = "ID",
+    desc = "Global ID: opaque, stable, unique across types."
+))]
+pub enum Node {
+    /// An account.
+    Account(Account),
+    /// An organization.
+    Organization(Organization),
+    /// A membership.
+    Membership(Membership),
+}
+
+/// `node(id:)`.
+#[derive(Default)]
+pub struct NodeQuery;
+
+#[Object]
+impl NodeQuery {
+    /// Any object by global ID; `null` when it does not exist or the caller may not see it.
+    /// Accounts are visible to logged-in callers (phone masked as usual); memberships to the
+    /// member and the organization's staff.
+    async fn node(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Node>> {
+        let Some((ty, key)) = ids::decode_any(&id) else {
+            return Err(crate::error::AppError::bad_input("id", "not a valid ID").into());
+        };
+        let db = &ctx.state().db;
+        Ok(match ty {
+            NodeType::Organization => org_service::get(db, key)
+                .await?
+                .map(|o| Node::Organization(Organization(o))),
+            NodeType::Account => {
+                ctx.require_account().await?;
+                account_service::get(db, key)
+                    .await?
+                    .map(|a| Node::Account(Account::new(a)))
+            }
+            NodeType::Membership => {
+                let viewer = ctx.require_account().await?;
+                match org_service::get_membership(db, key).await? {
+                    Some(m)
+                        if m.account_id == viewer.id
+                            || authz::is_staff(db, viewer, m.organization_id).await? =>
+                    {
+                        Some(Node::Membership(Membership::from(m)))
+                    }
+                    _ => None,
+                }
+            }
+        })
+    }
+}
+
+/// All queries.
+#[derive(MergedObject, Default)]
+pub struct QueryRoot(AccountQuery, OrganizationQuery, NodeQuery);
+
+/// All mutations.
+#[derive(MergedObject, Default)]
+pub struct MutationRoot(AccountMutation, OrganizationMutation);
+
+/// The schema without runtime data: enough to print the SDL.
+pub fn schema_builder() -> SchemaBuilder<QueryRoot, MutationRoot, EmptySubscription> {
+    Schema::build(
+        QueryRoot::default(),
+        MutationRoot::default(),
+        EmptySubscription,
+    )
+    .extension(ErrorCodes)
+    .limit_depth(16)
+    .limit_recursive_depth(32)
+}
+
+/// The schema served by the router.
+pub fn build_schema(state: AppState) -> AppSchema {
+    schema_builder().data(state).finish()
+}
+
+/// The SDL that `schema.graphql` must equal.
+pub fn sdl() -> String {
+    schema_builder().finish().sdl()
+}
+
+/// Adds `extensions.code` to errors raised before execution: `GRAPHQL_PARSE_FAILED` for a
+/// document that does not parse, `GRAPHQL_VALIDATION_FAILED` for one that does not validate
+/// (unknown fields, wrong argument types, …).
+struct ErrorCodes;
+
+impl ExtensionFactory for ErrorCodes {
+    fn create(&self) -> Arc<dyn Extension> {
+        Arc::new(ErrorCodes)
+    }
+}
+
+fn with_code(mut err: ServerError, code: &str) -> ServerError {
+    err.extensions
+        .get_or_insert_with(Default::default)
+        .set("code", code);
+    err
+}
+
+/// `extensions.code` of a document that does not parse.
+pub const PARSE_FAILED: &str = "GRAPHQL_PARSE_FAILED";
+/// `extensions.code` of a document that does not validate.
+pub const VALIDATION_FAILED: &str = "GRAPHQL_VALIDATION_FAILED";
+
+#[async_graphql::async_trait::async_trait]
+impl Extension for ErrorCodes {
+    async fn parse_query(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        query: &str,
+        variables: &Variables,
+        next: NextParseQuery<'_>,
+    ) -> ServerResult<ExecutableDocument> {
+        next.run(ctx, query, variables)
+            .await
+            .map_err(|e| with_code(e, PARSE_FAILED))
+    }
+
+    async fn validation(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        next: NextValidation<'_>,
+    ) -> Result<ValidationResult, Vec<ServerError>> {
+        next.run(ctx).await.map_err(|errs| {
+            errs.into_iter()
+                .map(|e| with_code(e, VALIDATION_FAILED))
+                .collect()
+        })
+    }
+}

@@ -1,0 +1,18 @@
+//! Database migrations of Tongxing, run by `tongxing migrate` and at server start.
+//!
+//! Every migration must run unchanged on SQLite and PostgreSQL: only portable column types,
+//! constraints expressed as `CHECK`/`UNIQUE`/foreign keys, no backend-specific SQL.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261129_000001_foundation;
+
+/// The migrator applied by the server, the CLI and every test database.
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261129_000001_foundation::Migration)]
+    }
+}

@@ -1,0 +1,127 @@
+//! `tongxing`: the thin command-line front of the API crate.
+
+use std::{io::BufRead, path::PathBuf, time::Duration};
+
+use anyhow::Context;
+use api::{
+    AppState, Config,
+    accounts::{
+        domain::{DisplayName, Password, Phone},
+        service::{CreateAdminOutcome, create_admin},
+    },
+    db, http, telemetry,
+};
+use clap::{Parser, Subcommand};
+
+/// Tongxing (同行): GraphQL backend for volunteer shifts, charity events and campaigns.
+#[derive(Parser)]
+#[command(name = "tongxing", version, about)]
+struct Cli {
+    #[command(flatten)]
+    config: Config,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Apply migrations and serve the API (the default).
+    Serve,
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Print the GraphQL schema (SDL) to PATH, or to standard output. Needs no database.
+    ExportSchema {
+        /// File to write; standard output when absent.
+        path: Option<PathBuf>,
+    },
+    /// Create a system administrator, or make an existing account one (idempotent per phone).
+    CreateAdmin {
+        /// Mobile number of the administrator.
+        #[arg(long)]
+        phone: String,
+        /// Read the password from the first line of standard input (required: passwords are
+        /// never taken from the command line, where `ps` and shell history would see them).
+        #[arg(long, required = true)]
+        password_stdin: bool,
+        /// Display name.
+        #[arg(long)]
+        name: String,
+    },
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let config = cli.config;
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::ExportSchema { path } => {
+            let sdl = api::sdl();
+            match path {
+                Some(path) => std::fs::write(&path, sdl)
+                    .with_context(|| format!("writing {}", path.display()))?,
+                None => print!("{sdl}"),
+            }
+            Ok(())
+        }
+        Command::Migrate => {
+            telemetry::init(config.log_format);
+            let conn = db::connect(&config.database_url(), 1).await?;
+            db::migrate(&conn).await?;
+            tracing::info!("migrations applied");
+            Ok(())
+        }
+        Command::CreateAdmin {
+            phone,
+            password_stdin: _,
+            name,
+        } => {
+            telemetry::init(config.log_format);
+            let mut line = String::new();
+            std::io::stdin()
+                .lock()
+                .read_line(&mut line)
+                .context("reading the password from standard input")?;
+            let password = line.trim_end_matches(['\r', '\n']);
+            let phone =
+                Phone::parse(&phone, "--phone").map_err(|e| anyhow::anyhow!("--phone: {e}"))?;
+            let password = Password::parse(password, "password")
+                .map_err(|e| anyhow::anyhow!("password: {e}"))?;
+            let name =
+                DisplayName::parse(&name, "--name").map_err(|e| anyhow::anyhow!("--name: {e}"))?;
+            let conn = db::connect(&config.database_url(), 1).await?;
+            db::migrate(&conn).await?;
+            let state = AppState::new(conn, config)?;
+            match create_admin(&state, phone, password, name)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?
+            {
+                CreateAdminOutcome::Created(id) => {
+                    eprintln!("created system administrator (account {id})")
+                }
+                CreateAdminOutcome::AlreadyExisted(id) => eprintln!(
+                    "account {id} already existed; it is a system administrator (password unchanged)"
+                ),
+            }
+            Ok(())
+        }
+        Command::Serve => serve(config).await,
+    }
+}
+
+async fn serve(config: Config) -> anyhow::Result<()> {
+    telemetry::init(config.log_format);
+    let conn = db::connect(&config.database_url(), config.db_max_connections)
+        .await
+        .context("connecting to the database")?;
+    db::migrate(&conn).await.context("applying migrations")?;
+    let listen = config.listen;
+    let grace = Duration::from_secs(config.shutdown_grace_secs);
+    let state = AppState::new(conn, config)?;
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("binding {listen}"))?;
+    tracing::info!(addr = %listener.local_addr()?, "serving GraphQL at /graphql, GraphiQL at /");
+    http::serve(listener, api::app(state), http::shutdown_signal(), grace).await?;
+    tracing::info!("stopped");
+    Ok(())
+}
