@@ -13,17 +13,16 @@ use sea_orm::{
 /// queue instead of failing), `synchronous=NORMAL` (durable in WAL at a fraction of the fsyncs)
 /// and foreign keys on.
 pub async fn connect(url: &str, max_connections: u32) -> Result<DatabaseConnection, DbErr> {
-    if let Some(path) = sqlite_file(url) {
-        if let Some(dir) = std::path::Path::new(path).parent() {
-            if !dir.as_os_str().is_empty() {
-                std::fs::create_dir_all(dir).map_err(|e| {
-                    DbErr::Custom(format!(
-                        "creating the data directory {}: {e}",
-                        dir.display()
-                    ))
-                })?;
-            }
-        }
+    if let Some(path) = sqlite_file(url)
+        && let Some(dir) = std::path::Path::new(path).parent()
+        && !dir.as_os_str().is_empty()
+    {
+        std::fs::create_dir_all(dir).map_err(|e| {
+            DbErr::Custom(format!(
+                "creating the data directory {}: {e}",
+                dir.display()
+            ))
+        })?;
     }
     let mut options = ConnectOptions::new(url.to_owned());
     options

@@ -222,14 +222,14 @@ async fn execute(
     headers: HeaderMap,
     batch: BatchRequest,
 ) -> Response {
-    if let BatchRequest::Batch(items) = &batch {
-        if items.is_empty() || items.len() > MAX_BATCH {
-            return request_error(
-                StatusCode::BAD_REQUEST,
-                "BAD_REQUEST",
-                &format!("a batch holds 1 to {MAX_BATCH} operations"),
-            );
-        }
+    if let BatchRequest::Batch(items) = &batch
+        && (items.is_empty() || items.len() > MAX_BATCH)
+    {
+        return request_error(
+            StatusCode::BAD_REQUEST,
+            "BAD_REQUEST",
+            &format!("a batch holds 1 to {MAX_BATCH} operations"),
+        );
     }
     let addr = client_addr(&http.state, &headers, connect);
     let viewer = Arc::new(viewer(&http.state, &headers, addr));
@@ -279,20 +279,18 @@ fn respond(headers: &HeaderMap, response: BatchResponse) -> Response {
         .unwrap_or("");
     let wants_graphql_json = accept.contains(GRAPHQL_RESPONSE_JSON);
     let mut status = StatusCode::OK;
-    if wants_graphql_json {
-        if let BatchResponse::Single(r) = &response {
-            let rejected = r.data == async_graphql::Value::Null
-                && !r.errors.is_empty()
-                && r.errors.iter().all(|e| {
-                    matches!(
-                        error_code(e).as_deref(),
-                        Some(PARSE_FAILED | VALIDATION_FAILED)
-                    )
-                });
-            if rejected {
-                status = StatusCode::BAD_REQUEST;
-            }
-        }
+    if wants_graphql_json
+        && let BatchResponse::Single(r) = &response
+        && r.data == async_graphql::Value::Null
+        && !r.errors.is_empty()
+        && r.errors.iter().all(|e| {
+            matches!(
+                error_code(e).as_deref(),
+                Some(PARSE_FAILED | VALIDATION_FAILED)
+            )
+        })
+    {
+        status = StatusCode::BAD_REQUEST;
     }
     let content_type = if wants_graphql_json {
         GRAPHQL_RESPONSE_JSON

@@ -53,7 +53,11 @@ impl NodeQuery {
     /// Any object by global ID; `null` when it does not exist or the caller may not see it.
     /// Accounts are visible to logged-in callers (phone masked as usual); memberships to the
     /// member and the organization's staff.
-    async fn node(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Node>> {
+    async fn node(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Global ID of any type.")] id: ID,
+    ) -> Result<Option<Node>> {
         let Some((ty, key)) = ids::decode_any(&id) else {
             return Err(crate::error::AppError::bad_input("id", "not a valid ID").into());
         };

@@ -197,12 +197,20 @@ impl AccountMutation {
 
     /// Exchange a refresh token for a new session. Each refresh token works once; using one
     /// twice ends the session everywhere.
-    async fn refresh_token(&self, ctx: &Context<'_>, refresh_token: String) -> Result<AuthPayload> {
+    async fn refresh_token(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The refresh token of the current session.")] refresh_token: String,
+    ) -> Result<AuthPayload> {
         Ok(service::refresh(ctx.state(), &refresh_token).await?.into())
     }
 
     /// End the session a refresh token belongs to. Always `true`.
-    async fn logout(&self, ctx: &Context<'_>, refresh_token: String) -> Result<bool> {
+    async fn logout(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The refresh token of the session to end.")] refresh_token: String,
+    ) -> Result<bool> {
         service::logout(ctx.state(), &refresh_token).await?;
         Ok(true)
     }

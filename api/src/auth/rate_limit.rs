@@ -34,18 +34,18 @@ impl LoginThrottle {
     /// Count one attempt; `RATE_LIMITED` with a retry-after hint when a budget is spent.
     pub fn check(&self, phone: &str, address: Option<IpAddr>) -> Result<(), AppError> {
         let clock = governor::clock::DefaultClock::default();
-        if let Some(addr) = address {
-            if let Err(not_until) = self.per_address.check_key(&addr) {
-                let wait = not_until.wait_time_from(clock.now());
-                tracing::warn!(
-                    outcome = "rate_limited",
-                    scope = "address",
-                    "login throttled"
-                );
-                return Err(AppError::RateLimited {
-                    retry_after_secs: wait.as_secs().max(1),
-                });
-            }
+        if let Some(addr) = address
+            && let Err(not_until) = self.per_address.check_key(&addr)
+        {
+            let wait = not_until.wait_time_from(clock.now());
+            tracing::warn!(
+                outcome = "rate_limited",
+                scope = "address",
+                "login throttled"
+            );
+            return Err(AppError::RateLimited {
+                retry_after_secs: wait.as_secs().max(1),
+            });
         }
         if let Err(not_until) = self.per_phone.check_key(&phone.to_owned()) {
             let wait = not_until.wait_time_from(clock.now());

@@ -253,7 +253,11 @@ pub struct OrganizationQuery;
 #[Object]
 impl OrganizationQuery {
     /// One organization, or `null` if there is none with this ID.
-    async fn organization(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Organization>> {
+    async fn organization(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Global ID of the organization.")] id: ID,
+    ) -> Result<Option<Organization>> {
         let key = ids::decode(NodeType::Organization, &id, "id")?;
         Ok(service::get(&ctx.state().db, key).await?.map(Organization))
     }
@@ -335,7 +339,7 @@ impl OrganizationMutation {
     async fn update_organization(
         &self,
         ctx: &Context<'_>,
-        id: ID,
+        #[graphql(desc = "The organization.")] id: ID,
         input: UpdateOrganizationInput,
     ) -> Result<Organization> {
         let viewer = ctx.require_account().await?;
@@ -366,9 +370,9 @@ impl OrganizationMutation {
     async fn add_member(
         &self,
         ctx: &Context<'_>,
-        organization_id: ID,
+        #[graphql(desc = "The organization.")] organization_id: ID,
         #[graphql(desc = "Phone number the person registered with.")] phone: String,
-        role: MemberRole,
+        #[graphql(desc = "The role to hold there.")] role: MemberRole,
     ) -> Result<Membership> {
         let viewer = ctx.require_account().await?;
         let org = ids::decode(NodeType::Organization, &organization_id, "organizationId")?;
@@ -385,8 +389,8 @@ impl OrganizationMutation {
     async fn remove_member(
         &self,
         ctx: &Context<'_>,
-        organization_id: ID,
-        account_id: ID,
+        #[graphql(desc = "The organization.")] organization_id: ID,
+        #[graphql(desc = "The member's account.")] account_id: ID,
     ) -> Result<bool> {
         let viewer = ctx.require_account().await?;
         let org = ids::decode(NodeType::Organization, &organization_id, "organizationId")?;

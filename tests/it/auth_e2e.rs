@@ -1,0 +1,256 @@
+//! Accounts and tokens over HTTP, as a phone app uses them.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use serde_json::json;
+
+use crate::harness::{JWT_SECRET, Session, TestApp, first_code};
+
+const ME: &str = "{ me { id displayName phone } }";
+const REFRESH: &str = "mutation($t: String!) { refreshToken(refreshToken: $t) { accessToken refreshToken account { id } } }";
+
+fn now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}
+
+fn forge(key: &str, aud: &str, exp: u64, sub: &str) -> String {
+    let claims =
+        json!({ "iss": "tongxing", "aud": aud, "sub": sub, "exp": exp, "iat": now() - 10 });
+    jsonwebtoken::encode(
+        &Header::new(Algorithm::HS256),
+        &claims,
+        &EncodingKey::from_secret(key.as_bytes()).unwrap(),
+    )
+    .unwrap()
+}
+
+#[tokio::test]
+async fn register_then_login_then_me() {
+    let app = TestApp::spawn().await;
+    let registered = app.register("+86 139 1234 5678", "张阿姨").await;
+    let data = app
+        .ok(
+            None,
+            "mutation($i: LoginInput!) { login(input: $i) { accessToken refreshToken tokenType account { id } } }",
+            json!({ "i": { "phone": "13912345678", "password": "correct horse battery" } }),
+        )
+        .await;
+    assert_eq!(data["login"]["tokenType"], "Bearer");
+    let session = Session::from(&data["login"]);
+    assert_eq!(session.account_id, registered.account_id);
+
+    let me = app.ok(Some(&session.access), ME, json!({})).await;
+    assert_eq!(me["me"]["id"], registered.account_id.as_str());
+    assert_eq!(me["me"]["displayName"], "张阿姨");
+    // The owner sees the whole, normalized number.
+    assert_eq!(me["me"]["phone"], "13912345678");
+}
+
+#[tokio::test]
+async fn me_is_null_without_credentials() {
+    let app = TestApp::spawn().await;
+    let data = app.ok(None, ME, json!({})).await;
+    assert!(data["me"].is_null());
+}
+
+#[tokio::test]
+async fn wrong_password_is_unauthenticated() {
+    let app = TestApp::spawn().await;
+    app.register("13912345678", "张阿姨").await;
+    let code = app
+        .err_code(
+            None,
+            "mutation { login(input: {phone: \"13912345678\", password: \"wrong password\"}) { accessToken } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(code, "UNAUTHENTICATED");
+}
+
+#[tokio::test]
+async fn invalid_registration_input_names_the_field() {
+    let app = TestApp::spawn().await;
+    for (phone, password, field) in [
+        ("12345", "correct horse battery", "input.phone"),
+        ("13912345678", "short", "input.password"),
+    ] {
+        let (_, body) = app
+            .post(
+                None,
+                "mutation($i: RegisterInput!) { register(input: $i) { accessToken } }",
+                json!({ "i": { "phone": phone, "password": password, "displayName": "x" } }),
+            )
+            .await;
+        assert_eq!(first_code(&body), "BAD_USER_INPUT");
+        assert_eq!(body["errors"][0]["extensions"]["field"], field);
+    }
+}
+
+#[tokio::test]
+async fn refresh_rotates_and_reuse_is_detected() {
+    let app = TestApp::spawn().await;
+    let first = app.register("13912345678", "张阿姨").await;
+    let data = app.ok(None, REFRESH, json!({ "t": first.refresh })).await;
+    let second = Session::from(&data["refreshToken"]);
+    assert_ne!(second.refresh, first.refresh);
+    // The new access token works.
+    let me = app.ok(Some(&second.access), ME, json!({})).await;
+    assert_eq!(me["me"]["id"], first.account_id.as_str());
+
+    // Replaying the first refresh token is refused and ends the session: the second refresh
+    // token (never used) no longer works either.
+    let code = app
+        .err_code(None, REFRESH, json!({ "t": first.refresh }))
+        .await;
+    assert_eq!(code, "UNAUTHENTICATED");
+    let code = app
+        .err_code(None, REFRESH, json!({ "t": second.refresh }))
+        .await;
+    assert_eq!(code, "UNAUTHENTICATED");
+}
+
+#[tokio::test]
+async fn refresh_works_while_sending_an_expired_access_token() {
+    let app = TestApp::spawn().await;
+    let s = app.register("13912345678", "张阿姨").await;
+    let expired = forge(
+        JWT_SECRET,
+        "tongxing-api",
+        now() - 3600,
+        &s.account_key().to_string(),
+    );
+    let data = app
+        .ok(Some(&expired), REFRESH, json!({ "t": s.refresh }))
+        .await;
+    assert!(data["refreshToken"]["accessToken"].is_string());
+}
+
+#[tokio::test]
+async fn logout_ends_the_session() {
+    let app = TestApp::spawn().await;
+    let s = app.register("13912345678", "张阿姨").await;
+    let data = app
+        .ok(
+            None,
+            "mutation($t: String!) { logout(refreshToken: $t) }",
+            json!({ "t": s.refresh }),
+        )
+        .await;
+    assert_eq!(data["logout"], true);
+    let code = app.err_code(None, REFRESH, json!({ "t": s.refresh })).await;
+    assert_eq!(code, "UNAUTHENTICATED");
+}
+
+#[tokio::test]
+async fn bad_access_tokens_are_unauthenticated() {
+    let app = TestApp::spawn().await;
+    let s = app.register("13912345678", "张阿姨").await;
+    let sub = s.account_key().to_string();
+    let in_an_hour = now() + 3600;
+    let alg_none = format!(
+        "{}.{}.",
+        URL_SAFE_NO_PAD.encode(r#"{"alg":"none","typ":"JWT"}"#),
+        URL_SAFE_NO_PAD.encode(
+            json!({ "iss": "tongxing", "aud": "tongxing-api", "sub": sub, "exp": in_an_hour, "iat": now() })
+                .to_string()
+        )
+    );
+    let cases = [
+        (
+            "expired",
+            forge(JWT_SECRET, "tongxing-api", now() - 120, &sub),
+        ),
+        (
+            "wrong key",
+            forge(
+                "another-secret-another-secret-another!!",
+                "tongxing-api",
+                in_an_hour,
+                &sub,
+            ),
+        ),
+        (
+            "wrong audience",
+            forge(JWT_SECRET, "someone-else", in_an_hour, &sub),
+        ),
+        ("alg none", alg_none),
+        ("garbage", "not-a-jwt".to_owned()),
+    ];
+    // Sanity: the same forging with the right key and audience is accepted.
+    let good = forge(JWT_SECRET, "tongxing-api", in_an_hour, &sub);
+    let me = app.ok(Some(&good), ME, json!({})).await;
+    assert_eq!(me["me"]["id"], s.account_id.as_str());
+    for (what, token) in cases {
+        let (status, body) = app.post(Some(&token), ME, json!({})).await;
+        assert_eq!(status, 200, "{what}");
+        assert_eq!(first_code(&body), "UNAUTHENTICATED", "{what}: {body}");
+        assert!(body["data"]["me"].is_null(), "{what}");
+    }
+}
+
+#[tokio::test]
+async fn repeated_failed_logins_are_rate_limited() {
+    let app = TestApp::spawn().await;
+    app.register("13912345678", "张阿姨").await;
+    let attempt = |password: &'static str| {
+        let app = &app;
+        async move {
+            app.post(
+                None,
+                "mutation($p: String!) { login(input: {phone: \"13912345678\", password: $p}) { accessToken } }",
+                json!({ "p": password }),
+            )
+            .await
+            .1
+        }
+    };
+    for _ in 0..5 {
+        assert_eq!(
+            first_code(&attempt("wrong password").await),
+            "UNAUTHENTICATED"
+        );
+    }
+    let body = attempt("wrong password").await;
+    assert_eq!(first_code(&body), "RATE_LIMITED");
+    assert!(
+        body["errors"][0]["extensions"]["retryAfter"]
+            .as_u64()
+            .unwrap()
+            >= 1
+    );
+    // Even the right password waits: the budget protects against guessing.
+    assert_eq!(
+        first_code(&attempt("correct horse battery").await),
+        "RATE_LIMITED"
+    );
+}
+
+#[tokio::test]
+async fn failed_logins_from_one_address_are_rate_limited_across_phones() {
+    let app = TestApp::spawn_with(|c| c.login_attempts_per_address = 3).await;
+    for i in 0..3 {
+        let code = app
+            .err_code(
+                None,
+                &format!(
+                    "mutation {{ login(input: {{phone: \"1380000000{i}\", password: \"wrong password\"}}) {{ accessToken }} }}"
+                ),
+                json!({}),
+            )
+            .await;
+        assert_eq!(code, "UNAUTHENTICATED");
+    }
+    let code = app
+        .err_code(
+            None,
+            "mutation { login(input: {phone: \"13800000009\", password: \"wrong password\"}) { accessToken } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(code, "RATE_LIMITED");
+}

@@ -1,0 +1,291 @@
+//! Test harness: a fresh migrated database per test (SQLite in a temp dir, or a new PostgreSQL
+//! database when `TEST_DATABASE_URL` is set, dropped afterwards) and a real server on a free port.
+
+use std::{net::SocketAddr, time::Duration};
+
+use api::{AppState, Config, config::Secret, db};
+use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
+use serde_json::{Value, json};
+
+/// JWT secret of test servers, so tests can forge tokens signed with the right (or a wrong) key.
+pub const JWT_SECRET: &str = "test-secret-test-secret-test-secret-0123";
+
+/// A database that exists for one test.
+pub struct TestDb {
+    pub conn: DatabaseConnection,
+    pub url: String,
+    _dir: tempfile::TempDir,
+    pg_drop: Option<(String, String)>,
+}
+
+impl TestDb {
+    /// Create and migrate a fresh database.
+    pub async fn new() -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let (url, pg_drop) = match std::env::var("TEST_DATABASE_URL") {
+            Ok(admin_url) if !admin_url.is_empty() => {
+                let name = format!("tongxing_test_{}", uuid::Uuid::new_v4().simple());
+                let admin = Database::connect(admin_url.as_str())
+                    .await
+                    .expect("connect TEST_DATABASE_URL");
+                admin
+                    .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
+                    .await
+                    .expect("create test database");
+                admin.close().await.ok();
+                (with_database(&admin_url, &name), Some((admin_url, name)))
+            }
+            _ => (
+                format!("sqlite://{}?mode=rwc", dir.path().join("test.db").display()),
+                None,
+            ),
+        };
+        let conn = db::connect(&url, 8).await.expect("connect test database");
+        db::migrate(&conn).await.expect("migrate test database");
+        Self {
+            conn,
+            url,
+            _dir: dir,
+            pg_drop,
+        }
+    }
+
+    /// Whether this is PostgreSQL.
+    #[allow(dead_code)]
+    pub fn is_postgres(&self) -> bool {
+        self.pg_drop.is_some()
+    }
+}
+
+/// Replace the database name in a PostgreSQL URL.
+fn with_database(url: &str, name: &str) -> String {
+    let (scheme, rest) = url.split_once("://").expect("URL with scheme");
+    let (authority, tail) = rest.split_once('/').unwrap_or((rest, ""));
+    let query = tail
+        .split_once('?')
+        .map(|(_, q)| format!("?{q}"))
+        .unwrap_or_default();
+    format!("{scheme}://{authority}/{name}{query}")
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if let Some((admin_url, name)) = self.pg_drop.take() {
+            // Drop runs outside async; a short-lived runtime on its own thread does the cleanup.
+            let _ = std::thread::spawn(move || {
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .expect("runtime");
+                rt.block_on(async {
+                    if let Ok(admin) = Database::connect(admin_url.as_str()).await {
+                        let _ = admin
+                            .execute_unprepared(&format!(
+                                "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
+                            ))
+                            .await;
+                        admin.close().await.ok();
+                    }
+                });
+            })
+            .join();
+        }
+    }
+}
+
+/// Configuration of a test server over `db`.
+pub fn test_config(db: &TestDb) -> Config {
+    let mut config = Config::for_data_dir(db._dir.path());
+    config.database_url = Some(db.url.clone());
+    config.jwt_secret = Some(Secret::new(JWT_SECRET));
+    config.jwt_issuer = "tongxing".into();
+    config.jwt_audience = "tongxing-api".into();
+    config.access_token_ttl_secs = 900;
+    config.default_page_size = 20;
+    config.max_page_size = 100;
+    config.login_attempts_per_phone = 5;
+    config.login_attempts_per_address = 30;
+    config.trust_forwarded_for = false;
+    config
+}
+
+/// App state over a fresh database, for service tests.
+pub async fn test_state() -> (AppState, TestDb) {
+    let db = TestDb::new().await;
+    let state = AppState::new(db.conn.clone(), test_config(&db)).expect("state");
+    (state, db)
+}
+
+/// A running server on a free port.
+pub struct TestApp {
+    pub addr: SocketAddr,
+    pub client: reqwest::Client,
+    pub state: AppState,
+    _shutdown: tokio::sync::oneshot::Sender<()>,
+    _db: TestDb,
+}
+
+impl TestApp {
+    pub async fn spawn() -> Self {
+        Self::spawn_with(|_| {}).await
+    }
+
+    pub async fn spawn_with(adjust: impl FnOnce(&mut Config)) -> Self {
+        let db = TestDb::new().await;
+        let mut config = test_config(&db);
+        adjust(&mut config);
+        let state = AppState::new(db.conn.clone(), config).expect("state");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let router = api::app(state.clone());
+        tokio::spawn(api::http::serve(
+            listener,
+            router,
+            async {
+                let _ = rx.await;
+            },
+            Duration::from_secs(1),
+        ));
+        Self {
+            addr,
+            client: reqwest::Client::new(),
+            state,
+            _shutdown: tx,
+            _db: db,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    /// POST a GraphQL operation; returns the HTTP status and the JSON body.
+    pub async fn post(&self, token: Option<&str>, query: &str, variables: Value) -> (u16, Value) {
+        let mut req = self
+            .client
+            .post(self.url("/graphql"))
+            .json(&json!({ "query": query, "variables": variables }));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        let resp = req.send().await.expect("request");
+        let status = resp.status().as_u16();
+        let body = resp.json::<Value>().await.expect("JSON body");
+        (status, body)
+    }
+
+    /// POST a GraphQL operation that must succeed; returns `data`.
+    pub async fn ok(&self, token: Option<&str>, query: &str, variables: Value) -> Value {
+        let (status, body) = self.post(token, query, variables).await;
+        assert_eq!(status, 200, "{body}");
+        assert!(body.get("errors").is_none(), "unexpected errors: {body}");
+        body["data"].clone()
+    }
+
+    /// POST a GraphQL operation that must fail; returns the first error's `extensions.code`.
+    pub async fn err_code(&self, token: Option<&str>, query: &str, variables: Value) -> String {
+        let (_, body) = self.post(token, query, variables).await;
+        first_code(&body)
+    }
+
+    /// Register an account; returns (access token, refresh token, account ID).
+    pub async fn register(&self, phone: &str, name: &str) -> Session {
+        let data = self
+            .ok(
+                None,
+                "mutation($i: RegisterInput!) { register(input: $i) { accessToken refreshToken account { id } } }",
+                json!({ "i": { "phone": phone, "password": "correct horse battery", "displayName": name } }),
+            )
+            .await;
+        Session::from(&data["register"])
+    }
+
+    /// Register an account and make it a system administrator.
+    pub async fn register_admin(&self, phone: &str) -> Session {
+        let s = self.register(phone, "管理员").await;
+        let key: i64 = s.account_key();
+        self.state
+            .db
+            .execute_unprepared(&format!(
+                "UPDATE account SET is_system_admin = TRUE WHERE id = {key}"
+            ))
+            .await
+            .unwrap();
+        s
+    }
+
+    /// Create an organization as `token`; returns its ID.
+    pub async fn create_org(
+        &self,
+        token: &str,
+        name: &str,
+        kind: &str,
+        parent: Option<&str>,
+    ) -> String {
+        let data = self
+            .ok(
+                Some(token),
+                "mutation($i: CreateOrganizationInput!) { createOrganization(input: $i) { id } }",
+                json!({ "i": { "name": name, "kind": kind, "parentId": parent } }),
+            )
+            .await;
+        data["createOrganization"]["id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+
+    /// Give `phone` a role in `org` as `token`.
+    pub async fn add_member(&self, token: &str, org: &str, phone: &str, role: &str) {
+        self.ok(
+            Some(token),
+            "mutation($o: ID!, $p: String!, $r: MemberRole!) { addMember(organizationId: $o, phone: $p, role: $r) { id } }",
+            json!({ "o": org, "p": phone, "r": role }),
+        )
+        .await;
+    }
+}
+
+/// Tokens and ID of a logged-in account.
+#[derive(Clone, Debug)]
+pub struct Session {
+    pub access: String,
+    pub refresh: String,
+    pub account_id: String,
+}
+
+impl Session {
+    pub fn from(payload: &Value) -> Self {
+        Self {
+            access: payload["accessToken"]
+                .as_str()
+                .expect("accessToken")
+                .to_owned(),
+            refresh: payload["refreshToken"]
+                .as_str()
+                .expect("refreshToken")
+                .to_owned(),
+            account_id: payload["account"]["id"]
+                .as_str()
+                .expect("account id")
+                .to_owned(),
+        }
+    }
+
+    /// Database key of the account (decoded from its global ID).
+    pub fn account_key(&self) -> i64 {
+        match api::ids::decode_any(&self.account_id) {
+            Some((api::ids::NodeType::Account, key)) => key,
+            other => panic!("not an account ID: {other:?}"),
+        }
+    }
+}
+
+/// `extensions.code` of the first error of a response body.
+pub fn first_code(body: &Value) -> String {
+    body["errors"][0]["extensions"]["code"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no error code in {body}"))
+        .to_owned()
+}

@@ -1,0 +1,167 @@
+//! GraphQL over HTTP: bodies, methods, media types, health endpoints.
+
+use serde_json::{Value, json};
+
+use crate::harness::{TestApp, first_code};
+
+#[tokio::test]
+async fn malformed_json_is_a_graphql_error_not_a_500() {
+    let app = TestApp::spawn().await;
+    let resp = app
+        .client
+        .post(app.url("/graphql"))
+        .header("content-type", "application/json")
+        .body("{\"query\": \"{ me { id } }\"")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 400);
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(first_code(&body), "BAD_REQUEST");
+    assert!(body["errors"][0]["message"].is_string());
+}
+
+#[tokio::test]
+async fn unknown_field_is_a_validation_error() {
+    let app = TestApp::spawn().await;
+    let (status, body) = app
+        .post(None, "{ me { id favouriteColour } }", json!({}))
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(first_code(&body), "GRAPHQL_VALIDATION_FAILED");
+    assert!(body["data"].is_null());
+}
+
+#[tokio::test]
+async fn unknown_input_field_is_an_error_with_a_code() {
+    let app = TestApp::spawn().await;
+    let (status, body) = app
+        .post(
+            None,
+            "mutation($i: RegisterInput!) { register(input: $i) { accessToken } }",
+            json!({ "i": { "phone": "13800000001", "password": "correct horse", "displayName": "x", "isSystemAdmin": true } }),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let code = first_code(&body);
+    assert!(
+        code == "BAD_USER_INPUT" || code == "GRAPHQL_VALIDATION_FAILED",
+        "{body}"
+    );
+    assert!(body["data"].is_null() || body["data"]["register"].is_null());
+}
+
+#[tokio::test]
+async fn syntax_errors_are_parse_failures_and_400_for_graphql_response_json() {
+    let app = TestApp::spawn().await;
+    let (status, body) = app.post(None, "{ me { id ", json!({})).await;
+    assert_eq!(status, 200);
+    assert_eq!(first_code(&body), "GRAPHQL_PARSE_FAILED");
+
+    let resp = app
+        .client
+        .post(app.url("/graphql"))
+        .header("accept", "application/graphql-response+json")
+        .json(&json!({ "query": "{ me { id " }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 400);
+    assert_eq!(
+        resp.headers()["content-type"],
+        "application/graphql-response+json"
+    );
+}
+
+#[tokio::test]
+async fn non_json_bodies_are_unsupported_media_type() {
+    let app = TestApp::spawn().await;
+    let resp = app
+        .client
+        .post(app.url("/graphql"))
+        .header("content-type", "text/plain")
+        .body("{ me { id } }")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 415);
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(first_code(&body), "BAD_REQUEST");
+}
+
+#[tokio::test]
+async fn queries_work_over_get_but_mutations_do_not() {
+    let app = TestApp::spawn().await;
+    let resp = app
+        .client
+        .get(app.url("/graphql"))
+        .query(&[("query", "{ organizations { edges { cursor } } }")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 200);
+    let body: Value = resp.json().await.unwrap();
+    assert!(body["data"]["organizations"]["edges"].is_array(), "{body}");
+
+    let resp = app
+        .client
+        .get(app.url("/graphql"))
+        .query(&[("query", "mutation { logout(refreshToken: \"x\") }")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 405);
+    assert_eq!(resp.headers()["allow"], "POST");
+}
+
+#[tokio::test]
+async fn batched_requests_answer_in_order() {
+    let app = TestApp::spawn().await;
+    let resp = app
+        .client
+        .post(app.url("/graphql"))
+        .json(&json!([
+            { "query": "{ me { id } }" },
+            { "query": "{ organizations { edges { cursor } } }" }
+        ]))
+        .send()
+        .await
+        .unwrap();
+    let body: Value = resp.json().await.unwrap();
+    let items = body.as_array().expect("an array answer");
+    assert_eq!(items.len(), 2);
+    assert!(items[0]["data"]["me"].is_null());
+    assert!(items[1]["data"]["organizations"].is_object());
+}
+
+#[tokio::test]
+async fn health_and_readiness_answer() {
+    let app = TestApp::spawn().await;
+    let health = app.client.get(app.url("/healthz")).send().await.unwrap();
+    assert_eq!(health.status().as_u16(), 200);
+    let ready = app.client.get(app.url("/readyz")).send().await.unwrap();
+    assert_eq!(ready.status().as_u16(), 200);
+    let graphiql = app.client.get(app.url("/")).send().await.unwrap();
+    assert_eq!(graphiql.status().as_u16(), 200);
+    assert!(graphiql.text().await.unwrap().contains("graphiql"));
+}
+
+#[tokio::test]
+async fn readiness_fails_when_the_database_is_gone() {
+    let app = TestApp::spawn().await;
+    app.state.db.clone().close().await.unwrap();
+    let ready = app.client.get(app.url("/readyz")).send().await.unwrap();
+    assert_eq!(ready.status().as_u16(), 503);
+}
+
+#[tokio::test]
+async fn internal_errors_do_not_leak_sql() {
+    let app = TestApp::spawn().await;
+    let s = app.register("13800000001", "甲").await;
+    // Take the table away under the running server: the failure is internal, and generic.
+    app.state.db.clone().close().await.unwrap();
+    let (_, body) = app.post(Some(&s.access), "{ me { id } }", json!({})).await;
+    assert_eq!(first_code(&body), "INTERNAL");
+    let msg = body["errors"][0]["message"].as_str().unwrap();
+    assert_eq!(msg, "internal error");
+}

@@ -1,0 +1,13 @@
+//! Integration tests of Tongxing: one binary (fast to link), a module per area.
+//! Every test gets its own freshly migrated database; set `TEST_DATABASE_URL` to a PostgreSQL
+//! server (e.g. `postgres://postgres@127.0.0.1:5432/postgres`) to run them all on PostgreSQL.
+
+mod harness;
+
+mod accounts_service;
+mod auth_e2e;
+mod cli;
+mod http_e2e;
+mod organizations_e2e;
+mod organizations_service;
+mod schema_file;
