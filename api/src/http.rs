@@ -204,18 +204,6 @@ fn is_mutation(query: &str, operation_name: Option<&str>) -> bool {
     ty == Some(OperationType::Mutation)
 }
 
-fn operation_label(batch: &BatchRequest) -> String {
-    let name = |r: &async_graphql::Request| {
-        r.operation_name
-            .clone()
-            .unwrap_or_else(|| "anonymous".to_owned())
-    };
-    match batch {
-        BatchRequest::Single(r) => name(r),
-        BatchRequest::Batch(rs) => rs.iter().map(name).collect::<Vec<_>>().join(","),
-    }
-}
-
 async fn execute(
     http: Http,
     connect: Option<Extension<ConnectInfo<SocketAddr>>>,
@@ -233,8 +221,12 @@ async fn execute(
     }
     let addr = client_addr(&http.state, &headers, connect);
     let viewer = Arc::new(viewer(&http.state, &headers, addr));
-    let operation = operation_label(&batch);
-    let span = tracing::info_span!("graphql", operation = %operation);
+    // `operation` is recorded by the schema once the document names it.
+    let span = tracing::info_span!(
+        "graphql",
+        operation = tracing::field::Empty,
+        batch = batch_len(&batch)
+    );
     async move {
         let started = Instant::now();
         let mut response = http.schema.execute_batch(batch.data(viewer)).await;
@@ -253,6 +245,13 @@ async fn execute(
     }
     .instrument(span)
     .await
+}
+
+fn batch_len(batch: &BatchRequest) -> usize {
+    match batch {
+        BatchRequest::Single(_) => 1,
+        BatchRequest::Batch(items) => items.len(),
+    }
 }
 
 fn response_errors(response: &mut BatchResponse) -> Vec<&mut Vec<ServerError>> {

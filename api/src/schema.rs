@@ -6,7 +6,9 @@ use std::sync::Arc;
 use async_graphql::{
     Context, EmptySubscription, ID, Interface, MergedObject, Object, Result, Schema, SchemaBuilder,
     ServerError, ServerResult, ValidationResult, Variables,
-    extensions::{Extension, ExtensionContext, ExtensionFactory, NextParseQuery, NextValidation},
+    extensions::{
+        Extension, ExtensionContext, ExtensionFactory, NextExecute, NextParseQuery, NextValidation,
+    },
     parser::types::ExecutableDocument,
 };
 
@@ -120,7 +122,8 @@ pub fn sdl() -> String {
 
 /// Adds `extensions.code` to errors raised before execution: `GRAPHQL_PARSE_FAILED` for a
 /// document that does not parse, `GRAPHQL_VALIDATION_FAILED` for one that does not validate
-/// (unknown fields, wrong argument types, …).
+/// (unknown fields, wrong argument types, …); and records the name of the operation being run
+/// (from the document when the client gave no `operationName`) on the request's log span.
 struct ErrorCodes;
 
 impl ExtensionFactory for ErrorCodes {
@@ -165,5 +168,15 @@ impl Extension for ErrorCodes {
                 .map(|e| with_code(e, VALIDATION_FAILED))
                 .collect()
         })
+    }
+
+    async fn execute(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        operation_name: Option<&str>,
+        next: NextExecute<'_>,
+    ) -> async_graphql::Response {
+        tracing::Span::current().record("operation", operation_name.unwrap_or("anonymous"));
+        next.run(ctx, operation_name).await
     }
 }

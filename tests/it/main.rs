@@ -11,3 +11,4 @@ mod http_e2e;
 mod organizations_e2e;
 mod organizations_service;
 mod schema_file;
+mod server_process;

@@ -1,0 +1,199 @@
+//! The real `tongxing serve` process: zero-setup start, logs free of personal data, and a clean
+//! exit on SIGTERM.
+
+use std::{
+    io::{BufRead, BufReader},
+    process::{Child, Command, Stdio},
+    sync::{Arc, Mutex},
+    time::{Duration, Instant},
+};
+
+use serde_json::{Value, json};
+
+struct Server {
+    child: Child,
+    addr: String,
+    log: Arc<Mutex<String>>,
+}
+
+impl Server {
+    fn start(dir: &std::path::Path) -> Self {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_tongxing"))
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("TONGXING_DATA_DIR", dir)
+            .env("TONGXING_LISTEN", "127.0.0.1:0")
+            .env("TONGXING_LOG_FORMAT", "json")
+            .env("RUST_LOG", "debug")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let log = Arc::new(Mutex::new(String::new()));
+        let (tx, rx) = std::sync::mpsc::channel();
+        for stream in [
+            Box::new(child.stdout.take().unwrap()) as Box<dyn std::io::Read + Send>,
+            Box::new(child.stderr.take().unwrap()),
+        ] {
+            let log = log.clone();
+            let tx = tx.clone();
+            std::thread::spawn(move || {
+                for line in BufReader::new(stream).lines().map_while(Result::ok) {
+                    if let Ok(v) = serde_json::from_str::<Value>(&line)
+                        && let Some(addr) = v["addr"].as_str()
+                    {
+                        let _ = tx.send(addr.to_owned());
+                    }
+                    log.lock().unwrap().push_str(&line);
+                    log.lock().unwrap().push('\n');
+                }
+            });
+        }
+        let addr = rx
+            .recv_timeout(Duration::from_secs(60))
+            .unwrap_or_else(|_| panic!("server did not start: {}", log.lock().unwrap()));
+        Self { child, addr, log }
+    }
+
+    fn terminate(mut self) -> (std::process::ExitStatus, String) {
+        let pid = self.child.id().to_string();
+        assert!(
+            Command::new("kill")
+                .args(["-TERM", &pid])
+                .status()
+                .unwrap()
+                .success()
+        );
+        let deadline = Instant::now() + Duration::from_secs(15);
+        let status = loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                break status;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "server did not exit after SIGTERM"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        };
+        std::thread::sleep(Duration::from_millis(100));
+        let log = self.log.lock().unwrap().clone();
+        (status, log)
+    }
+}
+
+async fn gql(
+    client: &reqwest::Client,
+    addr: &str,
+    token: Option<&str>,
+    query: &str,
+    vars: Value,
+) -> Value {
+    let mut req = client
+        .post(format!("http://{addr}/graphql"))
+        .json(&json!({ "query": query, "variables": vars }));
+    if let Some(t) = token {
+        req = req.bearer_auth(t);
+    }
+    req.send().await.unwrap().json().await.unwrap()
+}
+
+#[tokio::test]
+async fn serve_starts_with_no_setup_logs_no_personal_data_and_stops_on_sigterm() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path());
+    assert!(dir.path().join("tongxing.db").exists());
+    assert!(dir.path().join("jwt.key").exists());
+
+    let client = reqwest::Client::new();
+    let phone = "13812345678";
+    let password = "secret-password-xyz";
+    let reg = gql(
+        &client,
+        &server.addr,
+        None,
+        "mutation($i: RegisterInput!) { register(input: $i) { accessToken } }",
+        json!({ "i": { "phone": phone, "password": password, "displayName": "王小明" } }),
+    )
+    .await;
+    let token = reg["data"]["register"]["accessToken"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let wrong = gql(
+        &client,
+        &server.addr,
+        None,
+        "mutation($i: LoginInput!) { login(input: $i) { accessToken } }",
+        json!({ "i": { "phone": phone, "password": "wrong-password-abc" } }),
+    )
+    .await;
+    assert_eq!(wrong["errors"][0]["extensions"]["code"], "UNAUTHENTICATED");
+    let me = gql(
+        &client,
+        &server.addr,
+        Some(&token),
+        "query Me { me { phone } }",
+        json!({}),
+    )
+    .await;
+    assert_eq!(me["data"]["me"]["phone"], phone);
+
+    let (status, log) = server.terminate();
+    assert!(status.success(), "exit status {status:?}\n{log}");
+    // The request log names operations and outcomes …
+    assert!(log.contains("\"operation\":\"Me\""), "{log}");
+    assert!(log.contains("UNAUTHENTICATED"), "{log}");
+    assert!(log.contains("stopped"), "{log}");
+    // … and never the phone, the passwords or the token, even at debug level.
+    for secret in [phone, password, "wrong-password-abc", token.as_str()] {
+        assert!(!log.contains(secret), "log contains {secret}:\n{log}");
+    }
+}
+
+#[tokio::test]
+async fn in_flight_requests_finish_after_shutdown_is_signalled() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let (state, _db) = crate::harness::test_state().await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(api::http::serve(
+        listener,
+        api::app(state),
+        async {
+            let _ = rx.await;
+        },
+        Duration::from_secs(10),
+    ));
+
+    // Send the headers of a request, signal shutdown, then send its body.
+    let body = r#"{"query":"{ organizations { edges { cursor } } }"}"#;
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    stream
+        .write_all(
+            format!(
+                "POST /graphql HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+                body.len()
+            )
+            .as_bytes(),
+        )
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    tx.send(()).unwrap();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    stream.write_all(body.as_bytes()).await.unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).await.unwrap();
+    assert!(response.starts_with("HTTP/1.1 200"), "{response}");
+    assert!(response.contains("\"organizations\""), "{response}");
+
+    // And then the server stops, well before its grace period.
+    tokio::time::timeout(Duration::from_secs(5), server)
+        .await
+        .expect("server stopped")
+        .unwrap()
+        .unwrap();
+    // New connections are refused.
+    assert!(tokio::net::TcpStream::connect(addr).await.is_err());
+}
