@@ -98,9 +98,9 @@ async fn main() -> anyhow::Result<()> {
                 CreateAdminOutcome::Created(id) => {
                     eprintln!("created system administrator (account {id})")
                 }
-                CreateAdminOutcome::AlreadyExisted(id) => eprintln!(
-                    "account {id} already existed; it is a system administrator (password unchanged)"
-                ),
+                CreateAdminOutcome::AlreadyExisted(id) => {
+                    eprintln!("account {id} already existed; it is a system administrator")
+                }
             }
             Ok(())
         }

@@ -133,7 +133,7 @@ pub struct Config {
     )]
     pub max_page_size: u32,
 
-    /// Login attempts allowed per phone number per minute (burst), before `RATE_LIMITED`.
+    /// Failed logins allowed per phone number per minute (burst), before `RATE_LIMITED`.
     #[arg(
         long,
         env = "TONGXING_LOGIN_ATTEMPTS_PER_PHONE",
@@ -142,7 +142,7 @@ pub struct Config {
     )]
     pub login_attempts_per_phone: u32,
 
-    /// Login attempts allowed per client address per minute (burst), before `RATE_LIMITED`.
+    /// Failed logins allowed per client address (IPv6: per /64) per minute (burst), before `RATE_LIMITED`.
     #[arg(
         long,
         env = "TONGXING_LOGIN_ATTEMPTS_PER_ADDRESS",
@@ -151,7 +151,35 @@ pub struct Config {
     )]
     pub login_attempts_per_address: u32,
 
-    /// Take the client address from the first `X-Forwarded-For` entry (only behind a trusted proxy).
+    /// Registrations allowed per client address per minute, before `RATE_LIMITED`.
+    #[arg(
+        long,
+        env = "TONGXING_REGISTRATIONS_PER_ADDRESS",
+        default_value_t = 20,
+        global = true
+    )]
+    pub registrations_per_address: u32,
+
+    /// Deepest query nesting accepted.
+    #[arg(
+        long,
+        env = "TONGXING_MAX_QUERY_DEPTH",
+        default_value_t = 12,
+        global = true
+    )]
+    pub max_query_depth: usize,
+
+    /// Highest query complexity accepted (each field costs 1).
+    #[arg(
+        long,
+        env = "TONGXING_MAX_QUERY_COMPLEXITY",
+        default_value_t = 1000,
+        global = true
+    )]
+    pub max_query_complexity: usize,
+
+    /// Take the client address from the last `X-Forwarded-For` entry, the one the proxy
+    /// appended (only behind a trusted proxy).
     #[arg(
         long,
         env = "TONGXING_TRUST_FORWARDED_FOR",
@@ -184,6 +212,39 @@ impl Config {
                 self.data_dir.join("tongxing.db").display()
             ),
         }
+    }
+
+    /// Check values that parse but make no sense, at start-up rather than in a request.
+    pub fn validate(&self) -> anyhow::Result<()> {
+        use anyhow::ensure;
+        ensure!(
+            (60..=24 * 3600).contains(&self.access_token_ttl_secs),
+            "access token lifetime must be 60 s to 1 day"
+        );
+        ensure!(
+            (3600..=366 * 24 * 3600).contains(&self.refresh_token_ttl_secs),
+            "refresh token lifetime must be 1 hour to 366 days"
+        );
+        ensure!(
+            (1..=1000).contains(&self.max_page_size),
+            "max page size must be 1 to 1000"
+        );
+        ensure!(
+            (1..=self.max_page_size).contains(&self.default_page_size),
+            "default page size must be 1 to the max page size"
+        );
+        ensure!(
+            self.login_attempts_per_phone > 0
+                && self.login_attempts_per_address > 0
+                && self.registrations_per_address > 0,
+            "rate limits must be positive"
+        );
+        ensure!(
+            self.max_query_depth > 0 && self.max_query_complexity > 0,
+            "query limits must be positive"
+        );
+        ensure!(self.db_max_connections > 0, "the pool needs a connection");
+        Ok(())
     }
 
     /// Access-token lifetime.
@@ -223,6 +284,21 @@ mod tests {
     fn secret_never_prints() {
         let s = Secret::new("hunter2-hunter2");
         assert_eq!(format!("{s:?}"), "[redacted]");
+    }
+
+    #[test]
+    fn defaults_are_valid_and_nonsense_is_refused() {
+        let c = Config::for_data_dir("/tmp/tx");
+        c.validate().unwrap();
+        let mut bad = c.clone();
+        bad.refresh_token_ttl_secs = u64::MAX;
+        assert!(bad.validate().is_err());
+        let mut bad = c.clone();
+        bad.default_page_size = 500;
+        assert!(bad.validate().is_err());
+        let mut bad = c;
+        bad.access_token_ttl_secs = 0;
+        assert!(bad.validate().is_err());
     }
 
     #[test]

@@ -91,8 +91,8 @@ fn set_code(ext: &mut Option<ErrorExtensionValues>, code: &str) {
 
 /// Give every error of a response its `extensions.code`, log internal causes and strip their
 /// details. Errors raised by resolvers carry an [`AppError`] as their source (async-graphql keeps
-/// it when `?` converts); errors async-graphql raises itself while coercing arguments are the
-/// client's input and become `BAD_USER_INPUT`.
+/// it when `?` converts); errors async-graphql raises itself while coercing arguments (they have
+/// no source) are the client's input and become `BAD_USER_INPUT`; anything else is `INTERNAL`.
 pub fn finalize_errors(errors: &mut [ServerError]) {
     for err in errors {
         if err
@@ -128,7 +128,13 @@ pub fn finalize_errors(errors: &mut [ServerError]) {
             tracing::error!(error = %db, path = ?err.path, "unmapped database error");
             err.message = "internal error".to_owned();
             set_code(&mut err.extensions, "INTERNAL");
+        } else if err.source.is_some() {
+            // Some other error type reached a resolver's `?`: not the client's fault.
+            tracing::error!(message = %err.message, path = ?err.path, "unmapped resolver error");
+            err.message = "internal error".to_owned();
+            set_code(&mut err.extensions, "INTERNAL");
         } else {
+            // Raised by async-graphql itself while coercing the client's arguments.
             set_code(&mut err.extensions, "BAD_USER_INPUT");
         }
     }

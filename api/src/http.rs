@@ -104,10 +104,14 @@ fn client_addr(
     connect: Option<Extension<ConnectInfo<SocketAddr>>>,
 ) -> Option<IpAddr> {
     if state.config.trust_forwarded_for {
+        // The rightmost entry is the one our proxy appended; entries left of it are whatever
+        // the client chose to send.
         let forwarded = headers
-            .get("x-forwarded-for")
+            .get_all("x-forwarded-for")
+            .iter()
+            .next_back()
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(',').next())
+            .and_then(|v| v.rsplit(',').next())
             .and_then(|v| v.trim().parse().ok());
         if forwarded.is_some() {
             return forwarded;

@@ -52,10 +52,12 @@ pub struct AppState {
 impl AppState {
     /// Build the state over an open (and migrated) database.
     pub fn new(db: DatabaseConnection, config: Config) -> anyhow::Result<Self> {
+        config.validate()?;
         let jwt = auth::jwt::JwtKeys::from_config(&config)?;
         let login_throttle = auth::rate_limit::LoginThrottle::new(
             config.login_attempts_per_phone,
             config.login_attempts_per_address,
+            config.registrations_per_address,
         );
         Ok(Self {
             db,

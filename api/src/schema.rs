@@ -53,8 +53,8 @@ pub struct NodeQuery;
 #[Object]
 impl NodeQuery {
     /// Any object by global ID; `null` when it does not exist or the caller may not see it.
-    /// Accounts are visible to logged-in callers (phone masked as usual); memberships to the
-    /// member and the organization's staff.
+    /// An account is visible to itself and to administrators of an organization it belongs to;
+    /// a membership to the member and the organization's staff.
     async fn node(
         &self,
         ctx: &Context<'_>,
@@ -69,10 +69,15 @@ impl NodeQuery {
                 .await?
                 .map(|o| Node::Organization(Organization(o))),
             NodeType::Account => {
-                ctx.require_account().await?;
-                account_service::get(db, key)
-                    .await?
-                    .map(|a| Node::Account(Account::new(a)))
+                let viewer = ctx.require_account().await?;
+                // The same rule as the whole phone number: no walking the ID space for names.
+                if authz::may_see_phone(db, viewer, key).await? {
+                    account_service::get(db, key)
+                        .await?
+                        .map(|a| Node::Account(Account::with_phone_visibility(a, true)))
+                } else {
+                    None
+                }
             }
             NodeType::Membership => {
                 let viewer = ctx.require_account().await?;
@@ -106,13 +111,16 @@ pub fn schema_builder() -> SchemaBuilder<QueryRoot, MutationRoot, EmptySubscript
         EmptySubscription,
     )
     .extension(ErrorCodes)
-    .limit_depth(16)
-    .limit_recursive_depth(32)
 }
 
-/// The schema served by the router.
+/// The schema served by the router, with the configured query limits.
 pub fn build_schema(state: AppState) -> AppSchema {
-    schema_builder().data(state).finish()
+    schema_builder()
+        .limit_depth(state.config.max_query_depth)
+        .limit_complexity(state.config.max_query_complexity)
+        .limit_recursive_depth(32)
+        .data(state)
+        .finish()
 }
 
 /// The SDL that `schema.graphql` must equal.

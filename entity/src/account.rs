@@ -2,7 +2,7 @@
 
 use sea_orm::entity::prelude::*;
 
-#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+#[derive(Clone, PartialEq, DeriveEntityModel)]
 #[sea_orm(table_name = "account")]
 pub struct Model {
     #[sea_orm(primary_key)]
@@ -33,3 +33,16 @@ impl Related<super::membership::Entity> for Entity {
 }
 
 impl ActiveModelBehavior for ActiveModel {}
+
+// Personal data and the password hash stay out of `{:?}`, so a stray debug log leaks nothing.
+impl std::fmt::Debug for Model {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("account::Model")
+            .field("id", &self.id)
+            .field("phone", &"[redacted]")
+            .field("password_hash", &"[redacted]")
+            .field("display_name", &self.display_name)
+            .field("is_system_admin", &self.is_system_admin)
+            .finish()
+    }
+}

@@ -12,6 +12,15 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
 use crate::harness::test_state;
 
+async fn register(
+    state: &api::AppState,
+    phone: Phone,
+    password: Password,
+    name: DisplayName,
+) -> api::error::AppResult<service::Session> {
+    service::register(state, phone, password, name, None).await
+}
+
 fn phone(p: &str) -> Phone {
     Phone::parse(p, "phone").unwrap()
 }
@@ -25,7 +34,7 @@ fn name(n: &str) -> DisplayName {
 #[tokio::test]
 async fn registering_a_phone_twice_is_a_conflict() {
     let (state, _db) = test_state().await;
-    service::register(
+    register(
         &state,
         phone("13800000001"),
         password("password-1"),
@@ -34,7 +43,7 @@ async fn registering_a_phone_twice_is_a_conflict() {
     .await
     .unwrap();
     // The same number written differently is the same phone.
-    let err = service::register(
+    let err = register(
         &state,
         phone("+86 138 0000 0001"),
         password("password-2"),
@@ -48,7 +57,7 @@ async fn registering_a_phone_twice_is_a_conflict() {
 #[tokio::test]
 async fn passwords_are_stored_as_argon2id_hashes() {
     let (state, _db) = test_state().await;
-    let s = service::register(
+    let s = register(
         &state,
         phone("13800000002"),
         password("password-1"),
@@ -63,7 +72,7 @@ async fn passwords_are_stored_as_argon2id_hashes() {
 #[tokio::test]
 async fn login_checks_the_password() {
     let (state, _db) = test_state().await;
-    service::register(
+    register(
         &state,
         phone("13800000003"),
         password("password-1"),
@@ -87,7 +96,7 @@ async fn login_checks_the_password() {
 #[tokio::test]
 async fn refresh_tokens_are_stored_only_as_hashes() {
     let (state, _db) = test_state().await;
-    let s = service::register(
+    let s = register(
         &state,
         phone("13800000004"),
         password("password-1"),
@@ -107,7 +116,7 @@ async fn refresh_tokens_are_stored_only_as_hashes() {
 #[tokio::test]
 async fn refresh_rotates_and_reuse_revokes_the_family() {
     let (state, _db) = test_state().await;
-    let first = service::register(
+    let first = register(
         &state,
         phone("13800000005"),
         password("password-1"),
@@ -146,7 +155,7 @@ async fn refresh_rotates_and_reuse_revokes_the_family() {
 async fn reuse_in_one_family_leaves_other_sessions_alone() {
     let (state, _db) = test_state().await;
     let phone_a = "13800000006";
-    let laptop = service::register(&state, phone(phone_a), password("password-1"), name("甲"))
+    let laptop = register(&state, phone(phone_a), password("password-1"), name("甲"))
         .await
         .unwrap();
     let mobile = service::login(&state, phone(phone_a), password("password-1"), None)
@@ -168,7 +177,7 @@ async fn reuse_in_one_family_leaves_other_sessions_alone() {
 #[tokio::test]
 async fn concurrent_refreshes_of_one_token_never_both_succeed() {
     let (state, _db) = test_state().await;
-    let s = service::register(
+    let s = register(
         &state,
         phone("13800000007"),
         password("password-1"),
@@ -197,7 +206,7 @@ async fn concurrent_refreshes_of_one_token_never_both_succeed() {
 #[tokio::test]
 async fn logout_revokes_the_session_and_is_idempotent() {
     let (state, _db) = test_state().await;
-    let s = service::register(
+    let s = register(
         &state,
         phone("13800000008"),
         password("password-1"),
@@ -231,7 +240,7 @@ async fn create_admin_is_idempotent_per_phone() {
     let again = service::create_admin(
         &state,
         phone("13900000001"),
-        password("other-password"),
+        password("password-1"),
         name("别名"),
     )
     .await
@@ -239,16 +248,42 @@ async fn create_admin_is_idempotent_per_phone() {
     assert_eq!(again, CreateAdminOutcome::AlreadyExisted(id));
     let acc = service::get(&state.db, id).await.unwrap().unwrap();
     assert!(acc.is_system_admin);
-    // The original password still works; the second call did not replace it.
-    service::login(&state, phone("13900000001"), password("password-1"), None)
-        .await
-        .unwrap();
+    assert_eq!(acc.display_name, "管理员");
+}
+
+#[tokio::test]
+async fn create_admin_does_not_promote_an_account_without_its_password() {
+    let (state, _db) = test_state().await;
+    let s = register(
+        &state,
+        phone("13900000003"),
+        password("password-1"),
+        name("抢注者"),
+    )
+    .await
+    .unwrap();
+    let err = service::create_admin(
+        &state,
+        phone("13900000003"),
+        password("the-real-admins-password"),
+        name("管理员"),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(err.code(), "FORBIDDEN");
+    assert!(
+        !service::get(&state.db, s.account.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .is_system_admin
+    );
 }
 
 #[tokio::test]
 async fn create_admin_promotes_an_existing_account() {
     let (state, _db) = test_state().await;
-    let s = service::register(
+    let s = register(
         &state,
         phone("13900000002"),
         password("password-1"),

@@ -21,9 +21,13 @@ fn now() -> u64 {
 fn forge(key: &str, aud: &str, exp: u64, sub: &str) -> String {
     let claims =
         json!({ "iss": "tongxing", "aud": aud, "sub": sub, "exp": exp, "iat": now() - 10 });
+    sign(Algorithm::HS256, key, &claims)
+}
+
+fn sign(alg: Algorithm, key: &str, claims: &serde_json::Value) -> String {
     jsonwebtoken::encode(
-        &Header::new(Algorithm::HS256),
-        &claims,
+        &Header::new(alg),
+        claims,
         &EncodingKey::from_secret(key.as_bytes()).unwrap(),
     )
     .unwrap()
@@ -179,6 +183,30 @@ async fn bad_access_tokens_are_unauthenticated() {
             forge(JWT_SECRET, "someone-else", in_an_hour, &sub),
         ),
         ("alg none", alg_none),
+        (
+            "wrong issuer",
+            sign(
+                Algorithm::HS256,
+                JWT_SECRET,
+                &json!({ "iss": "someone", "aud": "tongxing-api", "sub": sub, "exp": in_an_hour, "iat": now() }),
+            ),
+        ),
+        (
+            "other algorithm, right key",
+            sign(
+                Algorithm::HS512,
+                JWT_SECRET,
+                &json!({ "iss": "tongxing", "aud": "tongxing-api", "sub": sub, "exp": in_an_hour, "iat": now() }),
+            ),
+        ),
+        (
+            "no expiry",
+            sign(
+                Algorithm::HS256,
+                JWT_SECRET,
+                &json!({ "iss": "tongxing", "aud": "tongxing-api", "sub": sub, "iat": now() }),
+            ),
+        ),
         ("garbage", "not-a-jwt".to_owned()),
     ];
     // Sanity: the same forging with the right key and audience is accepted.
@@ -228,6 +256,35 @@ async fn repeated_failed_logins_are_rate_limited() {
         first_code(&attempt("correct horse battery").await),
         "RATE_LIMITED"
     );
+}
+
+#[tokio::test]
+async fn registrations_from_one_address_are_rate_limited() {
+    let app = TestApp::spawn_with(|c| c.registrations_per_address = 2).await;
+    app.register("13800000001", "甲").await;
+    app.register("13800000002", "乙").await;
+    let code = app
+        .err_code(
+            None,
+            "mutation { register(input: {phone: \"13800000003\", password: \"correct horse\", displayName: \"丙\"}) { accessToken } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(code, "RATE_LIMITED");
+}
+
+#[tokio::test]
+async fn successful_logins_do_not_spend_the_budget() {
+    let app = TestApp::spawn_with(|c| c.login_attempts_per_phone = 2).await;
+    app.register("13912345678", "张阿姨").await;
+    for _ in 0..4 {
+        app.ok(
+            None,
+            "mutation { login(input: {phone: \"13912345678\", password: \"correct horse battery\"}) { accessToken } }",
+            json!({}),
+        )
+        .await;
+    }
 }
 
 #[tokio::test]

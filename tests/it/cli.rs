@@ -77,6 +77,19 @@ fn create_admin_is_idempotent_and_never_echoes_the_password() {
 }
 
 #[test]
+fn create_admin_does_not_take_over_an_account_with_another_password() {
+    let dir = tempfile::tempdir().unwrap();
+    assert!(
+        create_admin(dir.path(), "admin-password-1")
+            .status
+            .success()
+    );
+    let other = create_admin(dir.path(), "somebody-elses-password");
+    assert!(!other.status.success());
+    assert!(String::from_utf8_lossy(&other.stderr).contains("already registered"));
+}
+
+#[test]
 fn create_admin_rejects_a_short_password() {
     let dir = tempfile::tempdir().unwrap();
     let out = create_admin(dir.path(), "short");

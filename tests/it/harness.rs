@@ -105,6 +105,7 @@ pub fn test_config(db: &TestDb) -> Config {
     config.max_page_size = 100;
     config.login_attempts_per_phone = 5;
     config.login_attempts_per_address = 30;
+    config.registrations_per_address = 1000;
     config.trust_forwarded_for = false;
     config
 }

@@ -187,23 +187,40 @@ async fn phones_are_masked_for_strangers_and_whole_for_owner_and_admins() {
     let worker = app.register("13812341234", "社工小李").await;
     let district_admin = app.register("13800000001", "区管理员").await;
     let stranger = app.register("13800000002", "路人").await;
+    let colleague = app.register("13800000003", "同事").await;
     app.add_member(&root.access, &station, "13812341234", "SOCIAL_WORKER")
+        .await;
+    app.add_member(&root.access, &station, "13800000003", "ORGANIZER")
         .await;
     app.add_member(&root.access, &district, "13800000001", "ADMIN")
         .await;
 
     let query = "query($id: ID!) { node(id: $id) { ... on Account { phone displayName } } }";
-    let phone_as = |token: String| {
+    let node_as = |token: String| {
         let app = &app;
         let id = worker.account_id.clone();
-        async move { app.ok(Some(&token), query, json!({ "id": id })).await["node"]["phone"].clone() }
+        async move { app.ok(Some(&token), query, json!({ "id": id })).await["node"].clone() }
     };
-    assert_eq!(phone_as(stranger.access.clone()).await, "138****1234");
-    assert_eq!(phone_as(worker.access.clone()).await, "13812341234");
-    assert_eq!(phone_as(district_admin.access.clone()).await, "13812341234");
+    // A stranger cannot look the account up at all; owner and administrator see the number.
+    assert!(node_as(stranger.access.clone()).await.is_null());
+    assert_eq!(node_as(worker.access.clone()).await["phone"], "13812341234");
+    assert_eq!(
+        node_as(district_admin.access.clone()).await["phone"],
+        "13812341234"
+    );
 
-    // In the station's member list: whole for its administrators, masked for a fellow member.
-    let members = "query($id: ID!) { organization(id: $id) { members { edges { node { role account { phone } } } } } }";
+    // In the station's member list: whole for its administrators, masked for a fellow member
+    // (except the fellow's own entry).
+    let members = "query($id: ID!) { organization(id: $id) { members { edges { node { role account { id phone } } } } } }";
+    let phone_of = |data: &serde_json::Value, id: &str| {
+        data["organization"]["members"]["edges"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["node"]["account"]["id"] == id)
+            .map(|e| e["node"]["account"]["phone"].as_str().unwrap().to_owned())
+            .unwrap()
+    };
     let data = app
         .ok(
             Some(&district_admin.access),
@@ -211,10 +228,12 @@ async fn phones_are_masked_for_strangers_and_whole_for_owner_and_admins() {
             json!({ "id": station }),
         )
         .await;
-    assert_eq!(
-        data["organization"]["members"]["edges"][0]["node"]["account"]["phone"],
-        "13812341234"
-    );
+    assert_eq!(phone_of(&data, &worker.account_id), "13812341234");
+    let data = app
+        .ok(Some(&colleague.access), members, json!({ "id": station }))
+        .await;
+    assert_eq!(phone_of(&data, &worker.account_id), "138****1234");
+    assert_eq!(phone_of(&data, &colleague.account_id), "13800000003");
     let code = app
         .err_code(Some(&stranger.access), members, json!({ "id": station }))
         .await;

@@ -148,6 +148,20 @@ async fn serve_starts_with_no_setup_logs_no_personal_data_and_stops_on_sigterm()
     for secret in [phone, password, "wrong-password-abc", token.as_str()] {
         assert!(!log.contains(secret), "log contains {secret}:\n{log}");
     }
+
+    // A restart keeps the generated signing key: the token issued before still works.
+    let server = Server::start(dir.path());
+    let me = gql(
+        &client,
+        &server.addr,
+        Some(&token),
+        "{ me { phone } }",
+        json!({}),
+    )
+    .await;
+    assert_eq!(me["data"]["me"]["phone"], phone);
+    let (status, _) = server.terminate();
+    assert!(status.success());
 }
 
 #[tokio::test]

@@ -178,7 +178,8 @@ impl AccountMutation {
         let phone = Phone::parse(&input.phone, "input.phone")?;
         let password = Password::parse(&input.password, "input.password")?;
         let name = DisplayName::parse(&input.display_name, "input.displayName")?;
-        Ok(service::register(ctx.state(), phone, password, name)
+        let addr = ctx.viewer().client_addr;
+        Ok(service::register(ctx.state(), phone, password, name, addr)
             .await?
             .into())
     }

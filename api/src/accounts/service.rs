@@ -17,7 +17,6 @@ use crate::{
 };
 
 /// A logged-in session: the account and its tokens.
-#[derive(Debug)]
 pub struct Session {
     /// The account.
     pub account: account::Model,
@@ -31,16 +30,27 @@ pub struct Session {
     pub refresh_token_expires_at: DateTime<Utc>,
 }
 
+impl std::fmt::Debug for Session {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Session")
+            .field("account", &self.account)
+            .field("tokens", &"[redacted]")
+            .finish()
+    }
+}
+
 const BAD_CREDENTIALS: &str = "invalid phone number or password";
 
-/// Create an account and log it in.
+/// Create an account and log it in. Registrations are throttled per client address.
 #[tracing::instrument(skip_all)]
 pub async fn register(
     state: &AppState,
     phone: Phone,
     password: Password,
     display_name: DisplayName,
+    client_addr: Option<IpAddr>,
 ) -> AppResult<Session> {
+    state.login_throttle.check_registration(client_addr)?;
     let hash = password::hash(password.expose().to_owned()).await?;
     let now = Utc::now();
     let account = account::ActiveModel {
@@ -63,8 +73,8 @@ pub async fn register(
     start_session(state, &state.db, account, None).await
 }
 
-/// Check a phone and password and start a session. Attempts are throttled per phone and per
-/// client address before any hashing work is done.
+/// Check a phone and password and start a session. Failed attempts are throttled per phone and
+/// per client address; a throttled attempt is refused before any hashing work is done.
 #[tracing::instrument(skip_all)]
 pub async fn login(
     state: &AppState,
@@ -85,6 +95,9 @@ pub async fn login(
             start_session(state, &state.db, account, None).await
         }
         _ => {
+            state
+                .login_throttle
+                .record_failure(phone.as_str(), client_addr);
             tracing::info!(outcome = "bad_credentials", "login failed");
             Err(AppError::Unauthenticated(BAD_CREDENTIALS))
         }
@@ -206,12 +219,12 @@ pub async fn logout(state: &AppState, token: &str) -> AppResult<()> {
 pub enum CreateAdminOutcome {
     /// A new system administrator account was made.
     Created(i64),
-    /// The phone was already registered; the account is now (still) a system administrator.
-    /// Its password and name are left as they were.
+    /// The phone was already registered (and the password given is its password); the account
+    /// is now (still) a system administrator. Its name is left as it was.
     AlreadyExisted(i64),
 }
 
-/// Bootstrap a system administrator; idempotent for the same phone.
+/// Bootstrap a system administrator; idempotent for the same phone and password.
 pub async fn create_admin(
     state: &AppState,
     phone: Phone,
@@ -223,6 +236,18 @@ pub async fn create_admin(
         .one(&state.db)
         .await?;
     if let Some(acc) = existing {
+        // Whoever registered this phone first must not become administrator by someone else's
+        // command: promoting an existing account needs its password.
+        let ok = password::verify(
+            Some(acc.password_hash.clone()),
+            password.expose().to_owned(),
+        )
+        .await?;
+        if !ok {
+            return Err(AppError::Forbidden(
+                "this phone is already registered with another password; give that password to promote the account".to_owned(),
+            ));
+        }
         account::Entity::update_many()
             .col_expr(account::Column::IsSystemAdmin, Expr::value(true))
             .col_expr(account::Column::UpdatedAt, Expr::value(Utc::now()))

@@ -116,36 +116,46 @@ fn now_secs() -> u64 {
         .unwrap_or(0)
 }
 
-/// Read the base64 key in `path`, or create it (32 random bytes, mode 0600) if absent.
+/// Read the base64 key in `path`, or create it (32 random bytes, mode 0600) if absent. The key
+/// is written to a private temporary file first and then linked into place, so a process
+/// starting at the same moment sees either no key file or a complete one.
 fn load_or_create_key_file(path: &Path) -> anyhow::Result<Vec<u8>> {
     use anyhow::Context;
-    if let Ok(text) = std::fs::read_to_string(path) {
-        let key = STANDARD
+    let read = |p: &Path| -> anyhow::Result<Vec<u8>> {
+        let text = std::fs::read_to_string(p)?;
+        STANDARD
             .decode(text.trim())
-            .with_context(|| format!("{} is not base64", path.display()))?;
-        return Ok(key);
+            .with_context(|| format!("{} is not base64", p.display()))
+    };
+    if path.exists() {
+        return read(path);
     }
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-    }
+    let dir = path.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     let mut key = vec![0u8; 32];
     rand::rng().fill_bytes(&mut key);
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    match options.open(path) {
-        Ok(mut file) => {
-            use std::io::Write;
-            file.write_all(STANDARD.encode(&key).as_bytes())?;
+    let tmp = dir.join(format!(".jwt.key.{}", uuid::Uuid::new_v4().simple()));
+    {
+        use std::io::Write;
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        let mut file = options
+            .open(&tmp)
+            .with_context(|| format!("creating {}", tmp.display()))?;
+        file.write_all(STANDARD.encode(&key).as_bytes())?;
+        file.sync_all()?;
+    }
+    let linked = std::fs::hard_link(&tmp, path);
+    let _ = std::fs::remove_file(&tmp);
+    match linked {
+        Ok(()) => {
             tracing::info!(path = %path.display(), "generated a new JWT signing key");
             Ok(key)
         }
-        // Another process created it between our read and create: use theirs.
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-            let text = std::fs::read_to_string(path)?;
-            Ok(STANDARD.decode(text.trim())?)
-        }
+        // Another process won the race: use its key.
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => read(path),
         Err(e) => Err(e).with_context(|| format!("creating {}", path.display())),
     }
 }

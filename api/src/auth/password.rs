@@ -2,6 +2,8 @@
 
 use std::sync::OnceLock;
 
+use tokio::sync::Semaphore;
+
 use argon2::{
     Argon2, PasswordHash, PasswordHasher, PasswordVerifier,
     password_hash::{SaltString, rand_core::OsRng},
@@ -9,11 +11,34 @@ use argon2::{
 
 use crate::error::{AppError, AppResult};
 
-/// Hash a password into a PHC string (argon2id, the crate's OWASP-recommended parameters).
-pub async fn hash(password: String) -> AppResult<String> {
-    tokio::task::spawn_blocking(move || hash_blocking(&password))
+/// At most this many hashes run at once per CPU: each takes ~19 MiB and a core for tens of
+/// milliseconds, so a burst of logins queues here instead of exhausting memory.
+const HASHES_PER_CPU: usize = 2;
+
+fn hashing_permits() -> &'static Semaphore {
+    static PERMITS: OnceLock<Semaphore> = OnceLock::new();
+    PERMITS.get_or_init(|| {
+        let cpus = std::thread::available_parallelism().map_or(2, |n| n.get());
+        Semaphore::new(cpus * HASHES_PER_CPU)
+    })
+}
+
+/// Run one argon2 computation on the blocking pool, within the concurrency bound.
+async fn bounded<T: Send + 'static>(
+    work: impl FnOnce() -> AppResult<T> + Send + 'static,
+) -> AppResult<T> {
+    let _permit = hashing_permits()
+        .acquire()
+        .await
+        .map_err(|e| AppError::Internal(e.into()))?;
+    tokio::task::spawn_blocking(work)
         .await
         .map_err(|e| AppError::Internal(e.into()))?
+}
+
+/// Hash a password into a PHC string (argon2id, the crate's OWASP-recommended parameters).
+pub async fn hash(password: String) -> AppResult<String> {
+    bounded(move || hash_blocking(&password)).await
 }
 
 fn hash_blocking(password: &str) -> AppResult<String> {
@@ -28,7 +53,7 @@ fn hash_blocking(password: &str) -> AppResult<String> {
 /// the same cost is still checked, so response time does not tell which phones are registered;
 /// that check never succeeds.
 pub async fn verify(stored: Option<String>, password: String) -> AppResult<bool> {
-    tokio::task::spawn_blocking(move || {
+    bounded(move || {
         let is_real = stored.is_some();
         let stored = match stored {
             Some(s) => s,
@@ -42,7 +67,6 @@ pub async fn verify(stored: Option<String>, password: String) -> AppResult<bool>
         Ok(matches && is_real)
     })
     .await
-    .map_err(|e| AppError::Internal(e.into()))?
 }
 
 fn dummy_hash() -> AppResult<&'static str> {

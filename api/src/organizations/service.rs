@@ -190,27 +190,31 @@ pub async fn update(
     id: i64,
     changes: OrganizationChanges,
 ) -> AppResult<organization::Model> {
-    let org = get_required(db, id).await?;
+    get_required(db, id).await?;
     authz::require_admin(db, viewer, id).await?;
-    let latitude = changes.latitude.or(org.latitude);
-    let longitude = changes.longitude.or(org.longitude);
     if changes.latitude.is_some() || changes.longitude.is_some() {
         check_location(changes.latitude, changes.longitude)?;
     }
-    let mut active: organization::ActiveModel = org.into();
+    // One UPDATE of just the changed columns: concurrent edits of different fields both land.
+    let mut update = organization::Entity::update_many()
+        .col_expr(organization::Column::UpdatedAt, Expr::value(Utc::now()))
+        .filter(organization::Column::Id.eq(id));
     if let Some(name) = changes.name {
-        active.name = Set(name);
+        update = update.col_expr(organization::Column::Name, Expr::value(name));
     }
     if let Some(code) = changes.region_code {
-        active.region_code = Set(Some(code));
+        update = update.col_expr(organization::Column::RegionCode, Expr::value(code));
     }
     if let Some(address) = changes.address {
-        active.address = Set(Some(address));
+        update = update.col_expr(organization::Column::Address, Expr::value(address));
     }
-    active.latitude = Set(latitude);
-    active.longitude = Set(longitude);
-    active.updated_at = Set(Utc::now());
-    Ok(active.update(db).await?)
+    if let (Some(lat), Some(lng)) = (changes.latitude, changes.longitude) {
+        update = update
+            .col_expr(organization::Column::Latitude, Expr::value(lat))
+            .col_expr(organization::Column::Longitude, Expr::value(lng));
+    }
+    update.exec(db).await?;
+    get_required(db, id).await
 }
 
 /// One page of organizations matching `filter`, in creation order.
