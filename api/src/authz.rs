@@ -4,7 +4,8 @@
 
 use entity::{account, membership, organization_closure as closure};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, sea_query::Query,
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect,
+    sea_query::Query,
 };
 
 use crate::{
@@ -113,4 +114,81 @@ pub async fn may_see_phone<C: ConnectionTrait>(
         .one(db)
         .await?;
     Ok(found.is_some())
+}
+
+/// Whether `viewer` manages organization `org_id`'s work (campaigns, events, shifts): an
+/// ORGANIZER or ADMIN of it, or an administrator above it.
+pub async fn manages<C: ConnectionTrait>(
+    db: &C,
+    viewer: &account::Model,
+    org_id: i64,
+) -> AppResult<bool> {
+    let direct = membership::Entity::find()
+        .select_only()
+        .column(membership::Column::Id)
+        .filter(membership::Column::AccountId.eq(viewer.id))
+        .filter(membership::Column::OrganizationId.eq(org_id))
+        .filter(
+            membership::Column::Role
+                .is_in([MemberRole::Organizer.as_db(), MemberRole::Admin.as_db()]),
+        )
+        .into_tuple::<i64>()
+        .one(db)
+        .await?;
+    if direct.is_some() {
+        return Ok(true);
+    }
+    administers(db, viewer, org_id).await
+}
+
+/// `FORBIDDEN` unless `viewer` manages `org_id`.
+pub async fn require_manager<C: ConnectionTrait>(
+    db: &C,
+    viewer: &account::Model,
+    org_id: i64,
+) -> AppResult<()> {
+    if manages(db, viewer, org_id).await? {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden(
+            "you do not organize for this organization".to_owned(),
+        ))
+    }
+}
+
+/// A condition on `org_column` that holds for the organizations `viewer` manages (see
+/// [`manages`]), as one SQL expression for list queries. `None` for a system administrator,
+/// who manages everything.
+pub fn managed_orgs(viewer: &account::Model, org_column: impl ColumnTrait) -> Option<Condition> {
+    if viewer.is_system_admin {
+        return None;
+    }
+    let direct = Query::select()
+        .column(membership::Column::OrganizationId)
+        .from(membership::Entity)
+        .and_where(membership::Column::AccountId.eq(viewer.id))
+        .and_where(
+            membership::Column::Role
+                .is_in([MemberRole::Organizer.as_db(), MemberRole::Admin.as_db()]),
+        )
+        .to_owned();
+    let below_admin = Query::select()
+        .column(closure::Column::DescendantId)
+        .from(closure::Entity)
+        .and_where(
+            closure::Column::AncestorId.in_subquery(
+                Query::select()
+                    .column(membership::Column::OrganizationId)
+                    .from(membership::Entity)
+                    .and_where(membership::Column::AccountId.eq(viewer.id))
+                    .and_where(membership::Column::Role.eq(MemberRole::Admin.as_db()))
+                    .to_owned(),
+            ),
+        )
+        .to_owned();
+    Some(
+        Condition::any()
+            .add(org_column.in_subquery(direct))
+            .add(org_column.in_subquery(below_admin)),
+    )
 }

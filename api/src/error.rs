@@ -30,6 +30,18 @@ pub enum AppError {
     /// The request conflicts with the current state (e.g. a duplicate).
     #[error("{0}")]
     Conflict(String),
+    /// The shift has no room and keeps no waitlist.
+    #[error("the shift is full")]
+    ShiftFull,
+    /// The volunteer already holds an active sign-up for this shift.
+    #[error("you are already signed up for this shift")]
+    AlreadySignedUp,
+    /// The idempotency key was used before with different arguments.
+    #[error("this idempotency key was used for a different request")]
+    IdempotencyConflict,
+    /// The volunteer lacks skills the shift requires (`FORBIDDEN`, with the list).
+    #[error("missing required skills: {}", .0.join(", "))]
+    MissingSkills(Vec<String>),
     /// Too many attempts; the client should wait `retry_after_secs`.
     #[error("too many attempts, retry in {retry_after_secs} s")]
     RateLimited {
@@ -58,6 +70,10 @@ impl AppError {
             Self::NotFound(_) => "NOT_FOUND",
             Self::BadUserInput { .. } => "BAD_USER_INPUT",
             Self::Conflict(_) => "CONFLICT",
+            Self::ShiftFull => "SHIFT_FULL",
+            Self::AlreadySignedUp => "ALREADY_SIGNED_UP",
+            Self::IdempotencyConflict => "IDEMPOTENCY_CONFLICT",
+            Self::MissingSkills(_) => "FORBIDDEN",
             Self::RateLimited { .. } => "RATE_LIMITED",
             Self::Internal(_) => "INTERNAL",
         }
@@ -115,6 +131,11 @@ pub fn finalize_errors(errors: &mut [ServerError]) {
                 AppError::RateLimited { retry_after_secs } => {
                     if let Some(e) = ext.as_mut() {
                         e.set("retryAfter", *retry_after_secs);
+                    }
+                }
+                AppError::MissingSkills(skills) => {
+                    if let Some(e) = ext.as_mut() {
+                        e.set("missingSkills", skills.clone());
                     }
                 }
                 AppError::Internal(cause) => {

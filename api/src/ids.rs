@@ -17,16 +17,36 @@ pub enum NodeType {
     Organization,
     /// A membership.
     Membership,
+    /// A campaign.
+    Campaign,
+    /// A charity event.
+    CharityEvent,
+    /// A shift.
+    Shift,
+    /// A sign-up.
+    Signup,
 }
 
 impl NodeType {
-    const ALL: [NodeType; 3] = [Self::Account, Self::Organization, Self::Membership];
+    const ALL: [NodeType; 7] = [
+        Self::Account,
+        Self::Organization,
+        Self::Membership,
+        Self::Campaign,
+        Self::CharityEvent,
+        Self::Shift,
+        Self::Signup,
+    ];
 
     fn tag(self) -> &'static str {
         match self {
             Self::Account => "Account",
             Self::Organization => "Organization",
             Self::Membership => "Membership",
+            Self::Campaign => "Campaign",
+            Self::CharityEvent => "CharityEvent",
+            Self::Shift => "Shift",
+            Self::Signup => "Signup",
         }
     }
 
@@ -79,6 +99,39 @@ pub fn decode_cursor(cursor: &str) -> Result<i64, AppError> {
         .ok_or_else(bad)
 }
 
+/// Encode a cursor over a (time, key) keyset position.
+pub fn encode_time_cursor(at: chrono::DateTime<chrono::Utc>, key: i64) -> String {
+    URL_SAFE_NO_PAD.encode(format!("tcursor:{}:{key}", at.timestamp_micros()))
+}
+
+/// Decode a cursor made by [`encode_time_cursor`].
+pub fn decode_time_cursor(cursor: &str) -> Result<(chrono::DateTime<chrono::Utc>, i64), AppError> {
+    let bad = || AppError::bad_input("after", "not a valid cursor");
+    let raw = URL_SAFE_NO_PAD.decode(cursor).map_err(|_| bad())?;
+    let text = std::str::from_utf8(&raw).map_err(|_| bad())?;
+    let rest = text.strip_prefix("tcursor:").ok_or_else(bad)?;
+    let (micros, key) = rest.split_once(':').ok_or_else(bad)?;
+    let micros: i64 = micros.parse().map_err(|_| bad())?;
+    let key: i64 = key.parse().map_err(|_| bad())?;
+    let at = chrono::DateTime::from_timestamp_micros(micros).ok_or_else(bad)?;
+    Ok((at, key))
+}
+
+/// Encode a cursor over a position in a ranked list (distance order).
+pub fn encode_offset_cursor(offset: u64) -> String {
+    URL_SAFE_NO_PAD.encode(format!("ocursor:{offset}"))
+}
+
+/// Decode a cursor made by [`encode_offset_cursor`].
+pub fn decode_offset_cursor(cursor: &str) -> Result<u64, AppError> {
+    let bad = || AppError::bad_input("after", "not a valid cursor");
+    let raw = URL_SAFE_NO_PAD.decode(cursor).map_err(|_| bad())?;
+    let text = std::str::from_utf8(&raw).map_err(|_| bad())?;
+    text.strip_prefix("ocursor:")
+        .and_then(|k| k.parse().ok())
+        .ok_or_else(bad)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -116,6 +169,18 @@ mod tests {
         ] {
             assert!(decode_any(bad).is_none(), "{bad} should not decode");
         }
+    }
+
+    #[test]
+    fn time_and_offset_cursors_round_trip() {
+        let at = chrono::DateTime::from_timestamp_micros(1_800_000_000_123_456).unwrap();
+        assert_eq!(
+            decode_time_cursor(&encode_time_cursor(at, 7)).unwrap(),
+            (at, 7)
+        );
+        assert_eq!(decode_offset_cursor(&encode_offset_cursor(40)).unwrap(), 40);
+        assert!(decode_offset_cursor(&encode_time_cursor(at, 7)).is_err());
+        assert!(decode_time_cursor(&encode_cursor(3)).is_err());
     }
 
     #[test]

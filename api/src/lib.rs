@@ -8,25 +8,35 @@
 //! - [`ids`], [`pagination`]: global IDs, cursors and connections.
 //! - [`auth`]: password hashing, JWT access tokens, refresh tokens, login throttling, the viewer.
 //! - [`authz`]: who administers what in the organization hierarchy.
-//! - [`accounts`], [`organizations`]: one module per domain area, each with its validated domain
-//!   types (`domain`), its service functions (`service`, testable without GraphQL) and its
-//!   GraphQL types and resolvers (`graphql`).
+//! - [`accounts`], [`organizations`], [`campaigns`], [`events`], [`shifts`], [`signups`],
+//!   [`profiles`]: one module per domain area, each with its service functions (`service`,
+//!   testable without GraphQL) and its GraphQL types and resolvers (`graphql`).
+//! - [`idempotency`]: reusable idempotency keys for mutations; [`geo`]: points and distances;
+//!   [`validate`]: shared input checks.
 //! - [`schema`]: root types, `Node`, schema building and SDL export.
 //! - [`http`]: the router and the server loop.
 
 pub mod accounts;
 pub mod auth;
 pub mod authz;
+pub mod campaigns;
 pub mod config;
 mod context;
 pub mod db;
 pub mod error;
+pub mod events;
+pub mod geo;
 pub mod http;
+pub mod idempotency;
 pub mod ids;
 pub mod organizations;
 pub mod pagination;
+pub mod profiles;
 pub mod schema;
+pub mod shifts;
+pub mod signups;
 pub mod telemetry;
+pub mod validate;
 
 use std::sync::Arc;
 

@@ -5,8 +5,11 @@ use async_graphql::{
     OutputType,
     connection::{Connection, Edge},
 };
+use chrono::{DateTime, Utc};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Select,
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    Select,
+    sea_query::{Expr, ExprTrait, Func, LikeExpr, SimpleExpr},
 };
 
 use crate::{
@@ -80,6 +83,115 @@ where
     let has_next = items.len() as u64 > page.first;
     items.truncate(page.first as usize);
     Ok(Page { items, has_next })
+}
+
+/// Paging arguments of a list in time order: `first`, and the (time, key) after which to start.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TimePageArgs {
+    /// Rows wanted.
+    pub first: u64,
+    /// Position after which to start.
+    pub after: Option<(DateTime<Utc>, i64)>,
+}
+
+impl TimePageArgs {
+    /// Check `first` and decode an `after` made by [`ids::encode_time_cursor`].
+    pub fn new(first: Option<i32>, after: Option<&str>, config: &Config) -> AppResult<Self> {
+        let first = PageArgs::new(first, None, config)?.first;
+        let after = after.map(ids::decode_time_cursor).transpose()?;
+        Ok(Self { first, after })
+    }
+}
+
+/// Read one page of `select` ordered by (`time`, `key`), both ascending.
+pub async fn fetch_time_page<E, C>(
+    db: &C,
+    select: Select<E>,
+    time: E::Column,
+    key: E::Column,
+    page: TimePageArgs,
+) -> AppResult<Page<E::Model>>
+where
+    E: EntityTrait,
+    C: ConnectionTrait,
+{
+    if page.first == 0 {
+        return Ok(Page {
+            items: Vec::new(),
+            has_next: false,
+        });
+    }
+    let mut select = select;
+    if let Some((at, k)) = page.after {
+        select = select.filter(
+            Condition::any()
+                .add(time.gt(at))
+                .add(Condition::all().add(time.eq(at)).add(key.gt(k))),
+        );
+    }
+    let mut items = select
+        .order_by_asc(time)
+        .order_by_asc(key)
+        .limit(page.first + 1)
+        .all(db)
+        .await?;
+    let has_next = items.len() as u64 > page.first;
+    items.truncate(page.first as usize);
+    Ok(Page { items, has_next })
+}
+
+/// Read one page of an already ordered `select`, `first` rows from `offset` on.
+pub async fn fetch_ranked_page<E, C>(
+    db: &C,
+    select: Select<E>,
+    first: u64,
+    offset: u64,
+) -> AppResult<Page<E::Model>>
+where
+    E: EntityTrait,
+    C: ConnectionTrait,
+{
+    if first == 0 {
+        return Ok(Page {
+            items: Vec::new(),
+            has_next: false,
+        });
+    }
+    let mut items = select.offset(offset).limit(first + 1).all(db).await?;
+    let has_next = items.len() as u64 > first;
+    items.truncate(first as usize);
+    Ok(Page { items, has_next })
+}
+
+/// Turn a page into a GraphQL connection with cursors made by `cursor`.
+pub fn connection_with<T, N: OutputType>(
+    page: Page<T>,
+    had_cursor: bool,
+    cursor: impl Fn(usize, &T) -> String,
+    node: impl Fn(T) -> N,
+) -> Connection<String, N> {
+    let mut conn = Connection::new(had_cursor, page.has_next);
+    conn.edges.extend(
+        page.items
+            .into_iter()
+            .enumerate()
+            .map(|(i, row)| Edge::new(cursor(i, &row), node(row))),
+    );
+    conn
+}
+
+/// `LOWER(column) LIKE '%text%'`, the text's wildcards escaped: case-insensitive for Latin
+/// letters on both databases (CJK text has no case).
+pub fn contains_text(column: impl ColumnTrait, text: &str) -> SimpleExpr {
+    let mut escaped = String::with_capacity(text.len());
+    for c in text.to_lowercase().chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            escaped.push('\\');
+        }
+        escaped.push(c);
+    }
+    Expr::expr(Func::lower(Expr::col(column)))
+        .like(LikeExpr::new(format!("%{escaped}%")).escape('\\'))
 }
 
 /// Turn a page into a GraphQL connection, each edge's cursor made from its row key.

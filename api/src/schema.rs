@@ -19,11 +19,28 @@ use crate::{
         service as account_service,
     },
     authz,
+    campaigns::{
+        graphql::{Campaign, CampaignMutation, CampaignQuery},
+        service as campaign_service,
+    },
     context::ContextExt,
+    events::{
+        graphql::{CharityEvent, EventMutation, EventQuery},
+        service as event_service,
+    },
     ids::{self, NodeType},
     organizations::{
         graphql::{Membership, Organization, OrganizationMutation, OrganizationQuery},
         service as org_service,
+    },
+    profiles::graphql::ProfileMutation,
+    shifts::{
+        graphql::{Shift, ShiftMutation, ShiftQuery},
+        service as shift_service,
+    },
+    signups::{
+        graphql::{Signup, SignupMutation},
+        service as signup_service,
     },
 };
 
@@ -44,6 +61,14 @@ pub enum Node {
     Organization(Organization),
     /// A membership.
     Membership(Membership),
+    /// A campaign.
+    Campaign(Campaign),
+    /// A charity event.
+    CharityEvent(CharityEvent),
+    /// A shift.
+    Shift(Shift),
+    /// A sign-up.
+    Signup(Signup),
 }
 
 /// `node(id:)`.
@@ -79,6 +104,47 @@ impl NodeQuery {
                     None
                 }
             }
+            NodeType::Campaign => {
+                let viewer = ctx.optional_account().await?;
+                campaign_service::get_visible(db, viewer, key)
+                    .await?
+                    .map(|c| Node::Campaign(Campaign(c)))
+            }
+            NodeType::CharityEvent => {
+                let viewer = ctx.optional_account().await?;
+                event_service::get_visible(db, viewer, key)
+                    .await?
+                    .map(|e| Node::CharityEvent(CharityEvent::new(e)))
+            }
+            NodeType::Shift => {
+                let viewer = ctx.optional_account().await?;
+                shift_service::get_visible(db, viewer, key)
+                    .await?
+                    .map(|s| Node::Shift(Shift(s)))
+            }
+            NodeType::Signup => {
+                let viewer = ctx.require_account().await?;
+                match signup_service::get(db, key).await? {
+                    Some(s) if s.account_id == viewer.id => Some(Node::Signup(Signup(s))),
+                    Some(s) => {
+                        let staff = match shift_service::get(db, s.shift_id).await? {
+                            Some(sh) => {
+                                match event_service::get_visible(db, Some(viewer), sh.event_id)
+                                    .await?
+                                {
+                                    Some(e) => {
+                                        authz::is_staff(db, viewer, e.organization_id).await?
+                                    }
+                                    None => false,
+                                }
+                            }
+                            None => false,
+                        };
+                        staff.then_some(Node::Signup(Signup(s)))
+                    }
+                    None => None,
+                }
+            }
             NodeType::Membership => {
                 let viewer = ctx.require_account().await?;
                 match org_service::get_membership(db, key).await? {
@@ -97,11 +163,26 @@ impl NodeQuery {
 
 /// All queries.
 #[derive(MergedObject, Default)]
-pub struct QueryRoot(AccountQuery, OrganizationQuery, NodeQuery);
+pub struct QueryRoot(
+    AccountQuery,
+    OrganizationQuery,
+    CampaignQuery,
+    EventQuery,
+    ShiftQuery,
+    NodeQuery,
+);
 
 /// All mutations.
 #[derive(MergedObject, Default)]
-pub struct MutationRoot(AccountMutation, OrganizationMutation);
+pub struct MutationRoot(
+    AccountMutation,
+    OrganizationMutation,
+    CampaignMutation,
+    EventMutation,
+    ShiftMutation,
+    SignupMutation,
+    ProfileMutation,
+);
 
 /// The schema without runtime data: enough to print the SDL.
 pub fn schema_builder() -> SchemaBuilder<QueryRoot, MutationRoot, EmptySubscription> {

@@ -2,7 +2,13 @@
 //! and none of these types is exposed through GraphQL directly (see `api`).
 
 pub mod account;
+pub mod campaign;
+pub mod charity_event;
+pub mod idempotency_key;
 pub mod membership;
 pub mod organization;
 pub mod organization_closure;
 pub mod refresh_token;
+pub mod shift;
+pub mod signup;
+pub mod volunteer_profile;

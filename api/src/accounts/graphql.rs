@@ -1,6 +1,8 @@
 //! GraphQL surface of accounts and sessions.
 
-use async_graphql::{Context, ID, InputObject, Object, Result, SimpleObject};
+use async_graphql::{
+    Context, ID, InputObject, Object, Result, SimpleObject, connection::Connection,
+};
 use chrono::{DateTime, Utc};
 use entity::account;
 
@@ -14,6 +16,12 @@ use crate::{
     error::AppError,
     ids::{self, NodeType},
     organizations::{graphql::Membership, service as org_service},
+    pagination::{PageArgs, connection},
+    profiles::{graphql::VolunteerProfile, service as profiles},
+    signups::{
+        graphql::Signup,
+        service::{self as signups, MySignupFilter, SignupStatus},
+    },
 };
 
 /// A person who can log in. Every account may volunteer.
@@ -98,10 +106,59 @@ impl Account {
         Ok(rows.into_iter().map(Membership::from).collect())
     }
 
+    /// The volunteer profile. Visible to the account itself.
+    async fn volunteer_profile(&self, ctx: &Context<'_>) -> Result<VolunteerProfile> {
+        let viewer = ctx.require_account().await?;
+        if viewer.id != self.model.id {
+            return Err(
+                AppError::Forbidden("visible to the account itself only".to_owned()).into(),
+            );
+        }
+        Ok(VolunteerProfile(
+            profiles::get_or_default(&ctx.state().db, self.model.id).await?,
+        ))
+    }
+
+    /// The account's sign-ups, newest first. Visible to the account itself.
+    async fn signups(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Page size (default 20, at most the configured maximum).")] first: Option<
+            i32,
+        >,
+        #[graphql(desc = "Cursor of the last edge of the previous page.")] after: Option<String>,
+        #[graphql(desc = "Which sign-ups.")] filter: Option<MySignupFilterInput>,
+    ) -> Result<Connection<String, Signup>> {
+        let state = ctx.state();
+        let viewer = ctx.require_account().await?;
+        if viewer.id != self.model.id {
+            return Err(
+                AppError::Forbidden("visible to the account itself only".to_owned()).into(),
+            );
+        }
+        let page = PageArgs::new(first, after.as_deref(), &state.config)?;
+        let f = filter.unwrap_or_default();
+        let filter = MySignupFilter {
+            status: f.status,
+            upcoming: f.upcoming,
+        };
+        let rows = signups::list_for_account(&state.db, self.model.id, filter, page).await?;
+        Ok(connection(rows, page.after.is_some(), |s| s.id, Signup))
+    }
+
     /// When the account was registered.
     async fn created_at(&self) -> DateTime<Utc> {
         self.model.created_at
     }
+}
+
+/// Filter of `me.signups`.
+#[derive(InputObject, Default)]
+pub struct MySignupFilterInput {
+    /// Only this status.
+    status: Option<SignupStatus>,
+    /// `true`: only shifts that have not ended; `false`: only past ones.
+    upcoming: Option<bool>,
 }
 
 /// A new session: tokens for the client to keep, and the account.

@@ -5,7 +5,7 @@ use entity::{account, membership, organization, organization_closure as closure}
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait,
     JoinType, QueryFilter, QueryOrder, QuerySelect, RelationTrait, Set,
-    sea_query::{Expr, ExprTrait, Func, OnConflict, Query},
+    sea_query::{Expr, OnConflict, Query},
 };
 
 use super::domain::{MemberRole, OrganizationKind, check_location};
@@ -13,7 +13,7 @@ use crate::{
     authz,
     db::begin_write,
     error::{AppError, AppResult},
-    pagination::{Page, PageArgs, fetch_page},
+    pagination::{Page, PageArgs, contains_text, fetch_page},
 };
 
 /// Fields of a new organization, validated.
@@ -248,11 +248,7 @@ pub async fn list<C: ConnectionTrait>(
         .map(str::trim)
         .filter(|s| !s.is_empty())
     {
-        let pattern = format!("%{}%", escape_like(&search.to_lowercase()));
-        cond = cond.add(
-            Expr::expr(Func::lower(Expr::col(organization::Column::Name)))
-                .like(sea_orm::sea_query::LikeExpr::new(pattern).escape('\\')),
-        );
+        cond = cond.add(contains_text(organization::Column::Name, search));
     }
     fetch_page(
         db,
@@ -261,17 +257,6 @@ pub async fn list<C: ConnectionTrait>(
         page,
     )
     .await
-}
-
-fn escape_like(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        if matches!(c, '%' | '_' | '\\') {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out
 }
 
 /// The ancestors of an organization, from the top of the hierarchy down to its parent.

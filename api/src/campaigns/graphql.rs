@@ -1,0 +1,348 @@
+//! GraphQL surface of campaigns.
+
+use async_graphql::{Context, ID, InputObject, Object, Result, connection::Connection};
+use chrono::{DateTime, Utc};
+use entity::campaign;
+
+use super::service::{self, CampaignChanges, CampaignFilter, CampaignStatus, NewCampaign};
+use crate::{
+    context::ContextExt,
+    error::AppError,
+    events::{graphql::CharityEvent, service as events},
+    ids::{self, NodeType},
+    organizations::{graphql::Organization, service as org_service},
+    pagination::{PageArgs, connection},
+    validate,
+};
+
+/// A "Charity Together, Volunteers Together" (慈善同心·志愿同行) campaign.
+pub struct Campaign(pub campaign::Model);
+
+/// A "Charity Together, Volunteers Together" (慈善同心·志愿同行) campaign: goals in volunteer
+/// hours and money, grouping charity events.
+#[Object]
+impl Campaign {
+    /// Global ID.
+    pub async fn id(&self) -> ID {
+        ids::encode(NodeType::Campaign, self.0.id)
+    }
+
+    /// The organizing organization.
+    async fn organization(&self, ctx: &Context<'_>) -> Result<Organization> {
+        org_service::get(&ctx.state().db, self.0.organization_id)
+            .await?
+            .map(Organization)
+            .ok_or_else(|| AppError::NotFound("organization").into())
+    }
+
+    /// Title.
+    async fn title(&self) -> &str {
+        &self.0.title
+    }
+
+    /// Description.
+    async fn description(&self) -> &str {
+        &self.0.description
+    }
+
+    /// Status.
+    async fn status(&self) -> Result<CampaignStatus> {
+        CampaignStatus::from_db(&self.0.status).ok_or_else(|| {
+            AppError::Internal(anyhow::anyhow!("unknown campaign status {}", self.0.status)).into()
+        })
+    }
+
+    /// When the campaign starts.
+    async fn starts_at(&self) -> DateTime<Utc> {
+        self.0.starts_at
+    }
+
+    /// When the campaign ends.
+    async fn ends_at(&self) -> DateTime<Utc> {
+        self.0.ends_at
+    }
+
+    /// Goal in volunteer hours.
+    async fn volunteer_hours_goal(&self) -> Option<i32> {
+        self.0.volunteer_hours_goal
+    }
+
+    /// Goal in money, in integer fen (1 yuan = 100 fen).
+    async fn fundraising_goal_fen(&self) -> Option<i64> {
+        self.0.fundraising_goal_fen
+    }
+
+    /// Cover image URL.
+    async fn cover_image_url(&self) -> Option<&str> {
+        self.0.cover_image_url.as_deref()
+    }
+
+    /// When it was published.
+    async fn published_at(&self) -> Option<DateTime<Utc>> {
+        self.0.published_at
+    }
+
+    /// The campaign's events the caller may see, soonest first.
+    async fn events(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Page size (default 20, at most the configured maximum).")] first: Option<
+            i32,
+        >,
+        #[graphql(desc = "Cursor of the last edge of the previous page.")] after: Option<String>,
+    ) -> Result<Connection<String, CharityEvent>> {
+        let filter = events::EventFilter {
+            campaign_id: Some(self.0.id),
+            ..Default::default()
+        };
+        crate::events::graphql::list_events(
+            ctx,
+            first,
+            after,
+            filter,
+            events::EventOrder::StartTime,
+        )
+        .await
+    }
+
+    /// When it was created.
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+
+    /// When it was last changed.
+    async fn updated_at(&self) -> DateTime<Utc> {
+        self.0.updated_at
+    }
+}
+
+/// Input of `createCampaign`.
+#[derive(InputObject)]
+pub struct CreateCampaignInput {
+    /// The organizing organization (you must be its ORGANIZER or ADMIN).
+    organization_id: ID,
+    /// Title, 1–100 characters.
+    title: String,
+    /// Description, at most 10,000 characters.
+    #[graphql(default)]
+    description: String,
+    /// Start.
+    starts_at: DateTime<Utc>,
+    /// End, after the start.
+    ends_at: DateTime<Utc>,
+    /// Goal in volunteer hours.
+    volunteer_hours_goal: Option<i32>,
+    /// Goal in money, integer fen.
+    fundraising_goal_fen: Option<i64>,
+    /// Cover image, an http(s) URL.
+    cover_image_url: Option<String>,
+}
+
+/// Input of `updateCampaign`: fields left out stay as they are.
+#[derive(InputObject)]
+pub struct UpdateCampaignInput {
+    /// Title.
+    title: Option<String>,
+    /// Description.
+    description: Option<String>,
+    /// Start.
+    starts_at: Option<DateTime<Utc>>,
+    /// End.
+    ends_at: Option<DateTime<Utc>>,
+    /// Goal in volunteer hours.
+    volunteer_hours_goal: Option<i32>,
+    /// Goal in money, integer fen.
+    fundraising_goal_fen: Option<i64>,
+    /// Cover image URL.
+    cover_image_url: Option<String>,
+}
+
+/// Filter of `campaigns`.
+#[derive(InputObject, Default)]
+pub struct CampaignFilterInput {
+    /// Only this status.
+    status: Option<CampaignStatus>,
+    /// Only campaigns of this organization and every organization below it.
+    organization_id: Option<ID>,
+    /// Only campaigns running at this moment.
+    active_at: Option<DateTime<Utc>>,
+    /// Title contains this text.
+    search: Option<String>,
+}
+
+/// Campaign queries.
+#[derive(Default)]
+pub struct CampaignQuery;
+
+#[Object]
+impl CampaignQuery {
+    /// One campaign; `null` if there is none the caller may see (drafts are visible to their
+    /// organizers only).
+    async fn campaign(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Global ID of the campaign.")] id: ID,
+    ) -> Result<Option<Campaign>> {
+        let key = ids::decode(NodeType::Campaign, &id, "id")?;
+        let viewer = ctx.optional_account().await?;
+        Ok(service::get_visible(&ctx.state().db, viewer, key)
+            .await?
+            .map(Campaign))
+    }
+
+    /// Campaigns the caller may see, oldest first.
+    async fn campaigns(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Page size (default 20, at most the configured maximum).")] first: Option<
+            i32,
+        >,
+        #[graphql(desc = "Cursor of the last edge of the previous page.")] after: Option<String>,
+        #[graphql(desc = "Which campaigns.")] filter: Option<CampaignFilterInput>,
+    ) -> Result<Connection<String, Campaign>> {
+        let state = ctx.state();
+        let page = PageArgs::new(first, after.as_deref(), &state.config)?;
+        let f = filter.unwrap_or_default();
+        let filter = CampaignFilter {
+            status: f.status,
+            organization_id: f
+                .organization_id
+                .map(|id| ids::decode(NodeType::Organization, &id, "filter.organizationId"))
+                .transpose()?,
+            active_at: f.active_at,
+            search: f.search,
+        };
+        let viewer = ctx.optional_account().await?;
+        let rows = service::list(&state.db, viewer, &filter, page).await?;
+        Ok(connection(rows, page.after.is_some(), |c| c.id, Campaign))
+    }
+}
+
+/// Campaign mutations.
+#[derive(Default)]
+pub struct CampaignMutation;
+
+#[Object]
+impl CampaignMutation {
+    /// Create a campaign as a draft. Needs an ORGANIZER or ADMIN of the organization.
+    async fn create_campaign(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateCampaignInput,
+    ) -> Result<Campaign> {
+        let viewer = ctx.require_account().await?;
+        let new = NewCampaign {
+            organization_id: ids::decode(
+                NodeType::Organization,
+                &input.organization_id,
+                "input.organizationId",
+            )?,
+            title: validate::title(&input.title, "input.title", 100)?,
+            description: validate::text(&input.description, "input.description", 10_000)?,
+            starts_at: input.starts_at,
+            ends_at: input.ends_at,
+            volunteer_hours_goal: input.volunteer_hours_goal,
+            fundraising_goal_fen: input.fundraising_goal_fen,
+            cover_image_url: input
+                .cover_image_url
+                .map(|u| validate::url(&u, "input.coverImageUrl"))
+                .transpose()?,
+        };
+        Ok(Campaign(
+            service::create(&ctx.state().db, viewer, new).await?,
+        ))
+    }
+
+    /// Change a draft or published campaign.
+    async fn update_campaign(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The campaign.")] id: ID,
+        input: UpdateCampaignInput,
+    ) -> Result<Campaign> {
+        let viewer = ctx.require_account().await?;
+        let key = ids::decode(NodeType::Campaign, &id, "id")?;
+        let changes = CampaignChanges {
+            title: input
+                .title
+                .map(|t| validate::title(&t, "input.title", 100))
+                .transpose()?,
+            description: input
+                .description
+                .map(|t| validate::text(&t, "input.description", 10_000))
+                .transpose()?,
+            starts_at: input.starts_at,
+            ends_at: input.ends_at,
+            volunteer_hours_goal: input.volunteer_hours_goal,
+            fundraising_goal_fen: input.fundraising_goal_fen,
+            cover_image_url: input
+                .cover_image_url
+                .map(|u| validate::url(&u, "input.coverImageUrl"))
+                .transpose()?,
+        };
+        Ok(Campaign(
+            service::update(&ctx.state().db, viewer, key, changes).await?,
+        ))
+    }
+
+    /// Publish a draft: the public can see it and events can join it.
+    async fn publish_campaign(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The campaign.")] id: ID,
+    ) -> Result<Campaign> {
+        self.move_to(
+            ctx,
+            &id,
+            &[CampaignStatus::Draft],
+            CampaignStatus::Published,
+        )
+        .await
+    }
+
+    /// Close a published campaign.
+    async fn close_campaign(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The campaign.")] id: ID,
+    ) -> Result<Campaign> {
+        self.move_to(
+            ctx,
+            &id,
+            &[CampaignStatus::Published],
+            CampaignStatus::Closed,
+        )
+        .await
+    }
+
+    /// Cancel a draft or published campaign.
+    async fn cancel_campaign(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The campaign.")] id: ID,
+    ) -> Result<Campaign> {
+        self.move_to(
+            ctx,
+            &id,
+            &[CampaignStatus::Draft, CampaignStatus::Published],
+            CampaignStatus::Cancelled,
+        )
+        .await
+    }
+}
+
+impl CampaignMutation {
+    async fn move_to(
+        &self,
+        ctx: &Context<'_>,
+        id: &ID,
+        from: &[CampaignStatus],
+        to: CampaignStatus,
+    ) -> Result<Campaign> {
+        let viewer = ctx.require_account().await?;
+        let key = ids::decode(NodeType::Campaign, id, "id")?;
+        Ok(Campaign(
+            service::transition(&ctx.state().db, viewer, key, from, to).await?,
+        ))
+    }
+}

@@ -1,0 +1,4 @@
+//! "Charity Together, Volunteers Together" campaigns.
+
+pub mod graphql;
+pub mod service;

@@ -1,0 +1,304 @@
+//! Campaign logic, independent of GraphQL.
+
+use async_graphql::Enum;
+use chrono::{DateTime, Utc};
+use entity::{account, campaign, organization_closure as closure};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait,
+    QueryFilter, Set,
+    sea_query::{Expr, Query},
+};
+
+use crate::{
+    authz,
+    error::{AppError, AppResult},
+    pagination::{Page, PageArgs, contains_text, fetch_page},
+};
+
+/// Where a campaign is in its life.
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CampaignStatus {
+    /// Being prepared; visible to its organizers only.
+    Draft,
+    /// Open to the public; events may join it.
+    Published,
+    /// Over; kept for the record.
+    Closed,
+    /// Called off.
+    Cancelled,
+}
+
+impl CampaignStatus {
+    /// The stored value.
+    pub fn as_db(self) -> &'static str {
+        match self {
+            Self::Draft => "DRAFT",
+            Self::Published => "PUBLISHED",
+            Self::Closed => "CLOSED",
+            Self::Cancelled => "CANCELLED",
+        }
+    }
+
+    /// Read a stored value.
+    pub fn from_db(v: &str) -> Option<Self> {
+        [Self::Draft, Self::Published, Self::Closed, Self::Cancelled]
+            .into_iter()
+            .find(|s| s.as_db() == v)
+    }
+}
+
+/// A new campaign, validated.
+#[derive(Debug, Clone)]
+pub struct NewCampaign {
+    /// Organizing organization.
+    pub organization_id: i64,
+    /// Title.
+    pub title: String,
+    /// Description.
+    pub description: String,
+    /// Start.
+    pub starts_at: DateTime<Utc>,
+    /// End.
+    pub ends_at: DateTime<Utc>,
+    /// Goal in volunteer hours.
+    pub volunteer_hours_goal: Option<i32>,
+    /// Goal in money, integer fen.
+    pub fundraising_goal_fen: Option<i64>,
+    /// Cover image.
+    pub cover_image_url: Option<String>,
+}
+
+/// Changes to a campaign; `None` keeps a field.
+#[derive(Debug, Clone, Default)]
+pub struct CampaignChanges {
+    /// Title.
+    pub title: Option<String>,
+    /// Description.
+    pub description: Option<String>,
+    /// Start.
+    pub starts_at: Option<DateTime<Utc>>,
+    /// End.
+    pub ends_at: Option<DateTime<Utc>>,
+    /// Goal in volunteer hours.
+    pub volunteer_hours_goal: Option<i32>,
+    /// Goal in money, integer fen.
+    pub fundraising_goal_fen: Option<i64>,
+    /// Cover image.
+    pub cover_image_url: Option<String>,
+}
+
+/// Filter of `campaigns`.
+#[derive(Debug, Clone, Default)]
+pub struct CampaignFilter {
+    /// Only this status.
+    pub status: Option<CampaignStatus>,
+    /// Only campaigns of this organization or any below it.
+    pub organization_id: Option<i64>,
+    /// Only campaigns running at this moment.
+    pub active_at: Option<DateTime<Utc>>,
+    /// Title contains this text.
+    pub search: Option<String>,
+}
+
+/// Check the goals: hours 1–10,000,000, money 1 fen – 10^12 fen.
+pub fn check_goals(hours: Option<i32>, fen: Option<i64>) -> AppResult<()> {
+    if hours.is_some_and(|h| !(1..=10_000_000).contains(&h)) {
+        return Err(AppError::bad_input(
+            "input.volunteerHoursGoal",
+            "must be between 1 and 10000000",
+        ));
+    }
+    if fen.is_some_and(|f| !(1..=1_000_000_000_000).contains(&f)) {
+        return Err(AppError::bad_input(
+            "input.fundraisingGoalFen",
+            "must be between 1 and 1000000000000 fen",
+        ));
+    }
+    Ok(())
+}
+
+/// Rows the caller may see: published ones, and any of organizations the caller manages.
+pub fn visible_to(viewer: Option<&account::Model>) -> Condition {
+    let public = Condition::all().add(campaign::Column::PublishedAt.is_not_null());
+    match viewer {
+        Some(v) => match authz::managed_orgs(v, campaign::Column::OrganizationId) {
+            None => Condition::all(),
+            Some(managed) => Condition::any().add(public).add(managed),
+        },
+        None => public,
+    }
+}
+
+/// Load a campaign the caller may see.
+pub async fn get_visible<C: ConnectionTrait>(
+    db: &C,
+    viewer: Option<&account::Model>,
+    id: i64,
+) -> AppResult<Option<campaign::Model>> {
+    Ok(campaign::Entity::find_by_id(id)
+        .filter(visible_to(viewer))
+        .one(db)
+        .await?)
+}
+
+async fn get_managed(
+    db: &DatabaseConnection,
+    viewer: &account::Model,
+    id: i64,
+) -> AppResult<campaign::Model> {
+    let c = get_visible(db, Some(viewer), id)
+        .await?
+        .ok_or(AppError::NotFound("campaign"))?;
+    authz::require_manager(db, viewer, c.organization_id).await?;
+    Ok(c)
+}
+
+/// Create a campaign (as a draft). Needs a manager of the organization.
+#[tracing::instrument(skip_all, fields(viewer = viewer.id))]
+pub async fn create(
+    db: &DatabaseConnection,
+    viewer: &account::Model,
+    new: NewCampaign,
+) -> AppResult<campaign::Model> {
+    authz::require_manager(db, viewer, new.organization_id).await?;
+    crate::validate::window(new.starts_at, new.ends_at, "input.endsAt")?;
+    check_goals(new.volunteer_hours_goal, new.fundraising_goal_fen)?;
+    let now = Utc::now();
+    Ok(campaign::ActiveModel {
+        organization_id: Set(new.organization_id),
+        title: Set(new.title),
+        description: Set(new.description),
+        status: Set(CampaignStatus::Draft.as_db().to_owned()),
+        starts_at: Set(new.starts_at),
+        ends_at: Set(new.ends_at),
+        volunteer_hours_goal: Set(new.volunteer_hours_goal),
+        fundraising_goal_fen: Set(new.fundraising_goal_fen),
+        cover_image_url: Set(new.cover_image_url),
+        published_at: Set(None),
+        created_by: Set(viewer.id),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?)
+}
+
+/// Change a draft or published campaign.
+#[tracing::instrument(skip_all, fields(viewer = viewer.id, campaign_id = id))]
+pub async fn update(
+    db: &DatabaseConnection,
+    viewer: &account::Model,
+    id: i64,
+    changes: CampaignChanges,
+) -> AppResult<campaign::Model> {
+    let current = get_managed(db, viewer, id).await?;
+    let starts_at = changes.starts_at.unwrap_or(current.starts_at);
+    let ends_at = changes.ends_at.unwrap_or(current.ends_at);
+    crate::validate::window(starts_at, ends_at, "input.endsAt")?;
+    check_goals(changes.volunteer_hours_goal, changes.fundraising_goal_fen)?;
+    let mut update = campaign::Entity::update_many()
+        .col_expr(campaign::Column::UpdatedAt, Expr::value(Utc::now()))
+        .col_expr(campaign::Column::StartsAt, Expr::value(starts_at))
+        .col_expr(campaign::Column::EndsAt, Expr::value(ends_at))
+        .filter(campaign::Column::Id.eq(id))
+        .filter(campaign::Column::Status.is_in([
+            CampaignStatus::Draft.as_db(),
+            CampaignStatus::Published.as_db(),
+        ]));
+    if let Some(v) = changes.title {
+        update = update.col_expr(campaign::Column::Title, Expr::value(v));
+    }
+    if let Some(v) = changes.description {
+        update = update.col_expr(campaign::Column::Description, Expr::value(v));
+    }
+    if let Some(v) = changes.volunteer_hours_goal {
+        update = update.col_expr(campaign::Column::VolunteerHoursGoal, Expr::value(v));
+    }
+    if let Some(v) = changes.fundraising_goal_fen {
+        update = update.col_expr(campaign::Column::FundraisingGoalFen, Expr::value(v));
+    }
+    if let Some(v) = changes.cover_image_url {
+        update = update.col_expr(campaign::Column::CoverImageUrl, Expr::value(v));
+    }
+    if update.exec(db).await?.rows_affected == 0 {
+        return Err(AppError::Conflict(format!(
+            "a {} campaign cannot be changed",
+            current.status.to_lowercase()
+        )));
+    }
+    get_managed(db, viewer, id).await
+}
+
+/// Move a campaign from one of `from` to `to` with one conditional `UPDATE`.
+#[tracing::instrument(skip_all, fields(viewer = viewer.id, campaign_id = id, to = to.as_db()))]
+pub async fn transition(
+    db: &DatabaseConnection,
+    viewer: &account::Model,
+    id: i64,
+    from: &[CampaignStatus],
+    to: CampaignStatus,
+) -> AppResult<campaign::Model> {
+    let current = get_managed(db, viewer, id).await?;
+    let now = Utc::now();
+    let mut update = campaign::Entity::update_many()
+        .col_expr(campaign::Column::Status, Expr::value(to.as_db()))
+        .col_expr(campaign::Column::UpdatedAt, Expr::value(now))
+        .filter(campaign::Column::Id.eq(id))
+        .filter(campaign::Column::Status.is_in(from.iter().map(|s| s.as_db())));
+    if to == CampaignStatus::Published {
+        update = update.col_expr(campaign::Column::PublishedAt, Expr::value(now));
+    }
+    if update.exec(db).await?.rows_affected == 0 {
+        return Err(AppError::Conflict(format!(
+            "the campaign is {} and cannot become {}",
+            current.status.to_lowercase(),
+            to.as_db().to_lowercase()
+        )));
+    }
+    get_managed(db, viewer, id).await
+}
+
+/// One page of campaigns the caller may see, oldest first.
+pub async fn list<C: ConnectionTrait>(
+    db: &C,
+    viewer: Option<&account::Model>,
+    filter: &CampaignFilter,
+    page: PageArgs,
+) -> AppResult<Page<campaign::Model>> {
+    let mut cond = visible_to(viewer);
+    if let Some(s) = filter.status {
+        cond = cond.add(campaign::Column::Status.eq(s.as_db()));
+    }
+    if let Some(org) = filter.organization_id {
+        cond = cond.add(
+            campaign::Column::OrganizationId.in_subquery(
+                Query::select()
+                    .column(closure::Column::DescendantId)
+                    .from(closure::Entity)
+                    .and_where(closure::Column::AncestorId.eq(org))
+                    .to_owned(),
+            ),
+        );
+    }
+    if let Some(t) = filter.active_at {
+        cond = cond
+            .add(campaign::Column::StartsAt.lte(t))
+            .add(campaign::Column::EndsAt.gt(t));
+    }
+    if let Some(search) = filter
+        .search
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
+        cond = cond.add(contains_text(campaign::Column::Title, search));
+    }
+    fetch_page(
+        db,
+        campaign::Entity::find().filter(cond),
+        campaign::Column::Id,
+        page,
+    )
+    .await
+}

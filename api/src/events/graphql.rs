@@ -1,0 +1,478 @@
+//! GraphQL surface of charity events.
+
+use async_graphql::{Context, ID, InputObject, Object, Result, connection::Connection};
+use chrono::{DateTime, Utc};
+use entity::charity_event as event;
+
+use super::service::{
+    self, EventCategory, EventChanges, EventFilter, EventOrder, EventPosition, EventStatus,
+    NewEvent,
+};
+use crate::{
+    campaigns::{graphql::Campaign, service as campaigns},
+    context::ContextExt,
+    error::AppError,
+    geo::{GeoPoint, Near, NearInput},
+    ids::{self, NodeType},
+    organizations::{graphql::Organization, service as org_service},
+    pagination::{PageArgs, TimePageArgs, connection_with},
+    shifts::{graphql::Shift, service::ShiftFilter},
+    validate,
+};
+
+/// A dated charity event at a place.
+pub struct CharityEvent {
+    model: event::Model,
+    /// Distance from the `near` point of the query that found it.
+    distance_m: Option<f64>,
+}
+
+impl CharityEvent {
+    /// Wrap a row found without a `near` point.
+    pub fn new(model: event::Model) -> Self {
+        Self {
+            model,
+            distance_m: None,
+        }
+    }
+
+    /// Wrap a row, measuring from the query's `near` point if there was one.
+    pub fn measured(model: event::Model, near: Option<Near>) -> Self {
+        let distance_m = near.map(|n| {
+            n.center.distance_to(&GeoPoint {
+                latitude: model.latitude,
+                longitude: model.longitude,
+            })
+        });
+        Self { model, distance_m }
+    }
+}
+
+/// A dated charity event (公益活动) at a place, in a category, with shifts to sign up for.
+#[Object]
+impl CharityEvent {
+    /// Global ID.
+    pub async fn id(&self) -> ID {
+        ids::encode(NodeType::CharityEvent, self.model.id)
+    }
+
+    /// The organizing organization.
+    async fn organization(&self, ctx: &Context<'_>) -> Result<Organization> {
+        org_service::get(&ctx.state().db, self.model.organization_id)
+            .await?
+            .map(Organization)
+            .ok_or_else(|| AppError::NotFound("organization").into())
+    }
+
+    /// The campaign it is part of, if any (and if the caller may see it).
+    async fn campaign(&self, ctx: &Context<'_>) -> Result<Option<Campaign>> {
+        let Some(id) = self.model.campaign_id else {
+            return Ok(None);
+        };
+        let viewer = ctx.optional_account().await?;
+        Ok(campaigns::get_visible(&ctx.state().db, viewer, id)
+            .await?
+            .map(Campaign))
+    }
+
+    /// Title.
+    async fn title(&self) -> &str {
+        &self.model.title
+    }
+
+    /// Description.
+    async fn description(&self) -> &str {
+        &self.model.description
+    }
+
+    /// Category.
+    async fn category(&self) -> Result<EventCategory> {
+        EventCategory::from_db(&self.model.category).ok_or_else(|| {
+            AppError::Internal(anyhow::anyhow!("unknown category {}", self.model.category)).into()
+        })
+    }
+
+    /// Street address.
+    async fn address(&self) -> &str {
+        &self.model.address
+    }
+
+    /// Latitude (WGS-84).
+    async fn latitude(&self) -> f64 {
+        self.model.latitude
+    }
+
+    /// Longitude (WGS-84).
+    async fn longitude(&self) -> f64 {
+        self.model.longitude
+    }
+
+    /// Great-circle distance in meters from the `near` point the list was filtered by; `null`
+    /// when there was none.
+    async fn distance_meters(&self) -> Option<f64> {
+        self.distance_m.map(|d| (d * 10.0).round() / 10.0)
+    }
+
+    /// When it starts.
+    async fn starts_at(&self) -> DateTime<Utc> {
+        self.model.starts_at
+    }
+
+    /// When it ends.
+    async fn ends_at(&self) -> DateTime<Utc> {
+        self.model.ends_at
+    }
+
+    /// Status.
+    async fn status(&self) -> Result<EventStatus> {
+        EventStatus::from_db(&self.model.status).ok_or_else(|| {
+            AppError::Internal(anyhow::anyhow!(
+                "unknown event status {}",
+                self.model.status
+            ))
+            .into()
+        })
+    }
+
+    /// Why it was cancelled, for the volunteers.
+    async fn cancel_reason(&self) -> Option<&str> {
+        self.model.cancel_reason.as_deref()
+    }
+
+    /// When it was published.
+    async fn published_at(&self) -> Option<DateTime<Utc>> {
+        self.model.published_at
+    }
+
+    /// Its shifts, earliest first.
+    async fn shifts(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Page size (default 20, at most the configured maximum).")] first: Option<
+            i32,
+        >,
+        #[graphql(desc = "Cursor of the last edge of the previous page.")] after: Option<String>,
+    ) -> Result<Connection<String, Shift>> {
+        let filter = ShiftFilter {
+            event_id: Some(self.model.id),
+            ..Default::default()
+        };
+        crate::shifts::graphql::list_shifts(ctx, first, after, filter).await
+    }
+
+    /// When it was created.
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.model.created_at
+    }
+
+    /// When it was last changed.
+    async fn updated_at(&self) -> DateTime<Utc> {
+        self.model.updated_at
+    }
+}
+
+/// List events for a resolver: visibility, paging and cursors.
+pub async fn list_events(
+    ctx: &Context<'_>,
+    first: Option<i32>,
+    after: Option<String>,
+    filter: EventFilter,
+    order: EventOrder,
+) -> Result<Connection<String, CharityEvent>> {
+    let state = ctx.state();
+    let viewer = ctx.optional_account().await?;
+    let near = filter.near;
+    match order {
+        EventOrder::StartTime => {
+            let page = TimePageArgs::new(first, after.as_deref(), &state.config)?;
+            let rows = service::list(&state.db, viewer, &filter, EventPosition::Time(page)).await?;
+            Ok(connection_with(
+                rows,
+                page.after.is_some(),
+                |_, e| ids::encode_time_cursor(e.starts_at, e.id),
+                |e| CharityEvent::measured(e, near),
+            ))
+        }
+        EventOrder::Distance => {
+            let first = PageArgs::new(first, None, &state.config)?.first;
+            let offset = after
+                .as_deref()
+                .map(ids::decode_offset_cursor)
+                .transpose()?
+                .unwrap_or(0);
+            let rows = service::list(
+                &state.db,
+                viewer,
+                &filter,
+                EventPosition::Ranked { first, offset },
+            )
+            .await?;
+            Ok(connection_with(
+                rows,
+                offset > 0,
+                |i, _| ids::encode_offset_cursor(offset + i as u64 + 1),
+                |e| CharityEvent::measured(e, near),
+            ))
+        }
+    }
+}
+
+/// Input of `createEvent`.
+#[derive(InputObject)]
+pub struct CreateEventInput {
+    /// The organizing organization (you must be its ORGANIZER or ADMIN).
+    organization_id: ID,
+    /// A published campaign of the organization or of one above it, to join.
+    campaign_id: Option<ID>,
+    /// Title, 1–100 characters.
+    title: String,
+    /// Description, at most 10,000 characters.
+    #[graphql(default)]
+    description: String,
+    /// Category.
+    category: EventCategory,
+    /// Street address.
+    address: String,
+    /// Latitude (WGS-84).
+    latitude: f64,
+    /// Longitude (WGS-84).
+    longitude: f64,
+    /// Start.
+    starts_at: DateTime<Utc>,
+    /// End, after the start.
+    ends_at: DateTime<Utc>,
+}
+
+/// Input of `updateEvent`: fields left out stay as they are.
+#[derive(InputObject)]
+pub struct UpdateEventInput {
+    /// Title.
+    title: Option<String>,
+    /// Description.
+    description: Option<String>,
+    /// Category.
+    category: Option<EventCategory>,
+    /// Street address.
+    address: Option<String>,
+    /// Latitude (give longitude too).
+    latitude: Option<f64>,
+    /// Longitude (give latitude too).
+    longitude: Option<f64>,
+    /// Start.
+    starts_at: Option<DateTime<Utc>>,
+    /// End.
+    ends_at: Option<DateTime<Utc>>,
+}
+
+/// Filter of `events`.
+#[derive(InputObject, Default)]
+pub struct EventFilterInput {
+    /// Only events of this campaign.
+    campaign_id: Option<ID>,
+    /// Only events of this organization and every organization below it.
+    organization_id: Option<ID>,
+    /// Only this category.
+    category: Option<EventCategory>,
+    /// Only events starting at or after this moment.
+    starts_after: Option<DateTime<Utc>>,
+    /// Only events starting before this moment.
+    starts_before: Option<DateTime<Utc>>,
+    /// Only events within this circle; also fills `distanceMeters`.
+    near: Option<NearInput>,
+}
+
+impl EventFilterInput {
+    fn parse(self) -> Result<EventFilter, AppError> {
+        Ok(EventFilter {
+            campaign_id: self
+                .campaign_id
+                .map(|id| ids::decode(NodeType::Campaign, &id, "filter.campaignId"))
+                .transpose()?,
+            organization_id: self
+                .organization_id
+                .map(|id| ids::decode(NodeType::Organization, &id, "filter.organizationId"))
+                .transpose()?,
+            category: self.category,
+            starts_after: self.starts_after,
+            starts_before: self.starts_before,
+            near: self.near.map(|n| n.parse("filter.near")).transpose()?,
+        })
+    }
+}
+
+/// Event queries.
+#[derive(Default)]
+pub struct EventQuery;
+
+#[Object]
+impl EventQuery {
+    /// One event; `null` if there is none the caller may see (drafts are visible to their
+    /// organizers only).
+    async fn event(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Global ID of the event.")] id: ID,
+    ) -> Result<Option<CharityEvent>> {
+        let key = ids::decode(NodeType::CharityEvent, &id, "id")?;
+        let viewer = ctx.optional_account().await?;
+        Ok(service::get_visible(&ctx.state().db, viewer, key)
+            .await?
+            .map(CharityEvent::new))
+    }
+
+    /// Events the caller may see.
+    async fn events(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Page size (default 20, at most the configured maximum).")] first: Option<
+            i32,
+        >,
+        #[graphql(desc = "Cursor of the last edge of the previous page.")] after: Option<String>,
+        #[graphql(desc = "Which events.")] filter: Option<EventFilterInput>,
+        #[graphql(desc = "Order: soonest first (default) or nearest first (needs `near`).")]
+        order_by: Option<EventOrder>,
+    ) -> Result<Connection<String, CharityEvent>> {
+        let filter = filter.unwrap_or_default().parse()?;
+        let order = order_by.unwrap_or_default();
+        if order == EventOrder::Distance && filter.near.is_none() {
+            return Err(AppError::bad_input("orderBy", "DISTANCE order needs filter.near").into());
+        }
+        list_events(ctx, first, after, filter, order).await
+    }
+}
+
+/// Event mutations.
+#[derive(Default)]
+pub struct EventMutation;
+
+#[Object]
+impl EventMutation {
+    /// Create an event as a draft. Needs an ORGANIZER or ADMIN of the organization.
+    async fn create_event(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateEventInput,
+    ) -> Result<CharityEvent> {
+        let viewer = ctx.require_account().await?;
+        let new = NewEvent {
+            organization_id: ids::decode(
+                NodeType::Organization,
+                &input.organization_id,
+                "input.organizationId",
+            )?,
+            campaign_id: input
+                .campaign_id
+                .map(|id| ids::decode(NodeType::Campaign, &id, "input.campaignId"))
+                .transpose()?,
+            title: validate::title(&input.title, "input.title", 100)?,
+            description: validate::text(&input.description, "input.description", 10_000)?,
+            category: input.category,
+            address: validate::title(&input.address, "input.address", 256)?,
+            location: GeoPoint::new(input.latitude, input.longitude, "input")?,
+            starts_at: input.starts_at,
+            ends_at: input.ends_at,
+        };
+        Ok(CharityEvent::new(
+            service::create(&ctx.state().db, viewer, new).await?,
+        ))
+    }
+
+    /// Change a draft or published event.
+    async fn update_event(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The event.")] id: ID,
+        input: UpdateEventInput,
+    ) -> Result<CharityEvent> {
+        let viewer = ctx.require_account().await?;
+        let key = ids::decode(NodeType::CharityEvent, &id, "id")?;
+        let location = match (input.latitude, input.longitude) {
+            (None, None) => None,
+            (Some(lat), Some(lng)) => Some(GeoPoint::new(lat, lng, "input")?),
+            _ => {
+                return Err(AppError::bad_input(
+                    "input.latitude",
+                    "latitude and longitude go together",
+                )
+                .into());
+            }
+        };
+        let changes = EventChanges {
+            title: input
+                .title
+                .map(|t| validate::title(&t, "input.title", 100))
+                .transpose()?,
+            description: input
+                .description
+                .map(|t| validate::text(&t, "input.description", 10_000))
+                .transpose()?,
+            category: input.category,
+            address: input
+                .address
+                .map(|t| validate::title(&t, "input.address", 256))
+                .transpose()?,
+            location,
+            starts_at: input.starts_at,
+            ends_at: input.ends_at,
+        };
+        Ok(CharityEvent::new(
+            service::update(&ctx.state().db, viewer, key, changes).await?,
+        ))
+    }
+
+    /// Publish a draft event: the public sees it and its shifts take sign-ups.
+    async fn publish_event(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The event.")] id: ID,
+    ) -> Result<CharityEvent> {
+        let viewer = ctx.require_account().await?;
+        let key = ids::decode(NodeType::CharityEvent, &id, "id")?;
+        Ok(CharityEvent::new(
+            service::transition(
+                &ctx.state().db,
+                viewer,
+                key,
+                &[EventStatus::Draft],
+                EventStatus::Published,
+            )
+            .await?,
+        ))
+    }
+
+    /// Mark a published event done.
+    async fn complete_event(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The event.")] id: ID,
+    ) -> Result<CharityEvent> {
+        let viewer = ctx.require_account().await?;
+        let key = ids::decode(NodeType::CharityEvent, &id, "id")?;
+        Ok(CharityEvent::new(
+            service::transition(
+                &ctx.state().db,
+                viewer,
+                key,
+                &[EventStatus::Published],
+                EventStatus::Completed,
+            )
+            .await?,
+        ))
+    }
+
+    /// Cancel an event: its shifts and every active sign-up on them are cancelled too, with
+    /// the reason given.
+    async fn cancel_event(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The event.")] id: ID,
+        #[graphql(desc = "Why, in words the volunteers will read.")] reason: String,
+    ) -> Result<CharityEvent> {
+        let viewer = ctx.require_account().await?;
+        let key = ids::decode(NodeType::CharityEvent, &id, "id")?;
+        let reason = validate::title(&reason, "reason", 500)?;
+        Ok(CharityEvent::new(
+            service::cancel(&ctx.state().db, viewer, key, reason).await?,
+        ))
+    }
+}

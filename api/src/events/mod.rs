@@ -1,0 +1,4 @@
+//! Charity events: dated, located, in a category, optionally part of a campaign.
+
+pub mod graphql;
+pub mod service;

@@ -1,0 +1,520 @@
+//! Charity event logic, independent of GraphQL.
+
+use async_graphql::Enum;
+use chrono::{DateTime, Utc};
+use entity::{
+    account, campaign, charity_event as event, organization_closure as closure, shift, signup,
+};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait,
+    Order, QueryFilter, QueryOrder, Set,
+    sea_query::{Expr, ExprTrait, Query},
+};
+
+use crate::{
+    authz,
+    db::begin_write,
+    error::{AppError, AppResult},
+    geo::{GeoPoint, Near, distance_sql},
+    pagination::{Page, TimePageArgs, fetch_ranked_page, fetch_time_page},
+};
+
+/// What kind of service an event is.
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EventCategory {
+    /// Elderly care (为老服务).
+    ElderlyCare,
+    /// Children and youth (儿童关爱).
+    Children,
+    /// Disability support (助残).
+    Disability,
+    /// Environment (环保).
+    Environment,
+    /// Community governance (社区治理).
+    CommunityGovernance,
+    /// Health (健康).
+    Health,
+    /// Education (教育).
+    Education,
+    /// Emergency response (应急).
+    Emergency,
+    /// Anything else.
+    Other,
+}
+
+impl EventCategory {
+    const ALL: [Self; 9] = [
+        Self::ElderlyCare,
+        Self::Children,
+        Self::Disability,
+        Self::Environment,
+        Self::CommunityGovernance,
+        Self::Health,
+        Self::Education,
+        Self::Emergency,
+        Self::Other,
+    ];
+
+    /// The stored value.
+    pub fn as_db(self) -> &'static str {
+        match self {
+            Self::ElderlyCare => "ELDERLY_CARE",
+            Self::Children => "CHILDREN",
+            Self::Disability => "DISABILITY",
+            Self::Environment => "ENVIRONMENT",
+            Self::CommunityGovernance => "COMMUNITY_GOVERNANCE",
+            Self::Health => "HEALTH",
+            Self::Education => "EDUCATION",
+            Self::Emergency => "EMERGENCY",
+            Self::Other => "OTHER",
+        }
+    }
+
+    /// Read a stored value.
+    pub fn from_db(v: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|c| c.as_db() == v)
+    }
+}
+
+/// Where an event is in its life.
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EventStatus {
+    /// Being prepared; visible to its organizers only.
+    Draft,
+    /// Public; its shifts take sign-ups.
+    Published,
+    /// Called off; its shifts and sign-ups were cancelled.
+    Cancelled,
+    /// Done.
+    Completed,
+}
+
+impl EventStatus {
+    /// The stored value.
+    pub fn as_db(self) -> &'static str {
+        match self {
+            Self::Draft => "DRAFT",
+            Self::Published => "PUBLISHED",
+            Self::Cancelled => "CANCELLED",
+            Self::Completed => "COMPLETED",
+        }
+    }
+
+    /// Read a stored value.
+    pub fn from_db(v: &str) -> Option<Self> {
+        [
+            Self::Draft,
+            Self::Published,
+            Self::Cancelled,
+            Self::Completed,
+        ]
+        .into_iter()
+        .find(|s| s.as_db() == v)
+    }
+}
+
+/// Order of an event list.
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum EventOrder {
+    /// Soonest first.
+    #[default]
+    StartTime,
+    /// Nearest first (needs `near`).
+    Distance,
+}
+
+/// A new event, validated.
+#[derive(Debug, Clone)]
+pub struct NewEvent {
+    /// Organizing organization.
+    pub organization_id: i64,
+    /// Campaign to join.
+    pub campaign_id: Option<i64>,
+    /// Title.
+    pub title: String,
+    /// Description.
+    pub description: String,
+    /// Category.
+    pub category: EventCategory,
+    /// Address.
+    pub address: String,
+    /// Location.
+    pub location: GeoPoint,
+    /// Start.
+    pub starts_at: DateTime<Utc>,
+    /// End.
+    pub ends_at: DateTime<Utc>,
+}
+
+/// Changes to an event; `None` keeps a field.
+#[derive(Debug, Clone, Default)]
+pub struct EventChanges {
+    /// Title.
+    pub title: Option<String>,
+    /// Description.
+    pub description: Option<String>,
+    /// Category.
+    pub category: Option<EventCategory>,
+    /// Address.
+    pub address: Option<String>,
+    /// Location.
+    pub location: Option<GeoPoint>,
+    /// Start.
+    pub starts_at: Option<DateTime<Utc>>,
+    /// End.
+    pub ends_at: Option<DateTime<Utc>>,
+}
+
+/// Filter of `events`.
+#[derive(Debug, Clone, Default)]
+pub struct EventFilter {
+    /// Only events of this campaign.
+    pub campaign_id: Option<i64>,
+    /// Only events of this organization or any below it.
+    pub organization_id: Option<i64>,
+    /// Only this category.
+    pub category: Option<EventCategory>,
+    /// Only events starting at or after this.
+    pub starts_after: Option<DateTime<Utc>>,
+    /// Only events starting before this.
+    pub starts_before: Option<DateTime<Utc>>,
+    /// Only events within this circle.
+    pub near: Option<Near>,
+}
+
+/// Rows the caller may see: published ones, and any of organizations the caller manages.
+pub fn visible_to(viewer: Option<&account::Model>) -> Condition {
+    let public = Condition::all().add(event::Column::PublishedAt.is_not_null());
+    match viewer {
+        Some(v) => match authz::managed_orgs(v, event::Column::OrganizationId) {
+            None => Condition::all(),
+            Some(managed) => Condition::any().add(public).add(managed),
+        },
+        None => public,
+    }
+}
+
+/// Load an event the caller may see.
+pub async fn get_visible<C: ConnectionTrait>(
+    db: &C,
+    viewer: Option<&account::Model>,
+    id: i64,
+) -> AppResult<Option<event::Model>> {
+    Ok(event::Entity::find_by_id(id)
+        .filter(visible_to(viewer))
+        .one(db)
+        .await?)
+}
+
+/// Load an event the caller manages; `NOT_FOUND` if invisible, `FORBIDDEN` if not managed.
+pub async fn get_managed(
+    db: &DatabaseConnection,
+    viewer: &account::Model,
+    id: i64,
+) -> AppResult<event::Model> {
+    let e = get_visible(db, Some(viewer), id)
+        .await?
+        .ok_or(AppError::NotFound("event"))?;
+    authz::require_manager(db, viewer, e.organization_id).await?;
+    Ok(e)
+}
+
+/// An event may join a published campaign of its own organization or of one above it.
+async fn check_campaign(
+    db: &DatabaseConnection,
+    organization_id: i64,
+    campaign_id: i64,
+) -> AppResult<()> {
+    let c = campaign::Entity::find_by_id(campaign_id)
+        .filter(campaign::Column::Status.eq("PUBLISHED"))
+        .filter(
+            campaign::Column::OrganizationId.in_subquery(
+                Query::select()
+                    .column(closure::Column::AncestorId)
+                    .from(closure::Entity)
+                    .and_where(closure::Column::DescendantId.eq(organization_id))
+                    .to_owned(),
+            ),
+        )
+        .one(db)
+        .await?;
+    match c {
+        Some(_) => Ok(()),
+        None => Err(AppError::bad_input(
+            "input.campaignId",
+            "must be a published campaign of the event's organization or one above it",
+        )),
+    }
+}
+
+/// Create an event (as a draft). Needs a manager of the organization.
+#[tracing::instrument(skip_all, fields(viewer = viewer.id))]
+pub async fn create(
+    db: &DatabaseConnection,
+    viewer: &account::Model,
+    new: NewEvent,
+) -> AppResult<event::Model> {
+    authz::require_manager(db, viewer, new.organization_id).await?;
+    crate::validate::window(new.starts_at, new.ends_at, "input.endsAt")?;
+    if let Some(c) = new.campaign_id {
+        check_campaign(db, new.organization_id, c).await?;
+    }
+    let now = Utc::now();
+    Ok(event::ActiveModel {
+        organization_id: Set(new.organization_id),
+        campaign_id: Set(new.campaign_id),
+        title: Set(new.title),
+        description: Set(new.description),
+        category: Set(new.category.as_db().to_owned()),
+        address: Set(new.address),
+        latitude: Set(new.location.latitude),
+        longitude: Set(new.location.longitude),
+        starts_at: Set(new.starts_at),
+        ends_at: Set(new.ends_at),
+        status: Set(EventStatus::Draft.as_db().to_owned()),
+        cancel_reason: Set(None),
+        published_at: Set(None),
+        created_by: Set(viewer.id),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?)
+}
+
+/// Change a draft or published event. Its window must still hold all of its shifts.
+#[tracing::instrument(skip_all, fields(viewer = viewer.id, event_id = id))]
+pub async fn update(
+    db: &DatabaseConnection,
+    viewer: &account::Model,
+    id: i64,
+    changes: EventChanges,
+) -> AppResult<event::Model> {
+    let current = get_managed(db, viewer, id).await?;
+    let starts_at = changes.starts_at.unwrap_or(current.starts_at);
+    let ends_at = changes.ends_at.unwrap_or(current.ends_at);
+    crate::validate::window(starts_at, ends_at, "input.endsAt")?;
+    let txn = begin_write(db).await?;
+    let mut update = event::Entity::update_many()
+        .col_expr(event::Column::UpdatedAt, Expr::value(Utc::now()))
+        .col_expr(event::Column::StartsAt, Expr::value(starts_at))
+        .col_expr(event::Column::EndsAt, Expr::value(ends_at))
+        .filter(event::Column::Id.eq(id))
+        .filter(event::Column::Status.is_in(["DRAFT", "PUBLISHED"]));
+    if let Some(v) = changes.title {
+        update = update.col_expr(event::Column::Title, Expr::value(v));
+    }
+    if let Some(v) = changes.description {
+        update = update.col_expr(event::Column::Description, Expr::value(v));
+    }
+    if let Some(v) = changes.category {
+        update = update.col_expr(event::Column::Category, Expr::value(v.as_db()));
+    }
+    if let Some(v) = changes.address {
+        update = update.col_expr(event::Column::Address, Expr::value(v));
+    }
+    if let Some(p) = changes.location {
+        update = update
+            .col_expr(event::Column::Latitude, Expr::value(p.latitude))
+            .col_expr(event::Column::Longitude, Expr::value(p.longitude));
+    }
+    if update.exec(&txn).await?.rows_affected == 0 {
+        return Err(AppError::Conflict(format!(
+            "a {} event cannot be changed",
+            current.status.to_lowercase()
+        )));
+    }
+    let outside = shift::Entity::find()
+        .filter(shift::Column::EventId.eq(id))
+        .filter(shift::Column::Status.eq("OPEN"))
+        .filter(
+            Condition::any()
+                .add(shift::Column::StartsAt.lt(starts_at))
+                .add(shift::Column::EndsAt.gt(ends_at)),
+        )
+        .one(&txn)
+        .await?;
+    if outside.is_some() {
+        return Err(AppError::bad_input(
+            "input.startsAt",
+            "the event's window must still contain all of its open shifts",
+        ));
+    }
+    txn.commit().await?;
+    get_managed(db, viewer, id).await
+}
+
+/// Move an event from one of `from` to `to` with one conditional `UPDATE`.
+#[tracing::instrument(skip_all, fields(viewer = viewer.id, event_id = id, to = to.as_db()))]
+pub async fn transition(
+    db: &DatabaseConnection,
+    viewer: &account::Model,
+    id: i64,
+    from: &[EventStatus],
+    to: EventStatus,
+) -> AppResult<event::Model> {
+    let current = get_managed(db, viewer, id).await?;
+    let now = Utc::now();
+    let mut update = event::Entity::update_many()
+        .col_expr(event::Column::Status, Expr::value(to.as_db()))
+        .col_expr(event::Column::UpdatedAt, Expr::value(now))
+        .filter(event::Column::Id.eq(id))
+        .filter(event::Column::Status.is_in(from.iter().map(|s| s.as_db())));
+    if to == EventStatus::Published {
+        update = update.col_expr(event::Column::PublishedAt, Expr::value(now));
+    }
+    if update.exec(db).await?.rows_affected == 0 {
+        return Err(AppError::Conflict(format!(
+            "the event is {} and cannot become {}",
+            current.status.to_lowercase(),
+            to.as_db().to_lowercase()
+        )));
+    }
+    get_managed(db, viewer, id).await
+}
+
+/// Cancel an event, its shifts and every active sign-up on them, in one transaction, with a
+/// reason the volunteers can read.
+#[tracing::instrument(skip_all, fields(viewer = viewer.id, event_id = id))]
+pub async fn cancel(
+    db: &DatabaseConnection,
+    viewer: &account::Model,
+    id: i64,
+    reason: String,
+) -> AppResult<event::Model> {
+    let current = get_managed(db, viewer, id).await?;
+    let now = Utc::now();
+    let txn = begin_write(db).await?;
+    let done = event::Entity::update_many()
+        .col_expr(event::Column::Status, Expr::value("CANCELLED"))
+        .col_expr(event::Column::CancelReason, Expr::value(reason.clone()))
+        .col_expr(event::Column::UpdatedAt, Expr::value(now))
+        .filter(event::Column::Id.eq(id))
+        .filter(event::Column::Status.is_in(["DRAFT", "PUBLISHED"]))
+        .exec(&txn)
+        .await?;
+    if done.rows_affected == 0 {
+        return Err(AppError::Conflict(format!(
+            "the event is {} and cannot be cancelled",
+            current.status.to_lowercase()
+        )));
+    }
+    let shift_ids = Query::select()
+        .column(shift::Column::Id)
+        .from(shift::Entity)
+        .and_where(shift::Column::EventId.eq(id))
+        .to_owned();
+    signup::Entity::update_many()
+        .col_expr(signup::Column::Status, Expr::value("CANCELLED"))
+        .col_expr(
+            signup::Column::WaitlistTicket,
+            Expr::value(Option::<i64>::None),
+        )
+        .col_expr(signup::Column::CancelledAt, Expr::value(now))
+        .col_expr(signup::Column::CancelReason, Expr::value(reason.clone()))
+        .col_expr(signup::Column::CancelledBy, Expr::value(viewer.id))
+        .col_expr(signup::Column::UpdatedAt, Expr::value(now))
+        .filter(signup::Column::ShiftId.in_subquery(shift_ids))
+        .filter(signup::Column::Status.is_in(["CONFIRMED", "WAITLISTED"]))
+        .exec(&txn)
+        .await?;
+    shift::Entity::update_many()
+        .col_expr(shift::Column::Status, Expr::value("CANCELLED"))
+        .col_expr(shift::Column::CancelReason, Expr::value(reason))
+        .col_expr(shift::Column::UpdatedAt, Expr::value(now))
+        .filter(shift::Column::EventId.eq(id))
+        .filter(shift::Column::Status.eq("OPEN"))
+        .exec(&txn)
+        .await?;
+    txn.commit().await?;
+    tracing::info!("event cancelled with its shifts and sign-ups");
+    get_managed(db, viewer, id).await
+}
+
+/// Conditions of `filter` (visibility excluded).
+fn filter_condition(filter: &EventFilter) -> Condition {
+    let mut cond = Condition::all();
+    if let Some(c) = filter.campaign_id {
+        cond = cond.add(event::Column::CampaignId.eq(c));
+    }
+    if let Some(org) = filter.organization_id {
+        cond = cond.add(
+            event::Column::OrganizationId.in_subquery(
+                Query::select()
+                    .column(closure::Column::DescendantId)
+                    .from(closure::Entity)
+                    .and_where(closure::Column::AncestorId.eq(org))
+                    .to_owned(),
+            ),
+        );
+    }
+    if let Some(c) = filter.category {
+        cond = cond.add(event::Column::Category.eq(c.as_db()));
+    }
+    if let Some(t) = filter.starts_after {
+        cond = cond.add(event::Column::StartsAt.gte(t));
+    }
+    if let Some(t) = filter.starts_before {
+        cond = cond.add(event::Column::StartsAt.lt(t));
+    }
+    if let Some(near) = filter.near {
+        cond = cond.add(within(near, "charity_event", "latitude", "longitude"));
+    }
+    cond
+}
+
+/// Rows whose point (columns of `table`) lies within `near`: an indexable bounding box, then
+/// the exact great-circle distance.
+pub fn within(near: Near, table: &str, lat: &str, lng: &str) -> Condition {
+    let (min_lat, max_lat, min_lng, max_lng) = near.bounding_box();
+    let t = sea_orm::sea_query::Alias::new(table);
+    let la = sea_orm::sea_query::Alias::new(lat);
+    let ln = sea_orm::sea_query::Alias::new(lng);
+    Condition::all()
+        .add(Expr::col((t.clone(), la.clone())).between(min_lat, max_lat))
+        .add(Expr::col((t, ln)).between(min_lng, max_lng))
+        .add(Expr::expr(distance_sql(table, lat, lng, near.center)).lte(near.radius_m))
+}
+
+/// How a page of events was positioned.
+pub enum EventPosition {
+    /// After a (start, id) position.
+    Time(TimePageArgs),
+    /// At an offset into the distance ranking.
+    Ranked {
+        /// Rows wanted.
+        first: u64,
+        /// Rows skipped.
+        offset: u64,
+    },
+}
+
+/// One page of events the caller may see.
+pub async fn list<C: ConnectionTrait>(
+    db: &C,
+    viewer: Option<&account::Model>,
+    filter: &EventFilter,
+    position: EventPosition,
+) -> AppResult<Page<event::Model>> {
+    let select = event::Entity::find()
+        .filter(visible_to(viewer))
+        .filter(filter_condition(filter));
+    match position {
+        EventPosition::Time(page) => {
+            fetch_time_page(db, select, event::Column::StartsAt, event::Column::Id, page).await
+        }
+        EventPosition::Ranked { first, offset } => {
+            let near = filter.near.ok_or_else(|| {
+                AppError::bad_input("orderBy", "DISTANCE order needs a `near` filter")
+            })?;
+            let ordered = select
+                .order_by(
+                    distance_sql("charity_event", "latitude", "longitude", near.center),
+                    Order::Asc,
+                )
+                .order_by_asc(event::Column::Id);
+            fetch_ranked_page(db, ordered, first, offset).await
+        }
+    }
+}

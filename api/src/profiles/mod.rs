@@ -1,0 +1,4 @@
+//! Volunteer profiles: number, skills, bio, home location.
+
+pub mod graphql;
+pub mod service;

@@ -1,0 +1,431 @@
+//! GraphQL surface of shifts and recurring series.
+
+use async_graphql::{Context, ID, InputObject, Object, Result, connection::Connection};
+use chrono::{DateTime, Utc};
+use entity::shift;
+
+use super::{
+    series::{self, DayOfWeek, Frequency, Recurrence},
+    service::{self, DEFAULT_CHECK_IN_RADIUS_M, ShiftChanges, ShiftFilter, ShiftSpec, ShiftStatus},
+};
+use crate::{
+    authz,
+    context::ContextExt,
+    error::AppError,
+    events::{graphql::CharityEvent, service as events},
+    geo::NearInput,
+    ids::{self, NodeType},
+    pagination::{PageArgs, TimePageArgs, connection, connection_with},
+    signups::{
+        graphql::Signup,
+        service::{self as signups, SignupStatus},
+    },
+    validate,
+};
+
+/// A time slot of an event with a capacity.
+pub struct Shift(pub shift::Model);
+
+/// A time slot (班次) of an event with a capacity: the unit volunteers sign up for.
+#[Object]
+impl Shift {
+    /// Global ID.
+    pub async fn id(&self) -> ID {
+        ids::encode(NodeType::Shift, self.0.id)
+    }
+
+    /// The event.
+    async fn event(&self, ctx: &Context<'_>) -> Result<CharityEvent> {
+        let viewer = ctx.optional_account().await?;
+        events::get_visible(&ctx.state().db, viewer, self.0.event_id)
+            .await?
+            .map(CharityEvent::new)
+            .ok_or_else(|| AppError::NotFound("event").into())
+    }
+
+    /// Title.
+    async fn title(&self) -> &str {
+        &self.0.title
+    }
+
+    /// Description.
+    async fn description(&self) -> &str {
+        &self.0.description
+    }
+
+    /// When it starts.
+    async fn starts_at(&self) -> DateTime<Utc> {
+        self.0.starts_at
+    }
+
+    /// When it ends.
+    async fn ends_at(&self) -> DateTime<Utc> {
+        self.0.ends_at
+    }
+
+    /// Places.
+    async fn capacity(&self) -> i32 {
+        self.0.capacity
+    }
+
+    /// Places taken.
+    async fn confirmed_count(&self) -> i32 {
+        self.0.confirmed_count
+    }
+
+    /// Places free (0 for a cancelled shift).
+    async fn remaining_slots(&self) -> i32 {
+        if self.0.status == "OPEN" {
+            (self.0.capacity - self.0.confirmed_count).max(0)
+        } else {
+            0
+        }
+    }
+
+    /// Whether sign-ups beyond capacity join a waitlist (otherwise they get `SHIFT_FULL`).
+    async fn waitlist_enabled(&self) -> bool {
+        self.0.waitlist_enabled
+    }
+
+    /// How many sign-ups wait for a place.
+    async fn waitlist_count(&self, ctx: &Context<'_>) -> Result<u64> {
+        Ok(service::waitlist_count(&ctx.state().db, self.0.id).await?)
+    }
+
+    /// Skills a volunteer must have to sign up.
+    async fn required_skills(&self) -> Vec<String> {
+        validate::skills_from_db(&self.0.required_skills)
+    }
+
+    /// How close to the event's location a location check-in must be, in meters.
+    async fn check_in_radius_meters(&self) -> i32 {
+        self.0.check_in_radius_meters
+    }
+
+    /// Whether it still runs.
+    async fn status(&self) -> Result<ShiftStatus> {
+        ShiftStatus::from_db(&self.0.status).ok_or_else(|| {
+            AppError::Internal(anyhow::anyhow!("unknown shift status {}", self.0.status)).into()
+        })
+    }
+
+    /// Why it was cancelled.
+    async fn cancel_reason(&self) -> Option<&str> {
+        self.0.cancel_reason.as_deref()
+    }
+
+    /// The caller's latest sign-up for this shift; `null` if none or not logged in.
+    async fn my_signup(&self, ctx: &Context<'_>) -> Result<Option<Signup>> {
+        let Some(viewer) = ctx.optional_account().await? else {
+            return Ok(None);
+        };
+        Ok(signups::latest_for(&ctx.state().db, viewer.id, self.0.id)
+            .await?
+            .map(Signup))
+    }
+
+    /// Everyone's sign-ups, in sign-up order. The organization's staff only.
+    async fn signups(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Page size (default 20, at most the configured maximum).")] first: Option<
+            i32,
+        >,
+        #[graphql(desc = "Cursor of the last edge of the previous page.")] after: Option<String>,
+        #[graphql(desc = "Only sign-ups with this status.")] status: Option<SignupStatus>,
+    ) -> Result<Connection<String, Signup>> {
+        let state = ctx.state();
+        let viewer = ctx.require_account().await?;
+        let e = entity::charity_event::Entity::find_by_id(self.0.event_id)
+            .one(&state.db)
+            .await
+            .map_err(AppError::from)?
+            .ok_or(AppError::NotFound("event"))?;
+        if !authz::is_staff(&state.db, viewer, e.organization_id).await? {
+            return Err(AppError::Forbidden(
+                "only the organization's staff see a shift's sign-ups".to_owned(),
+            )
+            .into());
+        }
+        let page = PageArgs::new(first, after.as_deref(), &state.config)?;
+        let rows = signups::list_for_shift(&state.db, self.0.id, status, page).await?;
+        Ok(connection(rows, page.after.is_some(), |s| s.id, Signup))
+    }
+
+    /// When it was created.
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+}
+
+use sea_orm::EntityTrait;
+
+/// List shifts for a resolver.
+pub async fn list_shifts(
+    ctx: &Context<'_>,
+    first: Option<i32>,
+    after: Option<String>,
+    filter: ShiftFilter,
+) -> Result<Connection<String, Shift>> {
+    let state = ctx.state();
+    let viewer = ctx.optional_account().await?;
+    let page = TimePageArgs::new(first, after.as_deref(), &state.config)?;
+    let rows = service::list(&state.db, viewer, &filter, page).await?;
+    Ok(connection_with(
+        rows,
+        page.after.is_some(),
+        |_, s| ids::encode_time_cursor(s.starts_at, s.id),
+        Shift,
+    ))
+}
+
+/// Fields of a new shift (also the template of a series).
+#[derive(InputObject)]
+pub struct ShiftTemplateInput {
+    /// Title, 1–100 characters.
+    title: String,
+    /// Description, at most 5,000 characters.
+    #[graphql(default)]
+    description: String,
+    /// Start; inside the event's window.
+    starts_at: DateTime<Utc>,
+    /// End; inside the event's window.
+    ends_at: DateTime<Utc>,
+    /// Places, 1–10,000.
+    capacity: i32,
+    /// Whether sign-ups beyond capacity join a waitlist (default true).
+    #[graphql(default = true)]
+    waitlist_enabled: bool,
+    /// Skills a volunteer must have.
+    #[graphql(default)]
+    required_skills: Vec<String>,
+    /// Radius for location check-in, 10–5,000 m (default 200).
+    check_in_radius_meters: Option<i32>,
+}
+
+impl ShiftTemplateInput {
+    fn parse(self, field: &str) -> Result<ShiftSpec, AppError> {
+        Ok(ShiftSpec {
+            title: validate::title(&self.title, &format!("{field}.title"), 100)?,
+            description: validate::text(&self.description, &format!("{field}.description"), 5_000)?,
+            starts_at: self.starts_at,
+            ends_at: self.ends_at,
+            capacity: self.capacity,
+            waitlist_enabled: self.waitlist_enabled,
+            required_skills: validate::skills(
+                &self.required_skills,
+                &format!("{field}.requiredSkills"),
+            )?,
+            check_in_radius_meters: self
+                .check_in_radius_meters
+                .unwrap_or(DEFAULT_CHECK_IN_RADIUS_M),
+        })
+    }
+}
+
+/// Input of `createShift`.
+#[derive(InputObject)]
+pub struct CreateShiftInput {
+    /// The event (you must be an ORGANIZER or ADMIN of its organization).
+    event_id: ID,
+    /// The shift.
+    #[graphql(flatten)]
+    shift: ShiftTemplateInput,
+}
+
+/// Input of `updateShift`: fields left out stay as they are.
+#[derive(InputObject)]
+pub struct UpdateShiftInput {
+    /// Title.
+    title: Option<String>,
+    /// Description.
+    description: Option<String>,
+    /// Start.
+    starts_at: Option<DateTime<Utc>>,
+    /// End.
+    ends_at: Option<DateTime<Utc>>,
+    /// Places; never below the number already confirmed. Added places go to the waitlist.
+    capacity: Option<i32>,
+    /// Whether sign-ups beyond capacity join a waitlist.
+    waitlist_enabled: Option<bool>,
+    /// Skills a volunteer must have.
+    required_skills: Option<Vec<String>>,
+    /// Radius for location check-in.
+    check_in_radius_meters: Option<i32>,
+}
+
+/// A recurrence rule.
+#[derive(InputObject)]
+pub struct RecurrenceInput {
+    /// Daily or weekly.
+    frequency: Frequency,
+    /// Weekdays for a weekly series (default: the template's weekday), in city time (UTC+8).
+    #[graphql(default)]
+    by_weekday: Vec<DayOfWeek>,
+    /// Last moment an occurrence may start (give this or `count`).
+    until: Option<DateTime<Utc>>,
+    /// Number of occurrences, 1–366 (give this or `until`).
+    count: Option<u32>,
+}
+
+/// Input of `createShiftSeries`.
+#[derive(InputObject)]
+pub struct CreateShiftSeriesInput {
+    /// The event.
+    event_id: ID,
+    /// The first shift; the others repeat it at the same local time.
+    template: ShiftTemplateInput,
+    /// How it repeats.
+    recurrence: RecurrenceInput,
+}
+
+/// Filter of `shifts`.
+#[derive(InputObject, Default)]
+pub struct ShiftFilterInput {
+    /// Only shifts of this event.
+    event_id: Option<ID>,
+    /// Only shifts starting at or after this moment.
+    starts_after: Option<DateTime<Utc>>,
+    /// Only shifts starting before this moment.
+    starts_before: Option<DateTime<Utc>>,
+    /// `true`: only shifts open for sign-up now with a free place; `false`: only full ones.
+    has_open_slots: Option<bool>,
+    /// Only shifts whose event lies within this circle.
+    near: Option<NearInput>,
+    /// Only shifts that ask for this skill.
+    skill: Option<String>,
+}
+
+/// Shift queries.
+#[derive(Default)]
+pub struct ShiftQuery;
+
+#[Object]
+impl ShiftQuery {
+    /// One shift; `null` if there is none the caller may see.
+    async fn shift(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Global ID of the shift.")] id: ID,
+    ) -> Result<Option<Shift>> {
+        let key = ids::decode(NodeType::Shift, &id, "id")?;
+        let viewer = ctx.optional_account().await?;
+        Ok(service::get_visible(&ctx.state().db, viewer, key)
+            .await?
+            .map(Shift))
+    }
+
+    /// Shifts the caller may see, earliest first. The volunteer home feed is
+    /// `shifts(filter: {hasOpenSlots: true, near: …})`.
+    async fn shifts(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Page size (default 20, at most the configured maximum).")] first: Option<
+            i32,
+        >,
+        #[graphql(desc = "Cursor of the last edge of the previous page.")] after: Option<String>,
+        #[graphql(desc = "Which shifts.")] filter: Option<ShiftFilterInput>,
+    ) -> Result<Connection<String, Shift>> {
+        let f = filter.unwrap_or_default();
+        let filter = ShiftFilter {
+            event_id: f
+                .event_id
+                .map(|id| ids::decode(NodeType::CharityEvent, &id, "filter.eventId"))
+                .transpose()?,
+            starts_after: f.starts_after,
+            starts_before: f.starts_before,
+            has_open_slots: f.has_open_slots,
+            near: f.near.map(|n| n.parse("filter.near")).transpose()?,
+            skill: f
+                .skill
+                .map(|s| validate::skills(&[s], "filter.skill").map(|mut v| v.remove(0)))
+                .transpose()?,
+        };
+        list_shifts(ctx, first, after, filter).await
+    }
+}
+
+/// Shift mutations.
+#[derive(Default)]
+pub struct ShiftMutation;
+
+#[Object]
+impl ShiftMutation {
+    /// Add a shift to a draft or published event.
+    async fn create_shift(&self, ctx: &Context<'_>, input: CreateShiftInput) -> Result<Shift> {
+        let viewer = ctx.require_account().await?;
+        let event = ids::decode(NodeType::CharityEvent, &input.event_id, "input.eventId")?;
+        let spec = input.shift.parse("input")?;
+        Ok(Shift(
+            service::create(&ctx.state().db, viewer, event, spec).await?,
+        ))
+    }
+
+    /// Change a shift.
+    async fn update_shift(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The shift.")] id: ID,
+        input: UpdateShiftInput,
+    ) -> Result<Shift> {
+        let viewer = ctx.require_account().await?;
+        let key = ids::decode(NodeType::Shift, &id, "id")?;
+        let changes = ShiftChanges {
+            title: input
+                .title
+                .map(|t| validate::title(&t, "input.title", 100))
+                .transpose()?,
+            description: input
+                .description
+                .map(|t| validate::text(&t, "input.description", 5_000))
+                .transpose()?,
+            starts_at: input.starts_at,
+            ends_at: input.ends_at,
+            capacity: input.capacity,
+            waitlist_enabled: input.waitlist_enabled,
+            required_skills: input
+                .required_skills
+                .map(|s| validate::skills(&s, "input.requiredSkills"))
+                .transpose()?,
+            check_in_radius_meters: input.check_in_radius_meters,
+        };
+        Ok(Shift(
+            service::update(&ctx.state().db, viewer, key, changes).await?,
+        ))
+    }
+
+    /// Cancel a shift and every active sign-up on it.
+    async fn cancel_shift(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The shift.")] id: ID,
+        #[graphql(desc = "Why, in words the volunteers will read.")] reason: String,
+    ) -> Result<Shift> {
+        let viewer = ctx.require_account().await?;
+        let key = ids::decode(NodeType::Shift, &id, "id")?;
+        let reason = validate::title(&reason, "reason", 500)?;
+        Ok(Shift(
+            service::cancel(&ctx.state().db, viewer, key, reason).await?,
+        ))
+    }
+
+    /// Create the shifts of a recurring series. Sending the same request again creates no
+    /// duplicates and returns the same shifts.
+    async fn create_shift_series(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateShiftSeriesInput,
+    ) -> Result<Vec<Shift>> {
+        let viewer = ctx.require_account().await?;
+        let event = ids::decode(NodeType::CharityEvent, &input.event_id, "input.eventId")?;
+        let template = input.template.parse("input.template")?;
+        let rule = Recurrence {
+            frequency: input.recurrence.frequency,
+            by_weekday: input.recurrence.by_weekday,
+            until: input.recurrence.until,
+            count: input.recurrence.count,
+        };
+        let rows = series::create_series(&ctx.state().db, viewer, event, template, rule).await?;
+        Ok(rows.into_iter().map(Shift).collect())
+    }
+}

@@ -1,0 +1,389 @@
+//! Shift logic, independent of GraphQL.
+
+use async_graphql::Enum;
+use chrono::{DateTime, Utc};
+use entity::{account, charity_event as event, shift, signup};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait,
+    JoinType, PaginatorTrait, QueryFilter, QuerySelect, RelationTrait, Set,
+    sea_query::{Expr, ExprTrait, LikeExpr},
+};
+
+use crate::{
+    db::begin_write,
+    error::{AppError, AppResult},
+    events::service::{self as events, within},
+    geo::Near,
+    pagination::{Page, TimePageArgs, fetch_time_page},
+    signups::service as signups,
+    validate,
+};
+
+/// Largest shift.
+pub const MAX_CAPACITY: i32 = 10_000;
+/// Check-in radius when none is given.
+pub const DEFAULT_CHECK_IN_RADIUS_M: i32 = 200;
+
+/// Whether a shift still runs.
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ShiftStatus {
+    /// Takes sign-ups (while its event is published and it has not started).
+    Open,
+    /// Called off; its sign-ups were cancelled.
+    Cancelled,
+}
+
+impl ShiftStatus {
+    /// Read a stored value.
+    pub fn from_db(v: &str) -> Option<Self> {
+        match v {
+            "OPEN" => Some(Self::Open),
+            "CANCELLED" => Some(Self::Cancelled),
+            _ => None,
+        }
+    }
+}
+
+/// The fields of a new shift, validated (also the template of a series).
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ShiftSpec {
+    /// Title.
+    pub title: String,
+    /// Description.
+    pub description: String,
+    /// Start.
+    pub starts_at: DateTime<Utc>,
+    /// End.
+    pub ends_at: DateTime<Utc>,
+    /// Places.
+    pub capacity: i32,
+    /// Whether sign-ups beyond capacity queue.
+    pub waitlist_enabled: bool,
+    /// Skills a volunteer needs (normalized).
+    pub required_skills: Vec<String>,
+    /// How close to the event a GEO check-in must be.
+    pub check_in_radius_meters: i32,
+}
+
+/// Changes to a shift; `None` keeps a field.
+#[derive(Debug, Clone, Default)]
+pub struct ShiftChanges {
+    /// Title.
+    pub title: Option<String>,
+    /// Description.
+    pub description: Option<String>,
+    /// Start.
+    pub starts_at: Option<DateTime<Utc>>,
+    /// End.
+    pub ends_at: Option<DateTime<Utc>>,
+    /// Places; never below the confirmed count.
+    pub capacity: Option<i32>,
+    /// Whether sign-ups beyond capacity queue.
+    pub waitlist_enabled: Option<bool>,
+    /// Skills a volunteer needs (normalized).
+    pub required_skills: Option<Vec<String>>,
+    /// Check-in radius.
+    pub check_in_radius_meters: Option<i32>,
+}
+
+/// Filter of `shifts`.
+#[derive(Debug, Clone, Default)]
+pub struct ShiftFilter {
+    /// Only shifts of this event.
+    pub event_id: Option<i64>,
+    /// Only shifts starting at or after this.
+    pub starts_after: Option<DateTime<Utc>>,
+    /// Only shifts starting before this.
+    pub starts_before: Option<DateTime<Utc>>,
+    /// `true`: only shifts one can sign up for now with a free place; `false`: only full ones.
+    pub has_open_slots: Option<bool>,
+    /// Only shifts whose event lies within this circle.
+    pub near: Option<Near>,
+    /// Only shifts asking for this (normalized) skill.
+    pub skill: Option<String>,
+}
+
+/// Check capacity and radius.
+pub fn check_numbers(capacity: Option<i32>, radius: Option<i32>) -> AppResult<()> {
+    if capacity.is_some_and(|c| !(1..=MAX_CAPACITY).contains(&c)) {
+        return Err(AppError::bad_input(
+            "input.capacity",
+            format!("must be between 1 and {MAX_CAPACITY}"),
+        ));
+    }
+    if radius.is_some_and(|r| !(10..=5_000).contains(&r)) {
+        return Err(AppError::bad_input(
+            "input.checkInRadiusMeters",
+            "must be between 10 and 5000",
+        ));
+    }
+    Ok(())
+}
+
+/// A shift must lie inside its event's window.
+pub fn check_inside_event(
+    e: &event::Model,
+    starts_at: DateTime<Utc>,
+    ends_at: DateTime<Utc>,
+    field: &str,
+) -> AppResult<()> {
+    validate::window(starts_at, ends_at, &format!("{field}.endsAt"))?;
+    if starts_at < e.starts_at || ends_at > e.ends_at {
+        return Err(AppError::bad_input(
+            format!("{field}.startsAt"),
+            "the shift must lie inside its event's start and end",
+        ));
+    }
+    Ok(())
+}
+
+/// Shifts of events the caller may see.
+fn visible_select(viewer: Option<&account::Model>) -> sea_orm::Select<shift::Entity> {
+    shift::Entity::find()
+        .join(JoinType::InnerJoin, shift::Relation::Event.def())
+        .filter(events::visible_to(viewer))
+}
+
+/// Load a shift (no visibility check: for callers that already hold something that grants it,
+/// such as their own sign-up).
+pub async fn get<C: ConnectionTrait>(db: &C, id: i64) -> AppResult<Option<shift::Model>> {
+    Ok(shift::Entity::find_by_id(id).one(db).await?)
+}
+
+/// Load a shift the caller may see.
+pub async fn get_visible<C: ConnectionTrait>(
+    db: &C,
+    viewer: Option<&account::Model>,
+    id: i64,
+) -> AppResult<Option<shift::Model>> {
+    Ok(visible_select(viewer)
+        .filter(shift::Column::Id.eq(id))
+        .one(db)
+        .await?)
+}
+
+/// Load a shift and its event for a manager of the event's organization.
+pub async fn get_managed(
+    db: &DatabaseConnection,
+    viewer: &account::Model,
+    id: i64,
+) -> AppResult<(shift::Model, event::Model)> {
+    let s = get_visible(db, Some(viewer), id)
+        .await?
+        .ok_or(AppError::NotFound("shift"))?;
+    let e = events::get_managed(db, viewer, s.event_id).await?;
+    Ok((s, e))
+}
+
+/// Create a shift in a draft or published event.
+#[tracing::instrument(skip_all, fields(viewer = viewer.id, event_id))]
+pub async fn create(
+    db: &DatabaseConnection,
+    viewer: &account::Model,
+    event_id: i64,
+    spec: ShiftSpec,
+) -> AppResult<shift::Model> {
+    let e = events::get_managed(db, viewer, event_id).await?;
+    if !matches!(e.status.as_str(), "DRAFT" | "PUBLISHED") {
+        return Err(AppError::Conflict(format!(
+            "the event is {}; shifts cannot be added",
+            e.status.to_lowercase()
+        )));
+    }
+    check_numbers(Some(spec.capacity), Some(spec.check_in_radius_meters))?;
+    check_inside_event(&e, spec.starts_at, spec.ends_at, "input")?;
+    Ok(active_model(event_id, None, &spec).insert(db).await?)
+}
+
+/// The row of a new shift.
+pub fn active_model(
+    event_id: i64,
+    series_key: Option<String>,
+    spec: &ShiftSpec,
+) -> shift::ActiveModel {
+    let now = Utc::now();
+    shift::ActiveModel {
+        event_id: Set(event_id),
+        series_key: Set(series_key),
+        title: Set(spec.title.clone()),
+        description: Set(spec.description.clone()),
+        starts_at: Set(spec.starts_at),
+        ends_at: Set(spec.ends_at),
+        capacity: Set(spec.capacity),
+        confirmed_count: Set(0),
+        waitlist_enabled: Set(spec.waitlist_enabled),
+        waitlist_seq: Set(0),
+        required_skills: Set(validate::skills_to_db(&spec.required_skills)),
+        check_in_radius_meters: Set(spec.check_in_radius_meters),
+        status: Set("OPEN".to_owned()),
+        cancel_reason: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+}
+
+/// Change a shift. Capacity is set by a conditional `UPDATE` that refuses to go below the
+/// confirmed count; places it adds go to the waitlist's head in the same transaction.
+#[tracing::instrument(skip_all, fields(viewer = viewer.id, shift_id = id))]
+pub async fn update(
+    db: &DatabaseConnection,
+    viewer: &account::Model,
+    id: i64,
+    changes: ShiftChanges,
+) -> AppResult<shift::Model> {
+    let (current, e) = get_managed(db, viewer, id).await?;
+    check_numbers(changes.capacity, changes.check_in_radius_meters)?;
+    let starts_at = changes.starts_at.unwrap_or(current.starts_at);
+    let ends_at = changes.ends_at.unwrap_or(current.ends_at);
+    check_inside_event(&e, starts_at, ends_at, "input")?;
+    let now = Utc::now();
+    let txn = begin_write(db).await?;
+    let mut update = shift::Entity::update_many()
+        .col_expr(shift::Column::UpdatedAt, Expr::value(now))
+        .col_expr(shift::Column::StartsAt, Expr::value(starts_at))
+        .col_expr(shift::Column::EndsAt, Expr::value(ends_at))
+        .filter(shift::Column::Id.eq(id))
+        .filter(shift::Column::Status.eq("OPEN"));
+    if let Some(c) = changes.capacity {
+        update = update
+            .col_expr(shift::Column::Capacity, Expr::value(c))
+            .filter(shift::Column::ConfirmedCount.lte(c));
+    }
+    if let Some(v) = changes.title {
+        update = update.col_expr(shift::Column::Title, Expr::value(v));
+    }
+    if let Some(v) = changes.description {
+        update = update.col_expr(shift::Column::Description, Expr::value(v));
+    }
+    if let Some(v) = changes.waitlist_enabled {
+        update = update.col_expr(shift::Column::WaitlistEnabled, Expr::value(v));
+    }
+    if let Some(v) = &changes.required_skills {
+        update = update.col_expr(
+            shift::Column::RequiredSkills,
+            Expr::value(validate::skills_to_db(v)),
+        );
+    }
+    if let Some(v) = changes.check_in_radius_meters {
+        update = update.col_expr(shift::Column::CheckInRadiusMeters, Expr::value(v));
+    }
+    if update.exec(&txn).await?.rows_affected == 0 {
+        return Err(if current.status != "OPEN" {
+            AppError::Conflict("a cancelled shift cannot be changed".to_owned())
+        } else {
+            AppError::Conflict(
+                "capacity cannot go below the number of confirmed sign-ups".to_owned(),
+            )
+        });
+    }
+    if changes.capacity.is_some_and(|c| c > current.capacity) {
+        signups::promote_waitlisted(&txn, id, now).await?;
+    }
+    txn.commit().await?;
+    get_managed(db, viewer, id).await.map(|(s, _)| s)
+}
+
+/// Cancel a shift and every active sign-up on it.
+#[tracing::instrument(skip_all, fields(viewer = viewer.id, shift_id = id))]
+pub async fn cancel(
+    db: &DatabaseConnection,
+    viewer: &account::Model,
+    id: i64,
+    reason: String,
+) -> AppResult<shift::Model> {
+    get_managed(db, viewer, id).await?;
+    let now = Utc::now();
+    let txn = begin_write(db).await?;
+    let done = shift::Entity::update_many()
+        .col_expr(shift::Column::Status, Expr::value("CANCELLED"))
+        .col_expr(shift::Column::CancelReason, Expr::value(reason.clone()))
+        .col_expr(shift::Column::UpdatedAt, Expr::value(now))
+        .filter(shift::Column::Id.eq(id))
+        .filter(shift::Column::Status.eq("OPEN"))
+        .exec(&txn)
+        .await?;
+    if done.rows_affected == 0 {
+        return Err(AppError::Conflict(
+            "the shift is already cancelled".to_owned(),
+        ));
+    }
+    signup::Entity::update_many()
+        .col_expr(signup::Column::Status, Expr::value("CANCELLED"))
+        .col_expr(
+            signup::Column::WaitlistTicket,
+            Expr::value(Option::<i64>::None),
+        )
+        .col_expr(signup::Column::CancelledAt, Expr::value(now))
+        .col_expr(signup::Column::CancelReason, Expr::value(reason))
+        .col_expr(signup::Column::CancelledBy, Expr::value(viewer.id))
+        .col_expr(signup::Column::UpdatedAt, Expr::value(now))
+        .filter(signup::Column::ShiftId.eq(id))
+        .filter(signup::Column::Status.is_in(["CONFIRMED", "WAITLISTED"]))
+        .exec(&txn)
+        .await?;
+    txn.commit().await?;
+    get_managed(db, viewer, id).await.map(|(s, _)| s)
+}
+
+/// One page of shifts the caller may see, earliest first.
+pub async fn list<C: ConnectionTrait>(
+    db: &C,
+    viewer: Option<&account::Model>,
+    filter: &ShiftFilter,
+    page: TimePageArgs,
+) -> AppResult<Page<shift::Model>> {
+    let mut cond = Condition::all();
+    if let Some(e) = filter.event_id {
+        cond = cond.add(shift::Column::EventId.eq(e));
+    }
+    if let Some(t) = filter.starts_after {
+        cond = cond.add(shift::Column::StartsAt.gte(t));
+    }
+    if let Some(t) = filter.starts_before {
+        cond = cond.add(shift::Column::StartsAt.lt(t));
+    }
+    match filter.has_open_slots {
+        Some(true) => {
+            cond = cond
+                .add(shift::Column::Status.eq("OPEN"))
+                .add(event::Column::Status.eq("PUBLISHED"))
+                .add(shift::Column::StartsAt.gt(Utc::now()))
+                .add(
+                    Expr::col(shift::Column::ConfirmedCount).lt(Expr::col(shift::Column::Capacity)),
+                );
+        }
+        Some(false) => {
+            cond = cond.add(
+                Expr::col(shift::Column::ConfirmedCount).gte(Expr::col(shift::Column::Capacity)),
+            );
+        }
+        None => {}
+    }
+    if let Some(near) = filter.near {
+        cond = cond.add(within(near, "charity_event", "latitude", "longitude"));
+    }
+    if let Some(skill) = &filter.skill {
+        cond = cond.add(
+            Expr::col(shift::Column::RequiredSkills)
+                .like(LikeExpr::new(validate::skill_like_pattern(skill))),
+        );
+    }
+    fetch_time_page(
+        db,
+        visible_select(viewer).filter(cond),
+        shift::Column::StartsAt,
+        shift::Column::Id,
+        page,
+    )
+    .await
+}
+
+/// How many sign-ups wait for a place on a shift.
+pub async fn waitlist_count<C: ConnectionTrait>(db: &C, shift_id: i64) -> AppResult<u64> {
+    Ok(signup::Entity::find()
+        .filter(signup::Column::ShiftId.eq(shift_id))
+        .filter(signup::Column::Status.eq("WAITLISTED"))
+        .count(db)
+        .await?)
+}

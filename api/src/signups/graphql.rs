@@ -1,0 +1,131 @@
+//! GraphQL surface of sign-ups.
+
+use async_graphql::{Context, ID, Object, Result};
+use chrono::{DateTime, Utc};
+use entity::signup;
+
+use super::service::{self, SignupStatus};
+use crate::{
+    accounts::{graphql::Account, service as accounts},
+    context::ContextExt,
+    error::AppError,
+    ids::{self, NodeType},
+    shifts::graphql::Shift,
+    validate,
+};
+
+/// A volunteer's sign-up for a shift.
+pub struct Signup(pub signup::Model);
+
+/// A volunteer's sign-up (报名) for a shift.
+#[Object]
+impl Signup {
+    /// Global ID.
+    pub async fn id(&self) -> ID {
+        ids::encode(NodeType::Signup, self.0.id)
+    }
+
+    /// Where it stands.
+    async fn status(&self) -> Result<SignupStatus> {
+        SignupStatus::from_db(&self.0.status).ok_or_else(|| {
+            AppError::Internal(anyhow::anyhow!("unknown sign-up status {}", self.0.status)).into()
+        })
+    }
+
+    /// Place in the waitlist (1 = next to get a place) while `WAITLISTED`.
+    async fn waitlist_position(&self, ctx: &Context<'_>) -> Result<Option<u64>> {
+        Ok(service::waitlist_position(&ctx.state().db, &self.0).await?)
+    }
+
+    /// The shift.
+    async fn shift(&self, ctx: &Context<'_>) -> Result<Shift> {
+        crate::shifts::service::get(&ctx.state().db, self.0.shift_id)
+            .await?
+            .map(Shift)
+            .ok_or_else(|| AppError::NotFound("shift").into())
+    }
+
+    /// The volunteer (phone masked unless the caller may see it).
+    async fn volunteer(&self, ctx: &Context<'_>) -> Result<Account> {
+        accounts::get(&ctx.state().db, self.0.account_id)
+            .await?
+            .map(Account::new)
+            .ok_or_else(|| AppError::NotFound("account").into())
+    }
+
+    /// When the volunteer signed up.
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+
+    /// When a waitlisted sign-up got a place.
+    async fn promoted_at(&self) -> Option<DateTime<Utc>> {
+        self.0.promoted_at
+    }
+
+    /// When it was cancelled.
+    async fn cancelled_at(&self) -> Option<DateTime<Utc>> {
+        self.0.cancelled_at
+    }
+
+    /// Why it was cancelled (written by whoever cancelled it, e.g. the organizers).
+    async fn cancel_reason(&self) -> Option<&str> {
+        self.0.cancel_reason.as_deref()
+    }
+}
+
+/// Sign-up mutations.
+#[derive(Default)]
+pub struct SignupMutation;
+
+#[Object]
+impl SignupMutation {
+    /// Sign up for a shift: `CONFIRMED` while there is room, else `WAITLISTED` with a position
+    /// when the shift keeps a waitlist, else the error `SHIFT_FULL`. Send a fresh
+    /// `idempotencyKey` (e.g. a UUID) per intended sign-up and reuse it on retries: a retry
+    /// returns the original sign-up and creates nothing.
+    async fn sign_up_for_shift(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The shift.")] shift_id: ID,
+        #[graphql(desc = "Client-chosen key, 1–128 visible ASCII characters; kept 24 h or more.")]
+        idempotency_key: String,
+    ) -> Result<Signup> {
+        let viewer = ctx.require_account().await?;
+        let shift = ids::decode(NodeType::Shift, &shift_id, "shiftId")?;
+        Ok(Signup(
+            service::sign_up(&ctx.state().db, viewer, shift, &idempotency_key).await?,
+        ))
+    }
+
+    /// Cancel a sign-up: the volunteer until the shift starts, or the organization's staff. A
+    /// freed place goes to the head of the waitlist.
+    async fn cancel_signup(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The sign-up.")] signup_id: ID,
+        #[graphql(desc = "Why (shown to the volunteer when staff cancel).")] reason: Option<String>,
+    ) -> Result<Signup> {
+        let viewer = ctx.require_account().await?;
+        let id = ids::decode(NodeType::Signup, &signup_id, "signupId")?;
+        let reason = reason
+            .map(|r| validate::title(&r, "reason", 500))
+            .transpose()?;
+        Ok(Signup(
+            service::cancel(&ctx.state().db, viewer, id, reason).await?,
+        ))
+    }
+
+    /// Mark a confirmed volunteer of a started shift as not having come. Staff only.
+    async fn mark_no_show(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The sign-up.")] signup_id: ID,
+    ) -> Result<Signup> {
+        let viewer = ctx.require_account().await?;
+        let id = ids::decode(NodeType::Signup, &signup_id, "signupId")?;
+        Ok(Signup(
+            service::mark_no_show(&ctx.state().db, viewer, id).await?,
+        ))
+    }
+}

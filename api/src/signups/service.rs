@@ -1,0 +1,470 @@
+//! Sign-up logic, independent of GraphQL. Every rule that must hold under a rush is enforced by
+//! the database: places are taken by a conditional `UPDATE` on the shift (and a `CHECK` keeps
+//! `confirmed_count <= capacity`), waitlist tickets come from a counter on the shift row, one
+//! active sign-up per volunteer and shift is a partial `UNIQUE` index, and each sign-up runs in a
+//! write transaction (`BEGIN IMMEDIATE` on SQLite; row locks on PostgreSQL).
+
+use async_graphql::Enum;
+use chrono::{DateTime, Utc};
+use entity::{account, charity_event as event, shift, signup, volunteer_profile};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait,
+    JoinType, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, RelationTrait, Set,
+    sea_query::{Expr, ExprTrait},
+};
+
+use crate::{
+    authz,
+    db::begin_write,
+    error::{AppError, AppResult},
+    idempotency::{self, Claim, IdempotentRequest},
+    pagination::{Page, PageArgs, fetch_page},
+    shifts::service as shifts,
+    validate,
+};
+
+/// Where a sign-up stands.
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SignupStatus {
+    /// Has a place.
+    Confirmed,
+    /// Waits for a place, in `waitlistPosition` order.
+    Waitlisted,
+    /// Cancelled by the volunteer or the organizers.
+    Cancelled,
+    /// Checked in.
+    Attended,
+    /// Did not come.
+    NoShow,
+}
+
+impl SignupStatus {
+    /// The stored value.
+    pub fn as_db(self) -> &'static str {
+        match self {
+            Self::Confirmed => "CONFIRMED",
+            Self::Waitlisted => "WAITLISTED",
+            Self::Cancelled => "CANCELLED",
+            Self::Attended => "ATTENDED",
+            Self::NoShow => "NO_SHOW",
+        }
+    }
+
+    /// Read a stored value.
+    pub fn from_db(v: &str) -> Option<Self> {
+        [
+            Self::Confirmed,
+            Self::Waitlisted,
+            Self::Cancelled,
+            Self::Attended,
+            Self::NoShow,
+        ]
+        .into_iter()
+        .find(|s| s.as_db() == v)
+    }
+}
+
+const ACTIVE: [&str; 2] = ["CONFIRMED", "WAITLISTED"];
+
+/// Sign `viewer` up for a shift: `CONFIRMED` while there is room, else `WAITLISTED` (when the
+/// shift keeps a waitlist), else `SHIFT_FULL`. Idempotent per `idempotency_key`.
+#[tracing::instrument(skip_all, fields(viewer = viewer.id, shift_id))]
+pub async fn sign_up(
+    db: &DatabaseConnection,
+    viewer: &account::Model,
+    shift_id: i64,
+    idempotency_key: &str,
+) -> AppResult<signup::Model> {
+    let req = IdempotentRequest::new(viewer.id, idempotency_key, "signUpForShift", &shift_id)?;
+    let now = Utc::now();
+    let txn = begin_write(db).await?;
+    if let Claim::Replay(id) = idempotency::claim::<_, i64>(&txn, &req).await? {
+        txn.commit().await?;
+        return get(db, id).await?.ok_or(AppError::NotFound("signup"));
+    }
+    // Serialize this volunteer's own sign-ups (the overlap check reads, then writes): every
+    // sign-up transaction of an account first takes that account's row lock.
+    account::Entity::update_many()
+        .col_expr(
+            account::Column::UpdatedAt,
+            Expr::col(account::Column::UpdatedAt),
+        )
+        .filter(account::Column::Id.eq(viewer.id))
+        .exec(&txn)
+        .await?;
+
+    let s = shifts::get_visible(&txn, Some(viewer), shift_id)
+        .await?
+        .ok_or(AppError::NotFound("shift"))?;
+    let e = event::Entity::find_by_id(s.event_id)
+        .one(&txn)
+        .await?
+        .ok_or(AppError::NotFound("shift"))?;
+    if s.status != "OPEN" {
+        return Err(AppError::bad_input("shiftId", "the shift is cancelled"));
+    }
+    if e.status != "PUBLISHED" {
+        return Err(AppError::bad_input("shiftId", "the event is not published"));
+    }
+    if s.starts_at <= now {
+        return Err(AppError::bad_input(
+            "shiftId",
+            "the shift has already started",
+        ));
+    }
+    check_skills(&txn, viewer.id, &s).await?;
+
+    let active_here = signup::Entity::find()
+        .filter(signup::Column::ShiftId.eq(shift_id))
+        .filter(signup::Column::AccountId.eq(viewer.id))
+        .filter(signup::Column::Status.is_in(ACTIVE))
+        .count(&txn)
+        .await?;
+    if active_here > 0 {
+        return Err(AppError::AlreadySignedUp);
+    }
+    let overlapping = signup::Entity::find()
+        .join(JoinType::InnerJoin, signup::Relation::Shift.def())
+        .filter(signup::Column::AccountId.eq(viewer.id))
+        .filter(signup::Column::Status.is_in(ACTIVE))
+        .filter(shift::Column::StartsAt.lt(s.ends_at))
+        .filter(shift::Column::EndsAt.gt(s.starts_at))
+        .one(&txn)
+        .await?;
+    if overlapping.is_some() {
+        return Err(AppError::Conflict(
+            "you are signed up for another shift at the same time".to_owned(),
+        ));
+    }
+
+    // Take a place, or a waitlist ticket: single conditional statements on the shift row.
+    let took_place = shift::Entity::update_many()
+        .col_expr(
+            shift::Column::ConfirmedCount,
+            Expr::col(shift::Column::ConfirmedCount).add(1),
+        )
+        .filter(shift::Column::Id.eq(shift_id))
+        .filter(shift::Column::Status.eq("OPEN"))
+        .filter(Expr::col(shift::Column::ConfirmedCount).lt(Expr::col(shift::Column::Capacity)))
+        .exec(&txn)
+        .await?
+        .rows_affected
+        == 1;
+    let (status, ticket) = if took_place {
+        (SignupStatus::Confirmed, None)
+    } else if s.waitlist_enabled {
+        shift::Entity::update_many()
+            .col_expr(
+                shift::Column::WaitlistSeq,
+                Expr::col(shift::Column::WaitlistSeq).add(1),
+            )
+            .filter(shift::Column::Id.eq(shift_id))
+            .exec(&txn)
+            .await?;
+        let seq = shift::Entity::find_by_id(shift_id)
+            .select_only()
+            .column(shift::Column::WaitlistSeq)
+            .into_tuple::<i64>()
+            .one(&txn)
+            .await?
+            .ok_or(AppError::NotFound("shift"))?;
+        (SignupStatus::Waitlisted, Some(seq))
+    } else {
+        return Err(AppError::ShiftFull);
+    };
+
+    let row = signup::ActiveModel {
+        shift_id: Set(shift_id),
+        account_id: Set(viewer.id),
+        status: Set(status.as_db().to_owned()),
+        waitlist_ticket: Set(ticket),
+        created_at: Set(now),
+        updated_at: Set(now),
+        promoted_at: Set(None),
+        cancelled_at: Set(None),
+        cancel_reason: Set(None),
+        cancelled_by: Set(None),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await
+    .map_err(|e| AppError::from_db_unique(e, || AppError::AlreadySignedUp))?;
+    idempotency::complete(&txn, &req, &row.id).await?;
+    txn.commit().await?;
+    tracing::info!(signup_id = row.id, status = %row.status, "signed up");
+    Ok(row)
+}
+
+async fn check_skills<C: ConnectionTrait>(
+    txn: &C,
+    account_id: i64,
+    s: &shift::Model,
+) -> AppResult<()> {
+    let required = validate::skills_from_db(&s.required_skills);
+    if required.is_empty() {
+        return Ok(());
+    }
+    let have = volunteer_profile::Entity::find_by_id(account_id)
+        .one(txn)
+        .await?
+        .map(|p| validate::skills_from_db(&p.skills))
+        .unwrap_or_default();
+    let missing: Vec<String> = required.into_iter().filter(|r| !have.contains(r)).collect();
+    if missing.is_empty() {
+        Ok(())
+    } else {
+        Err(AppError::MissingSkills(missing))
+    }
+}
+
+/// Give free places of a shift to the head of its waitlist, first come first served. Call
+/// inside a write transaction that already holds the shift row (it changed the shift first).
+pub async fn promote_waitlisted<C: ConnectionTrait>(
+    txn: &C,
+    shift_id: i64,
+    now: DateTime<Utc>,
+) -> AppResult<u32> {
+    let mut promoted = 0;
+    loop {
+        let Some(head) = signup::Entity::find()
+            .filter(signup::Column::ShiftId.eq(shift_id))
+            .filter(signup::Column::Status.eq("WAITLISTED"))
+            .order_by_asc(signup::Column::WaitlistTicket)
+            .one(txn)
+            .await?
+        else {
+            break;
+        };
+        let took = shift::Entity::update_many()
+            .col_expr(
+                shift::Column::ConfirmedCount,
+                Expr::col(shift::Column::ConfirmedCount).add(1),
+            )
+            .filter(shift::Column::Id.eq(shift_id))
+            .filter(shift::Column::Status.eq("OPEN"))
+            .filter(Expr::col(shift::Column::ConfirmedCount).lt(Expr::col(shift::Column::Capacity)))
+            .exec(txn)
+            .await?;
+        if took.rows_affected == 0 {
+            break;
+        }
+        let moved = signup::Entity::update_many()
+            .col_expr(signup::Column::Status, Expr::value("CONFIRMED"))
+            .col_expr(
+                signup::Column::WaitlistTicket,
+                Expr::value(Option::<i64>::None),
+            )
+            .col_expr(signup::Column::PromotedAt, Expr::value(now))
+            .col_expr(signup::Column::UpdatedAt, Expr::value(now))
+            .filter(signup::Column::Id.eq(head.id))
+            .filter(signup::Column::Status.eq("WAITLISTED"))
+            .exec(txn)
+            .await?;
+        if moved.rows_affected == 0 {
+            // The head left the queue meanwhile: hand the place back and look again.
+            give_back_place(txn, shift_id).await?;
+            continue;
+        }
+        promoted += 1;
+        tracing::info!(signup_id = head.id, shift_id, "promoted from the waitlist");
+    }
+    Ok(promoted)
+}
+
+async fn give_back_place<C: ConnectionTrait>(txn: &C, shift_id: i64) -> AppResult<()> {
+    shift::Entity::update_many()
+        .col_expr(
+            shift::Column::ConfirmedCount,
+            Expr::col(shift::Column::ConfirmedCount).sub(1),
+        )
+        .filter(shift::Column::Id.eq(shift_id))
+        .exec(txn)
+        .await?;
+    Ok(())
+}
+
+/// Cancel a sign-up: by its volunteer until the shift starts, or by the organization's staff.
+/// A freed place goes to the head of the waitlist in the same transaction.
+#[tracing::instrument(skip_all, fields(viewer = viewer.id, signup_id = id))]
+pub async fn cancel(
+    db: &DatabaseConnection,
+    viewer: &account::Model,
+    id: i64,
+    reason: Option<String>,
+) -> AppResult<signup::Model> {
+    let now = Utc::now();
+    let current = get(db, id).await?.ok_or(AppError::NotFound("signup"))?;
+    let s = shift::Entity::find_by_id(current.shift_id)
+        .one(db)
+        .await?
+        .ok_or(AppError::NotFound("signup"))?;
+    let e = event::Entity::find_by_id(s.event_id)
+        .one(db)
+        .await?
+        .ok_or(AppError::NotFound("signup"))?;
+    let by_staff = current.account_id != viewer.id;
+    if by_staff {
+        if !authz::is_staff(db, viewer, e.organization_id).await? {
+            return Err(AppError::NotFound("signup"));
+        }
+    } else if s.starts_at <= now {
+        return Err(AppError::bad_input(
+            "signupId",
+            "the shift has started; ask its organizers to cancel",
+        ));
+    }
+
+    let txn = begin_write(db).await?;
+    let cancel_from = |from: &'static str| {
+        signup::Entity::update_many()
+            .col_expr(signup::Column::Status, Expr::value("CANCELLED"))
+            .col_expr(
+                signup::Column::WaitlistTicket,
+                Expr::value(Option::<i64>::None),
+            )
+            .col_expr(signup::Column::CancelledAt, Expr::value(now))
+            .col_expr(signup::Column::CancelReason, Expr::value(reason.clone()))
+            .col_expr(signup::Column::CancelledBy, Expr::value(viewer.id))
+            .col_expr(signup::Column::UpdatedAt, Expr::value(now))
+            .filter(signup::Column::Id.eq(id))
+            .filter(signup::Column::Status.eq(from))
+    };
+    // Each attempt re-checks the status under the row lock, so a concurrent promotion cannot
+    // make us free a place we did not hold.
+    if cancel_from("CONFIRMED").exec(&txn).await?.rows_affected == 1 {
+        give_back_place(&txn, s.id).await?;
+        promote_waitlisted(&txn, s.id, now).await?;
+    } else if cancel_from("WAITLISTED").exec(&txn).await?.rows_affected == 0 {
+        return Err(AppError::Conflict(format!(
+            "the sign-up is {} and cannot be cancelled",
+            current.status.to_lowercase()
+        )));
+    }
+    txn.commit().await?;
+    tracing::info!(by_staff, "sign-up cancelled");
+    get(db, id).await?.ok_or(AppError::NotFound("signup"))
+}
+
+/// Mark a confirmed sign-up of a started shift as a no-show. Staff only.
+#[tracing::instrument(skip_all, fields(viewer = viewer.id, signup_id = id))]
+pub async fn mark_no_show(
+    db: &DatabaseConnection,
+    viewer: &account::Model,
+    id: i64,
+) -> AppResult<signup::Model> {
+    let current = get(db, id).await?.ok_or(AppError::NotFound("signup"))?;
+    let s = shift::Entity::find_by_id(current.shift_id)
+        .one(db)
+        .await?
+        .ok_or(AppError::NotFound("signup"))?;
+    let e = event::Entity::find_by_id(s.event_id)
+        .one(db)
+        .await?
+        .ok_or(AppError::NotFound("signup"))?;
+    if !authz::is_staff(db, viewer, e.organization_id).await? {
+        return Err(AppError::NotFound("signup"));
+    }
+    if s.starts_at > Utc::now() {
+        return Err(AppError::bad_input(
+            "signupId",
+            "the shift has not started yet",
+        ));
+    }
+    let done = signup::Entity::update_many()
+        .col_expr(signup::Column::Status, Expr::value("NO_SHOW"))
+        .col_expr(signup::Column::UpdatedAt, Expr::value(Utc::now()))
+        .filter(signup::Column::Id.eq(id))
+        .filter(signup::Column::Status.eq("CONFIRMED"))
+        .exec(db)
+        .await?;
+    if done.rows_affected == 0 {
+        return Err(AppError::Conflict(format!(
+            "the sign-up is {}, not confirmed",
+            current.status.to_lowercase()
+        )));
+    }
+    get(db, id).await?.ok_or(AppError::NotFound("signup"))
+}
+
+/// Load a sign-up.
+pub async fn get<C: ConnectionTrait>(db: &C, id: i64) -> AppResult<Option<signup::Model>> {
+    Ok(signup::Entity::find_by_id(id).one(db).await?)
+}
+
+/// Place in the waitlist (1 = next), for a waitlisted sign-up.
+pub async fn waitlist_position<C: ConnectionTrait>(
+    db: &C,
+    s: &signup::Model,
+) -> AppResult<Option<u64>> {
+    let Some(ticket) = s.waitlist_ticket.filter(|_| s.status == "WAITLISTED") else {
+        return Ok(None);
+    };
+    let ahead = signup::Entity::find()
+        .filter(signup::Column::ShiftId.eq(s.shift_id))
+        .filter(signup::Column::Status.eq("WAITLISTED"))
+        .filter(signup::Column::WaitlistTicket.lt(ticket))
+        .count(db)
+        .await?;
+    Ok(Some(ahead + 1))
+}
+
+/// The caller's latest sign-up for a shift (active or not).
+pub async fn latest_for<C: ConnectionTrait>(
+    db: &C,
+    account_id: i64,
+    shift_id: i64,
+) -> AppResult<Option<signup::Model>> {
+    Ok(signup::Entity::find()
+        .filter(signup::Column::ShiftId.eq(shift_id))
+        .filter(signup::Column::AccountId.eq(account_id))
+        .order_by_desc(signup::Column::Id)
+        .one(db)
+        .await?)
+}
+
+/// Sign-ups of one shift, in sign-up order.
+pub async fn list_for_shift<C: ConnectionTrait>(
+    db: &C,
+    shift_id: i64,
+    status: Option<SignupStatus>,
+    page: PageArgs,
+) -> AppResult<Page<signup::Model>> {
+    let mut select = signup::Entity::find().filter(signup::Column::ShiftId.eq(shift_id));
+    if let Some(s) = status {
+        select = select.filter(signup::Column::Status.eq(s.as_db()));
+    }
+    fetch_page(db, select, signup::Column::Id, page).await
+}
+
+/// Filter of a volunteer's own sign-ups.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct MySignupFilter {
+    /// Only this status.
+    pub status: Option<SignupStatus>,
+    /// `true`: only shifts that have not ended; `false`: only those that have.
+    pub upcoming: Option<bool>,
+}
+
+/// A volunteer's sign-ups, newest first by sign-up.
+pub async fn list_for_account<C: ConnectionTrait>(
+    db: &C,
+    account_id: i64,
+    filter: MySignupFilter,
+    page: PageArgs,
+) -> AppResult<Page<signup::Model>> {
+    let mut cond = Condition::all().add(signup::Column::AccountId.eq(account_id));
+    if let Some(s) = filter.status {
+        cond = cond.add(signup::Column::Status.eq(s.as_db()));
+    }
+    let mut select = signup::Entity::find();
+    if let Some(upcoming) = filter.upcoming {
+        select = select.join(JoinType::InnerJoin, signup::Relation::Shift.def());
+        let now = Utc::now();
+        cond = cond.add(if upcoming {
+            shift::Column::EndsAt.gt(now)
+        } else {
+            shift::Column::EndsAt.lte(now)
+        });
+    }
+    fetch_page(db, select.filter(cond), signup::Column::Id, page).await
+}

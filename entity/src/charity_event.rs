@@ -1,0 +1,47 @@
+//! A dated charity event at a place, in a category, with shifts.
+
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+#[sea_orm(table_name = "charity_event")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    pub organization_id: i64,
+    pub campaign_id: Option<i64>,
+    pub title: String,
+    pub description: String,
+    pub category: String,
+    pub address: String,
+    pub latitude: f64,
+    pub longitude: f64,
+    pub starts_at: DateTimeUtc,
+    pub ends_at: DateTimeUtc,
+    /// `DRAFT`, `PUBLISHED`, `CANCELLED` or `COMPLETED`.
+    pub status: String,
+    pub cancel_reason: Option<String>,
+    pub published_at: Option<DateTimeUtc>,
+    pub created_by: i64,
+    pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {
+    #[sea_orm(
+        belongs_to = "super::organization::Entity",
+        from = "Column::OrganizationId",
+        to = "super::organization::Column::Id"
+    )]
+    Organization,
+    #[sea_orm(has_many = "super::shift::Entity")]
+    Shift,
+}
+
+impl Related<super::shift::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Shift.def()
+    }
+}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,47 @@
+//! A volunteer's sign-up for a shift.
+
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "signup")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    pub shift_id: i64,
+    pub account_id: i64,
+    /// `CONFIRMED`, `WAITLISTED`, `CANCELLED`, `ATTENDED` or `NO_SHOW`.
+    pub status: String,
+    /// Waitlist order (first come, first served); set only while `WAITLISTED`.
+    pub waitlist_ticket: Option<i64>,
+    pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+    /// When a waitlisted sign-up was promoted to `CONFIRMED`.
+    pub promoted_at: Option<DateTimeUtc>,
+    pub cancelled_at: Option<DateTimeUtc>,
+    pub cancel_reason: Option<String>,
+    pub cancelled_by: Option<i64>,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {
+    #[sea_orm(
+        belongs_to = "super::shift::Entity",
+        from = "Column::ShiftId",
+        to = "super::shift::Column::Id"
+    )]
+    Shift,
+    #[sea_orm(
+        belongs_to = "super::account::Entity",
+        from = "Column::AccountId",
+        to = "super::account::Column::Id"
+    )]
+    Account,
+}
+
+impl Related<super::shift::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Shift.def()
+    }
+}
+
+impl ActiveModelBehavior for ActiveModel {}
