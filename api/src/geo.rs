@@ -3,7 +3,7 @@
 //! distance ordering, so paging never needs rows the database did not rank.
 
 use async_graphql::InputObject;
-use sea_orm::sea_query::{Expr, SimpleExpr};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, Func, SimpleExpr};
 
 use crate::error::AppError;
 
@@ -119,23 +119,34 @@ impl Near {
 }
 
 /// SQL expression for the haversine distance in meters from `center` to the point in columns
-/// `table.lat` / `table.lng`. Portable: PostgreSQL has these functions built in, and the
-/// bundled SQLite gets them from `SQLITE_ENABLE_MATH_FUNCTIONS` (see `.cargo/config.toml`).
+/// `table.lat` / `table.lng`. Built from portable function calls (`sin`, `cos`, `power`, `sqrt`,
+/// `asin`) so each backend binds the center its own way: PostgreSQL has these built in, and
+/// the bundled SQLite gets them from `SQLITE_ENABLE_MATH_FUNCTIONS` (see `.cargo/config.toml`).
 pub fn distance_sql(table: &str, lat: &str, lng: &str, center: GeoPoint) -> SimpleExpr {
-    let (t, la, ln) = (quote(table), quote(lat), quote(lng));
-    Expr::cust_with_values(
-        format!(
-            "({d} * asin(sqrt(power(sin(radians({t}.{la} - $1) / 2), 2) \
-             + cos(radians($1)) * cos(radians({t}.{la})) \
-             * power(sin(radians({t}.{ln} - $2) / 2), 2))))",
-            d = 2.0 * EARTH_RADIUS_M
-        ),
-        [center.latitude, center.longitude],
-    )
-}
-
-fn quote(ident: &str) -> String {
-    format!("\"{}\"", ident.replace('"', "\"\""))
+    let call = |name: &str, args: Vec<Expr>| -> Expr {
+        let mut f = Func::cust(Alias::new(name));
+        for a in args {
+            f = f.arg(a);
+        }
+        Expr::from(f)
+    };
+    let deg = std::f64::consts::PI / 180.0;
+    let col = |c: &str| Expr::col((Alias::new(table), Alias::new(c)));
+    let half_sin_sq = |c: &str, center_deg: f64| {
+        call(
+            "power",
+            vec![
+                call("sin", vec![col(c).sub(center_deg).mul(deg / 2.0)]),
+                Expr::val(2),
+            ],
+        )
+    };
+    let a = half_sin_sq(lat, center.latitude).add(
+        Expr::val(center.latitude.to_radians().cos())
+            .mul(call("cos", vec![col(lat).mul(deg)]))
+            .mul(half_sin_sq(lng, center.longitude)),
+    );
+    Expr::val(2.0 * EARTH_RADIUS_M).mul(call("asin", vec![call("sqrt", vec![a])]))
 }
 
 #[cfg(test)]
@@ -188,5 +199,34 @@ mod tests {
             radius_meters: 0.0,
         };
         assert!(bad.parse("near").is_err());
+    }
+}
+#[cfg(test)]
+mod sql_tests {
+    use sea_orm::{DbBackend, EntityTrait, QueryFilter, QueryTrait};
+
+    #[test]
+    fn distance_sql_binds_the_center_on_both_backends() {
+        let near = super::Near {
+            center: super::GeoPoint::new(31.38, 120.98, "p").unwrap(),
+            radius_m: 10_000.0,
+        };
+        let q = entity::charity_event::Entity::find().filter(crate::events::service::within(
+            near,
+            "charity_event",
+            "latitude",
+            "longitude",
+        ));
+        for backend in [DbBackend::Sqlite, DbBackend::Postgres] {
+            let values = q.build(backend).values.expect("bound values").0;
+            let count = |x: f64| {
+                values
+                    .iter()
+                    .filter(|v| **v == sea_orm::Value::Double(Some(x)))
+                    .count()
+            };
+            assert_eq!(count(31.38), 1, "{backend:?}: {values:?}");
+            assert_eq!(count(120.98), 1, "{backend:?}: {values:?}");
+        }
     }
 }

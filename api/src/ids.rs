@@ -165,7 +165,7 @@ mod tests {
             &URL_SAFE_NO_PAD.encode("Organization:abc"),
             &URL_SAFE_NO_PAD.encode("Organization:-1"),
             &URL_SAFE_NO_PAD.encode("Organization:007"),
-            &URL_SAFE_NO_PAD.encode("Shift:1"),
+            &URL_SAFE_NO_PAD.encode("Payment:1"),
         ] {
             assert!(decode_any(bad).is_none(), "{bad} should not decode");
         }

@@ -290,3 +290,180 @@ pub fn first_code(body: &Value) -> String {
         .unwrap_or_else(|| panic!("no error code in {body}"))
         .to_owned()
 }
+
+/// An organization tree with an organizer, for volunteering tests.
+#[allow(dead_code)]
+pub struct World {
+    pub root: Session,
+    pub city: String,
+    pub district: String,
+    pub station: String,
+    pub other_station: String,
+    pub organizer: Session,
+    pub other_organizer: Session,
+}
+
+#[allow(dead_code)]
+impl TestApp {
+    /// City → district → two stations, with an ORGANIZER on each station.
+    pub async fn world(&self) -> World {
+        let root = self.register_admin("13900000000").await;
+        let city = self
+            .create_org(&root.access, "苏州市", "CITY_CENTER", None)
+            .await;
+        let district = self
+            .create_org(&root.access, "昆山市", "DISTRICT_CENTER", Some(&city))
+            .await;
+        let station = self
+            .create_org(&root.access, "亭林社工站", "STATION", Some(&district))
+            .await;
+        let other_station = self
+            .create_org(&root.access, "周市社工站", "STATION", Some(&district))
+            .await;
+        let organizer = self.register("13900000001", "组织者").await;
+        let other_organizer = self.register("13900000002", "另一个组织者").await;
+        self.add_member(&root.access, &station, "13900000001", "ORGANIZER")
+            .await;
+        self.add_member(&root.access, &other_station, "13900000002", "ORGANIZER")
+            .await;
+        World {
+            root,
+            city,
+            district,
+            station,
+            other_station,
+            organizer,
+            other_organizer,
+        }
+    }
+
+    /// Create (and optionally publish) an event at a place; returns its ID.
+    #[allow(clippy::too_many_arguments)] // a test helper: every argument is a knob tests turn
+    pub async fn event_at(
+        &self,
+        token: &str,
+        org: &str,
+        title: &str,
+        lat: f64,
+        lng: f64,
+        starts_in_hours: i64,
+        publish: bool,
+    ) -> String {
+        let starts = chrono::Utc::now() + chrono::Duration::hours(starts_in_hours);
+        let ends = starts + chrono::Duration::hours(8);
+        let data = self
+            .ok(
+                Some(token),
+                "mutation($i: CreateEventInput!) { createEvent(input: $i) { id } }",
+                json!({ "i": {
+                    "organizationId": org, "title": title, "category": "ELDERLY_CARE",
+                    "address": "前进西路86号", "latitude": lat, "longitude": lng,
+                    "startsAt": starts.to_rfc3339(), "endsAt": ends.to_rfc3339()
+                } }),
+            )
+            .await;
+        let id = data["createEvent"]["id"].as_str().unwrap().to_owned();
+        if publish {
+            self.ok(
+                Some(token),
+                "mutation($id: ID!) { publishEvent(id: $id) { id } }",
+                json!({ "id": id }),
+            )
+            .await;
+        }
+        id
+    }
+
+    /// Add a 2-hour shift at the start of an event.
+    pub async fn shift_in(
+        &self,
+        token: &str,
+        event: &str,
+        capacity: i32,
+        waitlist: bool,
+        skills: &[&str],
+    ) -> String {
+        let data = self
+            .ok(
+                Some(token),
+                "query($id: ID!) { event(id: $id) { startsAt } }",
+                json!({ "id": event }),
+            )
+            .await;
+        let starts: chrono::DateTime<chrono::Utc> =
+            data["event"]["startsAt"].as_str().unwrap().parse().unwrap();
+        self.shift_at(token, event, starts, capacity, waitlist, skills)
+            .await
+    }
+
+    /// Add a 2-hour shift starting at `starts`.
+    pub async fn shift_at(
+        &self,
+        token: &str,
+        event: &str,
+        starts: chrono::DateTime<chrono::Utc>,
+        capacity: i32,
+        waitlist: bool,
+        skills: &[&str],
+    ) -> String {
+        let ends = starts + chrono::Duration::hours(2);
+        let data = self
+            .ok(
+                Some(token),
+                "mutation($i: CreateShiftInput!) { createShift(input: $i) { id } }",
+                json!({ "i": {
+                    "eventId": event, "title": "助餐", "startsAt": starts.to_rfc3339(),
+                    "endsAt": ends.to_rfc3339(), "capacity": capacity,
+                    "waitlistEnabled": waitlist, "requiredSkills": skills
+                } }),
+            )
+            .await;
+        data["createShift"]["id"].as_str().unwrap().to_owned()
+    }
+
+    /// Many volunteer accounts at once, straight into the database (hashing 200 passwords
+    /// would dominate the test), each with a valid access token.
+    pub async fn bulk_volunteers(&self, n: usize, phone_prefix: &str) -> Vec<(i64, String)> {
+        use entity::account;
+        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Set};
+        let now = chrono::Utc::now();
+        let rows: Vec<account::ActiveModel> = (0..n)
+            .map(|i| account::ActiveModel {
+                phone: Set(format!("{phone_prefix}{i:04}")),
+                password_hash: Set(
+                    "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$not-a-real-hash".into()
+                ),
+                display_name: Set(format!("志愿者{i}")),
+                is_system_admin: Set(false),
+                created_at: Set(now),
+                updated_at: Set(now),
+                ..Default::default()
+            })
+            .collect();
+        account::Entity::insert_many(rows)
+            .exec_without_returning(&self.state.db)
+            .await
+            .unwrap();
+        let mut made = account::Entity::find()
+            .filter(account::Column::Phone.starts_with(phone_prefix))
+            .all(&self.state.db)
+            .await
+            .unwrap();
+        made.sort_by_key(|a| a.phone.clone());
+        made.into_iter()
+            .map(|a| (a.id, self.state.jwt.issue(a.id).unwrap().0))
+            .collect()
+    }
+
+    /// Sign up with a fresh idempotency key; returns the whole response body.
+    pub async fn sign_up(&self, token: &str, shift: &str, key: impl AsRef<str>) -> Value {
+        let key = key.as_ref();
+        self.post(
+            Some(token),
+            "mutation($s: ID!, $k: String!) { signUpForShift(shiftId: $s, idempotencyKey: $k) { id status waitlistPosition } }",
+            json!({ "s": shift, "k": key }),
+        )
+        .await
+        .1
+    }
+}

@@ -12,3 +12,5 @@ mod organizations_e2e;
 mod organizations_service;
 mod schema_file;
 mod server_process;
+mod signup_rush;
+mod volunteering_e2e;

@@ -176,18 +176,19 @@ pub struct CampaignQuery;
 
 #[Object]
 impl CampaignQuery {
-    /// One campaign; `null` if there is none the caller may see (drafts are visible to their
-    /// organizers only).
+    /// One campaign; `NOT_FOUND` if there is none the caller may see (drafts are visible to
+    /// their organizers only).
     async fn campaign(
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "Global ID of the campaign.")] id: ID,
-    ) -> Result<Option<Campaign>> {
+    ) -> Result<Campaign> {
         let key = ids::decode(NodeType::Campaign, &id, "id")?;
         let viewer = ctx.optional_account().await?;
-        Ok(service::get_visible(&ctx.state().db, viewer, key)
+        service::get_visible(&ctx.state().db, viewer, key)
             .await?
-            .map(Campaign))
+            .map(Campaign)
+            .ok_or_else(|| AppError::NotFound("campaign").into())
     }
 
     /// Campaigns the caller may see, oldest first.

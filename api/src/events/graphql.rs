@@ -306,18 +306,19 @@ pub struct EventQuery;
 
 #[Object]
 impl EventQuery {
-    /// One event; `null` if there is none the caller may see (drafts are visible to their
-    /// organizers only).
+    /// One event; `NOT_FOUND` if there is none the caller may see (drafts are visible to
+    /// their organizers only).
     async fn event(
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "Global ID of the event.")] id: ID,
-    ) -> Result<Option<CharityEvent>> {
+    ) -> Result<CharityEvent> {
         let key = ids::decode(NodeType::CharityEvent, &id, "id")?;
         let viewer = ctx.optional_account().await?;
-        Ok(service::get_visible(&ctx.state().db, viewer, key)
+        service::get_visible(&ctx.state().db, viewer, key)
             .await?
-            .map(CharityEvent::new))
+            .map(CharityEvent::new)
+            .ok_or_else(|| AppError::NotFound("event").into())
     }
 
     /// Events the caller may see.

@@ -302,17 +302,18 @@ pub struct ShiftQuery;
 
 #[Object]
 impl ShiftQuery {
-    /// One shift; `null` if there is none the caller may see.
+    /// One shift; `NOT_FOUND` if there is none the caller may see.
     async fn shift(
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "Global ID of the shift.")] id: ID,
-    ) -> Result<Option<Shift>> {
+    ) -> Result<Shift> {
         let key = ids::decode(NodeType::Shift, &id, "id")?;
         let viewer = ctx.optional_account().await?;
-        Ok(service::get_visible(&ctx.state().db, viewer, key)
+        service::get_visible(&ctx.state().db, viewer, key)
             .await?
-            .map(Shift))
+            .map(Shift)
+            .ok_or_else(|| AppError::NotFound("shift").into())
     }
 
     /// Shifts the caller may see, earliest first. The volunteer home feed is

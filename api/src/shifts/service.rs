@@ -278,7 +278,7 @@ pub async fn update(
         });
     }
     if changes.capacity.is_some_and(|c| c > current.capacity) {
-        signups::promote_waitlisted(&txn, id, now).await?;
+        signups::promote_waitlisted(&txn, id).await?;
     }
     txn.commit().await?;
     get_managed(db, viewer, id).await.map(|(s, _)| s)

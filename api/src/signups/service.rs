@@ -5,7 +5,7 @@
 //! write transaction (`BEGIN IMMEDIATE` on SQLite; row locks on PostgreSQL).
 
 use async_graphql::Enum;
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use entity::{account, charity_event as event, shift, signup, volunteer_profile};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait,
@@ -218,12 +218,9 @@ async fn check_skills<C: ConnectionTrait>(
 }
 
 /// Give free places of a shift to the head of its waitlist, first come first served. Call
-/// inside a write transaction that already holds the shift row (it changed the shift first).
-pub async fn promote_waitlisted<C: ConnectionTrait>(
-    txn: &C,
-    shift_id: i64,
-    now: DateTime<Utc>,
-) -> AppResult<u32> {
+/// inside a write transaction that already holds the shift row (it changed the shift first), so
+/// promotions of one shift happen one after another and `promoted_at` follows their order.
+pub async fn promote_waitlisted<C: ConnectionTrait>(txn: &C, shift_id: i64) -> AppResult<u32> {
     let mut promoted = 0;
     loop {
         let Some(head) = signup::Entity::find()
@@ -248,6 +245,7 @@ pub async fn promote_waitlisted<C: ConnectionTrait>(
         if took.rows_affected == 0 {
             break;
         }
+        let now = Utc::now();
         let moved = signup::Entity::update_many()
             .col_expr(signup::Column::Status, Expr::value("CONFIRMED"))
             .col_expr(
@@ -333,7 +331,7 @@ pub async fn cancel(
     // make us free a place we did not hold.
     if cancel_from("CONFIRMED").exec(&txn).await?.rows_affected == 1 {
         give_back_place(&txn, s.id).await?;
-        promote_waitlisted(&txn, s.id, now).await?;
+        promote_waitlisted(&txn, s.id).await?;
     } else if cancel_from("WAITLISTED").exec(&txn).await?.rows_affected == 0 {
         return Err(AppError::Conflict(format!(
             "the sign-up is {} and cannot be cancelled",
