@@ -117,6 +117,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     let listen = config.listen;
     let grace = Duration::from_secs(config.shutdown_grace_secs);
     let state = AppState::new(conn, config)?;
+    api::housekeeping::spawn(state.clone());
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .with_context(|| format!("binding {listen}"))?;

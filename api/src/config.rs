@@ -178,6 +178,15 @@ pub struct Config {
     )]
     pub max_query_complexity: usize,
 
+    /// Hours an idempotency key (and the result it replays) is kept; at least 24.
+    #[arg(
+        long,
+        env = "TONGXING_IDEMPOTENCY_RETENTION_HOURS",
+        default_value_t = 48,
+        global = true
+    )]
+    pub idempotency_retention_hours: u32,
+
     /// Take the client address from the last `X-Forwarded-For` entry, the one the proxy
     /// appended (only behind a trusted proxy).
     #[arg(
@@ -244,6 +253,10 @@ impl Config {
             "query limits must be positive"
         );
         ensure!(self.db_max_connections > 0, "the pool needs a connection");
+        ensure!(
+            (24..=24 * 365).contains(&self.idempotency_retention_hours),
+            "idempotency keys must be kept 24 hours to a year"
+        );
         Ok(())
     }
 

@@ -26,6 +26,7 @@ pub mod db;
 pub mod error;
 pub mod events;
 pub mod geo;
+pub mod housekeeping;
 pub mod http;
 pub mod idempotency;
 pub mod ids;

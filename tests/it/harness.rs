@@ -106,6 +106,7 @@ pub fn test_config(db: &TestDb) -> Config {
     config.login_attempts_per_phone = 5;
     config.login_attempts_per_address = 30;
     config.registrations_per_address = 1000;
+    config.idempotency_retention_hours = 48;
     config.trust_forwarded_for = false;
     config
 }

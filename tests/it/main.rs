@@ -8,6 +8,7 @@ mod accounts_service;
 mod auth_e2e;
 mod cli;
 mod http_e2e;
+mod idempotency_service;
 mod organizations_e2e;
 mod organizations_service;
 mod schema_file;

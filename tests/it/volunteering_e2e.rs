@@ -639,3 +639,144 @@ async fn events_join_only_published_campaigns_from_above() {
         "{body}"
     );
 }
+
+#[tokio::test]
+async fn a_volunteers_path_profile_my_signup_my_list_and_no_show() {
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr};
+    let app = TestApp::spawn().await;
+    let w = app.world().await;
+    let org = &w.organizer.access;
+    let event = app
+        .event_at(org, &w.station, "助餐", 31.38, 120.98, 48, true)
+        .await;
+    let plain = app.shift_in(org, &event, 3, true, &[]).await;
+    let later = chrono::Utc::now() + chrono::Duration::hours(52);
+    let first_aid = app.shift_at(org, &event, later, 3, true, &["急救"]).await;
+    let vol = app.register("13800000001", "小李").await;
+
+    // Profile: empty at first, then updated; the home location is the volunteer's own.
+    let me = app
+        .ok(
+            Some(&vol.access),
+            "{ me { volunteerProfile { volunteerNumber skills homeLocation { latitude } } } }",
+            json!({}),
+        )
+        .await;
+    assert!(
+        me["me"]["volunteerProfile"]["volunteerNumber"]
+            .as_str()
+            .unwrap()
+            .starts_with("TX")
+    );
+    assert_eq!(me["me"]["volunteerProfile"]["skills"], json!([]));
+    let data = app
+        .ok(
+            Some(&vol.access),
+            "mutation { updateMyProfile(input: {skills: [\"急救\"], bio: \"退休护士\", homeLocation: {latitude: 31.381, longitude: 120.981}}) { skills bio homeLocation { latitude longitude } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(data["updateMyProfile"]["skills"], json!(["急救"]));
+    assert_eq!(data["updateMyProfile"]["homeLocation"]["latitude"], 31.381);
+
+    // Find shifts asking for my skill, sign up, see it as mySignup and in me.signups.
+    let data = app
+        .ok(
+            None,
+            "{ shifts(filter: {skill: \"急救\"}) { edges { node { id } } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(data["shifts"]["edges"].as_array().unwrap().len(), 1);
+    assert_eq!(data["shifts"]["edges"][0]["node"]["id"], first_aid.as_str());
+    app.sign_up(&vol.access, &first_aid, "p1").await;
+    let s = app.sign_up(&vol.access, &plain, "p2").await;
+    let plain_signup = s["data"]["signUpForShift"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let data = app
+        .ok(
+            Some(&vol.access),
+            "query($id: ID!) { shift(id: $id) { mySignup { status } } }",
+            json!({ "id": plain }),
+        )
+        .await;
+    assert_eq!(data["shift"]["mySignup"]["status"], "CONFIRMED");
+    let data = app
+        .ok(
+            None,
+            "query($id: ID!) { shift(id: $id) { mySignup { status } } }",
+            json!({ "id": plain }),
+        )
+        .await;
+    assert!(data["shift"]["mySignup"].is_null());
+    let mine = app
+        .ok(
+            Some(&vol.access),
+            "{ me { signups(filter: {status: CONFIRMED, upcoming: true}) { edges { node { shift { id } } } } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(mine["me"]["signups"]["edges"].as_array().unwrap().len(), 2);
+    let past = app
+        .ok(
+            Some(&vol.access),
+            "{ me { signups(filter: {upcoming: false}) { edges { cursor } } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(past["me"]["signups"]["edges"].as_array().unwrap().len(), 0);
+
+    // Another volunteer cannot even see my sign-up; staff see it but not my profile.
+    let other = app.register("13800000002", "小张").await;
+    let q = "query($id: ID!) { node(id: $id) { ... on Signup { volunteer { volunteerProfile { bio } } } } }";
+    let data = app
+        .ok(Some(&other.access), q, json!({ "id": plain_signup }))
+        .await;
+    assert!(data["node"].is_null());
+    assert_eq!(
+        app.err_code(Some(org), q, json!({ "id": plain_signup }))
+            .await,
+        "FORBIDDEN"
+    );
+
+    // The shift starts; the volunteer does not come; staff mark the no-show.
+    let no_show = "mutation($id: ID!) { markNoShow(signupId: $id) { status } }";
+    assert_eq!(
+        app.err_code(Some(org), no_show, json!({ "id": plain_signup }))
+            .await,
+        "BAD_USER_INPUT"
+    );
+    let key = match api::ids::decode_any(&plain) {
+        Some((_, k)) => k,
+        None => unreachable!(),
+    };
+    entity::shift::Entity::update_many()
+        .col_expr(
+            entity::shift::Column::StartsAt,
+            Expr::value(chrono::Utc::now() - chrono::Duration::minutes(5)),
+        )
+        .filter(entity::shift::Column::Id.eq(key))
+        .exec(&app.state.db)
+        .await
+        .unwrap();
+    assert_eq!(
+        app.err_code(Some(&vol.access), no_show, json!({ "id": plain_signup }))
+            .await,
+        "NOT_FOUND"
+    );
+    let data = app
+        .ok(Some(org), no_show, json!({ "id": plain_signup }))
+        .await;
+    assert_eq!(data["markNoShow"]["status"], "NO_SHOW");
+    // And the volunteer can no longer cancel a started shift.
+    let code = app
+        .err_code(
+            Some(&vol.access),
+            "mutation($id: ID!) { cancelSignup(signupId: $id) { status } }",
+            json!({ "id": plain_signup }),
+        )
+        .await;
+    assert_eq!(code, "BAD_USER_INPUT");
+}

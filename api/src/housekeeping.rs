@@ -1,0 +1,29 @@
+//! Periodic upkeep while the server runs: forgetting idempotency keys past their retention.
+
+use std::time::Duration;
+
+use crate::{AppState, idempotency};
+
+/// How often upkeep runs.
+const PERIOD: Duration = Duration::from_secs(600);
+
+/// Start the upkeep loop; it runs until the runtime shuts down.
+pub fn spawn(state: AppState) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(PERIOD);
+        loop {
+            tick.tick().await;
+            run_once(&state).await;
+        }
+    })
+}
+
+/// One round of upkeep.
+pub async fn run_once(state: &AppState) {
+    let retention = chrono::Duration::hours(i64::from(state.config.idempotency_retention_hours));
+    match idempotency::purge_older_than(&state.db, retention).await {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(purged = n, "expired idempotency keys removed"),
+        Err(e) => tracing::warn!(error = ?e, "idempotency key purge failed; will retry"),
+    }
+}
