@@ -47,6 +47,8 @@ enum Command {
         #[arg(long)]
         name: String,
     },
+    /// Fill an empty database with a small demo city (accounts use the password tongxing-demo).
+    SeedDemo,
 }
 
 #[tokio::main]
@@ -102,6 +104,17 @@ async fn main() -> anyhow::Result<()> {
                     eprintln!("account {id} already existed; it is a system administrator")
                 }
             }
+            Ok(())
+        }
+        Command::SeedDemo => {
+            telemetry::init(config.log_format);
+            let conn = db::connect(&config.database_url(), 2)
+                .await
+                .context("connecting to the database")?;
+            db::migrate(&conn).await.context("applying migrations")?;
+            let state = AppState::new(conn, config)?;
+            let summary = api::seed::seed_demo(&state).await?;
+            eprintln!("created a demo city: {summary}");
             Ok(())
         }
         Command::Serve => serve(config).await,

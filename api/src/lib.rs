@@ -13,6 +13,7 @@
 //!   testable without GraphQL) and its GraphQL types and resolvers (`graphql`).
 //! - [`idempotency`]: reusable idempotency keys for mutations; [`geo`]: points and distances;
 //!   [`validate`]: shared input checks.
+//! - [`seed`]: the demo city of `tongxing seed-demo`, built through the service functions.
 //! - [`schema`]: root types, `Node`, schema building and SDL export.
 //! - [`http`]: the router and the server loop.
 
@@ -34,6 +35,7 @@ pub mod organizations;
 pub mod pagination;
 pub mod profiles;
 pub mod schema;
+pub mod seed;
 pub mod shifts;
 pub mod signups;
 pub mod telemetry;

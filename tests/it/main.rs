@@ -12,6 +12,7 @@ mod idempotency_service;
 mod organizations_e2e;
 mod organizations_service;
 mod schema_file;
+mod seed_demo;
 mod server_process;
 mod signup_rush;
 mod volunteering_e2e;

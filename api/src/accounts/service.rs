@@ -268,7 +268,12 @@ pub async fn create_admin(
         ..Default::default()
     }
     .insert(&state.db)
-    .await?;
+    .await
+    .map_err(|e| {
+        AppError::from_db_unique(e, || {
+            AppError::Conflict("this phone was registered meanwhile; run again".to_owned())
+        })
+    })?;
     Ok(CreateAdminOutcome::Created(acc.id))
 }
 

@@ -111,11 +111,12 @@ pub fn occurrences(first: DateTime<Utc>, rule: &Recurrence) -> AppResult<Vec<Dat
         Frequency::Daily => true,
         Frequency::Weekly => days.contains(&d.weekday()),
     };
-    let limit = rule.count.map_or(MAX_OCCURRENCES, |c| c as usize);
+    // With `until`, look for one more than allowed, to tell "exactly the maximum" from "too many".
+    let limit = rule.count.map_or(MAX_OCCURRENCES + 1, |c| c as usize);
     let mut out = Vec::new();
     let mut day = local.date_naive();
     // Look at most a little over a year ahead.
-    for _ in 0..(MAX_OCCURRENCES * 7) {
+    for _ in 0..((MAX_OCCURRENCES + 1) * 7) {
         if out.len() >= limit {
             break;
         }
@@ -139,7 +140,7 @@ pub fn occurrences(first: DateTime<Utc>, rule: &Recurrence) -> AppResult<Vec<Dat
             None => break,
         };
     }
-    if rule.until.is_some() && out.len() >= MAX_OCCURRENCES {
+    if out.len() > MAX_OCCURRENCES {
         return Err(AppError::bad_input(
             "input.recurrence.until",
             format!("a series makes at most {MAX_OCCURRENCES} shifts"),
@@ -261,6 +262,25 @@ mod tests {
                 at("2026-12-12T07:30:00+08:00"),
             ]
         );
+    }
+
+    #[test]
+    fn until_allows_exactly_the_maximum() {
+        let first = at("2026-01-01T09:00:00+08:00");
+        let rule = |until: &str| Recurrence {
+            frequency: Frequency::Daily,
+            by_weekday: vec![],
+            until: Some(at(until)),
+            count: None,
+        };
+        // 2026-01-01 … 2027-01-01 is 366 days.
+        assert_eq!(
+            occurrences(first, &rule("2027-01-01T09:00:00+08:00"))
+                .unwrap()
+                .len(),
+            366
+        );
+        assert!(occurrences(first, &rule("2027-01-02T09:00:00+08:00")).is_err());
     }
 
     #[test]

@@ -1,0 +1,88 @@
+//! `seed-demo`: a demo city that the API serves right away, and never over existing data.
+
+use serde_json::json;
+
+use crate::harness::TestApp;
+
+#[tokio::test]
+async fn seed_demo_fills_an_empty_database_once() {
+    let app = TestApp::spawn().await;
+    let summary = api::seed::seed_demo(&app.state)
+        .await
+        .expect("seed the demo");
+    assert!(summary.events >= 12, "{summary:?}");
+    assert!(summary.accounts <= 12, "{summary:?}");
+    assert!(summary.signups_confirmed > 0, "{summary:?}");
+    assert!(summary.signups_waitlisted > 0, "{summary:?}");
+
+    // A dozen published events, visible to anyone.
+    let data = app
+        .ok(
+            None,
+            "{ events(first: 50) { nodes { status category campaign { title } } } }",
+            json!({}),
+        )
+        .await;
+    let events = data["events"]["nodes"].as_array().unwrap();
+    let published = events.iter().filter(|e| e["status"] == "PUBLISHED").count();
+    assert!(published >= 12, "{data}");
+    assert!(
+        events
+            .iter()
+            .filter(|e| e["campaign"]["title"] == "慈善同心·志愿同行")
+            .count()
+            > events.len() / 2,
+        "most events join the campaign: {data}"
+    );
+
+    // The volunteer home feed around the Tinglin station has open shifts.
+    let data = app
+        .ok(
+            None,
+            "{ shifts(first: 50, filter: {hasOpenSlots: true, near: {latitude: 31.38, longitude: 120.98, radiusMeters: 5000}}) {
+                edges { node { id title capacity event { title organization { name } } } } } }",
+            json!({}),
+        )
+        .await;
+    let edges = data["shifts"]["edges"].as_array().unwrap();
+    assert!(!edges.is_empty(), "{data}");
+    for edge in edges {
+        let node = &edge["node"];
+        assert!(node["event"]["title"].as_str().is_some(), "{data}");
+        assert!(
+            node["event"]["organization"]["name"].as_str().is_some(),
+            "{data}"
+        );
+    }
+    assert!(
+        edges
+            .iter()
+            .any(|e| e["node"]["event"]["organization"]["name"] == "亭林社工站"),
+        "{data}"
+    );
+
+    // A demo volunteer logs in and sees their sign-ups.
+    let data = app
+        .ok(
+            None,
+            "mutation($i: LoginInput!) { login(input: $i) { accessToken } }",
+            json!({ "i": { "phone": "13800000001", "password": "tongxing-demo" } }),
+        )
+        .await;
+    let token = data["login"]["accessToken"].as_str().unwrap().to_owned();
+    let data = app
+        .ok(
+            Some(&token),
+            "{ me { signups { edges { node { status } } } } }",
+            json!({}),
+        )
+        .await;
+    let signups = data["me"]["signups"]["edges"].as_array().unwrap();
+    assert!(!signups.is_empty(), "{data}");
+
+    // A second run refuses: demo data never mixes with existing data.
+    let err = api::seed::seed_demo(&app.state)
+        .await
+        .expect_err("a second seed must refuse");
+    assert!(err.to_string().contains("empty database"), "{err:#}");
+}
