@@ -120,7 +120,7 @@ impl NodeQuery {
                 let viewer = ctx.optional_account().await?;
                 shift_service::get_visible(db, viewer, key)
                     .await?
-                    .map(|s| Node::Shift(Shift(s)))
+                    .map(|s| Node::Shift(Shift::new(s)))
             }
             NodeType::Signup => {
                 let viewer = ctx.require_account().await?;

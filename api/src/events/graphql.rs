@@ -2,7 +2,7 @@
 
 use async_graphql::{Context, ID, InputObject, Object, Result, connection::Connection};
 use chrono::{DateTime, Utc};
-use entity::charity_event as event;
+use entity::{charity_event as event, organization};
 
 use super::service::{
     self, EventCategory, EventChanges, EventFilter, EventOrder, EventPosition, EventStatus,
@@ -21,10 +21,13 @@ use crate::{
 };
 
 /// A dated charity event at a place.
+#[derive(Clone)]
 pub struct CharityEvent {
     model: event::Model,
     /// Distance from the `near` point of the query that found it.
     distance_m: Option<f64>,
+    /// The organization, when the query that found the event fetched it.
+    organization: Option<organization::Model>,
 }
 
 impl CharityEvent {
@@ -33,7 +36,14 @@ impl CharityEvent {
         Self {
             model,
             distance_m: None,
+            organization: None,
         }
+    }
+
+    /// Attach the organization a list query fetched for the event.
+    pub fn with_organization(mut self, organization: Option<organization::Model>) -> Self {
+        self.organization = organization;
+        self
     }
 
     /// Wrap a row, measuring from the query's `near` point if there was one.
@@ -44,7 +54,11 @@ impl CharityEvent {
                 longitude: model.longitude,
             })
         });
-        Self { model, distance_m }
+        Self {
+            model,
+            distance_m,
+            organization: None,
+        }
     }
 }
 
@@ -58,6 +72,9 @@ impl CharityEvent {
 
     /// The organizing organization.
     async fn organization(&self, ctx: &Context<'_>) -> Result<Organization> {
+        if let Some(o) = &self.organization {
+            return Ok(Organization(o.clone()));
+        }
         org_service::get(&ctx.state().db, self.model.organization_id)
             .await?
             .map(Organization)

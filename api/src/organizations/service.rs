@@ -103,6 +103,26 @@ pub async fn get<C: ConnectionTrait>(db: &C, id: i64) -> AppResult<Option<organi
     Ok(organization::Entity::find_by_id(id).one(db).await?)
 }
 
+/// Load several organizations at once, by key.
+pub async fn get_many<C: ConnectionTrait>(
+    db: &C,
+    ids: impl IntoIterator<Item = i64>,
+) -> AppResult<std::collections::HashMap<i64, organization::Model>> {
+    let mut ids: Vec<i64> = ids.into_iter().collect();
+    ids.sort_unstable();
+    ids.dedup();
+    if ids.is_empty() {
+        return Ok(Default::default());
+    }
+    Ok(organization::Entity::find()
+        .filter(organization::Column::Id.is_in(ids))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|o| (o.id, o))
+        .collect())
+}
+
 async fn get_required<C: ConnectionTrait>(db: &C, id: i64) -> AppResult<organization::Model> {
     get(db, id).await?.ok_or(AppError::NotFound("organization"))
 }

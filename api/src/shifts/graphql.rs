@@ -2,7 +2,7 @@
 
 use async_graphql::{Context, ID, InputObject, Object, Result, connection::Connection};
 use chrono::{DateTime, Utc};
-use entity::shift;
+use entity::{shift, signup};
 
 use super::{
     series::{self, DayOfWeek, Frequency, Recurrence},
@@ -15,6 +15,7 @@ use crate::{
     events::{graphql::CharityEvent, service as events},
     geo::NearInput,
     ids::{self, NodeType},
+    organizations::service as org_service,
     pagination::{PageArgs, TimePageArgs, connection, connection_with},
     signups::{
         graphql::Signup,
@@ -23,21 +24,41 @@ use crate::{
     validate,
 };
 
-/// A time slot of an event with a capacity.
-pub struct Shift(pub shift::Model);
+/// A time slot of an event with a capacity, with what a list query already fetched for it.
+pub struct Shift {
+    model: shift::Model,
+    /// The event, when the query that found the shift fetched it (visibility already checked).
+    event: Option<CharityEvent>,
+    /// The caller's latest sign-up, when fetched for a whole page (`Some(None)`: none).
+    my_signup: Option<Option<signup::Model>>,
+}
+
+impl Shift {
+    /// Wrap a row; related objects load when asked for.
+    pub fn new(model: shift::Model) -> Self {
+        Self {
+            model,
+            event: None,
+            my_signup: None,
+        }
+    }
+}
 
 /// A time slot (班次) of an event with a capacity: the unit volunteers sign up for.
 #[Object]
 impl Shift {
     /// Global ID.
     pub async fn id(&self) -> ID {
-        ids::encode(NodeType::Shift, self.0.id)
+        ids::encode(NodeType::Shift, self.model.id)
     }
 
     /// The event.
     async fn event(&self, ctx: &Context<'_>) -> Result<CharityEvent> {
+        if let Some(e) = &self.event {
+            return Ok(e.clone());
+        }
         let viewer = ctx.optional_account().await?;
-        events::get_visible(&ctx.state().db, viewer, self.0.event_id)
+        events::get_visible(&ctx.state().db, viewer, self.model.event_id)
             .await?
             .map(CharityEvent::new)
             .ok_or_else(|| AppError::NotFound("event").into())
@@ -45,38 +66,38 @@ impl Shift {
 
     /// Title.
     async fn title(&self) -> &str {
-        &self.0.title
+        &self.model.title
     }
 
     /// Description.
     async fn description(&self) -> &str {
-        &self.0.description
+        &self.model.description
     }
 
     /// When it starts.
     async fn starts_at(&self) -> DateTime<Utc> {
-        self.0.starts_at
+        self.model.starts_at
     }
 
     /// When it ends.
     async fn ends_at(&self) -> DateTime<Utc> {
-        self.0.ends_at
+        self.model.ends_at
     }
 
     /// Places.
     async fn capacity(&self) -> i32 {
-        self.0.capacity
+        self.model.capacity
     }
 
     /// Places taken.
     async fn confirmed_count(&self) -> i32 {
-        self.0.confirmed_count
+        self.model.confirmed_count
     }
 
     /// Places free (0 for a cancelled shift).
     async fn remaining_slots(&self) -> i32 {
-        if self.0.status == "OPEN" {
-            (self.0.capacity - self.0.confirmed_count).max(0)
+        if self.model.status == "OPEN" {
+            (self.model.capacity - self.model.confirmed_count).max(0)
         } else {
             0
         }
@@ -84,44 +105,53 @@ impl Shift {
 
     /// Whether sign-ups beyond capacity join a waitlist (otherwise they get `SHIFT_FULL`).
     async fn waitlist_enabled(&self) -> bool {
-        self.0.waitlist_enabled
+        self.model.waitlist_enabled
     }
 
     /// How many sign-ups wait for a place.
     async fn waitlist_count(&self, ctx: &Context<'_>) -> Result<u64> {
-        Ok(service::waitlist_count(&ctx.state().db, self.0.id).await?)
+        Ok(service::waitlist_count(&ctx.state().db, self.model.id).await?)
     }
 
     /// Skills a volunteer must have to sign up.
     async fn required_skills(&self) -> Vec<String> {
-        validate::skills_from_db(&self.0.required_skills)
+        validate::skills_from_db(&self.model.required_skills)
     }
 
     /// How close to the event's location a location check-in must be, in meters.
     async fn check_in_radius_meters(&self) -> i32 {
-        self.0.check_in_radius_meters
+        self.model.check_in_radius_meters
     }
 
     /// Whether it still runs.
     async fn status(&self) -> Result<ShiftStatus> {
-        ShiftStatus::from_db(&self.0.status).ok_or_else(|| {
-            AppError::Internal(anyhow::anyhow!("unknown shift status {}", self.0.status)).into()
+        ShiftStatus::from_db(&self.model.status).ok_or_else(|| {
+            AppError::Internal(anyhow::anyhow!(
+                "unknown shift status {}",
+                self.model.status
+            ))
+            .into()
         })
     }
 
     /// Why it was cancelled.
     async fn cancel_reason(&self) -> Option<&str> {
-        self.0.cancel_reason.as_deref()
+        self.model.cancel_reason.as_deref()
     }
 
     /// The caller's latest sign-up for this shift; `null` if none or not logged in.
     async fn my_signup(&self, ctx: &Context<'_>) -> Result<Option<Signup>> {
+        if let Some(prefetched) = &self.my_signup {
+            return Ok(prefetched.clone().map(Signup));
+        }
         let Some(viewer) = ctx.optional_account().await? else {
             return Ok(None);
         };
-        Ok(signups::latest_for(&ctx.state().db, viewer.id, self.0.id)
-            .await?
-            .map(Signup))
+        Ok(
+            signups::latest_for(&ctx.state().db, viewer.id, self.model.id)
+                .await?
+                .map(Signup),
+        )
     }
 
     /// Everyone's sign-ups, in sign-up order. The organization's staff only.
@@ -136,7 +166,7 @@ impl Shift {
     ) -> Result<Connection<String, Signup>> {
         let state = ctx.state();
         let viewer = ctx.require_account().await?;
-        let e = entity::charity_event::Entity::find_by_id(self.0.event_id)
+        let e = entity::charity_event::Entity::find_by_id(self.model.event_id)
             .one(&state.db)
             .await
             .map_err(AppError::from)?
@@ -148,19 +178,21 @@ impl Shift {
             .into());
         }
         let page = PageArgs::new(first, after.as_deref(), &state.config)?;
-        let rows = signups::list_for_shift(&state.db, self.0.id, status, page).await?;
+        let rows = signups::list_for_shift(&state.db, self.model.id, status, page).await?;
         Ok(connection(rows, page.after.is_some(), |s| s.id, Signup))
     }
 
     /// When it was created.
     async fn created_at(&self) -> DateTime<Utc> {
-        self.0.created_at
+        self.model.created_at
     }
 }
 
 use sea_orm::EntityTrait;
 
-/// List shifts for a resolver.
+/// List shifts for a resolver. The page's events come with the shifts in one query; their
+/// organizations, and the caller's sign-ups, in one query each when the client selected them —
+/// so a page costs the same number of statements whatever its size.
 pub async fn list_shifts(
     ctx: &Context<'_>,
     first: Option<i32>,
@@ -171,11 +203,33 @@ pub async fn list_shifts(
     let viewer = ctx.optional_account().await?;
     let page = TimePageArgs::new(first, after.as_deref(), &state.config)?;
     let rows = service::list(&state.db, viewer, &filter, page).await?;
+    let node = ctx.look_ahead().field("edges").field("node");
+    let organizations = if node.field("event").field("organization").exists() {
+        org_service::get_many(&state.db, rows.items.iter().map(|(_, e)| e.organization_id)).await?
+    } else {
+        Default::default()
+    };
+    let mine = match viewer {
+        Some(v) if node.field("mySignup").exists() => {
+            let ids: Vec<i64> = rows.items.iter().map(|(s, _)| s.id).collect();
+            Some(signups::latest_for_many(&state.db, v.id, &ids).await?)
+        }
+        _ => None,
+    };
+    let near = filter.near;
     Ok(connection_with(
         rows,
         page.after.is_some(),
-        |_, s| ids::encode_time_cursor(s.starts_at, s.id),
-        Shift,
+        |_, (s, _)| ids::encode_time_cursor(s.starts_at, s.id),
+        |(s, e)| {
+            let org = organizations.get(&e.organization_id).cloned();
+            let my_signup = mine.as_ref().map(|m| m.get(&s.id).cloned());
+            Shift {
+                event: Some(CharityEvent::measured(e, near).with_organization(org)),
+                my_signup,
+                model: s,
+            }
+        },
     ))
 }
 
@@ -312,7 +366,7 @@ impl ShiftQuery {
         let viewer = ctx.optional_account().await?;
         service::get_visible(&ctx.state().db, viewer, key)
             .await?
-            .map(Shift)
+            .map(Shift::new)
             .ok_or_else(|| AppError::NotFound("shift").into())
     }
 
@@ -357,7 +411,7 @@ impl ShiftMutation {
         let viewer = ctx.require_account().await?;
         let event = ids::decode(NodeType::CharityEvent, &input.event_id, "input.eventId")?;
         let spec = input.shift.parse("input")?;
-        Ok(Shift(
+        Ok(Shift::new(
             service::create(&ctx.state().db, viewer, event, spec).await?,
         ))
     }
@@ -390,7 +444,7 @@ impl ShiftMutation {
                 .transpose()?,
             check_in_radius_meters: input.check_in_radius_meters,
         };
-        Ok(Shift(
+        Ok(Shift::new(
             service::update(&ctx.state().db, viewer, key, changes).await?,
         ))
     }
@@ -405,7 +459,7 @@ impl ShiftMutation {
         let viewer = ctx.require_account().await?;
         let key = ids::decode(NodeType::Shift, &id, "id")?;
         let reason = validate::title(&reason, "reason", 500)?;
-        Ok(Shift(
+        Ok(Shift::new(
             service::cancel(&ctx.state().db, viewer, key, reason).await?,
         ))
     }
@@ -427,6 +481,6 @@ impl ShiftMutation {
             count: input.recurrence.count,
         };
         let rows = series::create_series(&ctx.state().db, viewer, event, template, rule).await?;
-        Ok(rows.into_iter().map(Shift).collect())
+        Ok(rows.into_iter().map(Shift::new).collect())
     }
 }

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use entity::{account, charity_event as event, shift, signup};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait,
-    JoinType, PaginatorTrait, QueryFilter, QuerySelect, RelationTrait, Set,
+    JoinType, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, RelationTrait, Set,
     sea_query::{Expr, ExprTrait, LikeExpr},
 };
 
@@ -14,7 +14,7 @@ use crate::{
     error::{AppError, AppResult},
     events::service::{self as events, within},
     geo::Near,
-    pagination::{Page, TimePageArgs, fetch_time_page},
+    pagination::{Page, TimePageArgs},
     signups::service as signups,
     validate,
 };
@@ -326,13 +326,13 @@ pub async fn cancel(
     get_managed(db, viewer, id).await.map(|(s, _)| s)
 }
 
-/// One page of shifts the caller may see, earliest first.
+/// One page of shifts the caller may see, earliest first, each with its event — one query.
 pub async fn list<C: ConnectionTrait>(
     db: &C,
     viewer: Option<&account::Model>,
     filter: &ShiftFilter,
     page: TimePageArgs,
-) -> AppResult<Page<shift::Model>> {
+) -> AppResult<Page<(shift::Model, event::Model)>> {
     let mut cond = Condition::all();
     if let Some(e) = filter.event_id {
         cond = cond.add(shift::Column::EventId.eq(e));
@@ -369,14 +369,37 @@ pub async fn list<C: ConnectionTrait>(
                 .like(LikeExpr::new(validate::skill_like_pattern(skill))),
         );
     }
-    fetch_time_page(
-        db,
-        visible_select(viewer).filter(cond),
-        shift::Column::StartsAt,
-        shift::Column::Id,
-        page,
-    )
-    .await
+    if page.first == 0 {
+        return Ok(Page {
+            items: Vec::new(),
+            has_next: false,
+        });
+    }
+    if let Some((at, k)) = page.after {
+        cond = cond.add(
+            Condition::any().add(shift::Column::StartsAt.gt(at)).add(
+                Condition::all()
+                    .add(shift::Column::StartsAt.eq(at))
+                    .add(shift::Column::Id.gt(k)),
+            ),
+        );
+    }
+    let rows = shift::Entity::find()
+        .find_also_related(event::Entity)
+        .filter(events::visible_to(viewer))
+        .filter(cond)
+        .order_by_asc(shift::Column::StartsAt)
+        .order_by_asc(shift::Column::Id)
+        .limit(page.first + 1)
+        .all(db)
+        .await?;
+    let mut items: Vec<(shift::Model, event::Model)> = rows
+        .into_iter()
+        .filter_map(|(s, e)| e.map(|e| (s, e)))
+        .collect();
+    let has_next = items.len() as u64 > page.first;
+    items.truncate(page.first as usize);
+    Ok(Page { items, has_next })
 }
 
 /// How many sign-ups wait for a place on a shift.

@@ -41,7 +41,7 @@ impl Signup {
     async fn shift(&self, ctx: &Context<'_>) -> Result<Shift> {
         crate::shifts::service::get(&ctx.state().db, self.0.shift_id)
             .await?
-            .map(Shift)
+            .map(Shift::new)
             .ok_or_else(|| AppError::NotFound("shift").into())
     }
 

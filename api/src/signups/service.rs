@@ -17,9 +17,9 @@ use crate::{
     authz,
     db::begin_write,
     error::{AppError, AppResult},
+    events::service as events,
     idempotency::{self, Claim, IdempotentRequest},
     pagination::{Page, PageArgs, fetch_page},
-    shifts::service as shifts,
     validate,
 };
 
@@ -93,12 +93,12 @@ pub async fn sign_up(
         .exec(&txn)
         .await?;
 
-    let s = shifts::get_visible(&txn, Some(viewer), shift_id)
-        .await?
-        .ok_or(AppError::NotFound("shift"))?;
-    let e = event::Entity::find_by_id(s.event_id)
+    let (s, e) = shift::Entity::find_by_id(shift_id)
+        .find_also_related(event::Entity)
+        .filter(events::visible_to(Some(viewer)))
         .one(&txn)
         .await?
+        .and_then(|(s, e)| e.map(|e| (s, e)))
         .ok_or(AppError::NotFound("shift"))?;
     if s.status != "OPEN" {
         return Err(AppError::bad_input("shiftId", "the shift is cancelled"));
@@ -114,24 +114,20 @@ pub async fn sign_up(
     }
     check_skills(&txn, viewer.id, &s).await?;
 
-    let active_here = signup::Entity::find()
-        .filter(signup::Column::ShiftId.eq(shift_id))
-        .filter(signup::Column::AccountId.eq(viewer.id))
-        .filter(signup::Column::Status.is_in(ACTIVE))
-        .count(&txn)
-        .await?;
-    if active_here > 0 {
-        return Err(AppError::AlreadySignedUp);
-    }
+    // Active sign-ups of this volunteer overlapping this shift's time: this very shift (it
+    // overlaps itself) means already signed up; any other is a clash. One query for both.
     let overlapping = signup::Entity::find()
         .join(JoinType::InnerJoin, signup::Relation::Shift.def())
         .filter(signup::Column::AccountId.eq(viewer.id))
         .filter(signup::Column::Status.is_in(ACTIVE))
         .filter(shift::Column::StartsAt.lt(s.ends_at))
         .filter(shift::Column::EndsAt.gt(s.starts_at))
-        .one(&txn)
+        .all(&txn)
         .await?;
-    if overlapping.is_some() {
+    if overlapping.iter().any(|o| o.shift_id == shift_id) {
+        return Err(AppError::AlreadySignedUp);
+    }
+    if !overlapping.is_empty() {
         return Err(AppError::Conflict(
             "you are signed up for another shift at the same time".to_owned(),
         ));
@@ -418,6 +414,28 @@ pub async fn latest_for<C: ConnectionTrait>(
         .order_by_desc(signup::Column::Id)
         .one(db)
         .await?)
+}
+
+/// The caller's latest sign-up for each of several shifts, in one query.
+pub async fn latest_for_many<C: ConnectionTrait>(
+    db: &C,
+    account_id: i64,
+    shift_ids: &[i64],
+) -> AppResult<std::collections::HashMap<i64, signup::Model>> {
+    let mut latest = std::collections::HashMap::new();
+    if shift_ids.is_empty() {
+        return Ok(latest);
+    }
+    let rows = signup::Entity::find()
+        .filter(signup::Column::AccountId.eq(account_id))
+        .filter(signup::Column::ShiftId.is_in(shift_ids.iter().copied()))
+        .order_by_asc(signup::Column::Id)
+        .all(db)
+        .await?;
+    for s in rows {
+        latest.insert(s.shift_id, s);
+    }
+    Ok(latest)
 }
 
 /// Sign-ups of one shift, in sign-up order.
