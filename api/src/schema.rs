@@ -54,6 +54,8 @@ pub type AppSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
     ty = "ID",
     desc = "Global ID: opaque, stable, unique across types."
 ))]
+// One short-lived value per `node` call: boxing the larger variants would buy nothing.
+#[allow(clippy::large_enum_variant)]
 pub enum Node {
     /// An account.
     Account(Account),
