@@ -41,6 +41,10 @@ use entity::account;
 use sea_orm::{ColumnTrait, ConnectionTrait, Database, EntityTrait, QueryFilter, Set};
 use serde_json::{Value, json};
 
+// The allocator the `tongxing` binary uses, so the figures are the server's.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const VOLUNTEERS: usize = 4_000;
 const HOT_CAPACITY: i32 = 1_000;
 const SIGNUP_CLIENTS: usize = 100;
