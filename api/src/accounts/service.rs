@@ -51,24 +51,7 @@ pub async fn register(
     client_addr: Option<IpAddr>,
 ) -> AppResult<Session> {
     state.login_throttle.check_registration(client_addr)?;
-    let hash = password::hash(password.expose().to_owned()).await?;
-    let now = Utc::now();
-    let account = account::ActiveModel {
-        phone: Set(phone.as_str().to_owned()),
-        password_hash: Set(hash),
-        display_name: Set(display_name.into_inner()),
-        is_system_admin: Set(false),
-        created_at: Set(now),
-        updated_at: Set(now),
-        ..Default::default()
-    }
-    .insert(&state.db)
-    .await
-    .map_err(|e| {
-        AppError::from_db_unique(e, || {
-            AppError::Conflict("this phone number is already registered".to_owned())
-        })
-    })?;
+    let account = insert_account(state, &phone, &password, display_name, false).await?;
     tracing::info!(account_id = account.id, "account registered");
     start_session(state, &state.db, account, None).await
 }
@@ -256,13 +239,25 @@ pub async fn create_admin(
             .await?;
         return Ok(CreateAdminOutcome::AlreadyExisted(acc.id));
     }
+    let acc = insert_account(state, &phone, &password, display_name, true).await?;
+    Ok(CreateAdminOutcome::Created(acc.id))
+}
+
+/// Hash the password and insert the account; a taken phone is `CONFLICT`.
+async fn insert_account(
+    state: &AppState,
+    phone: &Phone,
+    password: &Password,
+    display_name: DisplayName,
+    is_system_admin: bool,
+) -> AppResult<account::Model> {
     let hash = password::hash(password.expose().to_owned()).await?;
     let now = Utc::now();
-    let acc = account::ActiveModel {
+    account::ActiveModel {
         phone: Set(phone.as_str().to_owned()),
         password_hash: Set(hash),
         display_name: Set(display_name.into_inner()),
-        is_system_admin: Set(true),
+        is_system_admin: Set(is_system_admin),
         created_at: Set(now),
         updated_at: Set(now),
         ..Default::default()
@@ -271,10 +266,9 @@ pub async fn create_admin(
     .await
     .map_err(|e| {
         AppError::from_db_unique(e, || {
-            AppError::Conflict("this phone was registered meanwhile; run again".to_owned())
+            AppError::Conflict("this phone number is already registered".to_owned())
         })
-    })?;
-    Ok(CreateAdminOutcome::Created(acc.id))
+    })
 }
 
 /// Load an account by key.

@@ -405,20 +405,14 @@ pub async fn cancel(
         .from(shift::Entity)
         .and_where(shift::Column::EventId.eq(id))
         .to_owned();
-    signup::Entity::update_many()
-        .col_expr(signup::Column::Status, Expr::value("CANCELLED"))
-        .col_expr(
-            signup::Column::WaitlistTicket,
-            Expr::value(Option::<i64>::None),
-        )
-        .col_expr(signup::Column::CancelledAt, Expr::value(now))
-        .col_expr(signup::Column::CancelReason, Expr::value(reason.clone()))
-        .col_expr(signup::Column::CancelledBy, Expr::value(viewer.id))
-        .col_expr(signup::Column::UpdatedAt, Expr::value(now))
-        .filter(signup::Column::ShiftId.in_subquery(shift_ids))
-        .filter(signup::Column::Status.is_in(["CONFIRMED", "WAITLISTED"]))
-        .exec(&txn)
-        .await?;
+    crate::signups::service::cancel_all_on(
+        &txn,
+        Condition::all().add(signup::Column::ShiftId.in_subquery(shift_ids)),
+        &reason,
+        viewer.id,
+        now,
+    )
+    .await?;
     shift::Entity::update_many()
         .col_expr(shift::Column::Status, Expr::value("CANCELLED"))
         .col_expr(shift::Column::CancelReason, Expr::value(reason))

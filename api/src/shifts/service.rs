@@ -308,20 +308,14 @@ pub async fn cancel(
             "the shift is already cancelled".to_owned(),
         ));
     }
-    signup::Entity::update_many()
-        .col_expr(signup::Column::Status, Expr::value("CANCELLED"))
-        .col_expr(
-            signup::Column::WaitlistTicket,
-            Expr::value(Option::<i64>::None),
-        )
-        .col_expr(signup::Column::CancelledAt, Expr::value(now))
-        .col_expr(signup::Column::CancelReason, Expr::value(reason))
-        .col_expr(signup::Column::CancelledBy, Expr::value(viewer.id))
-        .col_expr(signup::Column::UpdatedAt, Expr::value(now))
-        .filter(signup::Column::ShiftId.eq(id))
-        .filter(signup::Column::Status.is_in(["CONFIRMED", "WAITLISTED"]))
-        .exec(&txn)
-        .await?;
+    signups::cancel_all_on(
+        &txn,
+        Condition::all().add(signup::Column::ShiftId.eq(id)),
+        &reason,
+        viewer.id,
+        now,
+    )
+    .await?;
     txn.commit().await?;
     get_managed(db, viewer, id).await.map(|(s, _)| s)
 }

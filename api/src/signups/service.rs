@@ -339,6 +339,32 @@ pub async fn cancel(
     get(db, id).await?.ok_or(AppError::NotFound("signup"))
 }
 
+/// Cancel every active sign-up on the shifts `shifts` selects (one statement), for a shift or
+/// event being called off. Places are not handed back: the shifts are cancelled with them.
+pub async fn cancel_all_on<C: ConnectionTrait>(
+    txn: &C,
+    shifts: Condition,
+    reason: &str,
+    by: i64,
+    now: chrono::DateTime<Utc>,
+) -> AppResult<u64> {
+    let res = signup::Entity::update_many()
+        .col_expr(signup::Column::Status, Expr::value("CANCELLED"))
+        .col_expr(
+            signup::Column::WaitlistTicket,
+            Expr::value(Option::<i64>::None),
+        )
+        .col_expr(signup::Column::CancelledAt, Expr::value(now))
+        .col_expr(signup::Column::CancelReason, Expr::value(reason.to_owned()))
+        .col_expr(signup::Column::CancelledBy, Expr::value(by))
+        .col_expr(signup::Column::UpdatedAt, Expr::value(now))
+        .filter(shifts)
+        .filter(signup::Column::Status.is_in(ACTIVE))
+        .exec(txn)
+        .await?;
+    Ok(res.rows_affected)
+}
+
 /// Mark a confirmed sign-up of a started shift as a no-show. Staff only.
 #[tracing::instrument(skip_all, fields(viewer = viewer.id, signup_id = id))]
 pub async fn mark_no_show(
