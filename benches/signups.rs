@@ -11,6 +11,11 @@
 //! {hasOpenSlots: true, near})` with each shift's event and organization — for 10 s; prints
 //! requests per second, p50 and p99. Client and server share this host, as in production
 //! load tests on one machine.
+//!
+//! To load the same server with `wrk` instead of the in-process client (less client CPU on the
+//! same cores): `BENCH_LISTEN=127.0.0.1:8089 BENCH_HOLD_SECS=60 cargo bench --bench signups`
+//! and, once it says "serving", `wrk -t2 -c32 -d20s --latency -s benches/feed.lua
+//! http://127.0.0.1:8089/graphql`.
 
 use std::{
     sync::{
@@ -102,7 +107,8 @@ async fn run() {
     let state = AppState::new(conn, config).expect("state");
 
     let (hot_shift, volunteers) = setup(&state).await;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+    let listen = std::env::var("BENCH_LISTEN").unwrap_or_else(|_| "127.0.0.1:0".to_owned());
+    let listener = tokio::net::TcpListener::bind(listen.as_str())
         .await
         .expect("bind");
     let addr = listener.local_addr().expect("addr");
@@ -229,6 +235,15 @@ async fn run() {
         pct(0.50).as_secs_f64() * 1000.0,
         pct(0.99).as_secs_f64() * 1000.0
     );
+
+    // Optionally keep serving, for an external load tool (see benches/feed.lua).
+    if let Some(secs) = std::env::var("BENCH_HOLD_SECS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+    {
+        println!("[{backend}] serving {url} for {secs} s");
+        tokio::time::sleep(Duration::from_secs(secs)).await;
+    }
 
     if let Some((admin, name)) = pg {
         state.db.clone().close().await.ok();

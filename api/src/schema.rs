@@ -80,8 +80,9 @@ pub struct NodeQuery;
 #[Object]
 impl NodeQuery {
     /// Any object by global ID; `null` when it does not exist or the caller may not see it.
-    /// An account is visible to itself and to administrators of an organization it belongs to;
-    /// a membership to the member and the organization's staff.
+    /// Accounts, memberships and sign-ups need a login (`UNAUTHENTICATED` without one): an
+    /// account is visible to itself and to administrators of an organization it belongs to; a
+    /// membership or sign-up to its member and the organization's staff.
     async fn node(
         &self,
         ctx: &Context<'_>,

@@ -274,6 +274,25 @@ async fn retries_with_one_idempotency_key_make_one_signup() {
         .await;
     assert_eq!(data["shift"]["confirmedCount"], 1);
 
+    // After the sign-up is cancelled, a late retry still gets the original answer and changes
+    // nothing.
+    let id = bodies[0]["data"]["signUpForShift"]["id"].clone();
+    app.ok(
+        Some(token),
+        "mutation($id: ID!) { cancelSignup(signupId: $id) { status } }",
+        json!({ "id": id }),
+    )
+    .await;
+    let late = app.sign_up(token, &shift_a, "same-key-1").await;
+    assert_eq!(late["data"]["signUpForShift"]["id"], id);
+    assert_eq!(late["data"]["signUpForShift"]["status"], "CONFIRMED");
+    let count = signup::Entity::find()
+        .filter(signup::Column::AccountId.eq(vols[0].0))
+        .count(&app.state.db)
+        .await
+        .unwrap();
+    assert_eq!(count, 1);
+
     // The same key for another shift is refused.
     let body = app.sign_up(token, &shift_b, "same-key-1").await;
     assert_eq!(first_code(&body), "IDEMPOTENCY_CONFLICT");

@@ -400,6 +400,17 @@ pub async fn cancel(
             current.status.to_lowercase()
         )));
     }
+    // Shifts first, then their sign-ups: the lock order every path uses (a sign-up racing
+    // this waits on its shift row and then finds it cancelled).
+    shift::Entity::update_many()
+        .col_expr(shift::Column::Status, Expr::value("CANCELLED"))
+        .col_expr(shift::Column::CancelReason, Expr::value(reason.clone()))
+        .col_expr(shift::Column::ConfirmedCount, Expr::value(0))
+        .col_expr(shift::Column::UpdatedAt, Expr::value(now))
+        .filter(shift::Column::EventId.eq(id))
+        .filter(shift::Column::Status.eq("OPEN"))
+        .exec(&txn)
+        .await?;
     let shift_ids = Query::select()
         .column(shift::Column::Id)
         .from(shift::Entity)
@@ -413,14 +424,6 @@ pub async fn cancel(
         now,
     )
     .await?;
-    shift::Entity::update_many()
-        .col_expr(shift::Column::Status, Expr::value("CANCELLED"))
-        .col_expr(shift::Column::CancelReason, Expr::value(reason))
-        .col_expr(shift::Column::UpdatedAt, Expr::value(now))
-        .filter(shift::Column::EventId.eq(id))
-        .filter(shift::Column::Status.eq("OPEN"))
-        .exec(&txn)
-        .await?;
     txn.commit().await?;
     tracing::info!("event cancelled with its shifts and sign-ups");
     get_managed(db, viewer, id).await

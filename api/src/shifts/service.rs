@@ -241,10 +241,15 @@ pub async fn update(
     let txn = begin_write(db).await?;
     let mut update = shift::Entity::update_many()
         .col_expr(shift::Column::UpdatedAt, Expr::value(now))
-        .col_expr(shift::Column::StartsAt, Expr::value(starts_at))
-        .col_expr(shift::Column::EndsAt, Expr::value(ends_at))
         .filter(shift::Column::Id.eq(id))
         .filter(shift::Column::Status.eq("OPEN"));
+    // Only the columns given: a concurrent change of another field is not overwritten.
+    if let Some(v) = changes.starts_at {
+        update = update.col_expr(shift::Column::StartsAt, Expr::value(v));
+    }
+    if let Some(v) = changes.ends_at {
+        update = update.col_expr(shift::Column::EndsAt, Expr::value(v));
+    }
     if let Some(c) = changes.capacity {
         update = update
             .col_expr(shift::Column::Capacity, Expr::value(c))
@@ -277,7 +282,9 @@ pub async fn update(
             )
         });
     }
-    if changes.capacity.is_some_and(|c| c > current.capacity) {
+    // Whenever capacity is set (the row read before may be stale), free places go to the
+    // waitlist; promotion does nothing when there is no room.
+    if changes.capacity.is_some() {
         signups::promote_waitlisted(&txn, id).await?;
     }
     txn.commit().await?;
@@ -298,6 +305,8 @@ pub async fn cancel(
     let done = shift::Entity::update_many()
         .col_expr(shift::Column::Status, Expr::value("CANCELLED"))
         .col_expr(shift::Column::CancelReason, Expr::value(reason.clone()))
+        // Its confirmed sign-ups are cancelled below: the count follows them.
+        .col_expr(shift::Column::ConfirmedCount, Expr::value(0))
         .col_expr(shift::Column::UpdatedAt, Expr::value(now))
         .filter(shift::Column::Id.eq(id))
         .filter(shift::Column::Status.eq("OPEN"))

@@ -78,9 +78,11 @@ pub async fn sign_up(
     let req = IdempotentRequest::new(viewer.id, idempotency_key, "signUpForShift", &shift_id)?;
     let now = Utc::now();
     let txn = begin_write(db).await?;
-    if let Claim::Replay(id) = idempotency::claim::<_, i64>(&txn, &req).await? {
+    // A replay answers with the sign-up as the first request returned it (a retry whose
+    // answer was lost must see that answer), not as it is now.
+    if let Claim::Replay(original) = idempotency::claim::<_, signup::Model>(&txn, &req).await? {
         txn.commit().await?;
-        return get(db, id).await?.ok_or(AppError::NotFound("signup"));
+        return Ok(original);
     }
     // Serialize this volunteer's own sign-ups (the overlap check reads, then writes): every
     // sign-up transaction of an account first takes that account's row lock.
@@ -149,14 +151,19 @@ pub async fn sign_up(
     let (status, ticket) = if took_place {
         (SignupStatus::Confirmed, None)
     } else if s.waitlist_enabled {
-        shift::Entity::update_many()
+        let ticket = shift::Entity::update_many()
             .col_expr(
                 shift::Column::WaitlistSeq,
                 Expr::col(shift::Column::WaitlistSeq).add(1),
             )
             .filter(shift::Column::Id.eq(shift_id))
+            .filter(shift::Column::Status.eq("OPEN"))
             .exec(&txn)
             .await?;
+        if ticket.rows_affected == 0 {
+            // Cancelled between our read and our lock.
+            return Err(AppError::bad_input("shiftId", "the shift is cancelled"));
+        }
         let seq = shift::Entity::find_by_id(shift_id)
             .select_only()
             .column(shift::Column::WaitlistSeq)
@@ -185,7 +192,7 @@ pub async fn sign_up(
     .insert(&txn)
     .await
     .map_err(|e| AppError::from_db_unique(e, || AppError::AlreadySignedUp))?;
-    idempotency::complete(&txn, &req, &row.id).await?;
+    idempotency::complete(&txn, &req, &row).await?;
     txn.commit().await?;
     tracing::info!(signup_id = row.id, status = %row.status, "signed up");
     Ok(row)
@@ -296,12 +303,16 @@ pub async fn cancel(
         .one(db)
         .await?
         .ok_or(AppError::NotFound("signup"))?;
-    let by_staff = current.account_id != viewer.id;
-    if by_staff {
-        if !authz::is_staff(db, viewer, e.organization_id).await? {
-            return Err(AppError::NotFound("signup"));
-        }
-    } else if s.starts_at <= now {
+    let own = current.account_id == viewer.id;
+    let by_staff = if own && s.starts_at > now {
+        false
+    } else {
+        authz::is_staff(db, viewer, e.organization_id).await?
+    };
+    if !own && !by_staff {
+        return Err(AppError::NotFound("signup"));
+    }
+    if own && !by_staff && s.starts_at <= now {
         return Err(AppError::bad_input(
             "signupId",
             "the shift has started; ask its organizers to cancel",
@@ -309,6 +320,16 @@ pub async fn cancel(
     }
 
     let txn = begin_write(db).await?;
+    // Lock order on every path is shift, then sign-ups (as in cancelling a shift or promoting):
+    // take the shift row before touching the sign-up.
+    shift::Entity::update_many()
+        .col_expr(
+            shift::Column::UpdatedAt,
+            Expr::col(shift::Column::UpdatedAt),
+        )
+        .filter(shift::Column::Id.eq(s.id))
+        .exec(&txn)
+        .await?;
     let cancel_from = |from: &'static str| {
         signup::Entity::update_many()
             .col_expr(signup::Column::Status, Expr::value("CANCELLED"))
