@@ -638,6 +638,33 @@ async fn events_join_only_published_campaigns_from_above() {
         campaign.as_str(),
         "{body}"
     );
+    let event = body["data"]["createEvent"]["id"].clone();
+
+    // The campaign lists its events (once published, for everyone).
+    app.ok(
+        Some(&w.organizer.access),
+        "mutation($id: ID!) { publishEvent(id: $id) { id } }",
+        json!({ "id": event }),
+    )
+    .await;
+    let data = app
+        .ok(
+            None,
+            "query($id: ID!) { campaign(id: $id) { events { edges { node { id } } } } }",
+            json!({ "id": campaign }),
+        )
+        .await;
+    assert_eq!(data["campaign"]["events"]["edges"][0]["node"]["id"], event);
+
+    // A shift must lie inside its event's window.
+    let code = app
+        .err_code(
+            Some(&w.organizer.access),
+            "mutation($i: CreateShiftInput!) { createShift(input: $i) { id } }",
+            json!({ "i": { "eventId": event, "title": "太晚", "startsAt": "2029-01-01T03:00:00Z", "endsAt": "2029-01-01T05:00:00Z", "capacity": 2 } }),
+        )
+        .await;
+    assert_eq!(code, "BAD_USER_INPUT");
 }
 
 #[tokio::test]
