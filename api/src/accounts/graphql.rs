@@ -119,7 +119,7 @@ impl Account {
         ))
     }
 
-    /// The account's sign-ups, newest first. Visible to the account itself.
+    /// The account's sign-ups, in the order they were made. Visible to the account itself.
     async fn signups(
         &self,
         ctx: &Context<'_>,

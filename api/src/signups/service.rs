@@ -508,7 +508,7 @@ pub struct MySignupFilter {
     pub upcoming: Option<bool>,
 }
 
-/// A volunteer's sign-ups, newest first by sign-up.
+/// A volunteer's sign-ups, in the order they were made (keyset on the sign-up key).
 pub async fn list_for_account<C: ConnectionTrait>(
     db: &C,
     account_id: i64,
