@@ -21,6 +21,7 @@ pub mod accounts;
 pub mod auth;
 pub mod authz;
 pub mod campaigns;
+pub mod checkins;
 pub mod config;
 mod context;
 pub mod db;
@@ -58,6 +59,8 @@ pub struct AppState {
     pub config: Arc<Config>,
     /// Access-token keys.
     pub jwt: Arc<auth::jwt::JwtKeys>,
+    /// Check-in code issuer and checker.
+    pub checkin_codes: Arc<checkins::code::CheckInCodes>,
     /// Login throttle.
     pub login_throttle: Arc<auth::rate_limit::LoginThrottle>,
 }
@@ -66,7 +69,9 @@ impl AppState {
     /// Build the state over an open (and migrated) database.
     pub fn new(db: DatabaseConnection, config: Config) -> anyhow::Result<Self> {
         config.validate()?;
-        let jwt = auth::jwt::JwtKeys::from_config(&config)?;
+        let secret = auth::jwt::server_secret(&config)?;
+        let jwt = auth::jwt::JwtKeys::from_secret(&secret, &config)?;
+        let checkin_codes = checkins::code::CheckInCodes::new(&secret);
         let login_throttle = auth::rate_limit::LoginThrottle::new(
             config.login_attempts_per_phone,
             config.login_attempts_per_address,
@@ -76,6 +81,7 @@ impl AppState {
             db,
             config: Arc::new(config),
             jwt: Arc::new(jwt),
+            checkin_codes: Arc::new(checkin_codes),
             login_throttle: Arc::new(login_throttle),
         })
     }

@@ -23,6 +23,7 @@ use crate::{
         graphql::{Campaign, CampaignMutation, CampaignQuery},
         service as campaign_service,
     },
+    checkins::graphql::CheckInMutation,
     context::ContextExt,
     events::{
         graphql::{CharityEvent, EventMutation, EventQuery},
@@ -185,6 +186,7 @@ pub struct MutationRoot(
     ShiftMutation,
     SignupMutation,
     ProfileMutation,
+    CheckInMutation,
 );
 
 /// The schema without runtime data: enough to print the SDL.

@@ -67,15 +67,15 @@ impl JwtKeys {
         })
     }
 
-    /// Build from config: the configured secret, or the key kept in the data dir (generated
-    /// on first start).
+    /// Build from config: see [`server_secret`].
     pub fn from_config(config: &Config) -> anyhow::Result<Self> {
-        let key = match &config.jwt_secret {
-            Some(secret) => secret.expose().as_bytes().to_vec(),
-            None => load_or_create_key_file(&config.data_dir.join("jwt.key"))?,
-        };
+        Self::from_secret(&server_secret(config)?, config)
+    }
+
+    /// Build from the server secret and the token settings of `config`.
+    pub fn from_secret(key: &[u8], config: &Config) -> anyhow::Result<Self> {
         Self::new(
-            &key,
+            key,
             &config.jwt_issuer,
             &config.jwt_audience,
             config.access_token_ttl(),
@@ -106,6 +106,16 @@ impl JwtKeys {
             .sub
             .parse()
             .map_err(|_| AppError::Unauthenticated("invalid or expired access token"))
+    }
+}
+
+/// The server secret: the configured `TONGXING_JWT_SECRET`, or the key kept in the data dir
+/// (generated on first start). Access tokens are signed with it; other keys (check-in codes) are
+/// derived from it, so replicas sharing it agree on all of them.
+pub fn server_secret(config: &Config) -> anyhow::Result<Vec<u8>> {
+    match &config.jwt_secret {
+        Some(secret) => Ok(secret.expose().as_bytes().to_vec()),
+        None => load_or_create_key_file(&config.data_dir.join("jwt.key")),
     }
 }
 
