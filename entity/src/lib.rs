@@ -4,11 +4,13 @@
 pub mod account;
 pub mod campaign;
 pub mod charity_event;
+pub mod check_event;
 pub mod idempotency_key;
 pub mod membership;
 pub mod organization;
 pub mod organization_closure;
 pub mod refresh_token;
+pub mod service_record;
 pub mod shift;
 pub mod signup;
 pub mod volunteer_profile;

@@ -23,6 +23,8 @@ pub struct Model {
     /// JSON array of normalized skill names.
     pub required_skills: String,
     pub check_in_radius_meters: i32,
+    /// How many minutes before the start check-in opens.
+    pub check_in_opens_minutes: i32,
     /// `OPEN` or `CANCELLED`.
     pub status: String,
     pub cancel_reason: Option<String>,

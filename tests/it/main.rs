@@ -6,7 +6,7 @@ mod harness;
 
 mod accounts_service;
 mod auth_e2e;
-mod checkin_codes_e2e;
+mod checkins_e2e;
 mod cli;
 mod http_e2e;
 mod idempotency_service;

@@ -1,17 +1,164 @@
 //! GraphQL surface of check-in codes.
 
-use async_graphql::{Context, ID, Object, Result, SimpleObject};
+use async_graphql::{Context, ID, InputObject, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
-use entity::charity_event as event;
+use entity::{charity_event as event, check_event, service_record};
 use sea_orm::EntityTrait;
 
+use super::service::{self, CheckKind, CheckMethod, CheckOutcome, CheckRequest};
 use crate::{
     authz,
     context::ContextExt,
     error::AppError,
+    geo::GeoPoint,
     ids::{self, NodeType},
     shifts::service as shifts,
+    signups::{graphql::Signup, service as signups},
 };
+
+/// Where the phone was.
+#[derive(InputObject, Clone, Copy)]
+pub struct CheckLocationInput {
+    /// Latitude (WGS-84).
+    latitude: f64,
+    /// Longitude (WGS-84).
+    longitude: f64,
+    /// The phone's reported accuracy radius in meters (counted up to 100 m).
+    #[graphql(default)]
+    accuracy_meters: f64,
+}
+
+/// Input of `checkIn` and `checkOut`.
+#[derive(InputObject)]
+pub struct CheckInput {
+    /// The shift.
+    shift_id: ID,
+    /// How presence is proven.
+    method: CheckMethod,
+    /// `QR`: the scanned payload, or the kiosk's 6-digit PIN.
+    code: Option<String>,
+    /// `GEO`: where the phone is.
+    location: Option<CheckLocationInput>,
+    /// The phone's own ID for this event (1–64 characters): resending it records nothing new.
+    client_event_id: String,
+    /// When it happened by the phone's clock (up to 24 h ago, for events recorded offline);
+    /// default now.
+    occurred_at: Option<DateTime<Utc>>,
+    /// `MANUAL` (staff): the sign-up to check in or out.
+    signup_id: Option<ID>,
+}
+
+impl CheckInput {
+    fn parse(self) -> Result<CheckRequest, AppError> {
+        Ok(CheckRequest {
+            shift_id: ids::decode(NodeType::Shift, &self.shift_id, "input.shiftId")?,
+            method: self.method,
+            code: self.code.map(|c| c.trim().to_owned()),
+            location: self
+                .location
+                .map(|l| {
+                    GeoPoint::new(l.latitude, l.longitude, "input.location")
+                        .map(|p| (p, l.accuracy_meters))
+                })
+                .transpose()?,
+            client_event_id: self.client_event_id,
+            occurred_at: self.occurred_at,
+            signup_id: self
+                .signup_id
+                .map(|id| ids::decode(NodeType::Signup, &id, "input.signupId"))
+                .transpose()?,
+        })
+    }
+}
+
+/// A recorded arrival or departure.
+pub struct CheckEvent(check_event::Model);
+
+/// A recorded arrival or departure (签到/签退).
+#[Object]
+impl CheckEvent {
+    /// `CHECK_IN` or `CHECK_OUT`.
+    async fn kind(&self) -> &str {
+        &self.0.kind
+    }
+
+    /// `QR`, `GEO` or `MANUAL`.
+    async fn method(&self) -> &str {
+        &self.0.method
+    }
+
+    /// When it happened, by the phone's clock.
+    async fn occurred_at(&self) -> DateTime<Utc> {
+        self.0.occurred_at
+    }
+
+    /// When the server received it.
+    async fn received_at(&self) -> DateTime<Utc> {
+        self.0.received_at
+    }
+}
+
+/// Service time waiting for approval (志愿服务记录).
+pub struct ServiceRecord(service_record::Model);
+
+/// Service time from a check-in and check-out (志愿服务记录), to be approved by staff.
+#[Object]
+impl ServiceRecord {
+    /// Minutes actually served, clipped to the shift's window.
+    async fn minutes(&self) -> i32 {
+        self.0.minutes
+    }
+
+    /// `PENDING`, `APPROVED` or `REJECTED`.
+    async fn status(&self) -> &str {
+        &self.0.status
+    }
+
+    /// Both ends were proven on site (QR or GEO).
+    async fn verified(&self) -> bool {
+        self.0.verified
+    }
+
+    /// Needs a human look.
+    async fn flagged(&self) -> bool {
+        self.0.flagged
+    }
+
+    /// When it was created.
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+}
+
+/// What `checkIn` / `checkOut` recorded.
+pub struct CheckResult(CheckOutcome);
+
+/// What `checkIn` / `checkOut` recorded.
+#[Object]
+impl CheckResult {
+    /// The stored event (the original one when this request repeated it).
+    async fn check_event(&self) -> CheckEvent {
+        CheckEvent(self.0.event.clone())
+    }
+
+    /// Whether the event had been recorded before (same `clientEventId`): nothing new was written.
+    async fn duplicate(&self) -> bool {
+        self.0.duplicate
+    }
+
+    /// The sign-up, now `ATTENDED`.
+    async fn signup(&self, ctx: &Context<'_>) -> Result<Signup> {
+        signups::get(&ctx.state().db, self.0.event.signup_id)
+            .await?
+            .map(Signup)
+            .ok_or_else(|| AppError::NotFound("signup").into())
+    }
+
+    /// The service record a check-out created.
+    async fn service_record(&self) -> Option<ServiceRecord> {
+        self.0.record.clone().map(ServiceRecord)
+    }
+}
 
 /// The current check-in code of a shift, for its kiosk.
 #[derive(SimpleObject)]
@@ -32,6 +179,24 @@ pub struct CheckInMutation;
 
 #[Object]
 impl CheckInMutation {
+    /// Check in on site. Needs a `CONFIRMED` sign-up (staff: `MANUAL` with `signupId`), a time
+    /// inside the window (from `checkInOpensMinutes` before the start to the end), and proof:
+    /// `QR` a current code of this shift, `GEO` a location within the shift's radius of the
+    /// event. The sign-up becomes `ATTENDED`.
+    async fn check_in(&self, ctx: &Context<'_>, input: CheckInput) -> Result<CheckResult> {
+        let viewer = ctx.require_account().await?;
+        let outcome = service::record(ctx.state(), viewer, CheckKind::In, input.parse()?).await?;
+        Ok(CheckResult(outcome))
+    }
+
+    /// Check out: the same proof as checking in, up to 2 h after the shift's end. Creates the
+    /// service record of the minutes served, clipped to the shift's window.
+    async fn check_out(&self, ctx: &Context<'_>, input: CheckInput) -> Result<CheckResult> {
+        let viewer = ctx.require_account().await?;
+        let outcome = service::record(ctx.state(), viewer, CheckKind::Out, input.parse()?).await?;
+        Ok(CheckResult(outcome))
+    }
+
     /// The shift's current rotating check-in code. The organization's staff only.
     async fn issue_check_in_code(
         &self,

@@ -1,4 +1,6 @@
-//! On-site check-in (issue 4, in progress): rotating signed check-in codes for now.
+//! On-site check-in (issue 4, in progress): rotating signed check-in codes, check-in and
+//! check-out with QR / GEO / MANUAL proof, and the service records check-outs create.
 
 pub mod code;
 pub mod graphql;
+pub mod service;

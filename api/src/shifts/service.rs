@@ -215,6 +215,7 @@ pub fn active_model(
         waitlist_seq: Set(0),
         required_skills: Set(validate::skills_to_db(&spec.required_skills)),
         check_in_radius_meters: Set(spec.check_in_radius_meters),
+        check_in_opens_minutes: Set(30),
         status: Set("OPEN".to_owned()),
         cancel_reason: Set(None),
         created_at: Set(now),

@@ -1,0 +1,357 @@
+//! Check-in and check-out rules, independent of GraphQL.
+
+use async_graphql::Enum;
+use chrono::{DateTime, Duration, Utc};
+use entity::{account, charity_event as event, check_event, service_record, shift, signup};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set,
+    sea_query::Expr,
+};
+
+use super::code::CodeError;
+use crate::{
+    AppState, authz,
+    db::begin_write,
+    error::{AppError, AppResult},
+    geo::GeoPoint,
+};
+
+/// How far in the past a phone may date an event it recorded offline.
+pub const MAX_OFFLINE_AGE: Duration = Duration::hours(24);
+/// How far in the future a client clock may be.
+pub const MAX_CLOCK_AHEAD: Duration = Duration::minutes(2);
+/// Reported GPS accuracy counted in the volunteer's favour, at most.
+pub const MAX_ACCURACY_ALLOWANCE_M: f64 = 100.0;
+/// Check-out is accepted this long after the shift's end (minutes still stop at the end).
+pub const CHECK_OUT_GRACE: Duration = Duration::hours(2);
+
+/// How presence was proven.
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CheckMethod {
+    /// Scanned the kiosk's QR code (or typed its PIN).
+    Qr,
+    /// Was within the shift's radius of the event.
+    Geo,
+    /// Recorded by staff.
+    Manual,
+}
+
+impl CheckMethod {
+    fn as_db(self) -> &'static str {
+        match self {
+            Self::Qr => "QR",
+            Self::Geo => "GEO",
+            Self::Manual => "MANUAL",
+        }
+    }
+}
+
+/// Arrival or departure.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CheckKind {
+    /// Arrival.
+    In,
+    /// Departure.
+    Out,
+}
+
+impl CheckKind {
+    fn as_db(self) -> &'static str {
+        match self {
+            Self::In => "CHECK_IN",
+            Self::Out => "CHECK_OUT",
+        }
+    }
+}
+
+/// A check-in or check-out as a client sent it, validated for shape.
+#[derive(Debug, Clone)]
+pub struct CheckRequest {
+    /// The shift.
+    pub shift_id: i64,
+    /// How presence is proven.
+    pub method: CheckMethod,
+    /// QR payload or 6-digit PIN (`QR`).
+    pub code: Option<String>,
+    /// Where the phone was, and how accurate that is in meters (`GEO`).
+    pub location: Option<(GeoPoint, f64)>,
+    /// The client's own ID of this event.
+    pub client_event_id: String,
+    /// When it happened by the client's clock; now when absent.
+    pub occurred_at: Option<DateTime<Utc>>,
+    /// The sign-up to check in or out (`MANUAL`, by staff).
+    pub signup_id: Option<i64>,
+}
+
+/// What a check-in or check-out produced.
+#[derive(Debug, Clone)]
+pub struct CheckOutcome {
+    /// The stored event (the original one when this was a repeat).
+    pub event: check_event::Model,
+    /// Whether this request was a repeat of one already recorded.
+    pub duplicate: bool,
+    /// The service record a check-out created.
+    pub record: Option<service_record::Model>,
+}
+
+fn code_error(e: CodeError) -> AppError {
+    let message = match e {
+        CodeError::Invalid => "not a valid check-in code",
+        CodeError::WrongShift => "this code belongs to another shift",
+        CodeError::Expired => "the check-in code has expired; scan the kiosk again",
+    };
+    AppError::bad_input("input.code", message)
+}
+
+/// Minutes of `[from, to]` inside `[start, end]`.
+pub fn served_minutes(
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+) -> i32 {
+    let a = from.max(start);
+    let b = to.min(end);
+    if b <= a {
+        0
+    } else {
+        i32::try_from((b - a).num_minutes()).unwrap_or(i32::MAX)
+    }
+}
+
+/// Record a check-in or check-out.
+#[tracing::instrument(skip_all, fields(viewer = viewer.id, shift_id = req.shift_id, kind = kind.as_db()))]
+pub async fn record(
+    state: &AppState,
+    viewer: &account::Model,
+    kind: CheckKind,
+    req: CheckRequest,
+) -> AppResult<CheckOutcome> {
+    let db: &DatabaseConnection = &state.db;
+    let now = Utc::now();
+    let occurred = req.occurred_at.unwrap_or(now);
+    if occurred > now + MAX_CLOCK_AHEAD {
+        return Err(AppError::bad_input("input.occurredAt", "is in the future"));
+    }
+    if occurred < now - MAX_OFFLINE_AGE {
+        return Err(AppError::bad_input(
+            "input.occurredAt",
+            "is more than 24 hours ago",
+        ));
+    }
+    if req.client_event_id.is_empty()
+        || req.client_event_id.len() > 64
+        || !req.client_event_id.bytes().all(|b| b.is_ascii_graphic())
+    {
+        return Err(AppError::bad_input(
+            "input.clientEventId",
+            "must be 1 to 64 visible ASCII characters",
+        ));
+    }
+
+    let s = shift::Entity::find_by_id(req.shift_id)
+        .one(db)
+        .await?
+        .ok_or(AppError::NotFound("shift"))?;
+    let e = event::Entity::find_by_id(s.event_id)
+        .one(db)
+        .await?
+        .ok_or(AppError::NotFound("shift"))?;
+
+    // Whose sign-up: the caller's own, or (MANUAL) the one staff name.
+    let target = match req.method {
+        CheckMethod::Manual => {
+            if !authz::is_staff(db, viewer, e.organization_id).await? {
+                return Err(AppError::Forbidden(
+                    "only the organization's staff check volunteers in by hand".to_owned(),
+                ));
+            }
+            let id = req
+                .signup_id
+                .ok_or_else(|| AppError::bad_input("input.signupId", "MANUAL needs the sign-up"))?;
+            signup::Entity::find_by_id(id)
+                .filter(signup::Column::ShiftId.eq(s.id))
+                .one(db)
+                .await?
+                .ok_or(AppError::NotFound("signup"))?
+        }
+        _ => signup::Entity::find()
+            .filter(signup::Column::ShiftId.eq(s.id))
+            .filter(signup::Column::AccountId.eq(viewer.id))
+            .filter(signup::Column::Status.is_in(["CONFIRMED", "ATTENDED"]))
+            .one(db)
+            .await?
+            .ok_or_else(|| {
+                AppError::Forbidden("you have no confirmed sign-up for this shift".to_owned())
+            })?,
+    };
+
+    // A repeat of an event already recorded answers with the original.
+    if let Some(existing) = check_event::Entity::find()
+        .filter(check_event::Column::AccountId.eq(target.account_id))
+        .filter(check_event::Column::ClientEventId.eq(req.client_event_id.as_str()))
+        .one(db)
+        .await?
+    {
+        if existing.signup_id == target.id && existing.kind == kind.as_db() {
+            let record = service_record::Entity::find()
+                .filter(service_record::Column::SignupId.eq(target.id))
+                .one(db)
+                .await?;
+            return Ok(CheckOutcome {
+                event: existing,
+                duplicate: true,
+                record: record.filter(|_| kind == CheckKind::Out),
+            });
+        }
+        return Err(AppError::IdempotencyConflict);
+    }
+
+    let opens = s.starts_at - Duration::minutes(i64::from(s.check_in_opens_minutes));
+    let closes = match kind {
+        CheckKind::In => s.ends_at,
+        CheckKind::Out => s.ends_at + CHECK_OUT_GRACE,
+    };
+    if occurred < opens || occurred > closes {
+        return Err(AppError::bad_input(
+            "input.occurredAt",
+            "outside the shift's check-in window",
+        ));
+    }
+
+    let mut location = None;
+    match req.method {
+        CheckMethod::Qr => {
+            let code = req
+                .code
+                .as_deref()
+                .ok_or_else(|| AppError::bad_input("input.code", "QR needs the code"))?;
+            let checked = if code.len() == 6 {
+                state.checkin_codes.verify_pin(s.id, code, occurred)
+            } else {
+                state.checkin_codes.verify_qr(s.id, code, occurred)
+            };
+            checked.map_err(code_error)?;
+        }
+        CheckMethod::Geo => {
+            let (point, accuracy) = req
+                .location
+                .ok_or_else(|| AppError::bad_input("input.location", "GEO needs a location"))?;
+            let venue = GeoPoint {
+                latitude: e.latitude,
+                longitude: e.longitude,
+            };
+            let allowed =
+                f64::from(s.check_in_radius_meters) + accuracy.clamp(0.0, MAX_ACCURACY_ALLOWANCE_M);
+            let distance = point.distance_to(&venue);
+            if distance > allowed {
+                return Err(AppError::bad_input(
+                    "input.location",
+                    format!(
+                        "{distance:.0} m from the venue; check-in needs to be within {allowed:.0} m"
+                    ),
+                ));
+            }
+            location = Some((point, accuracy));
+        }
+        CheckMethod::Manual => {}
+    }
+
+    let txn = begin_write(db).await?;
+    let stored = check_event::ActiveModel {
+        signup_id: Set(target.id),
+        shift_id: Set(s.id),
+        account_id: Set(target.account_id),
+        kind: Set(kind.as_db().to_owned()),
+        method: Set(req.method.as_db().to_owned()),
+        client_event_id: Set(req.client_event_id.clone()),
+        occurred_at: Set(occurred),
+        received_at: Set(now),
+        latitude: Set(location.map(|(p, _)| p.latitude)),
+        longitude: Set(location.map(|(p, _)| p.longitude)),
+        accuracy_meters: Set(location.map(|(_, a)| a)),
+        recorded_by: Set(viewer.id),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await
+    .map_err(|err| {
+        AppError::from_db_unique(err, || {
+            AppError::Conflict(match kind {
+                CheckKind::In => "already checked in".to_owned(),
+                CheckKind::Out => "already checked out".to_owned(),
+            })
+        })
+    })?;
+
+    let record = match kind {
+        CheckKind::In => {
+            signup::Entity::update_many()
+                .col_expr(signup::Column::Status, Expr::value("ATTENDED"))
+                .col_expr(signup::Column::UpdatedAt, Expr::value(now))
+                .filter(signup::Column::Id.eq(target.id))
+                .filter(signup::Column::Status.eq("CONFIRMED"))
+                .exec(&txn)
+                .await?;
+            None
+        }
+        CheckKind::Out => {
+            let arrived = check_event::Entity::find()
+                .filter(check_event::Column::SignupId.eq(target.id))
+                .filter(check_event::Column::Kind.eq("CHECK_IN"))
+                .one(&txn)
+                .await?
+                .ok_or_else(|| AppError::Conflict("check in before checking out".to_owned()))?;
+            if occurred < arrived.occurred_at {
+                return Err(AppError::bad_input(
+                    "input.occurredAt",
+                    "is before the check-in",
+                ));
+            }
+            let minutes = served_minutes(arrived.occurred_at, occurred, s.starts_at, s.ends_at);
+            let verified = arrived.method != "MANUAL" && req.method != CheckMethod::Manual;
+            Some(
+                service_record::ActiveModel {
+                    signup_id: Set(target.id),
+                    account_id: Set(target.account_id),
+                    shift_id: Set(s.id),
+                    minutes: Set(minutes),
+                    status: Set("PENDING".to_owned()),
+                    verified: Set(verified),
+                    flagged: Set(false),
+                    created_at: Set(now),
+                    updated_at: Set(now),
+                    ..Default::default()
+                }
+                .insert(&txn)
+                .await?,
+            )
+        }
+    };
+    txn.commit().await?;
+    tracing::info!(method = req.method.as_db(), "presence recorded");
+    Ok(CheckOutcome {
+        event: stored,
+        duplicate: false,
+        record,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(h: i64, m: i64) -> DateTime<Utc> {
+        DateTime::from_timestamp(1_800_000_000 + h * 3600 + m * 60, 0).unwrap()
+    }
+
+    #[test]
+    fn minutes_are_clipped_to_the_shift() {
+        // Shift 10:00–12:00 (hours 10..12 from the base).
+        let (start, end) = (t(10, 0), t(12, 0));
+        assert_eq!(served_minutes(t(9, 40), t(11, 30), start, end), 90);
+        assert_eq!(served_minutes(t(10, 15), t(13, 0), start, end), 105);
+        assert_eq!(served_minutes(t(9, 0), t(9, 50), start, end), 0);
+        assert_eq!(served_minutes(t(10, 0), t(12, 0), start, end), 120);
+    }
+}

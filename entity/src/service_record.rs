@@ -1,0 +1,29 @@
+//! Service time from a check-in and check-out, to be approved (志愿服务记录).
+
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "service_record")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    #[sea_orm(unique)]
+    pub signup_id: i64,
+    pub account_id: i64,
+    pub shift_id: i64,
+    /// Minutes actually served, clipped to the shift's window.
+    pub minutes: i32,
+    /// `PENDING`, `APPROVED` or `REJECTED`.
+    pub status: String,
+    /// Both ends were verified on site (QR or GEO).
+    pub verified: bool,
+    /// Needs a human look (e.g. closed automatically).
+    pub flagged: bool,
+    pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,285 @@
+//! Check-in codes, check-in and check-out over HTTP (issue 4, first part).
+
+use serde_json::json;
+
+use crate::harness::TestApp;
+
+const ISSUE: &str =
+    "mutation($s: ID!) { issueCheckInCode(shiftId: $s) { qrPayload pin refreshAt expiresAt } }";
+
+#[tokio::test]
+async fn staff_get_a_rotating_code_bound_to_the_shift_and_others_do_not() {
+    let app = TestApp::spawn().await;
+    let w = app.world().await;
+    let org = &w.organizer.access;
+    let event = app
+        .event_at(org, &w.station, "助餐", 31.38, 120.98, 1, true)
+        .await;
+    let shift = app.shift_in(org, &event, 5, true, &[]).await;
+
+    let data = app.ok(Some(org), ISSUE, json!({ "s": shift })).await;
+    let code = &data["issueCheckInCode"];
+    assert!(code["qrPayload"].as_str().unwrap().starts_with("TX1."));
+    assert_eq!(code["pin"].as_str().unwrap().len(), 6);
+    let refresh: chrono::DateTime<chrono::Utc> =
+        code["refreshAt"].as_str().unwrap().parse().unwrap();
+    let expires: chrono::DateTime<chrono::Utc> =
+        code["expiresAt"].as_str().unwrap().parse().unwrap();
+    assert_eq!((expires - refresh).num_seconds(), 30);
+    assert!(expires <= chrono::Utc::now() + chrono::Duration::seconds(61));
+
+    // The code the server issued verifies for this shift and not for another.
+    let key = |id: &str| match api::ids::decode_any(id) {
+        Some((_, k)) => k,
+        None => unreachable!(),
+    };
+    let other = app
+        .shift_at(
+            org,
+            &event,
+            chrono::Utc::now() + chrono::Duration::hours(3),
+            5,
+            true,
+            &[],
+        )
+        .await;
+    let codes = &app.state.checkin_codes;
+    let qr = code["qrPayload"].as_str().unwrap();
+    assert!(codes.verify_qr(key(&shift), qr, chrono::Utc::now()).is_ok());
+    assert!(
+        codes
+            .verify_qr(key(&other), qr, chrono::Utc::now())
+            .is_err()
+    );
+
+    // A volunteer signed up for the shift, and another station's organizer, may not.
+    let vol = app.register("13800000001", "小李").await;
+    app.sign_up(&vol.access, &shift, "k").await;
+    assert_eq!(
+        app.err_code(Some(&vol.access), ISSUE, json!({ "s": shift }))
+            .await,
+        "FORBIDDEN"
+    );
+    assert_eq!(
+        app.err_code(
+            Some(&w.other_organizer.access),
+            ISSUE,
+            json!({ "s": shift })
+        )
+        .await,
+        "FORBIDDEN"
+    );
+    assert_eq!(
+        app.err_code(None, ISSUE, json!({ "s": shift })).await,
+        "UNAUTHENTICATED"
+    );
+}
+
+const CHECK_IN: &str = "mutation($i: CheckInput!) { checkIn(input: $i) { duplicate checkEvent { kind method } signup { status } } }";
+const CHECK_OUT: &str = "mutation($i: CheckInput!) { checkOut(input: $i) { duplicate serviceRecord { minutes status verified } } }";
+
+fn shift_key(id: &str) -> i64 {
+    match api::ids::decode_any(id) {
+        Some((_, k)) => k,
+        None => unreachable!(),
+    }
+}
+
+/// An event that started now, a shift starting in 10 minutes (check-in open), a volunteer
+/// confirmed on it. Returns (app, organizer token, volunteer token, shift ID, world).
+async fn open_shift() -> (TestApp, String, String, String, crate::harness::World) {
+    let app = TestApp::spawn().await;
+    let w = app.world().await;
+    let org = w.organizer.access.clone();
+    let event = app
+        .event_at(&org, &w.station, "助餐", 31.3800, 120.9800, 0, true)
+        .await;
+    let starts = chrono::Utc::now() + chrono::Duration::minutes(10);
+    let shift = app.shift_at(&org, &event, starts, 5, true, &[]).await;
+    let vol = app.register("13800000001", "小李").await;
+    let body = app.sign_up(&vol.access, &shift, "s1").await;
+    assert_eq!(
+        body["data"]["signUpForShift"]["status"], "CONFIRMED",
+        "{body}"
+    );
+    (app, org, vol.access, shift, w)
+}
+
+#[tokio::test]
+async fn qr_check_in_marks_attended_and_repeats_are_duplicates() {
+    let (app, org, vol, shift, _w) = open_shift().await;
+    let code =
+        app.ok(Some(&org), ISSUE, json!({ "s": shift })).await["issueCheckInCode"]["qrPayload"]
+            .clone();
+    let input =
+        json!({ "i": { "shiftId": shift, "method": "QR", "code": code, "clientEventId": "ev-1" } });
+    let first = app.ok(Some(&vol), CHECK_IN, input.clone()).await;
+    assert_eq!(first["checkIn"]["duplicate"], false);
+    assert_eq!(first["checkIn"]["signup"]["status"], "ATTENDED");
+    assert_eq!(first["checkIn"]["checkEvent"]["method"], "QR");
+    let again = app.ok(Some(&vol), CHECK_IN, input).await;
+    assert_eq!(again["checkIn"]["duplicate"], true);
+    // The PIN works too, but a second check-in under a new event ID is a conflict.
+    let pin =
+        app.ok(Some(&org), ISSUE, json!({ "s": shift })).await["issueCheckInCode"]["pin"].clone();
+    let code = app
+        .err_code(
+            Some(&vol),
+            CHECK_IN,
+            json!({ "i": { "shiftId": shift, "method": "QR", "code": pin, "clientEventId": "ev-2" } }),
+        )
+        .await;
+    assert_eq!(code, "CONFLICT");
+    // Reusing an event ID for something else is refused.
+    let code = app
+        .err_code(
+            Some(&vol),
+            CHECK_OUT,
+            json!({ "i": { "shiftId": shift, "method": "GEO", "location": { "latitude": 31.38, "longitude": 120.98 }, "clientEventId": "ev-1" } }),
+        )
+        .await;
+    assert_eq!(code, "IDEMPOTENCY_CONFLICT");
+}
+
+#[tokio::test]
+async fn every_check_in_rule_has_its_code() {
+    let (app, org, vol, shift, w) = open_shift().await;
+    let event2 = app
+        .event_at(&org, &w.station, "另一个", 31.3800, 120.9800, 0, true)
+        .await;
+    let other_shift = app
+        .shift_at(
+            &org,
+            &event2,
+            chrono::Utc::now() + chrono::Duration::minutes(10),
+            5,
+            true,
+            &[],
+        )
+        .await;
+    let other_code = app.ok(Some(&org), ISSUE, json!({ "s": other_shift })).await["issueCheckInCode"]["qrPayload"].clone();
+    let qr = |code: serde_json::Value, id: &str| json!({ "i": { "shiftId": shift, "method": "QR", "code": code, "clientEventId": id } });
+    // Another shift's code.
+    let (_, body) = app.post(Some(&vol), CHECK_IN, qr(other_code, "a")).await;
+    assert_eq!(crate::harness::first_code(&body), "BAD_USER_INPUT");
+    assert!(
+        body["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("another shift")
+    );
+    // An expired code (issued five minutes ago).
+    let old = app.state.checkin_codes.issue(
+        shift_key(&shift),
+        chrono::Utc::now() - chrono::Duration::minutes(5),
+    );
+    let (_, body) = app
+        .post(Some(&vol), CHECK_IN, qr(json!(old.qr_payload), "b"))
+        .await;
+    assert_eq!(crate::harness::first_code(&body), "BAD_USER_INPUT");
+    assert!(
+        body["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("expired")
+    );
+    // A made-up code.
+    assert_eq!(
+        app.err_code(Some(&vol), CHECK_IN, qr(json!("TX1.AAAA"), "c"))
+            .await,
+        "BAD_USER_INPUT"
+    );
+    // Beyond the radius (200 m + at most 100 m of accuracy): ~1.1 km north.
+    let far = json!({ "i": { "shiftId": shift, "method": "GEO", "location": { "latitude": 31.3900, "longitude": 120.9800, "accuracyMeters": 500.0 }, "clientEventId": "d" } });
+    assert_eq!(
+        app.err_code(Some(&vol), CHECK_IN, far).await,
+        "BAD_USER_INPUT"
+    );
+    // In the future by the phone's clock.
+    let future = json!({ "i": { "shiftId": shift, "method": "GEO", "location": { "latitude": 31.38, "longitude": 120.98 }, "clientEventId": "e", "occurredAt": (chrono::Utc::now() + chrono::Duration::minutes(10)).to_rfc3339() } });
+    assert_eq!(
+        app.err_code(Some(&vol), CHECK_IN, future).await,
+        "BAD_USER_INPUT"
+    );
+    // Before the window opens (40 minutes before the start).
+    let early = json!({ "i": { "shiftId": shift, "method": "GEO", "location": { "latitude": 31.38, "longitude": 120.98 }, "clientEventId": "f", "occurredAt": (chrono::Utc::now() - chrono::Duration::minutes(30)).to_rfc3339() } });
+    assert_eq!(
+        app.err_code(Some(&vol), CHECK_IN, early).await,
+        "BAD_USER_INPUT"
+    );
+    // No confirmed sign-up.
+    let stranger = app.register("13800000002", "路人").await;
+    let near = json!({ "i": { "shiftId": shift, "method": "GEO", "location": { "latitude": 31.3801, "longitude": 120.9801 }, "clientEventId": "g" } });
+    assert_eq!(
+        app.err_code(Some(&stranger.access), CHECK_IN, near.clone())
+            .await,
+        "FORBIDDEN"
+    );
+    // MANUAL is for staff.
+    let manual = json!({ "i": { "shiftId": shift, "method": "MANUAL", "clientEventId": "h" } });
+    assert_eq!(
+        app.err_code(Some(&vol), CHECK_IN, manual).await,
+        "FORBIDDEN"
+    );
+    // Within the radius it works.
+    let ok = app.ok(Some(&vol), CHECK_IN, near).await;
+    assert_eq!(ok["checkIn"]["signup"]["status"], "ATTENDED");
+}
+
+#[tokio::test]
+async fn check_out_records_minutes_clipped_to_the_shift() {
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr};
+    let (app, _org, vol, shift, _w) = open_shift().await;
+    // Move the shift into the past: it ran from 90 to 30 minutes ago.
+    let now = chrono::Utc::now();
+    entity::shift::Entity::update_many()
+        .col_expr(
+            entity::shift::Column::StartsAt,
+            Expr::value(now - chrono::Duration::minutes(90)),
+        )
+        .col_expr(
+            entity::shift::Column::EndsAt,
+            Expr::value(now - chrono::Duration::minutes(30)),
+        )
+        .filter(entity::shift::Column::Id.eq(shift_key(&shift)))
+        .exec(&app.state.db)
+        .await
+        .unwrap();
+    let at = |mins_ago: i64, id: &str| json!({ "i": { "shiftId": shift, "method": "GEO", "location": { "latitude": 31.3801, "longitude": 120.9800, "accuracyMeters": 15.0 }, "clientEventId": id, "occurredAt": (now - chrono::Duration::minutes(mins_ago)).to_rfc3339() } });
+    // Offline: arrived 100 minutes ago (before the start), left 10 minutes ago (after the end).
+    app.ok(Some(&vol), CHECK_IN, at(100, "in")).await;
+    let out = app.ok(Some(&vol), CHECK_OUT, at(10, "out")).await;
+    let record = &out["checkOut"]["serviceRecord"];
+    assert_eq!(record["minutes"], 60);
+    assert_eq!(record["status"], "PENDING");
+    assert_eq!(record["verified"], true);
+    // The server kept both clocks.
+    let events = entity::check_event::Entity::find()
+        .all(&app.state.db)
+        .await
+        .unwrap();
+    assert_eq!(events.len(), 2);
+    assert!(events.iter().all(|e| e.received_at > e.occurred_at));
+}
+
+#[tokio::test]
+async fn staff_check_a_volunteer_in_by_hand() {
+    let (app, org, vol, shift, _w) = open_shift().await;
+    let signup = app
+        .ok(
+            Some(&vol),
+            "query($s: ID!) { shift(id: $s) { mySignup { id } } }",
+            json!({ "s": shift }),
+        )
+        .await["shift"]["mySignup"]["id"]
+        .clone();
+    let data = app
+        .ok(
+            Some(&org),
+            CHECK_IN,
+            json!({ "i": { "shiftId": shift, "method": "MANUAL", "signupId": signup, "clientEventId": "m1" } }),
+        )
+        .await;
+    assert_eq!(data["checkIn"]["signup"]["status"], "ATTENDED");
+    assert_eq!(data["checkIn"]["checkEvent"]["method"], "MANUAL");
+}
