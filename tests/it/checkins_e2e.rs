@@ -1,5 +1,6 @@
 //! Check-in codes, check-in and check-out over HTTP (issue 4, first part).
 
+use sea_orm::EntityTrait;
 use serde_json::json;
 
 use crate::harness::TestApp;
@@ -282,4 +283,61 @@ async fn staff_check_a_volunteer_in_by_hand() {
         .await;
     assert_eq!(data["checkIn"]["signup"]["status"], "ATTENDED");
     assert_eq!(data["checkIn"]["checkEvent"]["method"], "MANUAL");
+}
+
+#[tokio::test]
+async fn an_offline_batch_is_answered_item_by_item() {
+    let (app, _org, vol, shift, _w) = open_shift().await;
+    let here = json!({ "latitude": 31.3801, "longitude": 120.9800, "accuracyMeters": 10.0 });
+    let now = chrono::Utc::now();
+    let batch = json!({ "e": [
+        { "kind": "CHECK_IN", "event": { "shiftId": shift, "method": "GEO", "location": here, "clientEventId": "off-1", "occurredAt": (now - chrono::Duration::minutes(5)).to_rfc3339() } },
+        { "kind": "CHECK_IN", "event": { "shiftId": shift, "method": "GEO", "location": here, "clientEventId": "off-1", "occurredAt": (now - chrono::Duration::minutes(5)).to_rfc3339() } },
+        { "kind": "CHECK_OUT", "event": { "shiftId": shift, "method": "GEO", "location": { "latitude": 31.50, "longitude": 120.98 }, "clientEventId": "off-2" } },
+        { "kind": "CHECK_OUT", "event": { "shiftId": "bm90LWFuLWlk", "method": "GEO", "location": here, "clientEventId": "off-3" } },
+        { "kind": "CHECK_OUT", "event": { "shiftId": shift, "method": "GEO", "location": here, "clientEventId": "off-4" } }
+    ] });
+    let data = app
+        .ok(
+            Some(&vol),
+            "mutation($e: [SyncCheckEventInput!]!) { syncCheckEvents(events: $e) { clientEventId status code } }",
+            batch,
+        )
+        .await;
+    let got: Vec<(String, String, Option<String>)> = data["syncCheckEvents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["clientEventId"].as_str().unwrap().to_owned(),
+                r["status"].as_str().unwrap().to_owned(),
+                r["code"].as_str().map(str::to_owned),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            ("off-1".into(), "ACCEPTED".into(), None),
+            ("off-1".into(), "DUPLICATE".into(), None),
+            (
+                "off-2".into(),
+                "REJECTED".into(),
+                Some("BAD_USER_INPUT".into())
+            ),
+            (
+                "off-3".into(),
+                "REJECTED".into(),
+                Some("BAD_USER_INPUT".into())
+            ),
+            ("off-4".into(), "ACCEPTED".into(), None),
+        ]
+    );
+    // The good ones were recorded: one check-in, one check-out with its record.
+    let records = entity::service_record::Entity::find()
+        .all(&app.state.db)
+        .await
+        .unwrap();
+    assert_eq!(records.len(), 1);
 }

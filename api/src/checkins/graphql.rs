@@ -173,6 +173,51 @@ pub struct CheckInCode {
     expires_at: DateTime<Utc>,
 }
 
+/// Arrival or departure, in an offline batch.
+#[derive(async_graphql::Enum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CheckEventKind {
+    /// A check-in.
+    CheckIn,
+    /// A check-out.
+    CheckOut,
+}
+
+/// One event of `syncCheckEvents`.
+#[derive(InputObject)]
+pub struct SyncCheckEventInput {
+    /// Check-in or check-out.
+    kind: CheckEventKind,
+    /// The event, as `checkIn` / `checkOut` take it.
+    event: CheckInput,
+}
+
+/// How one event of a batch was taken.
+#[derive(async_graphql::Enum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SyncStatus {
+    /// Recorded now.
+    Accepted,
+    /// Already recorded before (same `clientEventId`): nothing new written.
+    Duplicate,
+    /// Refused; see `code` and `message`.
+    Rejected,
+}
+
+/// The answer for one event of `syncCheckEvents`.
+#[derive(SimpleObject)]
+pub struct SyncResult {
+    /// The event's `clientEventId`, to match answers to events.
+    client_event_id: String,
+    /// How it was taken.
+    status: SyncStatus,
+    /// For `REJECTED`: the error code a single `checkIn` would have returned.
+    code: Option<String>,
+    /// For `REJECTED`: why.
+    message: Option<String>,
+}
+
+/// Most events in one `syncCheckEvents` batch.
+pub const MAX_SYNC_BATCH: usize = 100;
+
 /// Check-in mutations.
 #[derive(Default)]
 pub struct CheckInMutation;
@@ -187,6 +232,63 @@ impl CheckInMutation {
         let viewer = ctx.require_account().await?;
         let outcome = service::record(ctx.state(), viewer, CheckKind::In, input.parse()?).await?;
         Ok(CheckResult(outcome))
+    }
+
+    /// Send check-ins and check-outs a phone recorded offline (at most 100, in the order they
+    /// happened). Each is answered on its own — `ACCEPTED`, `DUPLICATE` or `REJECTED` with the
+    /// code a single call would have returned — and one bad event never fails the others.
+    async fn sync_check_events(
+        &self,
+        ctx: &Context<'_>,
+        events: Vec<SyncCheckEventInput>,
+    ) -> Result<Vec<SyncResult>> {
+        let viewer = ctx.require_account().await?;
+        if events.len() > MAX_SYNC_BATCH {
+            return Err(AppError::bad_input(
+                "events",
+                format!("at most {MAX_SYNC_BATCH} events per batch"),
+            )
+            .into());
+        }
+        let mut results = Vec::with_capacity(events.len());
+        for item in events {
+            let client_event_id = item.event.client_event_id.clone();
+            let kind = match item.kind {
+                CheckEventKind::CheckIn => CheckKind::In,
+                CheckEventKind::CheckOut => CheckKind::Out,
+            };
+            let outcome = match item.event.parse() {
+                Ok(req) => service::record(ctx.state(), viewer, kind, req).await,
+                Err(e) => Err(e),
+            };
+            results.push(match outcome {
+                Ok(o) => SyncResult {
+                    client_event_id,
+                    status: if o.duplicate {
+                        SyncStatus::Duplicate
+                    } else {
+                        SyncStatus::Accepted
+                    },
+                    code: None,
+                    message: None,
+                },
+                Err(e) => {
+                    if let AppError::Internal(cause) = &e {
+                        tracing::error!(error = ?cause, "internal error in an offline batch item");
+                    }
+                    SyncResult {
+                        client_event_id,
+                        status: SyncStatus::Rejected,
+                        code: Some(e.code().to_owned()),
+                        message: Some(match e {
+                            AppError::Internal(_) => "internal error".to_owned(),
+                            other => other.to_string(),
+                        }),
+                    }
+                }
+            });
+        }
+        Ok(results)
     }
 
     /// Check out: the same proof as checking in, up to 2 h after the shift's end. Creates the
