@@ -25,10 +25,12 @@ pub enum NodeType {
     Shift,
     /// A sign-up.
     Signup,
+    /// A service record.
+    ServiceRecord,
 }
 
 impl NodeType {
-    const ALL: [NodeType; 7] = [
+    const ALL: [NodeType; 8] = [
         Self::Account,
         Self::Organization,
         Self::Membership,
@@ -36,6 +38,7 @@ impl NodeType {
         Self::CharityEvent,
         Self::Shift,
         Self::Signup,
+        Self::ServiceRecord,
     ];
 
     fn tag(self) -> &'static str {
@@ -47,6 +50,7 @@ impl NodeType {
             Self::CharityEvent => "CharityEvent",
             Self::Shift => "Shift",
             Self::Signup => "Signup",
+            Self::ServiceRecord => "ServiceRecord",
         }
     }
 

@@ -23,7 +23,7 @@ use crate::{
         graphql::{Campaign, CampaignMutation, CampaignQuery},
         service as campaign_service,
     },
-    checkins::graphql::CheckInMutation,
+    checkins::graphql::{CheckInMutation, ServiceRecord},
     context::ContextExt,
     events::{
         graphql::{CharityEvent, EventMutation, EventQuery},
@@ -72,6 +72,8 @@ pub enum Node {
     Shift(Shift),
     /// A sign-up.
     Signup(Signup),
+    /// A service record.
+    ServiceRecord(ServiceRecord),
 }
 
 /// `node(id:)`.
@@ -147,6 +149,15 @@ impl NodeQuery {
                         staff.then_some(Node::Signup(Signup(s)))
                     }
                     None => None,
+                }
+            }
+            NodeType::ServiceRecord => {
+                let viewer = ctx.require_account().await?;
+                match crate::checkins::records::get(db, key).await? {
+                    Some(r) if crate::checkins::records::may_see(db, viewer, &r).await? => {
+                        Some(Node::ServiceRecord(ServiceRecord(r)))
+                    }
+                    _ => None,
                 }
             }
             NodeType::Membership => {

@@ -11,6 +11,7 @@ pub mod organization;
 pub mod organization_closure;
 pub mod refresh_token;
 pub mod service_record;
+pub mod service_record_change;
 pub mod shift;
 pub mod signup;
 pub mod volunteer_profile;

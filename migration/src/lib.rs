@@ -8,6 +8,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261129_000001_foundation;
 mod m20261129_000002_volunteering;
 mod m20261129_000003_checkins;
+mod m20261129_000004_record_audit;
 
 /// The migrator applied by the server, the CLI and every test database.
 pub struct Migrator;
@@ -19,6 +20,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000001_foundation::Migration),
             Box::new(m20261129_000002_volunteering::Migration),
             Box::new(m20261129_000003_checkins::Migration),
+            Box::new(m20261129_000004_record_audit::Migration),
         ]
     }
 }

@@ -341,3 +341,95 @@ async fn an_offline_batch_is_answered_item_by_item() {
         .unwrap();
     assert_eq!(records.len(), 1);
 }
+
+#[tokio::test]
+async fn records_are_approved_once_corrected_with_history_and_never_self_reviewed() {
+    use sea_orm::{ColumnTrait, QueryFilter, sea_query::Expr};
+    let (app, org, vol, shift, w) = open_shift().await;
+    let now = chrono::Utc::now();
+    entity::shift::Entity::update_many()
+        .col_expr(
+            entity::shift::Column::StartsAt,
+            Expr::value(now - chrono::Duration::minutes(90)),
+        )
+        .col_expr(
+            entity::shift::Column::EndsAt,
+            Expr::value(now - chrono::Duration::minutes(30)),
+        )
+        .filter(entity::shift::Column::Id.eq(shift_key(&shift)))
+        .exec(&app.state.db)
+        .await
+        .unwrap();
+    let at = |mins_ago: i64, id: &str| json!({ "i": { "shiftId": shift, "method": "GEO", "location": { "latitude": 31.3801, "longitude": 120.98 }, "clientEventId": id, "occurredAt": (now - chrono::Duration::minutes(mins_ago)).to_rfc3339() } });
+    app.ok(Some(&vol), CHECK_IN, at(100, "in")).await;
+    app.ok(Some(&vol), CHECK_OUT, at(10, "out")).await;
+    let record = entity::service_record::Entity::find()
+        .one(&app.state.db)
+        .await
+        .unwrap()
+        .unwrap();
+    let id = api::ids::encode(api::ids::NodeType::ServiceRecord, record.id);
+    let approve = "mutation($id: ID!, $m: Int) { approveServiceRecord(id: $id, minutes: $m) { status minutes } }";
+
+    // The volunteer cannot approve their own time; approval cannot raise the minutes.
+    assert_eq!(
+        app.err_code(Some(&vol), approve, json!({ "id": id, "m": 60 }))
+            .await,
+        "NOT_FOUND"
+    );
+    assert_eq!(
+        app.err_code(Some(&org), approve, json!({ "id": id, "m": 61 }))
+            .await,
+        "BAD_USER_INPUT"
+    );
+
+    // Two staff approve at the same moment: exactly one wins.
+    let (a, b) = tokio::join!(
+        app.post(Some(&org), approve, json!({ "id": id, "m": 50 })),
+        app.post(Some(&w.root.access), approve, json!({ "id": id, "m": 50 })),
+    );
+    let wins = [&a.1, &b.1]
+        .iter()
+        .filter(|body| body["data"]["approveServiceRecord"]["status"] == "APPROVED")
+        .count();
+    assert_eq!(wins, 1, "{a:?} {b:?}");
+    let loser = if a.1["errors"].is_array() { &a.1 } else { &b.1 };
+    assert_eq!(crate::harness::first_code(loser), "CONFLICT");
+
+    // A correction keeps the record approved and the history tells who, before, after, why.
+    let data = app
+        .ok(
+            Some(&org),
+            "mutation($id: ID!) { correctServiceRecord(id: $id, minutes: 45, reason: \"提前离开\") { status minutes history { action minutesBefore minutesAfter statusAfter reason } } }",
+            json!({ "id": id }),
+        )
+        .await;
+    let r = &data["correctServiceRecord"];
+    assert_eq!(r["status"], "APPROVED");
+    assert_eq!(r["minutes"], 45);
+    let history = r["history"].as_array().unwrap();
+    assert_eq!(history.len(), 2);
+    assert_eq!(history[0]["action"], "APPROVE");
+    assert_eq!(history[0]["minutesBefore"], 60);
+    assert_eq!(history[0]["minutesAfter"], 50);
+    assert_eq!(history[1]["action"], "CORRECT");
+    assert_eq!(history[1]["minutesAfter"], 45);
+    assert_eq!(history[1]["reason"], "提前离开");
+    // An approved record is not rejected afterwards; the volunteer sees it through node(id:).
+    let code = app
+        .err_code(
+            Some(&org),
+            "mutation($id: ID!) { rejectServiceRecord(id: $id, reason: \"x\") { status } }",
+            json!({ "id": id }),
+        )
+        .await;
+    assert_eq!(code, "CONFLICT");
+    let mine = app
+        .ok(
+            Some(&vol),
+            "query($id: ID!) { node(id: $id) { ... on ServiceRecord { minutes status } } }",
+            json!({ "id": id }),
+        )
+        .await;
+    assert_eq!(mine["node"]["minutes"], 45);
+}

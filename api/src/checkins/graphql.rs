@@ -2,10 +2,13 @@
 
 use async_graphql::{Context, ID, InputObject, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
-use entity::{charity_event as event, check_event, service_record};
+use entity::{charity_event as event, check_event, service_record, service_record_change};
 use sea_orm::EntityTrait;
 
-use super::service::{self, CheckKind, CheckMethod, CheckOutcome, CheckRequest};
+use super::{
+    records::{self, Review},
+    service::{self, CheckKind, CheckMethod, CheckOutcome, CheckRequest},
+};
 use crate::{
     authz,
     context::ContextExt,
@@ -99,11 +102,25 @@ impl CheckEvent {
 }
 
 /// Service time waiting for approval (志愿服务记录).
-pub struct ServiceRecord(service_record::Model);
+pub struct ServiceRecord(pub service_record::Model);
 
 /// Service time from a check-in and check-out (志愿服务记录), to be approved by staff.
 #[Object]
 impl ServiceRecord {
+    /// Global ID.
+    pub async fn id(&self) -> ID {
+        ids::encode(NodeType::ServiceRecord, self.0.id)
+    }
+
+    /// Every review of this record, oldest first: who, when, before, after, why.
+    async fn history(&self, ctx: &Context<'_>) -> Result<Vec<RecordChange>> {
+        Ok(records::history(&ctx.state().db, self.0.id)
+            .await?
+            .into_iter()
+            .map(RecordChange::from)
+            .collect())
+    }
+
     /// Minutes actually served, clipped to the shift's window.
     async fn minutes(&self) -> i32 {
         self.0.minutes
@@ -127,6 +144,42 @@ impl ServiceRecord {
     /// When it was created.
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at
+    }
+}
+
+/// One review of a service record.
+#[derive(SimpleObject)]
+pub struct RecordChange {
+    /// `APPROVE`, `REJECT` or `CORRECT`.
+    action: String,
+    /// Who reviewed.
+    actor_id: ID,
+    /// Status before.
+    status_before: String,
+    /// Status after.
+    status_after: String,
+    /// Minutes before.
+    minutes_before: i32,
+    /// Minutes after.
+    minutes_after: i32,
+    /// Why.
+    reason: Option<String>,
+    /// When.
+    at: DateTime<Utc>,
+}
+
+impl From<service_record_change::Model> for RecordChange {
+    fn from(c: service_record_change::Model) -> Self {
+        Self {
+            action: c.action,
+            actor_id: ids::encode(NodeType::Account, c.actor_id),
+            status_before: c.status_before,
+            status_after: c.status_after,
+            minutes_before: c.minutes_before,
+            minutes_after: c.minutes_after,
+            reason: c.reason,
+            at: c.at,
+        }
     }
 }
 
@@ -222,6 +275,16 @@ pub const MAX_SYNC_BATCH: usize = 100;
 #[derive(Default)]
 pub struct CheckInMutation;
 
+impl CheckInMutation {
+    async fn review(&self, ctx: &Context<'_>, id: &ID, review: Review) -> Result<ServiceRecord> {
+        let viewer = ctx.require_account().await?;
+        let key = ids::decode(NodeType::ServiceRecord, id, "id")?;
+        Ok(ServiceRecord(
+            records::review(&ctx.state().db, viewer, key, review).await?,
+        ))
+    }
+}
+
 #[Object]
 impl CheckInMutation {
     /// Check in on site. Needs a `CONFIRMED` sign-up (staff: `MANUAL` with `signupId`), a time
@@ -289,6 +352,42 @@ impl CheckInMutation {
             });
         }
         Ok(results)
+    }
+
+    /// Approve a pending service record, optionally lowering its minutes. Staff of the shift's
+    /// organization; exactly one of two simultaneous approvals succeeds (`CONFLICT`).
+    async fn approve_service_record(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The record.")] id: ID,
+        #[graphql(desc = "Minutes to approve (at most those recorded); default all.")]
+        minutes: Option<i32>,
+    ) -> Result<ServiceRecord> {
+        self.review(ctx, &id, Review::Approve { minutes }).await
+    }
+
+    /// Reject a pending service record.
+    async fn reject_service_record(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The record.")] id: ID,
+        #[graphql(desc = "Why, for the volunteer.")] reason: String,
+    ) -> Result<ServiceRecord> {
+        let reason = crate::validate::title(&reason, "reason", 500)?;
+        self.review(ctx, &id, Review::Reject { reason }).await
+    }
+
+    /// Correct the minutes of a pending or approved record; the change is kept in its history.
+    async fn correct_service_record(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The record.")] id: ID,
+        #[graphql(desc = "The right minutes, 0–1440.")] minutes: i32,
+        #[graphql(desc = "Why.")] reason: String,
+    ) -> Result<ServiceRecord> {
+        let reason = crate::validate::title(&reason, "reason", 500)?;
+        self.review(ctx, &id, Review::Correct { minutes, reason })
+            .await
     }
 
     /// Check out: the same proof as checking in, up to 2 h after the shift's end. Creates the

@@ -3,4 +3,5 @@
 
 pub mod code;
 pub mod graphql;
+pub mod records;
 pub mod service;

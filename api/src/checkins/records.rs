@@ -1,0 +1,182 @@
+//! Reviewing service records: approve (possibly lowering the minutes), reject, correct. Each
+//! change is one conditional `UPDATE` plus an audit row in the same transaction, so two staff
+//! approving at once cannot both succeed, and no change goes unrecorded. Records are never
+//! deleted.
+
+use chrono::Utc;
+use entity::{
+    account, charity_event as event, service_record as record, service_record_change as change,
+    shift,
+};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    QueryOrder, Set, sea_query::Expr,
+};
+
+use crate::{
+    authz,
+    db::begin_write,
+    error::{AppError, AppResult},
+};
+
+/// What a reviewer does to a record.
+#[derive(Debug, Clone)]
+pub enum Review {
+    /// Approve a pending record, optionally lowering its minutes.
+    Approve {
+        /// New minutes (at most the recorded ones).
+        minutes: Option<i32>,
+    },
+    /// Reject a pending record.
+    Reject {
+        /// Why.
+        reason: String,
+    },
+    /// Set the minutes of a pending or approved record.
+    Correct {
+        /// New minutes.
+        minutes: i32,
+        /// Why.
+        reason: String,
+    },
+}
+
+/// Load a record.
+pub async fn get<C: ConnectionTrait>(db: &C, id: i64) -> AppResult<Option<record::Model>> {
+    Ok(record::Entity::find_by_id(id).one(db).await?)
+}
+
+/// The organization a record's shift belongs to.
+pub async fn organization_of<C: ConnectionTrait>(db: &C, r: &record::Model) -> AppResult<i64> {
+    let s = shift::Entity::find_by_id(r.shift_id)
+        .one(db)
+        .await?
+        .ok_or(AppError::NotFound("service record"))?;
+    let e = event::Entity::find_by_id(s.event_id)
+        .one(db)
+        .await?
+        .ok_or(AppError::NotFound("service record"))?;
+    Ok(e.organization_id)
+}
+
+/// Whether `viewer` may see a record: its volunteer, or the organization's staff.
+pub async fn may_see<C: ConnectionTrait>(
+    db: &C,
+    viewer: &account::Model,
+    r: &record::Model,
+) -> AppResult<bool> {
+    if r.account_id == viewer.id {
+        return Ok(true);
+    }
+    let org = organization_of(db, r).await?;
+    authz::is_staff(db, viewer, org).await
+}
+
+/// Apply a review. Staff of the shift's organization only; a volunteer may not review their
+/// own record.
+#[tracing::instrument(skip_all, fields(viewer = viewer.id, record_id = id))]
+pub async fn review(
+    db: &DatabaseConnection,
+    viewer: &account::Model,
+    id: i64,
+    review: Review,
+) -> AppResult<record::Model> {
+    let current = get(db, id)
+        .await?
+        .ok_or(AppError::NotFound("service record"))?;
+    let org = organization_of(db, &current).await?;
+    if !authz::is_staff(db, viewer, org).await? {
+        return Err(AppError::NotFound("service record"));
+    }
+    if current.account_id == viewer.id {
+        return Err(AppError::Forbidden(
+            "nobody reviews their own service record".to_owned(),
+        ));
+    }
+    let (action, from, to, minutes, reason) = match review {
+        Review::Approve { minutes } => {
+            let m = minutes.unwrap_or(current.minutes);
+            if m < 0 || m > current.minutes {
+                return Err(AppError::bad_input(
+                    "minutes",
+                    format!(
+                        "approval may lower the minutes, to 0 at least and {} at most",
+                        current.minutes
+                    ),
+                ));
+            }
+            ("APPROVE", &["PENDING"][..], "APPROVED", m, None)
+        }
+        Review::Reject { reason } => (
+            "REJECT",
+            &["PENDING"][..],
+            "REJECTED",
+            current.minutes,
+            Some(reason),
+        ),
+        Review::Correct { minutes, reason } => {
+            if !(0..=24 * 60).contains(&minutes) {
+                return Err(AppError::bad_input("minutes", "must be 0 to 1440"));
+            }
+            let keep = if current.status == "APPROVED" {
+                "APPROVED"
+            } else {
+                "PENDING"
+            };
+            (
+                "CORRECT",
+                &["PENDING", "APPROVED"][..],
+                keep,
+                minutes,
+                Some(reason),
+            )
+        }
+    };
+    let now = Utc::now();
+    let txn = begin_write(db).await?;
+    // Conditional on the state we decided from: a concurrent review makes this a no-op.
+    let done = record::Entity::update_many()
+        .col_expr(record::Column::Status, Expr::value(to))
+        .col_expr(record::Column::Minutes, Expr::value(minutes))
+        .col_expr(record::Column::UpdatedAt, Expr::value(now))
+        .filter(record::Column::Id.eq(id))
+        .filter(record::Column::Status.eq(current.status.as_str()))
+        .filter(record::Column::Status.is_in(from.iter().copied()))
+        .filter(record::Column::Minutes.eq(current.minutes))
+        .exec(&txn)
+        .await?;
+    if done.rows_affected == 0 {
+        return Err(AppError::Conflict(format!(
+            "the record is {} or changed meanwhile; reload it",
+            current.status.to_lowercase()
+        )));
+    }
+    change::ActiveModel {
+        record_id: Set(id),
+        actor_id: Set(viewer.id),
+        action: Set(action.to_owned()),
+        status_before: Set(current.status.clone()),
+        status_after: Set(to.to_owned()),
+        minutes_before: Set(current.minutes),
+        minutes_after: Set(minutes),
+        reason: Set(reason),
+        at: Set(now),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    txn.commit().await?;
+    tracing::info!(action, "service record reviewed");
+    get(db, id)
+        .await?
+        .ok_or(AppError::NotFound("service record"))
+}
+
+/// The audit trail of a record, oldest first.
+pub async fn history<C: ConnectionTrait>(db: &C, id: i64) -> AppResult<Vec<change::Model>> {
+    Ok(change::Entity::find()
+        .filter(change::Column::RecordId.eq(id))
+        .order_by_asc(change::Column::Id)
+        .all(db)
+        .await?)
+}
