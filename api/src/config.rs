@@ -187,6 +187,15 @@ pub struct Config {
     )]
     pub idempotency_retention_hours: u32,
 
+    /// Minutes after a shift's end when a missing check-out is closed at the end and flagged.
+    #[arg(
+        long,
+        env = "TONGXING_CHECKOUT_GRACE_MINUTES",
+        default_value_t = 60,
+        global = true
+    )]
+    pub checkout_grace_minutes: u32,
+
     /// Take the client address from the last `X-Forwarded-For` entry, the one the proxy
     /// appended (only behind a trusted proxy).
     #[arg(

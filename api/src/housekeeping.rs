@@ -1,4 +1,5 @@
-//! Periodic upkeep while the server runs: forgetting idempotency keys past their retention.
+//! Periodic upkeep while the server runs: forgetting idempotency keys past their retention, and
+//! closing check-ins whose check-out never came.
 
 use std::time::Duration;
 
@@ -25,5 +26,11 @@ pub async fn run_once(state: &AppState) {
         Ok(0) => {}
         Ok(n) => tracing::info!(purged = n, "expired idempotency keys removed"),
         Err(e) => tracing::warn!(error = ?e, "idempotency key purge failed; will retry"),
+    }
+    let grace = chrono::Duration::minutes(i64::from(state.config.checkout_grace_minutes));
+    match crate::checkins::records::close_missing_checkouts(&state.db, grace).await {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(closed = n, "missing check-outs closed and flagged"),
+        Err(e) => tracing::warn!(error = ?e, "closing missing check-outs failed; will retry"),
     }
 }

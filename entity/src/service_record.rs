@@ -24,6 +24,19 @@ pub struct Model {
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {}
+pub enum Relation {
+    #[sea_orm(
+        belongs_to = "super::shift::Entity",
+        from = "Column::ShiftId",
+        to = "super::shift::Column::Id"
+    )]
+    Shift,
+}
+
+impl Related<super::shift::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Shift.def()
+    }
+}
 
 impl ActiveModelBehavior for ActiveModel {}

@@ -432,4 +432,75 @@ async fn records_are_approved_once_corrected_with_history_and_never_self_reviewe
         )
         .await;
     assert_eq!(mine["node"]["minutes"], 45);
+    let me = app
+        .ok(
+            Some(&vol),
+            "{ me { serviceSummary { approvedMinutes recordCount byCategory { category minutes } } serviceRecords { edges { node { minutes status } } } } }",
+            json!({}),
+        )
+        .await;
+    let summary = &me["me"]["serviceSummary"];
+    assert_eq!(summary["approvedMinutes"], 45);
+    assert_eq!(summary["recordCount"], 1);
+    assert_eq!(
+        summary["byCategory"],
+        json!([{ "category": "ELDERLY_CARE", "minutes": 45 }])
+    );
+    assert_eq!(
+        me["me"]["serviceRecords"]["edges"][0]["node"]["status"],
+        "APPROVED"
+    );
+}
+
+#[tokio::test]
+async fn a_missing_check_out_is_closed_at_the_end_and_flagged() {
+    use sea_orm::{ColumnTrait, QueryFilter, sea_query::Expr};
+    let (app, _org, vol, shift, _w) = open_shift().await;
+    let now = chrono::Utc::now();
+    // Checked in 200 minutes ago on a shift that ran from 210 to 90 minutes ago; never left.
+    entity::shift::Entity::update_many()
+        .col_expr(
+            entity::shift::Column::StartsAt,
+            Expr::value(now - chrono::Duration::minutes(210)),
+        )
+        .col_expr(
+            entity::shift::Column::EndsAt,
+            Expr::value(now - chrono::Duration::minutes(90)),
+        )
+        .filter(entity::shift::Column::Id.eq(shift_key(&shift)))
+        .exec(&app.state.db)
+        .await
+        .unwrap();
+    let input = json!({ "i": { "shiftId": shift, "method": "GEO", "location": { "latitude": 31.3801, "longitude": 120.98 }, "clientEventId": "in", "occurredAt": (now - chrono::Duration::minutes(200)).to_rfc3339() } });
+    app.ok(Some(&vol), CHECK_IN, input).await;
+    api::housekeeping::run_once(&app.state).await;
+    assert_eq!(
+        entity::service_record::Entity::find()
+            .all(&app.state.db)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    let r = entity::service_record::Entity::find()
+        .one(&app.state.db)
+        .await
+        .unwrap()
+        .unwrap();
+    // The shift ended 90 minutes ago, past the 60-minute grace: closed at its end, 110 minutes,
+    // flagged for review.
+    assert_eq!(r.minutes, 110);
+    assert!(r.flagged);
+    assert!(!r.verified);
+    assert_eq!(r.status, "PENDING");
+    // Running again (or on another replica) adds nothing.
+    api::housekeeping::run_once(&app.state).await;
+    assert_eq!(
+        entity::service_record::Entity::find()
+            .all(&app.state.db)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
 }

@@ -107,6 +107,7 @@ pub fn test_config(db: &TestDb) -> Config {
     config.login_attempts_per_address = 30;
     config.registrations_per_address = 1000;
     config.idempotency_retention_hours = 48;
+    config.checkout_grace_minutes = 60;
     config.trust_forwarded_for = false;
     config
 }

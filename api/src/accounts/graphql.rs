@@ -5,6 +5,7 @@ use async_graphql::{
 };
 use chrono::{DateTime, Utc};
 use entity::account;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
 use super::{
     domain::{DisplayName, Password, Phone, mask_phone},
@@ -12,8 +13,10 @@ use super::{
 };
 use crate::{
     authz,
+    checkins::{graphql::ServiceRecord, records},
     context::ContextExt,
     error::AppError,
+    events::service::EventCategory,
     ids::{self, NodeType},
     organizations::{graphql::Membership, service as org_service},
     pagination::{PageArgs, connection},
@@ -146,10 +149,88 @@ impl Account {
         Ok(connection(rows, page.after.is_some(), |s| s.id, Signup))
     }
 
+    /// The account's service records, oldest first. Visible to the account itself.
+    async fn service_records(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Page size (default 20, at most the configured maximum).")] first: Option<
+            i32,
+        >,
+        #[graphql(desc = "Cursor of the last edge of the previous page.")] after: Option<String>,
+    ) -> Result<Connection<String, ServiceRecord>> {
+        let state = ctx.state();
+        self.require_self(ctx).await?;
+        let page = PageArgs::new(first, after.as_deref(), &state.config)?;
+        let rows = crate::pagination::fetch_page(
+            &state.db,
+            entity::service_record::Entity::find()
+                .filter(entity::service_record::Column::AccountId.eq(self.model.id)),
+            entity::service_record::Column::Id,
+            page,
+        )
+        .await?;
+        Ok(connection(
+            rows,
+            page.after.is_some(),
+            |r| r.id,
+            ServiceRecord,
+        ))
+    }
+
+    /// Approved service in sum and by event category. Visible to the account itself.
+    async fn service_summary(&self, ctx: &Context<'_>) -> Result<ServiceSummary> {
+        self.require_self(ctx).await?;
+        let s = records::summary(&ctx.state().db, self.model.id).await?;
+        Ok(ServiceSummary {
+            approved_minutes: s.approved_minutes,
+            record_count: s.record_count,
+            by_category: s
+                .by_category
+                .into_iter()
+                .filter_map(|(c, minutes)| {
+                    EventCategory::from_db(&c).map(|category| CategoryMinutes { category, minutes })
+                })
+                .collect(),
+        })
+    }
+
     /// When the account was registered.
     async fn created_at(&self) -> DateTime<Utc> {
         self.model.created_at
     }
+}
+
+impl Account {
+    async fn require_self(&self, ctx: &Context<'_>) -> Result<(), AppError> {
+        let viewer = ctx.require_account().await?;
+        if viewer.id == self.model.id {
+            Ok(())
+        } else {
+            Err(AppError::Forbidden(
+                "visible to the account itself only".to_owned(),
+            ))
+        }
+    }
+}
+
+/// Approved service in sum.
+#[derive(SimpleObject)]
+pub struct ServiceSummary {
+    /// Approved minutes in all.
+    approved_minutes: i64,
+    /// Service records of any status.
+    record_count: i64,
+    /// Approved minutes by event category, largest first.
+    by_category: Vec<CategoryMinutes>,
+}
+
+/// Approved minutes in one category.
+#[derive(SimpleObject)]
+pub struct CategoryMinutes {
+    /// The category.
+    category: EventCategory,
+    /// Approved minutes.
+    minutes: i64,
 }
 
 /// Filter of `me.signups`.

@@ -180,3 +180,112 @@ pub async fn history<C: ConnectionTrait>(db: &C, id: i64) -> AppResult<Vec<chang
         .all(db)
         .await?)
 }
+
+/// Approved service of one volunteer.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Summary {
+    /// Approved minutes in all.
+    pub approved_minutes: i64,
+    /// Records of any status.
+    pub record_count: i64,
+    /// Approved minutes per event category (stored value), largest first.
+    pub by_category: Vec<(String, i64)>,
+}
+
+/// Sum up a volunteer's service in two aggregate queries.
+pub async fn summary<C: ConnectionTrait>(db: &C, account_id: i64) -> AppResult<Summary> {
+    use sea_orm::{JoinType, QuerySelect, RelationTrait, sea_query::Func};
+    let record_count = record::Entity::find()
+        .filter(record::Column::AccountId.eq(account_id))
+        .select_only()
+        .column_as(Expr::from(Func::count(Expr::col(record::Column::Id))), "n")
+        .into_tuple::<i64>()
+        .one(db)
+        .await?
+        .unwrap_or(0);
+    let mut by_category: Vec<(String, i64)> = record::Entity::find()
+        .select_only()
+        .column(event::Column::Category)
+        // Groups exist only where rows do, so the sum is never NULL.
+        .column_as(
+            Expr::from(Func::sum(Expr::col((
+                record::Entity,
+                record::Column::Minutes,
+            )))),
+            "minutes",
+        )
+        .join(JoinType::InnerJoin, record::Relation::Shift.def())
+        .join(JoinType::InnerJoin, shift::Relation::Event.def())
+        .filter(record::Column::AccountId.eq(account_id))
+        .filter(record::Column::Status.eq("APPROVED"))
+        .group_by(event::Column::Category)
+        .into_tuple::<(String, i64)>()
+        .all(db)
+        .await?;
+    by_category.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    Ok(Summary {
+        approved_minutes: by_category.iter().map(|(_, m)| m).sum(),
+        record_count,
+        by_category,
+    })
+}
+
+/// Close check-ins whose check-out never came: for every sign-up checked in on a shift that
+/// ended more than `grace` ago without a record, create one up to the shift's end, flagged for
+/// review. Safe to run on several replicas at once (one record per sign-up is UNIQUE).
+pub async fn close_missing_checkouts<C: ConnectionTrait>(
+    db: &C,
+    grace: chrono::Duration,
+) -> AppResult<u64> {
+    use entity::check_event;
+    use sea_orm::sea_query::{OnConflict, Query};
+    let cutoff = Utc::now() - grace;
+    let open: Vec<(check_event::Model, Option<shift::Model>)> = check_event::Entity::find()
+        .find_also_related(shift::Entity)
+        .filter(check_event::Column::Kind.eq("CHECK_IN"))
+        .filter(shift::Column::EndsAt.lt(cutoff))
+        .filter(
+            check_event::Column::SignupId.not_in_subquery(
+                Query::select()
+                    .column(record::Column::SignupId)
+                    .from(record::Entity)
+                    .to_owned(),
+            ),
+        )
+        .all(db)
+        .await?;
+    let now = Utc::now();
+    let rows: Vec<record::ActiveModel> = open
+        .into_iter()
+        .filter_map(|(ci, s)| s.map(|s| (ci, s)))
+        .map(|(ci, s)| record::ActiveModel {
+            signup_id: Set(ci.signup_id),
+            account_id: Set(ci.account_id),
+            shift_id: Set(s.id),
+            minutes: Set(crate::checkins::service::served_minutes(
+                ci.occurred_at,
+                s.ends_at,
+                s.starts_at,
+                s.ends_at,
+            )),
+            status: Set("PENDING".to_owned()),
+            verified: Set(false),
+            flagged: Set(true),
+            created_at: Set(now),
+            updated_at: Set(now),
+            ..Default::default()
+        })
+        .collect();
+    if rows.is_empty() {
+        return Ok(0);
+    }
+    let n = record::Entity::insert_many(rows)
+        .on_conflict(
+            OnConflict::column(record::Column::SignupId)
+                .do_nothing()
+                .to_owned(),
+        )
+        .exec_without_returning(db)
+        .await?;
+    Ok(n)
+}
