@@ -23,7 +23,7 @@ use crate::{
         graphql::{Campaign, CampaignMutation, CampaignQuery},
         service as campaign_service,
     },
-    checkins::graphql::{CheckInMutation, ServiceRecord},
+    checkins::graphql::{CheckInMutation, ServiceRecord, ServiceRecordQuery},
     context::ContextExt,
     events::{
         graphql::{CharityEvent, EventMutation, EventQuery},
@@ -184,6 +184,7 @@ pub struct QueryRoot(
     CampaignQuery,
     EventQuery,
     ShiftQuery,
+    ServiceRecordQuery,
     NodeQuery,
 );
 

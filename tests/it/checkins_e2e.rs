@@ -371,6 +371,45 @@ async fn records_are_approved_once_corrected_with_history_and_never_self_reviewe
     let id = api::ids::encode(api::ids::NodeType::ServiceRecord, record.id);
     let approve = "mutation($id: ID!, $m: Int) { approveServiceRecord(id: $id, minutes: $m) { status minutes } }";
 
+    // Staff list it by organization (the whole subtree), filtered; others may not.
+    let list = "query($o: ID!) { serviceRecords(filter: {organizationId: $o, status: PENDING}) { edges { node { id minutes } } } }";
+    let data = app.ok(Some(&org), list, json!({ "o": w.station })).await;
+    assert_eq!(
+        data["serviceRecords"]["edges"][0]["node"]["id"],
+        id.as_str()
+    );
+    let data = app
+        .ok(Some(&w.root.access), list, json!({ "o": w.city }))
+        .await;
+    assert_eq!(data["serviceRecords"]["edges"].as_array().unwrap().len(), 1);
+    let data = app
+        .ok(
+            Some(&w.other_organizer.access),
+            list,
+            json!({ "o": w.other_station }),
+        )
+        .await;
+    assert!(
+        data["serviceRecords"]["edges"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        app.err_code(Some(&vol), list, json!({ "o": w.station }))
+            .await,
+        "FORBIDDEN"
+    );
+    assert_eq!(
+        app.err_code(
+            Some(&w.other_organizer.access),
+            list,
+            json!({ "o": w.station })
+        )
+        .await,
+        "FORBIDDEN"
+    );
+
     // The volunteer cannot approve their own time; approval cannot raise the minutes.
     assert_eq!(
         app.err_code(Some(&vol), approve, json!({ "id": id, "m": 60 }))

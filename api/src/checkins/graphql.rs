@@ -271,6 +271,83 @@ pub struct SyncResult {
 /// Most events in one `syncCheckEvents` batch.
 pub const MAX_SYNC_BATCH: usize = 100;
 
+/// Status of a service record.
+#[derive(async_graphql::Enum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ServiceRecordStatus {
+    /// Waiting for review.
+    Pending,
+    /// Counted.
+    Approved,
+    /// Not counted.
+    Rejected,
+}
+
+/// Filter of `serviceRecords`.
+#[derive(InputObject)]
+pub struct ServiceRecordFilterInput {
+    /// Records of events of this organization and every one below it.
+    organization_id: ID,
+    /// Only this status.
+    status: Option<ServiceRecordStatus>,
+    /// Only this volunteer.
+    volunteer_id: Option<ID>,
+    /// Only shifts starting at or after this moment.
+    from: Option<DateTime<Utc>>,
+    /// Only shifts starting before this moment.
+    to: Option<DateTime<Utc>>,
+}
+
+/// Service record queries.
+#[derive(Default)]
+pub struct ServiceRecordQuery;
+
+#[Object]
+impl ServiceRecordQuery {
+    /// Service records of an organization's events (its whole subtree), for its staff,
+    /// oldest first.
+    async fn service_records(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Page size (default 20, at most the configured maximum).")] first: Option<
+            i32,
+        >,
+        #[graphql(desc = "Cursor of the last edge of the previous page.")] after: Option<String>,
+        #[graphql(desc = "Which records.")] filter: ServiceRecordFilterInput,
+    ) -> Result<async_graphql::connection::Connection<String, ServiceRecord>> {
+        let state = ctx.state();
+        let viewer = ctx.require_account().await?;
+        let page = crate::pagination::PageArgs::new(first, after.as_deref(), &state.config)?;
+        let f = records::RecordFilter {
+            organization_id: ids::decode(
+                NodeType::Organization,
+                &filter.organization_id,
+                "filter.organizationId",
+            )?,
+            status: filter.status.map(|s| {
+                match s {
+                    ServiceRecordStatus::Pending => "PENDING",
+                    ServiceRecordStatus::Approved => "APPROVED",
+                    ServiceRecordStatus::Rejected => "REJECTED",
+                }
+                .to_owned()
+            }),
+            volunteer_id: filter
+                .volunteer_id
+                .map(|id| ids::decode(NodeType::Account, &id, "filter.volunteerId"))
+                .transpose()?,
+            from: filter.from,
+            to: filter.to,
+        };
+        let rows = records::list_for_staff(&state.db, viewer, &f, page).await?;
+        Ok(crate::pagination::connection(
+            rows,
+            page.after.is_some(),
+            |r| r.id,
+            ServiceRecord,
+        ))
+    }
+}
+
 /// Check-in mutations.
 #[derive(Default)]
 pub struct CheckInMutation;

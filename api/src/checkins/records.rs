@@ -289,3 +289,59 @@ pub async fn close_missing_checkouts<C: ConnectionTrait>(
         .await?;
     Ok(n)
 }
+
+/// Filter of the staff list of service records.
+#[derive(Debug, Clone, Default)]
+pub struct RecordFilter {
+    /// Records of events of this organization and every one below it (required).
+    pub organization_id: i64,
+    /// Only this status.
+    pub status: Option<String>,
+    /// Only this volunteer.
+    pub volunteer_id: Option<i64>,
+    /// Only shifts starting at or after this.
+    pub from: Option<chrono::DateTime<Utc>>,
+    /// Only shifts starting before this.
+    pub to: Option<chrono::DateTime<Utc>>,
+}
+
+/// Service records for the staff of an organization (its whole subtree), oldest first.
+pub async fn list_for_staff(
+    db: &DatabaseConnection,
+    viewer: &account::Model,
+    filter: &RecordFilter,
+    page: crate::pagination::PageArgs,
+) -> AppResult<crate::pagination::Page<record::Model>> {
+    use entity::organization_closure as closure;
+    use sea_orm::{JoinType, QuerySelect, RelationTrait, sea_query::Query};
+    if !authz::is_staff(db, viewer, filter.organization_id).await? {
+        return Err(AppError::Forbidden(
+            "only the organization's staff see its service records".to_owned(),
+        ));
+    }
+    let mut select = record::Entity::find()
+        .join(JoinType::InnerJoin, record::Relation::Shift.def())
+        .join(JoinType::InnerJoin, shift::Relation::Event.def())
+        .filter(
+            event::Column::OrganizationId.in_subquery(
+                Query::select()
+                    .column(closure::Column::DescendantId)
+                    .from(closure::Entity)
+                    .and_where(closure::Column::AncestorId.eq(filter.organization_id))
+                    .to_owned(),
+            ),
+        );
+    if let Some(s) = &filter.status {
+        select = select.filter(record::Column::Status.eq(s.as_str()));
+    }
+    if let Some(v) = filter.volunteer_id {
+        select = select.filter(record::Column::AccountId.eq(v));
+    }
+    if let Some(t) = filter.from {
+        select = select.filter(shift::Column::StartsAt.gte(t));
+    }
+    if let Some(t) = filter.to {
+        select = select.filter(shift::Column::StartsAt.lt(t));
+    }
+    crate::pagination::fetch_page(db, select, record::Column::Id, page).await
+}
