@@ -543,3 +543,94 @@ async fn a_missing_check_out_is_closed_at_the_end_and_flagged() {
         1
     );
 }
+
+#[tokio::test]
+async fn campaign_progress_counts_approved_service() {
+    use sea_orm::{ColumnTrait, QueryFilter, sea_query::Expr};
+    let app = TestApp::spawn().await;
+    let w = app.world().await;
+    let org = w.organizer.access.clone();
+    let campaign = app
+        .ok(
+            Some(&w.root.access),
+            "mutation($i: CreateCampaignInput!) { createCampaign(input: $i) { id } }",
+            json!({ "i": { "organizationId": w.city, "title": "慈善同心·志愿同行", "startsAt": "2026-01-01T00:00:00Z", "endsAt": "2030-01-01T00:00:00Z" } }),
+        )
+        .await["createCampaign"]["id"]
+        .clone();
+    app.ok(
+        Some(&w.root.access),
+        "mutation($id: ID!) { publishCampaign(id: $id) { id } }",
+        json!({ "id": campaign }),
+    )
+    .await;
+    let now = chrono::Utc::now();
+    let event = app
+        .ok(
+            Some(&org),
+            "mutation($i: CreateEventInput!) { createEvent(input: $i) { id } }",
+            json!({ "i": { "organizationId": w.station, "campaignId": campaign, "title": "助老", "category": "ELDERLY_CARE", "address": "x", "latitude": 31.38, "longitude": 120.98, "startsAt": (now - chrono::Duration::hours(3)).to_rfc3339(), "endsAt": (now + chrono::Duration::hours(5)).to_rfc3339() } }),
+        )
+        .await["createEvent"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    app.ok(
+        Some(&org),
+        "mutation($id: ID!) { publishEvent(id: $id) { id } }",
+        json!({ "id": event }),
+    )
+    .await;
+    let shift = app
+        .shift_at(
+            &org,
+            &event,
+            now + chrono::Duration::minutes(10),
+            1,
+            false,
+            &[],
+        )
+        .await;
+    let vol = app.register("13800000001", "小李").await;
+    app.sign_up(&vol.access, &shift, "k").await;
+    let q = "query($id: ID!) { campaign(id: $id) { progress { volunteerMinutes volunteerCount eventCount shiftsFilled } } }";
+    let p = app.ok(None, q, json!({ "id": campaign })).await["campaign"]["progress"].clone();
+    assert_eq!(
+        p,
+        json!({ "volunteerMinutes": 0, "volunteerCount": 0, "eventCount": 1, "shiftsFilled": 1 })
+    );
+
+    // Serve an hour (the shift moved into the past), get it approved: it counts.
+    entity::shift::Entity::update_many()
+        .col_expr(
+            entity::shift::Column::StartsAt,
+            Expr::value(now - chrono::Duration::minutes(90)),
+        )
+        .col_expr(
+            entity::shift::Column::EndsAt,
+            Expr::value(now - chrono::Duration::minutes(30)),
+        )
+        .filter(entity::shift::Column::Id.eq(shift_key(&shift)))
+        .exec(&app.state.db)
+        .await
+        .unwrap();
+    let at = |mins_ago: i64, id: &str| json!({ "i": { "shiftId": shift, "method": "GEO", "location": { "latitude": 31.38, "longitude": 120.98 }, "clientEventId": id, "occurredAt": (now - chrono::Duration::minutes(mins_ago)).to_rfc3339() } });
+    app.ok(Some(&vol.access), CHECK_IN, at(95, "in")).await;
+    app.ok(Some(&vol.access), CHECK_OUT, at(20, "out")).await;
+    let p = app.ok(None, q, json!({ "id": campaign })).await["campaign"]["progress"].clone();
+    assert_eq!(p["volunteerMinutes"], 0, "pending service does not count");
+    let record = entity::service_record::Entity::find()
+        .one(&app.state.db)
+        .await
+        .unwrap()
+        .unwrap();
+    app.ok(
+        Some(&org),
+        "mutation($id: ID!) { approveServiceRecord(id: $id) { status } }",
+        json!({ "id": api::ids::encode(api::ids::NodeType::ServiceRecord, record.id) }),
+    )
+    .await;
+    let p = app.ok(None, q, json!({ "id": campaign })).await["campaign"]["progress"].clone();
+    assert_eq!(p["volunteerMinutes"], 60);
+    assert_eq!(p["volunteerCount"], 1);
+}

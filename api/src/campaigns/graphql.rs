@@ -82,6 +82,17 @@ impl Campaign {
         self.0.published_at
     }
 
+    /// What the campaign has achieved in approved service.
+    async fn progress(&self, ctx: &Context<'_>) -> Result<CampaignProgress> {
+        let p = service::progress(&ctx.state().db, self.0.id).await?;
+        Ok(CampaignProgress {
+            volunteer_minutes: p.volunteer_minutes,
+            volunteer_count: p.volunteer_count,
+            event_count: p.event_count,
+            shifts_filled: p.shifts_filled,
+        })
+    }
+
     /// The campaign's events the caller may see, soonest first.
     async fn events(
         &self,
@@ -114,6 +125,19 @@ impl Campaign {
     async fn updated_at(&self) -> DateTime<Utc> {
         self.0.updated_at
     }
+}
+
+/// What a campaign has achieved, counting approved service only.
+#[derive(async_graphql::SimpleObject)]
+pub struct CampaignProgress {
+    /// Approved minutes of service at its events.
+    volunteer_minutes: i64,
+    /// Volunteers with approved service at its events.
+    volunteer_count: i64,
+    /// Its published or completed events.
+    event_count: i64,
+    /// Its open shifts whose places are all taken.
+    shifts_filled: i64,
 }
 
 /// Input of `createCampaign`.

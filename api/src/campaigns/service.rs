@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use entity::{account, campaign, organization_closure as closure};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait,
-    QueryFilter, Set,
+    PaginatorTrait, QueryFilter, Set,
     sea_query::{Expr, Query},
 };
 
@@ -301,4 +301,74 @@ pub async fn list<C: ConnectionTrait>(
         page,
     )
     .await
+}
+
+/// What a campaign has achieved in approved service.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Progress {
+    /// Approved minutes of service at its events.
+    pub volunteer_minutes: i64,
+    /// Volunteers with approved service at its events.
+    pub volunteer_count: i64,
+    /// Its published or completed events.
+    pub event_count: i64,
+    /// Its open shifts whose places are all taken.
+    pub shifts_filled: i64,
+}
+
+/// Count a campaign's progress in three aggregate queries.
+pub async fn progress<C: ConnectionTrait>(db: &C, campaign_id: i64) -> AppResult<Progress> {
+    use entity::{charity_event as event, service_record as record, shift};
+    use sea_orm::{
+        JoinType, QuerySelect, RelationTrait,
+        sea_query::{ExprTrait, Func},
+    };
+    let (minutes, volunteers) = record::Entity::find()
+        .select_only()
+        .column_as(
+            Expr::from(Func::coalesce([
+                Expr::from(Func::sum(Expr::col((
+                    record::Entity,
+                    record::Column::Minutes,
+                )))),
+                Expr::val(0i64),
+            ])),
+            "minutes",
+        )
+        .column_as(
+            Expr::from(Func::count_distinct(Expr::col((
+                record::Entity,
+                record::Column::AccountId,
+            )))),
+            "volunteers",
+        )
+        .join(JoinType::InnerJoin, record::Relation::Shift.def())
+        .join(JoinType::InnerJoin, shift::Relation::Event.def())
+        .filter(event::Column::CampaignId.eq(campaign_id))
+        .filter(record::Column::Status.eq("APPROVED"))
+        .into_tuple::<(i64, i64)>()
+        .one(db)
+        .await?
+        .unwrap_or((0, 0));
+    let event_count = event::Entity::find()
+        .filter(event::Column::CampaignId.eq(campaign_id))
+        .filter(event::Column::Status.is_in(["PUBLISHED", "COMPLETED"]))
+        .count(db)
+        .await?;
+    let shifts_filled = shift::Entity::find()
+        .join(JoinType::InnerJoin, shift::Relation::Event.def())
+        .filter(event::Column::CampaignId.eq(campaign_id))
+        .filter(shift::Column::Status.eq("OPEN"))
+        .filter(
+            Expr::col((shift::Entity, shift::Column::ConfirmedCount))
+                .gte(Expr::col((shift::Entity, shift::Column::Capacity))),
+        )
+        .count(db)
+        .await?;
+    Ok(Progress {
+        volunteer_minutes: minutes,
+        volunteer_count: volunteers,
+        event_count: i64::try_from(event_count).unwrap_or(i64::MAX),
+        shifts_filled: i64::try_from(shifts_filled).unwrap_or(i64::MAX),
+    })
 }
