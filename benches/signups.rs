@@ -330,6 +330,7 @@ async fn setup(state: &AppState) -> (String, Vec<String>) {
                 location,
                 starts_at: starts,
                 ends_at: starts + chrono::Duration::hours(6),
+                auto_approve_verified: false,
             },
         )
         .await

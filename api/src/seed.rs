@@ -926,6 +926,7 @@ pub async fn seed_demo(state: &AppState) -> anyhow::Result<SeedSummary> {
                 location: GeoPoint::new(e.latitude, e.longitude, "location")?,
                 starts_at,
                 ends_at: starts_at + Duration::minutes(e.minutes),
+                auto_approve_verified: false,
             },
         )
         .await
@@ -984,6 +985,7 @@ pub async fn seed_demo(state: &AppState) -> anyhow::Result<SeedSummary> {
                 location: GeoPoint::new(31.3901, 120.9712, "location")?,
                 starts_at,
                 ends_at,
+                auto_approve_verified: true,
             },
         )
         .await

@@ -21,6 +21,8 @@ pub struct Model {
     pub status: String,
     pub cancel_reason: Option<String>,
     pub published_at: Option<DateTimeUtc>,
+    /// Approve service records verified on site (QR/GEO at both ends) without review.
+    pub auto_approve_verified: bool,
     pub created_by: i64,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,

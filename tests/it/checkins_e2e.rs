@@ -634,3 +634,57 @@ async fn campaign_progress_counts_approved_service() {
     assert_eq!(p["volunteerMinutes"], 60);
     assert_eq!(p["volunteerCount"], 1);
 }
+
+#[tokio::test]
+async fn an_event_can_auto_approve_service_verified_on_site() {
+    use sea_orm::{ColumnTrait, QueryFilter, sea_query::Expr};
+    let (app, org, vol, shift, _w) = open_shift().await;
+    let event = app
+        .ok(
+            Some(&vol),
+            "query($s: ID!) { shift(id: $s) { event { id } } }",
+            json!({ "s": shift }),
+        )
+        .await["shift"]["event"]["id"]
+        .clone();
+    let data = app
+        .ok(
+            Some(&org),
+            "mutation($id: ID!) { updateEvent(id: $id, input: {autoApproveVerified: true}) { autoApproveVerified } }",
+            json!({ "id": event }),
+        )
+        .await;
+    assert_eq!(data["updateEvent"]["autoApproveVerified"], true);
+    let now = chrono::Utc::now();
+    entity::shift::Entity::update_many()
+        .col_expr(
+            entity::shift::Column::StartsAt,
+            Expr::value(now - chrono::Duration::minutes(90)),
+        )
+        .col_expr(
+            entity::shift::Column::EndsAt,
+            Expr::value(now - chrono::Duration::minutes(30)),
+        )
+        .filter(entity::shift::Column::Id.eq(shift_key(&shift)))
+        .exec(&app.state.db)
+        .await
+        .unwrap();
+    let at = |mins_ago: i64, id: &str| json!({ "i": { "shiftId": shift, "method": "GEO", "location": { "latitude": 31.38, "longitude": 120.98 }, "clientEventId": id, "occurredAt": (now - chrono::Duration::minutes(mins_ago)).to_rfc3339() } });
+    app.ok(Some(&vol), CHECK_IN, at(95, "in")).await;
+    let out = app
+        .ok(
+            Some(&vol),
+            "mutation($i: CheckInput!) { checkOut(input: $i) { serviceRecord { status verified history { action reason } } } }",
+            at(25, "out"),
+        )
+        .await;
+    let record = &out["checkOut"]["serviceRecord"];
+    assert_eq!(record["status"], "APPROVED");
+    assert_eq!(record["verified"], true);
+    assert!(
+        record["history"][0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("automatically")
+    );
+}

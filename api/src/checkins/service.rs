@@ -2,7 +2,10 @@
 
 use async_graphql::Enum;
 use chrono::{DateTime, Duration, Utc};
-use entity::{account, charity_event as event, check_event, service_record, shift, signup};
+use entity::{
+    account, charity_event as event, check_event, service_record, service_record_change, shift,
+    signup,
+};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set,
     sea_query::Expr,
@@ -310,22 +313,42 @@ pub async fn record(
             }
             let minutes = served_minutes(arrived.occurred_at, occurred, s.starts_at, s.ends_at);
             let verified = arrived.method != "MANUAL" && req.method != CheckMethod::Manual;
-            Some(
-                service_record::ActiveModel {
-                    signup_id: Set(target.id),
-                    account_id: Set(target.account_id),
-                    shift_id: Set(s.id),
-                    minutes: Set(minutes),
-                    status: Set("PENDING".to_owned()),
-                    verified: Set(verified),
-                    flagged: Set(false),
-                    created_at: Set(now),
-                    updated_at: Set(now),
+            let auto = verified && e.auto_approve_verified;
+            let created = service_record::ActiveModel {
+                signup_id: Set(target.id),
+                account_id: Set(target.account_id),
+                shift_id: Set(s.id),
+                minutes: Set(minutes),
+                status: Set(if auto { "APPROVED" } else { "PENDING" }.to_owned()),
+                verified: Set(verified),
+                flagged: Set(false),
+                created_at: Set(now),
+                updated_at: Set(now),
+                ..Default::default()
+            }
+            .insert(&txn)
+            .await?;
+            if auto {
+                // Approved by the event's setting: the audit trail names the organizer who
+                // created the event and says why.
+                service_record_change::ActiveModel {
+                    record_id: Set(created.id),
+                    actor_id: Set(e.created_by),
+                    action: Set("APPROVE".to_owned()),
+                    status_before: Set("PENDING".to_owned()),
+                    status_after: Set("APPROVED".to_owned()),
+                    minutes_before: Set(minutes),
+                    minutes_after: Set(minutes),
+                    reason: Set(Some(
+                        "approved automatically: verified on site (event setting)".to_owned(),
+                    )),
+                    at: Set(now),
                     ..Default::default()
                 }
                 .insert(&txn)
-                .await?,
-            )
+                .await?;
+            }
+            Some(created)
         }
     };
     txn.commit().await?;

@@ -161,6 +161,12 @@ impl CharityEvent {
         self.model.published_at
     }
 
+    /// Whether service records verified on site (QR or GEO at both ends) are approved
+    /// without review.
+    async fn auto_approve_verified(&self) -> bool {
+        self.model.auto_approve_verified
+    }
+
     /// Its shifts, earliest first.
     async fn shifts(
         &self,
@@ -258,6 +264,9 @@ pub struct CreateEventInput {
     starts_at: DateTime<Utc>,
     /// End, after the start.
     ends_at: DateTime<Utc>,
+    /// Approve service records verified on site (QR or GEO at both ends) without review.
+    #[graphql(default)]
+    auto_approve_verified: bool,
 }
 
 /// Input of `updateEvent`: fields left out stay as they are.
@@ -279,6 +288,8 @@ pub struct UpdateEventInput {
     starts_at: Option<DateTime<Utc>>,
     /// End.
     ends_at: Option<DateTime<Utc>>,
+    /// Approve service records verified on site without review.
+    auto_approve_verified: Option<bool>,
 }
 
 /// Filter of `events`.
@@ -389,6 +400,7 @@ impl EventMutation {
             location: GeoPoint::new(input.latitude, input.longitude, "input")?,
             starts_at: input.starts_at,
             ends_at: input.ends_at,
+            auto_approve_verified: input.auto_approve_verified,
         };
         Ok(CharityEvent::new(
             service::create(&ctx.state().db, viewer, new).await?,
@@ -432,6 +444,7 @@ impl EventMutation {
             location,
             starts_at: input.starts_at,
             ends_at: input.ends_at,
+            auto_approve_verified: input.auto_approve_verified,
         };
         Ok(CharityEvent::new(
             service::update(&ctx.state().db, viewer, key, changes).await?,

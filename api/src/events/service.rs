@@ -144,6 +144,8 @@ pub struct NewEvent {
     pub starts_at: DateTime<Utc>,
     /// End.
     pub ends_at: DateTime<Utc>,
+    /// Approve QR/GEO-verified service records without review.
+    pub auto_approve_verified: bool,
 }
 
 /// Changes to an event; `None` keeps a field.
@@ -163,6 +165,8 @@ pub struct EventChanges {
     pub starts_at: Option<DateTime<Utc>>,
     /// End.
     pub ends_at: Option<DateTime<Utc>>,
+    /// Approve QR/GEO-verified service records without review.
+    pub auto_approve_verified: Option<bool>,
 }
 
 /// Filter of `events`.
@@ -274,6 +278,7 @@ pub async fn create(
         status: Set(EventStatus::Draft.as_db().to_owned()),
         cancel_reason: Set(None),
         published_at: Set(None),
+        auto_approve_verified: Set(new.auto_approve_verified),
         created_by: Set(viewer.id),
         created_at: Set(now),
         updated_at: Set(now),
@@ -313,6 +318,9 @@ pub async fn update(
     }
     if let Some(v) = changes.address {
         update = update.col_expr(event::Column::Address, Expr::value(v));
+    }
+    if let Some(v) = changes.auto_approve_verified {
+        update = update.col_expr(event::Column::AutoApproveVerified, Expr::value(v));
     }
     if let Some(p) = changes.location {
         update = update
