@@ -40,6 +40,7 @@ pub mod seed;
 pub mod shifts;
 pub mod signups;
 pub mod telemetry;
+pub mod timebank;
 pub mod validate;
 
 use std::sync::Arc;

@@ -43,6 +43,7 @@ use crate::{
         graphql::{Signup, SignupMutation},
         service as signup_service,
     },
+    timebank::graphql::TimeBankMutation,
 };
 
 /// The schema type served at `/graphql`.
@@ -199,6 +200,7 @@ pub struct MutationRoot(
     SignupMutation,
     ProfileMutation,
     CheckInMutation,
+    TimeBankMutation,
 );
 
 /// The schema without runtime data: enough to print the SDL.

@@ -14,4 +14,7 @@ pub mod service_record;
 pub mod service_record_change;
 pub mod shift;
 pub mod signup;
+pub mod timebank_account;
+pub mod timebank_entry;
+pub mod timebank_transfer;
 pub mod volunteer_profile;

@@ -10,6 +10,7 @@ mod m20261129_000002_volunteering;
 mod m20261129_000003_checkins;
 mod m20261129_000004_record_audit;
 mod m20261129_000005_auto_approve;
+mod m20261129_000006_timebank;
 
 /// The migrator applied by the server, the CLI and every test database.
 pub struct Migrator;
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000003_checkins::Migration),
             Box::new(m20261129_000004_record_audit::Migration),
             Box::new(m20261129_000005_auto_approve::Migration),
+            Box::new(m20261129_000006_timebank::Migration),
         ]
     }
 }

@@ -489,6 +489,23 @@ async fn records_are_approved_once_corrected_with_history_and_never_self_reviewe
         me["me"]["serviceRecords"]["edges"][0]["node"]["status"],
         "APPROVED"
     );
+    // Coins followed the approved minutes exactly once: 50 min → 0.83 coin credited by the
+    // single winning approval, then the correction to 45 min posted −0.08.
+    let bank = app
+        .ok(
+            Some(&vol),
+            "{ me { timeBank { balance entries { edges { node { amount } } } } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(bank["me"]["timeBank"]["balance"], 75);
+    let amounts: Vec<i64> = bank["me"]["timeBank"]["entries"]["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["node"]["amount"].as_i64().unwrap())
+        .collect();
+    assert_eq!(amounts, vec![83, -8]);
 }
 
 #[tokio::test]

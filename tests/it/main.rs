@@ -16,4 +16,5 @@ mod schema_file;
 mod seed_demo;
 mod server_process;
 mod signup_rush;
+mod timebank;
 mod volunteering_e2e;

@@ -177,6 +177,12 @@ impl Account {
         ))
     }
 
+    /// The account's time-bank balance and ledger. Visible to the account itself.
+    async fn time_bank(&self, ctx: &Context<'_>) -> Result<crate::timebank::graphql::TimeBank> {
+        self.require_self(ctx).await?;
+        crate::timebank::graphql::my_time_bank(ctx, self.model.id).await
+    }
+
     /// Approved service in sum and by event category. Visible to the account itself.
     async fn service_summary(&self, ctx: &Context<'_>) -> Result<ServiceSummary> {
         self.require_self(ctx).await?;

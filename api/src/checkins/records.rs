@@ -165,6 +165,24 @@ pub async fn review(
     }
     .insert(&txn)
     .await?;
+    // Coins follow approved minutes, in the same transaction: approval credits them, a
+    // correction of approved time posts the difference. Only one approval can get here.
+    let approved_before = if current.status == "APPROVED" {
+        current.minutes
+    } else {
+        0
+    };
+    let approved_after = if to == "APPROVED" { minutes } else { 0 };
+    crate::timebank::service::settle_service(
+        &txn,
+        org,
+        current.account_id,
+        id,
+        approved_before,
+        approved_after,
+        viewer.id,
+    )
+    .await?;
     txn.commit().await?;
     tracing::info!(action, "service record reviewed");
     get(db, id)

@@ -347,6 +347,16 @@ pub async fn record(
                 }
                 .insert(&txn)
                 .await?;
+                crate::timebank::service::settle_service(
+                    &txn,
+                    e.organization_id,
+                    target.account_id,
+                    created.id,
+                    0,
+                    minutes,
+                    e.created_by,
+                )
+                .await?;
             }
             Some(created)
         }

@@ -1,0 +1,267 @@
+//! Ledger logic. Every transfer is one write transaction: both balances move by conditional
+//! `UPDATE`s (a person's can never go below zero — the `UPDATE` refuses and a `CHECK` backs it),
+//! in account-id order so two opposite transfers cannot deadlock, and the transfer and its two
+//! entries (which sum to zero) are inserted with them.
+
+use chrono::Utc;
+use entity::{
+    timebank_account as tb_account, timebank_entry as entry, timebank_transfer as transfer,
+};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait,
+    QueryFilter, Set,
+    sea_query::{Expr, ExprTrait, OnConflict},
+};
+
+use crate::{
+    db::begin_write,
+    error::{AppError, AppResult},
+    idempotency::{self, Claim, IdempotentRequest},
+    pagination::{Page, PageArgs},
+};
+
+/// Hundredths of a coin per approved hour of service.
+pub const COIN_CENTS_PER_HOUR: i64 = 100;
+/// Largest single transfer: 10,000 coins.
+pub const MAX_TRANSFER_CENTS: i64 = 1_000_000;
+
+/// Coins (hundredths) earned for `minutes` of approved service, rounded down.
+pub fn coins_for_minutes(minutes: i32) -> i64 {
+    i64::from(Ord::max(minutes, 0)) * COIN_CENTS_PER_HOUR / 60
+}
+
+/// Whose account.
+#[derive(Clone, Copy, Debug)]
+pub enum Owner {
+    /// A person's.
+    Person(i64),
+    /// An organization's issuing account.
+    Organization(i64),
+}
+
+/// The account of `owner`, created on first use (one upsert, safe under concurrency).
+pub async fn account_of<C: ConnectionTrait>(db: &C, owner: Owner) -> AppResult<tb_account::Model> {
+    let (col, id, allow_negative) = match owner {
+        Owner::Person(id) => (tb_account::Column::OwnerAccountId, id, false),
+        Owner::Organization(id) => (tb_account::Column::OwnerOrganizationId, id, true),
+    };
+    if let Some(a) = tb_account::Entity::find()
+        .filter(col.eq(id))
+        .one(db)
+        .await?
+    {
+        return Ok(a);
+    }
+    let (person, org) = match owner {
+        Owner::Person(id) => (Some(id), None),
+        Owner::Organization(id) => (None, Some(id)),
+    };
+    tb_account::Entity::insert(tb_account::ActiveModel {
+        owner_account_id: Set(person),
+        owner_organization_id: Set(org),
+        balance: Set(0),
+        allow_negative: Set(allow_negative),
+        created_at: Set(Utc::now()),
+        ..Default::default()
+    })
+    .on_conflict(OnConflict::column(col).do_nothing().to_owned())
+    .exec_without_returning(db)
+    .await?;
+    tb_account::Entity::find()
+        .filter(col.eq(id))
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("time-bank account vanished")))
+}
+
+/// What a transfer is.
+#[derive(Debug, Clone)]
+pub struct TransferSpec {
+    /// Paying account.
+    pub from: i64,
+    /// Receiving account.
+    pub to: i64,
+    /// Hundredths of a coin, positive.
+    pub amount: i64,
+    /// `SERVICE`, `GIFT`, `REDEEM` or `CORRECTION`.
+    pub kind: &'static str,
+    /// Why.
+    pub memo: String,
+    /// The service record it pays for.
+    pub service_record_id: Option<i64>,
+    /// Who made it.
+    pub by: i64,
+}
+
+/// Post a transfer inside the caller's write transaction.
+pub async fn post<C: ConnectionTrait>(txn: &C, spec: &TransferSpec) -> AppResult<transfer::Model> {
+    if spec.amount <= 0 || spec.amount > MAX_TRANSFER_CENTS {
+        return Err(AppError::bad_input(
+            "input.amount",
+            format!("must be 1 to {MAX_TRANSFER_CENTS} hundredths of a coin"),
+        ));
+    }
+    if spec.from == spec.to {
+        return Err(AppError::bad_input(
+            "input.toPhone",
+            "cannot transfer to the same account",
+        ));
+    }
+    let mut moves = [(spec.from, -spec.amount), (spec.to, spec.amount)];
+    moves.sort_by_key(|(id, _)| *id);
+    for (id, delta) in moves {
+        let done = tb_account::Entity::update_many()
+            .col_expr(
+                tb_account::Column::Balance,
+                Expr::col(tb_account::Column::Balance).add(delta),
+            )
+            .filter(tb_account::Column::Id.eq(id))
+            .filter(
+                Condition::any()
+                    .add(tb_account::Column::AllowNegative.eq(true))
+                    .add(Expr::col(tb_account::Column::Balance).add(delta).gte(0)),
+            )
+            .exec(txn)
+            .await?;
+        if done.rows_affected == 0 {
+            return Err(AppError::Conflict("not enough time coins".to_owned()));
+        }
+    }
+    let now = Utc::now();
+    let t = transfer::ActiveModel {
+        from_account_id: Set(spec.from),
+        to_account_id: Set(spec.to),
+        amount: Set(spec.amount),
+        kind: Set(spec.kind.to_owned()),
+        memo: Set(spec.memo.clone()),
+        service_record_id: Set(spec.service_record_id),
+        created_by: Set(spec.by),
+        created_at: Set(now),
+        ..Default::default()
+    }
+    .insert(txn)
+    .await?;
+    entry::Entity::insert_many([
+        entry::ActiveModel {
+            transfer_id: Set(t.id),
+            account_id: Set(spec.from),
+            amount: Set(-spec.amount),
+            created_at: Set(now),
+            ..Default::default()
+        },
+        entry::ActiveModel {
+            transfer_id: Set(t.id),
+            account_id: Set(spec.to),
+            amount: Set(spec.amount),
+            created_at: Set(now),
+            ..Default::default()
+        },
+    ])
+    .exec_without_returning(txn)
+    .await?;
+    Ok(t)
+}
+
+/// A volunteer gives coins to another registered person. Idempotent per key.
+#[tracing::instrument(skip_all, fields(from = from_person))]
+pub async fn give(
+    db: &DatabaseConnection,
+    from_person: i64,
+    to_person: i64,
+    amount: i64,
+    memo: String,
+    idempotency_key: &str,
+) -> AppResult<transfer::Model> {
+    let req = IdempotentRequest::new(
+        from_person,
+        idempotency_key,
+        "transferTimeCoins",
+        &(to_person, amount, &memo),
+    )?;
+    let from = account_of(db, Owner::Person(from_person)).await?;
+    let to = account_of(db, Owner::Person(to_person)).await?;
+    let txn = begin_write(db).await?;
+    if let Claim::Replay(original) = idempotency::claim::<_, transfer::Model>(&txn, &req).await? {
+        txn.commit().await?;
+        return Ok(original);
+    }
+    let t = post(
+        &txn,
+        &TransferSpec {
+            from: from.id,
+            to: to.id,
+            amount,
+            kind: "GIFT",
+            memo,
+            service_record_id: None,
+            by: from_person,
+        },
+    )
+    .await?;
+    idempotency::complete(&txn, &req, &t).await?;
+    txn.commit().await?;
+    Ok(t)
+}
+
+/// One page of an account's entries, oldest first, by the (account, id) index.
+pub async fn entries<C: ConnectionTrait>(
+    db: &C,
+    account_id: i64,
+    page: PageArgs,
+) -> AppResult<Page<entry::Model>> {
+    crate::pagination::fetch_page(
+        db,
+        entry::Entity::find().filter(entry::Column::AccountId.eq(account_id)),
+        entry::Column::Id,
+        page,
+    )
+    .await
+}
+
+/// Post the coins a change of approved service is worth, inside the caller's transaction:
+/// `from_minutes` → `to_minutes` of approved time moves the difference between the
+/// organization's issuing account and the volunteer (a correcting transfer when it shrinks).
+pub async fn settle_service<C: ConnectionTrait>(
+    txn: &C,
+    organization_id: i64,
+    person: i64,
+    record_id: i64,
+    from_minutes: i32,
+    to_minutes: i32,
+    by: i64,
+) -> AppResult<()> {
+    let delta = coins_for_minutes(to_minutes) - coins_for_minutes(from_minutes);
+    if delta == 0 {
+        return Ok(());
+    }
+    let org = account_of(txn, Owner::Organization(organization_id)).await?;
+    let vol = account_of(txn, Owner::Person(person)).await?;
+    let (from, to, kind, memo) = if delta > 0 {
+        (
+            org.id,
+            vol.id,
+            if from_minutes == 0 {
+                "SERVICE"
+            } else {
+                "CORRECTION"
+            },
+            "approved service",
+        )
+    } else {
+        (vol.id, org.id, "CORRECTION", "corrected service")
+    };
+    post(
+        txn,
+        &TransferSpec {
+            from,
+            to,
+            amount: delta.abs(),
+            kind,
+            memo: memo.to_owned(),
+            service_record_id: Some(record_id),
+            by,
+        },
+    )
+    .await?;
+    Ok(())
+}
