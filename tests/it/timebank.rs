@@ -132,6 +132,27 @@ async fn fifty_concurrent_transfers_from_an_account_covering_twenty() {
         )
         .await;
     assert_eq!(me["me"]["timeBank"]["balance"], 500);
+
+    // Spending coins on an organization's service: refused beyond the balance, else moved.
+    let redeem =
+        "mutation($i: RedeemTimeCoinsInput!) { redeemTimeCoins(input: $i) { amount kind } }";
+    let (_, body) = app
+        .post(Some(&giver_token), redeem, json!({ "i": { "organizationId": w.city, "amount": 600, "memo": "助浴服务", "idempotencyKey": "r1" } }))
+        .await;
+    assert_eq!(first_code(&body), "CONFLICT");
+    let data = app
+        .ok(Some(&giver_token), redeem, json!({ "i": { "organizationId": w.city, "amount": 200, "memo": "助浴服务", "idempotencyKey": "r2" } }))
+        .await;
+    assert_eq!(data["redeemTimeCoins"]["kind"], "REDEEM");
+    let me = app
+        .ok(
+            Some(&giver_token),
+            "{ me { timeBank { balance } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(me["me"]["timeBank"]["balance"], 300);
+    assert_ledger_invariants(&app.state.db).await;
 }
 
 #[tokio::test]

@@ -108,12 +108,55 @@ pub struct TransferTimeCoinsInput {
     idempotency_key: String,
 }
 
+/// Input of `redeemTimeCoins`.
+#[derive(InputObject)]
+pub struct RedeemTimeCoinsInput {
+    /// The organization providing the service.
+    organization_id: async_graphql::ID,
+    /// Hundredths of a coin, 1–1,000,000.
+    amount: i64,
+    /// What for.
+    #[graphql(default)]
+    memo: String,
+    /// Client-chosen key; a retry with it spends nothing more.
+    idempotency_key: String,
+}
+
 /// Time-bank mutations.
 #[derive(Default)]
 pub struct TimeBankMutation;
 
 #[Object]
 impl TimeBankMutation {
+    /// Spend time coins on a service an organization provides. Never takes the balance below
+    /// zero (`CONFLICT`); idempotent per key. Recorded hours are not touched.
+    async fn redeem_time_coins(
+        &self,
+        ctx: &Context<'_>,
+        input: RedeemTimeCoinsInput,
+    ) -> Result<TimeCoinTransfer> {
+        let viewer = ctx.require_account().await?;
+        let org = crate::ids::decode(
+            crate::ids::NodeType::Organization,
+            &input.organization_id,
+            "input.organizationId",
+        )?;
+        crate::organizations::service::get(&ctx.state().db, org)
+            .await?
+            .ok_or(AppError::NotFound("organization"))?;
+        let memo = validate::text(&input.memo, "input.memo", 200)?;
+        Ok(service::redeem(
+            &ctx.state().db,
+            viewer.id,
+            org,
+            input.amount,
+            memo,
+            &input.idempotency_key,
+        )
+        .await?
+        .into())
+    }
+
     /// Give time coins to another registered person (e.g. an elderly relative). Never takes a
     /// balance below zero (`CONFLICT`); idempotent per key.
     async fn transfer_time_coins(

@@ -163,7 +163,6 @@ pub async fn post<C: ConnectionTrait>(txn: &C, spec: &TransferSpec) -> AppResult
 }
 
 /// A volunteer gives coins to another registered person. Idempotent per key.
-#[tracing::instrument(skip_all, fields(from = from_person))]
 pub async fn give(
     db: &DatabaseConnection,
     from_person: i64,
@@ -172,14 +171,59 @@ pub async fn give(
     memo: String,
     idempotency_key: &str,
 ) -> AppResult<transfer::Model> {
+    spend(
+        db,
+        from_person,
+        Owner::Person(to_person),
+        amount,
+        memo,
+        idempotency_key,
+    )
+    .await
+}
+
+/// A volunteer spends coins on a service an organization provides. Idempotent per key.
+pub async fn redeem(
+    db: &DatabaseConnection,
+    person: i64,
+    organization_id: i64,
+    amount: i64,
+    memo: String,
+    idempotency_key: &str,
+) -> AppResult<transfer::Model> {
+    spend(
+        db,
+        person,
+        Owner::Organization(organization_id),
+        amount,
+        memo,
+        idempotency_key,
+    )
+    .await
+}
+
+/// Move coins out of a person's account, idempotently.
+#[tracing::instrument(skip_all, fields(from = from_person))]
+async fn spend(
+    db: &DatabaseConnection,
+    from_person: i64,
+    to_owner: Owner,
+    amount: i64,
+    memo: String,
+    idempotency_key: &str,
+) -> AppResult<transfer::Model> {
+    let (operation, kind, to_key) = match to_owner {
+        Owner::Person(id) => ("transferTimeCoins", "GIFT", id),
+        Owner::Organization(id) => ("redeemTimeCoins", "REDEEM", id),
+    };
     let req = IdempotentRequest::new(
         from_person,
         idempotency_key,
-        "transferTimeCoins",
-        &(to_person, amount, &memo),
+        operation,
+        &(to_key, amount, &memo),
     )?;
     let from = account_of(db, Owner::Person(from_person)).await?;
-    let to = account_of(db, Owner::Person(to_person)).await?;
+    let to = account_of(db, to_owner).await?;
     let txn = begin_write(db).await?;
     if let Claim::Replay(original) = idempotency::claim::<_, transfer::Model>(&txn, &req).await? {
         txn.commit().await?;
@@ -191,7 +235,7 @@ pub async fn give(
             from: from.id,
             to: to.id,
             amount,
-            kind: "GIFT",
+            kind,
             memo,
             service_record_id: None,
             by: from_person,
