@@ -43,7 +43,7 @@ use api::{
 };
 use chrono::Utc;
 use entity::account;
-use sea_orm::{ColumnTrait, ConnectionTrait, Database, EntityTrait, QueryFilter, Set};
+use sea_orm::{ColumnTrait, ConnectionTrait, Database, EntityTrait, QueryFilter, QueryOrder, Set};
 use serde_json::{Value, json};
 
 // The allocator the `tongxing` binary uses, so the figures are the server's.
@@ -236,6 +236,12 @@ async fn run() {
         pct(0.99).as_secs_f64() * 1000.0
     );
 
+    // Phase 3: a burst of QR check-ins on one event, one per volunteer.
+    check_in_burst(&state, &client, &url, &volunteers, backend).await;
+
+    // Phase 4: the time bank with 10,000 ledger entries — first and last page cost alike.
+    time_bank_pages(&state, &client, &url, &volunteers, backend).await;
+
     // Optionally keep serving, for an external load tool (see benches/feed.lua).
     if let Some(secs) = std::env::var("BENCH_HOLD_SECS")
         .ok()
@@ -388,6 +394,7 @@ async fn setup(state: &AppState) -> (String, Vec<String>) {
     }
     let ids: Vec<i64> = account::Entity::find()
         .filter(account::Column::Phone.starts_with("137"))
+        .order_by_asc(account::Column::Id)
         .all(db)
         .await
         .expect("query")
@@ -399,4 +406,239 @@ async fn setup(state: &AppState) -> (String, Vec<String>) {
         .map(|id| state.jwt.issue(id).expect("token").0)
         .collect();
     (hot.expect("hot shift"), tokens)
+}
+
+const CHECK_INS: usize = 2_000;
+const LEDGER_ENTRIES: usize = 10_000;
+
+/// Sign `CHECK_INS` volunteers up for a shift that starts in ten minutes (check-in open), then
+/// let 100 clients check them all in with the kiosk's current QR code.
+async fn check_in_burst(
+    state: &AppState,
+    client: &reqwest::Client,
+    url: &str,
+    tokens: &[String],
+    backend: &str,
+) {
+    let db = &state.db;
+    let admin = account::Entity::find()
+        .filter(account::Column::Phone.eq("13900000000"))
+        .one(db)
+        .await
+        .expect("query")
+        .expect("admin");
+    let station = entity::organization::Entity::find()
+        .filter(entity::organization::Column::Kind.eq("STATION"))
+        .one(db)
+        .await
+        .expect("query")
+        .expect("station");
+    let now = Utc::now();
+    let e = events::create(
+        db,
+        &admin,
+        NewEvent {
+            organization_id: station.id,
+            campaign_id: None,
+            title: "签到压测".into(),
+            description: String::new(),
+            category: EventCategory::Other,
+            address: "x".into(),
+            location: GeoPoint::new(CENTER.0, CENTER.1, "p").expect("point"),
+            starts_at: now,
+            ends_at: now + chrono::Duration::hours(4),
+            auto_approve_verified: false,
+        },
+    )
+    .await
+    .expect("event");
+    events::transition(
+        db,
+        &admin,
+        e.id,
+        &[events::EventStatus::Draft],
+        events::EventStatus::Published,
+    )
+    .await
+    .expect("publish");
+    let s = shifts::create(
+        db,
+        &admin,
+        e.id,
+        ShiftSpec {
+            title: "签到".into(),
+            description: String::new(),
+            starts_at: now + chrono::Duration::minutes(10),
+            ends_at: now + chrono::Duration::hours(2),
+            capacity: CHECK_INS as i32,
+            waitlist_enabled: false,
+            required_skills: vec![],
+            check_in_radius_meters: 200,
+        },
+    )
+    .await
+    .expect("shift");
+    let ids: Vec<i64> = account::Entity::find()
+        .filter(account::Column::Phone.starts_with("137"))
+        .order_by_asc(account::Column::Id)
+        .all(db)
+        .await
+        .expect("query")
+        .into_iter()
+        .map(|a| a.id)
+        .take(CHECK_INS)
+        .collect();
+    for id in &ids {
+        let v = account::Entity::find_by_id(*id)
+            .one(db)
+            .await
+            .expect("q")
+            .expect("row");
+        api::signups::service::sign_up(db, &v, s.id, &format!("ci-{id}"))
+            .await
+            .expect("sign-up");
+    }
+    let shift_id = api::ids::encode(api::ids::NodeType::Shift, s.id).0;
+    let code = state.checkin_codes.issue(s.id, Utc::now()).qr_payload;
+    let next = Arc::new(AtomicUsize::new(0));
+    let tokens: Arc<Vec<String>> = Arc::new(tokens[..CHECK_INS].to_vec());
+    let started = Instant::now();
+    let tasks: Vec<_> = (0..SIGNUP_CLIENTS)
+        .map(|_| {
+            let (client, url, next, tokens, shift_id, code) = (
+                client.clone(),
+                url.to_owned(),
+                next.clone(),
+                tokens.clone(),
+                shift_id.clone(),
+                code.clone(),
+            );
+            tokio::spawn(async move {
+                let mut ok = 0usize;
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(token) = tokens.get(i) else { break };
+                    let body: Value = client
+                        .post(&url)
+                        .bearer_auth(token)
+                        .json(&json!({
+                            "query": "mutation($i: CheckInput!) { checkIn(input: $i) { duplicate } }",
+                            "variables": { "i": { "shiftId": shift_id, "method": "QR", "code": code, "clientEventId": format!("bench-{i}") } }
+                        }))
+                        .send()
+                        .await
+                        .expect("send")
+                        .json()
+                        .await
+                        .expect("json");
+                    if body["data"]["checkIn"]["duplicate"] == false {
+                        ok += 1;
+                    }
+                }
+                ok
+            })
+        })
+        .collect();
+    let mut ok = 0;
+    for t in tasks {
+        ok += t.await.expect("task");
+    }
+    let elapsed = started.elapsed();
+    assert_eq!(ok, CHECK_INS, "every check-in must be accepted");
+    println!(
+        "[{backend}] check-in burst: {CHECK_INS} QR check-ins by {SIGNUP_CLIENTS} clients in {:.2} s = {:.0} check-ins/s",
+        elapsed.as_secs_f64(),
+        CHECK_INS as f64 / elapsed.as_secs_f64()
+    );
+}
+
+/// Give one volunteer `LEDGER_ENTRIES` entries, then time reading the first and the last page
+/// of `me.timeBank.entries`.
+async fn time_bank_pages(
+    state: &AppState,
+    client: &reqwest::Client,
+    url: &str,
+    tokens: &[String],
+    backend: &str,
+) {
+    use api::timebank::service::{self as tb, Owner, TransferSpec};
+    use sea_orm::TransactionTrait;
+    let db = &state.db;
+    let v = account::Entity::find()
+        .filter(account::Column::Phone.starts_with("137"))
+        .order_by_asc(account::Column::Id)
+        .one(db)
+        .await
+        .expect("query")
+        .expect("volunteer");
+    let org = tb::account_of(db, Owner::Organization(1))
+        .await
+        .expect("org account");
+    let me = tb::account_of(db, Owner::Person(v.id))
+        .await
+        .expect("account");
+    for chunk in 0..(LEDGER_ENTRIES / 100) {
+        let txn = db.begin().await.expect("begin");
+        for i in 0..100 {
+            tb::post(
+                &txn,
+                &TransferSpec {
+                    from: org.id,
+                    to: me.id,
+                    amount: 1,
+                    kind: "SERVICE",
+                    memo: format!("{chunk}-{i}"),
+                    service_record_id: None,
+                    by: v.id,
+                },
+            )
+            .await
+            .expect("transfer");
+        }
+        txn.commit().await.expect("commit");
+    }
+    // The token of the same volunteer: tokens are in phone order, as are the accounts.
+    let token = &tokens[0];
+    let page = |after: Option<String>| {
+        json!({
+            "query": "query($a: String) { me { timeBank { balance entries(first: 20, after: $a) { edges { cursor node { amount } } pageInfo { hasNextPage endCursor } } } } }",
+            "variables": { "a": after }
+        })
+    };
+    // The cursor before the last 20 entries of this account: the last page.
+    let ids: Vec<i64> = entity::timebank_entry::Entity::find()
+        .filter(entity::timebank_entry::Column::AccountId.eq(me.id))
+        .all(db)
+        .await
+        .expect("entries")
+        .into_iter()
+        .map(|e| e.id)
+        .collect();
+    let last_cursor = api::ids::encode_cursor(ids[ids.len() - 21]);
+    let mut timings = Vec::new();
+    for after in [None, Some(last_cursor)] {
+        let mut samples = Vec::new();
+        for _ in 0..200 {
+            let t0 = Instant::now();
+            let body: Value = client
+                .post(url)
+                .bearer_auth(token)
+                .json(&page(after.clone()))
+                .send()
+                .await
+                .expect("send")
+                .json()
+                .await
+                .expect("json");
+            assert!(body.get("errors").is_none(), "{body}");
+            samples.push(t0.elapsed());
+        }
+        samples.sort_unstable();
+        timings.push(samples[samples.len() / 2]);
+    }
+    println!(
+        "[{backend}] time bank with {LEDGER_ENTRIES} entries: first page p50 {:.2} ms, last page p50 {:.2} ms",
+        timings[0].as_secs_f64() * 1000.0,
+        timings[1].as_secs_f64() * 1000.0
+    );
 }
