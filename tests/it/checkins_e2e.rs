@@ -229,23 +229,16 @@ async fn every_check_in_rule_has_its_code() {
 
 #[tokio::test]
 async fn check_out_records_minutes_clipped_to_the_shift() {
-    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr};
+    use sea_orm::EntityTrait;
     let (app, _org, vol, shift, _w) = open_shift().await;
     // Move the shift into the past: it ran from 90 to 30 minutes ago.
     let now = chrono::Utc::now();
-    entity::shift::Entity::update_many()
-        .col_expr(
-            entity::shift::Column::StartsAt,
-            Expr::value(now - chrono::Duration::minutes(90)),
-        )
-        .col_expr(
-            entity::shift::Column::EndsAt,
-            Expr::value(now - chrono::Duration::minutes(30)),
-        )
-        .filter(entity::shift::Column::Id.eq(shift_key(&shift)))
-        .exec(&app.state.db)
-        .await
-        .unwrap();
+    app.reschedule_shift(
+        &shift,
+        now - chrono::Duration::minutes(90),
+        now - chrono::Duration::minutes(30),
+    )
+    .await;
     let at = |mins_ago: i64, id: &str| json!({ "i": { "shiftId": shift, "method": "GEO", "location": { "latitude": 31.3801, "longitude": 120.9800, "accuracyMeters": 15.0 }, "clientEventId": id, "occurredAt": (now - chrono::Duration::minutes(mins_ago)).to_rfc3339() } });
     // Offline: arrived 100 minutes ago (before the start), left 10 minutes ago (after the end).
     app.ok(Some(&vol), CHECK_IN, at(100, "in")).await;
@@ -344,22 +337,14 @@ async fn an_offline_batch_is_answered_item_by_item() {
 
 #[tokio::test]
 async fn records_are_approved_once_corrected_with_history_and_never_self_reviewed() {
-    use sea_orm::{ColumnTrait, QueryFilter, sea_query::Expr};
     let (app, org, vol, shift, w) = open_shift().await;
     let now = chrono::Utc::now();
-    entity::shift::Entity::update_many()
-        .col_expr(
-            entity::shift::Column::StartsAt,
-            Expr::value(now - chrono::Duration::minutes(90)),
-        )
-        .col_expr(
-            entity::shift::Column::EndsAt,
-            Expr::value(now - chrono::Duration::minutes(30)),
-        )
-        .filter(entity::shift::Column::Id.eq(shift_key(&shift)))
-        .exec(&app.state.db)
-        .await
-        .unwrap();
+    app.reschedule_shift(
+        &shift,
+        now - chrono::Duration::minutes(90),
+        now - chrono::Duration::minutes(30),
+    )
+    .await;
     let at = |mins_ago: i64, id: &str| json!({ "i": { "shiftId": shift, "method": "GEO", "location": { "latitude": 31.3801, "longitude": 120.98 }, "clientEventId": id, "occurredAt": (now - chrono::Duration::minutes(mins_ago)).to_rfc3339() } });
     app.ok(Some(&vol), CHECK_IN, at(100, "in")).await;
     app.ok(Some(&vol), CHECK_OUT, at(10, "out")).await;
@@ -510,23 +495,15 @@ async fn records_are_approved_once_corrected_with_history_and_never_self_reviewe
 
 #[tokio::test]
 async fn a_missing_check_out_is_closed_at_the_end_and_flagged() {
-    use sea_orm::{ColumnTrait, QueryFilter, sea_query::Expr};
     let (app, _org, vol, shift, _w) = open_shift().await;
     let now = chrono::Utc::now();
     // Checked in 200 minutes ago on a shift that ran from 210 to 90 minutes ago; never left.
-    entity::shift::Entity::update_many()
-        .col_expr(
-            entity::shift::Column::StartsAt,
-            Expr::value(now - chrono::Duration::minutes(210)),
-        )
-        .col_expr(
-            entity::shift::Column::EndsAt,
-            Expr::value(now - chrono::Duration::minutes(90)),
-        )
-        .filter(entity::shift::Column::Id.eq(shift_key(&shift)))
-        .exec(&app.state.db)
-        .await
-        .unwrap();
+    app.reschedule_shift(
+        &shift,
+        now - chrono::Duration::minutes(210),
+        now - chrono::Duration::minutes(90),
+    )
+    .await;
     let input = json!({ "i": { "shiftId": shift, "method": "GEO", "location": { "latitude": 31.3801, "longitude": 120.98 }, "clientEventId": "in", "occurredAt": (now - chrono::Duration::minutes(200)).to_rfc3339() } });
     app.ok(Some(&vol), CHECK_IN, input).await;
     api::housekeeping::run_once(&app.state).await;
@@ -563,7 +540,6 @@ async fn a_missing_check_out_is_closed_at_the_end_and_flagged() {
 
 #[tokio::test]
 async fn campaign_progress_counts_approved_service() {
-    use sea_orm::{ColumnTrait, QueryFilter, sea_query::Expr};
     let app = TestApp::spawn().await;
     let w = app.world().await;
     let org = w.organizer.access.clone();
@@ -618,19 +594,12 @@ async fn campaign_progress_counts_approved_service() {
     );
 
     // Serve an hour (the shift moved into the past), get it approved: it counts.
-    entity::shift::Entity::update_many()
-        .col_expr(
-            entity::shift::Column::StartsAt,
-            Expr::value(now - chrono::Duration::minutes(90)),
-        )
-        .col_expr(
-            entity::shift::Column::EndsAt,
-            Expr::value(now - chrono::Duration::minutes(30)),
-        )
-        .filter(entity::shift::Column::Id.eq(shift_key(&shift)))
-        .exec(&app.state.db)
-        .await
-        .unwrap();
+    app.reschedule_shift(
+        &shift,
+        now - chrono::Duration::minutes(90),
+        now - chrono::Duration::minutes(30),
+    )
+    .await;
     let at = |mins_ago: i64, id: &str| json!({ "i": { "shiftId": shift, "method": "GEO", "location": { "latitude": 31.38, "longitude": 120.98 }, "clientEventId": id, "occurredAt": (now - chrono::Duration::minutes(mins_ago)).to_rfc3339() } });
     app.ok(Some(&vol.access), CHECK_IN, at(95, "in")).await;
     app.ok(Some(&vol.access), CHECK_OUT, at(20, "out")).await;
@@ -654,7 +623,6 @@ async fn campaign_progress_counts_approved_service() {
 
 #[tokio::test]
 async fn an_event_can_auto_approve_service_verified_on_site() {
-    use sea_orm::{ColumnTrait, QueryFilter, sea_query::Expr};
     let (app, org, vol, shift, _w) = open_shift().await;
     let event = app
         .ok(
@@ -673,19 +641,12 @@ async fn an_event_can_auto_approve_service_verified_on_site() {
         .await;
     assert_eq!(data["updateEvent"]["autoApproveVerified"], true);
     let now = chrono::Utc::now();
-    entity::shift::Entity::update_many()
-        .col_expr(
-            entity::shift::Column::StartsAt,
-            Expr::value(now - chrono::Duration::minutes(90)),
-        )
-        .col_expr(
-            entity::shift::Column::EndsAt,
-            Expr::value(now - chrono::Duration::minutes(30)),
-        )
-        .filter(entity::shift::Column::Id.eq(shift_key(&shift)))
-        .exec(&app.state.db)
-        .await
-        .unwrap();
+    app.reschedule_shift(
+        &shift,
+        now - chrono::Duration::minutes(90),
+        now - chrono::Duration::minutes(30),
+    )
+    .await;
     let at = |mins_ago: i64, id: &str| json!({ "i": { "shiftId": shift, "method": "GEO", "location": { "latitude": 31.38, "longitude": 120.98 }, "clientEventId": id, "occurredAt": (now - chrono::Duration::minutes(mins_ago)).to_rfc3339() } });
     app.ok(Some(&vol), CHECK_IN, at(95, "in")).await;
     let out = app

@@ -457,6 +457,28 @@ impl TestApp {
             .collect()
     }
 
+    /// Move a shift in time behind the API's back (the API refuses shifts in the past), so
+    /// tests can check in and out of a shift that has already run.
+    pub async fn reschedule_shift(
+        &self,
+        shift: &str,
+        starts_at: chrono::DateTime<chrono::Utc>,
+        ends_at: chrono::DateTime<chrono::Utc>,
+    ) {
+        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr};
+        let key = match api::ids::decode_any(shift) {
+            Some((api::ids::NodeType::Shift, k)) => k,
+            other => panic!("not a shift ID: {other:?}"),
+        };
+        entity::shift::Entity::update_many()
+            .col_expr(entity::shift::Column::StartsAt, Expr::value(starts_at))
+            .col_expr(entity::shift::Column::EndsAt, Expr::value(ends_at))
+            .filter(entity::shift::Column::Id.eq(key))
+            .exec(&self.state.db)
+            .await
+            .unwrap();
+    }
+
     /// Sign up with a fresh idempotency key; returns the whole response body.
     pub async fn sign_up(&self, token: &str, shift: &str, key: impl AsRef<str>) -> Value {
         let key = key.as_ref();
