@@ -35,6 +35,48 @@ impl std::str::FromStr for Secret {
     }
 }
 
+/// Time coins earned per approved hour of service, in hundredths of a coin, by event category:
+/// `ELDERLY_CARE=150,EMERGENCY=200` (categories not named earn the default rate).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CoinRates(Vec<(String, u32)>);
+
+impl CoinRates {
+    /// The rate for `category` (its stored name), if one is configured.
+    pub fn get(&self, category: &str) -> Option<u32> {
+        self.0.iter().find(|(c, _)| c == category).map(|(_, r)| *r)
+    }
+}
+
+impl std::str::FromStr for CoinRates {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let mut rates: Vec<(String, u32)> = Vec::new();
+        for part in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+            let (category, rate) = part
+                .split_once('=')
+                .ok_or_else(|| format!("`{part}` is not CATEGORY=HUNDREDTHS"))?;
+            let category = category.trim().to_ascii_uppercase();
+            if crate::events::service::EventCategory::from_db(&category).is_none() {
+                return Err(format!("`{category}` is not an event category"));
+            }
+            let rate: u32 = rate
+                .trim()
+                .parse()
+                .map_err(|_| format!("`{rate}` is not a whole number of hundredths"))?;
+            if rate > 100_000 {
+                return Err(format!(
+                    "{rate} hundredths per hour is more than 1,000 coins"
+                ));
+            }
+            if rates.iter().any(|(c, _)| *c == category) {
+                return Err(format!("`{category}` is given twice"));
+            }
+            rates.push((category, rate));
+        }
+        Ok(Self(rates))
+    }
+}
+
 /// How log lines are written.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum LogFormat {
@@ -196,6 +238,19 @@ pub struct Config {
     )]
     pub checkout_grace_minutes: u32,
 
+    /// Time coins per approved hour of service, in hundredths of a coin (100 = 1 coin).
+    #[arg(
+        long,
+        env = "TONGXING_COIN_CENTS_PER_HOUR",
+        default_value_t = 100,
+        global = true
+    )]
+    pub coin_cents_per_hour: u32,
+
+    /// Per-category rates overriding the default, e.g. `ELDERLY_CARE=150,EMERGENCY=200`.
+    #[arg(long, env = "TONGXING_COIN_RATES", default_value = "", global = true)]
+    pub coin_rates: CoinRates,
+
     /// Take the client address from the last `X-Forwarded-For` entry, the one the proxy
     /// appended (only behind a trusted proxy).
     #[arg(
@@ -266,7 +321,20 @@ impl Config {
             (24..=24 * 365).contains(&self.idempotency_retention_hours),
             "idempotency keys must be kept 24 hours to a year"
         );
+        ensure!(
+            self.coin_cents_per_hour <= 100_000,
+            "the coin rate must be at most 1,000 coins an hour"
+        );
         Ok(())
+    }
+
+    /// Hundredths of a coin per approved hour of service in an event of `category`.
+    pub fn coin_rate(&self, category: &str) -> i64 {
+        i64::from(
+            self.coin_rates
+                .get(category)
+                .unwrap_or(self.coin_cents_per_hour),
+        )
     }
 
     /// Access-token lifetime.
@@ -321,6 +389,28 @@ mod tests {
         let mut bad = c;
         bad.access_token_ttl_secs = 0;
         assert!(bad.validate().is_err());
+    }
+
+    #[test]
+    fn coin_rates_parse_per_category_and_refuse_nonsense() {
+        let mut c = Config::for_data_dir("/tmp/tx");
+        assert_eq!(c.coin_rate("ELDERLY_CARE"), 100);
+        c.coin_rates = " elderly_care=150 , EMERGENCY=200".parse().unwrap();
+        c.coin_cents_per_hour = 80;
+        assert_eq!(c.coin_rate("ELDERLY_CARE"), 150);
+        assert_eq!(c.coin_rate("EMERGENCY"), 200);
+        assert_eq!(c.coin_rate("HEALTH"), 80);
+        assert_eq!("".parse::<CoinRates>().unwrap(), CoinRates::default());
+        for bad in [
+            "GARDENING=100",
+            "HEALTH",
+            "HEALTH=-1",
+            "HEALTH=1.5",
+            "HEALTH=100000000",
+            "HEALTH=1,HEALTH=2",
+        ] {
+            assert!(bad.parse::<CoinRates>().is_err(), "{bad} should be refused");
+        }
     }
 
     #[test]

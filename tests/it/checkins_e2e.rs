@@ -89,7 +89,14 @@ fn shift_key(id: &str) -> i64 {
 /// An event that started now, a shift starting in 10 minutes (check-in open), a volunteer
 /// confirmed on it. Returns (app, organizer token, volunteer token, shift ID, world).
 async fn open_shift() -> (TestApp, String, String, String, crate::harness::World) {
-    let app = TestApp::spawn().await;
+    open_shift_with(|_| {}).await
+}
+
+/// `open_shift` on a server with adjusted configuration.
+async fn open_shift_with(
+    adjust: impl FnOnce(&mut api::config::Config),
+) -> (TestApp, String, String, String, crate::harness::World) {
+    let app = TestApp::spawn_with(adjust).await;
     let w = app.world().await;
     let org = w.organizer.access.clone();
     let event = app
@@ -665,4 +672,87 @@ async fn an_event_can_auto_approve_service_verified_on_site() {
             .unwrap()
             .contains("automatically")
     );
+}
+
+#[tokio::test]
+async fn coins_follow_the_category_rate_and_staff_see_the_issuing_account() {
+    // Elderly care pays 1.5 coins an hour here; the event in `open_shift` is elderly care.
+    let (app, org, vol, shift, w) = open_shift_with(|c| {
+        c.coin_rates = "ELDERLY_CARE=150".parse().unwrap();
+    })
+    .await;
+    let now = chrono::Utc::now();
+    app.reschedule_shift(
+        &shift,
+        now - chrono::Duration::minutes(90),
+        now - chrono::Duration::minutes(30),
+    )
+    .await;
+    let at = |mins_ago: i64, id: &str| json!({ "i": { "shiftId": shift, "method": "GEO", "location": { "latitude": 31.3801, "longitude": 120.98 }, "clientEventId": id, "occurredAt": (now - chrono::Duration::minutes(mins_ago)).to_rfc3339() } });
+    app.ok(Some(&vol), CHECK_IN, at(100, "in")).await;
+    app.ok(Some(&vol), CHECK_OUT, at(10, "out")).await;
+    let record = entity::service_record::Entity::find()
+        .one(&app.state.db)
+        .await
+        .unwrap()
+        .unwrap();
+    let id = api::ids::encode(api::ids::NodeType::ServiceRecord, record.id);
+    app.ok(
+        Some(&org),
+        "mutation($id: ID!) { approveServiceRecord(id: $id) { status } }",
+        json!({ "id": id }),
+    )
+    .await;
+    let balance = "{ me { timeBank { balance } } }";
+    let mine = app.ok(Some(&vol), balance, json!({})).await;
+    assert_eq!(mine["me"]["timeBank"]["balance"], 150, "60 min at 1.5/h");
+
+    // The station's staff see its issuing account, which paid it; a volunteer may not.
+    let org_bank = "query($o: ID!) { node(id: $o) { ... on Organization { timeBank { balance entries { edges { node { amount } } } } } } }";
+    let data = app
+        .ok(Some(&org), org_bank, json!({ "o": w.station }))
+        .await;
+    assert_eq!(data["node"]["timeBank"]["balance"], -150);
+    assert_eq!(
+        data["node"]["timeBank"]["entries"]["edges"][0]["node"]["amount"],
+        -150
+    );
+    assert_eq!(
+        app.err_code(Some(&vol), org_bank, json!({ "o": w.station }))
+            .await,
+        "FORBIDDEN"
+    );
+    assert_eq!(
+        app.err_code(
+            Some(&w.other_organizer.access),
+            org_bank,
+            json!({ "o": w.station })
+        )
+        .await,
+        "FORBIDDEN"
+    );
+
+    // The rate changes to the default 1 coin/hour; a correction to 30 minutes settles against
+    // what was actually paid (150), not against a recomputed 100: −100 leaves 50.
+    let mut lower = app.state.config.as_ref().clone();
+    lower.coin_rates = api::config::CoinRates::default();
+    let organizer = entity::account::Entity::find_by_id(w.organizer.account_key())
+        .one(&app.state.db)
+        .await
+        .unwrap()
+        .unwrap();
+    api::checkins::records::review(
+        &app.state.db,
+        &lower,
+        &organizer,
+        record.id,
+        api::checkins::records::Review::Correct {
+            minutes: 30,
+            reason: "left early".to_owned(),
+        },
+    )
+    .await
+    .unwrap();
+    let mine = app.ok(Some(&vol), balance, json!({})).await;
+    assert_eq!(mine["me"]["timeBank"]["balance"], 50);
 }

@@ -180,7 +180,11 @@ impl Account {
     /// The account's time-bank balance and ledger. Visible to the account itself.
     async fn time_bank(&self, ctx: &Context<'_>) -> Result<crate::timebank::graphql::TimeBank> {
         self.require_self(ctx).await?;
-        crate::timebank::graphql::my_time_bank(ctx, self.model.id).await
+        crate::timebank::graphql::time_bank_of(
+            ctx,
+            crate::timebank::service::Owner::Person(self.model.id),
+        )
+        .await
     }
 
     /// Approved service in sum and by event category. Visible to the account itself.

@@ -357,7 +357,7 @@ impl CheckInMutation {
         let viewer = ctx.require_account().await?;
         let key = ids::decode(NodeType::ServiceRecord, id, "id")?;
         Ok(ServiceRecord(
-            records::review(&ctx.state().db, viewer, key, review).await?,
+            records::review(&ctx.state().db, &ctx.state().config, viewer, key, review).await?,
         ))
     }
 }

@@ -15,8 +15,10 @@ use sea_orm::{
 
 use crate::{
     authz,
+    config::Config,
     db::begin_write,
     error::{AppError, AppResult},
+    timebank::service::ServiceSettlement,
 };
 
 /// What a reviewer does to a record.
@@ -46,17 +48,21 @@ pub async fn get<C: ConnectionTrait>(db: &C, id: i64) -> AppResult<Option<record
     Ok(record::Entity::find_by_id(id).one(db).await?)
 }
 
-/// The organization a record's shift belongs to.
-pub async fn organization_of<C: ConnectionTrait>(db: &C, r: &record::Model) -> AppResult<i64> {
+/// The event a record's shift belongs to.
+pub async fn event_of<C: ConnectionTrait>(db: &C, r: &record::Model) -> AppResult<event::Model> {
     let s = shift::Entity::find_by_id(r.shift_id)
         .one(db)
         .await?
         .ok_or(AppError::NotFound("service record"))?;
-    let e = event::Entity::find_by_id(s.event_id)
+    event::Entity::find_by_id(s.event_id)
         .one(db)
         .await?
-        .ok_or(AppError::NotFound("service record"))?;
-    Ok(e.organization_id)
+        .ok_or(AppError::NotFound("service record"))
+}
+
+/// The organization a record's shift belongs to.
+pub async fn organization_of<C: ConnectionTrait>(db: &C, r: &record::Model) -> AppResult<i64> {
+    Ok(event_of(db, r).await?.organization_id)
 }
 
 /// Whether `viewer` may see a record: its volunteer, or the organization's staff.
@@ -77,6 +83,7 @@ pub async fn may_see<C: ConnectionTrait>(
 #[tracing::instrument(skip_all, fields(viewer = viewer.id, record_id = id))]
 pub async fn review(
     db: &DatabaseConnection,
+    config: &Config,
     viewer: &account::Model,
     id: i64,
     review: Review,
@@ -84,7 +91,8 @@ pub async fn review(
     let current = get(db, id)
         .await?
         .ok_or(AppError::NotFound("service record"))?;
-    let org = organization_of(db, &current).await?;
+    let event = event_of(db, &current).await?;
+    let org = event.organization_id;
     if !authz::is_staff(db, viewer, org).await? {
         return Err(AppError::NotFound("service record"));
     }
@@ -167,20 +175,16 @@ pub async fn review(
     .await?;
     // Coins follow approved minutes, in the same transaction: approval credits them, a
     // correction of approved time posts the difference. Only one approval can get here.
-    let approved_before = if current.status == "APPROVED" {
-        current.minutes
-    } else {
-        0
-    };
-    let approved_after = if to == "APPROVED" { minutes } else { 0 };
     crate::timebank::service::settle_service(
         &txn,
-        org,
-        current.account_id,
-        id,
-        approved_before,
-        approved_after,
-        viewer.id,
+        ServiceSettlement {
+            organization_id: org,
+            person: current.account_id,
+            record_id: id,
+            approved_minutes: if to == "APPROVED" { minutes } else { 0 },
+            cents_per_hour: config.coin_rate(&event.category),
+            by: viewer.id,
+        },
     )
     .await?;
     txn.commit().await?;

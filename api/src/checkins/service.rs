@@ -349,12 +349,14 @@ pub async fn record(
                 .await?;
                 crate::timebank::service::settle_service(
                     &txn,
-                    e.organization_id,
-                    target.account_id,
-                    created.id,
-                    0,
-                    minutes,
-                    e.created_by,
+                    crate::timebank::service::ServiceSettlement {
+                        organization_id: e.organization_id,
+                        person: target.account_id,
+                        record_id: created.id,
+                        approved_minutes: minutes,
+                        cents_per_hour: state.config.coin_rate(&e.category),
+                        by: e.created_by,
+                    },
                 )
                 .await?;
             }

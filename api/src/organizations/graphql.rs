@@ -132,6 +132,23 @@ impl Organization {
         }
     }
 
+    /// The organization's time-bank account, which pays volunteers time coins for approved
+    /// service and receives the coins spent on its services. Its staff only (`FORBIDDEN`).
+    async fn time_bank(&self, ctx: &Context<'_>) -> Result<crate::timebank::graphql::TimeBank> {
+        let viewer = ctx.require_account().await?;
+        if !authz::is_staff(&ctx.state().db, viewer, self.0.id).await? {
+            return Err(AppError::Forbidden(
+                "only this organization's staff see its time bank".to_owned(),
+            )
+            .into());
+        }
+        crate::timebank::graphql::time_bank_of(
+            ctx,
+            crate::timebank::service::Owner::Organization(self.0.id),
+        )
+        .await
+    }
+
     /// When the organization was created.
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at

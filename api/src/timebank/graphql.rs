@@ -47,16 +47,17 @@ pub struct TimeCoinEntry {
     created_at: DateTime<Utc>,
 }
 
-/// A person's time-bank account (时间银行).
+/// A time-bank account (时间银行): a person's, or an organization's issuing account.
 pub struct TimeBank {
     account_id: i64,
     balance: i64,
 }
 
-/// A person's time-bank account (时间银行).
+/// A time-bank account (时间银行): a person's, or an organization's issuing account.
 #[Object]
 impl TimeBank {
-    /// Balance in hundredths of a coin (never below zero).
+    /// Balance in hundredths of a coin. A person's never goes below zero; an organization's
+    /// issuing account goes below zero by what it has paid out for service.
     async fn balance(&self) -> i64 {
         self.balance
     }
@@ -85,9 +86,9 @@ impl TimeBank {
     }
 }
 
-/// The caller's time bank.
-pub async fn my_time_bank(ctx: &Context<'_>, account_id: i64) -> Result<TimeBank> {
-    let a = service::account_of(&ctx.state().db, Owner::Person(account_id)).await?;
+/// The time bank of `owner` (the caller must already be allowed to see it).
+pub async fn time_bank_of(ctx: &Context<'_>, owner: Owner) -> Result<TimeBank> {
+    let a = service::account_of(&ctx.state().db, owner).await?;
     Ok(TimeBank {
         account_id: a.id,
         balance: a.balance,

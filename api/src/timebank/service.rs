@@ -20,14 +20,13 @@ use crate::{
     pagination::{Page, PageArgs},
 };
 
-/// Hundredths of a coin per approved hour of service.
-pub const COIN_CENTS_PER_HOUR: i64 = 100;
 /// Largest single transfer: 10,000 coins.
 pub const MAX_TRANSFER_CENTS: i64 = 1_000_000;
 
-/// Coins (hundredths) earned for `minutes` of approved service, rounded down.
-pub fn coins_for_minutes(minutes: i32) -> i64 {
-    i64::from(Ord::max(minutes, 0)) * COIN_CENTS_PER_HOUR / 60
+/// Coins (hundredths) earned for `minutes` of approved service at `cents_per_hour`, rounded
+/// down.
+pub fn coins_for_minutes(minutes: i32, cents_per_hour: i64) -> i64 {
+    i64::from(Ord::max(minutes, 0)) * cents_per_hour / 60
 }
 
 /// Whose account.
@@ -262,33 +261,53 @@ pub async fn entries<C: ConnectionTrait>(
     .await
 }
 
-/// Post the coins a change of approved service is worth, inside the caller's transaction:
-/// `from_minutes` → `to_minutes` of approved time moves the difference between the
-/// organization's issuing account and the volunteer (a correcting transfer when it shrinks).
-pub async fn settle_service<C: ConnectionTrait>(
-    txn: &C,
-    organization_id: i64,
-    person: i64,
-    record_id: i64,
-    from_minutes: i32,
-    to_minutes: i32,
-    by: i64,
-) -> AppResult<()> {
-    let delta = coins_for_minutes(to_minutes) - coins_for_minutes(from_minutes);
+/// What one service record is worth in coins.
+#[derive(Debug, Clone, Copy)]
+pub struct ServiceSettlement {
+    /// The organization whose issuing account pays.
+    pub organization_id: i64,
+    /// The volunteer.
+    pub person: i64,
+    /// The record.
+    pub record_id: i64,
+    /// Approved minutes now (0 when not approved).
+    pub approved_minutes: i32,
+    /// Hundredths of a coin per hour for the event's category.
+    pub cents_per_hour: i64,
+    /// Who caused the change.
+    pub by: i64,
+}
+
+/// Bring the coins paid for a service record in line with its approved minutes, inside the
+/// caller's transaction: what the record is worth now minus what its transfers have paid so
+/// far moves between the organization's issuing account and the volunteer (a correcting
+/// transfer when it shrinks). Reading what was paid, rather than recomputing the old worth,
+/// keeps it right when the configured rate changed since the approval.
+pub async fn settle_service<C: ConnectionTrait>(txn: &C, s: ServiceSettlement) -> AppResult<()> {
+    let org = account_of(txn, Owner::Organization(s.organization_id)).await?;
+    let vol = account_of(txn, Owner::Person(s.person)).await?;
+    let paid: i64 = transfer::Entity::find()
+        .filter(transfer::Column::ServiceRecordId.eq(s.record_id))
+        .all(txn)
+        .await?
+        .iter()
+        .map(|t| {
+            if t.to_account_id == vol.id {
+                t.amount
+            } else {
+                -t.amount
+            }
+        })
+        .sum();
+    let delta = coins_for_minutes(s.approved_minutes, s.cents_per_hour) - paid;
     if delta == 0 {
         return Ok(());
     }
-    let org = account_of(txn, Owner::Organization(organization_id)).await?;
-    let vol = account_of(txn, Owner::Person(person)).await?;
     let (from, to, kind, memo) = if delta > 0 {
         (
             org.id,
             vol.id,
-            if from_minutes == 0 {
-                "SERVICE"
-            } else {
-                "CORRECTION"
-            },
+            if paid == 0 { "SERVICE" } else { "CORRECTION" },
             "approved service",
         )
     } else {
@@ -302,8 +321,8 @@ pub async fn settle_service<C: ConnectionTrait>(
             amount: delta.abs(),
             kind,
             memo: memo.to_owned(),
-            service_record_id: Some(record_id),
-            by,
+            service_record_id: Some(s.record_id),
+            by: s.by,
         },
     )
     .await?;
