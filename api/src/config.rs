@@ -238,6 +238,16 @@ pub struct Config {
     )]
     pub checkout_grace_minutes: u32,
 
+    /// Base64 master key (32+ bytes) encrypting ID numbers; default: `identity.key` in the
+    /// data dir, generated on first start. Keep it with the database backups.
+    #[arg(
+        long,
+        env = "TONGXING_IDENTITY_KEY",
+        hide_env_values = true,
+        global = true
+    )]
+    pub identity_key: Option<Secret>,
+
     /// Time coins per approved hour of service, in hundredths of a coin (100 = 1 coin).
     #[arg(
         long,

@@ -42,6 +42,9 @@ pub enum AppError {
     /// The volunteer lacks skills the shift requires (`FORBIDDEN`, with the list).
     #[error("missing required skills: {}", .0.join(", "))]
     MissingSkills(Vec<String>),
+    /// The action needs a real-name identity the person has not given (`setMyIdentity`).
+    #[error("{0}")]
+    IdentityRequired(&'static str),
     /// Too many attempts; the client should wait `retry_after_secs`.
     #[error("too many attempts, retry in {retry_after_secs} s")]
     RateLimited {
@@ -74,6 +77,7 @@ impl AppError {
             Self::AlreadySignedUp => "ALREADY_SIGNED_UP",
             Self::IdempotencyConflict => "IDEMPOTENCY_CONFLICT",
             Self::MissingSkills(_) => "FORBIDDEN",
+            Self::IdentityRequired(_) => "IDENTITY_REQUIRED",
             Self::RateLimited { .. } => "RATE_LIMITED",
             Self::Internal(_) => "INTERNAL",
         }

@@ -56,6 +56,7 @@ pub fn app(state: AppState) -> Router {
         .route("/graphql", get(graphql_get).post(graphql_post))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
+        .merge(crate::certificates::http::router(http.state.clone()))
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         .layer(
             TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<_>| {
@@ -83,7 +84,7 @@ async fn readyz(State(http): State<Http>) -> Response {
 }
 
 /// A response that is a GraphQL error document outside of execution (bad body, bad method).
-fn request_error(status: StatusCode, code: &str, message: &str) -> Response {
+pub(crate) fn request_error(status: StatusCode, code: &str, message: &str) -> Response {
     let body = serde_json::json!({
         "errors": [{ "message": message, "extensions": { "code": code } }]
     });
@@ -120,17 +121,22 @@ fn client_addr(
     connect.map(|Extension(ConnectInfo(addr))| addr.ip())
 }
 
-fn viewer(state: &AppState, headers: &HeaderMap, addr: Option<IpAddr>) -> Viewer {
-    let Some(value) = headers.get(header::AUTHORIZATION) else {
-        return Viewer::anonymous(addr);
-    };
+/// The account a request's `Authorization: Bearer` access token names: `None` without the
+/// header, `Some(None)` when the header holds no valid token.
+pub(crate) fn bearer_account(state: &AppState, headers: &HeaderMap) -> Option<Option<i64>> {
+    let value = headers.get(header::AUTHORIZATION)?;
     let token = value.to_str().ok().and_then(|v| {
         v.strip_prefix("Bearer ")
             .or_else(|| v.strip_prefix("bearer "))
     });
-    match token.map(|t| state.jwt.verify(t.trim())) {
-        Some(Ok(account_id)) => Viewer::account(account_id, addr),
-        _ => Viewer::invalid("invalid or expired access token", addr),
+    Some(token.and_then(|t| state.jwt.verify(t.trim()).ok()))
+}
+
+fn viewer(state: &AppState, headers: &HeaderMap, addr: Option<IpAddr>) -> Viewer {
+    match bearer_account(state, headers) {
+        None => Viewer::anonymous(addr),
+        Some(Some(account_id)) => Viewer::account(account_id, addr),
+        Some(None) => Viewer::invalid("invalid or expired access token", addr),
     }
 }
 

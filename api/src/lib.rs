@@ -21,6 +21,7 @@ pub mod accounts;
 pub mod auth;
 pub mod authz;
 pub mod campaigns;
+pub mod certificates;
 pub mod checkins;
 pub mod config;
 mod context;
@@ -31,6 +32,7 @@ pub mod geo;
 pub mod housekeeping;
 pub mod http;
 pub mod idempotency;
+pub mod identity;
 pub mod ids;
 pub mod organizations;
 pub mod pagination;
@@ -62,6 +64,8 @@ pub struct AppState {
     pub jwt: Arc<auth::jwt::JwtKeys>,
     /// Check-in code issuer and checker.
     pub checkin_codes: Arc<checkins::code::CheckInCodes>,
+    /// Encryption of ID numbers.
+    pub identity_vault: Arc<identity::vault::IdentityVault>,
     /// Login throttle.
     pub login_throttle: Arc<auth::rate_limit::LoginThrottle>,
 }
@@ -73,6 +77,8 @@ impl AppState {
         let secret = auth::jwt::server_secret(&config)?;
         let jwt = auth::jwt::JwtKeys::from_secret(&secret, &config)?;
         let checkin_codes = checkins::code::CheckInCodes::new(&secret);
+        let identity_vault =
+            identity::vault::IdentityVault::new(&auth::jwt::identity_key(&config)?)?;
         let login_throttle = auth::rate_limit::LoginThrottle::new(
             config.login_attempts_per_phone,
             config.login_attempts_per_address,
@@ -83,6 +89,7 @@ impl AppState {
             config: Arc::new(config),
             jwt: Arc::new(jwt),
             checkin_codes: Arc::new(checkin_codes),
+            identity_vault: Arc::new(identity_vault),
             login_throttle: Arc::new(login_throttle),
         })
     }

@@ -23,12 +23,14 @@ use crate::{
         graphql::{Campaign, CampaignMutation, CampaignQuery},
         service as campaign_service,
     },
+    certificates::graphql::{CertificateMutation, CertificateQuery},
     checkins::graphql::{CheckInMutation, ServiceRecord, ServiceRecordQuery},
     context::ContextExt,
     events::{
         graphql::{CharityEvent, EventMutation, EventQuery},
         service as event_service,
     },
+    identity::graphql::IdentityMutation,
     ids::{self, NodeType},
     organizations::{
         graphql::{Membership, Organization, OrganizationMutation, OrganizationQuery},
@@ -186,6 +188,7 @@ pub struct QueryRoot(
     EventQuery,
     ShiftQuery,
     ServiceRecordQuery,
+    CertificateQuery,
     NodeQuery,
 );
 
@@ -201,6 +204,8 @@ pub struct MutationRoot(
     ProfileMutation,
     CheckInMutation,
     TimeBankMutation,
+    IdentityMutation,
+    CertificateMutation,
 );
 
 /// The schema without runtime data: enough to print the SDL.

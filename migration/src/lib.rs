@@ -11,6 +11,7 @@ mod m20261129_000003_checkins;
 mod m20261129_000004_record_audit;
 mod m20261129_000005_auto_approve;
 mod m20261129_000006_timebank;
+mod m20261129_000007_identity_certificates;
 
 /// The migrator applied by the server, the CLI and every test database.
 pub struct Migrator;
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000004_record_audit::Migration),
             Box::new(m20261129_000005_auto_approve::Migration),
             Box::new(m20261129_000006_timebank::Migration),
+            Box::new(m20261129_000007_identity_certificates::Migration),
         ]
     }
 }

@@ -187,6 +187,49 @@ impl Account {
         .await
     }
 
+    /// The account's real-name identity (ID number masked), if it gave one. Visible to the
+    /// account itself.
+    async fn identity(
+        &self,
+        ctx: &Context<'_>,
+    ) -> Result<Option<crate::identity::graphql::Identity>> {
+        self.require_self(ctx).await?;
+        Ok(
+            crate::identity::service::get(&ctx.state().db, self.model.id)
+                .await?
+                .map(crate::identity::graphql::Identity),
+        )
+    }
+
+    /// Service certificates issued for the account, oldest first. Visible to the account
+    /// itself.
+    async fn service_certificates(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Page size (default 20, at most the configured maximum).")] first: Option<
+            i32,
+        >,
+        #[graphql(desc = "Cursor of the last edge of the previous page.")] after: Option<String>,
+    ) -> Result<Connection<String, crate::certificates::graphql::ServiceCertificate>> {
+        let state = ctx.state();
+        self.require_self(ctx).await?;
+        let page = PageArgs::new(first, after.as_deref(), &state.config)?;
+        let rows = crate::pagination::fetch_page(
+            &state.db,
+            entity::service_certificate::Entity::find()
+                .filter(entity::service_certificate::Column::AccountId.eq(self.model.id)),
+            entity::service_certificate::Column::Id,
+            page,
+        )
+        .await?;
+        Ok(connection(
+            rows,
+            page.after.is_some(),
+            |c| c.id,
+            |c| crate::certificates::graphql::ServiceCertificate::new(c, true),
+        ))
+    }
+
     /// Approved service in sum and by event category. Visible to the account itself.
     async fn service_summary(&self, ctx: &Context<'_>) -> Result<ServiceSummary> {
         self.require_self(ctx).await?;

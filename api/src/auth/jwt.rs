@@ -119,6 +119,20 @@ pub fn server_secret(config: &Config) -> anyhow::Result<Vec<u8>> {
     }
 }
 
+/// The master key of ID-number encryption: the configured `TONGXING_IDENTITY_KEY` (base64 of
+/// at least 32 bytes), or the key kept in the data dir (generated on first start). Separate from
+/// the JWT secret so rotating one never makes the other's data unreadable. Losing it loses the
+/// encrypted ID numbers: back it up with the database.
+pub fn identity_key(config: &Config) -> anyhow::Result<Vec<u8>> {
+    use anyhow::Context;
+    match &config.identity_key {
+        Some(key) => STANDARD
+            .decode(key.expose().trim())
+            .context("TONGXING_IDENTITY_KEY is not base64"),
+        None => load_or_create_key_file(&config.data_dir.join("identity.key")),
+    }
+}
+
 fn now_secs() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -144,7 +158,7 @@ fn load_or_create_key_file(path: &Path) -> anyhow::Result<Vec<u8>> {
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     let mut key = vec![0u8; 32];
     rand::rng().fill_bytes(&mut key);
-    let tmp = dir.join(format!(".jwt.key.{}", uuid::Uuid::new_v4().simple()));
+    let tmp = dir.join(format!(".key.{}", uuid::Uuid::new_v4().simple()));
     {
         use std::io::Write;
         let mut options = std::fs::OpenOptions::new();
@@ -161,7 +175,7 @@ fn load_or_create_key_file(path: &Path) -> anyhow::Result<Vec<u8>> {
     let _ = std::fs::remove_file(&tmp);
     match linked {
         Ok(()) => {
-            tracing::info!(path = %path.display(), "generated a new JWT signing key");
+            tracing::info!(path = %path.display(), "generated a new key");
             Ok(key)
         }
         // Another process won the race: use its key.
