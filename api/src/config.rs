@@ -229,6 +229,16 @@ pub struct Config {
     )]
     pub idempotency_retention_hours: u32,
 
+    /// Seconds each check-in code shows on the kiosk; a code is accepted for its window and the
+    /// next (so up to twice this). 5–300.
+    #[arg(
+        long,
+        env = "TONGXING_CHECKIN_CODE_SECS",
+        default_value_t = 30,
+        global = true
+    )]
+    pub checkin_code_secs: u32,
+
     /// Minutes after a shift's end when a missing check-out is closed at the end and flagged.
     #[arg(
         long,
@@ -330,6 +340,10 @@ impl Config {
         ensure!(
             (24..=24 * 365).contains(&self.idempotency_retention_hours),
             "idempotency keys must be kept 24 hours to a year"
+        );
+        ensure!(
+            (5..=300).contains(&self.checkin_code_secs),
+            "check-in codes must rotate every 5 to 300 seconds"
         );
         ensure!(
             self.coin_cents_per_hour <= 100_000,

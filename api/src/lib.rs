@@ -34,6 +34,7 @@ pub mod http;
 pub mod idempotency;
 pub mod identity;
 pub mod ids;
+pub mod kiosk;
 pub mod organizations;
 pub mod pagination;
 pub mod profiles;
@@ -76,7 +77,8 @@ impl AppState {
         config.validate()?;
         let secret = auth::jwt::server_secret(&config)?;
         let jwt = auth::jwt::JwtKeys::from_secret(&secret, &config)?;
-        let checkin_codes = checkins::code::CheckInCodes::new(&secret);
+        let checkin_codes =
+            checkins::code::CheckInCodes::new(&secret, i64::from(config.checkin_code_secs));
         let identity_vault =
             identity::vault::IdentityVault::new(&auth::jwt::identity_key(&config)?)?;
         let login_throttle = auth::rate_limit::LoginThrottle::new(

@@ -11,6 +11,7 @@ mod checkins_e2e;
 mod cli;
 mod http_e2e;
 mod idempotency_service;
+mod kiosk_browser;
 mod organizations_e2e;
 mod organizations_service;
 mod schema_file;

@@ -1,10 +1,11 @@
 //! Rotating check-in codes bound to a shift.
 //!
-//! Time is cut into 30-second windows. For window `w` of shift `s` the server derives, with
+//! Time is cut into windows of `TONGXING_CHECKIN_CODE_SECS` (30 s by default). For window `w` of shift `s` the server derives, with
 //! HMAC-SHA256 under a key of its own (derived from the server secret, so replicas that share
 //! the JWT key agree), a QR payload `TX1.<base64url(s, w, mac)>` and a 6-digit fallback PIN. A
-//! code is accepted during its window and the next one — at most 60 seconds — so a photo of
-//! yesterday's QR code is worthless and the kiosk refreshes twice a minute. Nothing is stored.
+//! code is accepted during its window and the next one — at most 60 seconds by default — so a
+//! photo of yesterday's QR code is worthless and the kiosk refreshes twice a minute. Nothing is
+//! stored.
 
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use chrono::{DateTime, Utc};
@@ -13,7 +14,7 @@ use sha2::Sha256;
 
 type HmacSha256 = Hmac<Sha256>;
 
-/// Length of one code window, in seconds.
+/// Default length of one code window, in seconds.
 pub const WINDOW_SECS: i64 = 30;
 /// Bytes of MAC kept in a QR payload (128 bits).
 const MAC_BYTES: usize = 16;
@@ -46,25 +47,30 @@ pub struct IssuedCode {
 /// Issues and checks check-in codes.
 pub struct CheckInCodes {
     key: [u8; 32],
-}
-
-fn window_of(at: DateTime<Utc>) -> i64 {
-    at.timestamp().div_euclid(WINDOW_SECS)
-}
-
-fn window_start(w: i64) -> DateTime<Utc> {
-    DateTime::from_timestamp(w * WINDOW_SECS, 0).unwrap_or(DateTime::<Utc>::MIN_UTC)
+    window_secs: i64,
 }
 
 impl CheckInCodes {
-    /// Derive the code key from the server secret (the JWT signing key).
-    pub fn new(server_secret: &[u8]) -> Self {
+    /// Derive the code key from the server secret (the JWT signing key); codes rotate every
+    /// `window_secs` seconds (at least 1).
+    pub fn new(server_secret: &[u8], window_secs: i64) -> Self {
         let mut key = [0u8; 32];
         key.copy_from_slice(&Self::mac_with(
             server_secret,
             b"tongxing check-in codes v1",
         ));
-        Self { key }
+        Self {
+            key,
+            window_secs: window_secs.max(1),
+        }
+    }
+
+    fn window_of(&self, at: DateTime<Utc>) -> i64 {
+        at.timestamp().div_euclid(self.window_secs)
+    }
+
+    fn window_start(&self, w: i64) -> DateTime<Utc> {
+        DateTime::from_timestamp(w * self.window_secs, 0).unwrap_or(DateTime::<Utc>::MIN_UTC)
     }
 
     fn mac_with(key: &[u8], data: &[u8]) -> [u8; 32] {
@@ -93,7 +99,7 @@ impl CheckInCodes {
 
     /// The code of `shift_id` at `now`.
     pub fn issue(&self, shift_id: i64, now: DateTime<Utc>) -> IssuedCode {
-        let w = window_of(now);
+        let w = self.window_of(now);
         let m = self.mac(b"qr", shift_id, w);
         let mut raw = Vec::with_capacity(16 + MAC_BYTES);
         raw.extend_from_slice(&shift_id.to_be_bytes());
@@ -102,8 +108,8 @@ impl CheckInCodes {
         IssuedCode {
             qr_payload: format!("{QR_PREFIX}{}", URL_SAFE_NO_PAD.encode(raw)),
             pin: self.pin_for(shift_id, w),
-            refresh_at: window_start(w + 1),
-            expires_at: window_start(w + 2),
+            refresh_at: self.window_start(w + 1),
+            expires_at: self.window_start(w + 2),
         }
     }
 
@@ -131,7 +137,7 @@ impl CheckInCodes {
         if code_shift != shift_id {
             return Err(CodeError::WrongShift);
         }
-        let now_w = window_of(at);
+        let now_w = self.window_of(at);
         if w == now_w || w == now_w - 1 {
             Ok(())
         } else {
@@ -144,7 +150,7 @@ impl CheckInCodes {
         if pin.len() != 6 || !pin.bytes().all(|b| b.is_ascii_digit()) {
             return Err(CodeError::Invalid);
         }
-        let now_w = window_of(at);
+        let now_w = self.window_of(at);
         let matches = [now_w, now_w - 1].into_iter().any(|w| {
             let expected = self.pin_for(shift_id, w);
             // Both are six ASCII digits: compare without early exit.
@@ -172,7 +178,7 @@ mod tests {
 
     #[test]
     fn a_code_is_accepted_for_its_window_and_the_next_only() {
-        let codes = CheckInCodes::new(b"server-secret");
+        let codes = CheckInCodes::new(b"server-secret", WINDOW_SECS);
         let t0 = at(1_800_000_000); // a window boundary (divisible by 30)
         let c = codes.issue(7, t0);
         assert_eq!(c.refresh_at, at(1_800_000_030));
@@ -196,7 +202,7 @@ mod tests {
 
     #[test]
     fn codes_rotate_and_are_bound_to_their_shift() {
-        let codes = CheckInCodes::new(b"server-secret");
+        let codes = CheckInCodes::new(b"server-secret", WINDOW_SECS);
         let t0 = at(1_800_000_000);
         let a = codes.issue(7, t0);
         let b = codes.issue(7, at(1_800_000_030));
@@ -211,11 +217,11 @@ mod tests {
 
     #[test]
     fn forged_and_foreign_codes_are_invalid() {
-        let codes = CheckInCodes::new(b"server-secret");
+        let codes = CheckInCodes::new(b"server-secret", WINDOW_SECS);
         let t0 = at(1_800_000_000);
         let c = codes.issue(7, t0);
         // Another server's key.
-        let theirs = CheckInCodes::new(b"another-secret").issue(7, t0);
+        let theirs = CheckInCodes::new(b"another-secret", WINDOW_SECS).issue(7, t0);
         assert_eq!(
             codes.verify_qr(7, &theirs.qr_payload, t0),
             Err(CodeError::Invalid)

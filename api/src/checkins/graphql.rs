@@ -215,15 +215,39 @@ impl CheckResult {
 
 /// The current check-in code of a shift, for its kiosk.
 #[derive(SimpleObject)]
+#[graphql(complex)]
 pub struct CheckInCode {
     /// Text to show as a QR code; volunteers scan it to check in with method `QR`.
     qr_payload: String,
     /// Six digits to type instead, for phones without a camera.
     pin: String,
-    /// When the kiosk should fetch the next code (codes rotate every 30 s).
+    /// When the kiosk should fetch the next code (codes rotate every
+    /// `TONGXING_CHECKIN_CODE_SECS`, 30 s by default).
     refresh_at: DateTime<Utc>,
-    /// When this code stops being accepted (at most 60 s after it was issued).
+    /// When this code stops being accepted (the end of the next rotation).
     expires_at: DateTime<Utc>,
+}
+
+#[async_graphql::ComplexObject]
+impl CheckInCode {
+    /// `qrPayload` drawn as a QR code: an inline SVG document (scales to any size).
+    async fn qr_svg(&self) -> Result<String> {
+        let code = qrcode::QrCode::with_error_correction_level(
+            self.qr_payload.as_bytes(),
+            qrcode::EcLevel::M,
+        )
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("QR code: {e}")))?;
+        let svg = code
+            .render::<qrcode::render::svg::Color<'_>>()
+            .min_dimensions(256, 256)
+            .quiet_zone(true)
+            .build();
+        // Inline use wants the <svg> element without the XML declaration.
+        Ok(match svg.find("<svg") {
+            Some(i) => svg[i..].to_owned(),
+            None => svg,
+        })
+    }
 }
 
 /// Arrival or departure, in an offline batch.

@@ -390,3 +390,19 @@ mod tests {
         assert_eq!(served_minutes(t(10, 0), t(12, 0), start, end), 120);
     }
 }
+
+/// How many people have checked in to a shift (the check-in of each sign-up is unique).
+pub async fn checked_in_count<C: sea_orm::ConnectionTrait>(
+    db: &C,
+    shift_id: i64,
+) -> AppResult<i64> {
+    use sea_orm::{PaginatorTrait, QueryFilter};
+    Ok(i64::try_from(
+        check_event::Entity::find()
+            .filter(check_event::Column::ShiftId.eq(shift_id))
+            .filter(check_event::Column::Kind.eq(CheckKind::In.as_db()))
+            .count(db)
+            .await?,
+    )
+    .unwrap_or(i64::MAX))
+}

@@ -94,6 +94,12 @@ impl Shift {
         self.model.confirmed_count
     }
 
+    /// People checked in so far (one per sign-up, however they checked in), for the kiosk's
+    /// live count. One count query per shift: ask for it on a single shift, not on a list.
+    async fn checked_in_count(&self, ctx: &Context<'_>) -> Result<i64> {
+        Ok(crate::checkins::service::checked_in_count(&ctx.state().db, self.model.id).await?)
+    }
+
     /// Places free (0 for a cancelled shift).
     async fn remaining_slots(&self) -> i32 {
         if self.model.status == "OPEN" {
