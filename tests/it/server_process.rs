@@ -137,6 +137,21 @@ async fn serve_starts_with_no_setup_logs_no_personal_data_and_stops_on_sigterm()
     )
     .await;
     assert_eq!(me["data"]["me"]["phone"], phone);
+    let id_number = "11010519491231002X";
+    let identity = gql(
+        &client,
+        &server.addr,
+        Some(&token),
+        "mutation($i: SetMyIdentityInput!) { setMyIdentity(input: $i) { idNumberMasked } }",
+        json!({ "i": { "legalName": "王小明", "idType": "MAINLAND_ID", "idNumber": id_number } }),
+    )
+    .await;
+    assert_eq!(
+        identity["data"]["setMyIdentity"]["idNumberMasked"],
+        "110***********002X"
+    );
+    // The identity key was generated beside the JWT key on first use.
+    assert!(dir.path().join("identity.key").exists());
 
     let (status, log) = server.terminate();
     assert!(status.success(), "exit status {status:?}\n{log}");
@@ -144,8 +159,15 @@ async fn serve_starts_with_no_setup_logs_no_personal_data_and_stops_on_sigterm()
     assert!(log.contains("\"operation\":\"Me\""), "{log}");
     assert!(log.contains("UNAUTHENTICATED"), "{log}");
     assert!(log.contains("stopped"), "{log}");
-    // … and never the phone, the passwords or the token, even at debug level.
-    for secret in [phone, password, "wrong-password-abc", token.as_str()] {
+    // … and never the phone, the passwords, the token or the ID number, even at debug level.
+    for secret in [
+        phone,
+        password,
+        "wrong-password-abc",
+        token.as_str(),
+        id_number,
+        "110105",
+    ] {
         assert!(!log.contains(secret), "log contains {secret}:\n{log}");
     }
 
