@@ -1,6 +1,6 @@
 //! Database connection and transactions, the same for SQLite and PostgreSQL.
 
-use std::time::Duration;
+use std::{cell::Cell, future::Future, time::Duration};
 
 use migration::{Migrator, MigratorTrait};
 use sea_orm::{
@@ -39,7 +39,30 @@ pub async fn connect(url: &str, max_connections: u32) -> Result<DatabaseConnecti
                 .foreign_keys(true)
                 .create_if_missing(true)
         });
-    Database::connect(options).await
+    let mut db = Database::connect(options).await?;
+    db.set_metric_callback(|_| {
+        // Outside a counted scope (housekeeping, the CLI) there is nothing to count into.
+        let _ = STATEMENTS.try_with(|n| n.set(n.get() + 1));
+    });
+    Ok(db)
+}
+
+tokio::task_local! {
+    /// Statements run by the current request (see [`count_statements`]).
+    static STATEMENTS: Cell<u32>;
+}
+
+/// Run `fut`, counting the SQL statements it sends through any connection made by
+/// [`connect`] (transactions included). Every GraphQL request runs in such a scope; the count
+/// goes into its log line, and tests assert it to keep relation loading free of N+1 queries.
+/// Work spawned onto other tasks is not counted — resolvers do not spawn.
+pub async fn count_statements<F: Future>(fut: F) -> (F::Output, u32) {
+    STATEMENTS
+        .scope(Cell::new(0), async {
+            let out = fut.await;
+            (out, STATEMENTS.with(Cell::get))
+        })
+        .await
 }
 
 /// The file behind a `sqlite:` URL, if it is one (and not in-memory).

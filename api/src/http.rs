@@ -240,7 +240,8 @@ async fn execute(
     );
     async move {
         let started = Instant::now();
-        let mut response = http.schema.execute_batch(batch.data(viewer)).await;
+        let (mut response, statements) =
+            db::count_statements(http.schema.execute_batch(batch.data(viewer))).await;
         let mut codes: Vec<String> = Vec::new();
         for errors in response_errors(&mut response) {
             finalize_errors(errors);
@@ -248,9 +249,9 @@ async fn execute(
         }
         let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
         if codes.is_empty() {
-            tracing::info!(elapsed_ms, outcome = "ok", "graphql request");
+            tracing::info!(elapsed_ms, statements, outcome = "ok", "graphql request");
         } else {
-            tracing::info!(elapsed_ms, outcome = "error", codes = ?codes, "graphql request");
+            tracing::info!(elapsed_ms, statements, outcome = "error", codes = ?codes, "graphql request");
         }
         respond(&headers, response)
     }

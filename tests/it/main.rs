@@ -14,6 +14,7 @@ mod idempotency_service;
 mod kiosk_browser;
 mod organizations_e2e;
 mod organizations_service;
+mod query_cost;
 mod schema_file;
 mod seed_demo;
 mod server_process;

@@ -141,6 +141,28 @@ pub async fn get_visible<C: ConnectionTrait>(
         .await?)
 }
 
+/// The campaigns among `ids` that `viewer` may see, in one query.
+pub async fn get_many_visible<C: ConnectionTrait>(
+    db: &C,
+    viewer: Option<&account::Model>,
+    ids: impl IntoIterator<Item = i64>,
+) -> AppResult<std::collections::HashMap<i64, campaign::Model>> {
+    let mut ids: Vec<i64> = ids.into_iter().collect();
+    ids.sort_unstable();
+    ids.dedup();
+    if ids.is_empty() {
+        return Ok(Default::default());
+    }
+    Ok(campaign::Entity::find()
+        .filter(campaign::Column::Id.is_in(ids))
+        .filter(visible_to(viewer))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|c| (c.id, c))
+        .collect())
+}
+
 async fn get_managed(
     db: &DatabaseConnection,
     viewer: &account::Model,

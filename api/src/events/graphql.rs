@@ -28,6 +28,9 @@ pub struct CharityEvent {
     distance_m: Option<f64>,
     /// The organization, when the query that found the event fetched it.
     organization: Option<organization::Model>,
+    /// The campaign as the caller may see it, when the query that found the event fetched it
+    /// (`Some(None)`: none, or not visible).
+    campaign: Option<Option<entity::campaign::Model>>,
 }
 
 impl CharityEvent {
@@ -37,12 +40,19 @@ impl CharityEvent {
             model,
             distance_m: None,
             organization: None,
+            campaign: None,
         }
     }
 
     /// Attach the organization a list query fetched for the event.
     pub fn with_organization(mut self, organization: Option<organization::Model>) -> Self {
         self.organization = organization;
+        self
+    }
+
+    /// Attach the campaign a list query fetched for the event (visibility already applied).
+    pub fn with_campaign(mut self, campaign: Option<entity::campaign::Model>) -> Self {
+        self.campaign = Some(campaign);
         self
     }
 
@@ -58,6 +68,7 @@ impl CharityEvent {
             model,
             distance_m,
             organization: None,
+            campaign: None,
         }
     }
 }
@@ -83,6 +94,9 @@ impl CharityEvent {
 
     /// The campaign it is part of, if any (and if the caller may see it).
     async fn campaign(&self, ctx: &Context<'_>) -> Result<Option<Campaign>> {
+        if let Some(prefetched) = &self.campaign {
+            return Ok(prefetched.clone().map(Campaign));
+        }
         let Some(id) = self.model.campaign_id else {
             return Ok(None);
         };

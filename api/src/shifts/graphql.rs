@@ -197,8 +197,8 @@ impl Shift {
 use sea_orm::EntityTrait;
 
 /// List shifts for a resolver. The page's events come with the shifts in one query; their
-/// organizations, and the caller's sign-ups, in one query each when the client selected them —
-/// so a page costs the same number of statements whatever its size.
+/// organizations, campaigns and the caller's sign-ups in one query each when the client
+/// selected them — so a page costs the same number of statements whatever its size.
 pub async fn list_shifts(
     ctx: &Context<'_>,
     first: Option<i32>,
@@ -215,6 +215,18 @@ pub async fn list_shifts(
     } else {
         Default::default()
     };
+    let campaigns = if node.field("event").field("campaign").exists() {
+        Some(
+            crate::campaigns::service::get_many_visible(
+                &state.db,
+                viewer,
+                rows.items.iter().filter_map(|(_, e)| e.campaign_id),
+            )
+            .await?,
+        )
+    } else {
+        None
+    };
     let mine = match viewer {
         Some(v) if node.field("mySignup").exists() => {
             let ids: Vec<i64> = rows.items.iter().map(|(s, _)| s.id).collect();
@@ -230,8 +242,15 @@ pub async fn list_shifts(
         |(s, e)| {
             let org = organizations.get(&e.organization_id).cloned();
             let my_signup = mine.as_ref().map(|m| m.get(&s.id).cloned());
+            let campaign = campaigns
+                .as_ref()
+                .map(|c| e.campaign_id.and_then(|id| c.get(&id).cloned()));
+            let mut event = CharityEvent::measured(e, near).with_organization(org);
+            if let Some(campaign) = campaign {
+                event = event.with_campaign(campaign);
+            }
             Shift {
-                event: Some(CharityEvent::measured(e, near).with_organization(org)),
+                event: Some(event),
                 my_signup,
                 model: s,
             }

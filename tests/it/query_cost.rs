@@ -1,0 +1,123 @@
+//! The cost of a request in SQL statements: the volunteer home feed must not grow with its
+//! page size (no N+1), counted with the same per-request counter the server logs.
+
+use std::sync::Arc;
+
+use serde_json::json;
+
+use crate::harness::TestApp;
+
+const FEED: &str = "query($n: NearInput!, $first: Int!) { shifts(first: $first, filter: {hasOpenSlots: true, near: $n}) { edges { node { id remainingSlots mySignup { status } event { title organization { name } campaign { title } } } } } }";
+
+#[tokio::test]
+async fn home_feed_costs_the_same_statements_for_5_and_50_shifts() {
+    let app = TestApp::spawn().await;
+    let w = app.world().await;
+    let campaign = app
+        .ok(
+            Some(&w.root.access),
+            "mutation($i: CreateCampaignInput!) { createCampaign(input: $i) { id } }",
+            json!({ "i": { "organizationId": w.city, "title": "慈善同心·志愿同行", "startsAt": "2026-01-01T00:00:00Z", "endsAt": "2030-01-01T00:00:00Z" } }),
+        )
+        .await["createCampaign"]["id"]
+        .clone();
+    app.ok(
+        Some(&w.root.access),
+        "mutation($id: ID!) { publishCampaign(id: $id) { id } }",
+        json!({ "id": campaign }),
+    )
+    .await;
+    // Ten events at two stations, half of them in the campaign; five shifts each.
+    let starts = chrono::Utc::now() + chrono::Duration::hours(1);
+    let mut shifts = Vec::new();
+    for i in 0..10 {
+        let (token, org) = if i % 2 == 0 {
+            (&w.organizer.access, &w.station)
+        } else {
+            (&w.other_organizer.access, &w.other_station)
+        };
+        let mut input = json!({
+            "organizationId": org, "title": format!("活动{i}"), "category": "ELDERLY_CARE",
+            "address": "前进西路86号", "latitude": 31.38, "longitude": 120.98,
+            "startsAt": starts.to_rfc3339(), "endsAt": (starts + chrono::Duration::hours(8)).to_rfc3339()
+        });
+        if i < 5 {
+            input["campaignId"] = campaign.clone();
+        }
+        let event = app
+            .ok(
+                Some(token),
+                "mutation($i: CreateEventInput!) { createEvent(input: $i) { id } }",
+                json!({ "i": input }),
+            )
+            .await["createEvent"]["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        app.ok(
+            Some(token),
+            "mutation($id: ID!) { publishEvent(id: $id) { id } }",
+            json!({ "id": event }),
+        )
+        .await;
+        for k in 0..5 {
+            let at = starts + chrono::Duration::minutes(i * 5 + k);
+            shifts.push(app.shift_at(token, &event, at, 3, true, &[]).await);
+        }
+    }
+    let vol = app.register("13800000001", "小李").await;
+    for (n, s) in shifts.iter().step_by(7).enumerate() {
+        app.sign_up(&vol.access, s, &format!("k{n}")).await;
+    }
+
+    let schema = api::build_schema(app.state.clone());
+    let feed = |first: usize| {
+        // A fresh viewer per request, as the HTTP handler makes (it caches the account).
+        let viewer = Arc::new(api::auth::Viewer::account(vol.account_key(), None));
+        let request = async_graphql::Request::new(FEED)
+            .variables(async_graphql::Variables::from_json(json!({
+                "n": { "latitude": 31.38, "longitude": 120.98, "radiusMeters": 5000.0 },
+                "first": first,
+            })))
+            .data(viewer);
+        api::db::count_statements(schema.execute(request))
+    };
+    let (small, small_statements) = feed(5).await;
+    let (large, large_statements) = feed(50).await;
+    for r in [&small, &large] {
+        assert!(r.errors.is_empty(), "{:?}", r.errors);
+    }
+    let large = large.data.into_json().unwrap();
+    let edges = large["shifts"]["edges"].as_array().unwrap();
+    assert_eq!(edges.len(), 50);
+    assert_eq!(
+        small.data.into_json().unwrap()["shifts"]["edges"]
+            .as_array()
+            .unwrap()
+            .len(),
+        5
+    );
+    // The page really carries every relation the feed asks for.
+    assert!(edges.iter().any(|e| !e["node"]["mySignup"].is_null()));
+    assert!(
+        edges
+            .iter()
+            .any(|e| e["node"]["event"]["campaign"]["title"] == "慈善同心·志愿同行")
+    );
+    assert!(
+        edges
+            .iter()
+            .any(|e| e["node"]["event"]["campaign"].is_null())
+    );
+    assert!(
+        edges
+            .iter()
+            .any(|e| e["node"]["event"]["organization"]["name"] == "周市社工站")
+    );
+    // The viewer, the page with its events, organizations, campaigns, the caller's sign-ups.
+    assert_eq!(small_statements, large_statements, "N+1 somewhere");
+    assert!(
+        (4..=6).contains(&large_statements),
+        "{large_statements} statements"
+    );
+}
