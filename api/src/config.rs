@@ -35,6 +35,10 @@ impl std::str::FromStr for Secret {
     }
 }
 
+/// Highest coin rate: 100 coins an hour, so a full day's record (1,440 minutes) stays within
+/// one transfer's limit.
+pub const MAX_COIN_CENTS_PER_HOUR: u32 = 10_000;
+
 /// Time coins earned per approved hour of service, in hundredths of a coin, by event category:
 /// `ELDERLY_CARE=150,EMERGENCY=200` (categories not named earn the default rate).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -63,10 +67,8 @@ impl std::str::FromStr for CoinRates {
                 .trim()
                 .parse()
                 .map_err(|_| format!("`{rate}` is not a whole number of hundredths"))?;
-            if rate > 100_000 {
-                return Err(format!(
-                    "{rate} hundredths per hour is more than 1,000 coins"
-                ));
+            if rate > MAX_COIN_CENTS_PER_HOUR {
+                return Err(format!("{rate} hundredths per hour is more than 100 coins"));
             }
             if rates.iter().any(|(c, _)| *c == category) {
                 return Err(format!("`{category}` is given twice"));
@@ -346,8 +348,8 @@ impl Config {
             "check-in codes must rotate every 5 to 300 seconds"
         );
         ensure!(
-            self.coin_cents_per_hour <= 100_000,
-            "the coin rate must be at most 1,000 coins an hour"
+            self.coin_cents_per_hour <= MAX_COIN_CENTS_PER_HOUR,
+            "the coin rate must be at most 100 coins an hour"
         );
         Ok(())
     }
@@ -430,7 +432,7 @@ mod tests {
             "HEALTH",
             "HEALTH=-1",
             "HEALTH=1.5",
-            "HEALTH=100000000",
+            "HEALTH=10001",
             "HEALTH=1,HEALTH=2",
         ] {
             assert!(bad.parse::<CoinRates>().is_err(), "{bad} should be refused");

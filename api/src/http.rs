@@ -21,7 +21,7 @@ use axum::{
     routing::get,
 };
 use tokio::net::TcpListener;
-use tower_http::{limit::RequestBodyLimitLayer, trace::TraceLayer};
+use tower_http::{catch_panic::CatchPanicLayer, limit::RequestBodyLimitLayer, trace::TraceLayer};
 use tracing::Instrument;
 
 use crate::{
@@ -59,6 +59,18 @@ pub fn app(state: AppState) -> Router {
         .merge(crate::certificates::http::router(http.state.clone()))
         .merge(crate::kiosk::router())
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        // A bug that panics answers 500 like any internal error, without its message (which
+        // could hold request data), instead of dropping the connection.
+        .layer(CatchPanicLayer::custom(
+            |_: Box<dyn std::any::Any + Send>| {
+                tracing::error!("a request handler panicked");
+                request_error(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "INTERNAL",
+                    "internal error",
+                )
+            },
+        ))
         .layer(
             TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<_>| {
                 // Path only: query strings may carry GraphQL variables.

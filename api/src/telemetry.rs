@@ -22,4 +22,16 @@ pub fn init(format: LogFormat) {
     };
     // Already installed (tests call this more than once): keep the first.
     let _ = result;
+    // A panic's message can quote the data that caused it (an ID number being sliced, say):
+    // log where it happened, never what it said.
+    std::panic::set_hook(Box::new(|info| {
+        let location = info
+            .location()
+            .map(|l| format!("{}:{}", l.file(), l.line()))
+            .unwrap_or_default();
+        tracing::error!(
+            location,
+            "panic (message withheld: it may hold personal data)"
+        );
+    }));
 }

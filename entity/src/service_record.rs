@@ -19,6 +19,8 @@ pub struct Model {
     pub verified: bool,
     /// Needs a human look (e.g. closed automatically).
     pub flagged: bool,
+    /// Hundredths of a coin per hour, fixed at the first approval; corrections settle at it.
+    pub coin_cents_per_hour: Option<i32>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -1,6 +1,7 @@
 //! Real-name identities (ID numbers encrypted, with a keyed digest for uniqueness) and service
 //! certificates (a snapshot of what was certified, verifiable by number). Also indexes the
-//! time-bank transfers by the service record they pay for (settlement reads them).
+//! time-bank transfers by the service record they pay for (settlement reads them), and keeps on
+//! each service record the coin rate it was approved at.
 
 use sea_orm_migration::{prelude::*, schema::*};
 
@@ -49,6 +50,12 @@ enum ServiceCertificate {
     TotalMinutes,
     Items,
     IssuedAt,
+}
+
+#[derive(DeriveIden)]
+enum ServiceRecord {
+    Table,
+    CoinCentsPerHour,
 }
 
 #[derive(DeriveIden)]
@@ -142,6 +149,15 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
+        // The coin rate in force when a record was first approved: corrections settle at it.
+        manager
+            .alter_table(
+                Table::alter()
+                    .table(ServiceRecord::Table)
+                    .add_column(integer_null(ServiceRecord::CoinCentsPerHour))
+                    .to_owned(),
+            )
+            .await?;
         manager
             .create_index(
                 Index::create()
@@ -159,6 +175,14 @@ impl MigrationTrait for Migration {
                 Index::drop()
                     .name("idx_timebank_transfer_record")
                     .table(TimebankTransfer::Table)
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .alter_table(
+                Table::alter()
+                    .table(ServiceRecord::Table)
+                    .drop_column(ServiceRecord::CoinCentsPerHour)
                     .to_owned(),
             )
             .await?;

@@ -27,6 +27,12 @@ fn period(from_days_ago: i64) -> Value {
 
 /// A volunteer with 60 approved minutes of elderly care at the world's station.
 async fn approved_service() -> (TestApp, World, Session) {
+    let (app, w, vol, _shift) = approved_service_on_shift().await;
+    (app, w, vol)
+}
+
+/// `approved_service`, with the shift served.
+async fn approved_service_on_shift() -> (TestApp, World, Session, String) {
     let app = TestApp::spawn().await;
     let w = app.world().await;
     let org = w.organizer.access.clone();
@@ -63,7 +69,7 @@ async fn approved_service() -> (TestApp, World, Session) {
         json!({ "id": api::ids::encode(api::ids::NodeType::ServiceRecord, record.id) }),
     )
     .await;
-    (app, w, vol)
+    (app, w, vol, shift)
 }
 
 fn merge(mut a: Value, b: Value) -> Value {
@@ -182,7 +188,10 @@ async fn certificate_is_issued_verified_and_downloaded() {
     let v = &v["verifyServiceCertificate"];
     assert_eq!(v["number"], number.as_str());
     assert_eq!(v["legalName"], "李*");
-    assert_eq!(v["idNumberMasked"], "110***********002X");
+    assert!(
+        v["idNumberMasked"].is_null(),
+        "not even masked for strangers"
+    );
     assert_eq!(v["totalMinutes"], 60);
     assert_eq!(v["issuingOrganization"]["name"], "亭林社工站");
     assert_eq!(v["lines"][0]["eventTitle"], "助餐");
@@ -289,13 +298,23 @@ fn assert_pdftotext_reads(pdf: &[u8], expected: &[&str]) {
 
 #[tokio::test]
 async fn staff_issue_for_a_volunteer_in_their_organizations_name_only() {
-    let (app, w, vol) = approved_service().await;
+    let (app, w, vol, shift) = approved_service_on_shift().await;
     app.ok(
         Some(&vol.access),
         SET_IDENTITY,
         json!({ "i": { "legalName": "李明", "idType": "MAINLAND_ID", "idNumber": ID_NUMBER } }),
     )
     .await;
+    // Staff reach the volunteer through the shift's sign-ups, but not their identity.
+    assert_eq!(
+        app.err_code(
+            Some(&w.organizer.access),
+            "query($s: ID!) { shift(id: $s) { signups { edges { node { volunteer { identity { legalName } } } } } } }",
+            json!({ "s": shift }),
+        )
+        .await,
+        "FORBIDDEN"
+    );
     let for_vol = |org: &str| merge(period(2), json!({ "v": vol.account_id, "o": org }));
     let data = app
         .ok(Some(&w.organizer.access), ISSUE, for_vol(&w.station))

@@ -732,8 +732,8 @@ async fn coins_follow_the_category_rate_and_staff_see_the_issuing_account() {
         "FORBIDDEN"
     );
 
-    // The rate changes to the default 1 coin/hour; a correction to 30 minutes settles against
-    // what was actually paid (150), not against a recomputed 100: −100 leaves 50.
+    // The configured rate drops to 1 coin/hour; the record keeps the rate it was approved at,
+    // so a correction to 30 minutes is worth 75 at 1.5/h and takes back exactly 75.
     let mut lower = app.state.config.as_ref().clone();
     lower.coin_rates = api::config::CoinRates::default();
     let organizer = entity::account::Entity::find_by_id(w.organizer.account_key())
@@ -754,5 +754,5 @@ async fn coins_follow_the_category_rate_and_staff_see_the_issuing_account() {
     .await
     .unwrap();
     let mine = app.ok(Some(&vol), balance, json!({})).await;
-    assert_eq!(mine["me"]["timeBank"]["balance"], 50);
+    assert_eq!(mine["me"]["timeBank"]["balance"], 75);
 }

@@ -29,6 +29,7 @@ use crate::error::AppError;
 enum Key {
     Phone(String),
     Address(IpAddr),
+    Account(i64),
 }
 
 type Limiter =
@@ -37,6 +38,7 @@ type Limiter =
 /// Failed-login and registration throttle.
 pub struct LoginThrottle {
     registrations: Limiter,
+    identity_changes: Limiter,
     failures: Limiter,
     failures_per_address: Limiter,
     failure_interval: Duration,
@@ -44,6 +46,10 @@ pub struct LoginThrottle {
     /// Keys whose budget is spent, and until when.
     blocked: Mutex<HashMap<Key, Instant>>,
 }
+
+/// Real-name identity changes an account may make an hour: each answer tells whether a
+/// document is registered elsewhere, so guessing an ID number through it must stay slow.
+pub const IDENTITY_CHANGES_PER_HOUR: u32 = 5;
 
 /// Above this many tracked keys, forget the ones whose budget is full again.
 const RETAIN_THRESHOLD: usize = 10_000;
@@ -76,6 +82,12 @@ impl LoginThrottle {
             |q: Quota| RateLimiter::keyed(q).with_middleware::<StateInformationMiddleware>();
         Self {
             registrations: limiter(quota(registrations_per_address)),
+            identity_changes: limiter(
+                Quota::per_hour(
+                    NonZeroU32::new(IDENTITY_CHANGES_PER_HOUR).unwrap_or(NonZeroU32::MIN),
+                )
+                .allow_burst(NonZeroU32::new(IDENTITY_CHANGES_PER_HOUR).unwrap_or(NonZeroU32::MIN)),
+            ),
             failures: limiter(quota(per_phone)),
             failures_per_address: limiter(quota(per_address)),
             failure_interval: quota(per_phone).replenish_interval(),
@@ -127,6 +139,21 @@ impl LoginThrottle {
         }
     }
 
+    /// Count one `setMyIdentity` attempt of `account_id` (`RATE_LIMITED` past
+    /// [`IDENTITY_CHANGES_PER_HOUR`]).
+    pub fn check_identity_change(&self, account_id: i64) -> Result<(), AppError> {
+        match self.identity_changes.check_key(&Key::Account(account_id)) {
+            Ok(_) => Ok(()),
+            Err(not_until) => {
+                let wait = not_until.wait_time_from(DefaultClock::default().now());
+                tracing::warn!(outcome = "rate_limited", "identity change throttled");
+                Err(AppError::RateLimited {
+                    retry_after_secs: wait.as_secs().max(1),
+                })
+            }
+        }
+    }
+
     /// After a wrong password: spend one unit of each budget; the failure that spends a budget
     /// blocks its key until the limiter admits another attempt.
     pub fn record_failure(&self, phone: &str, address: Option<IpAddr>) {
@@ -136,7 +163,7 @@ impl LoginThrottle {
         for key in Self::keys(phone, address) {
             let (limiter, interval) = match key {
                 Key::Phone(_) => (&self.failures, self.failure_interval),
-                Key::Address(_) => (
+                Key::Address(_) | Key::Account(_) => (
                     &self.failures_per_address,
                     self.failure_interval_per_address,
                 ),
@@ -155,6 +182,9 @@ impl LoginThrottle {
         }
         if self.registrations.len() > RETAIN_THRESHOLD {
             self.registrations.retain_recent();
+        }
+        if self.identity_changes.len() > RETAIN_THRESHOLD {
+            self.identity_changes.retain_recent();
         }
         if self.failures.len() > RETAIN_THRESHOLD {
             self.failures.retain_recent();

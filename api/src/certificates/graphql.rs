@@ -94,9 +94,10 @@ impl ServiceCertificate {
         IdType::from_db(&self.model.id_type)
     }
 
-    /// The ID number, masked.
-    async fn id_number_masked(&self) -> &str {
-        &self.model.id_masked
+    /// The ID number, masked; only for the volunteer and the issuer's staff (`null` for
+    /// anyone else: even masked, with a birthday it narrows the number down too far).
+    async fn id_number_masked(&self) -> Option<&str> {
+        self.full.then_some(self.model.id_masked.as_str())
     }
 
     /// First day of the period (China Standard Time).

@@ -143,9 +143,15 @@ pub fn render(c: &cert::Model, lines: &[Line], issuer_name: &str) -> AppResult<V
     );
     page.y -= 4.0;
     page.rule();
-    // At most what fits on the page; the rest is summed up in one line.
-    const MAX_LINES: usize = 22;
-    for l in lines.iter().take(MAX_LINES) {
+    // Lines while they fit above the footer (issuer, date, verification note); the rest is
+    // summed up in one line.
+    const FOOTER_SPACE: f32 = 190.0;
+    let mut shown = 0;
+    for l in lines {
+        if page.y < FOOTER_SPACE {
+            break;
+        }
+        shown += 1;
         let when = if l.first_day == l.last_day {
             l.first_day.format("%Y-%m-%d").to_string()
         } else {
@@ -166,13 +172,13 @@ pub fn render(c: &cert::Model, lines: &[Line], issuer_name: &str) -> AppResult<V
             ),
         );
     }
-    if lines.len() > MAX_LINES {
-        let rest: i64 = lines[MAX_LINES..].iter().map(|l| l.minutes).sum();
+    if shown < lines.len() {
+        let rest: i64 = lines[shown..].iter().map(|l| l.minutes).sum();
         page.para(
             10.5,
             &format!(
                 "另有 {} 项活动，共 {} 小时",
-                lines.len() - MAX_LINES,
+                lines.len() - shown,
                 hours(rest)
             ),
         );
@@ -276,6 +282,60 @@ pub fn render(c: &cert::Model, lines: &[Line], issuer_name: &str) -> AppResult<V
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn certificate(n_lines: usize) -> (cert::Model, Vec<Line>) {
+        let day = NaiveDate::from_ymd_opt(2026, 3, 1).unwrap();
+        let lines: Vec<Line> = (0..n_lines)
+            .map(|i| Line {
+                event_title: format!("社区长者助餐与陪伴服务第{i}期"),
+                organization_name: "昆山市亭林镇社会工作服务站".to_owned(),
+                category: "ELDERLY_CARE".to_owned(),
+                first_day: day,
+                last_day: day + chrono::Duration::days(30),
+                minutes: 90,
+                records: 1,
+            })
+            .collect();
+        let model = cert::Model {
+            id: 1,
+            number: "TXC-2026-0000-0000-0000".to_owned(),
+            account_id: 1,
+            organization_id: 1,
+            issued_by: 1,
+            period_from: day,
+            period_to: day,
+            legal_name: "李明".to_owned(),
+            volunteer_number: "TX00000001".to_owned(),
+            id_type: "MAINLAND_ID".to_owned(),
+            id_masked: "110***********002X".to_owned(),
+            total_minutes: 90 * n_lines as i64,
+            items: String::new(),
+            issued_at: chrono::Utc::now(),
+        };
+        (model, lines)
+    }
+
+    #[test]
+    fn many_events_never_push_the_issuer_off_the_page() {
+        let (c, lines) = certificate(60);
+        let pdf = render(&c, &lines, "亭林社工站").unwrap();
+        let doc = Document::load_mem(&pdf).unwrap();
+        let text: String = doc
+            .extract_text(&[1])
+            .unwrap()
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .collect();
+        assert!(text.contains("出具单位：亭林社工站"), "{text}");
+        assert!(text.contains("另有"), "the rest is summed up: {text}");
+        // Every text position stays on the page.
+        let page = *doc.get_pages().get(&1).unwrap();
+        let content = doc.get_and_decode_page_content(page).unwrap();
+        for op in content.operations.iter().filter(|o| o.operator == "Td") {
+            let y = op.operands[1].as_float().unwrap();
+            assert!(y > 20.0, "text below the page edge at y={y}");
+        }
+    }
 
     #[test]
     fn hours_have_one_decimal_rounded_down() {

@@ -161,10 +161,8 @@ pub async fn issue<C: ConnectionTrait>(
                 "only the organization's staff issue certificates for others".to_owned(),
             ));
         }
-        account::Entity::find_by_id(volunteer)
-            .one(db)
-            .await?
-            .ok_or(AppError::NotFound("volunteer"))?;
+        // Whether the account exists or has an identity is not told before it is known to have
+        // served here: an unknown account simply has no service to certify.
     } else if let Some(org) = req.organization {
         crate::organizations::service::get(db, org)
             .await?
@@ -184,11 +182,6 @@ pub async fn issue<C: ConnectionTrait>(
             "a certificate covers at most ten years",
         ));
     }
-    let identity = identity::service::get(db, volunteer).await?.ok_or(
-        AppError::IdentityRequired(
-            "a certificate names the volunteer's legal name and ID: set it first (setMyIdentity)",
-        ),
-    )?;
 
     // Approved service with shifts starting in the period, joined with their events.
     let start = |d: NaiveDate| {
@@ -232,6 +225,11 @@ pub async fn issue<C: ConnectionTrait>(
             "there is no approved service to certify in this period",
         ));
     }
+    let identity = identity::service::get(db, volunteer).await?.ok_or(
+        AppError::IdentityRequired(
+            "a certificate names the volunteer's legal name and ID: set it first (setMyIdentity)",
+        ),
+    )?;
     let orgs: HashSet<i64> = rows.iter().map(|r| r.4).collect();
     let issuer = match req.organization {
         Some(org) => org,

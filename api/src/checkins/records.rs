@@ -140,10 +140,23 @@ pub async fn review(
             )
         }
     };
+    // The rate is fixed when the record is first approved; later corrections settle at it,
+    // whatever the configuration says by then.
+    let rate = current
+        .coin_cents_per_hour
+        .map(i64::from)
+        .unwrap_or_else(|| config.coin_rate(&event.category));
     let now = Utc::now();
     let txn = begin_write(db).await?;
     // Conditional on the state we decided from: a concurrent review makes this a no-op.
-    let done = record::Entity::update_many()
+    let mut update = record::Entity::update_many();
+    if to == "APPROVED" {
+        update = update.col_expr(
+            record::Column::CoinCentsPerHour,
+            Expr::value(i32::try_from(rate).unwrap_or(i32::MAX)),
+        );
+    }
+    let done = update
         .col_expr(record::Column::Status, Expr::value(to))
         .col_expr(record::Column::Minutes, Expr::value(minutes))
         .col_expr(record::Column::UpdatedAt, Expr::value(now))
@@ -182,7 +195,7 @@ pub async fn review(
             person: current.account_id,
             record_id: id,
             approved_minutes: if to == "APPROVED" { minutes } else { 0 },
-            cents_per_hour: config.coin_rate(&event.category),
+            cents_per_hour: rate,
             by: viewer.id,
         },
     )

@@ -322,6 +322,9 @@ pub async fn record(
                 status: Set(if auto { "APPROVED" } else { "PENDING" }.to_owned()),
                 verified: Set(verified),
                 flagged: Set(false),
+                coin_cents_per_hour: Set(auto.then(|| {
+                    i32::try_from(state.config.coin_rate(&e.category)).unwrap_or(i32::MAX)
+                })),
                 created_at: Set(now),
                 updated_at: Set(now),
                 ..Default::default()

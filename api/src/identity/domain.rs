@@ -96,6 +96,11 @@ pub fn normalize_id_number(kind: IdType, raw: &str, today: NaiveDate) -> Result<
         .to_ascii_uppercase();
     let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
     let bad = |what: &str| Err(AppError::bad_input(field, what.to_owned()));
+    // Every document number is ASCII; checking first also makes the byte slicing below safe
+    // (a full-width digit would otherwise split a character).
+    if n.is_empty() || n.len() > 32 || !n.is_ascii() {
+        return bad("use the letters and digits printed on the document (half-width)");
+    }
     match kind {
         IdType::MainlandId => {
             if n.len() != 18 || !digits(&n[..17]) || !(digits(&n[17..]) || &n[17..] == "X") {
@@ -238,6 +243,20 @@ mod tests {
                 normalize_id_number(IdType::MainlandId, &bad, today()).is_err(),
                 "{bad} should be refused"
             );
+        }
+    }
+
+    #[test]
+    fn full_width_and_other_non_ascii_input_is_refused_not_a_panic() {
+        for raw in [
+            "110105194912310Ｘ",
+            "１２３４５６７８９０１２３４５６",
+            "11010519491231002✓",
+            "",
+        ] {
+            for kind in IdType::ALL {
+                assert!(normalize_id_number(kind, raw, today()).is_err(), "{raw}");
+            }
         }
     }
 

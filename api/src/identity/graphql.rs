@@ -61,7 +61,8 @@ pub struct IdentityMutation;
 impl IdentityMutation {
     /// Add or replace the caller's real-name identity, needed for service certificates. The ID
     /// number is validated (`BAD_USER_INPUT`), stored encrypted and shown masked; a document
-    /// already registered to another account is a `CONFLICT`.
+    /// already registered to another account is a `CONFLICT`. At most 5 attempts an hour
+    /// (`RATE_LIMITED`).
     async fn set_my_identity(
         &self,
         ctx: &Context<'_>,
@@ -69,6 +70,7 @@ impl IdentityMutation {
     ) -> Result<Identity> {
         let viewer = ctx.require_account().await?;
         let state = ctx.state();
+        state.login_throttle.check_identity_change(viewer.id)?;
         let saved = service::set(
             &state.db,
             &state.identity_vault,

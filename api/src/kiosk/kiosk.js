@@ -17,6 +17,8 @@ let codeTimer = null;
 let countTimer = null;
 let tick = null;
 let refreshAt = 0;
+// Bumped by start() and stop(): an answer that arrives for an older run schedules nothing.
+let run = 0;
 
 class ApiError extends Error {
   constructor(message, code) {
@@ -66,7 +68,8 @@ function refreshSession() {
         saveSession((await gql(REFRESH, { t: token }, false)).refreshToken);
         return true;
       } catch (e) {
-        clearSession();
+        // Only a refused refresh token ends the session; a network blip keeps it for a retry.
+        if (e.code === 'UNAUTHENTICATED') clearSession();
         return false;
       }
     })().finally(() => {
@@ -86,6 +89,7 @@ async function authed(query, variables) {
 }
 
 function stop() {
+  run += 1;
   clearTimeout(codeTimer);
   clearTimeout(countTimer);
   clearInterval(tick);
@@ -122,9 +126,11 @@ function failed(e) {
 }
 
 async function showCode() {
+  const mine = run;
   clearTimeout(codeTimer);
   try {
     const c = (await authed(CODE, { s: shiftId })).issueCheckInCode;
+    if (mine !== run) return;
     const qr = $('qr');
     qr.innerHTML = c.qrSvg; // an SVG document the server drew from the code
     qr.dataset.payload = c.qrPayload;
@@ -137,14 +143,16 @@ async function showCode() {
     const wait = Math.min(Math.max(refreshAt - Date.now() + 200, 1000), rotation);
     codeTimer = setTimeout(showCode, wait);
   } catch (e) {
-    if (!failed(e)) codeTimer = setTimeout(showCode, 3000);
+    if (mine === run && !failed(e)) codeTimer = setTimeout(showCode, 3000);
   }
 }
 
 async function showCount() {
+  const mine = run;
   clearTimeout(countTimer);
   try {
     const s = (await authed(SHIFT, { s: shiftId })).shift;
+    if (mine !== run) return;
     if (!s) throw new ApiError('no such shift', 'NOT_FOUND');
     $('event-title').textContent = s.event.title;
     const fmt = (t) => new Date(t).toLocaleString('zh-CN', { hour12: false });
@@ -153,11 +161,12 @@ async function showCount() {
     $('confirmed').textContent = String(s.confirmedCount);
     countTimer = setTimeout(showCount, 3000);
   } catch (e) {
-    if (!failed(e)) countTimer = setTimeout(showCount, 5000);
+    if (mine === run && !failed(e)) countTimer = setTimeout(showCount, 5000);
   }
 }
 
 function start() {
+  stop();
   $('login').hidden = true;
   $('kiosk').hidden = false;
   showCode();

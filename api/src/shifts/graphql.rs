@@ -95,9 +95,23 @@ impl Shift {
     }
 
     /// People checked in so far (one per sign-up, however they checked in), for the kiosk's
-    /// live count. One count query per shift: ask for it on a single shift, not on a list.
+    /// live count. Staff of the event's organization only (`FORBIDDEN`). One count query per
+    /// shift: ask for it on a single shift, not on a list.
     async fn checked_in_count(&self, ctx: &Context<'_>) -> Result<i64> {
-        Ok(crate::checkins::service::checked_in_count(&ctx.state().db, self.model.id).await?)
+        let state = ctx.state();
+        let viewer = ctx.require_account().await?;
+        let e = entity::charity_event::Entity::find_by_id(self.model.event_id)
+            .one(&state.db)
+            .await
+            .map_err(AppError::from)?
+            .ok_or(AppError::NotFound("event"))?;
+        if !authz::is_staff(&state.db, viewer, e.organization_id).await? {
+            return Err(AppError::Forbidden(
+                "only the organization's staff see the live check-in count".to_owned(),
+            )
+            .into());
+        }
+        Ok(crate::checkins::service::checked_in_count(&state.db, self.model.id).await?)
     }
 
     /// Places free (0 for a cancelled shift).
