@@ -79,6 +79,15 @@ impl std::str::FromStr for CoinRates {
     }
 }
 
+/// Where the server runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Environment {
+    /// A developer's machine or a test: GraphiQL, introspection and field suggestions on.
+    Development,
+    /// Production: no GraphiQL page, no introspection, no "did you mean" suggestions.
+    Production,
+}
+
 /// How log lines are written.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum LogFormat {
@@ -213,14 +222,73 @@ pub struct Config {
     )]
     pub max_query_depth: usize,
 
-    /// Highest query complexity accepted (each field costs 1).
+    /// Highest query complexity accepted: each field costs 1, and a list costs what one of its
+    /// items costs times the page size asked for.
     #[arg(
         long,
         env = "TONGXING_MAX_QUERY_COMPLEXITY",
-        default_value_t = 1000,
+        default_value_t = 5000,
         global = true
     )]
     pub max_query_complexity: usize,
+
+    /// Most aliased fields in one document (a cheap way to ask for the same work many times).
+    #[arg(
+        long,
+        env = "TONGXING_MAX_ALIASES",
+        default_value_t = 30,
+        global = true
+    )]
+    pub max_aliases: usize,
+
+    /// Most operations in one batched request (each one also counts against the rate limits).
+    #[arg(
+        long,
+        env = "TONGXING_MAX_BATCH_SIZE",
+        default_value_t = 10,
+        global = true
+    )]
+    pub max_batch_size: usize,
+
+    /// Largest request body, in bytes.
+    #[arg(
+        long,
+        env = "TONGXING_MAX_BODY_BYTES",
+        default_value_t = 256 * 1024,
+        global = true
+    )]
+    pub max_body_bytes: usize,
+
+    /// Seconds a GraphQL request may run before it is abandoned (`TIMEOUT`).
+    #[arg(
+        long,
+        env = "TONGXING_REQUEST_TIMEOUT_SECS",
+        default_value_t = 15,
+        global = true
+    )]
+    pub request_timeout_secs: u64,
+
+    /// GraphQL operations an account may run per minute (a batch counts each).
+    #[arg(
+        long,
+        env = "TONGXING_REQUESTS_PER_ACCOUNT",
+        default_value_t = 600,
+        global = true
+    )]
+    pub requests_per_account: u32,
+
+    /// GraphQL operations one client address may run per minute, signed in or not.
+    #[arg(
+        long,
+        env = "TONGXING_REQUESTS_PER_ADDRESS",
+        default_value_t = 3000,
+        global = true
+    )]
+    pub requests_per_address: u32,
+
+    /// `production` turns off GraphiQL, introspection and field suggestions.
+    #[arg(long = "env", env = "TONGXING_ENV", value_enum, default_value_t = Environment::Development, global = true)]
+    pub environment: Environment,
 
     /// Hours an idempotency key (and the result it replays) is kept; at least 24.
     #[arg(
@@ -339,6 +407,22 @@ impl Config {
             "query limits must be positive"
         );
         ensure!(self.db_max_connections > 0, "the pool needs a connection");
+        ensure!(
+            (1..=100).contains(&self.max_batch_size),
+            "a batch must allow 1 to 100 operations"
+        );
+        ensure!(
+            (1024..=16 * 1024 * 1024).contains(&self.max_body_bytes),
+            "the body limit must be 1 KiB to 16 MiB"
+        );
+        ensure!(
+            (1..=300).contains(&self.request_timeout_secs),
+            "the request timeout must be 1 to 300 seconds"
+        );
+        ensure!(
+            self.requests_per_account > 0 && self.requests_per_address > 0 && self.max_aliases > 0,
+            "request limits must be positive"
+        );
         ensure!(
             (24..=24 * 365).contains(&self.idempotency_retention_hours),
             "idempotency keys must be kept 24 hours to a year"

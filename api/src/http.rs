@@ -21,21 +21,19 @@ use axum::{
     routing::get,
 };
 use tokio::net::TcpListener;
-use tower_http::{catch_panic::CatchPanicLayer, limit::RequestBodyLimitLayer, trace::TraceLayer};
+use tower_http::{
+    catch_panic::CatchPanicLayer, compression::CompressionLayer, limit::RequestBodyLimitLayer,
+    trace::TraceLayer,
+};
 use tracing::Instrument;
 
 use crate::{
     AppState,
     auth::Viewer,
     db,
-    error::finalize_errors,
+    error::{AppError, finalize_errors},
     schema::{AppSchema, PARSE_FAILED, VALIDATION_FAILED, build_schema},
 };
-
-/// Largest request body accepted, in bytes.
-const MAX_BODY_BYTES: usize = 1024 * 1024;
-/// Most operations in one batched request.
-const MAX_BATCH: usize = 10;
 
 const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
 
@@ -47,18 +45,26 @@ struct Http {
 
 /// The router with every route and layer.
 pub fn app(state: AppState) -> Router {
+    let body_limit = state.config.max_body_bytes;
+    let production = state.config.environment == crate::config::Environment::Production;
     let http = Http {
         schema: build_schema(state.clone()),
         state,
     };
-    Router::new()
-        .route("/", get(graphiql))
+    let router = if production {
+        Router::new()
+    } else {
+        Router::new().route("/", get(graphiql))
+    };
+    router
         .route("/graphql", get(graphql_get).post(graphql_post))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .merge(crate::certificates::http::router(http.state.clone()))
         .merge(crate::kiosk::router())
-        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        .layer(RequestBodyLimitLayer::new(body_limit))
+        // gzip or brotli when the client accepts it: a 50-shift feed shrinks about tenfold.
+        .layer(CompressionLayer::new())
         // A bug that panics answers 500 like any internal error, without its message (which
         // could hold request data), instead of dropping the connection.
         .layer(CatchPanicLayer::custom(
@@ -233,17 +239,42 @@ async fn execute(
     headers: HeaderMap,
     batch: BatchRequest,
 ) -> Response {
+    let max_batch = http.state.config.max_batch_size;
     if let BatchRequest::Batch(items) = &batch
-        && (items.is_empty() || items.len() > MAX_BATCH)
+        && (items.is_empty() || items.len() > max_batch)
     {
         return request_error(
             StatusCode::BAD_REQUEST,
             "BAD_REQUEST",
-            &format!("a batch holds 1 to {MAX_BATCH} operations"),
+            &format!("a batch holds 1 to {max_batch} operations"),
         );
     }
     let addr = client_addr(&http.state, &headers, connect);
     let viewer = Arc::new(viewer(&http.state, &headers, addr));
+    // Every operation of a batch spends the budgets, so batching buys no extra attempts.
+    if let Err(AppError::RateLimited { retry_after_secs }) =
+        http.state
+            .request_limiter
+            .check(viewer.account_id(), addr, batch_len(&batch))
+    {
+        tracing::warn!(outcome = "rate_limited", "request throttled");
+        let body = serde_json::json!({
+            "errors": [{
+                "message": format!("too many requests, retry in {retry_after_secs} s"),
+                "extensions": { "code": "RATE_LIMITED", "retryAfter": retry_after_secs }
+            }]
+        });
+        return (
+            StatusCode::TOO_MANY_REQUESTS,
+            [
+                (header::CONTENT_TYPE, "application/json".to_owned()),
+                (header::RETRY_AFTER, retry_after_secs.to_string()),
+            ],
+            body.to_string(),
+        )
+            .into_response();
+    }
+    let timeout = Duration::from_secs(http.state.config.request_timeout_secs);
     // `operation` is recorded by the schema once the document names it.
     let span = tracing::info_span!(
         "graphql",
@@ -252,8 +283,16 @@ async fn execute(
     );
     async move {
         let started = Instant::now();
-        let (mut response, statements) =
-            db::count_statements(http.schema.execute_batch(batch.data(viewer))).await;
+        let run = db::count_statements(http.schema.execute_batch(batch.data(viewer)));
+        // Dropping a request that ran too long rolls back whatever transaction it held.
+        let Ok((mut response, statements)) = tokio::time::timeout(timeout, run).await else {
+            tracing::warn!(outcome = "timeout", "graphql request timed out");
+            return request_error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "TIMEOUT",
+                "the request took too long and was stopped; try again",
+            );
+        };
         let mut codes: Vec<String> = Vec::new();
         for errors in response_errors(&mut response) {
             finalize_errors(errors);
@@ -286,7 +325,11 @@ fn response_errors(response: &mut BatchResponse) -> Vec<&mut Vec<ServerError>> {
 }
 
 fn error_code(err: &ServerError) -> Option<String> {
-    match err.extensions.as_ref()?.get("code")? {
+    extension_str(err, "code")
+}
+
+fn extension_str(err: &ServerError, key: &str) -> Option<String> {
+    match err.extensions.as_ref()?.get(key)? {
         async_graphql::Value::String(s) => Some(s.clone()),
         _ => None,
     }
@@ -308,8 +351,8 @@ fn respond(headers: &HeaderMap, response: BatchResponse) -> Response {
         && !r.errors.is_empty()
         && r.errors.iter().all(|e| {
             matches!(
-                error_code(e).as_deref(),
-                Some(PARSE_FAILED | VALIDATION_FAILED)
+                extension_str(e, "reason").as_deref(),
+                Some(PARSE_FAILED | VALIDATION_FAILED | crate::limits::TOO_MANY_ALIASES)
             )
         })
     {

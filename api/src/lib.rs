@@ -35,6 +35,7 @@ pub mod idempotency;
 pub mod identity;
 pub mod ids;
 pub mod kiosk;
+pub mod limits;
 pub mod organizations;
 pub mod pagination;
 pub mod profiles;
@@ -67,6 +68,8 @@ pub struct AppState {
     pub checkin_codes: Arc<checkins::code::CheckInCodes>,
     /// Encryption of ID numbers.
     pub identity_vault: Arc<identity::vault::IdentityVault>,
+    /// Operations per minute per account and per address.
+    pub request_limiter: Arc<limits::RequestLimiter>,
     /// Login throttle.
     pub login_throttle: Arc<auth::rate_limit::LoginThrottle>,
 }
@@ -79,6 +82,8 @@ impl AppState {
         let jwt = auth::jwt::JwtKeys::from_secret(&secret, &config)?;
         let checkin_codes =
             checkins::code::CheckInCodes::new(&secret, i64::from(config.checkin_code_secs));
+        let request_limiter =
+            limits::RequestLimiter::new(config.requests_per_account, config.requests_per_address);
         let identity_vault =
             identity::vault::IdentityVault::new(&auth::jwt::identity_key(&config)?)?;
         let login_throttle = auth::rate_limit::LoginThrottle::new(
@@ -92,6 +97,7 @@ impl AppState {
             jwt: Arc::new(jwt),
             checkin_codes: Arc::new(checkin_codes),
             identity_vault: Arc::new(identity_vault),
+            request_limiter: Arc::new(request_limiter),
             login_throttle: Arc::new(login_throttle),
         })
     }

@@ -18,6 +18,17 @@ use crate::{
     ids,
 };
 
+/// Complexity of a connection field for the query-cost limit: its items cost what one item's
+/// selection costs, times the page size asked for (20 when not given, 100 at most — what
+/// [`PageArgs`] would allow), plus one for the field itself.
+pub fn page_cost(first: Option<i32>, child_complexity: usize) -> usize {
+    let n = first.unwrap_or(20).clamp(1, 100);
+    usize::try_from(n)
+        .unwrap_or(100)
+        .saturating_mul(child_complexity)
+        .saturating_add(1)
+}
+
 /// Validated paging arguments.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct PageArgs {

@@ -220,12 +220,15 @@ pub fn schema_builder() -> SchemaBuilder<QueryRoot, MutationRoot, EmptySubscript
 
 /// The schema served by the router, with the configured query limits.
 pub fn build_schema(state: AppState) -> AppSchema {
-    schema_builder()
+    let mut builder = schema_builder()
+        .extension(crate::limits::AliasLimit(state.config.max_aliases))
         .limit_depth(state.config.max_query_depth)
         .limit_complexity(state.config.max_query_complexity)
-        .limit_recursive_depth(32)
-        .data(state)
-        .finish()
+        .limit_recursive_depth(32);
+    if state.config.environment == crate::config::Environment::Production {
+        builder = builder.disable_introspection().disable_suggestions();
+    }
+    builder.data(state).finish()
 }
 
 /// The SDL that `schema.graphql` must equal.
@@ -233,9 +236,10 @@ pub fn sdl() -> String {
     schema_builder().finish().sdl()
 }
 
-/// Adds `extensions.code` to errors raised before execution: `GRAPHQL_PARSE_FAILED` for a
-/// document that does not parse, `GRAPHQL_VALIDATION_FAILED` for one that does not validate
-/// (unknown fields, wrong argument types, …); and records the name of the operation being run
+/// Codes errors raised before execution: a document that does not parse or does not validate
+/// (unknown fields, wrong argument types, …) is the client's input, `BAD_USER_INPUT`, with
+/// `extensions.reason` `GRAPHQL_PARSE_FAILED` or `GRAPHQL_VALIDATION_FAILED` and, where the
+/// message names one, the offending `extensions.field`; and records the name of the operation being run
 /// (from the document when the client gave no `operationName`) on the request's log span.
 struct ErrorCodes;
 
@@ -245,16 +249,34 @@ impl ExtensionFactory for ErrorCodes {
     }
 }
 
-fn with_code(mut err: ServerError, code: &str) -> ServerError {
-    err.extensions
-        .get_or_insert_with(Default::default)
-        .set("code", code);
+fn with_reason(mut err: ServerError, reason: &str) -> ServerError {
+    if err
+        .extensions
+        .as_ref()
+        .is_some_and(|e| e.get("code").is_some())
+    {
+        return err; // coded already (e.g. the alias limit)
+    }
+    // async-graphql quotes the names it complains about: `Unknown field "x" on type "Y"`,
+    // `Invalid value for argument "input", …`. The first one is the offending field.
+    let field = err
+        .message
+        .split('"')
+        .nth(1)
+        .filter(|f| !f.is_empty() && f.len() <= 100)
+        .map(str::to_owned);
+    let ext = err.extensions.get_or_insert_with(Default::default);
+    ext.set("code", "BAD_USER_INPUT");
+    ext.set("reason", reason);
+    if let Some(field) = field {
+        ext.set("field", field);
+    }
     err
 }
 
-/// `extensions.code` of a document that does not parse.
+/// `extensions.reason` of a document that does not parse.
 pub const PARSE_FAILED: &str = "GRAPHQL_PARSE_FAILED";
-/// `extensions.code` of a document that does not validate.
+/// `extensions.reason` of a document that does not validate.
 pub const VALIDATION_FAILED: &str = "GRAPHQL_VALIDATION_FAILED";
 
 #[async_graphql::async_trait::async_trait]
@@ -268,7 +290,7 @@ impl Extension for ErrorCodes {
     ) -> ServerResult<ExecutableDocument> {
         next.run(ctx, query, variables)
             .await
-            .map_err(|e| with_code(e, PARSE_FAILED))
+            .map_err(|e| with_reason(e, PARSE_FAILED))
     }
 
     async fn validation(
@@ -278,7 +300,7 @@ impl Extension for ErrorCodes {
     ) -> Result<ValidationResult, Vec<ServerError>> {
         next.run(ctx).await.map_err(|errs| {
             errs.into_iter()
-                .map(|e| with_code(e, VALIDATION_FAILED))
+                .map(|e| with_reason(e, VALIDATION_FAILED))
                 .collect()
         })
     }

@@ -106,6 +106,9 @@ pub fn test_config(db: &TestDb) -> Config {
     config.login_attempts_per_phone = 5;
     config.login_attempts_per_address = 30;
     config.registrations_per_address = 1000;
+    // Every test client is 127.0.0.1: the request budgets get their own tests.
+    config.requests_per_address = 1_000_000;
+    config.requests_per_account = 1_000_000;
     config.idempotency_retention_hours = 48;
     config.checkout_grace_minutes = 60;
     config.trust_forwarded_for = false;

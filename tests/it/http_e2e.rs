@@ -28,7 +28,12 @@ async fn unknown_field_is_a_validation_error() {
         .post(None, "{ me { id favouriteColour } }", json!({}))
         .await;
     assert_eq!(status, 200);
-    assert_eq!(first_code(&body), "GRAPHQL_VALIDATION_FAILED");
+    assert_eq!(first_code(&body), "BAD_USER_INPUT");
+    assert_eq!(
+        body["errors"][0]["extensions"]["reason"],
+        "GRAPHQL_VALIDATION_FAILED"
+    );
+    assert_eq!(body["errors"][0]["extensions"]["field"], "favouriteColour");
     assert!(body["data"].is_null());
 }
 
@@ -43,7 +48,11 @@ async fn unknown_input_field_is_an_error_with_a_code() {
         )
         .await;
     assert_eq!(status, 200);
-    assert_eq!(first_code(&body), "GRAPHQL_VALIDATION_FAILED", "{body}");
+    assert_eq!(first_code(&body), "BAD_USER_INPUT", "{body}");
+    assert!(
+        body["errors"][0]["extensions"]["field"].is_string(),
+        "{body}"
+    );
     assert!(body["data"].is_null());
     // Nothing was written: the phone is still free.
     app.register("13800000001", "x").await;
@@ -54,7 +63,11 @@ async fn syntax_errors_are_parse_failures_and_400_for_graphql_response_json() {
     let app = TestApp::spawn().await;
     let (status, body) = app.post(None, "{ me { id ", json!({})).await;
     assert_eq!(status, 200);
-    assert_eq!(first_code(&body), "GRAPHQL_PARSE_FAILED");
+    assert_eq!(first_code(&body), "BAD_USER_INPUT");
+    assert_eq!(
+        body["errors"][0]["extensions"]["reason"],
+        "GRAPHQL_PARSE_FAILED"
+    );
 
     let resp = app
         .client

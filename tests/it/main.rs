@@ -12,6 +12,7 @@ mod cli;
 mod http_e2e;
 mod idempotency_service;
 mod kiosk_browser;
+mod limits_e2e;
 mod organizations_e2e;
 mod organizations_service;
 mod query_cost;

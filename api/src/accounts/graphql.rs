@@ -123,6 +123,7 @@ impl Account {
     }
 
     /// The account's sign-ups, in the order they were made. Visible to the account itself.
+    #[graphql(complexity = "crate::pagination::page_cost(first, child_complexity)")]
     async fn signups(
         &self,
         ctx: &Context<'_>,
@@ -150,6 +151,7 @@ impl Account {
     }
 
     /// The account's service records, oldest first. Visible to the account itself.
+    #[graphql(complexity = "crate::pagination::page_cost(first, child_complexity)")]
     async fn service_records(
         &self,
         ctx: &Context<'_>,
@@ -203,6 +205,7 @@ impl Account {
 
     /// Service certificates issued for the account, oldest first. Visible to the account
     /// itself.
+    #[graphql(complexity = "crate::pagination::page_cost(first, child_complexity)")]
     async fn service_certificates(
         &self,
         ctx: &Context<'_>,

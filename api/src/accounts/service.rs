@@ -65,6 +65,7 @@ pub async fn login(
     password: Password,
     client_addr: Option<IpAddr>,
 ) -> AppResult<Session> {
+    let _turn = state.login_throttle.turn(phone.as_str()).await;
     state.login_throttle.check(phone.as_str(), client_addr)?;
     let account = account::Entity::find()
         .filter(account::Column::Phone.eq(phone.as_str()))

@@ -12,7 +12,7 @@ use std::{
     collections::HashMap,
     net::{IpAddr, Ipv6Addr},
     num::NonZeroU32,
-    sync::Mutex,
+    sync::{Arc, Mutex},
     time::{Duration, Instant},
 };
 
@@ -45,6 +45,33 @@ pub struct LoginThrottle {
     failure_interval_per_address: Duration,
     /// Keys whose budget is spent, and until when.
     blocked: Mutex<HashMap<Key, Instant>>,
+    /// One login attempt at a time per phone (see [`LoginThrottle::turn`]).
+    turns: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+}
+
+/// The right to make one login attempt on a phone; the next waits until it is dropped.
+pub struct Turn<'a> {
+    throttle: &'a LoginThrottle,
+    phone: String,
+    guard: Option<tokio::sync::OwnedMutexGuard<()>>,
+}
+
+impl Drop for Turn<'_> {
+    fn drop(&mut self) {
+        drop(self.guard.take());
+        let mut turns = self
+            .throttle
+            .turns
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        // Only the map holds it: nobody is waiting, forget the phone.
+        if turns
+            .get(&self.phone)
+            .is_some_and(|m| Arc::strong_count(m) == 1)
+        {
+            turns.remove(&self.phone);
+        }
+    }
 }
 
 /// Real-name identity changes an account may make an hour: each answer tells whether a
@@ -93,6 +120,23 @@ impl LoginThrottle {
             failure_interval: quota(per_phone).replenish_interval(),
             failure_interval_per_address: quota(per_address).replenish_interval(),
             blocked: Mutex::new(HashMap::new()),
+            turns: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Wait for this phone's turn. Attempts on one phone run one after another, from check to
+    /// recorded failure, so concurrent guesses (a batch, parallel connections) cannot all pass
+    /// the check before the first failure is counted: the per-phone budget is exact.
+    pub async fn turn(&self, phone: &str) -> Turn<'_> {
+        let lock = {
+            let mut turns = self.turns.lock().unwrap_or_else(|e| e.into_inner());
+            turns.entry(phone.to_owned()).or_default().clone()
+        };
+        let guard = lock.lock_owned().await;
+        Turn {
+            throttle: self,
+            phone: phone.to_owned(),
+            guard: Some(guard),
         }
     }
 

@@ -94,6 +94,7 @@ impl Campaign {
     }
 
     /// The campaign's events the caller may see, soonest first.
+    #[graphql(complexity = "crate::pagination::page_cost(first, child_complexity)")]
     async fn events(
         &self,
         ctx: &Context<'_>,
@@ -216,6 +217,7 @@ impl CampaignQuery {
     }
 
     /// Campaigns the caller may see, oldest first.
+    #[graphql(complexity = "crate::pagination::page_cost(first, child_complexity)")]
     async fn campaigns(
         &self,
         ctx: &Context<'_>,

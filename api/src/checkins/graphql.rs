@@ -329,6 +329,7 @@ pub struct ServiceRecordQuery;
 impl ServiceRecordQuery {
     /// Service records of an organization's events (its whole subtree), for its staff,
     /// oldest first.
+    #[graphql(complexity = "crate::pagination::page_cost(first, child_complexity)")]
     async fn service_records(
         &self,
         ctx: &Context<'_>,

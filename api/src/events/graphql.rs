@@ -182,6 +182,7 @@ impl CharityEvent {
     }
 
     /// Its shifts, earliest first.
+    #[graphql(complexity = "crate::pagination::page_cost(first, child_complexity)")]
     async fn shifts(
         &self,
         ctx: &Context<'_>,
@@ -364,6 +365,7 @@ impl EventQuery {
     }
 
     /// Events the caller may see.
+    #[graphql(complexity = "crate::pagination::page_cost(first, child_complexity)")]
     async fn events(
         &self,
         ctx: &Context<'_>,

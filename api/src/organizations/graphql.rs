@@ -69,6 +69,7 @@ impl Organization {
     }
 
     /// The organizations directly below.
+    #[graphql(complexity = "crate::pagination::page_cost(first, child_complexity)")]
     async fn children(
         &self,
         ctx: &Context<'_>,
@@ -99,6 +100,7 @@ impl Organization {
     }
 
     /// Members and their roles. Visible to the organization's staff and administrators above.
+    #[graphql(complexity = "crate::pagination::page_cost(first, child_complexity)")]
     async fn members(
         &self,
         ctx: &Context<'_>,
@@ -280,6 +282,7 @@ impl OrganizationQuery {
     }
 
     /// Organizations, oldest first. The directory is public.
+    #[graphql(complexity = "crate::pagination::page_cost(first, child_complexity)")]
     async fn organizations(
         &self,
         ctx: &Context<'_>,

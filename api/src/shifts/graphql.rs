@@ -175,6 +175,7 @@ impl Shift {
     }
 
     /// Everyone's sign-ups, in sign-up order. The organization's staff only.
+    #[graphql(complexity = "crate::pagination::page_cost(first, child_complexity)")]
     async fn signups(
         &self,
         ctx: &Context<'_>,
@@ -411,6 +412,7 @@ impl ShiftQuery {
 
     /// Shifts the caller may see, earliest first. The volunteer home feed is
     /// `shifts(filter: {hasOpenSlots: true, near: …})`.
+    #[graphql(complexity = "crate::pagination::page_cost(first, child_complexity)")]
     async fn shifts(
         &self,
         ctx: &Context<'_>,

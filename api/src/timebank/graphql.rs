@@ -63,6 +63,7 @@ impl TimeBank {
     }
 
     /// Ledger entries, oldest first; a page reads only this account's entries (indexed).
+    #[graphql(complexity = "crate::pagination::page_cost(first, child_complexity)")]
     async fn entries(
         &self,
         ctx: &Context<'_>,

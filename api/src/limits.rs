@@ -1,0 +1,217 @@
+//! Request limits that are not the schema's own depth and complexity checks: aliases per
+//! document (checked right after parsing, before any resolver runs) and operations per minute
+//! per account and per client address (checked before a request is parsed at all).
+
+use std::{
+    net::{IpAddr, Ipv6Addr},
+    num::NonZeroU32,
+    sync::Arc,
+};
+
+use async_graphql::{
+    ServerError, ServerResult, Variables,
+    extensions::{Extension, ExtensionContext, ExtensionFactory, NextParseQuery},
+    parser::types::{ExecutableDocument, Selection, SelectionSet},
+};
+use governor::{
+    Quota, RateLimiter,
+    clock::{Clock, DefaultClock},
+    state::keyed::DefaultKeyedStateStore,
+};
+
+use crate::error::AppError;
+
+/// `extensions.reason` of a document with too many aliases.
+pub const TOO_MANY_ALIASES: &str = "TOO_MANY_ALIASES";
+
+/// Refuses documents with more aliased fields than allowed.
+pub struct AliasLimit(pub usize);
+
+impl ExtensionFactory for AliasLimit {
+    fn create(&self) -> Arc<dyn Extension> {
+        Arc::new(AliasLimit(self.0))
+    }
+}
+
+fn count_aliases(set: &SelectionSet) -> usize {
+    set.items
+        .iter()
+        .map(|item| match &item.node {
+            Selection::Field(f) => {
+                usize::from(f.node.alias.is_some()) + count_aliases(&f.node.selection_set.node)
+            }
+            Selection::InlineFragment(fr) => count_aliases(&fr.node.selection_set.node),
+            Selection::FragmentSpread(_) => 0,
+        })
+        .sum()
+}
+
+/// Aliased fields in a whole document: every operation and every fragment, counted once each
+/// (a fragment spread many times is bounded by the depth and complexity limits).
+pub fn aliases_in(doc: &ExecutableDocument) -> usize {
+    let ops: usize = doc
+        .operations
+        .iter()
+        .map(|(_, op)| count_aliases(&op.node.selection_set.node))
+        .sum();
+    let fragments: usize = doc
+        .fragments
+        .values()
+        .map(|f| count_aliases(&f.node.selection_set.node))
+        .sum();
+    ops + fragments
+}
+
+#[async_graphql::async_trait::async_trait]
+impl Extension for AliasLimit {
+    async fn parse_query(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        query: &str,
+        variables: &Variables,
+        next: NextParseQuery<'_>,
+    ) -> ServerResult<ExecutableDocument> {
+        let doc = next.run(ctx, query, variables).await?;
+        let n = aliases_in(&doc);
+        if n > self.0 {
+            let mut err = ServerError::new(
+                format!(
+                    "the document uses {n} aliases; at most {} are allowed",
+                    self.0
+                ),
+                None,
+            );
+            let ext = err.extensions.get_or_insert_with(Default::default);
+            ext.set("code", "BAD_USER_INPUT");
+            ext.set("reason", TOO_MANY_ALIASES);
+            return Err(err);
+        }
+        Ok(doc)
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+enum Key {
+    Account(i64),
+    Address(IpAddr),
+}
+
+type Limiter = RateLimiter<Key, DefaultKeyedStateStore<Key>, DefaultClock>;
+
+/// Operations per minute per account and per client address (GCRA, a burst of the per-minute
+/// budget). Per process, like the login throttle.
+pub struct RequestLimiter {
+    per_account: Limiter,
+    per_address: Limiter,
+}
+
+/// Above this many tracked keys, forget those whose budget is full again.
+const RETAIN_THRESHOLD: usize = 50_000;
+
+fn quota(per_minute: u32) -> Quota {
+    Quota::per_minute(NonZeroU32::new(per_minute).unwrap_or(NonZeroU32::MIN))
+}
+
+fn address_key(addr: IpAddr) -> Key {
+    match addr {
+        IpAddr::V6(v6) if v6.to_ipv4_mapped().is_none() => {
+            let s = v6.segments();
+            Key::Address(IpAddr::V6(Ipv6Addr::new(
+                s[0], s[1], s[2], s[3], 0, 0, 0, 0,
+            )))
+        }
+        IpAddr::V6(v6) => Key::Address(IpAddr::V4(
+            v6.to_ipv4_mapped()
+                .unwrap_or(std::net::Ipv4Addr::UNSPECIFIED),
+        )),
+        v4 => Key::Address(v4),
+    }
+}
+
+impl RequestLimiter {
+    /// Budgets per minute.
+    pub fn new(per_account: u32, per_address: u32) -> Self {
+        Self {
+            per_account: RateLimiter::keyed(quota(per_account)),
+            per_address: RateLimiter::keyed(quota(per_address)),
+        }
+    }
+
+    /// Spend `operations` units of the account's and the address's budgets, or say how long to
+    /// wait (`RATE_LIMITED`).
+    pub fn check(
+        &self,
+        account: Option<i64>,
+        address: Option<IpAddr>,
+        operations: usize,
+    ) -> Result<(), AppError> {
+        let n = NonZeroU32::new(u32::try_from(operations).unwrap_or(u32::MAX))
+            .unwrap_or(NonZeroU32::MIN);
+        let clock = DefaultClock::default();
+        let checks = [
+            account.map(|a| (&self.per_account, Key::Account(a))),
+            address.map(|a| (&self.per_address, address_key(a))),
+        ];
+        for (limiter, key) in checks.into_iter().flatten() {
+            match limiter.check_key_n(&key, n) {
+                Ok(Ok(())) => {}
+                Ok(Err(not_until)) => {
+                    return Err(AppError::RateLimited {
+                        retry_after_secs: not_until.wait_time_from(clock.now()).as_secs().max(1),
+                    });
+                }
+                // More operations at once than the whole budget: never admissible.
+                Err(_) => {
+                    return Err(AppError::RateLimited {
+                        retry_after_secs: 60,
+                    });
+                }
+            }
+            if limiter.len() > RETAIN_THRESHOLD {
+                limiter.retain_recent();
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn aliases_are_counted_in_operations_and_fragments() {
+        let doc = async_graphql::parser::parse_query(
+            "query { a: me { id } b: me { x: id } ...F } fragment F on Query { c: me { id } }",
+        )
+        .unwrap();
+        assert_eq!(aliases_in(&doc), 4);
+    }
+
+    #[test]
+    fn budgets_are_per_account_and_per_address() {
+        let limiter = RequestLimiter::new(3, 5);
+        let addr: IpAddr = "10.0.0.1".parse().unwrap();
+        limiter.check(Some(1), Some(addr), 3).unwrap();
+        assert!(matches!(
+            limiter.check(Some(1), Some(addr), 1),
+            Err(AppError::RateLimited { .. })
+        ));
+        // Another account at the same address still has its own budget, within the address's.
+        limiter.check(Some(2), Some(addr), 1).unwrap();
+        assert!(
+            limiter.check(Some(3), Some(addr), 2).is_err(),
+            "address spent"
+        );
+        assert!(
+            limiter
+                .check(None, Some("10.0.0.2".parse().unwrap()), 5)
+                .is_ok()
+        );
+        assert!(
+            limiter
+                .check(None, Some("10.0.0.3".parse().unwrap()), 6)
+                .is_err()
+        );
+    }
+}

@@ -1,0 +1,251 @@
+//! Limits that keep one client or one query from knocking the server over: aliases, depth,
+//! complexity, batch size, body size, per-address and per-account budgets, the production
+//! switches, and response compression.
+
+use std::sync::Arc;
+
+use serde_json::{Value, json};
+
+use crate::harness::{TestApp, first_code};
+
+/// Run a document straight through the schema, counting the SQL statements it causes.
+async fn statements_for(app: &TestApp, query: &str) -> (async_graphql::Response, u32) {
+    let schema = api::build_schema(app.state.clone());
+    let request =
+        async_graphql::Request::new(query).data(Arc::new(api::auth::Viewer::anonymous(None)));
+    api::db::count_statements(schema.execute(request)).await
+}
+
+#[tokio::test]
+async fn expensive_documents_are_refused_before_any_resolver_runs() {
+    let app = TestApp::spawn().await;
+    let w = app.world().await;
+    let _ = w;
+    // 1,000 aliases of a list field.
+    let aliases: String = (0..1000)
+        .map(|i| format!("a{i}: organizations(first: 1) {{ edges {{ cursor }} }} "))
+        .collect();
+    let too_deep = format!(
+        "{{ organizations {{ edges {{ node {}id{} }} }} }}",
+        "parent { ".repeat(14),
+        " }".repeat(14)
+    );
+    let too_complex = "{ organizations(first: 100) { edges { node { children(first: 100) { edges { node { id name } } } } } } }";
+    // The same shape at a small page size is fine: cost follows `first`.
+    let cheap = "{ organizations(first: 3) { edges { node { children(first: 3) { edges { node { id name } } } } } } }";
+    let (ok, n) = statements_for(&app, cheap).await;
+    assert!(ok.errors.is_empty(), "{:?}", ok.errors);
+    assert!(n > 0, "the counter sees a real query");
+
+    for (doc, reason) in [
+        (format!("{{ {aliases} }}"), "TOO_MANY_ALIASES"),
+        (too_deep, "GRAPHQL_VALIDATION_FAILED"),
+        (too_complex.to_owned(), "GRAPHQL_VALIDATION_FAILED"),
+    ] {
+        let (resp, statements) = statements_for(&app, &doc).await;
+        assert_eq!(statements, 0, "refused before touching the database");
+        assert!(resp.data == async_graphql::Value::Null);
+        let body = serde_json::to_value(&resp).unwrap();
+        assert_eq!(first_code(&body), "BAD_USER_INPUT", "{body}");
+        assert_eq!(body["errors"][0]["extensions"]["reason"], reason, "{body}");
+        // Over HTTP the same answer, as a 400 to clients that accept graphql-response+json.
+        let resp = app
+            .client
+            .post(app.url("/graphql"))
+            .header("accept", "application/graphql-response+json")
+            .json(&json!({ "query": doc }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 400);
+    }
+}
+
+#[tokio::test]
+async fn batches_and_bodies_have_a_size_limit() {
+    let app = TestApp::spawn_with(|c| c.max_batch_size = 3).await;
+    let op = json!({ "query": "{ organizations { edges { cursor } } }" });
+    let resp = app
+        .client
+        .post(app.url("/graphql"))
+        .json(&json!([op, op, op]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let resp = app
+        .client
+        .post(app.url("/graphql"))
+        .json(&json!([op, op, op, op]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 400);
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(first_code(&body), "BAD_REQUEST");
+
+    let huge = format!("{{ me {{ id }} }} # {}", "x".repeat(300 * 1024));
+    let resp = app
+        .client
+        .post(app.url("/graphql"))
+        .json(&json!({ "query": huge }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 413);
+}
+
+#[tokio::test]
+async fn each_address_and_account_has_a_budget_and_batches_spend_it_per_operation() {
+    let app = TestApp::spawn_with(|c| {
+        c.requests_per_address = 8;
+        c.requests_per_account = 1_000_000;
+    })
+    .await;
+    let q = json!({ "query": "{ organizations { edges { cursor } } }" });
+    // A batch of 6 spends 6 of the 8; the next batch of 3 does not fit.
+    let resp = app
+        .client
+        .post(app.url("/graphql"))
+        .json(&json!([q, q, q, q, q, q]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let resp = app
+        .client
+        .post(app.url("/graphql"))
+        .json(&json!([q, q, q]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 429);
+    let retry: u64 = resp.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=60).contains(&retry));
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(first_code(&body), "RATE_LIMITED");
+    assert_eq!(body["errors"][0]["extensions"]["retryAfter"], retry);
+
+    // Per account: one signed-in client cannot spend more than its own budget.
+    let app = TestApp::spawn_with(|c| {
+        c.requests_per_address = 1_000_000;
+        c.requests_per_account = 5;
+    })
+    .await;
+    let a = app.register("13800000001", "小李").await;
+    let b = app.register("13800000002", "小王").await;
+    for _ in 0..5 {
+        app.ok(Some(&a.access), "{ me { id } }", json!({})).await;
+    }
+    let (status, body) = app.post(Some(&a.access), "{ me { id } }", json!({})).await;
+    assert_eq!(status, 429);
+    assert_eq!(first_code(&body), "RATE_LIMITED");
+    // Another account is not affected.
+    app.ok(Some(&b.access), "{ me { id } }", json!({})).await;
+}
+
+#[tokio::test]
+async fn a_login_brute_force_through_a_batch_is_still_throttled() {
+    let app = TestApp::spawn().await;
+    app.register("13800000001", "小李").await;
+    let attempt = |pw: &str| {
+        json!({ "query": "mutation($i: LoginInput!) { login(input: $i) { accessToken } }",
+                "variables": { "i": { "phone": "13800000001", "password": pw } } })
+    };
+    let batch: Vec<Value> = (0..10)
+        .map(|i| attempt(&format!("long-enough-guess-{i}")))
+        .collect();
+    let resp = app
+        .client
+        .post(app.url("/graphql"))
+        .json(&batch)
+        .send()
+        .await
+        .unwrap();
+    let items: Vec<Value> = resp.json().await.unwrap();
+    let codes: Vec<String> = items.iter().map(first_code).collect();
+    // The test budget is 5 failures per phone: the rest of the batch is refused unchecked.
+    assert_eq!(
+        codes.iter().filter(|c| *c == "UNAUTHENTICATED").count(),
+        5,
+        "{codes:?}"
+    );
+    assert_eq!(
+        codes.iter().filter(|c| *c == "RATE_LIMITED").count(),
+        5,
+        "{codes:?}"
+    );
+    // Even the right password waits now.
+    let (_, body) = app
+        .post(
+            None,
+            "mutation($i: LoginInput!) { login(input: $i) { accessToken } }",
+            json!({ "i": { "phone": "13800000001", "password": "correct horse battery" } }),
+        )
+        .await;
+    assert_eq!(first_code(&body), "RATE_LIMITED");
+}
+
+#[tokio::test]
+async fn production_hides_introspection_suggestions_and_graphiql() {
+    let dev = TestApp::spawn().await;
+    let resp = dev.client.get(dev.url("/")).send().await.unwrap();
+    assert_eq!(resp.status(), 200, "GraphiQL in development");
+    dev.ok(None, "{ __schema { queryType { name } } }", json!({}))
+        .await;
+
+    let prod = TestApp::spawn_with(|c| c.environment = api::config::Environment::Production).await;
+    let resp = prod.client.get(prod.url("/")).send().await.unwrap();
+    assert_eq!(resp.status(), 404);
+    let (_, body) = prod
+        .post(None, "{ __schema { queryType { name } } }", json!({}))
+        .await;
+    assert!(body["data"]["__schema"].is_null(), "{body}");
+    let (_, dev_body) = dev
+        .post(None, "{ organisations { edges { cursor } } }", json!({}))
+        .await;
+    let (_, prod_body) = prod
+        .post(None, "{ organisations { edges { cursor } } }", json!({}))
+        .await;
+    let message = |b: &Value| b["errors"][0]["message"].as_str().unwrap().to_owned();
+    assert!(message(&dev_body).contains("Did you mean"), "{dev_body}");
+    assert!(!message(&prod_body).contains("Did you mean"), "{prod_body}");
+}
+
+#[tokio::test]
+async fn responses_are_compressed_when_the_client_accepts_it() {
+    let app = TestApp::spawn().await;
+    let query = json!({ "query": "{ __schema { types { name description } } }" });
+    for encoding in ["gzip", "br"] {
+        let resp = app
+            .client
+            .post(app.url("/graphql"))
+            .header("accept-encoding", encoding)
+            .json(&query)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 200);
+        assert_eq!(resp.headers()["content-encoding"], encoding);
+        let compressed = resp.bytes().await.unwrap().len();
+        let plain = app
+            .client
+            .post(app.url("/graphql"))
+            .json(&query)
+            .send()
+            .await
+            .unwrap()
+            .bytes()
+            .await
+            .unwrap()
+            .len();
+        assert!(
+            compressed * 3 < plain,
+            "{encoding}: {compressed} vs {plain}"
+        );
+    }
+}
