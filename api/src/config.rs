@@ -286,6 +286,11 @@ pub struct Config {
     )]
     pub requests_per_address: u32,
 
+    /// A manifest of trusted documents (Apollo's persisted-query manifest, or a JSON object of
+    /// sha256 → document): when set, only those operations run.
+    #[arg(long, env = "TONGXING_TRUSTED_DOCUMENTS", global = true)]
+    pub trusted_documents: Option<PathBuf>,
+
     /// `production` turns off GraphiQL, introspection and field suggestions.
     #[arg(long = "env", env = "TONGXING_ENV", value_enum, default_value_t = Environment::Development, global = true)]
     pub environment: Environment,

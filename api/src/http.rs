@@ -197,7 +197,8 @@ async fn graphql_get(
     headers: HeaderMap,
     RawQuery(query): RawQuery,
 ) -> Response {
-    let request = match async_graphql::http::parse_query_string(query.as_deref().unwrap_or("")) {
+    let mut request = match async_graphql::http::parse_query_string(query.as_deref().unwrap_or(""))
+    {
         Ok(r) => r,
         Err(e) => {
             return request_error(
@@ -207,6 +208,11 @@ async fn graphql_get(
             );
         }
     };
+    // A persisted query's text is needed to know whether it is a mutation.
+    if let Err(e) = http.state.persisted.resolve(&mut request) {
+        let response = async_graphql::Response::from_errors(vec![e]);
+        return respond(&headers, BatchResponse::Single(response));
+    }
     if is_mutation(&request.query, request.operation_name.as_deref()) {
         let mut resp = request_error(
             StatusCode::METHOD_NOT_ALLOWED,
@@ -228,6 +234,10 @@ fn is_mutation(query: &str, operation_name: Option<&str>) -> bool {
     let ty = match (&doc.operations, operation_name) {
         (DocumentOperations::Single(op), _) => Some(op.node.ty),
         (DocumentOperations::Multiple(ops), Some(name)) => ops.get(name).map(|op| op.node.ty),
+        // A single named operation runs without `operationName`.
+        (DocumentOperations::Multiple(ops), None) if ops.len() == 1 => {
+            ops.values().next().map(|op| op.node.ty)
+        }
         (DocumentOperations::Multiple(_), None) => None,
     };
     ty == Some(OperationType::Mutation)

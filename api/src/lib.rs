@@ -38,6 +38,7 @@ pub mod kiosk;
 pub mod limits;
 pub mod organizations;
 pub mod pagination;
+pub mod persisted;
 pub mod profiles;
 pub mod schema;
 pub mod seed;
@@ -68,6 +69,8 @@ pub struct AppState {
     pub checkin_codes: Arc<checkins::code::CheckInCodes>,
     /// Encryption of ID numbers.
     pub identity_vault: Arc<identity::vault::IdentityVault>,
+    /// Persisted (and trusted) documents.
+    pub persisted: Arc<persisted::PersistedQueries>,
     /// Operations per minute per account and per address.
     pub request_limiter: Arc<limits::RequestLimiter>,
     /// Login throttle.
@@ -82,6 +85,10 @@ impl AppState {
         let jwt = auth::jwt::JwtKeys::from_secret(&secret, &config)?;
         let checkin_codes =
             checkins::code::CheckInCodes::new(&secret, i64::from(config.checkin_code_secs));
+        let persisted = match &config.trusted_documents {
+            Some(path) => persisted::PersistedQueries::trusted_from_file(path)?,
+            None => persisted::PersistedQueries::automatic(),
+        };
         let request_limiter =
             limits::RequestLimiter::new(config.requests_per_account, config.requests_per_address);
         let identity_vault =
@@ -98,6 +105,7 @@ impl AppState {
             checkin_codes: Arc::new(checkin_codes),
             identity_vault: Arc::new(identity_vault),
             request_limiter: Arc::new(request_limiter),
+            persisted: Arc::new(persisted),
             login_throttle: Arc::new(login_throttle),
         })
     }

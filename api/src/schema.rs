@@ -221,6 +221,7 @@ pub fn schema_builder() -> SchemaBuilder<QueryRoot, MutationRoot, EmptySubscript
 /// The schema served by the router, with the configured query limits.
 pub fn build_schema(state: AppState) -> AppSchema {
     let mut builder = schema_builder()
+        .extension(crate::persisted::Persisted(state.persisted.clone()))
         .extension(crate::limits::AliasLimit(state.config.max_aliases))
         .limit_depth(state.config.max_query_depth)
         .limit_complexity(state.config.max_query_complexity)

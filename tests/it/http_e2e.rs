@@ -123,6 +123,15 @@ async fn queries_work_over_get_but_mutations_do_not() {
         .unwrap();
     assert_eq!(resp.status().as_u16(), 405);
     assert_eq!(resp.headers()["allow"], "POST");
+    // A named mutation (run without operationName, being the only one) is a mutation too.
+    let resp = app
+        .client
+        .get(app.url("/graphql"))
+        .query(&[("query", "mutation Out { logout(refreshToken: \"x\") }")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 405);
 }
 
 #[tokio::test]

@@ -15,6 +15,7 @@ mod kiosk_browser;
 mod limits_e2e;
 mod organizations_e2e;
 mod organizations_service;
+mod persisted_e2e;
 mod query_cost;
 mod schema_file;
 mod seed_demo;
