@@ -141,7 +141,14 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("binding {listen}"))?;
     tracing::info!(addr = %listener.local_addr()?, "serving GraphQL at /graphql, GraphiQL at /");
-    http::serve(listener, api::app(state), http::shutdown_signal(), grace).await?;
+    let live = state.live.clone();
+    let shutdown = async move {
+        http::shutdown_signal().await;
+        // Subscriptions complete and WebSockets close while HTTP requests finish.
+        live.begin_shutdown();
+    };
+    http::serve(listener, api::app(state.clone()), shutdown, grace).await?;
+    state.live.wait_for_connections(grace).await;
     tracing::info!("stopped");
     Ok(())
 }

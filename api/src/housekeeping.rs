@@ -33,4 +33,11 @@ pub async fn run_once(state: &AppState) {
         Ok(n) => tracing::info!(closed = n, "missing check-outs closed and flagged"),
         Err(e) => tracing::warn!(error = ?e, "closing missing check-outs failed; will retry"),
     }
+    if state.db.get_database_backend() == sea_orm::DatabaseBackend::Postgres {
+        match crate::live::postgres::purge(&state.db).await {
+            Ok(0) => {}
+            Ok(n) => tracing::debug!(purged = n, "old live events removed"),
+            Err(e) => tracing::warn!(error = ?e, "live event purge failed; will retry"),
+        }
+    }
 }

@@ -12,10 +12,17 @@ use async_graphql::{
     http::GraphiQLSource,
     parser::types::{DocumentOperations, OperationType},
 };
+use async_graphql::{
+    futures_util::{SinkExt, StreamExt},
+    http::{ALL_WEBSOCKET_PROTOCOLS, WebSocketProtocols},
+};
 use axum::{
     Extension, Router,
     body::Bytes,
-    extract::{ConnectInfo, RawQuery, State},
+    extract::{
+        ConnectInfo, RawQuery, State, WebSocketUpgrade,
+        ws::{CloseFrame, Message as WsMessage, WebSocket},
+    },
     http::{HeaderMap, HeaderValue, StatusCode, header},
     response::{Html, IntoResponse, Response},
     routing::get,
@@ -45,6 +52,7 @@ struct Http {
 
 /// The router with every route and layer.
 pub fn app(state: AppState) -> Router {
+    crate::live::LiveHub::start(&state);
     let body_limit = state.config.max_body_bytes;
     let production = state.config.environment == crate::config::Environment::Production;
     let http = Http {
@@ -58,6 +66,7 @@ pub fn app(state: AppState) -> Router {
     };
     router
         .route("/graphql", get(graphql_get).post(graphql_post))
+        .route("/graphql/ws", get(graphql_ws))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .merge(crate::certificates::http::router(http.state.clone()))
@@ -293,9 +302,12 @@ async fn execute(
     );
     async move {
         let started = Instant::now();
-        let run = db::count_statements(http.schema.execute_batch(batch.data(viewer)));
+        let run = crate::live::collecting(db::count_statements(
+            http.schema.execute_batch(batch.data(viewer)),
+        ));
         // Dropping a request that ran too long rolls back whatever transaction it held.
-        let Ok((mut response, statements)) = tokio::time::timeout(timeout, run).await else {
+        let Ok(((mut response, statements), changes)) = tokio::time::timeout(timeout, run).await
+        else {
             tracing::warn!(outcome = "timeout", "graphql request timed out");
             return request_error(
                 StatusCode::SERVICE_UNAVAILABLE,
@@ -308,6 +320,8 @@ async fn execute(
             finalize_errors(errors);
             codes.extend(errors.iter().filter_map(error_code));
         }
+        // Its transactions are over: tell live subscribers what changed.
+        http.state.live.publish_all(&http.state.db, changes);
         let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
         if codes.is_empty() {
             tracing::info!(elapsed_ms, statements, outcome = "ok", "graphql request");
@@ -421,6 +435,126 @@ pub async fn serve(
             Ok(())
         }
     }
+}
+
+/// `GET /graphql/ws`: subscriptions over WebSocket, in the `graphql-transport-ws` protocol or
+/// the legacy `graphql-ws` one (chosen by `Sec-WebSocket-Protocol`).
+async fn graphql_ws(
+    State(http): State<Http>,
+    connect: Option<Extension<ConnectInfo<SocketAddr>>>,
+    headers: HeaderMap,
+    upgrade: WebSocketUpgrade,
+) -> Response {
+    let protocol = headers
+        .get(header::SEC_WEBSOCKET_PROTOCOL)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            v.split(',')
+                .find_map(|p| p.trim().parse::<WebSocketProtocols>().ok())
+        });
+    let Some(protocol) = protocol else {
+        return request_error(
+            StatusCode::BAD_REQUEST,
+            "BAD_REQUEST",
+            "ask for the graphql-transport-ws (or graphql-ws) subprotocol",
+        );
+    };
+    let addr = client_addr(&http.state, &headers, connect);
+    upgrade
+        .protocols(ALL_WEBSOCKET_PROTOCOLS)
+        .on_upgrade(move |socket| serve_ws(http, socket, protocol, addr))
+}
+
+/// Why a `connection_init` was refused.
+const BAD_INIT_TOKEN: &str = "invalid or expired access token";
+
+/// The access token a `connection_init` payload carries, under the names clients use.
+fn init_token(payload: &serde_json::Value) -> Option<&str> {
+    [
+        "Authorization",
+        "authorization",
+        "authToken",
+        "accessToken",
+        "token",
+    ]
+    .iter()
+    .find_map(|k| payload.get(*k).and_then(|v| v.as_str()))
+    .map(|t| t.strip_prefix("Bearer ").unwrap_or(t).trim())
+}
+
+/// One WebSocket connection: authenticated by `connection_init`, ended cleanly on shutdown —
+/// every running subscription sends `complete`, then the socket closes with 1001.
+async fn serve_ws(
+    http: Http,
+    socket: WebSocket,
+    protocol: WebSocketProtocols,
+    addr: Option<IpAddr>,
+) {
+    let state = http.state.clone();
+    let _open = state.live.connection();
+    let (mut sink, stream) = socket.split();
+    let input = stream
+        .take_while(|m| std::future::ready(m.is_ok()))
+        .filter_map(|m| {
+            std::future::ready(match m {
+                Ok(m @ (WsMessage::Text(_) | WsMessage::Binary(_))) => Some(m.into_data()),
+                _ => None,
+            })
+        });
+    let init_state = state.clone();
+    let on_init = move |payload: serde_json::Value| async move {
+        let viewer = match init_token(&payload) {
+            None => Viewer::anonymous(addr),
+            Some(token) => match init_state.jwt.verify(token) {
+                Ok(account_id) => Viewer::account(account_id, addr),
+                Err(_) => return Err(BAD_INIT_TOKEN.into()),
+            },
+        };
+        let mut data = async_graphql::Data::default();
+        data.insert(Arc::new(viewer));
+        Ok(data)
+    };
+    let mut out = async_graphql::http::WebSocket::new(http.schema.clone(), input, protocol)
+        .on_connection_init(on_init)
+        .map(|msg| match msg {
+            async_graphql::http::WsMessage::Text(text) => WsMessage::Text(text.into()),
+            async_graphql::http::WsMessage::Close(code, reason) => {
+                // A refused token is 4403 Forbidden in graphql-transport-ws, not a protocol
+                // error.
+                let code = if reason == BAD_INIT_TOKEN { 4403 } else { code };
+                WsMessage::Close(Some(CloseFrame {
+                    code,
+                    reason: reason.into(),
+                }))
+            }
+        });
+    let mut shutdown = std::pin::pin!(state.live.shutting_down());
+    // After shutdown begins, a moment for the subscriptions' `complete` messages to go out.
+    let mut drain_until: Option<tokio::time::Instant> = None;
+    loop {
+        let deadline = drain_until
+            .unwrap_or_else(|| tokio::time::Instant::now() + Duration::from_secs(86_400));
+        tokio::select! {
+            msg = out.next() => match msg {
+                Some(m) => {
+                    if sink.send(m).await.is_err() {
+                        return;
+                    }
+                }
+                None => break,
+            },
+            () = &mut shutdown, if drain_until.is_none() => {
+                drain_until = Some(tokio::time::Instant::now() + Duration::from_millis(300));
+            }
+            () = tokio::time::sleep_until(deadline), if drain_until.is_some() => break,
+        }
+    }
+    let _ = sink
+        .send(WsMessage::Close(Some(CloseFrame {
+            code: 1001,
+            reason: "server shutting down".into(),
+        })))
+        .await;
 }
 
 /// Resolves on SIGINT (Ctrl-C) or SIGTERM.

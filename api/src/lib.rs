@@ -36,6 +36,7 @@ pub mod identity;
 pub mod ids;
 pub mod kiosk;
 pub mod limits;
+pub mod live;
 pub mod organizations;
 pub mod pagination;
 pub mod persisted;
@@ -69,6 +70,8 @@ pub struct AppState {
     pub checkin_codes: Arc<checkins::code::CheckInCodes>,
     /// Encryption of ID numbers.
     pub identity_vault: Arc<identity::vault::IdentityVault>,
+    /// Live updates: publishing, fan-out between replicas, shutdown of subscriptions.
+    pub live: Arc<live::LiveHub>,
     /// Persisted (and trusted) documents.
     pub persisted: Arc<persisted::PersistedQueries>,
     /// Operations per minute per account and per address.
@@ -89,6 +92,7 @@ impl AppState {
             Some(path) => persisted::PersistedQueries::trusted_from_file(path)?,
             None => persisted::PersistedQueries::automatic(),
         };
+        let live = live::LiveHub::new(&db);
         let request_limiter =
             limits::RequestLimiter::new(config.requests_per_account, config.requests_per_address);
         let identity_vault =
@@ -106,6 +110,7 @@ impl AppState {
             identity_vault: Arc::new(identity_vault),
             request_limiter: Arc::new(request_limiter),
             persisted: Arc::new(persisted),
+            live: Arc::new(live),
             login_throttle: Arc::new(login_throttle),
         })
     }

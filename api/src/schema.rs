@@ -4,8 +4,8 @@
 use std::sync::Arc;
 
 use async_graphql::{
-    Context, EmptySubscription, ID, Interface, MergedObject, Object, Result, Schema, SchemaBuilder,
-    ServerError, ServerResult, ValidationResult, Variables,
+    Context, ID, Interface, MergedObject, Object, Result, Schema, SchemaBuilder, ServerError,
+    ServerResult, ValidationResult, Variables,
     extensions::{
         Extension, ExtensionContext, ExtensionFactory, NextExecute, NextParseQuery, NextValidation,
     },
@@ -32,6 +32,7 @@ use crate::{
     },
     identity::graphql::IdentityMutation,
     ids::{self, NodeType},
+    live::graphql::SubscriptionRoot,
     organizations::{
         graphql::{Membership, Organization, OrganizationMutation, OrganizationQuery},
         service as org_service,
@@ -49,7 +50,7 @@ use crate::{
 };
 
 /// The schema type served at `/graphql`.
-pub type AppSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
+pub type AppSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
 
 /// An object with a global ID, fetchable with `node(id:)`.
 #[derive(Interface)]
@@ -209,11 +210,11 @@ pub struct MutationRoot(
 );
 
 /// The schema without runtime data: enough to print the SDL.
-pub fn schema_builder() -> SchemaBuilder<QueryRoot, MutationRoot, EmptySubscription> {
+pub fn schema_builder() -> SchemaBuilder<QueryRoot, MutationRoot, SubscriptionRoot> {
     Schema::build(
         QueryRoot::default(),
         MutationRoot::default(),
-        EmptySubscription,
+        SubscriptionRoot,
     )
     .extension(ErrorCodes)
 }
@@ -304,6 +305,23 @@ impl Extension for ErrorCodes {
                 .map(|e| with_reason(e, VALIDATION_FAILED))
                 .collect()
         })
+    }
+
+    /// Subscription results get the same error codes as HTTP responses (the HTTP handler
+    /// finalizes its own).
+    fn subscribe<'s>(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        stream: async_graphql::futures_util::stream::BoxStream<'s, async_graphql::Response>,
+        next: async_graphql::extensions::NextSubscribe<'_>,
+    ) -> async_graphql::futures_util::stream::BoxStream<'s, async_graphql::Response> {
+        use async_graphql::futures_util::StreamExt;
+        next.run(ctx, stream)
+            .map(|mut r| {
+                crate::error::finalize_errors(&mut r.errors);
+                r
+            })
+            .boxed()
     }
 
     async fn execute(

@@ -7,6 +7,7 @@ pub mod charity_event;
 pub mod check_event;
 pub mod idempotency_key;
 pub mod identity;
+pub mod live_event;
 pub mod membership;
 pub mod organization;
 pub mod organization_closure;

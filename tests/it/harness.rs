@@ -127,8 +127,16 @@ pub struct TestApp {
     pub addr: SocketAddr,
     pub client: reqwest::Client,
     pub state: AppState,
-    _shutdown: tokio::sync::oneshot::Sender<()>,
-    _db: TestDb,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    stopped: Option<tokio::sync::oneshot::Receiver<()>>,
+    db: std::sync::Arc<TestDb>,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        // Stop the live listener (PostgreSQL) along with the server.
+        self.state.live.begin_shutdown();
+    }
 }
 
 impl TestApp {
@@ -140,26 +148,63 @@ impl TestApp {
         let db = TestDb::new().await;
         let mut config = test_config(&db);
         adjust(&mut config);
-        let state = AppState::new(db.conn.clone(), config).expect("state");
+        let conn = db.conn.clone();
+        Self::start(std::sync::Arc::new(db), conn, config).await
+    }
+
+    /// A second server (another replica) on this server's database, with its own connection
+    /// pool and the same configuration.
+    pub async fn spawn_replica(&self) -> Self {
+        let conn = api::db::connect(&self.db.url, 8)
+            .await
+            .expect("connect replica");
+        Self::start(self.db.clone(), conn, self.state.config.as_ref().clone()).await
+    }
+
+    async fn start(db: std::sync::Arc<TestDb>, conn: DatabaseConnection, config: Config) -> Self {
+        let state = AppState::new(conn, config).expect("state");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let (stopped_tx, stopped_rx) = tokio::sync::oneshot::channel::<()>();
         let router = api::app(state.clone());
-        tokio::spawn(api::http::serve(
-            listener,
-            router,
-            async {
-                let _ = rx.await;
-            },
-            Duration::from_secs(1),
-        ));
+        let live = state.live.clone();
+        tokio::spawn(async move {
+            let _ = api::http::serve(
+                listener,
+                router,
+                async move {
+                    let _ = rx.await;
+                    live.begin_shutdown();
+                },
+                Duration::from_secs(1),
+            )
+            .await;
+            let _ = stopped_tx.send(());
+        });
         Self {
             addr,
             client: reqwest::Client::new(),
             state,
-            _shutdown: tx,
-            _db: db,
+            shutdown: Some(tx),
+            stopped: Some(stopped_rx),
+            db,
         }
+    }
+
+    /// Shut the server down as SIGTERM would, and wait until it has stopped serving and every
+    /// WebSocket connection has closed.
+    pub async fn shut_down(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(rx) = self.stopped.take() {
+            let _ = rx.await;
+        }
+        self.state
+            .live
+            .wait_for_connections(Duration::from_secs(2))
+            .await;
     }
 
     pub fn url(&self, path: &str) -> String {

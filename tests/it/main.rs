@@ -13,6 +13,7 @@ mod http_e2e;
 mod idempotency_service;
 mod kiosk_browser;
 mod limits_e2e;
+mod live_e2e;
 mod organizations_e2e;
 mod organizations_service;
 mod persisted_e2e;

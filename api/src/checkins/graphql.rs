@@ -75,7 +75,7 @@ impl CheckInput {
 }
 
 /// A recorded arrival or departure.
-pub struct CheckEvent(check_event::Model);
+pub struct CheckEvent(pub check_event::Model);
 
 /// A recorded arrival or departure (签到/签退).
 #[Object]
@@ -98,6 +98,22 @@ impl CheckEvent {
     /// When the server received it.
     async fn received_at(&self) -> DateTime<Utc> {
         self.0.received_at
+    }
+
+    /// The volunteer (phone masked unless the caller may see it).
+    async fn volunteer(&self, ctx: &Context<'_>) -> Result<crate::accounts::graphql::Account> {
+        crate::accounts::service::get(&ctx.state().db, self.0.account_id)
+            .await?
+            .map(crate::accounts::graphql::Account::new)
+            .ok_or_else(|| AppError::NotFound("account").into())
+    }
+
+    /// The shift.
+    async fn shift(&self, ctx: &Context<'_>) -> Result<crate::shifts::graphql::Shift> {
+        crate::shifts::service::get(&ctx.state().db, self.0.shift_id)
+            .await?
+            .map(crate::shifts::graphql::Shift::new)
+            .ok_or_else(|| AppError::NotFound("shift").into())
     }
 }
 

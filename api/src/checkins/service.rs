@@ -368,6 +368,14 @@ pub async fn record(
     };
     txn.commit().await?;
     tracing::info!(method = req.method.as_db(), "presence recorded");
+    crate::signups::service::record_signup(&target);
+    if kind == CheckKind::In {
+        crate::live::record(crate::live::Change::CheckIn {
+            event_id: e.id,
+            shift_id: s.id,
+            check_event_id: stored.id,
+        });
+    }
     Ok(CheckOutcome {
         event: stored,
         duplicate: false,

@@ -289,6 +289,7 @@ pub async fn update(
         signups::promote_waitlisted(&txn, id).await?;
     }
     txn.commit().await?;
+    crate::live::record(crate::live::Change::Shift { shift_id: id });
     get_managed(db, viewer, id).await.map(|(s, _)| s)
 }
 
@@ -327,6 +328,7 @@ pub async fn cancel(
     )
     .await?;
     txn.commit().await?;
+    crate::live::record(crate::live::Change::Shift { shift_id: id });
     get_managed(db, viewer, id).await.map(|(s, _)| s)
 }
 

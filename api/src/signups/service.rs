@@ -66,6 +66,18 @@ impl SignupStatus {
 
 const ACTIVE: [&str; 2] = ["CONFIRMED", "WAITLISTED"];
 
+/// Tell live subscribers a sign-up (and so its shift's counts) changed.
+pub fn record_signup(s: &signup::Model) {
+    crate::live::record(crate::live::Change::Signup {
+        signup_id: s.id,
+        account_id: s.account_id,
+        shift_id: s.shift_id,
+    });
+    crate::live::record(crate::live::Change::Shift {
+        shift_id: s.shift_id,
+    });
+}
+
 /// Sign `viewer` up for a shift: `CONFIRMED` while there is room, else `WAITLISTED` (when the
 /// shift keeps a waitlist), else `SHIFT_FULL`. Idempotent per `idempotency_key`.
 #[tracing::instrument(skip_all, fields(viewer = viewer.id, shift_id))]
@@ -195,6 +207,7 @@ pub async fn sign_up(
     idempotency::complete(&txn, &req, &row).await?;
     txn.commit().await?;
     tracing::info!(signup_id = row.id, status = %row.status, "signed up");
+    record_signup(&row);
     Ok(row)
 }
 
@@ -268,6 +281,7 @@ pub async fn promote_waitlisted<C: ConnectionTrait>(txn: &C, shift_id: i64) -> A
         }
         promoted += 1;
         tracing::info!(signup_id = head.id, shift_id, "promoted from the waitlist");
+        record_signup(&head);
     }
     Ok(promoted)
 }
@@ -357,6 +371,7 @@ pub async fn cancel(
     }
     txn.commit().await?;
     tracing::info!(by_staff, "sign-up cancelled");
+    record_signup(&current);
     get(db, id).await?.ok_or(AppError::NotFound("signup"))
 }
 
@@ -369,6 +384,15 @@ pub async fn cancel_all_on<C: ConnectionTrait>(
     by: i64,
     now: chrono::DateTime<Utc>,
 ) -> AppResult<u64> {
+    // Who is affected, for their live updates (the same rows the update below takes).
+    let affected = signup::Entity::find()
+        .filter(shifts.clone())
+        .filter(signup::Column::Status.is_in(ACTIVE))
+        .all(txn)
+        .await?;
+    for s in &affected {
+        record_signup(s);
+    }
     let res = signup::Entity::update_many()
         .col_expr(signup::Column::Status, Expr::value("CANCELLED"))
         .col_expr(
@@ -424,6 +448,7 @@ pub async fn mark_no_show(
             current.status.to_lowercase()
         )));
     }
+    record_signup(&current);
     get(db, id).await?.ok_or(AppError::NotFound("signup"))
 }
 

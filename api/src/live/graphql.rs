@@ -1,0 +1,168 @@
+//! GraphQL subscriptions, served over WebSocket at `/graphql/ws`. Every subscription needs the
+//! access token given in `connection_init`; each one ends (`complete`) when the server shuts
+//! down.
+
+use async_graphql::{
+    Context, ID, Result, Subscription,
+    futures_util::{Stream, StreamExt, stream},
+};
+use entity::check_event;
+use sea_orm::EntityTrait;
+use tokio::sync::broadcast::error::RecvError;
+
+use super::Change;
+use crate::{
+    AppState, authz,
+    checkins::graphql::CheckEvent,
+    context::ContextExt,
+    error::AppError,
+    ids::{self, NodeType},
+    shifts::{graphql::Shift, service as shifts},
+    signups::{graphql::Signup, service as signups},
+};
+
+/// Turn the hub's changes into a stream of values: `pick` chooses the changes that matter (and
+/// what to load for them), `load` reads the current state. When the subscriber lagged behind,
+/// `on_lag` says what to load instead (the current state is all that matters).
+fn watch<T, P, L, F>(
+    state: AppState,
+    pick: P,
+    on_lag: Option<i64>,
+    load: L,
+) -> impl Stream<Item = Result<T>>
+where
+    T: Send + 'static,
+    P: Fn(&Change) -> Option<i64> + Send + 'static,
+    L: Fn(AppState, i64) -> F + Send + Sync + 'static,
+    F: std::future::Future<Output = Result<Option<T>>> + Send,
+{
+    let rx = state.live.subscribe();
+    let shutdown = state.live.shutting_down();
+    stream::unfold(
+        (rx, state, pick, load),
+        move |(mut rx, state, pick, load)| async move {
+            loop {
+                let key = match rx.recv().await {
+                    Ok(change) => match pick(&change) {
+                        Some(k) => k,
+                        None => continue,
+                    },
+                    Err(RecvError::Lagged(_)) => match on_lag {
+                        Some(k) => k,
+                        None => continue,
+                    },
+                    Err(RecvError::Closed) => return None,
+                };
+                match load(state.clone(), key).await {
+                    Ok(Some(v)) => return Some((Ok(v), (rx, state, pick, load))),
+                    Ok(None) => continue,
+                    Err(e) => return Some((Err(e), (rx, state, pick, load))),
+                }
+            }
+        },
+    )
+    .take_until(shutdown)
+}
+
+/// Live updates.
+#[derive(Default)]
+pub struct SubscriptionRoot;
+
+/// Live updates over WebSocket (`/graphql/ws`); the access token goes in `connection_init`.
+#[Subscription]
+impl SubscriptionRoot {
+    /// A shift whenever its counts or details change (sign-ups, cancellations, promotions,
+    /// check-ins). Only shifts the caller may see.
+    async fn shift_updated(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Global ID of the shift.")] shift_id: ID,
+    ) -> Result<impl Stream<Item = Result<Shift>> + use<>> {
+        let viewer = ctx.require_account().await?.clone();
+        let key = ids::decode(NodeType::Shift, &shift_id, "shiftId")?;
+        let state = ctx.state().clone();
+        shifts::get_visible(&state.db, Some(&viewer), key)
+            .await?
+            .ok_or(AppError::NotFound("shift"))?;
+        Ok(watch(
+            state,
+            move |c| match *c {
+                Change::Shift { shift_id } if shift_id == key => Some(key),
+                _ => None,
+            },
+            Some(key),
+            move |state, id| {
+                let viewer = viewer.clone();
+                async move {
+                    Ok(shifts::get_visible(&state.db, Some(&viewer), id)
+                        .await?
+                        .map(Shift::new))
+                }
+            },
+        ))
+    }
+
+    /// The caller's sign-ups as they change: promotion from the waitlist, cancellation by the
+    /// organizer, check-in, no-show.
+    async fn my_signup_updated(
+        &self,
+        ctx: &Context<'_>,
+    ) -> Result<impl Stream<Item = Result<Signup>> + use<>> {
+        let me = ctx.require_account().await?.id;
+        Ok(watch(
+            ctx.state().clone(),
+            move |c| match *c {
+                Change::Signup {
+                    signup_id,
+                    account_id,
+                    ..
+                } if account_id == me => Some(signup_id),
+                _ => None,
+            },
+            None,
+            |state, id| async move { Ok(signups::get(&state.db, id).await?.map(Signup)) },
+        ))
+    }
+
+    /// Who checks in to an event's shifts, as it happens. The event's organization's staff
+    /// only (`FORBIDDEN`).
+    async fn event_check_ins(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Global ID of the event.")] event_id: ID,
+    ) -> Result<impl Stream<Item = Result<CheckEvent>> + use<>> {
+        let viewer = ctx.require_account().await?;
+        let key = ids::decode(NodeType::CharityEvent, &event_id, "eventId")?;
+        let state = ctx.state().clone();
+        let event = entity::charity_event::Entity::find_by_id(key)
+            .one(&state.db)
+            .await
+            .map_err(AppError::from)?
+            .ok_or(AppError::NotFound("event"))?;
+        if !authz::is_staff(&state.db, viewer, event.organization_id).await? {
+            return Err(AppError::Forbidden(
+                "only the organization's staff follow its check-ins".to_owned(),
+            )
+            .into());
+        }
+        Ok(watch(
+            state,
+            move |c| match *c {
+                Change::CheckIn {
+                    event_id,
+                    check_event_id,
+                    ..
+                } if event_id == key => Some(check_event_id),
+                _ => None,
+            },
+            None,
+            |state, id| async move {
+                Ok(check_event::Entity::find_by_id(id)
+                    .one(&state.db)
+                    .await
+                    .map_err(AppError::from)?
+                    .map(CheckEvent))
+            },
+        ))
+    }
+}

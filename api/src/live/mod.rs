@@ -1,0 +1,170 @@
+//! Live updates. Services note what changed ([`record`]) while a request runs; once the request
+//! is over (its transactions committed) the notes are published ([`LiveHub::publish_all`]).
+//! Subscribers get ids, never rows, and read the current state themselves — so a note is a hint
+//! that may arrive twice or for a change that was rolled back, and nothing stale is ever sent.
+//!
+//! Fan-out: on SQLite (one process) a tokio broadcast channel. On PostgreSQL every replica
+//! writes its notes to the `live_event` table and `NOTIFY`s the sequence number; one listener
+//! per replica reads the new rows and broadcasts them locally. After a lost listening
+//! connection it reads everything past the last sequence it saw, so no change is missed.
+
+pub mod graphql;
+pub mod postgres;
+
+use std::{
+    cell::RefCell,
+    future::Future,
+    sync::atomic::{AtomicBool, AtomicUsize, Ordering},
+    time::Duration,
+};
+
+use sea_orm::{DatabaseBackend, DatabaseConnection};
+use tokio::sync::{broadcast, watch};
+
+/// What changed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Change {
+    /// A shift's counts or details.
+    Shift {
+        /// The shift.
+        shift_id: i64,
+    },
+    /// A sign-up's status (signed up, promoted, cancelled, attended, no-show).
+    Signup {
+        /// The sign-up.
+        signup_id: i64,
+        /// Its volunteer.
+        account_id: i64,
+        /// Its shift.
+        shift_id: i64,
+    },
+    /// Someone checked in to a shift of an event.
+    CheckIn {
+        /// The event.
+        event_id: i64,
+        /// The shift.
+        shift_id: i64,
+        /// The check event.
+        check_event_id: i64,
+    },
+}
+
+tokio::task_local! {
+    static OUTBOX: RefCell<Vec<Change>>;
+}
+
+/// Note a change made by the current request (nothing happens outside [`collecting`]).
+pub fn record(change: Change) {
+    let _ = OUTBOX.try_with(|o| o.borrow_mut().push(change));
+}
+
+/// Run `fut`, returning what it [`record`]ed, each change once.
+pub async fn collecting<F: Future>(fut: F) -> (F::Output, Vec<Change>) {
+    OUTBOX
+        .scope(RefCell::new(Vec::new()), async {
+            let out = fut.await;
+            let mut changes = OUTBOX.with(|o| std::mem::take(&mut *o.borrow_mut()));
+            let mut seen = std::collections::HashSet::new();
+            changes.retain(|c| seen.insert(*c));
+            (out, changes)
+        })
+        .await
+}
+
+/// Buffered changes per subscriber before it counts as lagging (it then re-reads the state).
+const CHANNEL: usize = 4096;
+
+/// The process's live-update hub.
+pub struct LiveHub {
+    tx: broadcast::Sender<Change>,
+    postgres: bool,
+    shutdown: watch::Sender<bool>,
+    connections: AtomicUsize,
+    listening: AtomicBool,
+}
+
+impl LiveHub {
+    /// A hub for `db`'s kind of database (call [`start`](Self::start) to listen on PostgreSQL).
+    pub fn new(db: &DatabaseConnection) -> Self {
+        Self {
+            tx: broadcast::channel(CHANNEL).0,
+            postgres: db.get_database_backend() == DatabaseBackend::Postgres,
+            shutdown: watch::channel(false).0,
+            connections: AtomicUsize::new(0),
+            listening: AtomicBool::new(false),
+        }
+    }
+
+    /// On PostgreSQL, start this replica's listener (once; it runs until shutdown).
+    pub fn start(state: &crate::AppState) {
+        if state.live.postgres && !state.live.listening.swap(true, Ordering::SeqCst) {
+            tokio::spawn(postgres::listen(state.clone()));
+        }
+    }
+
+    /// Changes as they are published (all replicas').
+    pub fn subscribe(&self) -> broadcast::Receiver<Change> {
+        self.tx.subscribe()
+    }
+
+    fn deliver(&self, change: Change) {
+        // No subscriber is not an error.
+        let _ = self.tx.send(change);
+    }
+
+    /// Publish what a request changed, after it committed.
+    pub fn publish_all(&self, db: &DatabaseConnection, changes: Vec<Change>) {
+        if changes.is_empty() {
+            return;
+        }
+        if self.postgres {
+            let db = db.clone();
+            tokio::spawn(async move {
+                if let Err(e) = postgres::announce(&db, &changes).await {
+                    tracing::warn!(error = %e, "live update not announced");
+                }
+            });
+        } else {
+            for c in changes {
+                self.deliver(c);
+            }
+        }
+    }
+
+    /// Start shutting down: subscriptions complete and WebSocket connections close.
+    pub fn begin_shutdown(&self) {
+        self.shutdown.send_replace(true);
+    }
+
+    /// Resolves when shutdown has begun.
+    pub fn shutting_down(&self) -> impl Future<Output = ()> + Send + use<> {
+        let mut rx = self.shutdown.subscribe();
+        async move {
+            let _ = rx.wait_for(|down| *down).await;
+        }
+    }
+
+    /// Count an open WebSocket connection while the guard lives.
+    pub fn connection(&self) -> ConnectionGuard<'_> {
+        self.connections.fetch_add(1, Ordering::SeqCst);
+        ConnectionGuard(self)
+    }
+
+    /// Wait (at most `grace`) until every WebSocket connection has closed.
+    pub async fn wait_for_connections(&self, grace: Duration) {
+        let deadline = tokio::time::Instant::now() + grace;
+        while self.connections.load(Ordering::SeqCst) > 0 && tokio::time::Instant::now() < deadline
+        {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+}
+
+/// An open WebSocket connection (see [`LiveHub::connection`]).
+pub struct ConnectionGuard<'a>(&'a LiveHub);
+
+impl Drop for ConnectionGuard<'_> {
+    fn drop(&mut self) {
+        self.0.connections.fetch_sub(1, Ordering::SeqCst);
+    }
+}

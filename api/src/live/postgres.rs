@@ -1,0 +1,219 @@
+//! Fan-out between replicas through PostgreSQL: a `live_event` row per change and a `NOTIFY`
+//! carrying its sequence number.
+
+use std::{collections::BTreeSet, time::Duration};
+
+use chrono::Utc;
+use entity::live_event;
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Statement, sqlx::postgres::PgListener,
+};
+
+use super::Change;
+use crate::AppState;
+
+const CHANNEL: &str = "tongxing_live";
+/// Sequence numbers are taken before commit, so a row may appear after a later one was read:
+/// each read looks this far back and skips what it has seen.
+const LOOK_BACK: i64 = 256;
+
+/// A change as its `live_event` row's columns.
+struct Columns {
+    kind: &'static str,
+    shift: Option<i64>,
+    event: Option<i64>,
+    signup: Option<i64>,
+    account: Option<i64>,
+    reference: Option<i64>,
+}
+
+fn columns(c: &Change) -> Columns {
+    let none = Columns {
+        kind: "",
+        shift: None,
+        event: None,
+        signup: None,
+        account: None,
+        reference: None,
+    };
+    match *c {
+        Change::Shift { shift_id } => Columns {
+            kind: "SHIFT",
+            shift: Some(shift_id),
+            ..none
+        },
+        Change::Signup {
+            signup_id,
+            account_id,
+            shift_id,
+        } => Columns {
+            kind: "SIGNUP",
+            shift: Some(shift_id),
+            signup: Some(signup_id),
+            account: Some(account_id),
+            ..none
+        },
+        Change::CheckIn {
+            event_id,
+            shift_id,
+            check_event_id,
+        } => Columns {
+            kind: "CHECK_IN",
+            shift: Some(shift_id),
+            event: Some(event_id),
+            reference: Some(check_event_id),
+            ..none
+        },
+    }
+}
+
+fn change_of(row: &live_event::Model) -> Option<Change> {
+    Some(match row.kind.as_str() {
+        "SHIFT" => Change::Shift {
+            shift_id: row.shift_id?,
+        },
+        "SIGNUP" => Change::Signup {
+            signup_id: row.signup_id?,
+            account_id: row.account_id?,
+            shift_id: row.shift_id?,
+        },
+        "CHECK_IN" => Change::CheckIn {
+            event_id: row.event_id?,
+            shift_id: row.shift_id?,
+            check_event_id: row.ref_id?,
+        },
+        _ => return None,
+    })
+}
+
+/// Write the changes and announce them: one statement per change, each row and its `NOTIFY`
+/// together.
+pub(super) async fn announce(db: &DatabaseConnection, changes: &[Change]) -> Result<(), DbErr> {
+    for c in changes {
+        let c = columns(c);
+        db.execute_raw(Statement::from_sql_and_values(
+            sea_orm::DatabaseBackend::Postgres,
+            "WITH e AS (INSERT INTO live_event (kind, shift_id, event_id, signup_id, account_id, ref_id, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING seq) \
+             SELECT pg_notify('tongxing_live', seq::text) FROM e",
+            [
+                c.kind.into(),
+                c.shift.into(),
+                c.event.into(),
+                c.signup.into(),
+                c.account.into(),
+                c.reference.into(),
+                Utc::now().into(),
+            ],
+        ))
+        .await?;
+    }
+    Ok(())
+}
+
+/// What has been delivered: the highest sequence and the recent ones (to skip repeats).
+struct Cursor {
+    last: i64,
+    seen: BTreeSet<i64>,
+}
+
+impl Cursor {
+    /// Deliver every row after the cursor, in order.
+    async fn catch_up(&mut self, state: &AppState) -> Result<(), DbErr> {
+        loop {
+            let rows = live_event::Entity::find()
+                .filter(live_event::Column::Seq.gt(self.last - LOOK_BACK))
+                .order_by_asc(live_event::Column::Seq)
+                .limit(1000)
+                .all(&state.db)
+                .await?;
+            let mut fresh = 0;
+            for row in &rows {
+                if row.seq <= self.last - LOOK_BACK || !self.seen.insert(row.seq) {
+                    continue;
+                }
+                fresh += 1;
+                self.last = self.last.max(row.seq);
+                if let Some(c) = change_of(row) {
+                    state.live.deliver(c);
+                }
+            }
+            let floor = self.last - LOOK_BACK;
+            self.seen = self.seen.split_off(&floor);
+            if rows.len() < 1000 || fresh == 0 {
+                return Ok(());
+            }
+        }
+    }
+}
+
+/// This replica's listener: `LISTEN`, and on every notification (and after every reconnect)
+/// deliver the rows past the cursor. Starts at the current end: older changes are history.
+pub(super) async fn listen(state: AppState) {
+    let mut shutdown = std::pin::pin!(state.live.shutting_down());
+    let start = live_event::Entity::find()
+        .select_only()
+        .column_as(live_event::Column::Seq.max(), "m")
+        .into_tuple::<Option<i64>>()
+        .one(&state.db)
+        .await
+        .ok()
+        .flatten()
+        .flatten()
+        .unwrap_or(0);
+    let mut cursor = Cursor {
+        last: start,
+        seen: (start - LOOK_BACK..=start).collect(),
+    };
+    let url = state.config.database_url();
+    loop {
+        let mut listener = match PgListener::connect(&url).await {
+            Ok(mut l) => match l.listen(CHANNEL).await {
+                Ok(()) => l,
+                Err(e) => {
+                    tracing::warn!(error = %e, "LISTEN failed; retrying");
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                    continue;
+                }
+            },
+            Err(e) => {
+                tracing::warn!(error = %e, "live listener cannot connect; retrying");
+                tokio::select! {
+                    () = tokio::time::sleep(Duration::from_secs(1)) => continue,
+                    () = &mut shutdown => return,
+                }
+            }
+        };
+        // Whatever happened while we were not listening.
+        if let Err(e) = cursor.catch_up(&state).await {
+            tracing::warn!(error = %e, "live catch-up failed");
+        }
+        loop {
+            tokio::select! {
+                got = listener.try_recv() => match got {
+                    // A notification, or `None` after sqlx reconnected by itself: read on.
+                    Ok(_) => {
+                        if let Err(e) = cursor.catch_up(&state).await {
+                            tracing::warn!(error = %e, "live catch-up failed");
+                        }
+                    }
+                    Err(e) => {
+                        tracing::warn!(error = %e, "live listener lost its connection");
+                        break;
+                    }
+                },
+                () = &mut shutdown => return,
+            }
+        }
+    }
+}
+
+/// Forget announced changes older than an hour (housekeeping; PostgreSQL only).
+pub async fn purge<C: ConnectionTrait>(db: &C) -> Result<u64, DbErr> {
+    Ok(live_event::Entity::delete_many()
+        .filter(live_event::Column::CreatedAt.lt(Utc::now() - chrono::Duration::hours(1)))
+        .exec(db)
+        .await?
+        .rows_affected)
+}

@@ -1,0 +1,281 @@
+//! Live updates over WebSocket (`/graphql/ws`), in both subprotocols, across two replicas on
+//! PostgreSQL, and their clean end on shutdown.
+
+use std::time::Duration;
+
+use futures::{SinkExt, StreamExt};
+use sea_orm::EntityTrait;
+use serde_json::{Value, json};
+use tokio_tungstenite::{
+    MaybeTlsStream, WebSocketStream,
+    tungstenite::{Message, client::IntoClientRequest, protocol::frame::coding::CloseCode},
+};
+
+use crate::harness::TestApp;
+
+const TRANSPORT_WS: &str = "graphql-transport-ws";
+const LEGACY_WS: &str = "graphql-ws";
+
+/// A GraphQL WebSocket client speaking either subprotocol.
+struct Ws {
+    socket: WebSocketStream<MaybeTlsStream<tokio::net::TcpStream>>,
+    protocol: &'static str,
+}
+
+impl Ws {
+    /// Connect and send `connection_init` with the token; returns the server's first answer
+    /// (`connection_ack`, or an error / close).
+    async fn connect(app: &TestApp, protocol: &'static str, token: Option<&str>) -> (Self, Value) {
+        let mut req = format!("ws://{}/graphql/ws", app.addr)
+            .into_client_request()
+            .unwrap();
+        req.headers_mut()
+            .insert("sec-websocket-protocol", protocol.parse().unwrap());
+        let (socket, resp) = tokio_tungstenite::connect_async(req)
+            .await
+            .expect("upgrade");
+        assert_eq!(resp.headers()["sec-websocket-protocol"], protocol);
+        let mut ws = Self { socket, protocol };
+        let payload = match token {
+            Some(t) => json!({ "Authorization": format!("Bearer {t}") }),
+            None => json!({}),
+        };
+        ws.send(json!({ "type": "connection_init", "payload": payload }))
+            .await;
+        let first = ws.next().await;
+        (ws, first)
+    }
+
+    async fn send(&mut self, v: Value) {
+        self.socket
+            .send(Message::Text(v.to_string().into()))
+            .await
+            .unwrap();
+    }
+
+    async fn subscribe(&mut self, id: &str, query: &str, variables: Value) {
+        let kind = if self.protocol == TRANSPORT_WS {
+            "subscribe"
+        } else {
+            "start"
+        };
+        self.send(json!({ "id": id, "type": kind, "payload": { "query": query, "variables": variables } }))
+            .await;
+    }
+
+    /// The next protocol message (keep-alives skipped); a close frame comes back as
+    /// `{"type": "close", "code": …}`.
+    async fn next(&mut self) -> Value {
+        loop {
+            let msg = tokio::time::timeout(Duration::from_secs(10), self.socket.next())
+                .await
+                .expect("a message within 10 s")
+                .expect("the socket is open")
+                .expect("a frame");
+            match msg {
+                Message::Text(t) => {
+                    let v: Value = serde_json::from_str(&t).unwrap();
+                    match v["type"].as_str() {
+                        Some("ka") => continue,
+                        Some("ping") => {
+                            self.send(json!({ "type": "pong" })).await;
+                            continue;
+                        }
+                        _ => return v,
+                    }
+                }
+                Message::Close(frame) => {
+                    return json!({ "type": "close", "code": frame.map(|f| u16::from(f.code)) });
+                }
+                _ => continue,
+            }
+        }
+    }
+
+    /// The payload of the next result for subscription `id`.
+    async fn next_data(&mut self, id: &str) -> Value {
+        let v = self.next().await;
+        let kind = if self.protocol == TRANSPORT_WS {
+            "next"
+        } else {
+            "data"
+        };
+        assert_eq!(v["type"], kind, "{v}");
+        assert_eq!(v["id"], id);
+        v["payload"].clone()
+    }
+}
+
+/// The error code of a refused subscription (an `error` message, or a result with errors).
+fn refusal(msg: &Value) -> String {
+    let errors = if msg["type"] == "error" {
+        &msg["payload"]
+    } else {
+        &msg["payload"]["errors"]
+    };
+    errors[0]["extensions"]["code"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no code in {msg}"))
+        .to_owned()
+}
+
+/// A published shift with room for one and a waitlist, and its organizer's token.
+async fn one_place_shift(app: &TestApp) -> (crate::harness::World, String, String) {
+    let w = app.world().await;
+    let event = app
+        .event_at(
+            &w.organizer.access,
+            &w.station,
+            "助餐",
+            31.38,
+            120.98,
+            0,
+            true,
+        )
+        .await;
+    let starts = chrono::Utc::now() + chrono::Duration::minutes(10);
+    let shift = app
+        .shift_at(&w.organizer.access, &event, starts, 1, true, &[])
+        .await;
+    (w, event, shift)
+}
+
+const SHIFT_UPDATED: &str =
+    "subscription($s: ID!) { shiftUpdated(shiftId: $s) { confirmedCount remainingSlots } }";
+
+#[tokio::test]
+async fn a_sign_up_reaches_a_shift_subscriber() {
+    let app = TestApp::spawn().await;
+    let (_w, _event, shift) = one_place_shift(&app).await;
+    let watcher = app.register("13800000001", "小李").await;
+    let (mut ws, ack) = Ws::connect(&app, TRANSPORT_WS, Some(&watcher.access)).await;
+    assert_eq!(ack["type"], "connection_ack");
+    ws.subscribe("1", SHIFT_UPDATED, json!({ "s": shift }))
+        .await;
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let vol = app.register("13800000002", "小王").await;
+    app.sign_up(&vol.access, &shift, "k1").await;
+    let data = ws.next_data("1").await;
+    assert_eq!(
+        data["data"]["shiftUpdated"],
+        json!({ "confirmedCount": 1, "remainingSlots": 0 })
+    );
+}
+
+#[tokio::test]
+async fn a_promotion_reaches_the_volunteer_over_the_legacy_protocol() {
+    let app = TestApp::spawn().await;
+    let (_w, _event, shift) = one_place_shift(&app).await;
+    let first = app.register("13800000001", "小李").await;
+    let second = app.register("13800000002", "小王").await;
+    let a = app.sign_up(&first.access, &shift, "a").await;
+    let b = app.sign_up(&second.access, &shift, "b").await;
+    assert_eq!(b["data"]["signUpForShift"]["status"], "WAITLISTED");
+    let (mut ws, ack) = Ws::connect(&app, LEGACY_WS, Some(&second.access)).await;
+    assert_eq!(ack["type"], "connection_ack");
+    ws.subscribe(
+        "mine",
+        "subscription { mySignupUpdated { id status } }",
+        json!({}),
+    )
+    .await;
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    // The first volunteer cancels: the second is promoted, and told.
+    app.ok(
+        Some(&first.access),
+        "mutation($id: ID!) { cancelSignup(signupId: $id) { status } }",
+        json!({ "id": a["data"]["signUpForShift"]["id"] }),
+    )
+    .await;
+    let data = ws.next_data("mine").await;
+    assert_eq!(
+        data["data"]["mySignupUpdated"]["id"],
+        b["data"]["signUpForShift"]["id"]
+    );
+    assert_eq!(data["data"]["mySignupUpdated"]["status"], "CONFIRMED");
+}
+
+#[tokio::test]
+async fn staff_follow_check_ins_and_others_are_refused() {
+    let app = TestApp::spawn().await;
+    let (w, event, shift) = one_place_shift(&app).await;
+    let query = "subscription($e: ID!) { eventCheckIns(eventId: $e) { kind method volunteer { displayName } } }";
+    // No token: the connection opens but the subscription is refused.
+    let (mut anon, ack) = Ws::connect(&app, TRANSPORT_WS, None).await;
+    assert_eq!(ack["type"], "connection_ack");
+    anon.subscribe("x", query, json!({ "e": event })).await;
+    assert_eq!(refusal(&anon.next().await), "UNAUTHENTICATED");
+    // A forged token: the connection itself is refused (4403).
+    let (mut forged, answer) = Ws::connect(&app, TRANSPORT_WS, Some("not-a-token")).await;
+    assert_eq!(answer["type"], "close", "{answer}");
+    assert_eq!(answer["code"], 4403);
+    let _ = forged.socket.close(None).await;
+    // Another organization's organizer: refused.
+    let (mut other, _) = Ws::connect(&app, TRANSPORT_WS, Some(&w.other_organizer.access)).await;
+    other.subscribe("x", query, json!({ "e": event })).await;
+    assert_eq!(refusal(&other.next().await), "FORBIDDEN");
+
+    // The event's organizer sees a check-in as it happens.
+    let (mut staff, _) = Ws::connect(&app, TRANSPORT_WS, Some(&w.organizer.access)).await;
+    staff.subscribe("c", query, json!({ "e": event })).await;
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let vol = app.register("13800000001", "小李").await;
+    app.sign_up(&vol.access, &shift, "k").await;
+    app.ok(
+        Some(&vol.access),
+        "mutation($i: CheckInput!) { checkIn(input: $i) { duplicate } }",
+        json!({ "i": { "shiftId": shift, "method": "GEO", "location": { "latitude": 31.3801, "longitude": 120.98 }, "clientEventId": "in" } }),
+    )
+    .await;
+    let data = staff.next_data("c").await;
+    assert_eq!(
+        data["data"]["eventCheckIns"],
+        json!({ "kind": "CHECK_IN", "method": "GEO", "volunteer": { "displayName": "小李" } })
+    );
+}
+
+#[tokio::test]
+async fn a_sign_up_on_one_replica_reaches_a_subscriber_on_another() {
+    let a = TestApp::spawn().await;
+    if a.state.db.get_database_backend() != sea_orm::DatabaseBackend::Postgres {
+        eprintln!("replica fan-out is PostgreSQL's (LISTEN/NOTIFY); set TEST_DATABASE_URL");
+        return;
+    }
+    let b = a.spawn_replica().await;
+    let (_w, _event, shift) = one_place_shift(&a).await;
+    let watcher = a.register("13800000001", "小李").await;
+    // Subscribed on B …
+    let (mut ws, _) = Ws::connect(&b, TRANSPORT_WS, Some(&watcher.access)).await;
+    ws.subscribe("1", SHIFT_UPDATED, json!({ "s": shift }))
+        .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    // … signed up through A.
+    let vol = a.register("13800000002", "小王").await;
+    a.sign_up(&vol.access, &shift, "k1").await;
+    let data = ws.next_data("1").await;
+    assert_eq!(data["data"]["shiftUpdated"]["confirmedCount"], 1);
+    // Ids, not rows, went through the database.
+    let row = entity::live_event::Entity::find()
+        .one(&a.state.db)
+        .await
+        .unwrap()
+        .expect("an announced change");
+    assert!(row.shift_id.is_some());
+}
+
+#[tokio::test]
+async fn shutdown_completes_subscriptions_and_closes_the_socket() {
+    let mut app = TestApp::spawn().await;
+    let (_w, _event, shift) = one_place_shift(&app).await;
+    let watcher = app.register("13800000001", "小李").await;
+    let (mut ws, _) = Ws::connect(&app, TRANSPORT_WS, Some(&watcher.access)).await;
+    ws.subscribe("1", SHIFT_UPDATED, json!({ "s": shift }))
+        .await;
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let started = std::time::Instant::now();
+    let ((), complete) = tokio::join!(app.shut_down(), ws.next());
+    assert_eq!(complete, json!({ "id": "1", "type": "complete" }));
+    let closed = ws.next().await;
+    assert_eq!(closed["code"], u16::from(CloseCode::Away));
+    assert!(started.elapsed() < Duration::from_secs(2), "no hanging");
+}
