@@ -13,12 +13,29 @@ use crate::{
     organizations::domain::MemberRole,
 };
 
+/// Whether the current request may touch `org_id` at all: always, unless an API client makes
+/// it, which is confined to its organization's subtree.
+async fn within_confinement<C: ConnectionTrait>(db: &C, org_id: i64) -> AppResult<bool> {
+    let Some(root) = crate::clients::confined_to() else {
+        return Ok(true);
+    };
+    Ok(closure::Entity::find()
+        .filter(closure::Column::AncestorId.eq(root))
+        .filter(closure::Column::DescendantId.eq(org_id))
+        .one(db)
+        .await?
+        .is_some())
+}
+
 /// Whether `viewer` administers organization `org_id` (directly or from above).
 pub async fn administers<C: ConnectionTrait>(
     db: &C,
     viewer: &account::Model,
     org_id: i64,
 ) -> AppResult<bool> {
+    if !within_confinement(db, org_id).await? {
+        return Ok(false);
+    }
     if viewer.is_system_admin {
         return Ok(true);
     }
@@ -64,6 +81,9 @@ pub async fn is_staff<C: ConnectionTrait>(
     viewer: &account::Model,
     org_id: i64,
 ) -> AppResult<bool> {
+    if !within_confinement(db, org_id).await? {
+        return Ok(false);
+    }
     let member = membership::Entity::find()
         .select_only()
         .column(membership::Column::Id)
@@ -123,6 +143,9 @@ pub async fn manages<C: ConnectionTrait>(
     viewer: &account::Model,
     org_id: i64,
 ) -> AppResult<bool> {
+    if !within_confinement(db, org_id).await? {
+        return Ok(false);
+    }
     let direct = membership::Entity::find()
         .select_only()
         .column(membership::Column::Id)
@@ -160,8 +183,18 @@ pub async fn require_manager<C: ConnectionTrait>(
 /// [`manages`]), as one SQL expression for list queries. `None` for a system administrator,
 /// who manages everything.
 pub fn managed_orgs(viewer: &account::Model, org_column: impl ColumnTrait) -> Option<Condition> {
+    // An API client sees only its organization's subtree, whoever registered it.
+    let confined = crate::clients::confined_to().map(|root| {
+        org_column.in_subquery(
+            Query::select()
+                .column(closure::Column::DescendantId)
+                .from(closure::Entity)
+                .and_where(closure::Column::AncestorId.eq(root))
+                .to_owned(),
+        )
+    });
     if viewer.is_system_admin {
-        return None;
+        return confined.map(|c| Condition::all().add(c));
     }
     let direct = Query::select()
         .column(membership::Column::OrganizationId)
@@ -186,9 +219,11 @@ pub fn managed_orgs(viewer: &account::Model, org_column: impl ColumnTrait) -> Op
             ),
         )
         .to_owned();
-    Some(
-        Condition::any()
-            .add(org_column.in_subquery(direct))
-            .add(org_column.in_subquery(below_admin)),
-    )
+    let managed = Condition::any()
+        .add(org_column.in_subquery(direct))
+        .add(org_column.in_subquery(below_admin));
+    Some(match confined {
+        Some(c) => Condition::all().add(managed).add(c),
+        None => managed,
+    })
 }

@@ -69,6 +69,7 @@ pub fn app(state: AppState) -> Router {
         .route("/graphql/ws", get(graphql_ws))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
+        .merge(crate::clients::http::router(http.state.clone()))
         .merge(crate::certificates::http::router(http.state.clone()))
         .merge(crate::kiosk::router())
         .layer(RequestBodyLimitLayer::new(body_limit))
@@ -164,8 +165,26 @@ fn viewer(state: &AppState, headers: &HeaderMap, addr: Option<IpAddr>) -> Viewer
     match bearer_account(state, headers) {
         None => Viewer::anonymous(addr),
         Some(Some(account_id)) => Viewer::account(account_id, addr),
-        Some(None) => Viewer::invalid("invalid or expired access token", addr),
+        Some(None) => match client_grant(state, headers) {
+            Some(grant) => Viewer::client(grant, addr),
+            None => Viewer::invalid("invalid or expired access token", addr),
+        },
     }
+}
+
+/// The grant of a third-party client's bearer token, if that is what the request carries.
+fn client_grant(state: &AppState, headers: &HeaderMap) -> Option<crate::clients::ClientGrant> {
+    let token = headers
+        .get(header::AUTHORIZATION)?
+        .to_str()
+        .ok()?
+        .strip_prefix("Bearer ")?;
+    let claims = state.jwt.verify_client(token.trim()).ok()?;
+    Some(crate::clients::ClientGrant {
+        client_key: claims.sub.strip_prefix("client:")?.parse().ok()?,
+        organization_id: claims.org,
+        scopes: crate::clients::service::parse_scopes(&claims.scope)?,
+    })
 }
 
 async fn graphql_post(
@@ -302,9 +321,16 @@ async fn execute(
     );
     async move {
         let started = Instant::now();
-        let run = crate::live::collecting(db::count_statements(
-            http.schema.execute_batch(batch.data(viewer)),
-        ));
+        // A client's request is confined to its organization's subtree (see `authz`).
+        let confined = viewer.grant().map(|g| g.organization_id);
+        let exec = http.schema.execute_batch(batch.data(viewer));
+        let exec = async move {
+            match confined {
+                Some(org) => crate::clients::CLIENT_ORGANIZATION.scope(org, exec).await,
+                None => exec.await,
+            }
+        };
+        let run = crate::live::collecting(db::count_statements(exec));
         // Dropping a request that ran too long rolls back whatever transaction it held.
         let Ok(((mut response, statements), changes)) = tokio::time::timeout(timeout, run).await
         else {

@@ -23,6 +23,7 @@ pub mod authz;
 pub mod campaigns;
 pub mod certificates;
 pub mod checkins;
+pub mod clients;
 pub mod config;
 mod context;
 pub mod db;

@@ -25,6 +25,7 @@ use crate::{
     },
     certificates::graphql::{CertificateMutation, CertificateQuery},
     checkins::graphql::{CheckInMutation, ServiceRecord, ServiceRecordQuery},
+    clients::graphql::ApiClientMutation,
     context::ContextExt,
     events::{
         graphql::{CharityEvent, EventMutation, EventQuery},
@@ -207,6 +208,7 @@ pub struct MutationRoot(
     TimeBankMutation,
     IdentityMutation,
     CertificateMutation,
+    ApiClientMutation,
 );
 
 /// The schema without runtime data: enough to print the SDL.
@@ -223,6 +225,7 @@ pub fn schema_builder() -> SchemaBuilder<QueryRoot, MutationRoot, SubscriptionRo
 pub fn build_schema(state: AppState) -> AppSchema {
     let mut builder = schema_builder()
         .extension(crate::persisted::Persisted(state.persisted.clone()))
+        .extension(crate::clients::ClientScopes)
         .extension(crate::limits::AliasLimit(state.config.max_aliases))
         .limit_depth(state.config.max_query_depth)
         .limit_complexity(state.config.max_query_complexity)

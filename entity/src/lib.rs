@@ -2,6 +2,8 @@
 //! and none of these types is exposed through GraphQL directly (see `api`).
 
 pub mod account;
+pub mod api_client;
+pub mod api_client_secret;
 pub mod campaign;
 pub mod charity_event;
 pub mod check_event;

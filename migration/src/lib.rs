@@ -13,6 +13,7 @@ mod m20261129_000005_auto_approve;
 mod m20261129_000006_timebank;
 mod m20261129_000007_identity_certificates;
 mod m20261129_000008_live_events;
+mod m20261129_000009_api_clients;
 
 /// The migrator applied by the server, the CLI and every test database.
 pub struct Migrator;
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000006_timebank::Migration),
             Box::new(m20261129_000007_identity_certificates::Migration),
             Box::new(m20261129_000008_live_events::Migration),
+            Box::new(m20261129_000009_api_clients::Migration),
         ]
     }
 }

@@ -9,6 +9,7 @@ mod auth_e2e;
 mod certificates_e2e;
 mod checkins_e2e;
 mod cli;
+mod clients_e2e;
 mod http_e2e;
 mod idempotency_service;
 mod kiosk_browser;

@@ -34,11 +34,36 @@ pub struct Claims {
     pub iat: u64,
 }
 
+/// Claims of a third-party client's access token (client-credentials grant). Its audience is
+/// the API's with `/clients` appended, so it can never pass for a person's token, nor the
+/// reverse.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ClientClaims {
+    /// Issuer.
+    pub iss: String,
+    /// Audience: `<jwt audience>/clients`.
+    pub aud: String,
+    /// Subject: `client:<database key of the client>`.
+    pub sub: String,
+    /// The client's organization (database key).
+    pub org: i64,
+    /// Granted scopes, space-separated.
+    pub scope: String,
+    /// Expiry, seconds since the epoch.
+    pub exp: u64,
+    /// Issued at, seconds since the epoch.
+    pub iat: u64,
+}
+
+/// Lifetime of a client's access token.
+pub const CLIENT_TOKEN_TTL_SECS: u64 = 300;
+
 /// Signing and verification keys with the validation rules.
 pub struct JwtKeys {
     encoding: EncodingKey,
     decoding: DecodingKey,
     validation: Validation,
+    client_validation: Validation,
     issuer: String,
     audience: String,
     ttl: Duration,
@@ -57,10 +82,13 @@ impl JwtKeys {
         validation.set_required_spec_claims(&["exp", "iat", "iss", "aud", "sub"]);
         validation.leeway = 5;
         validation.validate_nbf = true;
+        let mut client_validation = validation.clone();
+        client_validation.set_audience(&[format!("{audience}/clients")]);
         Ok(Self {
             encoding: EncodingKey::from_secret(key)?,
             decoding: DecodingKey::from_secret(key)?,
             validation,
+            client_validation,
             issuer: issuer.to_owned(),
             audience: audience.to_owned(),
             ttl,
@@ -96,6 +124,39 @@ impl JwtKeys {
         let token = jsonwebtoken::encode(&Header::new(ALGORITHM), &claims, &self.encoding)
             .map_err(|e| AppError::Internal(e.into()))?;
         Ok((token, exp))
+    }
+
+    /// Issue a client's access token ([`CLIENT_TOKEN_TTL_SECS`]); returns it and its lifetime.
+    pub fn issue_client(
+        &self,
+        client_key: i64,
+        organization_id: i64,
+        scope: &str,
+    ) -> Result<(String, u64), AppError> {
+        let iat = now_secs();
+        let claims = ClientClaims {
+            iss: self.issuer.clone(),
+            aud: format!("{}/clients", self.audience),
+            sub: format!("client:{client_key}"),
+            org: organization_id,
+            scope: scope.to_owned(),
+            exp: iat + CLIENT_TOKEN_TTL_SECS,
+            iat,
+        };
+        let token = jsonwebtoken::encode(&Header::new(ALGORITHM), &claims, &self.encoding)
+            .map_err(|e| AppError::Internal(e.into()))?;
+        Ok((token, CLIENT_TOKEN_TTL_SECS))
+    }
+
+    /// Verify a client's access token.
+    pub fn verify_client(&self, token: &str) -> Result<ClientClaims, AppError> {
+        let data =
+            jsonwebtoken::decode::<ClientClaims>(token, &self.decoding, &self.client_validation)
+                .map_err(|_| AppError::Unauthenticated("invalid or expired access token"))?;
+        if !data.claims.sub.starts_with("client:") {
+            return Err(AppError::Unauthenticated("invalid or expired access token"));
+        }
+        Ok(data.claims)
     }
 
     /// Verify an access token and return the account key it was issued to.

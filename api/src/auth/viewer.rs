@@ -18,6 +18,8 @@ pub struct Viewer {
     /// Client address, for throttling.
     pub client_addr: Option<IpAddr>,
     account: OnceCell<Option<account::Model>>,
+    /// Set when a third-party client (not a person) calls.
+    grant: Option<crate::clients::ClientGrant>,
 }
 
 impl Viewer {
@@ -38,6 +40,20 @@ impl Viewer {
         }
     }
 
+    /// A third-party client with a valid client token.
+    pub fn client(grant: crate::clients::ClientGrant, client_addr: Option<IpAddr>) -> Self {
+        Self {
+            grant: Some(grant),
+            client_addr,
+            ..Self::default()
+        }
+    }
+
+    /// What a calling client was granted, if a client is calling.
+    pub fn grant(&self) -> Option<&crate::clients::ClientGrant> {
+        self.grant.as_ref()
+    }
+
     /// A caller who presented credentials that did not verify.
     pub fn invalid(reason: &'static str, client_addr: Option<IpAddr>) -> Self {
         Self {
@@ -49,7 +65,7 @@ impl Viewer {
 
     /// Whether the caller presented credentials at all (valid or not).
     pub fn presented_credentials(&self) -> bool {
-        self.account_id.is_some() || self.token_error.is_some()
+        self.account_id.is_some() || self.token_error.is_some() || self.grant.is_some()
     }
 
     /// The account key, if a valid token was presented (the account may since have gone).
@@ -59,6 +75,23 @@ impl Viewer {
 
     /// The calling account, loaded once per request; `UNAUTHENTICATED` without valid credentials.
     pub async fn require(&self, db: &DatabaseConnection) -> AppResult<&account::Model> {
+        if let Some(grant) = &self.grant {
+            // A client acts as the staff member who registered it (narrowed elsewhere to its
+            // organization and scopes), while it is not revoked.
+            let loaded = self
+                .account
+                .get_or_try_init(|| async {
+                    let Some(c) = crate::clients::service::active(db, grant.client_key).await?
+                    else {
+                        return Ok(None);
+                    };
+                    Ok::<_, AppError>(account::Entity::find_by_id(c.created_by).one(db).await?)
+                })
+                .await?;
+            return loaded
+                .as_ref()
+                .ok_or(AppError::Unauthenticated("the API client was revoked"));
+        }
         let Some(id) = self.account_id else {
             return Err(AppError::Unauthenticated(
                 self.token_error.unwrap_or("authentication required"),

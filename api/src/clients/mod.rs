@@ -1,0 +1,189 @@
+//! Third-party API clients (district platforms, hotline systems): registered by an
+//! organization's staff, authenticated with the OAuth 2.0 client-credentials grant at
+//! `POST /oauth/token`, and acting with short-lived tokens that carry their scopes and
+//! organization. A client acts with the authority of the staff member who registered it,
+//! narrowed to its organization's subtree and to its scopes.
+
+pub mod graphql;
+pub mod http;
+pub mod service;
+
+use async_graphql::Enum;
+
+/// What an API client may do.
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[graphql(name = "ApiScope")]
+pub enum Scope {
+    /// `public:read`: what anyone may read (events, shifts, campaigns, organizations).
+    PublicRead,
+    /// `org:read`: its organization's service records and sign-ups.
+    OrgRead,
+    /// `events:write`: create, change, publish and cancel its organization's events and shifts.
+    EventsWrite,
+    /// `checkins:write`: check-in codes and manual check-ins for its organization's shifts.
+    CheckinsWrite,
+    /// `help_requests:write`: report help requests (used from the help-request issue on).
+    HelpRequestsWrite,
+}
+
+impl Scope {
+    /// All scopes.
+    pub const ALL: [Self; 5] = [
+        Self::PublicRead,
+        Self::OrgRead,
+        Self::EventsWrite,
+        Self::CheckinsWrite,
+        Self::HelpRequestsWrite,
+    ];
+
+    /// The OAuth name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::PublicRead => "public:read",
+            Self::OrgRead => "org:read",
+            Self::EventsWrite => "events:write",
+            Self::CheckinsWrite => "checkins:write",
+            Self::HelpRequestsWrite => "help_requests:write",
+        }
+    }
+
+    /// Read an OAuth name.
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|x| x.as_str() == s)
+    }
+
+    /// The scope a root field needs when a client calls it; `None`: clients may not call it.
+    pub fn for_root_field(parent: &str, field: &str) -> Option<Self> {
+        match (parent, field) {
+            ("QueryRoot", "serviceRecords") => Some(Self::OrgRead),
+            (
+                "QueryRoot",
+                "organizations"
+                | "organization"
+                | "campaigns"
+                | "campaign"
+                | "events"
+                | "event"
+                | "shifts"
+                | "shift"
+                | "node"
+                | "verifyServiceCertificate",
+            ) => Some(Self::PublicRead),
+            (
+                "MutationRoot",
+                "createEvent" | "updateEvent" | "publishEvent" | "cancelEvent" | "createShift"
+                | "createShiftSeries" | "updateShift" | "cancelShift",
+            ) => Some(Self::EventsWrite),
+            ("MutationRoot", "issueCheckInCode" | "checkIn" | "checkOut") => {
+                Some(Self::CheckinsWrite)
+            }
+            _ => None,
+        }
+    }
+}
+
+/// What a verified client token grants.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientGrant {
+    /// Database key of the client.
+    pub client_key: i64,
+    /// Its organization.
+    pub organization_id: i64,
+    /// Granted scopes.
+    pub scopes: Vec<Scope>,
+}
+
+tokio::task_local! {
+    /// The organization a client request is confined to (see `authz`).
+    pub static CLIENT_ORGANIZATION: i64;
+}
+
+/// The organization the current request is confined to, when a client makes it.
+pub fn confined_to() -> Option<i64> {
+    CLIENT_ORGANIZATION.try_with(|o| *o).ok()
+}
+
+/// Refuses, right after parsing, any root field a calling client's scopes do not cover (and
+/// every field that is not open to clients at all, such as `me`), before anything runs.
+pub struct ClientScopes;
+
+impl async_graphql::extensions::ExtensionFactory for ClientScopes {
+    fn create(&self) -> std::sync::Arc<dyn async_graphql::extensions::Extension> {
+        std::sync::Arc::new(ClientScopes)
+    }
+}
+
+/// Root fields of a selection set, following fragments at the root.
+fn root_fields<'a>(
+    doc: &'a async_graphql::parser::types::ExecutableDocument,
+    set: &'a async_graphql::parser::types::SelectionSet,
+    out: &mut Vec<&'a str>,
+    depth: usize,
+) {
+    use async_graphql::parser::types::Selection;
+    if depth > 8 {
+        return;
+    }
+    for item in &set.items {
+        match &item.node {
+            Selection::Field(f) => out.push(f.node.name.node.as_str()),
+            Selection::InlineFragment(fr) => {
+                root_fields(doc, &fr.node.selection_set.node, out, depth + 1);
+            }
+            Selection::FragmentSpread(spread) => {
+                if let Some(fr) = doc.fragments.get(&spread.node.fragment_name.node) {
+                    root_fields(doc, &fr.node.selection_set.node, out, depth + 1);
+                }
+            }
+        }
+    }
+}
+
+#[async_graphql::async_trait::async_trait]
+impl async_graphql::extensions::Extension for ClientScopes {
+    async fn parse_query(
+        &self,
+        ctx: &async_graphql::extensions::ExtensionContext<'_>,
+        query: &str,
+        variables: &async_graphql::Variables,
+        next: async_graphql::extensions::NextParseQuery<'_>,
+    ) -> async_graphql::ServerResult<async_graphql::parser::types::ExecutableDocument> {
+        use async_graphql::parser::types::OperationType;
+        let doc = next.run(ctx, query, variables).await?;
+        let Some(grant) = ctx
+            .data_opt::<std::sync::Arc<crate::auth::Viewer>>()
+            .and_then(|v| v.grant().cloned())
+        else {
+            return Ok(doc);
+        };
+        for (_, op) in doc.operations.iter() {
+            let parent = match op.node.ty {
+                OperationType::Query => "QueryRoot",
+                OperationType::Mutation => "MutationRoot",
+                OperationType::Subscription => "SubscriptionRoot",
+            };
+            let mut fields = Vec::new();
+            root_fields(&doc, &op.node.selection_set.node, &mut fields, 0);
+            for field in fields {
+                if field.starts_with("__") {
+                    continue;
+                }
+                let allowed = Scope::for_root_field(parent, field)
+                    .is_some_and(|needed| grant.scopes.contains(&needed));
+                if !allowed {
+                    let needed = Scope::for_root_field(parent, field)
+                        .map_or("no scope (not open to API clients)", Scope::as_str);
+                    let mut err = async_graphql::ServerError::new(
+                        format!("`{field}` needs {needed}, which this client was not granted"),
+                        None,
+                    );
+                    err.extensions
+                        .get_or_insert_with(Default::default)
+                        .set("code", "FORBIDDEN");
+                    return Err(err);
+                }
+            }
+        }
+        Ok(doc)
+    }
+}
