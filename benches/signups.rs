@@ -56,6 +56,22 @@ const SIGNUP_CLIENTS: usize = 100;
 const BROWSE_CLIENTS: usize = 32;
 const BROWSE_SECONDS: u64 = 10;
 const CENTER: (f64, f64) = (31.3800, 120.9800);
+/// The volunteer home feed of issue 5 (also in `benches/feed.lua`).
+const FEED_QUERY: &str = "query($n: NearInput!) { shifts(first: 50, filter: {hasOpenSlots: true, near: $n}) { edges { node { id title startsAt remainingSlots mySignup { status } event { title address organization { name } campaign { title } } } } } }";
+
+/// Peak resident memory of this process so far (Linux `VmHWM`), in MiB.
+fn peak_rss_mib() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let kb: f64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))?
+        .trim()
+        .trim_end_matches("kB")
+        .trim()
+        .parse()
+        .ok()?;
+    Some(kb / 1024.0)
+}
 
 fn main() {
     let rt = tokio::runtime::Builder::new_multi_thread()
@@ -192,21 +208,25 @@ async fn run() {
         VOLUNTEERS as f64 / elapsed.as_secs_f64()
     );
 
-    // Phase 2: the home feed.
+    // Phase 2: the home feed, as a signed-in volunteer sees it (issue 5's shape): 50 open
+    // shifts near a point with event, organization, campaign, remaining places and mySignup.
     let query = json!({
-        "query": "query($n: NearInput!) { shifts(first: 50, filter: {hasOpenSlots: true, near: $n}) { edges { node { id title startsAt remainingSlots event { title address organization { name } } } } } }",
+        "query": FEED_QUERY,
         "variables": { "n": { "latitude": CENTER.0, "longitude": CENTER.1, "radiusMeters": 10000.0 } }
     });
+    let reader = volunteers[0].clone();
     let deadline = Instant::now() + Duration::from_secs(BROWSE_SECONDS);
     let tasks: Vec<_> = (0..BROWSE_CLIENTS)
         .map(|_| {
-            let (client, url, query) = (client.clone(), url.clone(), query.clone());
+            let (client, url, query, reader) =
+                (client.clone(), url.clone(), query.clone(), reader.clone());
             tokio::spawn(async move {
                 let mut latencies = Vec::new();
                 while Instant::now() < deadline {
                     let t0 = Instant::now();
                     let body: Value = client
                         .post(&url)
+                        .bearer_auth(&reader)
                         .json(&query)
                         .send()
                         .await
@@ -238,6 +258,9 @@ async fn run() {
         pct(0.50).as_secs_f64() * 1000.0,
         pct(0.99).as_secs_f64() * 1000.0
     );
+    if let Some(mib) = peak_rss_mib() {
+        println!("[{backend}] peak RSS so far: {mib:.0} MiB (server and in-process client)");
+    }
 
     // Phase 3: a burst of QR check-ins on one event, one per volunteer.
     check_in_burst(&state, &client, &url, &volunteers, backend).await;
@@ -250,8 +273,11 @@ async fn run() {
         .ok()
         .and_then(|s| s.parse().ok())
     {
-        println!("[{backend}] serving {url} for {secs} s");
+        println!("[{backend}] serving {url} for {secs} s; TOKEN={reader}");
         tokio::time::sleep(Duration::from_secs(secs)).await;
+        if let Some(mib) = peak_rss_mib() {
+            println!("[{backend}] peak RSS: {mib:.0} MiB");
+        }
     }
 
     if let Some((admin, name)) = pg {
@@ -317,6 +343,33 @@ async fn setup(state: &AppState) -> (String, Vec<String>) {
         .await
         .expect("member");
 
+    // Half the events belong to a published campaign, as in the city's feed.
+    let campaign = api::campaigns::service::create(
+        db,
+        &admin,
+        api::campaigns::service::NewCampaign {
+            organization_id: station.id,
+            title: "慈善同心·志愿同行".into(),
+            description: String::new(),
+            starts_at: Utc::now(),
+            ends_at: Utc::now() + chrono::Duration::days(365),
+            volunteer_hours_goal: None,
+            fundraising_goal_fen: None,
+            cover_image_url: None,
+        },
+    )
+    .await
+    .expect("campaign");
+    api::campaigns::service::transition(
+        db,
+        &admin,
+        campaign.id,
+        &[api::campaigns::service::CampaignStatus::Draft],
+        api::campaigns::service::CampaignStatus::Published,
+    )
+    .await
+    .expect("publish campaign");
+
     let mut hot = None;
     for i in 0..100 {
         let starts = Utc::now() + chrono::Duration::hours(24 + i);
@@ -331,7 +384,7 @@ async fn setup(state: &AppState) -> (String, Vec<String>) {
             &admin,
             NewEvent {
                 organization_id: station.id,
-                campaign_id: None,
+                campaign_id: (i % 2 == 0).then_some(campaign.id),
                 title: format!("社区服务{i}"),
                 description: String::new(),
                 category: EventCategory::ElderlyCare,
