@@ -5,12 +5,10 @@
 use std::{
     net::{IpAddr, Ipv6Addr},
     num::NonZeroU32,
-    sync::Arc,
 };
 
 use async_graphql::{
-    ServerError, ServerResult, Variables,
-    extensions::{Extension, ExtensionContext, ExtensionFactory, NextParseQuery},
+    ServerError, ServerResult,
     parser::types::{ExecutableDocument, Selection, SelectionSet},
 };
 use governor::{
@@ -23,15 +21,6 @@ use crate::error::AppError;
 
 /// `extensions.reason` of a document with too many aliases.
 pub const TOO_MANY_ALIASES: &str = "TOO_MANY_ALIASES";
-
-/// Refuses documents with more aliased fields than allowed.
-pub struct AliasLimit(pub usize);
-
-impl ExtensionFactory for AliasLimit {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(AliasLimit(self.0))
-    }
-}
 
 fn count_aliases(set: &SelectionSet) -> usize {
     set.items
@@ -62,32 +51,21 @@ pub fn aliases_in(doc: &ExecutableDocument) -> usize {
     ops + fragments
 }
 
-#[async_graphql::async_trait::async_trait]
-impl Extension for AliasLimit {
-    async fn parse_query(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        query: &str,
-        variables: &Variables,
-        next: NextParseQuery<'_>,
-    ) -> ServerResult<ExecutableDocument> {
-        let doc = next.run(ctx, query, variables).await?;
-        let n = aliases_in(&doc);
-        if n > self.0 {
-            let mut err = ServerError::new(
-                format!(
-                    "the document uses {n} aliases; at most {} are allowed",
-                    self.0
-                ),
-                None,
-            );
-            let ext = err.extensions.get_or_insert_with(Default::default);
-            ext.set("code", "BAD_USER_INPUT");
-            ext.set("reason", TOO_MANY_ALIASES);
-            return Err(err);
-        }
-        Ok(doc)
+/// Refuse a document with more than `max` aliased fields (`BAD_USER_INPUT`,
+/// `TOO_MANY_ALIASES`), right after parsing and before any resolver runs.
+pub fn check_aliases(doc: &ExecutableDocument, max: usize) -> ServerResult<()> {
+    let n = aliases_in(doc);
+    if n > max {
+        let mut err = ServerError::new(
+            format!("the document uses {n} aliases; at most {max} are allowed"),
+            None,
+        );
+        let ext = err.extensions.get_or_insert_with(Default::default);
+        ext.set("code", "BAD_USER_INPUT");
+        ext.set("reason", TOO_MANY_ALIASES);
+        return Err(err);
     }
+    Ok(())
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]

@@ -9,10 +9,7 @@
 
 use std::{collections::HashMap, num::NonZeroUsize, path::Path, sync::Arc, sync::Mutex};
 
-use async_graphql::{
-    Request, ServerError, ServerResult,
-    extensions::{Extension, ExtensionContext, ExtensionFactory, NextPrepareRequest},
-};
+use async_graphql::{Request, ServerError, ServerResult};
 use sha2::{Digest, Sha256};
 
 /// Documents kept for automatic persisted queries, per process.
@@ -181,29 +178,6 @@ impl PersistedQueries {
                 Ok(())
             }
         }
-    }
-}
-
-/// The schema extension applying [`PersistedQueries::resolve`] to every request (HTTP and
-/// WebSocket alike).
-pub struct Persisted(pub Arc<PersistedQueries>);
-
-impl ExtensionFactory for Persisted {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(Persisted(self.0.clone()))
-    }
-}
-
-#[async_graphql::async_trait::async_trait]
-impl Extension for Persisted {
-    async fn prepare_request(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        mut request: Request,
-        next: NextPrepareRequest<'_>,
-    ) -> ServerResult<Request> {
-        self.0.resolve(&mut request)?;
-        next.run(ctx, request).await
     }
 }
 

@@ -218,18 +218,25 @@ pub fn schema_builder() -> SchemaBuilder<QueryRoot, MutationRoot, SubscriptionRo
         MutationRoot::default(),
         SubscriptionRoot,
     )
-    .extension(ErrorCodes)
+    .extension(RequestHooks::default())
 }
 
 /// The schema served by the router, with the configured query limits.
 pub fn build_schema(state: AppState) -> AppSchema {
-    let mut builder = schema_builder()
-        .extension(crate::persisted::Persisted(state.persisted.clone()))
-        .extension(crate::clients::ClientScopes)
-        .extension(crate::limits::AliasLimit(state.config.max_aliases))
-        .limit_depth(state.config.max_query_depth)
-        .limit_complexity(state.config.max_query_complexity)
-        .limit_recursive_depth(32);
+    let mut builder = Schema::build(
+        QueryRoot::default(),
+        MutationRoot::default(),
+        SubscriptionRoot,
+    )
+    // One extension for every hook: async-graphql runs each field through every extension's
+    // chain, so four would cost four boxed calls per field of every response.
+    .extension(RequestHooks {
+        persisted: Some(state.persisted.clone()),
+        max_aliases: Some(state.config.max_aliases),
+    })
+    .limit_depth(state.config.max_query_depth)
+    .limit_complexity(state.config.max_query_complexity)
+    .limit_recursive_depth(32);
     if state.config.environment == crate::config::Environment::Production {
         builder = builder.disable_introspection().disable_suggestions();
     }
@@ -241,16 +248,25 @@ pub fn sdl() -> String {
     schema_builder().finish().sdl()
 }
 
-/// Codes errors raised before execution: a document that does not parse or does not validate
-/// (unknown fields, wrong argument types, …) is the client's input, `BAD_USER_INPUT`, with
-/// `extensions.reason` `GRAPHQL_PARSE_FAILED` or `GRAPHQL_VALIDATION_FAILED` and, where the
-/// message names one, the offending `extensions.field`; and records the name of the operation being run
-/// (from the document when the client gave no `operationName`) on the request's log span.
-struct ErrorCodes;
+/// The request's hooks, in one extension:
+/// - persisted queries are resolved before anything else (`crate::persisted`);
+/// - a document that does not parse or does not validate (unknown fields, wrong argument
+///   types, …) is the client's input, `BAD_USER_INPUT`, with `extensions.reason`
+///   `GRAPHQL_PARSE_FAILED` or `GRAPHQL_VALIDATION_FAILED` and, where the message names one, the
+///   offending `extensions.field`;
+/// - right after parsing, the alias limit and a calling API client's scopes are checked, so a
+///   refused document runs no resolver;
+/// - the name of the operation being run goes on the request's log span;
+/// - subscription results get the same error codes as HTTP responses.
+#[derive(Default, Clone)]
+struct RequestHooks {
+    persisted: Option<Arc<crate::persisted::PersistedQueries>>,
+    max_aliases: Option<usize>,
+}
 
-impl ExtensionFactory for ErrorCodes {
+impl ExtensionFactory for RequestHooks {
     fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(ErrorCodes)
+        Arc::new(self.clone())
     }
 }
 
@@ -285,7 +301,19 @@ pub const PARSE_FAILED: &str = "GRAPHQL_PARSE_FAILED";
 pub const VALIDATION_FAILED: &str = "GRAPHQL_VALIDATION_FAILED";
 
 #[async_graphql::async_trait::async_trait]
-impl Extension for ErrorCodes {
+impl Extension for RequestHooks {
+    async fn prepare_request(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        mut request: async_graphql::Request,
+        next: async_graphql::extensions::NextPrepareRequest<'_>,
+    ) -> ServerResult<async_graphql::Request> {
+        if let Some(p) = &self.persisted {
+            p.resolve(&mut request)?;
+        }
+        next.run(ctx, request).await
+    }
+
     async fn parse_query(
         &self,
         ctx: &ExtensionContext<'_>,
@@ -293,9 +321,20 @@ impl Extension for ErrorCodes {
         variables: &Variables,
         next: NextParseQuery<'_>,
     ) -> ServerResult<ExecutableDocument> {
-        next.run(ctx, query, variables)
+        let doc = next
+            .run(ctx, query, variables)
             .await
-            .map_err(|e| with_reason(e, PARSE_FAILED))
+            .map_err(|e| with_reason(e, PARSE_FAILED))?;
+        if let Some(max) = self.max_aliases {
+            crate::limits::check_aliases(&doc, max)?;
+        }
+        if let Some(grant) = ctx
+            .data_opt::<Arc<crate::auth::Viewer>>()
+            .and_then(|v| v.grant())
+        {
+            crate::clients::check_scopes(grant, &doc)?;
+        }
+        Ok(doc)
     }
 
     async fn validation(

@@ -103,16 +103,6 @@ pub fn confined_to() -> Option<i64> {
     CLIENT_ORGANIZATION.try_with(|o| *o).ok()
 }
 
-/// Refuses, right after parsing, any root field a calling client's scopes do not cover (and
-/// every field that is not open to clients at all, such as `me`), before anything runs.
-pub struct ClientScopes;
-
-impl async_graphql::extensions::ExtensionFactory for ClientScopes {
-    fn create(&self) -> std::sync::Arc<dyn async_graphql::extensions::Extension> {
-        std::sync::Arc::new(ClientScopes)
-    }
-}
-
 /// Root fields of a selection set, following fragments at the root.
 fn root_fields<'a>(
     doc: &'a async_graphql::parser::types::ExecutableDocument,
@@ -139,51 +129,38 @@ fn root_fields<'a>(
     }
 }
 
-#[async_graphql::async_trait::async_trait]
-impl async_graphql::extensions::Extension for ClientScopes {
-    async fn parse_query(
-        &self,
-        ctx: &async_graphql::extensions::ExtensionContext<'_>,
-        query: &str,
-        variables: &async_graphql::Variables,
-        next: async_graphql::extensions::NextParseQuery<'_>,
-    ) -> async_graphql::ServerResult<async_graphql::parser::types::ExecutableDocument> {
-        use async_graphql::parser::types::OperationType;
-        let doc = next.run(ctx, query, variables).await?;
-        let Some(grant) = ctx
-            .data_opt::<std::sync::Arc<crate::auth::Viewer>>()
-            .and_then(|v| v.grant().cloned())
-        else {
-            return Ok(doc);
+/// Refuse, right after parsing, any root field a calling client's scopes do not cover (and
+/// every field that is not open to clients at all, such as `me`), before anything runs.
+pub fn check_scopes(
+    grant: &ClientGrant,
+    doc: &async_graphql::parser::types::ExecutableDocument,
+) -> async_graphql::ServerResult<()> {
+    use async_graphql::parser::types::OperationType;
+    for (_, op) in doc.operations.iter() {
+        let parent = match op.node.ty {
+            OperationType::Query => "QueryRoot",
+            OperationType::Mutation => "MutationRoot",
+            OperationType::Subscription => "SubscriptionRoot",
         };
-        for (_, op) in doc.operations.iter() {
-            let parent = match op.node.ty {
-                OperationType::Query => "QueryRoot",
-                OperationType::Mutation => "MutationRoot",
-                OperationType::Subscription => "SubscriptionRoot",
-            };
-            let mut fields = Vec::new();
-            root_fields(&doc, &op.node.selection_set.node, &mut fields, 0);
-            for field in fields {
-                if field.starts_with("__") {
-                    continue;
-                }
-                let allowed = Scope::for_root_field(parent, field)
-                    .is_some_and(|needed| grant.scopes.contains(&needed));
-                if !allowed {
-                    let needed = Scope::for_root_field(parent, field)
-                        .map_or("no scope (not open to API clients)", Scope::as_str);
-                    let mut err = async_graphql::ServerError::new(
-                        format!("`{field}` needs {needed}, which this client was not granted"),
-                        None,
-                    );
-                    err.extensions
-                        .get_or_insert_with(Default::default)
-                        .set("code", "FORBIDDEN");
-                    return Err(err);
-                }
+        let mut fields = Vec::new();
+        root_fields(doc, &op.node.selection_set.node, &mut fields, 0);
+        for field in fields {
+            if field.starts_with("__") {
+                continue;
+            }
+            let needed = Scope::for_root_field(parent, field);
+            if !needed.is_some_and(|n| grant.scopes.contains(&n)) {
+                let needed = needed.map_or("no scope (not open to API clients)", Scope::as_str);
+                let mut err = async_graphql::ServerError::new(
+                    format!("`{field}` needs {needed}, which this client was not granted"),
+                    None,
+                );
+                err.extensions
+                    .get_or_insert_with(Default::default)
+                    .set("code", "FORBIDDEN");
+                return Err(err);
             }
         }
-        Ok(doc)
     }
+    Ok(())
 }
