@@ -98,18 +98,35 @@ pub async fn is_staff<C: ConnectionTrait>(
     administers(db, viewer, org_id).await
 }
 
-/// Whether `viewer` may see `target`'s full phone number: it is their own, or `viewer`
-/// administers an organization `target` belongs to.
-pub async fn may_see_phone<C: ConnectionTrait>(
+/// Which of `targets` `viewer` may see the full phone number of (see [`may_see_phone`]), in
+/// one query, for lists.
+pub async fn phones_visible<C: ConnectionTrait>(
     db: &C,
     viewer: &account::Model,
-    target_account_id: i64,
-) -> AppResult<bool> {
-    if viewer.id == target_account_id || viewer.is_system_admin {
-        return Ok(true);
+    targets: &[i64],
+) -> AppResult<std::collections::HashSet<i64>> {
+    if viewer.is_system_admin {
+        return Ok(targets.iter().copied().collect());
     }
-    // Organizations `viewer` administers, with everything under them …
-    let administered = Query::select()
+    let mut visible: std::collections::HashSet<i64> = membership::Entity::find()
+        .select_only()
+        .column(membership::Column::AccountId)
+        .filter(membership::Column::AccountId.is_in(targets.iter().copied()))
+        .filter(membership::Column::OrganizationId.in_subquery(administered_by(viewer)))
+        .into_tuple::<i64>()
+        .all(db)
+        .await?
+        .into_iter()
+        .collect();
+    if targets.contains(&viewer.id) {
+        visible.insert(viewer.id);
+    }
+    Ok(visible)
+}
+
+/// Organizations `viewer` administers, with everything under them (a subquery).
+fn administered_by(viewer: &account::Model) -> sea_orm::sea_query::SelectStatement {
+    Query::select()
         .column(closure::Column::DescendantId)
         .from(closure::Entity)
         .and_where(
@@ -122,8 +139,21 @@ pub async fn may_see_phone<C: ConnectionTrait>(
                     .to_owned(),
             ),
         )
-        .to_owned();
-    // … and whether `target` is a member of one of them.
+        .to_owned()
+}
+
+/// Whether `viewer` may see `target`'s full phone number: it is their own, or `viewer`
+/// administers an organization `target` belongs to.
+pub async fn may_see_phone<C: ConnectionTrait>(
+    db: &C,
+    viewer: &account::Model,
+    target_account_id: i64,
+) -> AppResult<bool> {
+    if viewer.id == target_account_id || viewer.is_system_admin {
+        return Ok(true);
+    }
+    // Whether `target` is a member of an organization `viewer` administers (or one below).
+    let administered = administered_by(viewer);
     let found = membership::Entity::find()
         .select_only()
         .column(membership::Column::Id)

@@ -136,7 +136,7 @@ impl NodeQuery {
             NodeType::Signup => {
                 let viewer = ctx.require_account().await?;
                 match signup_service::get(db, key).await? {
-                    Some(s) if s.account_id == viewer.id => Some(Node::Signup(Signup(s))),
+                    Some(s) if s.account_id == viewer.id => Some(Node::Signup(Signup::from(s))),
                     Some(s) => {
                         let staff = match shift_service::get(db, s.shift_id).await? {
                             Some(sh) => {
@@ -151,7 +151,7 @@ impl NodeQuery {
                             }
                             None => false,
                         };
-                        staff.then_some(Node::Signup(Signup(s)))
+                        staff.then_some(Node::Signup(Signup::from(s)))
                     }
                     None => None,
                 }

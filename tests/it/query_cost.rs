@@ -121,3 +121,59 @@ async fn home_feed_costs_the_same_statements_for_5_and_50_shifts() {
         "{large_statements} statements"
     );
 }
+
+#[tokio::test]
+async fn a_shifts_sign_up_list_costs_the_same_for_3_and_20_volunteers() {
+    let app = TestApp::spawn().await;
+    let w = app.world().await;
+    let event = app
+        .event_at(
+            &w.organizer.access,
+            &w.station,
+            "助餐",
+            31.38,
+            120.98,
+            1,
+            true,
+        )
+        .await;
+    let shift = app
+        .shift_in(&w.organizer.access, &event, 30, true, &[])
+        .await;
+    for i in 0..20 {
+        let v = app
+            .register(&format!("138000001{i:02}"), &format!("志愿者{i}"))
+            .await;
+        app.sign_up(&v.access, &shift, "k").await;
+    }
+    let schema = api::build_schema(app.state.clone());
+    let list = |first: usize| {
+        let viewer = Arc::new(api::auth::Viewer::account(w.organizer.account_key(), None));
+        let request = async_graphql::Request::new(
+            "query($s: ID!, $n: Int) { shift(id: $s) { signups(first: $n) { edges { node { status volunteer { displayName phone } } } } } }",
+        )
+        .variables(async_graphql::Variables::from_json(
+            json!({ "s": shift, "n": first }),
+        ))
+        .data(viewer);
+        api::db::count_statements(schema.execute(request))
+    };
+    let (small, small_n) = list(3).await;
+    let (large, large_n) = list(20).await;
+    assert!(
+        small.errors.is_empty() && large.errors.is_empty(),
+        "{:?}",
+        large.errors
+    );
+    let large = large.data.into_json().unwrap();
+    let edges = large["shift"]["signups"]["edges"].as_array().unwrap();
+    assert_eq!(edges.len(), 20);
+    // The organizer does not administer the volunteers' organizations: phones stay masked.
+    assert!(edges.iter().all(|e| {
+        e["node"]["volunteer"]["phone"]
+            .as_str()
+            .unwrap()
+            .contains("****")
+    }));
+    assert_eq!(small_n, large_n, "N+1 in the sign-up list");
+}

@@ -147,7 +147,12 @@ impl Account {
             upcoming: f.upcoming,
         };
         let rows = signups::list_for_account(&state.db, self.model.id, filter, page).await?;
-        Ok(connection(rows, page.after.is_some(), |s| s.id, Signup))
+        Ok(connection(
+            rows,
+            page.after.is_some(),
+            |s| s.id,
+            Signup::from,
+        ))
     }
 
     /// The account's service records, oldest first. Visible to the account itself.

@@ -272,6 +272,23 @@ async fn insert_account(
     })
 }
 
+/// Load accounts by key, in one query.
+pub async fn get_many<C: ConnectionTrait>(
+    db: &C,
+    ids: &[i64],
+) -> AppResult<std::collections::HashMap<i64, account::Model>> {
+    if ids.is_empty() {
+        return Ok(Default::default());
+    }
+    Ok(account::Entity::find()
+        .filter(account::Column::Id.is_in(ids.iter().copied()))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|a| (a.id, a))
+        .collect())
+}
+
 /// Load an account by key.
 pub async fn get<C: ConnectionTrait>(db: &C, id: i64) -> AppResult<Option<account::Model>> {
     Ok(account::Entity::find_by_id(id).one(db).await?)

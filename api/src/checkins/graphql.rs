@@ -219,7 +219,7 @@ impl CheckResult {
     async fn signup(&self, ctx: &Context<'_>) -> Result<Signup> {
         signups::get(&ctx.state().db, self.0.event.signup_id)
             .await?
-            .map(Signup)
+            .map(Signup::from)
             .ok_or_else(|| AppError::NotFound("signup").into())
     }
 

@@ -120,7 +120,7 @@ impl SubscriptionRoot {
                 _ => None,
             },
             None,
-            |state, id| async move { Ok(signups::get(&state.db, id).await?.map(Signup)) },
+            |state, id| async move { Ok(signups::get(&state.db, id).await?.map(Signup::from)) },
         ))
     }
 

@@ -162,7 +162,7 @@ impl Shift {
     /// The caller's latest sign-up for this shift; `null` if none or not logged in.
     async fn my_signup(&self, ctx: &Context<'_>) -> Result<Option<Signup>> {
         if let Some(prefetched) = &self.my_signup {
-            return Ok(prefetched.clone().map(Signup));
+            return Ok(prefetched.clone().map(Signup::from));
         }
         let Some(viewer) = ctx.optional_account().await? else {
             return Ok(None);
@@ -170,7 +170,7 @@ impl Shift {
         Ok(
             signups::latest_for(&ctx.state().db, viewer.id, self.model.id)
                 .await?
-                .map(Signup),
+                .map(Signup::from),
         )
     }
 
@@ -200,7 +200,34 @@ impl Shift {
         }
         let page = PageArgs::new(first, after.as_deref(), &state.config)?;
         let rows = signups::list_for_shift(&state.db, self.model.id, status, page).await?;
-        Ok(connection(rows, page.after.is_some(), |s| s.id, Signup))
+        // The page's volunteers, and which phones the caller may see, in two queries.
+        let volunteers = if ctx
+            .look_ahead()
+            .field("edges")
+            .field("node")
+            .field("volunteer")
+            .exists()
+        {
+            let ids: Vec<i64> = rows.items.iter().map(|s| s.account_id).collect();
+            let visible = authz::phones_visible(&state.db, viewer, &ids).await?;
+            let accounts = crate::accounts::service::get_many(&state.db, &ids).await?;
+            Some((accounts, visible))
+        } else {
+            None
+        };
+        Ok(connection(
+            rows,
+            page.after.is_some(),
+            |s| s.id,
+            |s| {
+                let volunteer = volunteers.as_ref().and_then(|(accounts, visible)| {
+                    accounts
+                        .get(&s.account_id)
+                        .map(|a| (a.clone(), visible.contains(&s.account_id)))
+                });
+                Signup(s, volunteer)
+            },
+        ))
     }
 
     /// When it was created.

@@ -14,8 +14,18 @@ use crate::{
     validate,
 };
 
-/// A volunteer's sign-up for a shift.
-pub struct Signup(pub signup::Model);
+/// A volunteer's sign-up for a shift; the volunteer (with phone visibility) when a list query
+/// fetched it for the whole page.
+pub struct Signup(
+    pub signup::Model,
+    pub Option<(entity::account::Model, bool)>,
+);
+
+impl From<signup::Model> for Signup {
+    fn from(model: signup::Model) -> Self {
+        Self(model, None)
+    }
+}
 
 /// A volunteer's sign-up (报名) for a shift.
 #[Object]
@@ -47,6 +57,9 @@ impl Signup {
 
     /// The volunteer (phone masked unless the caller may see it).
     async fn volunteer(&self, ctx: &Context<'_>) -> Result<Account> {
+        if let Some((model, visible)) = &self.1 {
+            return Ok(Account::with_phone_visibility(model.clone(), *visible));
+        }
         accounts::get(&ctx.state().db, self.0.account_id)
             .await?
             .map(Account::new)
@@ -93,7 +106,7 @@ impl SignupMutation {
     ) -> Result<Signup> {
         let viewer = ctx.require_account().await?;
         let shift = ids::decode(NodeType::Shift, &shift_id, "shiftId")?;
-        Ok(Signup(
+        Ok(Signup::from(
             service::sign_up(&ctx.state().db, viewer, shift, &idempotency_key).await?,
         ))
     }
@@ -111,7 +124,7 @@ impl SignupMutation {
         let reason = reason
             .map(|r| validate::title(&r, "reason", 500))
             .transpose()?;
-        Ok(Signup(
+        Ok(Signup::from(
             service::cancel(&ctx.state().db, viewer, id, reason).await?,
         ))
     }
@@ -124,7 +137,7 @@ impl SignupMutation {
     ) -> Result<Signup> {
         let viewer = ctx.require_account().await?;
         let id = ids::decode(NodeType::Signup, &signup_id, "signupId")?;
-        Ok(Signup(
+        Ok(Signup::from(
             service::mark_no_show(&ctx.state().db, viewer, id).await?,
         ))
     }
