@@ -98,6 +98,13 @@ pub async fn is_staff<C: ConnectionTrait>(
     administers(db, viewer, org_id).await
 }
 
+/// Whether `account_id` is the caller's own account. Never for an API client: it acts with the
+/// authority of whoever registered it, not as that person, so nothing private to the person
+/// (identity, time bank, sign-ups, records) opens to it.
+pub fn is_self(viewer: &account::Model, account_id: i64) -> bool {
+    viewer.id == account_id && crate::clients::confined_to().is_none()
+}
+
 /// Which of `targets` `viewer` may see the full phone number of (see [`may_see_phone`]), in
 /// one query, for lists.
 pub async fn phones_visible<C: ConnectionTrait>(
@@ -105,6 +112,10 @@ pub async fn phones_visible<C: ConnectionTrait>(
     viewer: &account::Model,
     targets: &[i64],
 ) -> AppResult<std::collections::HashSet<i64>> {
+    // Third-party systems see phone numbers masked, always.
+    if crate::clients::confined_to().is_some() {
+        return Ok(Default::default());
+    }
     if viewer.is_system_admin {
         return Ok(targets.iter().copied().collect());
     }
@@ -149,6 +160,9 @@ pub async fn may_see_phone<C: ConnectionTrait>(
     viewer: &account::Model,
     target_account_id: i64,
 ) -> AppResult<bool> {
+    if crate::clients::confined_to().is_some() {
+        return Ok(false); // third-party systems see phone numbers masked, always
+    }
     if viewer.id == target_account_id || viewer.is_system_admin {
         return Ok(true);
     }

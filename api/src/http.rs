@@ -73,6 +73,8 @@ pub fn app(state: AppState) -> Router {
         .merge(crate::certificates::http::router(http.state.clone()))
         .merge(crate::kiosk::router())
         .layer(RequestBodyLimitLayer::new(body_limit))
+        // The configured limit above is the one that counts, not axum's 2 MB default.
+        .layer(axum::extract::DefaultBodyLimit::disable())
         // gzip or brotli when the client accepts it: a 50-shift feed shrinks about tenfold.
         .layer(CompressionLayer::new())
         // A bug that panics answers 500 like any internal error, without its message (which
@@ -174,11 +176,10 @@ fn viewer(state: &AppState, headers: &HeaderMap, addr: Option<IpAddr>) -> Viewer
 
 /// The grant of a third-party client's bearer token, if that is what the request carries.
 fn client_grant(state: &AppState, headers: &HeaderMap) -> Option<crate::clients::ClientGrant> {
-    let token = headers
-        .get(header::AUTHORIZATION)?
-        .to_str()
-        .ok()?
-        .strip_prefix("Bearer ")?;
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let token = value
+        .strip_prefix("Bearer ")
+        .or_else(|| value.strip_prefix("bearer "))?;
     let claims = state.jwt.verify_client(token.trim()).ok()?;
     Some(crate::clients::ClientGrant {
         client_key: claims.sub.strip_prefix("client:")?.parse().ok()?,
@@ -538,6 +539,7 @@ async fn serve_ws(
         };
         let mut data = async_graphql::Data::default();
         data.insert(Arc::new(viewer));
+        data.insert(crate::schema::OverWebSocket);
         Ok(data)
     };
     let mut out = async_graphql::http::WebSocket::new(http.schema.clone(), input, protocol)

@@ -136,7 +136,9 @@ impl NodeQuery {
             NodeType::Signup => {
                 let viewer = ctx.require_account().await?;
                 match signup_service::get(db, key).await? {
-                    Some(s) if s.account_id == viewer.id => Some(Node::Signup(Signup::from(s))),
+                    Some(s) if authz::is_self(viewer, s.account_id) => {
+                        Some(Node::Signup(Signup::from(s)))
+                    }
                     Some(s) => {
                         let staff = match shift_service::get(db, s.shift_id).await? {
                             Some(sh) => {
@@ -169,7 +171,7 @@ impl NodeQuery {
                 let viewer = ctx.require_account().await?;
                 match org_service::get_membership(db, key).await? {
                     Some(m)
-                        if m.account_id == viewer.id
+                        if authz::is_self(viewer, m.account_id)
                             || authz::is_staff(db, viewer, m.organization_id).await? =>
                     {
                         Some(Node::Membership(Membership::from(m)))
@@ -247,6 +249,10 @@ pub fn build_schema(state: AppState) -> AppSchema {
 pub fn sdl() -> String {
     schema_builder().finish().sdl()
 }
+
+/// Marks operations that arrived over the WebSocket: only subscriptions run there, so queries
+/// and mutations always pass the HTTP layer's limits, budgets, timeout and live publishing.
+pub struct OverWebSocket;
 
 /// The request's hooks, in one extension:
 /// - persisted queries are resolved before anything else (`crate::persisted`);
@@ -327,6 +333,20 @@ impl Extension for RequestHooks {
             .map_err(|e| with_reason(e, PARSE_FAILED))?;
         if let Some(max) = self.max_aliases {
             crate::limits::check_aliases(&doc, max)?;
+        }
+        if ctx.data_opt::<OverWebSocket>().is_some()
+            && doc.operations.iter().any(|(_, op)| {
+                op.node.ty != async_graphql::parser::types::OperationType::Subscription
+            })
+        {
+            let mut err = ServerError::new(
+                "only subscriptions run over the WebSocket; send queries and mutations over HTTP",
+                None,
+            );
+            err.extensions
+                .get_or_insert_with(Default::default)
+                .set("code", "BAD_REQUEST");
+            return Err(err);
         }
         if let Some(grant) = ctx
             .data_opt::<Arc<crate::auth::Viewer>>()

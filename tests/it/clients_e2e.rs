@@ -172,6 +172,26 @@ async fn a_client_acts_within_its_scopes_and_organization() {
             .await,
         "FORBIDDEN"
     );
+    // Hiding a closed field under nested fragments does not get it through.
+    let nested = format!(
+        "{{ {}me {{ id }}{} }}",
+        "... { ".repeat(10),
+        " }".repeat(10)
+    );
+    assert_eq!(
+        app.err_code(Some(&bearer), &nested, json!({})).await,
+        "FORBIDDEN"
+    );
+    // Acting with its registrar's authority is not being that person: the registrar's own
+    // account is not reachable through `node`, and nothing private opens.
+    let data = app
+        .ok(
+            Some(&bearer),
+            "query($id: ID!) { node(id: $id) { ... on Account { displayName } } }",
+            json!({ "id": w.organizer.account_id }),
+        )
+        .await;
+    assert!(data["node"].is_null(), "{data}");
 
     // Revoked: no new tokens, and the one it holds stops working.
     app.ok(

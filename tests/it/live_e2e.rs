@@ -299,3 +299,13 @@ async fn shutdown_completes_subscriptions_and_closes_the_socket() {
     assert_eq!(closed["code"], u16::from(CloseCode::Away));
     assert!(started.elapsed() < Duration::from_secs(2), "no hanging");
 }
+
+#[tokio::test]
+async fn only_subscriptions_run_over_the_websocket() {
+    let app = TestApp::spawn().await;
+    let vol = app.register("13800000001", "小李").await;
+    let (mut ws, _) = Ws::connect(&app, TRANSPORT_WS, Some(&vol.access)).await;
+    // Queries and mutations go over HTTP, where the budgets, limits and timeout apply.
+    ws.subscribe("q", "{ me { id } }", json!({})).await;
+    assert_eq!(refusal(&ws.next().await), "BAD_REQUEST");
+}

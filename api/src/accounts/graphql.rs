@@ -264,7 +264,7 @@ impl Account {
 impl Account {
     async fn require_self(&self, ctx: &Context<'_>) -> Result<(), AppError> {
         let viewer = ctx.require_account().await?;
-        if viewer.id == self.model.id {
+        if authz::is_self(viewer, self.model.id) {
             Ok(())
         } else {
             Err(AppError::Forbidden(

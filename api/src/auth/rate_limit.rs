@@ -130,6 +130,11 @@ impl LoginThrottle {
     pub async fn turn(&self, phone: &str) -> Turn<'_> {
         let lock = {
             let mut turns = self.turns.lock().unwrap_or_else(|e| e.into_inner());
+            // A waiter cancelled at the wrong moment can leave an entry nobody will remove:
+            // sweep unused ones when the map grows.
+            if turns.len() > RETAIN_THRESHOLD {
+                turns.retain(|_, m| Arc::strong_count(m) > 1);
+            }
             turns.entry(phone.to_owned()).or_default().clone()
         };
         let guard = lock.lock_owned().await;

@@ -112,7 +112,7 @@ pub async fn may_see_in_full<C: ConnectionTrait>(
     viewer: &account::Model,
     c: &cert::Model,
 ) -> AppResult<bool> {
-    if c.account_id == viewer.id {
+    if authz::is_self(viewer, c.account_id) {
         return Ok(true);
     }
     authz::is_staff(db, viewer, c.organization_id).await

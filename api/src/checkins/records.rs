@@ -71,7 +71,7 @@ pub async fn may_see<C: ConnectionTrait>(
     viewer: &account::Model,
     r: &record::Model,
 ) -> AppResult<bool> {
-    if r.account_id == viewer.id {
+    if authz::is_self(viewer, r.account_id) {
         return Ok(true);
     }
     let org = organization_of(db, r).await?;

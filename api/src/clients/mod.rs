@@ -103,30 +103,36 @@ pub fn confined_to() -> Option<i64> {
     CLIENT_ORGANIZATION.try_with(|o| *o).ok()
 }
 
-/// Root fields of a selection set, following fragments at the root.
+/// Root fields of a selection set, following fragments at the root; `false` when fragments
+/// nest deeper than a client may nest them (the document is then refused, never half-checked).
 fn root_fields<'a>(
     doc: &'a async_graphql::parser::types::ExecutableDocument,
     set: &'a async_graphql::parser::types::SelectionSet,
     out: &mut Vec<&'a str>,
     depth: usize,
-) {
+) -> bool {
     use async_graphql::parser::types::Selection;
     if depth > 8 {
-        return;
+        return false;
     }
     for item in &set.items {
         match &item.node {
             Selection::Field(f) => out.push(f.node.name.node.as_str()),
             Selection::InlineFragment(fr) => {
-                root_fields(doc, &fr.node.selection_set.node, out, depth + 1);
+                if !root_fields(doc, &fr.node.selection_set.node, out, depth + 1) {
+                    return false;
+                }
             }
             Selection::FragmentSpread(spread) => {
-                if let Some(fr) = doc.fragments.get(&spread.node.fragment_name.node) {
-                    root_fields(doc, &fr.node.selection_set.node, out, depth + 1);
+                if let Some(fr) = doc.fragments.get(&spread.node.fragment_name.node)
+                    && !root_fields(doc, &fr.node.selection_set.node, out, depth + 1)
+                {
+                    return false;
                 }
             }
         }
     }
+    true
 }
 
 /// Refuse, right after parsing, any root field a calling client's scopes do not cover (and
@@ -143,7 +149,16 @@ pub fn check_scopes(
             OperationType::Subscription => "SubscriptionRoot",
         };
         let mut fields = Vec::new();
-        root_fields(doc, &op.node.selection_set.node, &mut fields, 0);
+        if !root_fields(doc, &op.node.selection_set.node, &mut fields, 0) {
+            let mut err = async_graphql::ServerError::new(
+                "fragments nest too deeply at the root for an API client",
+                None,
+            );
+            err.extensions
+                .get_or_insert_with(Default::default)
+                .set("code", "FORBIDDEN");
+            return Err(err);
+        }
         for field in fields {
             if field.starts_with("__") {
                 continue;

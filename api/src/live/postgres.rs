@@ -152,16 +152,25 @@ impl Cursor {
 /// deliver the rows past the cursor. Starts at the current end: older changes are history.
 pub(super) async fn listen(state: AppState) {
     let mut shutdown = std::pin::pin!(state.live.shutting_down());
-    let start = live_event::Entity::find()
-        .select_only()
-        .column_as(live_event::Column::Seq.max(), "m")
-        .into_tuple::<Option<i64>>()
-        .one(&state.db)
-        .await
-        .ok()
-        .flatten()
-        .flatten()
-        .unwrap_or(0);
+    // Where "now" is; retried rather than guessed (0 would replay the last hour to everyone).
+    let start = loop {
+        match live_event::Entity::find()
+            .select_only()
+            .column_as(live_event::Column::Seq.max(), "m")
+            .into_tuple::<Option<i64>>()
+            .one(&state.db)
+            .await
+        {
+            Ok(max) => break max.flatten().unwrap_or(0),
+            Err(e) => {
+                tracing::warn!(error = %e, "live listener cannot read its start; retrying");
+                tokio::select! {
+                    () = tokio::time::sleep(Duration::from_secs(1)) => {}
+                    () = &mut shutdown => return,
+                }
+            }
+        }
+    };
     let mut cursor = Cursor {
         last: start,
         seen: (start - LOOK_BACK..=start).collect(),
@@ -173,8 +182,10 @@ pub(super) async fn listen(state: AppState) {
                 Ok(()) => l,
                 Err(e) => {
                     tracing::warn!(error = %e, "LISTEN failed; retrying");
-                    tokio::time::sleep(Duration::from_secs(1)).await;
-                    continue;
+                    tokio::select! {
+                        () = tokio::time::sleep(Duration::from_secs(1)) => continue,
+                        () = &mut shutdown => return,
+                    }
                 }
             },
             Err(e) => {
@@ -189,8 +200,15 @@ pub(super) async fn listen(state: AppState) {
         if let Err(e) = cursor.catch_up(&state).await {
             tracing::warn!(error = %e, "live catch-up failed");
         }
+        // A catch-up now and then too: a failed read is retried without waiting for traffic.
+        let mut tick = tokio::time::interval(Duration::from_secs(5));
         loop {
             tokio::select! {
+                _ = tick.tick() => {
+                    if let Err(e) = cursor.catch_up(&state).await {
+                        tracing::warn!(error = %e, "live catch-up failed");
+                    }
+                }
                 got = listener.try_recv() => match got {
                     // A notification, or `None` after sqlx reconnected by itself: read on.
                     Ok(_) => {

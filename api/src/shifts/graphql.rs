@@ -164,6 +164,10 @@ impl Shift {
         if let Some(prefetched) = &self.my_signup {
             return Ok(prefetched.clone().map(Signup::from));
         }
+        // An API client has no sign-ups of its own.
+        if crate::clients::confined_to().is_some() {
+            return Ok(None);
+        }
         let Some(viewer) = ctx.optional_account().await? else {
             return Ok(None);
         };
@@ -270,7 +274,7 @@ pub async fn list_shifts(
         None
     };
     let mine = match viewer {
-        Some(v) if node.field("mySignup").exists() => {
+        Some(v) if node.field("mySignup").exists() && crate::clients::confined_to().is_none() => {
             let ids: Vec<i64> = rows.items.iter().map(|(s, _)| s.id).collect();
             Some(signups::latest_for_many(&state.db, v.id, &ids).await?)
         }
