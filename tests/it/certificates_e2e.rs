@@ -43,26 +43,7 @@ async fn approved_service_on_shift() -> (TestApp, World, Session, String) {
     let shift = app.shift_at(&org, &event, starts, 5, true, &[]).await;
     let vol = app.register("13800000001", "小李").await;
     app.sign_up(&vol.access, &shift, "s1").await;
-    let now = chrono::Utc::now();
-    app.reschedule_shift(
-        &shift,
-        now - chrono::Duration::minutes(90),
-        now - chrono::Duration::minutes(30),
-    )
-    .await;
-    for (mutation, ago, id) in [("checkIn", 100, "in"), ("checkOut", 10, "out")] {
-        app.ok(
-            Some(&vol.access),
-            &format!("mutation($i: CheckInput!) {{ {mutation}(input: $i) {{ duplicate }} }}"),
-            json!({ "i": { "shiftId": shift, "method": "GEO", "location": { "latitude": 31.3801, "longitude": 120.98 }, "clientEventId": id, "occurredAt": (now - chrono::Duration::minutes(ago)).to_rfc3339() } }),
-        )
-        .await;
-    }
-    let record = entity::service_record::Entity::find()
-        .one(&app.state.db)
-        .await
-        .unwrap()
-        .unwrap();
+    let record = app.serve_an_hour(&vol.access, &shift).await;
     app.ok(
         Some(&org),
         "mutation($id: ID!) { approveServiceRecord(id: $id) { status } }",

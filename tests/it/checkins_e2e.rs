@@ -345,21 +345,7 @@ async fn an_offline_batch_is_answered_item_by_item() {
 #[tokio::test]
 async fn records_are_approved_once_corrected_with_history_and_never_self_reviewed() {
     let (app, org, vol, shift, w) = open_shift().await;
-    let now = chrono::Utc::now();
-    app.reschedule_shift(
-        &shift,
-        now - chrono::Duration::minutes(90),
-        now - chrono::Duration::minutes(30),
-    )
-    .await;
-    let at = |mins_ago: i64, id: &str| json!({ "i": { "shiftId": shift, "method": "GEO", "location": { "latitude": 31.3801, "longitude": 120.98 }, "clientEventId": id, "occurredAt": (now - chrono::Duration::minutes(mins_ago)).to_rfc3339() } });
-    app.ok(Some(&vol), CHECK_IN, at(100, "in")).await;
-    app.ok(Some(&vol), CHECK_OUT, at(10, "out")).await;
-    let record = entity::service_record::Entity::find()
-        .one(&app.state.db)
-        .await
-        .unwrap()
-        .unwrap();
+    let record = app.serve_an_hour(&vol, &shift).await;
     let id = api::ids::encode(api::ids::NodeType::ServiceRecord, record.id);
     let approve = "mutation($id: ID!, $m: Int) { approveServiceRecord(id: $id, minutes: $m) { status minutes } }";
 
@@ -681,21 +667,7 @@ async fn coins_follow_the_category_rate_and_staff_see_the_issuing_account() {
         c.coin_rates = "ELDERLY_CARE=150".parse().unwrap();
     })
     .await;
-    let now = chrono::Utc::now();
-    app.reschedule_shift(
-        &shift,
-        now - chrono::Duration::minutes(90),
-        now - chrono::Duration::minutes(30),
-    )
-    .await;
-    let at = |mins_ago: i64, id: &str| json!({ "i": { "shiftId": shift, "method": "GEO", "location": { "latitude": 31.3801, "longitude": 120.98 }, "clientEventId": id, "occurredAt": (now - chrono::Duration::minutes(mins_ago)).to_rfc3339() } });
-    app.ok(Some(&vol), CHECK_IN, at(100, "in")).await;
-    app.ok(Some(&vol), CHECK_OUT, at(10, "out")).await;
-    let record = entity::service_record::Entity::find()
-        .one(&app.state.db)
-        .await
-        .unwrap()
-        .unwrap();
+    let record = app.serve_an_hour(&vol, &shift).await;
     let id = api::ids::encode(api::ids::NodeType::ServiceRecord, record.id);
     app.ok(
         Some(&org),

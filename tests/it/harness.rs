@@ -4,7 +4,9 @@
 use std::{net::SocketAddr, time::Duration};
 
 use api::{AppState, Config, config::Secret, db};
-use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, Database, DatabaseConnection, EntityTrait, QueryFilter,
+};
 use serde_json::{Value, json};
 
 /// JWT secret of test servers, so tests can forge tokens signed with the right (or a wrong) key.
@@ -385,6 +387,37 @@ impl TestApp {
             organizer,
             other_organizer,
         }
+    }
+
+    /// Serve an hour: move `shift` (at an event near 31.38, 120.98) to 90–30 minutes ago and
+    /// have the volunteer check in by GEO 100 minutes ago and out 10 minutes ago, as a phone
+    /// that was offline would; the record is clipped to the shift's 60 minutes. Returns it.
+    pub async fn serve_an_hour(&self, vol: &str, shift: &str) -> entity::service_record::Model {
+        let now = chrono::Utc::now();
+        self.reschedule_shift(
+            shift,
+            now - chrono::Duration::minutes(90),
+            now - chrono::Duration::minutes(30),
+        )
+        .await;
+        for (mutation, ago, id) in [("checkIn", 100, "in"), ("checkOut", 10, "out")] {
+            self.ok(
+                Some(vol),
+                &format!("mutation($i: CheckInput!) {{ {mutation}(input: $i) {{ duplicate }} }}"),
+                json!({ "i": { "shiftId": shift, "method": "GEO", "location": { "latitude": 31.3801, "longitude": 120.98 }, "clientEventId": id, "occurredAt": (now - chrono::Duration::minutes(ago)).to_rfc3339() } }),
+            )
+            .await;
+        }
+        let shift_key = match api::ids::decode_any(shift) {
+            Some((api::ids::NodeType::Shift, key)) => key,
+            other => panic!("not a shift ID: {other:?}"),
+        };
+        entity::service_record::Entity::find()
+            .filter(entity::service_record::Column::ShiftId.eq(shift_key))
+            .one(&self.state.db)
+            .await
+            .unwrap()
+            .expect("a service record")
     }
 
     /// Create (and optionally publish) an event at a place; returns its ID.
