@@ -5,6 +5,7 @@
 use std::{
     net::{IpAddr, Ipv6Addr},
     num::NonZeroU32,
+    sync::atomic::{AtomicU32, Ordering},
 };
 
 use async_graphql::{
@@ -81,10 +82,14 @@ type Limiter = RateLimiter<Key, DefaultKeyedStateStore<Key>, DefaultClock>;
 pub struct RequestLimiter {
     per_account: Limiter,
     per_address: Limiter,
+    /// Checks so far, to look at the number of tracked keys only every so often.
+    checks: AtomicU32,
 }
 
 /// Above this many tracked keys, forget those whose budget is full again.
 const RETAIN_THRESHOLD: usize = 50_000;
+/// How often (in checks) to count the tracked keys.
+const RETAIN_CHECK_EVERY: u32 = 1024;
 
 fn quota(per_minute: u32) -> Quota {
     Quota::per_minute(NonZeroU32::new(per_minute).unwrap_or(NonZeroU32::MIN))
@@ -112,6 +117,7 @@ impl RequestLimiter {
         Self {
             per_account: RateLimiter::keyed(quota(per_account)),
             per_address: RateLimiter::keyed(quota(per_address)),
+            checks: AtomicU32::new(0),
         }
     }
 
@@ -125,7 +131,6 @@ impl RequestLimiter {
     ) -> Result<(), AppError> {
         let n = NonZeroU32::new(u32::try_from(operations).unwrap_or(u32::MAX))
             .unwrap_or(NonZeroU32::MIN);
-        let clock = DefaultClock::default();
         let checks = [
             account.map(|a| (&self.per_account, Key::Account(a))),
             address.map(|a| (&self.per_address, address_key(a))),
@@ -135,7 +140,10 @@ impl RequestLimiter {
                 Ok(Ok(())) => {}
                 Ok(Err(not_until)) => {
                     return Err(AppError::RateLimited {
-                        retry_after_secs: not_until.wait_time_from(clock.now()).as_secs().max(1),
+                        retry_after_secs: not_until
+                            .wait_time_from(limiter.clock().now())
+                            .as_secs()
+                            .max(1),
                     });
                 }
                 // More operations at once than the whole budget: never admissible.
@@ -145,7 +153,13 @@ impl RequestLimiter {
                     });
                 }
             }
-            if limiter.len() > RETAIN_THRESHOLD {
+            // Counting the keys walks every shard: only look now and then.
+            if self
+                .checks
+                .fetch_add(1, Ordering::Relaxed)
+                .is_multiple_of(RETAIN_CHECK_EVERY)
+                && limiter.len() > RETAIN_THRESHOLD
+            {
                 limiter.retain_recent();
             }
         }

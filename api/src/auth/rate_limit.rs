@@ -179,7 +179,7 @@ impl LoginThrottle {
         match self.registrations.check_key(&key) {
             Ok(_) => Ok(()),
             Err(not_until) => {
-                let wait = not_until.wait_time_from(DefaultClock::default().now());
+                let wait = not_until.wait_time_from(self.registrations.clock().now());
                 tracing::warn!(outcome = "rate_limited", "registration throttled");
                 Err(AppError::RateLimited {
                     retry_after_secs: wait.as_secs().max(1),
@@ -194,7 +194,7 @@ impl LoginThrottle {
         match self.identity_changes.check_key(&Key::Account(account_id)) {
             Ok(_) => Ok(()),
             Err(not_until) => {
-                let wait = not_until.wait_time_from(DefaultClock::default().now());
+                let wait = not_until.wait_time_from(self.identity_changes.clock().now());
                 tracing::warn!(outcome = "rate_limited", "identity change throttled");
                 Err(AppError::RateLimited {
                     retry_after_secs: wait.as_secs().max(1),
@@ -206,7 +206,6 @@ impl LoginThrottle {
     /// After a wrong password: spend one unit of each budget; the failure that spends a budget
     /// blocks its key until the limiter admits another attempt.
     pub fn record_failure(&self, phone: &str, address: Option<IpAddr>) {
-        let clock = DefaultClock::default();
         let now = Instant::now();
         let mut blocked = self.blocked.lock().unwrap_or_else(|e| e.into_inner());
         for key in Self::keys(phone, address) {
@@ -220,7 +219,7 @@ impl LoginThrottle {
             let wait: Option<Duration> = match limiter.check_key(&key) {
                 Ok(snapshot) if snapshot.remaining_burst_capacity() == 0 => Some(interval),
                 Ok(_) => None,
-                Err(not_until) => Some(not_until.wait_time_from(clock.now())),
+                Err(not_until) => Some(not_until.wait_time_from(limiter.clock().now())),
             };
             if let Some(wait) = wait {
                 blocked.insert(key, now + wait);
