@@ -15,7 +15,7 @@
 //! To load the same server with `wrk` instead of the in-process client (less client CPU on the
 //! same cores): `BENCH_LISTEN=127.0.0.1:8089 BENCH_HOLD_SECS=60 cargo bench --bench signups`
 //! and, once it says "serving", `wrk -t2 -c32 -d20s --latency -s benches/feed.lua
-//! http://127.0.0.1:8089/graphql`.
+//! http://127.0.0.1:8089/graphql`. `BENCH_POOL=N` sets the pool size (default 16).
 
 use std::{
     sync::{
@@ -115,7 +115,10 @@ async fn run() {
     let mut config = Config::for_data_dir(dir.path());
     config.database_url = Some(url.clone());
     config.jwt_secret = Some(Secret::new("bench-secret-bench-secret-bench-secret!!"));
-    config.db_max_connections = 16;
+    config.db_max_connections = std::env::var("BENCH_POOL")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(16);
     // The load generator is one address (loopback): do not throttle it.
     config.requests_per_address = u32::MAX / 2;
     config.requests_per_account = u32::MAX / 2;

@@ -24,6 +24,9 @@ pub async fn connect(url: &str, max_connections: u32) -> Result<DatabaseConnecti
             ))
         })?;
     }
+    if url.starts_with("sqlite:") {
+        crate::sqlite_malloc::install();
+    }
     let mut options = ConnectOptions::new(url.to_owned());
     options
         .max_connections(max_connections)

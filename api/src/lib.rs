@@ -46,6 +46,7 @@ pub mod schema;
 pub mod seed;
 pub mod shifts;
 pub mod signups;
+mod sqlite_malloc;
 pub mod telemetry;
 pub mod timebank;
 pub mod validate;
