@@ -36,6 +36,9 @@ pub enum AppError {
     /// The volunteer already holds an active sign-up for this shift.
     #[error("you are already signed up for this shift")]
     AlreadySignedUp,
+    /// A charity fund's balance does not cover the disbursement.
+    #[error("the fund's balance does not cover this amount")]
+    InsufficientFunds,
     /// The idempotency key was used before with different arguments.
     #[error("this idempotency key was used for a different request")]
     IdempotencyConflict,
@@ -76,6 +79,7 @@ impl AppError {
             Self::ShiftFull => "SHIFT_FULL",
             Self::AlreadySignedUp => "ALREADY_SIGNED_UP",
             Self::IdempotencyConflict => "IDEMPOTENCY_CONFLICT",
+            Self::InsufficientFunds => "INSUFFICIENT_FUNDS",
             Self::MissingSkills(_) => "FORBIDDEN",
             Self::IdentityRequired(_) => "IDENTITY_REQUIRED",
             Self::RateLimited { .. } => "RATE_LIMITED",

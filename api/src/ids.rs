@@ -27,10 +27,16 @@ pub enum NodeType {
     Signup,
     /// A service record.
     ServiceRecord,
+    /// A charity fund.
+    CharityFund,
+    /// A donation.
+    Donation,
+    /// A disbursement from a fund.
+    Disbursement,
 }
 
 impl NodeType {
-    const ALL: [NodeType; 8] = [
+    const ALL: [NodeType; 11] = [
         Self::Account,
         Self::Organization,
         Self::Membership,
@@ -39,6 +45,9 @@ impl NodeType {
         Self::Shift,
         Self::Signup,
         Self::ServiceRecord,
+        Self::CharityFund,
+        Self::Donation,
+        Self::Disbursement,
     ];
 
     fn tag(self) -> &'static str {
@@ -51,6 +60,9 @@ impl NodeType {
             Self::Shift => "Shift",
             Self::Signup => "Signup",
             Self::ServiceRecord => "ServiceRecord",
+            Self::CharityFund => "CharityFund",
+            Self::Donation => "Donation",
+            Self::Disbursement => "Disbursement",
         }
     }
 
@@ -134,6 +146,23 @@ pub fn decode_offset_cursor(cursor: &str) -> Result<u64, AppError> {
     text.strip_prefix("ocursor:")
         .and_then(|k| k.parse().ok())
         .ok_or_else(bad)
+}
+
+/// A fresh document number such as `TXC-2026-K8M3-ZQ7P-4W9D`: a prefix, the year and 60
+/// random bits in Crockford's base-32 (no I, L, O, U), so numbers cannot be guessed or misread.
+pub fn random_number(prefix: &str, year: i32) -> String {
+    use rand::RngCore;
+    const ALPHABET: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+    let mut bits = rand::rng().next_u64();
+    let mut out = format!("{prefix}-{year}");
+    for i in 0..12 {
+        if i % 4 == 0 {
+            out.push('-');
+        }
+        out.push(char::from(ALPHABET[(bits & 31) as usize]));
+        bits >>= 5;
+    }
+    out
 }
 
 #[cfg(test)]

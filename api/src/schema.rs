@@ -31,6 +31,7 @@ use crate::{
         graphql::{CharityEvent, EventMutation, EventQuery},
         service as event_service,
     },
+    funds::graphql::{CharityFund, FundMutation, FundQuery},
     identity::graphql::IdentityMutation,
     ids::{self, NodeType},
     live::graphql::SubscriptionRoot,
@@ -79,6 +80,8 @@ pub enum Node {
     Signup(Signup),
     /// A service record.
     ServiceRecord(ServiceRecord),
+    /// A charity fund.
+    CharityFund(CharityFund),
 }
 
 /// `node(id:)`.
@@ -167,6 +170,12 @@ impl NodeQuery {
                     _ => None,
                 }
             }
+            NodeType::CharityFund => crate::funds::service::get_fund(db, key)
+                .await?
+                .map(|f| Node::CharityFund(CharityFund(f))),
+            // Reached through their fund, campaign or `myDonations`, where the rules on who
+            // sees the donor apply.
+            NodeType::Donation | NodeType::Disbursement => None,
             NodeType::Membership => {
                 let viewer = ctx.require_account().await?;
                 match org_service::get_membership(db, key).await? {
@@ -193,6 +202,7 @@ pub struct QueryRoot(
     ShiftQuery,
     ServiceRecordQuery,
     CertificateQuery,
+    FundQuery,
     NodeQuery,
 );
 
@@ -211,6 +221,7 @@ pub struct MutationRoot(
     IdentityMutation,
     CertificateMutation,
     ApiClientMutation,
+    FundMutation,
 );
 
 /// The schema without runtime data: enough to print the SDL.

@@ -22,6 +22,8 @@ pub struct Model {
     pub created_by: i64,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    /// Fen donated to the campaign (kept with each donation, in its transaction).
+    pub raised_fen: i64,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

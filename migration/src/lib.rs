@@ -14,6 +14,7 @@ mod m20261129_000006_timebank;
 mod m20261129_000007_identity_certificates;
 mod m20261129_000008_live_events;
 mod m20261129_000009_api_clients;
+mod m20261129_000010_charity_funds;
 
 /// The migrator applied by the server, the CLI and every test database.
 pub struct Migrator;
@@ -31,6 +32,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000007_identity_certificates::Migration),
             Box::new(m20261129_000008_live_events::Migration),
             Box::new(m20261129_000009_api_clients::Migration),
+            Box::new(m20261129_000010_charity_funds::Migration),
         ]
     }
 }

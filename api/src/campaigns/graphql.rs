@@ -90,7 +90,34 @@ impl Campaign {
             volunteer_count: p.volunteer_count,
             event_count: p.event_count,
             shifts_filled: p.shifts_filled,
+            raised_fen: self.0.raised_fen,
         })
+    }
+
+    /// Donations to the campaign, oldest first (anonymous donors hidden from the public).
+    #[graphql(complexity = "crate::pagination::page_cost(first, child_complexity)")]
+    async fn donations(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Page size (default 20, at most the configured maximum).")] first: Option<
+            i32,
+        >,
+        #[graphql(desc = "Cursor of the last edge of the previous page.")] after: Option<String>,
+    ) -> Result<Connection<String, crate::funds::graphql::Donation>> {
+        let state = ctx.state();
+        let page = crate::pagination::PageArgs::new(first, after.as_deref(), &state.config)?;
+        let viewer = ctx.optional_account().await?;
+        let manager = match viewer {
+            Some(v) => crate::authz::manages(&state.db, v, self.0.organization_id).await?,
+            None => false,
+        };
+        let rows = crate::funds::service::donations_to_campaign(&state.db, self.0.id, page).await?;
+        Ok(crate::pagination::connection(
+            rows,
+            page.after.is_some(),
+            |d| d.id,
+            |d| crate::funds::graphql::Donation::shown_to(d, viewer.map(|v| v.id), manager),
+        ))
     }
 
     /// The campaign's events the caller may see, soonest first.
@@ -139,6 +166,8 @@ pub struct CampaignProgress {
     event_count: i64,
     /// Its open shifts whose places are all taken.
     shifts_filled: i64,
+    /// Fen donated to the campaign, against `fundraisingGoalFen`.
+    raised_fen: i64,
 }
 
 /// Input of `createCampaign`.

@@ -7,7 +7,6 @@ use entity::{
     account, charity_event as event, organization_closure as closure, service_certificate as cert,
     service_record as record, shift,
 };
-use rand::RngCore;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, JoinType, QueryFilter,
     QuerySelect, RelationTrait, Set, sea_query::Query,
@@ -66,17 +65,7 @@ pub fn lines(c: &cert::Model) -> AppResult<Vec<Line>> {
 /// A fresh certificate number, `TXC-2026-K8M3-ZQ7P-4W9D`: the year and 60 random bits in
 /// Crockford's base-32 (no I, L, O, U), so numbers cannot be guessed or read wrongly.
 pub fn new_number(year: i32) -> String {
-    const ALPHABET: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
-    let mut bits = rand::rng().next_u64();
-    let mut out = format!("TXC-{year}");
-    for i in 0..12 {
-        if i % 4 == 0 {
-            out.push('-');
-        }
-        out.push(char::from(ALPHABET[(bits & 31) as usize]));
-        bits >>= 5;
-    }
-    out
+    crate::ids::random_number("TXC", year)
 }
 
 /// Normalize a number as typed (case, surrounding space, the letters people confuse).

@@ -50,6 +50,15 @@ impl Organization {
         self.0.address.as_deref()
     }
 
+    /// Its community charity funds, oldest first.
+    async fn funds(&self, ctx: &Context<'_>) -> Result<Vec<crate::funds::graphql::CharityFund>> {
+        Ok(crate::funds::service::funds_of(&ctx.state().db, self.0.id)
+            .await?
+            .into_iter()
+            .map(crate::funds::graphql::CharityFund)
+            .collect())
+    }
+
     /// Latitude (WGS-84).
     async fn latitude(&self) -> Option<f64> {
         self.0.latitude

@@ -1,0 +1,420 @@
+//! GraphQL surface of charity funds, donations and disbursements.
+
+use async_graphql::{Context, ID, InputObject, Object, Result, connection::Connection};
+use chrono::{DateTime, Utc};
+use entity::{charity_fund as fund, disbursement, donation};
+
+use super::service::{
+    self, ANONYMOUS_DONOR, DonationTarget, NewDisbursement, NewDonation, NewFund,
+};
+use crate::{
+    accounts::graphql::Account,
+    authz,
+    campaigns::{graphql::Campaign, service as campaigns},
+    context::ContextExt,
+    error::AppError,
+    ids::{self, NodeType},
+    organizations::{graphql::Organization, service as orgs},
+    pagination::{PageArgs, connection},
+    validate,
+};
+
+/// A community charity fund (社区慈善基金) of an organization. Its totals are public.
+pub struct CharityFund(pub fund::Model);
+
+/// A community charity fund (社区慈善基金) of an organization. Its totals are public.
+#[Object]
+impl CharityFund {
+    /// Global ID.
+    pub async fn id(&self) -> ID {
+        ids::encode(NodeType::CharityFund, self.0.id)
+    }
+
+    /// Name.
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+
+    /// What the fund is for.
+    async fn purpose(&self) -> &str {
+        &self.0.purpose
+    }
+
+    /// The organization that holds it.
+    async fn organization(&self, ctx: &Context<'_>) -> Result<Option<Organization>> {
+        Ok(orgs::get(&ctx.state().db, self.0.organization_id)
+            .await?
+            .map(Organization))
+    }
+
+    /// Available now, in fen: always `donatedFen - disbursedFen`, never negative.
+    async fn balance_fen(&self) -> i64 {
+        self.0.balance_fen
+    }
+
+    /// Donated so far, in fen.
+    async fn donated_fen(&self) -> i64 {
+        self.0.donated_fen
+    }
+
+    /// Paid out so far, in fen.
+    async fn disbursed_fen(&self) -> i64 {
+        self.0.disbursed_fen
+    }
+
+    /// When it was opened.
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+
+    /// Donations, oldest first. Anonymous donors are hidden except from themselves and the
+    /// fund's managers.
+    #[graphql(complexity = "crate::pagination::page_cost(first, child_complexity)")]
+    async fn donations(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Page size (default 20, at most the configured maximum).")] first: Option<
+            i32,
+        >,
+        #[graphql(desc = "Cursor of the last edge of the previous page.")] after: Option<String>,
+    ) -> Result<Connection<String, Donation>> {
+        let state = ctx.state();
+        let page = PageArgs::new(first, after.as_deref(), &state.config)?;
+        let manager = manages(ctx, self.0.organization_id).await?;
+        let viewer = ctx.optional_account().await?.map(|a| a.id);
+        let rows = service::donations_to_fund(&state.db, self.0.id, page).await?;
+        Ok(connection(
+            rows,
+            page.after.is_some(),
+            |d| d.id,
+            |d| Donation::shown_to(d, viewer, manager),
+        ))
+    }
+
+    /// Disbursements, oldest first: what went where and why.
+    #[graphql(complexity = "crate::pagination::page_cost(first, child_complexity)")]
+    async fn disbursements(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Page size (default 20, at most the configured maximum).")] first: Option<
+            i32,
+        >,
+        #[graphql(desc = "Cursor of the last edge of the previous page.")] after: Option<String>,
+    ) -> Result<Connection<String, Disbursement>> {
+        let state = ctx.state();
+        let page = PageArgs::new(first, after.as_deref(), &state.config)?;
+        let manager = manages(ctx, self.0.organization_id).await?;
+        let rows = service::disbursements_of(&state.db, self.0.id, page).await?;
+        Ok(connection(
+            rows,
+            page.after.is_some(),
+            |d| d.id,
+            |d| Disbursement { model: d, manager },
+        ))
+    }
+}
+
+/// Whether the caller (if any) manages organization `org_id`.
+async fn manages(ctx: &Context<'_>, org_id: i64) -> Result<bool> {
+    Ok(match ctx.optional_account().await? {
+        Some(v) => authz::manages(&ctx.state().db, v, org_id).await?,
+        None => false,
+    })
+}
+
+/// A donation. The public sees the amount, the message and the donor's name unless the donor
+/// chose to stay anonymous; the receipt number only the donor and the fund's managers see.
+pub struct Donation {
+    model: donation::Model,
+    /// The caller is the donor or manages the receiving organization.
+    privileged: bool,
+}
+
+impl Donation {
+    /// Wrap a row for a caller (`viewer`: account id; `manager`: manages the recipient).
+    pub fn shown_to(model: donation::Model, viewer: Option<i64>, manager: bool) -> Self {
+        let privileged = manager || viewer == Some(model.account_id);
+        Self { model, privileged }
+    }
+}
+
+/// A donation to a fund or a campaign.
+#[Object]
+impl Donation {
+    /// Global ID.
+    async fn id(&self) -> ID {
+        ids::encode(NodeType::Donation, self.model.id)
+    }
+
+    /// Receipt number (`TXR-…`): only for the donor and the recipient's managers.
+    async fn receipt_number(&self) -> Option<&str> {
+        self.privileged
+            .then_some(self.model.receipt_number.as_str())
+    }
+
+    /// Amount in fen.
+    async fn amount_fen(&self) -> i64 {
+        self.model.amount_fen
+    }
+
+    /// The donor's name as given, or `匿名爱心人士` for an anonymous donation (except for the
+    /// donor and the recipient's managers).
+    async fn donor_name(&self) -> &str {
+        if self.model.anonymous && !self.privileged {
+            ANONYMOUS_DONOR
+        } else {
+            &self.model.donor_name
+        }
+    }
+
+    /// Whether the donor asked to stay anonymous.
+    async fn anonymous(&self) -> bool {
+        self.model.anonymous
+    }
+
+    /// The donor's message.
+    async fn message(&self) -> &str {
+        &self.model.message
+    }
+
+    /// The fund it went to (`null` for a campaign donation).
+    async fn fund(&self, ctx: &Context<'_>) -> Result<Option<CharityFund>> {
+        Ok(match self.model.fund_id {
+            Some(id) => service::get_fund(&ctx.state().db, id)
+                .await?
+                .map(CharityFund),
+            None => None,
+        })
+    }
+
+    /// The campaign it went to (`null` for a fund donation, or when the caller may not see
+    /// the campaign).
+    async fn campaign(&self, ctx: &Context<'_>) -> Result<Option<Campaign>> {
+        Ok(match self.model.campaign_id {
+            Some(id) => {
+                let viewer = ctx.optional_account().await?;
+                campaigns::get_visible(&ctx.state().db, viewer, id)
+                    .await?
+                    .map(Campaign)
+            }
+            None => None,
+        })
+    }
+
+    /// When it was given.
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.model.created_at
+    }
+}
+
+/// Money paid out of a fund.
+pub struct Disbursement {
+    model: disbursement::Model,
+    /// The caller manages the fund's organization.
+    manager: bool,
+}
+
+/// Money paid out of a fund: how much, to which project, why and when.
+#[Object]
+impl Disbursement {
+    /// Global ID.
+    async fn id(&self) -> ID {
+        ids::encode(NodeType::Disbursement, self.model.id)
+    }
+
+    /// Amount in fen.
+    async fn amount_fen(&self) -> i64 {
+        self.model.amount_fen
+    }
+
+    /// Why.
+    async fn purpose(&self) -> &str {
+        &self.model.purpose
+    }
+
+    /// The project's reference.
+    async fn project_ref(&self) -> &str {
+        &self.model.project_ref
+    }
+
+    /// Who recorded it: only for the fund's managers.
+    async fn recorded_by(&self, ctx: &Context<'_>) -> Result<Option<Account>> {
+        if !self.manager {
+            return Ok(None);
+        }
+        Ok(
+            crate::accounts::service::get(&ctx.state().db, self.model.created_by)
+                .await?
+                .map(|a| Account::with_phone_visibility(a, false)),
+        )
+    }
+
+    /// When it was recorded.
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.model.created_at
+    }
+}
+
+/// Input of `createCharityFund`.
+#[derive(InputObject)]
+pub struct CreateCharityFundInput {
+    /// The holding organization (you must be its ORGANIZER or ADMIN, or an administrator above).
+    organization_id: ID,
+    /// Name, 1–100 characters.
+    name: String,
+    /// What it is for, at most 2,000 characters.
+    #[graphql(default)]
+    purpose: String,
+}
+
+/// Input of `donate`: exactly one of `fundId` and `campaignId`.
+#[derive(InputObject)]
+pub struct DonateInput {
+    /// A charity fund.
+    fund_id: Option<ID>,
+    /// A published campaign.
+    campaign_id: Option<ID>,
+    /// Fen, 1 to 100,000,000 (¥1,000,000).
+    amount_fen: i64,
+    /// Name to show, 1–50 characters (your display name when left out).
+    donor_name: Option<String>,
+    /// Hide your name from the public.
+    #[graphql(default)]
+    anonymous: bool,
+    /// A message, at most 200 characters.
+    #[graphql(default)]
+    message: String,
+    /// Any unique string (a UUID): a retry with the same key records nothing new.
+    idempotency_key: String,
+}
+
+/// Input of `disburse`.
+#[derive(InputObject)]
+pub struct DisburseInput {
+    /// The fund paying.
+    fund_id: ID,
+    /// Fen, 1 to 100,000,000, at most the balance (`INSUFFICIENT_FUNDS` otherwise).
+    amount_fen: i64,
+    /// Why, 1–500 characters.
+    purpose: String,
+    /// The project's reference, 1–100 characters.
+    project_ref: String,
+    /// Any unique string (a UUID): a retry with the same key pays nothing more.
+    idempotency_key: String,
+}
+
+/// Fund queries.
+#[derive(Default)]
+pub struct FundQuery;
+
+#[Object]
+impl FundQuery {
+    /// A charity fund by ID.
+    async fn charity_fund(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Global ID of the fund.")] id: ID,
+    ) -> Result<Option<CharityFund>> {
+        let key = ids::decode(NodeType::CharityFund, &id, "id")?;
+        Ok(service::get_fund(&ctx.state().db, key)
+            .await?
+            .map(CharityFund))
+    }
+
+    /// The caller's own donations, oldest first (receipt numbers included).
+    #[graphql(complexity = "crate::pagination::page_cost(first, child_complexity)")]
+    async fn my_donations(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Page size (default 20, at most the configured maximum).")] first: Option<
+            i32,
+        >,
+        #[graphql(desc = "Cursor of the last edge of the previous page.")] after: Option<String>,
+    ) -> Result<Connection<String, Donation>> {
+        let viewer = ctx.require_account().await?;
+        let state = ctx.state();
+        let page = PageArgs::new(first, after.as_deref(), &state.config)?;
+        let rows = service::donations_by(&state.db, viewer.id, page).await?;
+        Ok(connection(
+            rows,
+            page.after.is_some(),
+            |d| d.id,
+            |d| Donation::shown_to(d, Some(viewer.id), false),
+        ))
+    }
+}
+
+/// Fund mutations.
+#[derive(Default)]
+pub struct FundMutation;
+
+#[Object]
+impl FundMutation {
+    /// Open a community charity fund for an organization.
+    async fn create_charity_fund(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateCharityFundInput,
+    ) -> Result<CharityFund> {
+        let viewer = ctx.require_account().await?;
+        let new = NewFund {
+            organization_id: ids::decode(
+                NodeType::Organization,
+                &input.organization_id,
+                "input.organizationId",
+            )?,
+            name: validate::title(&input.name, "input.name", 100)?,
+            purpose: validate::text(&input.purpose, "input.purpose", 2_000)?,
+        };
+        Ok(CharityFund(
+            service::create_fund(&ctx.state().db, viewer, new).await?,
+        ))
+    }
+
+    /// Give to a fund or a published campaign (any signed-in account). The answer carries the
+    /// receipt number.
+    async fn donate(&self, ctx: &Context<'_>, input: DonateInput) -> Result<Donation> {
+        let viewer = ctx.require_account().await?;
+        let target = match (&input.fund_id, &input.campaign_id) {
+            (Some(f), None) => {
+                DonationTarget::Fund(ids::decode(NodeType::CharityFund, f, "input.fundId")?)
+            }
+            (None, Some(c)) => {
+                DonationTarget::Campaign(ids::decode(NodeType::Campaign, c, "input.campaignId")?)
+            }
+            _ => {
+                return Err(AppError::bad_input(
+                    "input.fundId",
+                    "give exactly one of fundId and campaignId",
+                )
+                .into());
+            }
+        };
+        let new = NewDonation {
+            target,
+            amount_fen: input.amount_fen,
+            donor_name: input.donor_name,
+            anonymous: input.anonymous,
+            message: validate::text(&input.message, "input.message", 200)?,
+        };
+        let row = service::donate(&ctx.state().db, viewer, new, &input.idempotency_key).await?;
+        Ok(Donation::shown_to(row, Some(viewer.id), false))
+    }
+
+    /// Pay out of a fund to a project (the fund's managers). Never takes the balance below
+    /// zero: `INSUFFICIENT_FUNDS` when it does not cover the amount.
+    async fn disburse(&self, ctx: &Context<'_>, input: DisburseInput) -> Result<Disbursement> {
+        let viewer = ctx.require_account().await?;
+        let new = NewDisbursement {
+            fund_id: ids::decode(NodeType::CharityFund, &input.fund_id, "input.fundId")?,
+            amount_fen: input.amount_fen,
+            purpose: validate::title(&input.purpose, "input.purpose", 500)?,
+            project_ref: validate::title(&input.project_ref, "input.projectRef", 100)?,
+        };
+        let row = service::disburse(&ctx.state().db, viewer, new, &input.idempotency_key).await?;
+        Ok(Disbursement {
+            model: row,
+            manager: true,
+        })
+    }
+}
