@@ -323,6 +323,15 @@ pub struct Config {
     )]
     pub checkout_grace_minutes: u32,
 
+    /// Hours a micro-wish claim holds before the wish goes back to `OPEN` unless fulfilled.
+    #[arg(
+        long,
+        env = "TONGXING_WISH_CLAIM_HOURS",
+        default_value_t = 168,
+        global = true
+    )]
+    pub wish_claim_hours: u32,
+
     /// Base64 master key (32+ bytes) encrypting ID numbers; default: `identity.key` in the
     /// data dir, generated on first start. Keep it with the database backups.
     #[arg(
@@ -412,6 +421,10 @@ impl Config {
             "query limits must be positive"
         );
         ensure!(self.db_max_connections > 0, "the pool needs a connection");
+        ensure!(
+            self.wish_claim_hours > 0,
+            "a micro-wish claim must hold for at least an hour"
+        );
         ensure!(
             (1..=100).contains(&self.max_batch_size),
             "a batch must allow 1 to 100 operations"

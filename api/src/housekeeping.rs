@@ -33,6 +33,13 @@ pub async fn run_once(state: &AppState) {
         Ok(n) => tracing::info!(closed = n, "missing check-outs closed and flagged"),
         Err(e) => tracing::warn!(error = ?e, "closing missing check-outs failed; will retry"),
     }
+    match crate::wishes::service::release_lapsed_claims(&state.db, chrono::Utc::now()).await {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(released = n, "lapsed micro-wish claims reopened"),
+        Err(e) => {
+            tracing::warn!(error = ?e, "reopening lapsed micro-wish claims failed; will retry")
+        }
+    }
     if state.db.get_database_backend() == sea_orm::DatabaseBackend::Postgres {
         match crate::live::postgres::purge(&state.db).await {
             Ok(0) => {}

@@ -33,10 +33,12 @@ pub enum NodeType {
     Donation,
     /// A disbursement from a fund.
     Disbursement,
+    /// A micro-wish.
+    MicroWish,
 }
 
 impl NodeType {
-    const ALL: [NodeType; 11] = [
+    const ALL: [NodeType; 12] = [
         Self::Account,
         Self::Organization,
         Self::Membership,
@@ -48,6 +50,7 @@ impl NodeType {
         Self::CharityFund,
         Self::Donation,
         Self::Disbursement,
+        Self::MicroWish,
     ];
 
     fn tag(self) -> &'static str {
@@ -63,6 +66,7 @@ impl NodeType {
             Self::CharityFund => "CharityFund",
             Self::Donation => "Donation",
             Self::Disbursement => "Disbursement",
+            Self::MicroWish => "MicroWish",
         }
     }
 

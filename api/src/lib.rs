@@ -51,6 +51,7 @@ mod sqlite_malloc;
 pub mod telemetry;
 pub mod timebank;
 pub mod validate;
+pub mod wishes;
 
 use std::sync::Arc;
 

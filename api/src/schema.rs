@@ -49,6 +49,7 @@ use crate::{
         service as signup_service,
     },
     timebank::graphql::TimeBankMutation,
+    wishes::graphql::{MicroWish, WishMutation, WishQuery},
 };
 
 /// The schema type served at `/graphql`.
@@ -82,6 +83,8 @@ pub enum Node {
     ServiceRecord(ServiceRecord),
     /// A charity fund.
     CharityFund(CharityFund),
+    /// A micro-wish.
+    MicroWish(MicroWish),
 }
 
 /// `node(id:)`.
@@ -176,6 +179,9 @@ impl NodeQuery {
             // Reached through their fund, campaign or `myDonations`, where the rules on who
             // sees the donor apply.
             NodeType::Donation | NodeType::Disbursement => None,
+            NodeType::MicroWish => crate::wishes::service::get(db, key)
+                .await?
+                .map(|w| Node::MicroWish(MicroWish(w))),
             NodeType::Membership => {
                 let viewer = ctx.require_account().await?;
                 match org_service::get_membership(db, key).await? {
@@ -203,6 +209,7 @@ pub struct QueryRoot(
     ServiceRecordQuery,
     CertificateQuery,
     FundQuery,
+    WishQuery,
     NodeQuery,
 );
 
@@ -222,6 +229,7 @@ pub struct MutationRoot(
     CertificateMutation,
     ApiClientMutation,
     FundMutation,
+    WishMutation,
 );
 
 /// The schema without runtime data: enough to print the SDL.

@@ -14,6 +14,7 @@ pub mod idempotency_key;
 pub mod identity;
 pub mod live_event;
 pub mod membership;
+pub mod micro_wish;
 pub mod organization;
 pub mod organization_closure;
 pub mod refresh_token;

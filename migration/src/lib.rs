@@ -15,6 +15,7 @@ mod m20261129_000007_identity_certificates;
 mod m20261129_000008_live_events;
 mod m20261129_000009_api_clients;
 mod m20261129_000010_charity_funds;
+mod m20261129_000011_micro_wishes;
 
 /// The migrator applied by the server, the CLI and every test database.
 pub struct Migrator;
@@ -33,6 +34,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000008_live_events::Migration),
             Box::new(m20261129_000009_api_clients::Migration),
             Box::new(m20261129_000010_charity_funds::Migration),
+            Box::new(m20261129_000011_micro_wishes::Migration),
         ]
     }
 }

@@ -26,3 +26,4 @@ mod server_process;
 mod signup_rush;
 mod timebank;
 mod volunteering_e2e;
+mod wishes_e2e;

@@ -1,0 +1,336 @@
+//! Micro-wishes without GraphQL.
+
+use async_graphql::Enum;
+use chrono::{DateTime, Utc};
+use entity::{account, micro_wish as wish, organization, organization_closure as closure};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait,
+    QueryFilter, Set,
+    sea_query::{Expr, Query},
+};
+
+use crate::{
+    authz,
+    error::{AppError, AppResult},
+    events::service::within,
+    funds::service::MAX_AMOUNT_FEN,
+    geo::Near,
+    pagination::{Page, PageArgs, fetch_page},
+};
+
+/// Where a wish stands.
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WishStatus {
+    /// Waiting for someone (also a claim that lapsed).
+    Open,
+    /// Someone took it on and has until `claimExpiresAt`.
+    Claimed,
+    /// The claimant says it is done; staff have not confirmed yet.
+    Fulfilled,
+    /// Staff confirmed it was fulfilled.
+    Confirmed,
+    /// Withdrawn by staff.
+    Cancelled,
+}
+
+impl WishStatus {
+    /// Stored form.
+    pub fn as_db(self) -> &'static str {
+        match self {
+            Self::Open => "OPEN",
+            Self::Claimed => "CLAIMED",
+            Self::Fulfilled => "FULFILLED",
+            Self::Confirmed => "CONFIRMED",
+            Self::Cancelled => "CANCELLED",
+        }
+    }
+
+    /// The status of a row at `now`: a lapsed claim is `OPEN`.
+    pub fn of(w: &wish::Model, now: DateTime<Utc>) -> Self {
+        match w.status.as_str() {
+            "CLAIMED" if w.claim_expires_at.is_none_or(|t| t <= now) => Self::Open,
+            "CLAIMED" => Self::Claimed,
+            "FULFILLED" => Self::Fulfilled,
+            "CONFIRMED" => Self::Confirmed,
+            "CANCELLED" => Self::Cancelled,
+            _ => Self::Open,
+        }
+    }
+}
+
+/// Rows open for a claim at `now`: `OPEN`, or `CLAIMED` with the claim lapsed.
+fn claimable(now: DateTime<Utc>) -> Condition {
+    Condition::any().add(wish::Column::Status.eq("OPEN")).add(
+        Condition::all()
+            .add(wish::Column::Status.eq("CLAIMED"))
+            .add(wish::Column::ClaimExpiresAt.lte(now)),
+    )
+}
+
+/// A wish as staff post it.
+pub struct NewWish {
+    /// The posting organization.
+    pub organization_id: i64,
+    /// 1–100 characters.
+    pub title: String,
+    /// At most 2,000 characters.
+    pub story: String,
+    /// Fen, 1 to the largest donation.
+    pub budget_fen: i64,
+    /// How the resident appears, 1–50 characters.
+    pub beneficiary_alias: String,
+}
+
+/// Post a wish (managers of the organization).
+pub async fn post(
+    db: &DatabaseConnection,
+    viewer: &account::Model,
+    new: NewWish,
+) -> AppResult<wish::Model> {
+    if !(1..=MAX_AMOUNT_FEN).contains(&new.budget_fen) {
+        return Err(AppError::bad_input(
+            "input.budgetFen",
+            format!("must be 1 to {MAX_AMOUNT_FEN} fen"),
+        ));
+    }
+    let org = organization::Entity::find_by_id(new.organization_id)
+        .one(db)
+        .await?
+        .ok_or(AppError::NotFound("organization"))?;
+    authz::require_manager(db, viewer, org.id).await?;
+    let now = Utc::now();
+    Ok(wish::ActiveModel {
+        organization_id: Set(org.id),
+        title: Set(new.title),
+        story: Set(new.story),
+        budget_fen: Set(new.budget_fen),
+        beneficiary_alias: Set(new.beneficiary_alias),
+        latitude: Set(org.latitude),
+        longitude: Set(org.longitude),
+        status: Set(WishStatus::Open.as_db().to_owned()),
+        created_by: Set(viewer.id),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?)
+}
+
+/// A wish by key.
+pub async fn get<C: ConnectionTrait>(db: &C, id: i64) -> AppResult<Option<wish::Model>> {
+    Ok(wish::Entity::find_by_id(id).one(db).await?)
+}
+
+async fn require(db: &DatabaseConnection, id: i64) -> AppResult<wish::Model> {
+    get(db, id).await?.ok_or(AppError::NotFound("micro-wish"))
+}
+
+/// Claim a wish for `claim_for`. Exactly one of many concurrent claims wins; the others get
+/// `CONFLICT`.
+pub async fn claim(
+    db: &DatabaseConnection,
+    viewer: &account::Model,
+    id: i64,
+    claim_for: chrono::Duration,
+) -> AppResult<wish::Model> {
+    let now = Utc::now();
+    let res = wish::Entity::update_many()
+        .col_expr(wish::Column::Status, Expr::value("CLAIMED"))
+        .col_expr(wish::Column::ClaimedBy, Expr::value(viewer.id))
+        .col_expr(wish::Column::ClaimedAt, Expr::value(now))
+        .col_expr(wish::Column::ClaimExpiresAt, Expr::value(now + claim_for))
+        .col_expr(wish::Column::UpdatedAt, Expr::value(now))
+        .filter(wish::Column::Id.eq(id))
+        .filter(claimable(now))
+        .exec(db)
+        .await?;
+    let w = require(db, id).await?;
+    if res.rows_affected == 0 {
+        return Err(AppError::Conflict(format!(
+            "this wish is {} — it cannot be claimed now",
+            WishStatus::of(&w, now).as_db().to_lowercase()
+        )));
+    }
+    tracing::info!(wish_id = id, viewer = viewer.id, "micro-wish claimed");
+    Ok(w)
+}
+
+/// The claimant says the wish is fulfilled (before the claim lapses).
+pub async fn fulfil(
+    db: &DatabaseConnection,
+    viewer: &account::Model,
+    id: i64,
+    note: String,
+) -> AppResult<wish::Model> {
+    let now = Utc::now();
+    let res = wish::Entity::update_many()
+        .col_expr(wish::Column::Status, Expr::value("FULFILLED"))
+        .col_expr(wish::Column::FulfilledAt, Expr::value(now))
+        .col_expr(wish::Column::FulfilmentNote, Expr::value(note))
+        .col_expr(wish::Column::UpdatedAt, Expr::value(now))
+        .filter(wish::Column::Id.eq(id))
+        .filter(wish::Column::Status.eq("CLAIMED"))
+        .filter(wish::Column::ClaimedBy.eq(viewer.id))
+        .filter(wish::Column::ClaimExpiresAt.gt(now))
+        .exec(db)
+        .await?;
+    let w = require(db, id).await?;
+    if res.rows_affected == 0 {
+        return Err(
+            if w.claimed_by != Some(viewer.id) || WishStatus::of(&w, now) == WishStatus::Open {
+                AppError::Forbidden("only a current claimant can fulfil this wish".to_owned())
+            } else {
+                AppError::Conflict("this wish is not waiting to be fulfilled".to_owned())
+            },
+        );
+    }
+    Ok(w)
+}
+
+/// Staff confirm a fulfilled wish, or withdraw one not yet fulfilled.
+pub async fn settle(
+    db: &DatabaseConnection,
+    viewer: &account::Model,
+    id: i64,
+    to: WishStatus,
+) -> AppResult<wish::Model> {
+    let w = require(db, id).await?;
+    authz::require_manager(db, viewer, w.organization_id).await?;
+    let now = Utc::now();
+    let mut update = wish::Entity::update_many()
+        .col_expr(wish::Column::Status, Expr::value(to.as_db()))
+        .col_expr(wish::Column::UpdatedAt, Expr::value(now))
+        .filter(wish::Column::Id.eq(id));
+    update = match to {
+        WishStatus::Confirmed => update
+            .col_expr(wish::Column::ConfirmedAt, Expr::value(now))
+            .filter(wish::Column::Status.eq("FULFILLED")),
+        WishStatus::Cancelled => update.filter(wish::Column::Status.is_in(["OPEN", "CLAIMED"])),
+        _ => return Err(AppError::bad_input("status", "not a settling status")),
+    };
+    if update.exec(db).await?.rows_affected == 0 {
+        return Err(AppError::Conflict(format!(
+            "a {} wish cannot become {}",
+            WishStatus::of(&w, now).as_db().to_lowercase(),
+            to.as_db().to_lowercase()
+        )));
+    }
+    require(db, id).await
+}
+
+/// Put lapsed claims back to `OPEN` (upkeep); returns how many.
+pub async fn release_lapsed_claims<C: ConnectionTrait>(
+    db: &C,
+    now: DateTime<Utc>,
+) -> AppResult<u64> {
+    Ok(wish::Entity::update_many()
+        .col_expr(wish::Column::Status, Expr::value("OPEN"))
+        .col_expr(wish::Column::ClaimedBy, Expr::value(Option::<i64>::None))
+        .col_expr(
+            wish::Column::ClaimedAt,
+            Expr::value(Option::<DateTime<Utc>>::None),
+        )
+        .col_expr(
+            wish::Column::ClaimExpiresAt,
+            Expr::value(Option::<DateTime<Utc>>::None),
+        )
+        .col_expr(wish::Column::UpdatedAt, Expr::value(now))
+        .filter(wish::Column::Status.eq("CLAIMED"))
+        .filter(wish::Column::ClaimExpiresAt.lte(now))
+        .exec(db)
+        .await?
+        .rows_affected)
+}
+
+/// What to list.
+#[derive(Default)]
+pub struct WishFilter {
+    /// In this status (as the API reports it: lapsed claims are `OPEN`).
+    pub status: Option<WishStatus>,
+    /// Posted by this organization or one below it.
+    pub organization_id: Option<i64>,
+    /// Near a point (the posting organization's location).
+    pub near: Option<Near>,
+}
+
+/// List wishes, oldest first.
+pub async fn list<C: ConnectionTrait>(
+    db: &C,
+    filter: &WishFilter,
+    page: PageArgs,
+) -> AppResult<Page<wish::Model>> {
+    let now = Utc::now();
+    let mut select = wish::Entity::find();
+    if let Some(s) = filter.status {
+        select = select.filter(match s {
+            WishStatus::Open => claimable(now),
+            WishStatus::Claimed => Condition::all()
+                .add(wish::Column::Status.eq("CLAIMED"))
+                .add(wish::Column::ClaimExpiresAt.gt(now)),
+            other => Condition::all().add(wish::Column::Status.eq(other.as_db())),
+        });
+    }
+    if let Some(org) = filter.organization_id {
+        select = select.filter(
+            wish::Column::OrganizationId.in_subquery(
+                Query::select()
+                    .column(closure::Column::DescendantId)
+                    .from(closure::Entity)
+                    .and_where(closure::Column::AncestorId.eq(org))
+                    .to_owned(),
+            ),
+        );
+    }
+    if let Some(near) = filter.near {
+        select = select.filter(within(near, "micro_wish", "latitude", "longitude"));
+    }
+    fetch_page(db, select, wish::Column::Id, page).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(status: &str, expires: Option<DateTime<Utc>>) -> wish::Model {
+        let now = Utc::now();
+        wish::Model {
+            id: 1,
+            organization_id: 1,
+            title: "t".into(),
+            story: String::new(),
+            budget_fen: 100,
+            beneficiary_alias: "张奶奶".into(),
+            latitude: None,
+            longitude: None,
+            status: status.into(),
+            claimed_by: Some(2),
+            claimed_at: Some(now),
+            claim_expires_at: expires,
+            fulfilled_at: None,
+            fulfilment_note: None,
+            confirmed_at: None,
+            created_by: 1,
+            created_at: now,
+            updated_at: now,
+        }
+    }
+
+    #[test]
+    fn a_lapsed_claim_reads_as_open() {
+        let now = Utc::now();
+        let hour = chrono::Duration::hours(1);
+        assert_eq!(
+            WishStatus::of(&row("CLAIMED", Some(now + hour)), now),
+            WishStatus::Claimed
+        );
+        assert_eq!(
+            WishStatus::of(&row("CLAIMED", Some(now - hour)), now),
+            WishStatus::Open
+        );
+        assert_eq!(
+            WishStatus::of(&row("FULFILLED", Some(now - hour)), now),
+            WishStatus::Fulfilled
+        );
+    }
+}
