@@ -131,6 +131,12 @@ impl RequestLimiter {
     ) -> Result<(), AppError> {
         let n = NonZeroU32::new(u32::try_from(operations).unwrap_or(u32::MAX))
             .unwrap_or(NonZeroU32::MIN);
+        // Counting the keys walks every shard: only look now and then (once per request
+        // counted, at both limiters).
+        let prune = self
+            .checks
+            .fetch_add(1, Ordering::Relaxed)
+            .is_multiple_of(RETAIN_CHECK_EVERY);
         let checks = [
             account.map(|a| (&self.per_account, Key::Account(a))),
             address.map(|a| (&self.per_address, address_key(a))),
@@ -153,13 +159,7 @@ impl RequestLimiter {
                     });
                 }
             }
-            // Counting the keys walks every shard: only look now and then.
-            if self
-                .checks
-                .fetch_add(1, Ordering::Relaxed)
-                .is_multiple_of(RETAIN_CHECK_EVERY)
-                && limiter.len() > RETAIN_THRESHOLD
-            {
+            if prune && limiter.len() > RETAIN_THRESHOLD {
                 limiter.retain_recent();
             }
         }

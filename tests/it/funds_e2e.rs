@@ -212,8 +212,18 @@ async fn bad_amounts_and_wrong_people_are_refused() {
         .await,
         "BAD_USER_INPUT"
     );
+    // A display name longer than a receipt's donor name still donates (cut to 50 characters).
+    let long = "长".repeat(60);
+    let donor2 = app.register("13800000009", &long).await;
+    let d = app
+        .ok(Some(&donor2.access), DONATE, donation(&fund, 100, "long"))
+        .await;
+    assert_eq!(
+        d["donate"]["donorName"].as_str().unwrap().chars().count(),
+        50
+    );
     let f = &app.ok(None, FUND, json!({ "id": fund })).await["charityFund"];
-    assert_eq!(f["balanceFen"], 1_000);
+    assert_eq!(f["balanceFen"], 1_100);
     assert_eq!(f["disbursedFen"], 0);
 }
 

@@ -107,16 +107,13 @@ impl Campaign {
         let state = ctx.state();
         let page = crate::pagination::PageArgs::new(first, after.as_deref(), &state.config)?;
         let viewer = ctx.optional_account().await?;
-        let manager = match viewer {
-            Some(v) => crate::authz::manages(&state.db, v, self.0.organization_id).await?,
-            None => false,
-        };
+        let manager = crate::funds::graphql::manages(ctx, self.0.organization_id).await?;
         let rows = crate::funds::service::donations_to_campaign(&state.db, self.0.id, page).await?;
         Ok(crate::pagination::connection(
             rows,
             page.after.is_some(),
             |d| d.id,
-            |d| crate::funds::graphql::Donation::shown_to(d, viewer.map(|v| v.id), manager),
+            |d| crate::funds::graphql::Donation::shown_to(d, viewer, manager),
         ))
     }
 

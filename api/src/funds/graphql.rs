@@ -81,7 +81,7 @@ impl CharityFund {
         let state = ctx.state();
         let page = PageArgs::new(first, after.as_deref(), &state.config)?;
         let manager = manages(ctx, self.0.organization_id).await?;
-        let viewer = ctx.optional_account().await?.map(|a| a.id);
+        let viewer = ctx.optional_account().await?;
         let rows = service::donations_to_fund(&state.db, self.0.id, page).await?;
         Ok(connection(
             rows,
@@ -114,8 +114,12 @@ impl CharityFund {
     }
 }
 
-/// Whether the caller (if any) manages organization `org_id`.
-async fn manages(ctx: &Context<'_>, org_id: i64) -> Result<bool> {
+/// Whether the caller (if any) manages organization `org_id` — never an API client: what
+/// only donors and managers see stays out of third-party systems.
+pub(crate) async fn manages(ctx: &Context<'_>, org_id: i64) -> Result<bool> {
+    if crate::clients::confined_to().is_some() {
+        return Ok(false);
+    }
     Ok(match ctx.optional_account().await? {
         Some(v) => authz::manages(&ctx.state().db, v, org_id).await?,
         None => false,
@@ -131,9 +135,14 @@ pub struct Donation {
 }
 
 impl Donation {
-    /// Wrap a row for a caller (`viewer`: account id; `manager`: manages the recipient).
-    pub fn shown_to(model: donation::Model, viewer: Option<i64>, manager: bool) -> Self {
-        let privileged = manager || viewer == Some(model.account_id);
+    /// Wrap a row for a caller (`manager`: manages the recipient). The donor is privileged
+    /// only in person, never through an API client.
+    pub fn shown_to(
+        model: donation::Model,
+        viewer: Option<&entity::account::Model>,
+        manager: bool,
+    ) -> Self {
+        let privileged = manager || viewer.is_some_and(|v| authz::is_self(v, model.account_id));
         Self { model, privileged }
     }
 }
@@ -339,7 +348,7 @@ impl FundQuery {
             rows,
             page.after.is_some(),
             |d| d.id,
-            |d| Donation::shown_to(d, Some(viewer.id), false),
+            |d| Donation::shown_to(d, Some(viewer), false),
         ))
     }
 }
@@ -398,7 +407,7 @@ impl FundMutation {
             message: validate::text(&input.message, "input.message", 200)?,
         };
         let row = service::donate(&ctx.state().db, viewer, new, &input.idempotency_key).await?;
-        Ok(Donation::shown_to(row, Some(viewer.id), false))
+        Ok(Donation::shown_to(row, Some(viewer), false))
     }
 
     /// Pay out of a fund to a project (the fund's managers). Never takes the balance below

@@ -128,7 +128,8 @@ pub async fn donate(
     let req = IdempotentRequest::new(viewer.id, idempotency_key, "donate", &new)?;
     let donor_name = match &new.donor_name {
         Some(n) => validate::title(n, "input.donorName", 50)?,
-        None => viewer.display_name.clone(),
+        // Display names may be longer than the receipt's 50 characters.
+        None => viewer.display_name.chars().take(50).collect(),
     };
     let txn = begin_write(db).await?;
     if let Claim::Replay(original) = idempotency::claim::<_, donation::Model>(&txn, &req).await? {

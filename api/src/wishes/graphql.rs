@@ -19,6 +19,19 @@ use crate::{
 /// only the claimant and the organization's staff see.
 pub struct MicroWish(pub wish::Model);
 
+impl MicroWish {
+    /// Whether the caller is staff of the posting organization (never an API client).
+    async fn staff(&self, ctx: &Context<'_>) -> Result<bool> {
+        if crate::clients::confined_to().is_some() {
+            return Ok(false);
+        }
+        Ok(match ctx.optional_account().await? {
+            Some(v) => authz::is_staff(&ctx.state().db, v, self.0.organization_id).await?,
+            None => false,
+        })
+    }
+}
+
 /// A resident's small wish (微心愿), posted by a station's staff.
 #[Object]
 impl MicroWish {
@@ -63,7 +76,7 @@ impl MicroWish {
     async fn claimed_by_me(&self, ctx: &Context<'_>) -> Result<bool> {
         Ok(match ctx.optional_account().await? {
             Some(v) => {
-                self.0.claimed_by == Some(v.id)
+                self.0.claimed_by.is_some_and(|c| authz::is_self(v, c))
                     && WishStatus::of(&self.0, Utc::now()) != WishStatus::Open
             }
             None => false,
@@ -72,16 +85,13 @@ impl MicroWish {
 
     /// Who claimed it: only for the organization's staff (`null` for everyone else).
     async fn claimant_name(&self, ctx: &Context<'_>) -> Result<Option<String>> {
-        let (Some(viewer), Some(claimant)) = (ctx.optional_account().await?, self.0.claimed_by)
-        else {
+        let Some(claimant) = self.0.claimed_by else {
             return Ok(None);
         };
-        let db = &ctx.state().db;
-        if WishStatus::of(&self.0, Utc::now()) == WishStatus::Open
-            || !authz::is_staff(db, viewer, self.0.organization_id).await?
-        {
+        if WishStatus::of(&self.0, Utc::now()) == WishStatus::Open || !self.staff(ctx).await? {
             return Ok(None);
         }
+        let db = &ctx.state().db;
         Ok(crate::accounts::service::get(db, claimant)
             .await?
             .map(|a| a.display_name))
@@ -100,9 +110,18 @@ impl MicroWish {
         self.0.fulfilled_at
     }
 
-    /// The claimant's note on fulfilment.
-    async fn fulfilment_note(&self) -> Option<&str> {
-        self.0.fulfilment_note.as_deref()
+    /// The claimant's note on fulfilment: for the claimant and the organization's staff only
+    /// (free text may name the resident).
+    async fn fulfilment_note(&self, ctx: &Context<'_>) -> Result<Option<&str>> {
+        let claimant = match ctx.optional_account().await? {
+            Some(v) => self.0.claimed_by.is_some_and(|c| authz::is_self(v, c)),
+            None => false,
+        };
+        Ok(if claimant || self.staff(ctx).await? {
+            self.0.fulfilment_note.as_deref()
+        } else {
+            None
+        })
     }
 
     /// When staff confirmed it.
