@@ -27,6 +27,18 @@ async fn within_confinement<C: ConnectionTrait>(db: &C, org_id: i64) -> AppResul
         .is_some())
 }
 
+/// `org_column IN (root and every organization below it)`, as one SQL expression over the
+/// closure table.
+pub fn in_subtree(org_column: impl ColumnTrait, root: i64) -> sea_orm::sea_query::SimpleExpr {
+    org_column.in_subquery(
+        Query::select()
+            .column(closure::Column::DescendantId)
+            .from(closure::Entity)
+            .and_where(closure::Column::AncestorId.eq(root))
+            .to_owned(),
+    )
+}
+
 /// Whether `viewer` administers organization `org_id` (directly or from above).
 pub async fn administers<C: ConnectionTrait>(
     db: &C,
@@ -228,15 +240,7 @@ pub async fn require_manager<C: ConnectionTrait>(
 /// who manages everything.
 pub fn managed_orgs(viewer: &account::Model, org_column: impl ColumnTrait) -> Option<Condition> {
     // An API client sees only its organization's subtree, whoever registered it.
-    let confined = crate::clients::confined_to().map(|root| {
-        org_column.in_subquery(
-            Query::select()
-                .column(closure::Column::DescendantId)
-                .from(closure::Entity)
-                .and_where(closure::Column::AncestorId.eq(root))
-                .to_owned(),
-        )
-    });
+    let confined = crate::clients::confined_to().map(|root| in_subtree(org_column, root));
     if viewer.is_system_admin {
         return confined.map(|c| Condition::all().add(c));
     }

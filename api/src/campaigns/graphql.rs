@@ -108,7 +108,12 @@ impl Campaign {
         let page = crate::pagination::PageArgs::new(first, after.as_deref(), &state.config)?;
         let viewer = ctx.optional_account().await?;
         let manager = crate::funds::graphql::manages(ctx, self.0.organization_id).await?;
-        let rows = crate::funds::service::donations_to_campaign(&state.db, self.0.id, page).await?;
+        let rows = crate::funds::service::donations(
+            &state.db,
+            crate::funds::service::Donations::ToCampaign(self.0.id),
+            page,
+        )
+        .await?;
         Ok(crate::pagination::connection(
             rows,
             page.after.is_some(),

@@ -2,11 +2,10 @@
 
 use async_graphql::Enum;
 use chrono::{DateTime, Utc};
-use entity::{account, campaign, organization_closure as closure};
+use entity::{account, campaign};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait,
-    PaginatorTrait, QueryFilter, Set,
-    sea_query::{Expr, Query},
+    PaginatorTrait, QueryFilter, Set, sea_query::Expr,
 };
 
 use crate::{
@@ -293,15 +292,10 @@ pub async fn list<C: ConnectionTrait>(
         cond = cond.add(campaign::Column::Status.eq(s.as_db()));
     }
     if let Some(org) = filter.organization_id {
-        cond = cond.add(
-            campaign::Column::OrganizationId.in_subquery(
-                Query::select()
-                    .column(closure::Column::DescendantId)
-                    .from(closure::Entity)
-                    .and_where(closure::Column::AncestorId.eq(org))
-                    .to_owned(),
-            ),
-        );
+        cond = cond.add(crate::authz::in_subtree(
+            campaign::Column::OrganizationId,
+            org,
+        ));
     }
     if let Some(t) = filter.active_at {
         cond = cond

@@ -9,7 +9,7 @@ use entity::{
 };
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, JoinType, QueryFilter,
-    QuerySelect, RelationTrait, Set, sea_query::Query,
+    QuerySelect, RelationTrait, Set,
 };
 use serde::{Deserialize, Serialize};
 
@@ -195,15 +195,7 @@ pub async fn issue<C: ConnectionTrait>(
         .filter(shift::Column::StartsAt.gte(start(req.from)))
         .filter(shift::Column::StartsAt.lt(start(req.to + Duration::days(1))));
     if let Some(org) = req.organization {
-        q = q.filter(
-            event::Column::OrganizationId.in_subquery(
-                Query::select()
-                    .column(closure::Column::DescendantId)
-                    .from(closure::Entity)
-                    .and_where(closure::Column::AncestorId.eq(org))
-                    .to_owned(),
-            ),
-        );
+        q = q.filter(crate::authz::in_subtree(event::Column::OrganizationId, org));
     }
     type Row = (i32, chrono::DateTime<Utc>, i64, String, i64, String);
     let rows: Vec<Row> = q.into_tuple().all(db).await?;

@@ -347,8 +347,7 @@ pub async fn list_for_staff(
     filter: &RecordFilter,
     page: crate::pagination::PageArgs,
 ) -> AppResult<crate::pagination::Page<record::Model>> {
-    use entity::organization_closure as closure;
-    use sea_orm::{JoinType, QuerySelect, RelationTrait, sea_query::Query};
+    use sea_orm::{JoinType, QuerySelect, RelationTrait};
     if !authz::is_staff(db, viewer, filter.organization_id).await? {
         return Err(AppError::Forbidden(
             "only the organization's staff see its service records".to_owned(),
@@ -357,15 +356,10 @@ pub async fn list_for_staff(
     let mut select = record::Entity::find()
         .join(JoinType::InnerJoin, record::Relation::Shift.def())
         .join(JoinType::InnerJoin, shift::Relation::Event.def())
-        .filter(
-            event::Column::OrganizationId.in_subquery(
-                Query::select()
-                    .column(closure::Column::DescendantId)
-                    .from(closure::Entity)
-                    .and_where(closure::Column::AncestorId.eq(filter.organization_id))
-                    .to_owned(),
-            ),
-        );
+        .filter(crate::authz::in_subtree(
+            event::Column::OrganizationId,
+            filter.organization_id,
+        ));
     if let Some(s) = &filter.status {
         select = select.filter(record::Column::Status.eq(s.as_str()));
     }

@@ -444,15 +444,7 @@ fn filter_condition(filter: &EventFilter) -> Condition {
         cond = cond.add(event::Column::CampaignId.eq(c));
     }
     if let Some(org) = filter.organization_id {
-        cond = cond.add(
-            event::Column::OrganizationId.in_subquery(
-                Query::select()
-                    .column(closure::Column::DescendantId)
-                    .from(closure::Entity)
-                    .and_where(closure::Column::AncestorId.eq(org))
-                    .to_owned(),
-            ),
-        );
+        cond = cond.add(crate::authz::in_subtree(event::Column::OrganizationId, org));
     }
     if let Some(c) = filter.category {
         cond = cond.add(event::Column::Category.eq(c.as_db()));

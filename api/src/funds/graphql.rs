@@ -82,7 +82,8 @@ impl CharityFund {
         let page = PageArgs::new(first, after.as_deref(), &state.config)?;
         let manager = manages(ctx, self.0.organization_id).await?;
         let viewer = ctx.optional_account().await?;
-        let rows = service::donations_to_fund(&state.db, self.0.id, page).await?;
+        let rows =
+            service::donations(&state.db, service::Donations::ToFund(self.0.id), page).await?;
         Ok(connection(
             rows,
             page.after.is_some(),
@@ -343,7 +344,7 @@ impl FundQuery {
         let viewer = ctx.require_account().await?;
         let state = ctx.state();
         let page = PageArgs::new(first, after.as_deref(), &state.config)?;
-        let rows = service::donations_by(&state.db, viewer.id, page).await?;
+        let rows = service::donations(&state.db, service::Donations::By(viewer.id), page).await?;
         Ok(connection(
             rows,
             page.after.is_some(),

@@ -267,45 +267,31 @@ pub async fn disburse(
     Ok(row)
 }
 
-/// Donations to a fund, oldest first.
-pub async fn donations_to_fund<C: ConnectionTrait>(
-    db: &C,
-    fund_id: i64,
-    page: PageArgs,
-) -> AppResult<Page<donation::Model>> {
-    fetch_page(
-        db,
-        donation::Entity::find().filter(donation::Column::FundId.eq(fund_id)),
-        donation::Column::Id,
-        page,
-    )
-    .await
+/// Whose donations to list.
+#[derive(Clone, Copy, Debug)]
+pub enum Donations {
+    /// Given to a fund.
+    ToFund(i64),
+    /// Given to a campaign.
+    ToCampaign(i64),
+    /// Given by an account.
+    By(i64),
 }
 
-/// Donations to a campaign, oldest first.
-pub async fn donations_to_campaign<C: ConnectionTrait>(
+/// Donations, oldest first.
+pub async fn donations<C: ConnectionTrait>(
     db: &C,
-    campaign_id: i64,
+    which: Donations,
     page: PageArgs,
 ) -> AppResult<Page<donation::Model>> {
+    let filter = match which {
+        Donations::ToFund(id) => donation::Column::FundId.eq(id),
+        Donations::ToCampaign(id) => donation::Column::CampaignId.eq(id),
+        Donations::By(id) => donation::Column::AccountId.eq(id),
+    };
     fetch_page(
         db,
-        donation::Entity::find().filter(donation::Column::CampaignId.eq(campaign_id)),
-        donation::Column::Id,
-        page,
-    )
-    .await
-}
-
-/// A donor's own donations, oldest first.
-pub async fn donations_by<C: ConnectionTrait>(
-    db: &C,
-    account_id: i64,
-    page: PageArgs,
-) -> AppResult<Page<donation::Model>> {
-    fetch_page(
-        db,
-        donation::Entity::find().filter(donation::Column::AccountId.eq(account_id)),
+        donation::Entity::find().filter(filter),
         donation::Column::Id,
         page,
     )

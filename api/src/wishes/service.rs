@@ -2,11 +2,10 @@
 
 use async_graphql::Enum;
 use chrono::{DateTime, Utc};
-use entity::{account, micro_wish as wish, organization, organization_closure as closure};
+use entity::{account, micro_wish as wish, organization};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait,
-    QueryFilter, Set,
-    sea_query::{Expr, Query},
+    QueryFilter, Set, sea_query::Expr,
 };
 
 use crate::{
@@ -272,15 +271,7 @@ pub async fn list<C: ConnectionTrait>(
         });
     }
     if let Some(org) = filter.organization_id {
-        select = select.filter(
-            wish::Column::OrganizationId.in_subquery(
-                Query::select()
-                    .column(closure::Column::DescendantId)
-                    .from(closure::Entity)
-                    .and_where(closure::Column::AncestorId.eq(org))
-                    .to_owned(),
-            ),
-        );
+        select = select.filter(crate::authz::in_subtree(wish::Column::OrganizationId, org));
     }
     if let Some(near) = filter.near {
         select = select.filter(within(near, "micro_wish", "latitude", "longitude"));
