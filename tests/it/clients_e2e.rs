@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 
 use crate::harness::{TestApp, first_code};
 
-const CREATE: &str = "mutation($i: CreateApiClientInput!) { createApiClient(input: $i) { clientSecret client { clientId scopes } } }";
+pub const CREATE: &str = "mutation($i: CreateApiClientInput!) { createApiClient(input: $i) { clientSecret client { clientId scopes } } }";
 
 async fn token(app: &TestApp, form: &[(&str, &str)]) -> (u16, Value) {
     let resp = app
@@ -18,7 +18,7 @@ async fn token(app: &TestApp, form: &[(&str, &str)]) -> (u16, Value) {
     (resp.status().as_u16(), resp.json().await.unwrap())
 }
 
-async fn grant(app: &TestApp, id: &str, secret: &str) -> (u16, Value) {
+pub async fn grant(app: &TestApp, id: &str, secret: &str) -> (u16, Value) {
     token(
         app,
         &[

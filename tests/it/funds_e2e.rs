@@ -310,3 +310,39 @@ async fn anonymous_donors_are_hidden_from_the_public_and_campaigns_count_what_th
     assert_eq!(edges[0]["node"]["fund"]["id"], fund.as_str());
     assert_eq!(edges[1]["node"]["campaign"]["id"], c.as_str());
 }
+
+#[tokio::test]
+async fn an_api_client_sees_funds_as_the_public_does() {
+    let app = TestApp::spawn().await;
+    let w = app.world().await;
+    let fund = open_fund(&app, &w).await;
+    let donor = app.register("13800000001", "王小明").await;
+    app.ok(
+        Some(&donor.access),
+        DONATE,
+        json!({ "i": { "fundId": fund, "amountFen": 500, "anonymous": true, "idempotencyKey": "k" } }),
+    )
+    .await;
+    // Registered by the station's organizer, who sees the donor; the client must not.
+    let created = app
+        .ok(
+            Some(&w.organizer.access),
+            crate::clients_e2e::CREATE,
+            json!({ "i": { "organizationId": w.station, "name": "捐赠公示屏", "scopes": ["PUBLIC_READ"] } }),
+        )
+        .await;
+    let c = &created["createApiClient"];
+    let (status, body) = crate::clients_e2e::grant(
+        &app,
+        c["client"]["clientId"].as_str().unwrap(),
+        c["clientSecret"].as_str().unwrap(),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let token = body["access_token"].as_str().unwrap();
+    let f = &app.ok(Some(token), FUND, json!({ "id": fund })).await["charityFund"];
+    let node = &f["donations"]["edges"][0]["node"];
+    assert_eq!(node["donorName"], "匿名爱心人士");
+    assert!(node["receiptNumber"].is_null());
+    assert_eq!(f["balanceFen"], 500);
+}

@@ -67,6 +67,8 @@ impl Scope {
                 | "shifts"
                 | "shift"
                 | "node"
+                | "charityFund"
+                | "microWishes"
                 | "verifyServiceCertificate",
             ) => Some(Self::PublicRead),
             (
