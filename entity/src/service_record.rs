@@ -1,4 +1,5 @@
-//! Service time from a check-in and check-out, to be approved (志愿服务记录).
+//! Service time to be approved (志愿服务记录): from a shift's check-in and check-out, or from a
+//! completed help request.
 
 use sea_orm::entity::prelude::*;
 
@@ -7,10 +8,20 @@ use sea_orm::entity::prelude::*;
 pub struct Model {
     #[sea_orm(primary_key)]
     pub id: i64,
+    /// The sign-up it came from (with `shift_id`), or none for a help request.
     #[sea_orm(unique)]
-    pub signup_id: i64,
+    pub signup_id: Option<i64>,
+    /// The help request it came from, or none for a shift.
+    #[sea_orm(unique)]
+    pub help_request_id: Option<i64>,
     pub account_id: i64,
-    pub shift_id: i64,
+    pub shift_id: Option<i64>,
+    /// Where the service was: the event's or the help request's organization.
+    pub organization_id: i64,
+    /// The event's or the help request's category (stored value).
+    pub category: String,
+    /// When the service began: the shift's start, or the help request's acceptance.
+    pub served_at: DateTimeUtc,
     /// Minutes actually served, clipped to the shift's window.
     pub minutes: i32,
     /// `PENDING`, `APPROVED` or `REJECTED`.

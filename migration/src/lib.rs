@@ -1,7 +1,8 @@
 //! Database migrations of Tongxing, run by `tongxing migrate` and at server start.
 //!
-//! Every migration must run unchanged on SQLite and PostgreSQL: only portable column types,
-//! constraints expressed as `CHECK`/`UNIQUE`/foreign keys, no backend-specific SQL.
+//! Every migration must run on SQLite and PostgreSQL: portable column types, constraints
+//! expressed as `CHECK`/`UNIQUE`/foreign keys. The one exception is number 12, which changes a
+//! column SQLite cannot alter in place and so takes each backend's documented way.
 
 pub use sea_orm_migration::prelude::*;
 
@@ -16,6 +17,7 @@ mod m20261129_000008_live_events;
 mod m20261129_000009_api_clients;
 mod m20261129_000010_charity_funds;
 mod m20261129_000011_micro_wishes;
+mod m20261129_000012_help_requests;
 
 /// The migrator applied by the server, the CLI and every test database.
 pub struct Migrator;
@@ -35,6 +37,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000009_api_clients::Migration),
             Box::new(m20261129_000010_charity_funds::Migration),
             Box::new(m20261129_000011_micro_wishes::Migration),
+            Box::new(m20261129_000012_help_requests::Migration),
         ]
     }
 }

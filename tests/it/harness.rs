@@ -23,6 +23,11 @@ pub struct TestDb {
 impl TestDb {
     /// Create and migrate a fresh database.
     pub async fn new() -> Self {
+        Self::migrated_to(None).await
+    }
+
+    /// Create a fresh database with the first `steps` migrations applied (all when `None`).
+    pub async fn migrated_to(steps: Option<u32>) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
         let (url, pg_drop) = match std::env::var("TEST_DATABASE_URL") {
             Ok(admin_url) if !admin_url.is_empty() => {
@@ -43,7 +48,15 @@ impl TestDb {
             ),
         };
         let conn = db::connect(&url, 8).await.expect("connect test database");
-        db::migrate(&conn).await.expect("migrate test database");
+        match steps {
+            None => db::migrate(&conn).await.expect("migrate test database"),
+            Some(n) => {
+                use migration::MigratorTrait;
+                migration::Migrator::up(&conn, Some(n))
+                    .await
+                    .expect("migrate test database part way")
+            }
+        }
         Self {
             conn,
             url,

@@ -16,6 +16,7 @@ mod idempotency_service;
 mod kiosk_browser;
 mod limits_e2e;
 mod live_e2e;
+mod migration_upgrade;
 mod organizations_e2e;
 mod organizations_service;
 mod persisted_e2e;

@@ -20,6 +20,9 @@ use crate::{
     shifts::series::city_offset,
 };
 
+/// The line title of service answering help requests (which has no event).
+pub const HELP_REQUESTS_TITLE: &str = "社区求助响应（就近服务）";
+
 /// Longest period one certificate covers.
 pub const MAX_PERIOD_DAYS: i64 = 3660;
 
@@ -180,24 +183,35 @@ pub async fn issue<C: ConnectionTrait>(
             .map(|t| t.with_timezone(&Utc))
             .unwrap_or_default()
     };
+    // Help-request service has no shift or event: it is one line per organization and category.
     let mut q = record::Entity::find()
         .select_only()
         .column(record::Column::Minutes)
-        .column(shift::Column::StartsAt)
+        .column(record::Column::ServedAt)
         .column(event::Column::Id)
         .column(event::Column::Title)
-        .column(event::Column::OrganizationId)
-        .column(event::Column::Category)
-        .join(JoinType::InnerJoin, record::Relation::Shift.def())
-        .join(JoinType::InnerJoin, shift::Relation::Event.def())
+        .column(record::Column::OrganizationId)
+        .column(record::Column::Category)
+        .join(JoinType::LeftJoin, record::Relation::Shift.def())
+        .join(JoinType::LeftJoin, shift::Relation::Event.def())
         .filter(record::Column::AccountId.eq(volunteer))
         .filter(record::Column::Status.eq("APPROVED"))
-        .filter(shift::Column::StartsAt.gte(start(req.from)))
-        .filter(shift::Column::StartsAt.lt(start(req.to + Duration::days(1))));
+        .filter(record::Column::ServedAt.gte(start(req.from)))
+        .filter(record::Column::ServedAt.lt(start(req.to + Duration::days(1))));
     if let Some(org) = req.organization {
-        q = q.filter(crate::authz::in_subtree(event::Column::OrganizationId, org));
+        q = q.filter(crate::authz::in_subtree(
+            record::Column::OrganizationId,
+            org,
+        ));
     }
-    type Row = (i32, chrono::DateTime<Utc>, i64, String, i64, String);
+    type Row = (
+        i32,
+        chrono::DateTime<Utc>,
+        Option<i64>,
+        Option<String>,
+        i64,
+        String,
+    );
     let rows: Vec<Row> = q.into_tuple().all(db).await?;
     let total: i64 = rows.iter().map(|r| i64::from(r.0)).sum();
     if total == 0 {
@@ -224,18 +238,20 @@ pub async fn issue<C: ConnectionTrait>(
     let names = crate::organizations::service::get_many(db, orgs.iter().copied()).await?;
 
     // One line per event, in the order the service began.
-    let mut by_event: BTreeMap<i64, Line> = BTreeMap::new();
+    let mut by_event: BTreeMap<(Option<i64>, i64, String), Line> = BTreeMap::new();
     for (minutes, starts, event_id, title, org, category) in rows {
         let day = starts.with_timezone(&offset).date_naive();
-        let line = by_event.entry(event_id).or_insert_with(|| Line {
-            event_title: title,
-            organization_name: names.get(&org).map(|o| o.name.clone()).unwrap_or_default(),
-            category,
-            first_day: day,
-            last_day: day,
-            minutes: 0,
-            records: 0,
-        });
+        let line = by_event
+            .entry((event_id, org, category.clone()))
+            .or_insert_with(|| Line {
+                event_title: title.unwrap_or_else(|| HELP_REQUESTS_TITLE.to_owned()),
+                organization_name: names.get(&org).map(|o| o.name.clone()).unwrap_or_default(),
+                category,
+                first_day: day,
+                last_day: day,
+                minutes: 0,
+                records: 0,
+            });
         line.first_day = line.first_day.min(day);
         line.last_day = line.last_day.max(day);
         line.minutes += i64::from(minutes);

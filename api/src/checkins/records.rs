@@ -48,23 +48,6 @@ pub async fn get<C: ConnectionTrait>(db: &C, id: i64) -> AppResult<Option<record
     Ok(record::Entity::find_by_id(id).one(db).await?)
 }
 
-/// The event a record's shift belongs to.
-pub async fn event_of<C: ConnectionTrait>(db: &C, r: &record::Model) -> AppResult<event::Model> {
-    let s = shift::Entity::find_by_id(r.shift_id)
-        .one(db)
-        .await?
-        .ok_or(AppError::NotFound("service record"))?;
-    event::Entity::find_by_id(s.event_id)
-        .one(db)
-        .await?
-        .ok_or(AppError::NotFound("service record"))
-}
-
-/// The organization a record's shift belongs to.
-pub async fn organization_of<C: ConnectionTrait>(db: &C, r: &record::Model) -> AppResult<i64> {
-    Ok(event_of(db, r).await?.organization_id)
-}
-
 /// Whether `viewer` may see a record: its volunteer, or the organization's staff.
 pub async fn may_see<C: ConnectionTrait>(
     db: &C,
@@ -74,11 +57,10 @@ pub async fn may_see<C: ConnectionTrait>(
     if authz::is_self(viewer, r.account_id) {
         return Ok(true);
     }
-    let org = organization_of(db, r).await?;
-    authz::is_staff(db, viewer, org).await
+    authz::is_staff(db, viewer, r.organization_id).await
 }
 
-/// Apply a review. Staff of the shift's organization only; a volunteer may not review their
+/// Apply a review. Staff of the record's organization only; a volunteer may not review their
 /// own record.
 #[tracing::instrument(skip_all, fields(viewer = viewer.id, record_id = id))]
 pub async fn review(
@@ -91,8 +73,7 @@ pub async fn review(
     let current = get(db, id)
         .await?
         .ok_or(AppError::NotFound("service record"))?;
-    let event = event_of(db, &current).await?;
-    let org = event.organization_id;
+    let org = current.organization_id;
     if !authz::is_staff(db, viewer, org).await? {
         return Err(AppError::NotFound("service record"));
     }
@@ -145,7 +126,7 @@ pub async fn review(
     let rate = current
         .coin_cents_per_hour
         .map(i64::from)
-        .unwrap_or_else(|| config.coin_rate(&event.category));
+        .unwrap_or_else(|| config.coin_rate(&current.category));
     let now = Utc::now();
     let txn = begin_write(db).await?;
     // Conditional on the state we decided from: a concurrent review makes this a no-op.
@@ -223,13 +204,13 @@ pub struct Summary {
     pub approved_minutes: i64,
     /// Records of any status.
     pub record_count: i64,
-    /// Approved minutes per event category (stored value), largest first.
+    /// Approved minutes per category (stored value), largest first.
     pub by_category: Vec<(String, i64)>,
 }
 
 /// Sum up a volunteer's service in two aggregate queries.
 pub async fn summary<C: ConnectionTrait>(db: &C, account_id: i64) -> AppResult<Summary> {
-    use sea_orm::{JoinType, QuerySelect, RelationTrait, sea_query::Func};
+    use sea_orm::{QuerySelect, sea_query::Func};
     let record_count = record::Entity::find()
         .filter(record::Column::AccountId.eq(account_id))
         .select_only()
@@ -240,7 +221,7 @@ pub async fn summary<C: ConnectionTrait>(db: &C, account_id: i64) -> AppResult<S
         .unwrap_or(0);
     let mut by_category: Vec<(String, i64)> = record::Entity::find()
         .select_only()
-        .column(event::Column::Category)
+        .column(record::Column::Category)
         // Groups exist only where rows do, so the sum is never NULL.
         .column_as(
             Expr::from(Func::sum(Expr::col((
@@ -249,11 +230,9 @@ pub async fn summary<C: ConnectionTrait>(db: &C, account_id: i64) -> AppResult<S
             )))),
             "minutes",
         )
-        .join(JoinType::InnerJoin, record::Relation::Shift.def())
-        .join(JoinType::InnerJoin, shift::Relation::Event.def())
         .filter(record::Column::AccountId.eq(account_id))
         .filter(record::Column::Status.eq("APPROVED"))
-        .group_by(event::Column::Category)
+        .group_by(record::Column::Category)
         .into_tuple::<(String, i64)>()
         .all(db)
         .await?;
@@ -281,22 +260,44 @@ pub async fn close_missing_checkouts<C: ConnectionTrait>(
         .filter(shift::Column::EndsAt.lt(cutoff))
         .filter(
             check_event::Column::SignupId.not_in_subquery(
+                // `NOT IN` over a NULL is never true: help-request records have no sign-up.
                 Query::select()
                     .column(record::Column::SignupId)
                     .from(record::Entity)
+                    .and_where(record::Column::SignupId.is_not_null())
                     .to_owned(),
             ),
         )
         .all(db)
         .await?;
+    let events: std::collections::HashMap<i64, event::Model> = event::Entity::find()
+        .filter(
+            event::Column::Id.is_in(
+                open.iter()
+                    .filter_map(|(_, s)| s.as_ref().map(|s| s.event_id)),
+            ),
+        )
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|e| (e.id, e))
+        .collect();
     let now = Utc::now();
     let rows: Vec<record::ActiveModel> = open
         .into_iter()
-        .filter_map(|(ci, s)| s.map(|s| (ci, s)))
-        .map(|(ci, s)| record::ActiveModel {
-            signup_id: Set(ci.signup_id),
+        .filter_map(|(ci, s)| {
+            let s = s?;
+            let e = events.get(&s.event_id)?;
+            Some((ci, s, e))
+        })
+        .map(|(ci, s, e)| record::ActiveModel {
+            signup_id: Set(Some(ci.signup_id)),
+            help_request_id: Set(None),
             account_id: Set(ci.account_id),
-            shift_id: Set(s.id),
+            shift_id: Set(Some(s.id)),
+            organization_id: Set(e.organization_id),
+            category: Set(e.category.clone()),
+            served_at: Set(s.starts_at),
             minutes: Set(crate::checkins::service::served_minutes(
                 ci.occurred_at,
                 s.ends_at,
@@ -328,15 +329,15 @@ pub async fn close_missing_checkouts<C: ConnectionTrait>(
 /// Filter of the staff list of service records.
 #[derive(Debug, Clone, Default)]
 pub struct RecordFilter {
-    /// Records of events of this organization and every one below it (required).
+    /// Records of service for this organization and every one below it (required).
     pub organization_id: i64,
     /// Only this status.
     pub status: Option<String>,
     /// Only this volunteer.
     pub volunteer_id: Option<i64>,
-    /// Only shifts starting at or after this.
+    /// Only service that began at or after this.
     pub from: Option<chrono::DateTime<Utc>>,
-    /// Only shifts starting before this.
+    /// Only service that began before this.
     pub to: Option<chrono::DateTime<Utc>>,
 }
 
@@ -347,19 +348,15 @@ pub async fn list_for_staff(
     filter: &RecordFilter,
     page: crate::pagination::PageArgs,
 ) -> AppResult<crate::pagination::Page<record::Model>> {
-    use sea_orm::{JoinType, QuerySelect, RelationTrait};
     if !authz::is_staff(db, viewer, filter.organization_id).await? {
         return Err(AppError::Forbidden(
             "only the organization's staff see its service records".to_owned(),
         ));
     }
-    let mut select = record::Entity::find()
-        .join(JoinType::InnerJoin, record::Relation::Shift.def())
-        .join(JoinType::InnerJoin, shift::Relation::Event.def())
-        .filter(crate::authz::in_subtree(
-            event::Column::OrganizationId,
-            filter.organization_id,
-        ));
+    let mut select = record::Entity::find().filter(crate::authz::in_subtree(
+        record::Column::OrganizationId,
+        filter.organization_id,
+    ));
     if let Some(s) = &filter.status {
         select = select.filter(record::Column::Status.eq(s.as_str()));
     }
@@ -367,10 +364,10 @@ pub async fn list_for_staff(
         select = select.filter(record::Column::AccountId.eq(v));
     }
     if let Some(t) = filter.from {
-        select = select.filter(shift::Column::StartsAt.gte(t));
+        select = select.filter(record::Column::ServedAt.gte(t));
     }
     if let Some(t) = filter.to {
-        select = select.filter(shift::Column::StartsAt.lt(t));
+        select = select.filter(record::Column::ServedAt.lt(t));
     }
     crate::pagination::fetch_page(db, select, record::Column::Id, page).await
 }

@@ -315,9 +315,13 @@ pub async fn record(
             let verified = arrived.method != "MANUAL" && req.method != CheckMethod::Manual;
             let auto = verified && e.auto_approve_verified;
             let created = service_record::ActiveModel {
-                signup_id: Set(target.id),
+                signup_id: Set(Some(target.id)),
+                help_request_id: Set(None),
                 account_id: Set(target.account_id),
-                shift_id: Set(s.id),
+                shift_id: Set(Some(s.id)),
+                organization_id: Set(e.organization_id),
+                category: Set(e.category.clone()),
+                served_at: Set(s.starts_at),
                 minutes: Set(minutes),
                 status: Set(if auto { "APPROVED" } else { "PENDING" }.to_owned()),
                 verified: Set(verified),

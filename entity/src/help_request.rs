@@ -1,0 +1,58 @@
+//! A need reported by staff or the hotline (求助), answered by the nearest volunteer.
+
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, PartialEq, DeriveEntityModel)]
+#[sea_orm(table_name = "help_request")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    pub organization_id: i64,
+    pub title: String,
+    /// Personal details of the person helped: staff and the assignee only.
+    pub details: String,
+    /// An event category (stored value).
+    pub category: String,
+    /// `LOW`, `NORMAL`, `HIGH` or `CRITICAL`.
+    pub urgency: String,
+    /// Exact location: staff and the assignee only.
+    pub latitude: f64,
+    pub longitude: f64,
+    /// JSON array of normalized skill names.
+    pub needed_skills: String,
+    pub needed_by: Option<DateTimeUtc>,
+    /// `REPORTED`, `DISPATCHED`, `ACCEPTED`, `COMPLETED` or `CANCELLED`.
+    pub status: String,
+    pub reported_by: i64,
+    /// The API client (hotline) it came through, if any.
+    pub reported_via_client: Option<i64>,
+    pub assignee_id: Option<i64>,
+    pub reported_at: DateTimeUtc,
+    pub dispatched_at: Option<DateTimeUtc>,
+    pub accepted_at: Option<DateTimeUtc>,
+    /// Seconds from report to acceptance.
+    pub response_seconds: Option<i64>,
+    pub completed_at: Option<DateTimeUtc>,
+    pub completion_note: Option<String>,
+    pub minutes_served: Option<i32>,
+    pub cancel_reason: Option<String>,
+    pub updated_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}
+
+// Details and the exact location are personal data: kept out of `{:?}`.
+impl std::fmt::Debug for Model {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("help_request::Model")
+            .field("id", &self.id)
+            .field("organization_id", &self.organization_id)
+            .field("status", &self.status)
+            .field("assignee_id", &self.assignee_id)
+            .field("details", &"[redacted]")
+            .finish()
+    }
+}
