@@ -332,6 +332,16 @@ pub struct Config {
     )]
     pub wish_claim_hours: u32,
 
+    /// How far from a help request (meters) volunteers' home locations may be for
+    /// `nearbyVolunteers` to propose them.
+    #[arg(
+        long,
+        env = "TONGXING_DISPATCH_RADIUS_METERS",
+        default_value_t = 5_000,
+        global = true
+    )]
+    pub dispatch_radius_meters: u32,
+
     /// Base64 master key (32+ bytes) encrypting ID numbers; default: `identity.key` in the
     /// data dir, generated on first start. Keep it with the database backups.
     #[arg(
@@ -424,6 +434,10 @@ impl Config {
         ensure!(
             self.wish_claim_hours > 0,
             "a micro-wish claim must hold for at least an hour"
+        );
+        ensure!(
+            (100..=200_000).contains(&self.dispatch_radius_meters),
+            "the dispatch radius must be 100 to 200000 meters"
         );
         ensure!(
             (1..=100).contains(&self.max_batch_size),

@@ -35,10 +35,14 @@ pub enum NodeType {
     Disbursement,
     /// A micro-wish.
     MicroWish,
+    /// A help request.
+    HelpRequest,
+    /// A help request offered to a volunteer.
+    HelpOffer,
 }
 
 impl NodeType {
-    const ALL: [NodeType; 12] = [
+    const ALL: [NodeType; 14] = [
         Self::Account,
         Self::Organization,
         Self::Membership,
@@ -51,6 +55,8 @@ impl NodeType {
         Self::Donation,
         Self::Disbursement,
         Self::MicroWish,
+        Self::HelpRequest,
+        Self::HelpOffer,
     ];
 
     fn tag(self) -> &'static str {
@@ -67,6 +73,8 @@ impl NodeType {
             Self::Donation => "Donation",
             Self::Disbursement => "Disbursement",
             Self::MicroWish => "MicroWish",
+            Self::HelpRequest => "HelpRequest",
+            Self::HelpOffer => "HelpOffer",
         }
     }
 

@@ -31,6 +31,7 @@ pub mod error;
 pub mod events;
 pub mod funds;
 pub mod geo;
+pub mod help;
 pub mod housekeeping;
 pub mod http;
 pub mod idempotency;

@@ -32,6 +32,7 @@ use crate::{
         service as event_service,
     },
     funds::graphql::{CharityFund, FundMutation, FundQuery},
+    help::graphql::{HelpMutation, HelpQuery, HelpRequest},
     identity::graphql::IdentityMutation,
     ids::{self, NodeType},
     live::graphql::SubscriptionRoot,
@@ -85,6 +86,8 @@ pub enum Node {
     CharityFund(CharityFund),
     /// A micro-wish.
     MicroWish(MicroWish),
+    /// A help request.
+    HelpRequest(HelpRequest),
 }
 
 /// `node(id:)`.
@@ -182,6 +185,11 @@ impl NodeQuery {
             NodeType::MicroWish => crate::wishes::service::get(db, key)
                 .await?
                 .map(|w| Node::MicroWish(MicroWish(w))),
+            NodeType::HelpRequest => crate::help::service::get(db, key)
+                .await?
+                .map(|r| Node::HelpRequest(HelpRequest(r))),
+            // Reached through `me.helpOffers` or the request (staff).
+            NodeType::HelpOffer => None,
             NodeType::Membership => {
                 let viewer = ctx.require_account().await?;
                 match org_service::get_membership(db, key).await? {
@@ -210,6 +218,7 @@ pub struct QueryRoot(
     CertificateQuery,
     FundQuery,
     WishQuery,
+    HelpQuery,
     NodeQuery,
 );
 
@@ -230,6 +239,7 @@ pub struct MutationRoot(
     ApiClientMutation,
     FundMutation,
     WishMutation,
+    HelpMutation,
 );
 
 /// The schema without runtime data: enough to print the SDL.

@@ -309,3 +309,50 @@ async fn only_subscriptions_run_over_the_websocket() {
     ws.subscribe("q", "{ me { id } }", json!({})).await;
     assert_eq!(refusal(&ws.next().await), "BAD_REQUEST");
 }
+
+#[tokio::test]
+async fn a_volunteer_hears_of_a_help_offer_made_to_them_and_only_to_them() {
+    use crate::help_e2e::{CREATE, request_input};
+    let app = TestApp::spawn().await;
+    let w = app.world().await;
+    let a = app.register("13800000031", "小赵").await;
+    let b = app.register("13800000032", "小钱").await;
+    let query = "subscription { helpOfferReceived { status helpRequest { id title details } } }";
+    let (mut wa, _) = Ws::connect(&app, TRANSPORT_WS, Some(&a.access)).await;
+    let (mut wb, _) = Ws::connect(&app, LEGACY_WS, Some(&b.access)).await;
+    wa.subscribe("a", query, json!({})).await;
+    wb.subscribe("b", query, json!({})).await;
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let mut requests = Vec::new();
+    for who in [&a, &b] {
+        let id = app
+            .ok(
+                Some(&w.organizer.access),
+                CREATE,
+                request_input(&w.station, &[]),
+            )
+            .await["createHelpRequest"]["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let volunteer = api::ids::encode(api::ids::NodeType::Account, who.account_key()).0;
+        app.ok(
+            Some(&w.organizer.access),
+            "mutation($id: ID!, $v: [ID!]!) { dispatchHelpRequest(helpRequestId: $id, volunteerIds: $v) { status } }",
+            json!({ "id": id, "v": [volunteer] }),
+        )
+        .await;
+        requests.push(id);
+    }
+    let got_a = wa.next_data("a").await;
+    let offer = &got_a["data"]["helpOfferReceived"];
+    assert_eq!(offer["status"], "OPEN");
+    assert_eq!(offer["helpRequest"]["id"], requests[0]);
+    assert!(offer["helpRequest"]["details"].is_null());
+    // B's first offer is the second request: the first one was never sent to B.
+    let got_b = wb.next_data("b").await;
+    assert_eq!(
+        got_b["data"]["helpOfferReceived"]["helpRequest"]["id"],
+        requests[1]
+    );
+}

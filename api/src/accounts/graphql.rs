@@ -184,6 +184,31 @@ impl Account {
         ))
     }
 
+    /// Help requests offered to the account, oldest first. Visible to the account itself.
+    #[graphql(complexity = "crate::pagination::page_cost(first, child_complexity)")]
+    async fn help_offers(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Only offers in this status.")] status: Option<
+            crate::help::service::OfferStatus,
+        >,
+        #[graphql(desc = "Page size (default 20, at most the configured maximum).")] first: Option<
+            i32,
+        >,
+        #[graphql(desc = "Cursor of the last edge of the previous page.")] after: Option<String>,
+    ) -> Result<Connection<String, crate::help::graphql::HelpOffer>> {
+        let state = ctx.state();
+        self.require_self(ctx).await?;
+        let page = PageArgs::new(first, after.as_deref(), &state.config)?;
+        let rows = crate::help::service::offers_of(&state.db, self.model.id, status, page).await?;
+        Ok(connection(
+            rows,
+            page.after.is_some(),
+            |o| o.id,
+            crate::help::graphql::HelpOffer,
+        ))
+    }
+
     /// The account's time-bank balance and ledger. Visible to the account itself.
     async fn time_bank(&self, ctx: &Context<'_>) -> Result<crate::timebank::graphql::TimeBank> {
         self.require_self(ctx).await?;

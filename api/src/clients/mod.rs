@@ -69,8 +69,12 @@ impl Scope {
                 | "node"
                 | "charityFund"
                 | "microWishes"
+                | "helpRequests"
                 | "verifyServiceCertificate",
             ) => Some(Self::PublicRead),
+            ("QueryRoot", "helpRequest") | ("MutationRoot", "createHelpRequest") => {
+                Some(Self::HelpRequestsWrite)
+            }
             (
                 "MutationRoot",
                 "createEvent" | "updateEvent" | "publishEvent" | "cancelEvent" | "createShift"

@@ -16,6 +16,7 @@ use crate::{
     checkins::graphql::CheckEvent,
     context::ContextExt,
     error::AppError,
+    help::graphql::HelpOffer,
     ids::{self, NodeType},
     shifts::{graphql::Shift, service as shifts},
     signups::{graphql::Signup, service as signups},
@@ -121,6 +122,31 @@ impl SubscriptionRoot {
             },
             None,
             |state, id| async move { Ok(signups::get(&state.db, id).await?.map(Signup::from)) },
+        ))
+    }
+
+    /// Help requests offered to the caller, as staff dispatch them (`dispatchHelpRequest`).
+    async fn help_offer_received(
+        &self,
+        ctx: &Context<'_>,
+    ) -> Result<impl Stream<Item = Result<HelpOffer>> + use<>> {
+        let me = ctx.require_account().await?.id;
+        Ok(watch(
+            ctx.state().clone(),
+            move |c| match *c {
+                Change::HelpOffer {
+                    offer_id,
+                    volunteer_id,
+                } if volunteer_id == me => Some(offer_id),
+                _ => None,
+            },
+            None,
+            move |state, id| async move {
+                Ok(crate::help::service::get_offer(&state.db, id)
+                    .await?
+                    .filter(|o| o.volunteer_id == me && o.status == "OPEN")
+                    .map(HelpOffer))
+            },
         ))
     }
 

@@ -47,6 +47,13 @@ pub enum Change {
         /// The check event.
         check_event_id: i64,
     },
+    /// A help request was offered to a volunteer.
+    HelpOffer {
+        /// The offer.
+        offer_id: i64,
+        /// Its volunteer.
+        volunteer_id: i64,
+    },
 }
 
 tokio::task_local! {

@@ -65,6 +65,15 @@ fn columns(c: &Change) -> Columns {
             reference: Some(check_event_id),
             ..none
         },
+        Change::HelpOffer {
+            offer_id,
+            volunteer_id,
+        } => Columns {
+            kind: "HELP_OFFER",
+            account: Some(volunteer_id),
+            reference: Some(offer_id),
+            ..none
+        },
     }
 }
 
@@ -82,6 +91,10 @@ fn change_of(row: &live_event::Model) -> Option<Change> {
             event_id: row.event_id?,
             shift_id: row.shift_id?,
             check_event_id: row.ref_id?,
+        },
+        "HELP_OFFER" => Change::HelpOffer {
+            offer_id: row.ref_id?,
+            volunteer_id: row.account_id?,
         },
         _ => return None,
     })

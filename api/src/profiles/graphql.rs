@@ -19,6 +19,16 @@ pub struct Location {
     longitude: f64,
 }
 
+impl Location {
+    /// A point.
+    pub fn new(latitude: f64, longitude: f64) -> Self {
+        Self {
+            latitude,
+            longitude,
+        }
+    }
+}
+
 /// The volunteer side of an account (志愿者). Visible to the account itself.
 pub struct VolunteerProfile(pub profile::Model);
 

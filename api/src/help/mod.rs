@@ -1,0 +1,4 @@
+//! Help requests and dispatch to the nearest volunteers (就近调动).
+
+pub mod graphql;
+pub mod service;

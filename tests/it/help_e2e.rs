@@ -1,0 +1,531 @@
+//! Help requests over HTTP: ranking the nearest volunteers, offers, one winner among many
+//! acceptances, completion into a service record, and who sees the personal details.
+
+use futures::future::join_all;
+use serde_json::{Value, json};
+
+use crate::harness::TestApp;
+
+pub const CREATE: &str =
+    "mutation($i: CreateHelpRequestInput!) { createHelpRequest(input: $i) { id status details } }";
+const DISPATCH: &str = "mutation($id: ID!, $v: [ID!]!) { dispatchHelpRequest(helpRequestId: $id, volunteerIds: $v) { status dispatchedAt } }";
+const ACCEPT: &str =
+    "mutation($id: ID!) { acceptHelpOffer(helpRequestId: $id) { status takenByMe details } }";
+const SEE: &str = "query($id: ID!) { helpRequest(id: $id) { title status details location { latitude longitude } approximateLocation { latitude longitude } takenByMe myOffer { status } } }";
+const NEARBY: &str = "query($id: ID!, $n: Int) { nearbyVolunteers(helpRequestId: $id, first: $n) { volunteer { id } distanceMeters matchedSkills offered } }";
+
+/// Where every request in these tests is (a community in Suzhou).
+const HOME: (f64, f64) = (31.3000, 120.6000);
+
+/// Haversine distance in meters with R = 6371 km, written out independently of the server.
+fn meters(a: (f64, f64), b: (f64, f64)) -> f64 {
+    let (la1, lo1, la2, lo2) = (
+        a.0.to_radians(),
+        a.1.to_radians(),
+        b.0.to_radians(),
+        b.1.to_radians(),
+    );
+    let h = ((la2 - la1) / 2.0).sin().powi(2)
+        + la1.cos() * la2.cos() * ((lo2 - lo1) / 2.0).sin().powi(2);
+    2.0 * 6_371_000.0 * h.sqrt().asin()
+}
+
+/// A point `north` meters north and `east` meters east of [`HOME`].
+fn offset(north: f64, east: f64) -> (f64, f64) {
+    let lat = HOME.0 + (north / 6_371_000.0).to_degrees();
+    let lng = HOME.1 + (east / (6_371_000.0 * HOME.0.to_radians().cos())).to_degrees();
+    (lat, lng)
+}
+
+pub fn request_input(org: &str, skills: &[&str]) -> Value {
+    json!({ "i": {
+        "organizationId": org, "title": "独居老人需要陪同就医", "details": "王奶奶，82岁，电话13912345678，住3栋502",
+        "category": "ELDERLY_CARE", "urgency": "HIGH",
+        "location": { "latitude": HOME.0, "longitude": HOME.1 }, "neededSkills": skills
+    } })
+}
+
+async fn report(app: &TestApp, token: &str, org: &str, skills: &[&str]) -> String {
+    app.ok(Some(token), CREATE, request_input(org, skills))
+        .await["createHelpRequest"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+fn account_id(key: i64) -> String {
+    api::ids::encode(api::ids::NodeType::Account, key).0
+}
+
+#[tokio::test]
+async fn nearby_volunteers_rank_by_skills_then_distance_and_skip_the_busy_and_the_far() {
+    let app = TestApp::spawn().await;
+    let w = app.world().await;
+    let vols = app.bulk_volunteers(7, "1371000").await;
+    // (north m, east m, skills, busy on a shift now)
+    let setup: [(f64, f64, &[&str], bool); 7] = [
+        (500.0, 0.0, &["急救"], false),             // 0: one skill, 500 m
+        (900.0, 1_200.0, &["急救", "驾驶"], false), // 1: both skills, 1.5 km
+        (-200.0, 0.0, &[], false),                  // 2: no skill, 200 m
+        (300.0, 0.0, &["急救", "驾驶"], true),      // 3: both, 300 m, but on a shift
+        (20_000.0, 0.0, &["急救", "驾驶"], false),  // 4: both, 20 km: outside 5 km
+        (0.0, -800.0, &["驾驶"], false),            // 5: one skill, 800 m
+        (0.0, 0.0, &["急救"], false),               // 6: no home location set
+    ];
+    let event = app
+        .event_at(
+            &w.organizer.access,
+            &w.station,
+            "助餐",
+            HOME.0,
+            HOME.1,
+            1,
+            true,
+        )
+        .await;
+    // Starts within the next two hours: volunteer 3 counts as busy for a request without
+    // `neededBy`.
+    let soon = chrono::Utc::now() + chrono::Duration::minutes(90);
+    let shift = app
+        .shift_at(&w.organizer.access, &event, soon, 5, false, &[])
+        .await;
+    for (i, (north, east, skills, busy)) in setup.iter().enumerate() {
+        let token = &vols[i].1;
+        let mut input = json!({ "skills": skills });
+        if i != 6 {
+            let (lat, lng) = offset(*north, *east);
+            input["homeLocation"] = json!({ "latitude": lat, "longitude": lng });
+        }
+        app.ok(
+            Some(token),
+            "mutation($i: UpdateMyProfileInput!) { updateMyProfile(input: $i) { skills } }",
+            json!({ "i": input }),
+        )
+        .await;
+        if *busy {
+            app.sign_up(token, &shift, format!("busy-{i}")).await;
+        }
+    }
+    let id = report(&app, &w.organizer.access, &w.station, &["急救", "驾驶"]).await;
+
+    let ranked = app
+        .ok(
+            Some(&w.organizer.access),
+            NEARBY,
+            json!({ "id": id, "n": 10 }),
+        )
+        .await["nearbyVolunteers"]
+        .as_array()
+        .unwrap()
+        .clone();
+    let order: Vec<String> = ranked
+        .iter()
+        .map(|c| c["volunteer"]["id"].as_str().unwrap().to_owned())
+        .collect();
+    // Both skills first; then one skill, nearest first; then none.
+    let expected: Vec<String> = [1, 0, 5, 2]
+        .iter()
+        .map(|&i| account_id(vols[i].0))
+        .collect();
+    assert_eq!(order, expected, "{ranked:#?}");
+    for (c, &i) in ranked.iter().zip([1usize, 0, 5, 2].iter()) {
+        let (north, east, _, _) = setup[i];
+        let by_hand = (meters(HOME, offset(north, east)) / 100.0).round() * 100.0;
+        assert_eq!(
+            c["distanceMeters"].as_f64().unwrap(),
+            by_hand,
+            "volunteer {i}"
+        );
+        assert_eq!(c["offered"], false);
+    }
+    assert_eq!(ranked[0]["matchedSkills"], json!(["急救", "驾驶"]));
+    assert_eq!(ranked[2]["matchedSkills"], json!(["驾驶"]));
+    assert_eq!(ranked[3]["matchedSkills"], json!([]));
+    // `first` cuts the ranking.
+    let two = app
+        .ok(
+            Some(&w.organizer.access),
+            NEARBY,
+            json!({ "id": id, "n": 2 }),
+        )
+        .await;
+    assert_eq!(two["nearbyVolunteers"].as_array().unwrap().len(), 2);
+
+    // Only the organization's staff may look.
+    assert_eq!(
+        app.err_code(Some(&vols[0].1), NEARBY, json!({ "id": id }))
+            .await,
+        "FORBIDDEN"
+    );
+    assert_eq!(
+        app.err_code(Some(&w.other_organizer.access), NEARBY, json!({ "id": id }))
+            .await,
+        "FORBIDDEN"
+    );
+    // After an offer, the ranking says so.
+    app.ok(
+        Some(&w.organizer.access),
+        DISPATCH,
+        json!({ "id": id, "v": [account_id(vols[1].0)] }),
+    )
+    .await;
+    let again = app
+        .ok(
+            Some(&w.organizer.access),
+            NEARBY,
+            json!({ "id": id, "n": 1 }),
+        )
+        .await;
+    assert_eq!(again["nearbyVolunteers"][0]["offered"], true);
+}
+
+#[tokio::test]
+async fn ten_volunteers_accept_at_once_and_one_wins_then_completes_into_a_record() {
+    let app = TestApp::spawn().await;
+    let w = app.world().await;
+    let vols = app.bulk_volunteers(11, "1372000").await;
+    let id = report(&app, &w.organizer.access, &w.station, &[]).await;
+    let offered: Vec<String> = vols[..10].iter().map(|(k, _)| account_id(*k)).collect();
+    let d = app
+        .ok(
+            Some(&w.organizer.access),
+            DISPATCH,
+            json!({ "id": id, "v": offered }),
+        )
+        .await;
+    assert_eq!(d["dispatchHelpRequest"]["status"], "DISPATCHED");
+
+    // An offered volunteer sees the offer, but not yet the personal details.
+    let mine = app
+        .ok(
+            Some(&vols[0].1),
+            "{ me { helpOffers(status: OPEN) { edges { node { status helpRequest { id title details location { latitude } } } } } } }",
+            json!({}),
+        )
+        .await;
+    let offer = &mine["me"]["helpOffers"]["edges"][0]["node"];
+    assert_eq!(offer["status"], "OPEN");
+    assert_eq!(offer["helpRequest"]["id"], id);
+    assert!(offer["helpRequest"]["details"].is_null());
+    assert!(offer["helpRequest"]["location"].is_null());
+
+    // Someone not offered it cannot take it.
+    assert_eq!(
+        app.err_code(Some(&vols[10].1), ACCEPT, json!({ "id": id }))
+            .await,
+        "FORBIDDEN"
+    );
+
+    let answers = join_all(
+        vols[..10]
+            .iter()
+            .map(|(_, t)| app.post(Some(t), ACCEPT, json!({ "id": id }))),
+    )
+    .await;
+    let winners: Vec<usize> = (0..10)
+        .filter(|&i| answers[i].1["errors"].is_null())
+        .collect();
+    assert_eq!(winners.len(), 1, "{answers:?}");
+    for (i, (_, body)) in answers.iter().enumerate() {
+        if i != winners[0] {
+            assert_eq!(
+                body["errors"][0]["extensions"]["code"], "CONFLICT",
+                "{body}"
+            );
+        }
+    }
+    let winner = &vols[winners[0]].1;
+    let loser = &vols[(winners[0] + 1) % 10].1;
+    let won = &answers[winners[0]].1["data"]["acceptHelpOffer"];
+    assert_eq!(won["status"], "ACCEPTED");
+    assert_eq!(won["takenByMe"], true);
+    assert!(won["details"].as_str().unwrap().contains("王奶奶"));
+
+    // Personal details: the winner and staff; not the other volunteers, not the public.
+    let seen = |token: Option<String>| {
+        let app = &app;
+        let id = id.clone();
+        async move { app.ok(token.as_deref(), SEE, json!({ "id": id })).await["helpRequest"].clone() }
+    };
+    let by_winner = seen(Some(winner.clone())).await;
+    assert!(by_winner["details"].is_string());
+    assert_eq!(by_winner["location"]["latitude"], HOME.0);
+    let by_staff = seen(Some(w.organizer.access.clone())).await;
+    assert!(by_staff["details"].is_string());
+    let by_loser = seen(Some(loser.clone())).await;
+    assert!(by_loser["details"].is_null());
+    assert!(by_loser["location"].is_null());
+    assert_eq!(by_loser["myOffer"]["status"], "CLOSED");
+    assert_eq!(by_loser["takenByMe"], false);
+    let by_public = seen(None).await;
+    assert!(by_public["details"].is_null());
+    assert!(by_public["location"].is_null());
+    assert_eq!(by_public["title"], "独居老人需要陪同就医");
+    assert_eq!(by_public["approximateLocation"]["latitude"], 31.3);
+    let by_other_staff = seen(Some(w.other_organizer.access.clone())).await;
+    assert!(by_other_staff["details"].is_null());
+
+    // Staff see every offer: one accepted, nine closed.
+    let offers = app
+        .ok(
+            Some(&w.organizer.access),
+            "query($id: ID!) { helpRequest(id: $id) { offers { status } } }",
+            json!({ "id": id }),
+        )
+        .await;
+    let statuses: Vec<&str> = offers["helpRequest"]["offers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(statuses.iter().filter(|s| **s == "ACCEPTED").count(), 1);
+    assert_eq!(statuses.iter().filter(|s| **s == "CLOSED").count(), 9);
+
+    // Completion: the winner only, with sane minutes; a record waits for approval.
+    const COMPLETE: &str = "mutation($id: ID!, $m: Int!) { completeHelpRequest(id: $id, note: \"陪同就医完成\", minutesServed: $m) { helpRequest { status minutesServed } serviceRecord { id status minutes } } }";
+    assert_eq!(
+        app.err_code(Some(loser), COMPLETE, json!({ "id": id, "m": 45 }))
+            .await,
+        "FORBIDDEN"
+    );
+    let zero = app
+        .post(Some(winner), COMPLETE, json!({ "id": id, "m": 0 }))
+        .await
+        .1;
+    assert_eq!(zero["errors"][0]["extensions"]["code"], "BAD_USER_INPUT");
+    assert_eq!(zero["errors"][0]["extensions"]["field"], "minutesServed");
+    let done = app
+        .ok(Some(winner), COMPLETE, json!({ "id": id, "m": 45 }))
+        .await["completeHelpRequest"]
+        .clone();
+    assert_eq!(done["helpRequest"]["status"], "COMPLETED");
+    assert_eq!(done["serviceRecord"]["status"], "PENDING");
+    assert_eq!(done["serviceRecord"]["minutes"], 45);
+    assert_eq!(
+        app.err_code(Some(winner), COMPLETE, json!({ "id": id, "m": 45 }))
+            .await,
+        "CONFLICT"
+    );
+    // Staff approve it like a shift's record.
+    let approved = app
+        .ok(
+            Some(&w.organizer.access),
+            "mutation($id: ID!) { approveServiceRecord(id: $id) { status minutes } }",
+            json!({ "id": done["serviceRecord"]["id"] }),
+        )
+        .await;
+    assert_eq!(approved["approveServiceRecord"]["status"], "APPROVED");
+    let summary = app
+        .ok(Some(winner), "{ me { timeBank { balance } } }", json!({}))
+        .await;
+    assert!(
+        summary["me"]["timeBank"]["balance"].as_i64().unwrap() > 0,
+        "{summary}"
+    );
+
+    // Every step is on record, in order, with its time.
+    let history = app
+        .ok(
+            Some(&w.organizer.access),
+            "query($id: ID!) { helpRequest(id: $id) { responseMinutes history { status at actorId } } }",
+            json!({ "id": id }),
+        )
+        .await;
+    let steps = history["helpRequest"]["history"].as_array().unwrap();
+    let names: Vec<&str> = steps
+        .iter()
+        .map(|s| s["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["REPORTED", "DISPATCHED", "ACCEPTED", "COMPLETED"]);
+    let times: Vec<chrono::DateTime<chrono::Utc>> = steps
+        .iter()
+        .map(|s| s["at"].as_str().unwrap().parse().unwrap())
+        .collect();
+    assert!(times.windows(2).all(|p| p[0] <= p[1]), "{times:?}");
+    assert!(steps.iter().all(|s| s["actorId"].is_string()));
+    assert_eq!(history["helpRequest"]["responseMinutes"], 0);
+    // The public sees the steps but not who took them.
+    let public = app
+        .ok(
+            None,
+            "query($id: ID!) { helpRequest(id: $id) { history { status actorId } } }",
+            json!({ "id": id }),
+        )
+        .await;
+    assert!(
+        public["helpRequest"]["history"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|s| s["actorId"].is_null())
+    );
+}
+
+#[tokio::test]
+async fn bad_reports_are_refused_and_only_staff_report_dispatch_and_cancel() {
+    let app = TestApp::spawn().await;
+    let w = app.world().await;
+    let vol = app.register("13800000077", "小张").await;
+    // A volunteer cannot report for an organization.
+    assert_eq!(
+        app.err_code(Some(&vol.access), CREATE, request_input(&w.station, &[]))
+            .await,
+        "FORBIDDEN"
+    );
+    for (patch, field) in [
+        (json!({ "title": "" }), "input.title"),
+        (
+            json!({ "location": { "latitude": 91.0, "longitude": 120.0 } }),
+            "input.location.latitude",
+        ),
+        (json!({ "neededSkills": ["100%"] }), "input.neededSkills"),
+        (
+            json!({ "neededBy": "2020-01-01T00:00:00Z" }),
+            "input.neededBy",
+        ),
+    ] {
+        let mut input = request_input(&w.station, &[]);
+        for (k, v) in patch.as_object().unwrap() {
+            input["i"][k] = v.clone();
+        }
+        let body = app.post(Some(&w.organizer.access), CREATE, input).await.1;
+        assert_eq!(
+            body["errors"][0]["extensions"]["code"], "BAD_USER_INPUT",
+            "{body}"
+        );
+        assert_eq!(body["errors"][0]["extensions"]["field"], field, "{body}");
+    }
+    let id = report(&app, &w.organizer.access, &w.station, &[]).await;
+    let v = account_id(vol.account_key());
+    assert_eq!(
+        app.err_code(Some(&vol.access), DISPATCH, json!({ "id": id, "v": [v] }))
+            .await,
+        "FORBIDDEN"
+    );
+    assert_eq!(
+        app.err_code(
+            Some(&w.organizer.access),
+            DISPATCH,
+            json!({ "id": id, "v": [] })
+        )
+        .await,
+        "BAD_USER_INPUT"
+    );
+    app.ok(
+        Some(&w.organizer.access),
+        DISPATCH,
+        json!({ "id": id, "v": [v] }),
+    )
+    .await;
+    // Declining closes the volunteer's offer; cancelling closes the request.
+    let declined = app
+        .ok(
+            Some(&vol.access),
+            "mutation($id: ID!) { declineHelpOffer(helpRequestId: $id) { status } }",
+            json!({ "id": id }),
+        )
+        .await;
+    assert_eq!(declined["declineHelpOffer"]["status"], "DECLINED");
+    assert_eq!(
+        app.err_code(Some(&vol.access), ACCEPT, json!({ "id": id }))
+            .await,
+        "CONFLICT"
+    );
+    const CANCEL: &str =
+        "mutation($id: ID!) { cancelHelpRequest(id: $id, reason: \"家属已处理\") { status } }";
+    assert_eq!(
+        app.err_code(Some(&vol.access), CANCEL, json!({ "id": id }))
+            .await,
+        "FORBIDDEN"
+    );
+    let c = app
+        .ok(Some(&w.organizer.access), CANCEL, json!({ "id": id }))
+        .await;
+    assert_eq!(c["cancelHelpRequest"]["status"], "CANCELLED");
+    assert_eq!(
+        app.err_code(
+            Some(&w.organizer.access),
+            DISPATCH,
+            json!({ "id": id, "v": [v] })
+        )
+        .await,
+        "CONFLICT"
+    );
+    // The district's staff see the station's requests in their subtree.
+    let listed = app
+        .ok(
+            None,
+            "query($o: ID!) { helpRequests(filter: {organizationId: $o, status: CANCELLED}) { edges { node { id details } } } }",
+            json!({ "o": w.district }),
+        )
+        .await;
+    assert_eq!(listed["helpRequests"]["edges"][0]["node"]["id"], id);
+    assert!(listed["helpRequests"]["edges"][0]["node"]["details"].is_null());
+}
+
+#[tokio::test]
+async fn the_hotline_reports_with_its_scope_and_never_reads_personal_details() {
+    use crate::clients_e2e::{CREATE as CREATE_CLIENT, grant};
+    let app = TestApp::spawn().await;
+    let w = app.world().await;
+    let mut tokens = Vec::new();
+    for scopes in [json!(["HELP_REQUESTS_WRITE"]), json!(["PUBLIC_READ"])] {
+        let created = app
+            .ok(
+                Some(&w.organizer.access),
+                CREATE_CLIENT,
+                json!({ "i": { "organizationId": w.station, "name": "12345热线", "scopes": scopes } }),
+            )
+            .await;
+        let c = &created["createApiClient"];
+        let (status, body) = grant(
+            &app,
+            c["client"]["clientId"].as_str().unwrap(),
+            c["clientSecret"].as_str().unwrap(),
+        )
+        .await;
+        assert_eq!(status, 200, "{body}");
+        tokens.push(body["access_token"].as_str().unwrap().to_owned());
+    }
+    let (hotline, reader) = (&tokens[0], &tokens[1]);
+    let made = app
+        .ok(Some(hotline), CREATE, request_input(&w.station, &["急救"]))
+        .await;
+    let id = made["createHelpRequest"]["id"].as_str().unwrap().to_owned();
+    assert_eq!(made["createHelpRequest"]["status"], "REPORTED");
+    assert!(
+        made["createHelpRequest"]["details"].is_null(),
+        "a client never reads personal details"
+    );
+    let followed = app
+        .ok(
+            Some(hotline),
+            "query($id: ID!) { helpRequest(id: $id) { status details } }",
+            json!({ "id": id }),
+        )
+        .await;
+    assert_eq!(followed["helpRequest"]["status"], "REPORTED");
+    assert!(followed["helpRequest"]["details"].is_null());
+    // Without the scope, no reporting; outside its organization, none either.
+    let refused = app
+        .post(Some(reader), CREATE, request_input(&w.station, &[]))
+        .await
+        .1;
+    assert!(refused["errors"][0]["extensions"]["code"].is_string());
+    assert!(refused["data"].is_null() || refused["data"]["createHelpRequest"].is_null());
+    assert_eq!(
+        app.err_code(Some(hotline), CREATE, request_input(&w.other_station, &[]))
+            .await,
+        "FORBIDDEN"
+    );
+    // The station's staff see who reported it through which channel in the history.
+    let staff = app
+        .ok(
+            Some(&w.organizer.access),
+            "query($id: ID!) { helpRequest(id: $id) { details history { status } } }",
+            json!({ "id": id }),
+        )
+        .await;
+    assert!(staff["helpRequest"]["details"].is_string());
+}
