@@ -49,6 +49,7 @@ pub mod seed;
 pub mod shifts;
 pub mod signups;
 mod sqlite_malloc;
+pub mod stats;
 pub mod telemetry;
 pub mod timebank;
 pub mod validate;

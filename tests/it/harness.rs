@@ -72,6 +72,31 @@ impl TestDb {
     }
 }
 
+/// Run `sql` with `?` placeholders on either backend (for seeding rows behind the API's back).
+#[allow(dead_code)]
+pub async fn exec(db: &DatabaseConnection, sql: &str, values: Vec<sea_orm::Value>) {
+    use sea_orm::{DbBackend, Statement};
+    let backend = db.get_database_backend();
+    let sql = if backend == DbBackend::Postgres {
+        let mut n = 0;
+        sql.chars()
+            .map(|c| {
+                if c == '?' {
+                    n += 1;
+                    format!("${n}")
+                } else {
+                    c.to_string()
+                }
+            })
+            .collect()
+    } else {
+        sql.to_owned()
+    };
+    db.execute_raw(Statement::from_sql_and_values(backend, &sql, values))
+        .await
+        .unwrap_or_else(|e| panic!("{sql}: {e}"));
+}
+
 /// Replace the database name in a PostgreSQL URL.
 fn with_database(url: &str, name: &str) -> String {
     let (scheme, rest) = url.split_once("://").expect("URL with scheme");

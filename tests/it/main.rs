@@ -26,6 +26,7 @@ mod schema_file;
 mod seed_demo;
 mod server_process;
 mod signup_rush;
+mod stats_e2e;
 mod timebank;
 mod volunteering_e2e;
 mod wishes_e2e;

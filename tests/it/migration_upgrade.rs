@@ -3,33 +3,9 @@
 //! event — on SQLite by rebuilding the table, which must keep every row and every reference.
 
 use chrono::{Duration, Utc};
-use sea_orm::{ConnectionTrait, DbBackend, EntityTrait, Statement, Value};
+use sea_orm::{ConnectionTrait, EntityTrait};
 
-use crate::harness::TestDb;
-
-/// Run `sql` with `?` placeholders on either backend.
-async fn exec(db: &TestDb, sql: &str, values: Vec<Value>) {
-    let backend = db.conn.get_database_backend();
-    let sql = if backend == DbBackend::Postgres {
-        let mut n = 0;
-        sql.chars()
-            .map(|c| {
-                if c == '?' {
-                    n += 1;
-                    format!("${n}")
-                } else {
-                    c.to_string()
-                }
-            })
-            .collect()
-    } else {
-        sql.to_owned()
-    };
-    db.conn
-        .execute_raw(Statement::from_sql_and_values(backend, &sql, values))
-        .await
-        .unwrap_or_else(|e| panic!("{sql}: {e}"));
-}
+use crate::harness::{TestDb, exec};
 
 #[tokio::test]
 async fn records_keep_their_rows_and_references_and_gain_where_what_and_when() {
@@ -37,20 +13,20 @@ async fn records_keep_their_rows_and_references_and_gain_where_what_and_when() {
     let now = Utc::now();
     let starts = now - Duration::days(3);
     exec(
-        &db,
+        &db.conn,
         "INSERT INTO account (id, phone, password_hash, display_name, is_system_admin, created_at, updated_at) \
          VALUES (1, '+8613800000001', 'x', '王芳', false, ?, ?), (2, '+8613800000002', 'x', '李明', false, ?, ?)",
         vec![now.into(), now.into(), now.into(), now.into()],
     )
     .await;
     exec(
-        &db,
+        &db.conn,
         "INSERT INTO organization (id, name, kind, created_at, updated_at) VALUES (7, '城关社工站', 'STATION', ?, ?)",
         vec![now.into(), now.into()],
     )
     .await;
     exec(
-        &db,
+        &db.conn,
         "INSERT INTO charity_event (id, organization_id, title, description, category, address, latitude, longitude, \
          starts_at, ends_at, status, created_by, created_at, updated_at, auto_approve_verified) \
          VALUES (3, 7, '敬老', '', 'ELDERLY_CARE', '', 31.3, 120.6, ?, ?, 'PUBLISHED', 1, ?, ?, false)",
@@ -63,7 +39,7 @@ async fn records_keep_their_rows_and_references_and_gain_where_what_and_when() {
     )
     .await;
     exec(
-        &db,
+        &db.conn,
         "INSERT INTO shift (id, event_id, title, description, starts_at, ends_at, capacity, confirmed_count, \
          waitlist_enabled, waitlist_seq, required_skills, check_in_radius_meters, status, created_at, updated_at, \
          check_in_opens_minutes) VALUES (5, 3, '上午', '', ?, ?, 10, 1, false, 0, '[]', 200, 'OPEN', ?, ?, 30)",
@@ -76,21 +52,21 @@ async fn records_keep_their_rows_and_references_and_gain_where_what_and_when() {
     )
     .await;
     exec(
-        &db,
+        &db.conn,
         "INSERT INTO signup (id, shift_id, account_id, status, created_at, updated_at) \
          VALUES (9, 5, 2, 'ATTENDED', ?, ?)",
         vec![now.into(), now.into()],
     )
     .await;
     exec(
-        &db,
+        &db.conn,
         "INSERT INTO service_record (id, signup_id, account_id, shift_id, minutes, status, verified, flagged, \
          created_at, updated_at, coin_cents_per_hour) VALUES (11, 9, 2, 5, 95, 'APPROVED', true, false, ?, ?, 100)",
         vec![now.into(), now.into()],
     )
     .await;
     exec(
-        &db,
+        &db.conn,
         "INSERT INTO service_record_change (record_id, actor_id, action, status_before, status_after, \
          minutes_before, minutes_after, at) VALUES (11, 1, 'APPROVE', 'PENDING', 'APPROVED', 95, 95, ?)",
         vec![now.into()],

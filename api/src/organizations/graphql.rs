@@ -20,6 +20,60 @@ use crate::{
 /// A node of the five-society hierarchy, or a social organization or charity attached to one.
 pub struct Organization(pub organization::Model);
 
+/// What an organization and everything below it did in a period.
+pub struct OrganizationStats(crate::stats::Stats);
+
+/// What an organization and everything below it did in a period.
+#[Object]
+impl OrganizationStats {
+    /// Distinct volunteers who took part: a confirmed or attended sign-up for a shift starting
+    /// in the period, or a help request accepted in it.
+    async fn volunteer_count(&self) -> i64 {
+        self.0.volunteer_count
+    }
+
+    /// Distinct volunteers with approved service that began in the period.
+    async fn active_volunteer_count(&self) -> i64 {
+        self.0.active_volunteer_count
+    }
+
+    /// Approved minutes of service (shifts and help requests) that began in the period.
+    async fn approved_minutes(&self) -> i64 {
+        self.0.approved_minutes
+    }
+
+    /// Published or completed events starting in the period.
+    async fn event_count(&self) -> i64 {
+        self.0.event_count
+    }
+
+    /// Shifts (not cancelled) starting in the period with every place taken.
+    async fn shifts_filled(&self) -> i64 {
+        self.0.shifts_filled
+    }
+
+    /// Donations made in the period to the subtree's funds and campaigns, in fen.
+    async fn donations_fen(&self) -> i64 {
+        self.0.donations_fen
+    }
+
+    /// Disbursements made in the period from the subtree's funds, in fen.
+    async fn disbursed_fen(&self) -> i64 {
+        self.0.disbursed_fen
+    }
+
+    /// Help requests completed in the period.
+    async fn help_requests_resolved(&self) -> i64 {
+        self.0.help_requests_resolved
+    }
+
+    /// Median minutes from report to acceptance, over help requests accepted in the period
+    /// (`null` when none was).
+    async fn median_response_minutes(&self) -> Option<f64> {
+        self.0.median_response_minutes
+    }
+}
+
 /// A node of the five-society hierarchy, or a social organization or charity attached to one.
 #[Object]
 impl Organization {
@@ -48,6 +102,27 @@ impl Organization {
     /// Street address.
     async fn address(&self) -> Option<&str> {
         self.0.address.as_deref()
+    }
+
+    /// Figures for this organization and everything below it over `[from, to)` (at most ten
+    /// years): its staff (and the staff above) only (`FORBIDDEN`).
+    async fn stats(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Start of the period (inclusive).")] from: DateTime<Utc>,
+        #[graphql(desc = "End of the period (exclusive).")] to: DateTime<Utc>,
+    ) -> Result<OrganizationStats> {
+        let viewer = ctx.require_account().await?;
+        let db = &ctx.state().db;
+        if !authz::is_staff(db, viewer, self.0.id).await? {
+            return Err(AppError::Forbidden(
+                "only the organization's staff read its statistics".to_owned(),
+            )
+            .into());
+        }
+        Ok(OrganizationStats(
+            crate::stats::of_subtree(db, self.0.id, from, to).await?,
+        ))
     }
 
     /// Its community charity funds, oldest first.
