@@ -71,6 +71,7 @@ pub fn app(state: AppState) -> Router {
         .route("/readyz", get(readyz))
         .merge(crate::clients::http::router(http.state.clone()))
         .merge(crate::certificates::http::router(http.state.clone()))
+        .merge(crate::exports::router(http.state.clone()))
         .merge(crate::kiosk::router())
         .layer(RequestBodyLimitLayer::new(body_limit))
         // The configured limit above is the one that counts, not axum's 2 MB default.

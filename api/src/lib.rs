@@ -29,6 +29,7 @@ mod context;
 pub mod db;
 pub mod error;
 pub mod events;
+pub mod exports;
 pub mod funds;
 pub mod geo;
 pub mod help;

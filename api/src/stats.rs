@@ -7,8 +7,8 @@
 
 use chrono::{DateTime, Utc};
 use entity::{
-    campaign, charity_event as event, charity_fund as fund, disbursement, donation,
-    help_request as request, service_record as record, shift, signup,
+    charity_event as event, disbursement, donation, help_request as request,
+    service_record as record, shift, signup,
 };
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
@@ -165,29 +165,10 @@ pub async fn of_subtree<C: ConnectionTrait>(
         .into_tuple::<i64>()
         .one(db);
 
-    let funds_below = || {
-        Query::select()
-            .column(fund::Column::Id)
-            .from(fund::Entity)
-            .and_where(authz::in_subtree(fund::Column::OrganizationId, org))
-            .to_owned()
-    };
     let donated = donation::Entity::find()
         .select_only()
         .column_as(sum_or_zero(Expr::col(donation::Column::AmountFen)), "fen")
-        .filter(
-            Condition::any()
-                .add(donation::Column::FundId.in_subquery(funds_below()))
-                .add(
-                    donation::Column::CampaignId.in_subquery(
-                        Query::select()
-                            .column(campaign::Column::Id)
-                            .from(campaign::Entity)
-                            .and_where(authz::in_subtree(campaign::Column::OrganizationId, org))
-                            .to_owned(),
-                    ),
-                ),
-        )
+        .filter(crate::funds::service::donated_within(org))
         .filter(donation::Column::CreatedAt.gte(from))
         .filter(donation::Column::CreatedAt.lt(to))
         .into_tuple::<i64>()
@@ -199,7 +180,7 @@ pub async fn of_subtree<C: ConnectionTrait>(
             sum_or_zero(Expr::col(disbursement::Column::AmountFen)),
             "fen",
         )
-        .filter(disbursement::Column::FundId.in_subquery(funds_below()))
+        .filter(disbursement::Column::FundId.in_subquery(crate::funds::service::funds_within(org)))
         .filter(disbursement::Column::CreatedAt.gte(from))
         .filter(disbursement::Column::CreatedAt.lt(to))
         .into_tuple::<i64>()

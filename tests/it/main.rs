@@ -10,6 +10,7 @@ mod certificates_e2e;
 mod checkins_e2e;
 mod cli;
 mod clients_e2e;
+mod exports_e2e;
 mod funds_e2e;
 mod help_e2e;
 mod http_e2e;

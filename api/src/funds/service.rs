@@ -313,6 +313,30 @@ pub async fn disbursements_of<C: ConnectionTrait>(
     .await
 }
 
+/// The funds of organization `org` and everything below it (a subquery of fund ids).
+pub fn funds_within(org: i64) -> sea_orm::sea_query::SelectStatement {
+    sea_orm::sea_query::Query::select()
+        .column(fund::Column::Id)
+        .from(fund::Entity)
+        .and_where(authz::in_subtree(fund::Column::OrganizationId, org))
+        .to_owned()
+}
+
+/// Donations to the funds and campaigns of `org` and everything below it.
+pub fn donated_within(org: i64) -> sea_orm::Condition {
+    sea_orm::Condition::any()
+        .add(donation::Column::FundId.in_subquery(funds_within(org)))
+        .add(
+            donation::Column::CampaignId.in_subquery(
+                sea_orm::sea_query::Query::select()
+                    .column(campaign::Column::Id)
+                    .from(campaign::Entity)
+                    .and_where(authz::in_subtree(campaign::Column::OrganizationId, org))
+                    .to_owned(),
+            ),
+        )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
