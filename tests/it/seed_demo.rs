@@ -80,6 +80,54 @@ async fn seed_demo_fills_an_empty_database_once() {
     let signups = data["me"]["signups"]["edges"].as_array().unwrap();
     assert!(!signups.is_empty(), "{data}");
 
+    // The charity side: a fund whose balance is its donations minus the disbursement, two
+    // micro-wishes (one claimed), and help requests, one offered to the nearest volunteers.
+    assert_eq!(
+        (
+            summary.funds,
+            summary.donations,
+            summary.wishes,
+            summary.help_requests
+        ),
+        (1, 4, 2, 2)
+    );
+    let data = app
+        .ok(
+            None,
+            "{ organizations(first: 50) { edges { node { name funds { balanceFen donatedFen disbursedFen } } } }
+               microWishes { edges { node { status beneficiaryAlias } } }
+               helpRequests { edges { node { status details } } } }",
+            json!({}),
+        )
+        .await;
+    let fund = data["organizations"]["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["node"]["name"] == "亭林社工站")
+        .map(|o| o["node"]["funds"][0].clone())
+        .expect("the Tinglin station's fund");
+    assert_eq!(fund["donatedFen"], 78_800);
+    assert_eq!(fund["disbursedFen"], 30_000);
+    assert_eq!(fund["balanceFen"], 48_800);
+    let wishes: Vec<&str> = data["microWishes"]["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["node"]["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(wishes, ["OPEN", "CLAIMED"]);
+    let requests = data["helpRequests"]["edges"].as_array().unwrap();
+    let statuses: Vec<&str> = requests
+        .iter()
+        .map(|e| e["node"]["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(statuses, ["DISPATCHED", "REPORTED"], "{data}");
+    assert!(
+        requests.iter().all(|e| e["node"]["details"].is_null()),
+        "the public never sees the details"
+    );
+
     // A second run refuses: demo data never mixes with existing data.
     let err = api::seed::seed_demo(&app.state)
         .await

@@ -423,8 +423,8 @@ impl HelpQuery {
     }
 
     /// Volunteers to offer a request to (the organization's staff): homes within the dispatch
-    /// radius, not on a confirmed shift until `neededBy` (or for the next two hours) nor helping
-    /// with another request; more of the needed skills first, then the nearest.
+    /// radius, not on a confirmed shift in the next two hours (or until `neededBy`, if sooner)
+    /// nor helping with another request; more of the needed skills first, then the nearest.
     #[graphql(complexity = "first.unwrap_or(10).clamp(1, 50) as usize * child_complexity")]
     async fn nearby_volunteers(
         &self,

@@ -141,7 +141,7 @@ impl OfferStatus {
 /// Most volunteers one dispatch offers a request to, and most `nearbyVolunteers` returns.
 pub const MAX_OFFERS: usize = 50;
 
-/// How long a volunteer is counted busy when the request gives no `neededBy`.
+/// How far ahead a confirmed shift makes a volunteer busy (less when `neededBy` is sooner).
 const DEFAULT_WINDOW_HOURS: i64 = 2;
 
 /// A request as reported.
@@ -306,13 +306,14 @@ struct CandidateRow {
     distance: f64,
 }
 
-/// The time a volunteer must be free for `r`: from now until `neededBy`, or the next two
-/// hours.
+/// The time a volunteer must be free to answer `r`: the next two hours, or until `neededBy`
+/// when that is sooner. (A shift tomorrow does not stop anyone helping now.)
 pub fn busy_window(r: &request::Model, now: DateTime<Utc>) -> (DateTime<Utc>, DateTime<Utc>) {
+    let soon = now + Duration::hours(DEFAULT_WINDOW_HOURS);
     let end = r
         .needed_by
         .filter(|t| *t > now)
-        .unwrap_or(now + Duration::hours(DEFAULT_WINDOW_HOURS));
+        .map_or(soon, |t| std::cmp::min(t, soon));
     (now, end)
 }
 
@@ -864,11 +865,15 @@ mod tests {
     }
 
     #[test]
-    fn a_volunteer_must_be_free_until_needed_by_or_for_two_hours() {
+    fn a_volunteer_must_be_free_for_two_hours_or_until_a_sooner_needed_by() {
         let now = Utc::now();
         assert_eq!(
             busy_window(&row(Some(now + Duration::hours(5))), now),
-            (now, now + Duration::hours(5))
+            (now, now + Duration::hours(2))
+        );
+        assert_eq!(
+            busy_window(&row(Some(now + Duration::minutes(30))), now),
+            (now, now + Duration::minutes(30))
         );
         assert_eq!(
             busy_window(&row(None), now),
