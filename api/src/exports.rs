@@ -11,7 +11,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use async_graphql::futures_util::stream;
+use async_graphql::futures_util::{StreamExt, stream};
 use axum::{
     Router,
     body::Body,
@@ -219,27 +219,33 @@ async fn respond(
         organization_id = period.organization_id,
         "export started"
     );
-    let body = Body::from_stream(stream::try_unfold(
-        Cursor {
-            state,
-            kind,
-            period,
-            after: 0,
-            started: false,
-            done: false,
-        },
-        |mut c| async move {
-            match c.next_chunk().await {
-                Ok(Some(bytes)) => Ok(Some((bytes, c))),
-                Ok(None) => Ok(None),
-                Err(e) => {
-                    // The status line has gone out: all that is left is to cut the file short.
-                    tracing::error!(error = ?e, export = c.kind.file(), "export failed mid-stream");
-                    Err(std::io::Error::other("export failed"))
-                }
+    let mut cursor = Cursor {
+        state,
+        kind,
+        period,
+        after: 0,
+        started: false,
+        done: false,
+    };
+    // The first page is read before answering, so a failure there is a 500, not an empty
+    // "successful" file.
+    let first = match cursor.next_chunk().await {
+        Ok(first) => first.unwrap_or_default(),
+        Err(e) => return error_response(e),
+    };
+    let rest = stream::try_unfold(cursor, |mut c| async move {
+        match c.next_chunk().await {
+            Ok(Some(bytes)) => Ok(Some((bytes, c))),
+            Ok(None) => Ok(None),
+            Err(e) => {
+                // The status line has gone out: all that is left is to cut the file short.
+                tracing::error!(error = ?e, export = c.kind.file(), "export failed mid-stream");
+                Err(std::io::Error::other("export failed"))
             }
-        },
-    ));
+        }
+    });
+    let body =
+        Body::from_stream(stream::once(async move { Ok::<_, std::io::Error>(first) }).chain(rest));
     let disposition = format!(
         "attachment; filename=\"{}-{}.csv\"",
         kind.file(),
@@ -420,15 +426,17 @@ impl Cursor {
                 vec![
                     r.id.to_string(),
                     local(r.served_at),
-                    orgs.get(&r.organization_id)
-                        .map(|o| o.name.clone())
-                        .unwrap_or_default(),
+                    text(
+                        orgs.get(&r.organization_id)
+                            .map(|o| o.name.clone())
+                            .unwrap_or_default(),
+                    ),
                     crate::profiles::service::volunteer_number(r.account_id),
-                    name,
+                    text(name),
                     phone,
                     r.category,
                     source.to_owned(),
-                    title,
+                    text(title),
                     r.minutes.to_string(),
                     r.status,
                     r.verified.to_string(),
@@ -509,14 +517,16 @@ impl Cursor {
                 vec![
                     d.receipt_number,
                     local(d.created_at),
-                    org.and_then(|o| orgs.get(&o))
-                        .map(|o| o.name.clone())
-                        .unwrap_or_default(),
+                    text(
+                        org.and_then(|o| orgs.get(&o))
+                            .map(|o| o.name.clone())
+                            .unwrap_or_default(),
+                    ),
                     target.to_owned(),
-                    target_name,
+                    text(target_name),
                     d.amount_fen.to_string(),
                     yuan(d.amount_fen),
-                    donor,
+                    text(donor),
                     phone,
                     d.anonymous.to_string(),
                 ]
@@ -546,6 +556,18 @@ async fn people(
         .collect())
 }
 
+/// Text a person typed, made safe for spreadsheets: a cell that starts like a formula (`=`,
+/// `+`, `-`, `@`, tab, carriage return) gets a leading `'`, so it shows as text instead of
+/// running (CSV injection).
+fn text(s: impl Into<String>) -> String {
+    let s = s.into();
+    if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{s}")
+    } else {
+        s
+    }
+}
+
 fn csv_err(e: csv::Error) -> AppError {
     AppError::Internal(anyhow::anyhow!("writing CSV: {e}"))
 }
@@ -569,6 +591,18 @@ fn yuan(fen: i64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn formulas_are_defused() {
+        assert_eq!(
+            text("=HYPERLINK(\"http://x\")"),
+            "'=HYPERLINK(\"http://x\")"
+        );
+        assert_eq!(text("+1"), "'+1");
+        assert_eq!(text("@SUM(A1)"), "'@SUM(A1)");
+        assert_eq!(text("李小红"), "李小红");
+        assert_eq!(text(""), "");
+    }
 
     #[test]
     fn fen_read_as_yuan() {

@@ -1047,6 +1047,7 @@ pub async fn seed_demo(state: &AppState) -> anyhow::Result<SeedSummary> {
                 skills: Some(validate::skills(&skills, "skills")?),
                 bio: Some(validate::text(v.bio, "bio", 1_000)?),
                 home: Some(GeoPoint::new(v.latitude, v.longitude, "homeLocation")?),
+                available_for_dispatch: Some(true),
             },
         )
         .await

@@ -13,6 +13,8 @@ pub struct Model {
     pub bio: String,
     pub home_latitude: Option<f64>,
     pub home_longitude: Option<f64>,
+    /// The volunteer agrees to be proposed for help requests near home.
+    pub available_for_dispatch: bool,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -40,6 +40,12 @@ enum Signup {
 }
 
 #[derive(DeriveIden)]
+enum VolunteerProfile {
+    Table,
+    AvailableForDispatch,
+}
+
+#[derive(DeriveIden)]
 enum HelpRequest {
     Table,
     Id,
@@ -224,6 +230,13 @@ fn help_indexes() -> Vec<IndexCreateStatement> {
             .name("idx_help_request_org_status")
             .table(HelpRequest::Table)
             .col(HelpRequest::OrganizationId)
+            .col(HelpRequest::Status)
+            .to_owned(),
+        // "Helping with another request" is asked per candidate volunteer.
+        Index::create()
+            .name("idx_help_request_assignee")
+            .table(HelpRequest::Table)
+            .col(HelpRequest::AssigneeId)
             .col(HelpRequest::Status)
             .to_owned(),
         Index::create()
@@ -435,6 +448,20 @@ async fn alter_postgres(manager: &SchemaManager<'_>) -> Result<(), DbErr> {
          FROM shift s JOIN charity_event e ON e.id = s.event_id WHERE s.id = r.shift_id",
     )
     .await?;
+    let orphans = db
+        .query_one_raw(sea_orm_migration::sea_orm::Statement::from_string(
+            DatabaseBackend::Postgres,
+            "SELECT COUNT(*) AS n FROM service_record WHERE organization_id IS NULL",
+        ))
+        .await?
+        .map(|row| row.try_get::<i64>("", "n"))
+        .transpose()?
+        .unwrap_or(0);
+    if orphans > 0 {
+        return Err(DbErr::Migration(format!(
+            "{orphans} service records have no shift and event to copy from"
+        )));
+    }
     db.execute_unprepared(
         "ALTER TABLE service_record \
            ALTER COLUMN organization_id SET NOT NULL, \
@@ -467,6 +494,21 @@ impl MigrationTrait for Migration {
         }
         for mut i in help_indexes() {
             manager.create_index(i.if_not_exists().to_owned()).await?;
+        }
+        // Being proposed for help requests near home is the volunteer's choice (off until they
+        // turn it on): the ranking reads their home location.
+        if !manager
+            .has_column("volunteer_profile", "available_for_dispatch")
+            .await?
+        {
+            manager
+                .alter_table(
+                    Table::alter()
+                        .table(VolunteerProfile::Table)
+                        .add_column(boolean(VolunteerProfile::AvailableForDispatch).default(false))
+                        .to_owned(),
+                )
+                .await?;
         }
         match manager.get_database_backend() {
             DatabaseBackend::Sqlite => rebuild_sqlite(manager).await,

@@ -68,7 +68,10 @@ async fn service_records_export_masks_phones_and_refuses_volunteers() {
     app.sign_up(&vol.access, &shift, "k1").await;
     app.serve_an_hour(&vol.access, &shift).await;
     // …and a help request's.
-    let helper = app.register("13800000002", "王大力").await;
+    // A name that a spreadsheet would run as a formula.
+    let helper = app
+        .register("13800000002", "=HYPERLINK(\"http://x\",\"王大力\")")
+        .await;
     let req = app
         .ok(
             Some(&w.organizer.access),
@@ -90,6 +93,7 @@ async fn service_records_export_masks_phones_and_refuses_volunteers() {
         json!({ "id": req }),
     )
     .await;
+    app.backdate_acceptance(req.as_str().unwrap(), 1).await;
     app.ok(
         Some(&helper.access),
         "mutation($id: ID!) { completeHelpRequest(id: $id, minutesServed: 40) { helpRequest { status } } }",
@@ -125,7 +129,10 @@ async fn service_records_export_masks_phones_and_refuses_volunteers() {
     assert_eq!(shift_row[minutes], "60");
     assert_eq!(shift_row[column(&header, "title")], "敬老院助餐");
     let help_row = rows.iter().find(|r| r[source] == "HELP_REQUEST").unwrap();
-    assert_eq!(help_row[name], "王大力");
+    assert_eq!(
+        help_row[name], "'=HYPERLINK(\"http://x\",\"王大力\")",
+        "formulas are defused"
+    );
     assert_eq!(help_row[minutes], "40");
     assert_eq!(help_row[column(&header, "status")], "PENDING");
     assert!(!body.contains("13800000001") && !body.contains("13800000002"));

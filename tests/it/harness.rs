@@ -576,6 +576,25 @@ impl TestApp {
             .collect()
     }
 
+    /// Pretend a help request was accepted `hours` ago (its volunteer may then report up to
+    /// that much service).
+    pub async fn backdate_acceptance(&self, request: &str, hours: i64) {
+        use entity::help_request as hr;
+        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr};
+        let key = api::ids::decode_any(&async_graphql::ID(request.to_owned()))
+            .expect("a help request ID")
+            .1;
+        hr::Entity::update_many()
+            .col_expr(
+                hr::Column::AcceptedAt,
+                Expr::value(chrono::Utc::now() - chrono::Duration::hours(hours)),
+            )
+            .filter(hr::Column::Id.eq(key))
+            .exec(&self.state.db)
+            .await
+            .unwrap();
+    }
+
     /// Move a shift in time behind the API's back (the API refuses shifts in the past), so
     /// tests can check in and out of a shift that has already run.
     pub async fn reschedule_shift(

@@ -61,9 +61,9 @@ fn account_id(key: i64) -> String {
 async fn nearby_volunteers_rank_by_skills_then_distance_and_skip_the_busy_and_the_far() {
     let app = TestApp::spawn().await;
     let w = app.world().await;
-    let vols = app.bulk_volunteers(7, "1371000").await;
+    let vols = app.bulk_volunteers(9, "1371000").await;
     // (north m, east m, skills, busy on a shift now)
-    let setup: [(f64, f64, &[&str], bool); 7] = [
+    let setup: [(f64, f64, &[&str], bool); 9] = [
         (500.0, 0.0, &["急救"], false),             // 0: one skill, 500 m
         (900.0, 1_200.0, &["急救", "驾驶"], false), // 1: both skills, 1.5 km
         (-200.0, 0.0, &[], false),                  // 2: no skill, 200 m
@@ -71,6 +71,8 @@ async fn nearby_volunteers_rank_by_skills_then_distance_and_skip_the_busy_and_th
         (20_000.0, 0.0, &["急救", "驾驶"], false),  // 4: both, 20 km: outside 5 km
         (0.0, -800.0, &["驾驶"], false),            // 5: one skill, 800 m
         (0.0, 0.0, &["急救"], false),               // 6: no home location set
+        (100.0, 0.0, &["急救", "驾驶"], false),     // 7: both, 100 m, but not available
+        (150.0, 0.0, &["急救", "驾驶"], true),      // 8: both, 150 m, checked in on a shift
     ];
     let event = app
         .event_at(
@@ -91,7 +93,7 @@ async fn nearby_volunteers_rank_by_skills_then_distance_and_skip_the_busy_and_th
         .await;
     for (i, (north, east, skills, busy)) in setup.iter().enumerate() {
         let token = &vols[i].1;
-        let mut input = json!({ "skills": skills });
+        let mut input = json!({ "skills": skills, "availableForDispatch": i != 7 });
         if i != 6 {
             let (lat, lng) = offset(*north, *east);
             input["homeLocation"] = json!({ "latitude": lat, "longitude": lng });
@@ -105,6 +107,17 @@ async fn nearby_volunteers_rank_by_skills_then_distance_and_skip_the_busy_and_th
         if *busy {
             app.sign_up(token, &shift, format!("busy-{i}")).await;
         }
+    }
+    // Volunteer 8 is already checked in (a check-in makes the sign-up ATTENDED).
+    {
+        use entity::signup;
+        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr};
+        signup::Entity::update_many()
+            .col_expr(signup::Column::Status, Expr::value("ATTENDED"))
+            .filter(signup::Column::AccountId.eq(vols[8].0))
+            .exec(&app.state.db)
+            .await
+            .unwrap();
     }
     let id = report(&app, &w.organizer.access, &w.station, &["急救", "驾驶"]).await;
 
@@ -283,7 +296,18 @@ async fn ten_volunteers_accept_at_once_and_one_wins_then_completes_into_a_record
     assert_eq!(statuses.iter().filter(|s| **s == "CLOSED").count(), 9);
 
     // Completion: the winner only, with sane minutes; a record waits for approval.
+    // A phone retrying its acceptance after a lost answer gets the request, not an error.
+    let retried = app.ok(Some(winner), ACCEPT, json!({ "id": id })).await;
+    assert_eq!(retried["acceptHelpOffer"]["takenByMe"], true);
+
     const COMPLETE: &str = "mutation($id: ID!, $m: Int!) { completeHelpRequest(id: $id, note: \"陪同就医完成\", minutesServed: $m) { helpRequest { status minutesServed } serviceRecord { id status minutes } } }";
+    // No more time than has passed since it was taken.
+    let early = app
+        .post(Some(winner), COMPLETE, json!({ "id": id, "m": 45 }))
+        .await
+        .1;
+    assert_eq!(early["errors"][0]["extensions"]["code"], "BAD_USER_INPUT");
+    app.backdate_acceptance(&id, 2).await;
     assert_eq!(
         app.err_code(Some(loser), COMPLETE, json!({ "id": id, "m": 45 }))
             .await,
@@ -470,7 +494,10 @@ async fn the_hotline_reports_with_its_scope_and_never_reads_personal_details() {
     let app = TestApp::spawn().await;
     let w = app.world().await;
     let mut tokens = Vec::new();
-    for scopes in [json!(["HELP_REQUESTS_WRITE"]), json!(["PUBLIC_READ"])] {
+    for scopes in [
+        json!(["HELP_REQUESTS_WRITE", "PUBLIC_READ"]),
+        json!(["PUBLIC_READ"]),
+    ] {
         let created = app
             .ok(
                 Some(&w.organizer.access),
@@ -518,6 +545,19 @@ async fn the_hotline_reports_with_its_scope_and_never_reads_personal_details() {
         app.err_code(Some(hotline), CREATE, request_input(&w.other_station, &[]))
             .await,
         "FORBIDDEN"
+    );
+    // Statistics are for staff, not for a client that reads the public side.
+    let stats = app
+        .post(
+            Some(reader),
+            "query($o: ID!) { organization(id: $o) { stats(from: \"2026-01-01T00:00:00Z\", to: \"2027-01-01T00:00:00Z\") { approvedMinutes } } }",
+            json!({ "o": w.station }),
+        )
+        .await
+        .1;
+    assert_eq!(
+        stats["errors"][0]["extensions"]["code"], "FORBIDDEN",
+        "{stats}"
     );
     // The station's staff see who reported it through which channel in the history.
     let staff = app

@@ -343,8 +343,8 @@ pub struct ServiceRecordQuery;
 
 #[Object]
 impl ServiceRecordQuery {
-    /// Service records of an organization's events (its whole subtree), for its staff,
-    /// oldest first.
+    /// Service records of an organization's shifts and help requests (its whole subtree), for
+    /// its staff, oldest first.
     #[graphql(complexity = "crate::pagination::page_cost(first, child_complexity)")]
     async fn service_records(
         &self,

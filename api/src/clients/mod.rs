@@ -69,12 +69,11 @@ impl Scope {
                 | "node"
                 | "charityFund"
                 | "microWishes"
+                | "helpRequest"
                 | "helpRequests"
                 | "verifyServiceCertificate",
             ) => Some(Self::PublicRead),
-            ("QueryRoot", "helpRequest") | ("MutationRoot", "createHelpRequest") => {
-                Some(Self::HelpRequestsWrite)
-            }
+            ("MutationRoot", "createHelpRequest") => Some(Self::HelpRequestsWrite),
             (
                 "MutationRoot",
                 "createEvent" | "updateEvent" | "publishEvent" | "cancelEvent" | "createShift"

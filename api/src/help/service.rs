@@ -253,7 +253,7 @@ async fn require(db: &DatabaseConnection, id: i64) -> AppResult<request::Model> 
 }
 
 /// Whether `viewer` may read the personal details and exact location: the volunteer who took
-/// it, and the organization's staff. Never an API client (it acts for staff, but personal data
+/// it (see [`assignee_may_see`]), and the organization's staff. Never an API client (it acts for staff, but personal data
 /// stays with people).
 pub async fn may_see_private<C: ConnectionTrait>(
     db: &C,
@@ -266,10 +266,25 @@ pub async fn may_see_private<C: ConnectionTrait>(
     if crate::clients::confined_to().is_some() {
         return Ok(false);
     }
-    if r.assignee_id.is_some_and(|a| authz::is_self(viewer, a)) {
+    if r.assignee_id.is_some_and(|a| authz::is_self(viewer, a)) && assignee_may_see(r, Utc::now()) {
         return Ok(true);
     }
     authz::is_staff(db, viewer, r.organization_id).await
+}
+
+/// How long after completing a request its volunteer still sees the personal details.
+pub const ASSIGNEE_ACCESS_AFTER_COMPLETION_DAYS: i64 = 7;
+
+/// Whether the volunteer who took `r` still sees its personal details at `now`: while it is
+/// theirs to do, and for a week after they complete it; not once it is cancelled.
+pub fn assignee_may_see(r: &request::Model, now: DateTime<Utc>) -> bool {
+    match HelpStatus::from_db(&r.status) {
+        HelpStatus::Accepted => true,
+        HelpStatus::Completed => r
+            .completed_at
+            .is_some_and(|t| now - t <= Duration::days(ASSIGNEE_ACCESS_AFTER_COMPLETION_DAYS)),
+        _ => false,
+    }
 }
 
 async fn require_staff(
@@ -317,9 +332,11 @@ pub fn busy_window(r: &request::Model, now: DateTime<Utc>) -> (DateTime<Utc>, Da
     (now, end)
 }
 
-/// Volunteers whose home is within `radius_m` of the request, who are not on a confirmed shift
-/// overlapping [`busy_window`] nor helping with another request: those with more of the needed
-/// skills first, then the nearest. One statement, ranked and cut by the database.
+/// Volunteers who agreed to be proposed (`available_for_dispatch`) and whose home is within
+/// `radius_m` of the request, who are not on a confirmed (or checked-in) shift overlapping
+/// [`busy_window`] nor helping with another request: those with more of the needed skills
+/// first, then the nearest. One statement, ranked and cut by the database. Staff of the
+/// request's organization only, while the request is open.
 pub async fn nearby_volunteers(
     db: &DatabaseConnection,
     viewer: &account::Model,
@@ -329,6 +346,16 @@ pub async fn nearby_volunteers(
 ) -> AppResult<Vec<Candidate>> {
     let r = require(db, id).await?;
     require_staff(db, viewer, &r).await?;
+    // Only while it can still be offered: no looking up who lives near a closed request.
+    if !matches!(
+        HelpStatus::from_db(&r.status),
+        HelpStatus::Reported | HelpStatus::Dispatched
+    ) {
+        return Err(AppError::Conflict(format!(
+            "this request is {}: nobody is to be found for it now",
+            r.status.to_lowercase()
+        )));
+    }
     if !(1..=MAX_OFFERS).contains(&first) {
         return Err(AppError::bad_input(
             "first",
@@ -354,7 +381,10 @@ pub async fn nearby_volunteers(
             Expr::col((signup::Entity, signup::Column::AccountId))
                 .equals((p.clone(), profile::Column::AccountId)),
         )
-        .and_where(Expr::col((signup::Entity, signup::Column::Status)).is_in(["CONFIRMED"]))
+        // Checked in is busy too (a check-in turns the sign-up ATTENDED).
+        .and_where(
+            Expr::col((signup::Entity, signup::Column::Status)).is_in(["CONFIRMED", "ATTENDED"]),
+        )
         .and_where(Expr::col((shift::Entity, shift::Column::StartsAt)).lt(to))
         .and_where(Expr::col((shift::Entity, shift::Column::EndsAt)).gt(from))
         .to_owned();
@@ -394,6 +424,7 @@ pub async fn nearby_volunteers(
             ),
             "distance",
         )
+        .filter(profile::Column::AvailableForDispatch.eq(true))
         .filter(within(
             near,
             "volunteer_profile",
@@ -576,6 +607,11 @@ pub async fn accept(
         .await?;
     if taken.rows_affected == 0 {
         drop(txn);
+        let current = require(db, id).await?;
+        // A phone retrying after a lost answer: the caller already has it.
+        if current.status == "ACCEPTED" && current.assignee_id == Some(viewer.id) {
+            return Ok(current);
+        }
         let offer = offer_of(db, id, viewer.id).await?;
         return Err(match offer {
             None => AppError::Forbidden("this request was not offered to you".to_owned()),
@@ -658,6 +694,16 @@ pub async fn complete(
     }
     let r = require(db, id).await?;
     let now = Utc::now();
+    // Time actually served: not more than has passed since the volunteer took it.
+    if let Some(accepted) = r.accepted_at {
+        let elapsed = (now - accepted).num_minutes() + 1;
+        if i64::from(minutes) > elapsed && r.assignee_id == Some(viewer.id) {
+            return Err(AppError::bad_input(
+                "minutesServed",
+                format!("only {elapsed} minutes have passed since you took this request"),
+            ));
+        }
+    }
     let txn = begin_write(db).await?;
     let done = request::Entity::update_many()
         .col_expr(request::Column::Status, Expr::value("COMPLETED"))
@@ -884,6 +930,22 @@ mod tests {
             busy_window(&row(Some(now - Duration::hours(1))), now),
             (now, now + Duration::hours(2))
         );
+    }
+
+    #[test]
+    fn the_assignee_sees_details_while_doing_it_and_a_week_after() {
+        let now = Utc::now();
+        let mut r = row(None);
+        r.assignee_id = Some(2);
+        r.status = "ACCEPTED".into();
+        assert!(assignee_may_see(&r, now));
+        r.status = "COMPLETED".into();
+        r.completed_at = Some(now - Duration::days(6));
+        assert!(assignee_may_see(&r, now));
+        r.completed_at = Some(now - Duration::days(8));
+        assert!(!assignee_may_see(&r, now));
+        r.status = "CANCELLED".into();
+        assert!(!assignee_may_see(&r, now));
     }
 
     #[test]

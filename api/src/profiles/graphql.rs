@@ -50,6 +50,11 @@ impl VolunteerProfile {
         &self.0.bio
     }
 
+    /// Whether staff may propose the volunteer for help requests near home.
+    async fn available_for_dispatch(&self) -> bool {
+        self.0.available_for_dispatch
+    }
+
     /// Home location (personal data: only the volunteer sees it).
     async fn home_location(&self) -> Option<Location> {
         match (self.0.home_latitude, self.0.home_longitude) {
@@ -71,6 +76,9 @@ pub struct UpdateMyProfileInput {
     bio: Option<String>,
     /// Home location, used to find shifts and requests nearby.
     home_location: Option<LocationInput>,
+    /// Whether the organizations' staff may propose you for help requests near your home
+    /// (`nearbyVolunteers`); off until you turn it on.
+    available_for_dispatch: Option<bool>,
 }
 
 /// Profile mutations.
@@ -99,6 +107,7 @@ impl ProfileMutation {
                 .home_location
                 .map(|l| GeoPoint::new(l.latitude, l.longitude, "input.homeLocation"))
                 .transpose()?,
+            available_for_dispatch: input.available_for_dispatch,
         };
         Ok(VolunteerProfile(
             service::update(&ctx.state().db, viewer.id, changes).await?,

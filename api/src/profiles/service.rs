@@ -15,6 +15,8 @@ pub struct ProfileChanges {
     pub bio: Option<String>,
     /// Home location.
     pub home: Option<GeoPoint>,
+    /// Whether staff may find the volunteer for help requests near home.
+    pub available_for_dispatch: Option<bool>,
 }
 
 /// The volunteer number of an account: stable, derived from the account key.
@@ -38,6 +40,7 @@ pub async fn get_or_default<C: ConnectionTrait>(
         bio: String::new(),
         home_latitude: None,
         home_longitude: None,
+        available_for_dispatch: false,
         created_at: now,
         updated_at: now,
     })
@@ -68,6 +71,9 @@ pub async fn update<C: ConnectionTrait>(
         bio: Set(bio),
         home_latitude: Set(lat),
         home_longitude: Set(lng),
+        available_for_dispatch: Set(changes
+            .available_for_dispatch
+            .unwrap_or(current.available_for_dispatch)),
         created_at: Set(now),
         updated_at: Set(now),
     })
@@ -78,6 +84,7 @@ pub async fn update<C: ConnectionTrait>(
                 profile::Column::Bio,
                 profile::Column::HomeLatitude,
                 profile::Column::HomeLongitude,
+                profile::Column::AvailableForDispatch,
                 profile::Column::UpdatedAt,
             ])
             .to_owned(),
