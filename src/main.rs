@@ -129,9 +129,13 @@ async fn main() -> anyhow::Result<()> {
 
 async fn serve(config: Config) -> anyhow::Result<()> {
     telemetry::init(config.log_format);
-    let conn = db::connect(&config.database_url(), config.db_max_connections)
-        .await
-        .context("connecting to the database")?;
+    let conn = db::connect_with(
+        &config.database_url(),
+        config.db_max_connections,
+        Duration::from_millis(config.db_acquire_timeout_ms),
+    )
+    .await
+    .context("connecting to the database")?;
     db::migrate(&conn).await.context("applying migrations")?;
     let listen = config.listen;
     let grace = Duration::from_secs(config.shutdown_grace_secs);

@@ -127,6 +127,17 @@ pub struct Config {
     )]
     pub db_max_connections: u32,
 
+    /// How long a request waits for a database connection before failing with
+    /// `SERVICE_UNAVAILABLE` (milliseconds): short, so a lost database fails requests fast
+    /// instead of piling them up.
+    #[arg(
+        long,
+        env = "TONGXING_DB_ACQUIRE_TIMEOUT_MS",
+        default_value_t = 3_000,
+        global = true
+    )]
+    pub db_acquire_timeout_ms: u64,
+
     /// HMAC-SHA256 key for access tokens (at least 32 bytes). When unset, a random key is
     /// generated once and kept in `<data dir>/jwt.key`. Replicas must share one key.
     #[arg(
@@ -431,6 +442,10 @@ impl Config {
             "query limits must be positive"
         );
         ensure!(self.db_max_connections > 0, "the pool needs a connection");
+        ensure!(
+            (100..=60_000).contains(&self.db_acquire_timeout_ms),
+            "the database acquire timeout must be 100 to 60000 ms"
+        );
         ensure!(
             self.wish_claim_hours > 0,
             "a micro-wish claim must hold for at least an hour"

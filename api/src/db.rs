@@ -13,6 +13,17 @@ use sea_orm::{
 /// queue instead of failing), `synchronous=NORMAL` (durable in WAL at a fraction of the fsyncs)
 /// and foreign keys on.
 pub async fn connect(url: &str, max_connections: u32) -> Result<DatabaseConnection, DbErr> {
+    connect_with(url, max_connections, Duration::from_secs(3)).await
+}
+
+/// [`connect`] with the time a request may wait for a connection (`acquire`): when the database
+/// is gone, requests fail after this long with `SERVICE_UNAVAILABLE`, and the pool reconnects by
+/// itself once it is back.
+pub async fn connect_with(
+    url: &str,
+    max_connections: u32,
+    acquire: Duration,
+) -> Result<DatabaseConnection, DbErr> {
     if let Some(path) = sqlite_file(url)
         && let Some(dir) = std::path::Path::new(path).parent()
         && !dir.as_os_str().is_empty()
@@ -31,8 +42,8 @@ pub async fn connect(url: &str, max_connections: u32) -> Result<DatabaseConnecti
     options
         .max_connections(max_connections)
         .min_connections(1)
-        .connect_timeout(Duration::from_secs(5))
-        .acquire_timeout(Duration::from_secs(5))
+        .connect_timeout(acquire)
+        .acquire_timeout(acquire)
         // Statement logging would be noise at info; slow statements still show at warn.
         .sqlx_logging(false)
         .map_sqlx_sqlite_opts(|o| {
@@ -93,6 +104,34 @@ pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction,
     .await
 }
 
+/// Attempts after the first for a transaction that met a transient conflict.
+pub const TRANSIENT_RETRIES: u32 = 3;
+
+/// Run `attempt` again (at most [`TRANSIENT_RETRIES`] more times, with a short growing pause)
+/// when it fails with a transient conflict — PostgreSQL 40001/40P01, SQLite busy: the database
+/// rolled that transaction back, so running it again cannot double anything. Any other outcome,
+/// including a lost database (whose commit may or may not have happened), is returned as is.
+pub async fn retry_transient<T, F, Fut>(mut attempt: F) -> crate::error::AppResult<T>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = crate::error::AppResult<T>>,
+{
+    let mut tries = 0;
+    loop {
+        match attempt().await {
+            Err(crate::error::AppError::ServiceUnavailable(e))
+                if tries < TRANSIENT_RETRIES && crate::error::db_transient(&e) =>
+            {
+                tries += 1;
+                tracing::debug!(error = %e, tries, "transient conflict; running the transaction again");
+                let jitter = u64::from(rand::random::<u8>() % 10);
+                tokio::time::sleep(Duration::from_millis(10 * (1 << tries) + jitter)).await;
+            }
+            other => return other,
+        }
+    }
+}
+
 /// Whether the database answers (for `/readyz`).
 pub async fn ping(db: &DatabaseConnection) -> bool {
     db.ping().await.is_ok()
@@ -111,5 +150,84 @@ mod tests {
         assert_eq!(sqlite_file("sqlite:/abs/t.db"), Some("/abs/t.db"));
         assert_eq!(sqlite_file("sqlite::memory:"), None);
         assert_eq!(sqlite_file("postgres://u@h/db"), None);
+    }
+
+    /// A pool on `url` whose connections give up at once when another holds the write lock.
+    async fn impatient(url: &str) -> DatabaseConnection {
+        // As `connect` does: SQLite's allocator is set before its first connection.
+        crate::sqlite_malloc::install();
+        let mut o = ConnectOptions::new(url.to_owned());
+        o.max_connections(1)
+            .sqlx_logging(false)
+            .map_sqlx_sqlite_opts(|o| {
+                o.journal_mode(SqliteJournalMode::Wal)
+                    .busy_timeout(Duration::ZERO)
+                    .create_if_missing(true)
+            });
+        Database::connect(o).await.unwrap()
+    }
+
+    /// Hold SQLite's write lock from another connection for `hold`.
+    async fn hold_write_lock(url: &str, hold: Duration) -> tokio::task::JoinHandle<()> {
+        use sea_orm::ConnectionTrait;
+        let holder = impatient(url).await;
+        let txn = begin_write(&holder).await.unwrap();
+        tokio::spawn(async move {
+            tokio::time::sleep(hold).await;
+            txn.commit().await.unwrap();
+            let _ = holder.execute_unprepared("SELECT 1").await;
+        })
+    }
+
+    #[tokio::test]
+    async fn a_busy_database_is_retried_a_bounded_number_of_times() {
+        use sea_orm::ConnectionTrait;
+        use std::sync::atomic::{AtomicU32, Ordering};
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}?mode=rwc", dir.path().join("t.db").display());
+        let db = impatient(&url).await;
+        db.execute_unprepared("CREATE TABLE t (x INTEGER)")
+            .await
+            .unwrap();
+        let write = |tries: &AtomicU32| {
+            tries.fetch_add(1, Ordering::SeqCst);
+            async {
+                let txn = begin_write(&db).await?;
+                txn.execute_unprepared("INSERT INTO t VALUES (1)").await?;
+                txn.commit().await?;
+                Ok::<_, crate::error::AppError>(())
+            }
+        };
+
+        // Busy for a moment: a later attempt gets through, and the row is written once.
+        let tries = AtomicU32::new(0);
+        let holder = hold_write_lock(&url, Duration::from_millis(30)).await;
+        retry_transient(|| write(&tries))
+            .await
+            .expect("written after a retry");
+        holder.await.unwrap();
+        assert!(
+            tries.load(Ordering::SeqCst) > 1,
+            "the first attempt met the lock"
+        );
+        let n = db
+            .query_one_raw(sea_orm::Statement::from_string(
+                sea_orm::DbBackend::Sqlite,
+                "SELECT COUNT(*) AS n FROM t",
+            ))
+            .await
+            .unwrap()
+            .unwrap()
+            .try_get::<i64>("", "n")
+            .unwrap();
+        assert_eq!(n, 1);
+
+        // Busy for longer than the retries last: SERVICE_UNAVAILABLE after 1 + 3 attempts.
+        let tries = AtomicU32::new(0);
+        let holder = hold_write_lock(&url, Duration::from_secs(2)).await;
+        let err = retry_transient(|| write(&tries)).await.unwrap_err();
+        assert_eq!(err.code(), "SERVICE_UNAVAILABLE");
+        assert_eq!(tries.load(Ordering::SeqCst), 1 + TRANSIENT_RETRIES);
+        holder.await.unwrap();
     }
 }

@@ -54,6 +54,10 @@ pub enum AppError {
         /// Seconds until another attempt can succeed.
         retry_after_secs: u64,
     },
+    /// The database cannot be reached, or stayed busy through every retry: nothing was
+    /// changed, and the same request may be sent again shortly (`SERVICE_UNAVAILABLE`).
+    #[error("the service is briefly unavailable; retry shortly")]
+    ServiceUnavailable(#[source] DbErr),
     /// A failure that is not the client's: its cause is logged, never returned.
     #[error("internal error")]
     Internal(#[source] anyhow::Error),
@@ -83,6 +87,7 @@ impl AppError {
             Self::MissingSkills(_) => "FORBIDDEN",
             Self::IdentityRequired(_) => "IDENTITY_REQUIRED",
             Self::RateLimited { .. } => "RATE_LIMITED",
+            Self::ServiceUnavailable(_) => "SERVICE_UNAVAILABLE",
             Self::Internal(_) => "INTERNAL",
         }
     }
@@ -99,8 +104,57 @@ impl AppError {
 
 impl From<DbErr> for AppError {
     fn from(err: DbErr) -> Self {
-        Self::Internal(anyhow::Error::new(err))
+        if db_unavailable(&err) || db_transient(&err) {
+            Self::ServiceUnavailable(err)
+        } else {
+            Self::Internal(anyhow::Error::new(err))
+        }
     }
+}
+
+/// The sqlx error inside a sea-orm error, if there is one.
+fn sqlx_error(err: &DbErr) -> Option<&sea_orm::sqlx::Error> {
+    use sea_orm::RuntimeErr;
+    match err {
+        DbErr::Conn(RuntimeErr::SqlxError(e))
+        | DbErr::Exec(RuntimeErr::SqlxError(e))
+        | DbErr::Query(RuntimeErr::SqlxError(e)) => Some(e),
+        _ => None,
+    }
+}
+
+/// The database's own error code (PostgreSQL SQLSTATE, SQLite extended result code).
+fn db_code(err: &DbErr) -> Option<String> {
+    match sqlx_error(err)? {
+        sea_orm::sqlx::Error::Database(e) => e.code().map(|c| c.into_owned()),
+        _ => None,
+    }
+}
+
+/// Whether `err` means the database cannot be reached right now: no connection could be had,
+/// the connection broke, or the server is shutting down or not yet accepting. Retrying later
+/// is right; nothing was committed by the failed statement.
+pub fn db_unavailable(err: &DbErr) -> bool {
+    use sea_orm::sqlx::Error as S;
+    if matches!(err, DbErr::ConnectionAcquire(_)) {
+        return true;
+    }
+    match sqlx_error(err) {
+        Some(S::Io(_) | S::PoolTimedOut | S::PoolClosed | S::WorkerCrashed | S::Tls(_)) => true,
+        Some(S::Database(_)) => db_code(err).is_some_and(|c| {
+            // 08: connection exception; 57P01–03: admin shutdown, crash shutdown, cannot
+            // connect now; 53300: too many connections.
+            c.starts_with("08") || ["57P01", "57P02", "57P03", "53300"].contains(&c.as_str())
+        }),
+        _ => false,
+    }
+}
+
+/// Whether `err` is a transient conflict a transaction may simply be run again for: a
+/// PostgreSQL serialization failure (40001) or deadlock (40P01), or SQLite busy/locked
+/// (5, 6, 517, 261).
+pub fn db_transient(err: &DbErr) -> bool {
+    db_code(err).is_some_and(|c| ["40001", "40P01", "5", "6", "261", "517"].contains(&c.as_str()))
 }
 
 impl From<anyhow::Error> for AppError {
@@ -150,10 +204,20 @@ pub fn finalize_errors(errors: &mut [ServerError]) {
                     tracing::error!(error = ?cause, path = ?err.path, "internal error");
                     err.message = "internal error".to_owned();
                 }
+                AppError::ServiceUnavailable(cause) => {
+                    tracing::warn!(error = %cause, path = ?err.path, "database unavailable");
+                }
                 _ => {}
             }
             err.extensions = ext;
         } else if let Some(db) = err.source::<DbErr>() {
+            if db_unavailable(db) || db_transient(db) {
+                tracing::warn!(error = %db, path = ?err.path, "database unavailable");
+                err.message =
+                    AppError::ServiceUnavailable(DbErr::Custom(String::new())).to_string();
+                set_code(&mut err.extensions, "SERVICE_UNAVAILABLE");
+                continue;
+            }
             tracing::error!(error = %db, path = ?err.path, "unmapped database error");
             err.message = "internal error".to_owned();
             set_code(&mut err.extensions, "INTERNAL");

@@ -28,9 +28,18 @@ impl TestDb {
 
     /// Create a fresh database with the first `steps` migrations applied (all when `None`).
     pub async fn migrated_to(steps: Option<u32>) -> Self {
+        Self::create(std::env::var("TEST_DATABASE_URL").ok(), steps).await
+    }
+
+    /// A fresh, migrated database on the PostgreSQL server at `admin_url`.
+    pub async fn on_postgres(admin_url: &str) -> Self {
+        Self::create(Some(admin_url.to_owned()), None).await
+    }
+
+    async fn create(admin_url: Option<String>, steps: Option<u32>) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
-        let (url, pg_drop) = match std::env::var("TEST_DATABASE_URL") {
-            Ok(admin_url) if !admin_url.is_empty() => {
+        let (url, pg_drop) = match admin_url {
+            Some(admin_url) if !admin_url.is_empty() => {
                 let name = format!("tongxing_test_{}", uuid::Uuid::new_v4().simple());
                 let admin = Database::connect(admin_url.as_str())
                     .await
@@ -185,7 +194,11 @@ impl TestApp {
     }
 
     pub async fn spawn_with(adjust: impl FnOnce(&mut Config)) -> Self {
-        let db = TestDb::new().await;
+        Self::spawn_on(TestDb::new().await, adjust).await
+    }
+
+    /// A server over `db`, configured by `adjust`.
+    pub async fn spawn_on(db: TestDb, adjust: impl FnOnce(&mut Config)) -> Self {
         let mut config = test_config(&db);
         adjust(&mut config);
         let conn = db.conn.clone();

@@ -11,6 +11,7 @@ mod checkins_e2e;
 mod cli;
 mod clients_e2e;
 mod exports_e2e;
+mod faults;
 mod funds_e2e;
 mod help_e2e;
 mod http_e2e;

@@ -411,7 +411,11 @@ impl CheckInMutation {
     /// event. The sign-up becomes `ATTENDED`.
     async fn check_in(&self, ctx: &Context<'_>, input: CheckInput) -> Result<CheckResult> {
         let viewer = ctx.require_account().await?;
-        let outcome = service::record(ctx.state(), viewer, CheckKind::In, input.parse()?).await?;
+        let req = input.parse()?;
+        let outcome = crate::db::retry_transient(|| {
+            service::record(ctx.state(), viewer, CheckKind::In, req.clone())
+        })
+        .await?;
         Ok(CheckResult(outcome))
     }
 
@@ -512,7 +516,11 @@ impl CheckInMutation {
     /// service record of the minutes served, clipped to the shift's window.
     async fn check_out(&self, ctx: &Context<'_>, input: CheckInput) -> Result<CheckResult> {
         let viewer = ctx.require_account().await?;
-        let outcome = service::record(ctx.state(), viewer, CheckKind::Out, input.parse()?).await?;
+        let req = input.parse()?;
+        let outcome = crate::db::retry_transient(|| {
+            service::record(ctx.state(), viewer, CheckKind::Out, req.clone())
+        })
+        .await?;
         Ok(CheckResult(outcome))
     }
 

@@ -526,13 +526,10 @@ impl HelpMutation {
         #[graphql(desc = "Global ID of the request.")] help_request_id: ID,
     ) -> Result<HelpRequest> {
         let viewer = ctx.require_account().await?;
+        let id = request_key(&help_request_id, "helpRequestId")?;
+        let db = &ctx.state().db;
         Ok(HelpRequest(
-            service::accept(
-                &ctx.state().db,
-                viewer,
-                request_key(&help_request_id, "helpRequestId")?,
-            )
-            .await?,
+            crate::db::retry_transient(|| service::accept(db, viewer, id)).await?,
         ))
     }
 

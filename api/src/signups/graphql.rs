@@ -106,8 +106,10 @@ impl SignupMutation {
     ) -> Result<Signup> {
         let viewer = ctx.require_account().await?;
         let shift = ids::decode(NodeType::Shift, &shift_id, "shiftId")?;
+        let db = &ctx.state().db;
         Ok(Signup::from(
-            service::sign_up(&ctx.state().db, viewer, shift, &idempotency_key).await?,
+            crate::db::retry_transient(|| service::sign_up(db, viewer, shift, &idempotency_key))
+                .await?,
         ))
     }
 
@@ -124,8 +126,9 @@ impl SignupMutation {
         let reason = reason
             .map(|r| validate::title(&r, "reason", 500))
             .transpose()?;
+        let db = &ctx.state().db;
         Ok(Signup::from(
-            service::cancel(&ctx.state().db, viewer, id, reason).await?,
+            crate::db::retry_transient(|| service::cancel(db, viewer, id, reason.clone())).await?,
         ))
     }
 
