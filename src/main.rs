@@ -146,8 +146,18 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         .with_context(|| format!("binding {listen}"))?;
     tracing::info!(addr = %listener.local_addr()?, "serving GraphQL at /graphql, GraphiQL at /");
     let live = state.live.clone();
+    let draining = state.draining.clone();
+    let delay = Duration::from_secs(state.config.shutdown_delay_secs);
     let shutdown = async move {
         http::shutdown_signal().await;
+        // Not ready any more, but still serving: the load balancer moves new requests to the
+        // other replicas before this one stops listening.
+        draining.store(true, std::sync::atomic::Ordering::SeqCst);
+        tracing::info!(
+            delay_secs = delay.as_secs(),
+            "draining: /readyz answers 503"
+        );
+        tokio::time::sleep(delay).await;
         // Subscriptions complete and WebSockets close while HTTP requests finish.
         live.begin_shutdown();
     };

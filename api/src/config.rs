@@ -398,6 +398,16 @@ pub struct Config {
         global = true
     )]
     pub shutdown_grace_secs: u64,
+
+    /// Seconds between SIGTERM and closing the listener: `/readyz` answers 503 at once so the
+    /// load balancer stops sending new requests, while the server still serves what arrives.
+    #[arg(
+        long,
+        env = "TONGXING_SHUTDOWN_DELAY_SECS",
+        default_value_t = 5,
+        global = true
+    )]
+    pub shutdown_delay_secs: u64,
 }
 
 impl Config {

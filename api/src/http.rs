@@ -108,6 +108,13 @@ async fn healthz() -> &'static str {
 }
 
 async fn readyz(State(http): State<Http>) -> Response {
+    if http
+        .state
+        .draining
+        .load(std::sync::atomic::Ordering::SeqCst)
+    {
+        return (StatusCode::SERVICE_UNAVAILABLE, "shutting down").into_response();
+    }
     if db::ping(&http.state.db).await {
         (StatusCode::OK, "ready").into_response()
     } else {

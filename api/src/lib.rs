@@ -85,6 +85,8 @@ pub struct AppState {
     pub request_limiter: Arc<limits::RequestLimiter>,
     /// Login throttle.
     pub login_throttle: Arc<auth::rate_limit::LoginThrottle>,
+    /// Set once shutdown begins: `/readyz` then answers 503.
+    pub draining: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl AppState {
@@ -119,6 +121,7 @@ impl AppState {
             persisted: Arc::new(persisted),
             live: Arc::new(live),
             login_throttle: Arc::new(login_throttle),
+            draining: Arc::default(),
         })
     }
 }

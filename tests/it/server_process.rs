@@ -24,6 +24,10 @@ impl Server {
             .env("TONGXING_DATA_DIR", dir)
             .env("TONGXING_LISTEN", "127.0.0.1:0")
             .env("TONGXING_LOG_FORMAT", "json")
+            .env("TONGXING_SHUTDOWN_DELAY_SECS", "1")
+            // One test account makes the load of a crowd: the budgets get their own tests.
+            .env("TONGXING_REQUESTS_PER_ACCOUNT", "1000000")
+            .env("TONGXING_REQUESTS_PER_ADDRESS", "1000000")
             .env("RUST_LOG", "debug")
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -55,7 +59,7 @@ impl Server {
         Self { child, addr, log }
     }
 
-    fn terminate(mut self) -> (std::process::ExitStatus, String) {
+    fn signal_term(&self) {
         let pid = self.child.id().to_string();
         assert!(
             Command::new("kill")
@@ -64,6 +68,14 @@ impl Server {
                 .unwrap()
                 .success()
         );
+    }
+
+    fn terminate(mut self) -> (std::process::ExitStatus, String) {
+        self.signal_term();
+        self.wait()
+    }
+
+    fn wait(&mut self) -> (std::process::ExitStatus, String) {
         let deadline = Instant::now() + Duration::from_secs(15);
         let status = loop {
             if let Some(status) = self.child.try_wait().unwrap() {
@@ -232,4 +244,87 @@ async fn in_flight_requests_finish_after_shutdown_is_signalled() {
         .unwrap();
     // New connections are refused.
     assert!(tokio::net::TcpStream::connect(addr).await.is_err());
+}
+
+#[tokio::test]
+async fn sigterm_under_load_turns_readiness_off_first_and_fails_no_request() {
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = Server::start(dir.path());
+    let client = reqwest::Client::new();
+    let reg = gql(
+        &client,
+        &server.addr,
+        None,
+        "mutation($i: RegisterInput!) { register(input: $i) { accessToken } }",
+        json!({ "i": { "phone": "13812345679", "password": "secret-password-xyz", "displayName": "李四" } }),
+    )
+    .await;
+    let token = reg["data"]["register"]["accessToken"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    // Sixteen clients keep requests going, as a load balancer's traffic would, until the
+    // balancer sees the replica is not ready.
+    let stop = Arc::new(AtomicBool::new(false));
+    let sent = Arc::new(AtomicUsize::new(0));
+    let failed = Arc::new(Mutex::new(Vec::<String>::new()));
+    let mut load = Vec::new();
+    for _ in 0..16 {
+        let (client, addr, token) = (client.clone(), server.addr.clone(), token.clone());
+        let (stop, sent, failed) = (stop.clone(), sent.clone(), failed.clone());
+        load.push(tokio::spawn(async move {
+            while !stop.load(Ordering::SeqCst) {
+                sent.fetch_add(1, Ordering::SeqCst);
+                let res = client
+                    .post(format!("http://{addr}/graphql"))
+                    .bearer_auth(&token)
+                    .json(&json!({ "query": "{ me { id displayName } organizations { edges { cursor } } }" }))
+                    .send()
+                    .await;
+                match res {
+                    Ok(r) if r.status().is_success() => {
+                        let body: Value = r.json().await.unwrap_or_default();
+                        if !body["errors"].is_null() {
+                            failed.lock().unwrap().push(body.to_string());
+                        }
+                    }
+                    Ok(r) => failed.lock().unwrap().push(format!("status {}", r.status())),
+                    Err(e) => failed.lock().unwrap().push(e.to_string()),
+                }
+            }
+        }));
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    server.signal_term();
+    // Readiness turns false first, while requests are still served.
+    let started = Instant::now();
+    loop {
+        let ready = client
+            .get(format!("http://{}/readyz", server.addr))
+            .send()
+            .await
+            .expect("still listening while draining");
+        if ready.status().as_u16() == 503 {
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(2), "readiness off");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    stop.store(true, Ordering::SeqCst);
+    for t in load {
+        t.await.unwrap();
+    }
+    let (status, log) = server.wait();
+    assert!(status.success(), "exit status {status:?}\n{log}");
+    assert!(sent.load(Ordering::SeqCst) > 16, "load ran");
+    let failed = failed.lock().unwrap();
+    assert!(
+        failed.is_empty(),
+        "{} failed: {:?}",
+        failed.len(),
+        &failed[..failed.len().min(3)]
+    );
+    assert!(log.contains("draining"), "{log}");
 }
