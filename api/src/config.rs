@@ -148,6 +148,16 @@ pub struct Config {
     )]
     pub jwt_secret: Option<Secret>,
 
+    /// When set, `/metrics` answers only `Authorization: Bearer <this token>`. Unset, it is
+    /// open: keep it off the public load balancer.
+    #[arg(
+        long,
+        env = "TONGXING_METRICS_TOKEN",
+        hide_env_values = true,
+        global = true
+    )]
+    pub metrics_token: Option<Secret>,
+
     /// `iss` claim written into and required of access tokens.
     #[arg(
         long,

@@ -69,6 +69,10 @@ pub fn app(state: AppState) -> Router {
         .route("/graphql/ws", get(graphql_ws))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
+        .route(
+            "/metrics",
+            get(crate::metrics::serve).with_state(http.state.clone()),
+        )
         .merge(crate::clients::http::router(http.state.clone()))
         .merge(crate::certificates::http::router(http.state.clone()))
         .merge(crate::exports::router(http.state.clone()))
@@ -305,6 +309,7 @@ async fn execute(
             .check(viewer.account_id(), addr, batch_len(&batch))
     {
         tracing::warn!(outcome = "rate_limited", "request throttled");
+        http.state.metrics.rate_limited("request");
         let body = serde_json::json!({
             "errors": [{
                 "message": format!("too many requests, retry in {retry_after_secs} s"),
@@ -344,6 +349,9 @@ async fn execute(
         let Ok(((mut response, statements), changes)) = tokio::time::timeout(timeout, run).await
         else {
             tracing::warn!(outcome = "timeout", "graphql request timed out");
+            http.state
+                .metrics
+                .operation(None, "TIMEOUT", started.elapsed().as_secs_f64());
             return request_error(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "TIMEOUT",
@@ -354,6 +362,18 @@ async fn execute(
         for errors in response_errors(&mut response) {
             finalize_errors(errors);
             codes.extend(errors.iter().filter_map(error_code));
+            // Documents refused before running (parse, validation, limits, scopes, unknown
+            // persisted queries: errors without a path) never reach the schema's count of
+            // operations: counted here.
+            if let Some(e) = errors.first()
+                && e.path.is_empty()
+            {
+                http.state.metrics.operation(
+                    Some("refused_document"),
+                    error_code(e).as_deref().unwrap_or("BAD_USER_INPUT"),
+                    started.elapsed().as_secs_f64(),
+                );
+            }
         }
         // Its transactions are over: tell live subscribers what changed.
         http.state.live.publish_all(&http.state.db, changes);

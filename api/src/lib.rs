@@ -41,6 +41,7 @@ pub mod ids;
 pub mod kiosk;
 pub mod limits;
 pub mod live;
+pub mod metrics;
 pub mod organizations;
 pub mod pagination;
 pub mod persisted;
@@ -87,6 +88,8 @@ pub struct AppState {
     pub login_throttle: Arc<auth::rate_limit::LoginThrottle>,
     /// Set once shutdown begins: `/readyz` then answers 503.
     pub draining: Arc<std::sync::atomic::AtomicBool>,
+    /// What `/metrics` reports.
+    pub metrics: Arc<metrics::Metrics>,
 }
 
 impl AppState {
@@ -122,6 +125,7 @@ impl AppState {
             live: Arc::new(live),
             login_throttle: Arc::new(login_throttle),
             draining: Arc::default(),
+            metrics: Arc::default(),
         })
     }
 }

@@ -264,6 +264,7 @@ pub fn build_schema(state: AppState) -> AppSchema {
     .extension(RequestHooks {
         persisted: Some(state.persisted.clone()),
         max_aliases: Some(state.config.max_aliases),
+        metrics: Some(state.metrics.clone()),
     })
     .limit_depth(state.config.max_query_depth)
     .limit_complexity(state.config.max_query_complexity)
@@ -297,6 +298,7 @@ pub struct OverWebSocket;
 struct RequestHooks {
     persisted: Option<Arc<crate::persisted::PersistedQueries>>,
     max_aliases: Option<usize>,
+    metrics: Option<Arc<crate::metrics::Metrics>>,
 }
 
 impl ExtensionFactory for RequestHooks {
@@ -422,6 +424,24 @@ impl Extension for RequestHooks {
         next: NextExecute<'_>,
     ) -> async_graphql::Response {
         tracing::Span::current().record("operation", operation_name.unwrap_or("anonymous"));
-        next.run(ctx, operation_name).await
+        let started = std::time::Instant::now();
+        let mut response = next.run(ctx, operation_name).await;
+        if let Some(metrics) = &self.metrics {
+            crate::error::finalize_errors(&mut response.errors);
+            let outcome = response
+                .errors
+                .first()
+                .and_then(|e| e.extensions.as_ref()?.get("code").cloned());
+            let outcome = match outcome {
+                Some(async_graphql::Value::String(code)) => code,
+                Some(_) => "INTERNAL".to_owned(),
+                None => "ok".to_owned(),
+            };
+            if outcome == "RATE_LIMITED" {
+                metrics.rate_limited("login");
+            }
+            metrics.operation(operation_name, &outcome, started.elapsed().as_secs_f64());
+        }
+        response
     }
 }

@@ -19,6 +19,7 @@ mod idempotency_service;
 mod kiosk_browser;
 mod limits_e2e;
 mod live_e2e;
+mod metrics_e2e;
 mod migration_upgrade;
 mod organizations_e2e;
 mod organizations_service;

@@ -416,6 +416,9 @@ impl CheckInMutation {
             service::record(ctx.state(), viewer, CheckKind::In, req.clone())
         })
         .await?;
+        if !outcome.duplicate {
+            ctx.state().metrics.check_in("CHECK_IN");
+        }
         Ok(CheckResult(outcome))
     }
 
@@ -521,6 +524,9 @@ impl CheckInMutation {
             service::record(ctx.state(), viewer, CheckKind::Out, req.clone())
         })
         .await?;
+        if !outcome.duplicate {
+            ctx.state().metrics.check_in("CHECK_OUT");
+        }
         Ok(CheckResult(outcome))
     }
 

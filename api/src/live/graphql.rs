@@ -39,9 +39,11 @@ where
 {
     let rx = state.live.subscribe();
     let shutdown = state.live.shutting_down();
+    // Counted while the stream lives (dropped when the client stops or the server shuts down).
+    let counted = state.live.subscription();
     stream::unfold(
-        (rx, state, pick, load),
-        move |(mut rx, state, pick, load)| async move {
+        (rx, state, pick, load, counted),
+        move |(mut rx, state, pick, load, counted)| async move {
             loop {
                 let key = match rx.recv().await {
                     Ok(change) => match pick(&change) {
@@ -55,9 +57,9 @@ where
                     Err(RecvError::Closed) => return None,
                 };
                 match load(state.clone(), key).await {
-                    Ok(Some(v)) => return Some((Ok(v), (rx, state, pick, load))),
+                    Ok(Some(v)) => return Some((Ok(v), (rx, state, pick, load, counted))),
                     Ok(None) => continue,
-                    Err(e) => return Some((Err(e), (rx, state, pick, load))),
+                    Err(e) => return Some((Err(e), (rx, state, pick, load, counted))),
                 }
             }
         },

@@ -87,6 +87,7 @@ pub struct LiveHub {
     postgres: bool,
     shutdown: watch::Sender<bool>,
     connections: AtomicUsize,
+    subscriptions: AtomicUsize,
     listening: AtomicBool,
 }
 
@@ -98,6 +99,7 @@ impl LiveHub {
             postgres: db.get_database_backend() == DatabaseBackend::Postgres,
             shutdown: watch::channel(false).0,
             connections: AtomicUsize::new(0),
+            subscriptions: AtomicUsize::new(0),
             listening: AtomicBool::new(false),
         }
     }
@@ -157,6 +159,20 @@ impl LiveHub {
         ConnectionGuard(self)
     }
 
+    /// Count an active subscription while the guard lives.
+    pub fn subscription(self: &std::sync::Arc<Self>) -> SubscriptionGuard {
+        self.subscriptions.fetch_add(1, Ordering::SeqCst);
+        SubscriptionGuard(self.clone())
+    }
+
+    /// Open WebSocket connections and active subscriptions (for `/metrics`).
+    pub fn open_counts(&self) -> (usize, usize) {
+        (
+            self.connections.load(Ordering::SeqCst),
+            self.subscriptions.load(Ordering::SeqCst),
+        )
+    }
+
     /// Wait (at most `grace`) until every WebSocket connection has closed.
     pub async fn wait_for_connections(&self, grace: Duration) {
         let deadline = tokio::time::Instant::now() + grace;
@@ -164,6 +180,15 @@ impl LiveHub {
         {
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
+    }
+}
+
+/// An active subscription (see [`LiveHub::subscription`]).
+pub struct SubscriptionGuard(std::sync::Arc<LiveHub>);
+
+impl Drop for SubscriptionGuard {
+    fn drop(&mut self) {
+        self.0.subscriptions.fetch_sub(1, Ordering::SeqCst);
     }
 }
 

@@ -107,10 +107,11 @@ impl SignupMutation {
         let viewer = ctx.require_account().await?;
         let shift = ids::decode(NodeType::Shift, &shift_id, "shiftId")?;
         let db = &ctx.state().db;
-        Ok(Signup::from(
+        let signup =
             crate::db::retry_transient(|| service::sign_up(db, viewer, shift, &idempotency_key))
-                .await?,
-        ))
+                .await?;
+        ctx.state().metrics.signup(&signup.status);
+        Ok(Signup::from(signup))
     }
 
     /// Cancel a sign-up: the volunteer until the shift starts, or the organization's staff. A
