@@ -80,7 +80,7 @@ pub async fn count_statements<F: Future>(fut: F) -> (F::Output, u32) {
 }
 
 /// The file behind a `sqlite:` URL, if it is one (and not in-memory).
-fn sqlite_file(url: &str) -> Option<&str> {
+pub fn sqlite_file(url: &str) -> Option<&str> {
     let rest = url
         .strip_prefix("sqlite://")
         .or_else(|| url.strip_prefix("sqlite:"))?;

@@ -20,6 +20,7 @@
 pub mod accounts;
 pub mod auth;
 pub mod authz;
+pub mod backup;
 pub mod campaigns;
 pub mod certificates;
 pub mod checkins;

@@ -31,6 +31,11 @@ impl TestDb {
         Self::create(std::env::var("TEST_DATABASE_URL").ok(), steps).await
     }
 
+    /// A fresh, migrated SQLite database, whatever `TEST_DATABASE_URL` says.
+    pub async fn sqlite() -> Self {
+        Self::create(None, None).await
+    }
+
     /// A fresh, migrated database on the PostgreSQL server at `admin_url`.
     pub async fn on_postgres(admin_url: &str) -> Self {
         Self::create(Some(admin_url.to_owned()), None).await

@@ -6,6 +6,7 @@ mod harness;
 
 mod accounts_service;
 mod auth_e2e;
+mod backup;
 mod certificates_e2e;
 mod checkins_e2e;
 mod cli;
