@@ -353,6 +353,15 @@ pub struct Config {
     )]
     pub wish_claim_hours: u32,
 
+    /// Days a check-in's location is kept; upkeep then drops it (the check-in itself stays).
+    #[arg(
+        long,
+        env = "TONGXING_LOCATION_RETENTION_DAYS",
+        default_value_t = 90,
+        global = true
+    )]
+    pub location_retention_days: u32,
+
     /// How far from a help request (meters) volunteers' home locations may be for
     /// `nearbyVolunteers` to propose them.
     #[arg(
@@ -469,6 +478,10 @@ impl Config {
         ensure!(
             self.wish_claim_hours > 0,
             "a micro-wish claim must hold for at least an hour"
+        );
+        ensure!(
+            self.location_retention_days > 0,
+            "check-in locations must be kept at least a day"
         );
         ensure!(
             (100..=200_000).contains(&self.dispatch_radius_meters),

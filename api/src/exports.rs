@@ -183,7 +183,12 @@ async fn donations(
 }
 
 /// Who is asking, and may they: the organization's managers only.
-async fn authorize(state: &AppState, headers: &HeaderMap, period: &Period) -> AppResult<i64> {
+async fn authorize(
+    state: &AppState,
+    headers: &HeaderMap,
+    period: &Period,
+    kind: Kind,
+) -> AppResult<i64> {
     let account_id = crate::http::bearer_account(state, headers)
         .flatten()
         .ok_or(AppError::Unauthenticated(
@@ -196,6 +201,19 @@ async fn authorize(state: &AppState, headers: &HeaderMap, period: &Period) -> Ap
         .await?
         .ok_or(AppError::NotFound("organization"))?;
     authz::require_manager(&state.db, &viewer, period.organization_id).await?;
+    let action = match kind {
+        Kind::ServiceRecords => "EXPORT_SERVICE_RECORDS",
+        Kind::Donations => "EXPORT_DONATIONS",
+    };
+    crate::privacy::audit(
+        &state.db,
+        viewer.id,
+        action,
+        Some(period.organization_id),
+        None,
+        format!("{} to {}", period.from.to_rfc3339(), period.to.to_rfc3339()),
+    )
+    .await?;
     Ok(viewer.id)
 }
 
@@ -206,7 +224,9 @@ async fn respond(
     headers: HeaderMap,
 ) -> Response {
     let checked = match params.parse() {
-        Ok(p) => authorize(&state, &headers, &p).await.map(|who| (p, who)),
+        Ok(p) => authorize(&state, &headers, &p, kind)
+            .await
+            .map(|who| (p, who)),
         Err(e) => Err(e),
     };
     let (period, who) = match checked {

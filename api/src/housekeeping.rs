@@ -1,5 +1,6 @@
-//! Periodic upkeep while the server runs: forgetting idempotency keys past their retention, and
-//! closing check-ins whose check-out never came.
+//! Periodic upkeep while the server runs: forgetting idempotency keys past their retention,
+//! closing check-ins whose check-out never came, reopening lapsed micro-wish claims, and
+//! dropping check-in locations past their retention.
 
 use std::time::Duration;
 
@@ -39,6 +40,11 @@ pub async fn run_once(state: &AppState) {
         Err(e) => {
             tracing::warn!(error = ?e, "reopening lapsed micro-wish claims failed; will retry")
         }
+    }
+    match crate::privacy::expire_locations(&state.db, state.config.location_retention_days).await {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(dropped = n, "check-in locations past retention dropped"),
+        Err(e) => tracing::warn!(error = ?e, "dropping old check-in locations failed; will retry"),
     }
     if state.db.get_database_backend() == sea_orm::DatabaseBackend::Postgres {
         match crate::live::postgres::purge(&state.db).await {

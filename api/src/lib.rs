@@ -46,6 +46,7 @@ pub mod metrics;
 pub mod organizations;
 pub mod pagination;
 pub mod persisted;
+pub mod privacy;
 pub mod profiles;
 pub mod schema;
 pub mod seed;

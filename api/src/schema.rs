@@ -219,6 +219,7 @@ pub struct QueryRoot(
     FundQuery,
     WishQuery,
     HelpQuery,
+    crate::accounts::graphql::PrivacyQuery,
     NodeQuery,
 );
 

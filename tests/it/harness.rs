@@ -9,6 +9,9 @@ use sea_orm::{
 };
 use serde_json::{Value, json};
 
+/// The password of accounts made by [`TestApp::register`].
+pub const TEST_PASSWORD: &str = "correct horse battery";
+
 /// JWT secret of test servers, so tests can forge tokens signed with the right (or a wrong) key.
 pub const JWT_SECRET: &str = "test-secret-test-secret-test-secret-0123";
 
@@ -304,7 +307,7 @@ impl TestApp {
             .ok(
                 None,
                 "mutation($i: RegisterInput!) { register(input: $i) { accessToken refreshToken account { id } } }",
-                json!({ "i": { "phone": phone, "password": "correct horse battery", "displayName": name } }),
+                json!({ "i": { "phone": phone, "password": TEST_PASSWORD, "displayName": name } }),
             )
             .await;
         Session::from(&data["register"])

@@ -25,6 +25,7 @@ mod migration_upgrade;
 mod organizations_e2e;
 mod organizations_service;
 mod persisted_e2e;
+mod privacy_e2e;
 mod query_cost;
 mod schema_file;
 mod seed_demo;

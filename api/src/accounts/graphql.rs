@@ -395,8 +395,114 @@ impl AccountQuery {
 #[derive(Default)]
 pub struct AccountMutation;
 
+/// One access to personal data.
+#[derive(async_graphql::SimpleObject)]
+pub struct AuditEntry {
+    /// Who (account ID).
+    actor_id: ID,
+    /// What, e.g. `EXPORT_SERVICE_RECORDS`, `NEARBY_VOLUNTEERS`, `READ_HELP_DETAILS`.
+    action: String,
+    /// Whose data (account ID), when one person's.
+    subject_account_id: Option<ID>,
+    /// Which object or period.
+    detail: String,
+    /// When.
+    at: chrono::DateTime<chrono::Utc>,
+}
+
+impl From<entity::audit_log::Model> for AuditEntry {
+    fn from(m: entity::audit_log::Model) -> Self {
+        Self {
+            actor_id: ids::encode(NodeType::Account, m.actor_id),
+            action: m.action,
+            subject_account_id: m
+                .subject_account_id
+                .map(|a| ids::encode(NodeType::Account, a)),
+            detail: m.detail,
+            at: m.at,
+        }
+    }
+}
+
+/// Personal-data rights and the audit of staff access.
+#[derive(Default)]
+pub struct PrivacyQuery;
+
+#[Object]
+impl PrivacyQuery {
+    /// Everything the service holds about you, as one JSON document (PIPL): account, volunteer
+    /// profile, identity (masked), memberships, sign-ups, check-ins with their locations,
+    /// service records, time-coin ledger, donations, help offers and requests taken,
+    /// micro-wish claims, certificates, sessions.
+    async fn export_my_data(
+        &self,
+        ctx: &Context<'_>,
+    ) -> Result<async_graphql::Json<serde_json::Value>> {
+        let viewer = ctx.require_account().await?;
+        if crate::clients::confined_to().is_some() {
+            return Err(AppError::Forbidden("a person exports their own data".to_owned()).into());
+        }
+        let db = &ctx.state().db;
+        let data = crate::privacy::export(db, viewer.id).await?;
+        crate::privacy::audit(
+            db,
+            viewer.id,
+            "EXPORT_MY_DATA",
+            None,
+            Some(viewer.id),
+            "by the person",
+        )
+        .await?;
+        Ok(async_graphql::Json(data))
+    }
+
+    /// Who read or exported personal data of this organization and those below it, oldest
+    /// first: its administrators only.
+    #[graphql(complexity = "crate::pagination::page_cost(first, child_complexity)")]
+    async fn audit_log(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The organization.")] organization_id: ID,
+        #[graphql(desc = "Page size (default 20, at most the configured maximum).")] first: Option<
+            i32,
+        >,
+        #[graphql(desc = "Cursor of the last edge of the previous page.")] after: Option<String>,
+    ) -> Result<Connection<String, AuditEntry>> {
+        let viewer = ctx.require_account().await?;
+        let state = ctx.state();
+        let org = ids::decode(NodeType::Organization, &organization_id, "organizationId")?;
+        let page = PageArgs::new(first, after.as_deref(), &state.config)?;
+        let rows = crate::privacy::audit_log_of(&state.db, viewer, org, page).await?;
+        Ok(connection(
+            rows,
+            page.after.is_some(),
+            |e| e.id,
+            AuditEntry::from,
+        ))
+    }
+}
+
 #[Object]
 impl AccountMutation {
+    /// Delete your account (PIPL): your phone, names, identity, home, skills, check-in
+    /// locations, donor names and sessions are erased; service records, time-coin entries and
+    /// donations stay, tied to a pseudonymous account, so ledgers and statistics stay whole.
+    /// Needs your password. You cannot log in afterwards.
+    async fn delete_my_account(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Your current password.")] password: String,
+    ) -> Result<bool> {
+        let viewer = ctx.require_account().await?;
+        if crate::clients::confined_to().is_some() {
+            return Err(
+                AppError::Forbidden("a person deletes their own account".to_owned()).into(),
+            );
+        }
+        crate::privacy::delete_account(&ctx.state().db, viewer, password).await?;
+        Ok(true)
+    }
+
     /// Create an account and log in.
     async fn register(&self, ctx: &Context<'_>, input: RegisterInput) -> Result<AuthPayload> {
         let phone = Phone::parse(&input.phone, "input.phone")?;

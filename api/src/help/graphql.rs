@@ -97,11 +97,24 @@ impl HelpRequest {
     /// Personal details of the person helped: the organization's staff and the volunteer who
     /// took it only (`null` for everyone else).
     async fn details(&self, ctx: &Context<'_>) -> Result<Option<&str>> {
-        Ok(if self.private(ctx).await? {
-            Some(&self.0.details)
-        } else {
-            None
-        })
+        if !self.private(ctx).await? {
+            return Ok(None);
+        }
+        // Staff reading someone's personal details is on record (the volunteer's own is not).
+        if let Some(v) = ctx.optional_account().await?
+            && !self.0.assignee_id.is_some_and(|a| authz::is_self(v, a))
+        {
+            crate::privacy::audit(
+                &ctx.state().db,
+                v.id,
+                "READ_HELP_DETAILS",
+                Some(self.0.organization_id),
+                None,
+                format!("help request {}", self.0.id),
+            )
+            .await?;
+        }
+        Ok(Some(&self.0.details))
     }
 
     /// Exact location: the organization's staff and the volunteer who took it only.

@@ -362,6 +362,16 @@ pub async fn nearby_volunteers(
             format!("must be 1 to {MAX_OFFERS}"),
         ));
     }
+    // The ranking reads homes: who asked is on record.
+    crate::privacy::audit(
+        db,
+        viewer.id,
+        "NEARBY_VOLUNTEERS",
+        Some(r.organization_id),
+        None,
+        format!("help request {id}"),
+    )
+    .await?;
     let center = GeoPoint {
         latitude: r.latitude,
         longitude: r.longitude,

@@ -1,0 +1,280 @@
+//! Personal-data rights (PIPL): a person's export of everything held about them, deletion of
+//! their account by pseudonymization, the retention limit on check-in locations, and the audit
+//! log of staff access to personal data.
+//!
+//! Deletion keeps the ledgers and statistics whole: service records, time-coin entries and
+//! donations stay, tied to the same account row, which keeps no phone, name, identity,
+//! location or password any more.
+
+use chrono::{DateTime, Duration, Utc};
+use entity::{
+    account, audit_log, check_event, donation, help_offer, help_request, idempotency_key, identity,
+    membership, micro_wish, refresh_token, service_certificate, service_record, signup,
+    timebank_account, timebank_entry, volunteer_profile,
+};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set, sea_query::Expr,
+};
+use serde_json::{Value, json};
+
+use crate::{
+    db::begin_write,
+    error::{AppError, AppResult},
+    pagination::{Page, PageArgs, fetch_page},
+};
+
+/// The name a deleted account shows.
+pub const DELETED_NAME: &str = "已注销用户";
+
+/// Note an access to personal data. Failing to write the audit row fails the access.
+pub async fn audit<C: ConnectionTrait>(
+    db: &C,
+    actor: i64,
+    action: &str,
+    organization_id: Option<i64>,
+    subject: Option<i64>,
+    detail: impl Into<String>,
+) -> AppResult<()> {
+    let mut detail: String = detail.into();
+    if detail.chars().count() > 500 {
+        detail = detail.chars().take(500).collect();
+    }
+    audit_log::ActiveModel {
+        actor_id: Set(actor),
+        action: Set(action.to_owned()),
+        organization_id: Set(organization_id),
+        subject_account_id: Set(subject),
+        detail: Set(detail),
+        at: Set(Utc::now()),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?;
+    Ok(())
+}
+
+/// The audit log of an organization and everything below it, oldest first (its
+/// administrators only).
+pub async fn audit_log_of(
+    db: &DatabaseConnection,
+    viewer: &account::Model,
+    organization_id: i64,
+    page: PageArgs,
+) -> AppResult<Page<audit_log::Model>> {
+    crate::authz::require_admin(db, viewer, organization_id).await?;
+    fetch_page(
+        db,
+        audit_log::Entity::find().filter(crate::authz::in_subtree(
+            audit_log::Column::OrganizationId,
+            organization_id,
+        )),
+        audit_log::Column::Id,
+        page,
+    )
+    .await
+}
+
+/// Everything the service holds about `me`, as JSON.
+pub async fn export(db: &DatabaseConnection, me: i64) -> AppResult<Value> {
+    let acc = account::Entity::find_by_id(me)
+        .select_only()
+        .columns([
+            account::Column::Id,
+            account::Column::Phone,
+            account::Column::DisplayName,
+            account::Column::IsSystemAdmin,
+            account::Column::CreatedAt,
+            account::Column::UpdatedAt,
+        ])
+        .into_json()
+        .one(db)
+        .await?
+        .ok_or(AppError::NotFound("account"))?;
+    let profile = volunteer_profile::Entity::find_by_id(me)
+        .into_json()
+        .one(db)
+        .await?;
+    // The ID number itself is kept encrypted; the export shows what the person can check.
+    let identity = identity::Entity::find_by_id(me)
+        .select_only()
+        .columns([
+            identity::Column::LegalName,
+            identity::Column::IdType,
+            identity::Column::IdMasked,
+            identity::Column::CreatedAt,
+        ])
+        .into_json()
+        .one(db)
+        .await?;
+    let wallets: Vec<i64> = timebank_account::Entity::find()
+        .select_only()
+        .column(timebank_account::Column::Id)
+        .filter(timebank_account::Column::OwnerAccountId.eq(me))
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(json!({
+        "exportedAt": Utc::now(),
+        "account": acc,
+        "volunteerProfile": profile,
+        "identity": identity,
+        "memberships": membership::Entity::find().filter(membership::Column::AccountId.eq(me)).into_json().all(db).await?,
+        "signups": signup::Entity::find().filter(signup::Column::AccountId.eq(me)).order_by_asc(signup::Column::Id).into_json().all(db).await?,
+        "checkEvents": check_event::Entity::find().filter(check_event::Column::AccountId.eq(me)).order_by_asc(check_event::Column::Id).into_json().all(db).await?,
+        "serviceRecords": service_record::Entity::find().filter(service_record::Column::AccountId.eq(me)).order_by_asc(service_record::Column::Id).into_json().all(db).await?,
+        "timeBank": {
+            "accounts": timebank_account::Entity::find().filter(timebank_account::Column::OwnerAccountId.eq(me)).into_json().all(db).await?,
+            "entries": timebank_entry::Entity::find().filter(timebank_entry::Column::AccountId.is_in(wallets)).order_by_asc(timebank_entry::Column::Id).into_json().all(db).await?,
+        },
+        "donations": donation::Entity::find().filter(donation::Column::AccountId.eq(me)).order_by_asc(donation::Column::Id).into_json().all(db).await?,
+        "helpOffers": help_offer::Entity::find().filter(help_offer::Column::VolunteerId.eq(me)).into_json().all(db).await?,
+        "helpRequestsTaken": help_request::Entity::find()
+            .select_only()
+            .columns([help_request::Column::Id, help_request::Column::Title, help_request::Column::Status, help_request::Column::AcceptedAt, help_request::Column::CompletedAt, help_request::Column::CompletionNote, help_request::Column::MinutesServed])
+            .filter(help_request::Column::AssigneeId.eq(me)).into_json().all(db).await?,
+        "microWishClaims": micro_wish::Entity::find()
+            .select_only()
+            .columns([micro_wish::Column::Id, micro_wish::Column::Title, micro_wish::Column::Status, micro_wish::Column::ClaimedAt, micro_wish::Column::FulfilledAt, micro_wish::Column::FulfilmentNote])
+            .filter(micro_wish::Column::ClaimedBy.eq(me)).into_json().all(db).await?,
+        "certificates": service_certificate::Entity::find().filter(service_certificate::Column::AccountId.eq(me)).into_json().all(db).await?,
+        "sessions": refresh_token::Entity::find()
+            .select_only()
+            .columns([refresh_token::Column::CreatedAt, refresh_token::Column::ExpiresAt, refresh_token::Column::RevokedAt])
+            .filter(refresh_token::Column::AccountId.eq(me)).into_json().all(db).await?,
+    }))
+}
+
+/// Delete `me`'s account: check the password, then in one transaction erase phone, names,
+/// identity, home, skills, check-in locations, donor names and sessions, and leave the account
+/// row as a pseudonym that keeps the ledgers and records whole. Logging in fails afterwards.
+pub async fn delete_account(
+    db: &DatabaseConnection,
+    me: &account::Model,
+    password: String,
+) -> AppResult<()> {
+    if !crate::auth::password::verify(Some(me.password_hash.clone()), password).await? {
+        return Err(AppError::Unauthenticated("the password is wrong"));
+    }
+    let now = Utc::now();
+    let txn = begin_write(db).await?;
+    account::Entity::update_many()
+        // Unique and no phone number: the account can never be found by phone again.
+        .col_expr(
+            account::Column::Phone,
+            Expr::value(format!("deleted-{}", me.id)),
+        )
+        .col_expr(account::Column::DisplayName, Expr::value(DELETED_NAME))
+        // Not a hash any password can match.
+        .col_expr(account::Column::PasswordHash, Expr::value("!deleted"))
+        .col_expr(account::Column::IsSystemAdmin, Expr::value(false))
+        .col_expr(account::Column::UpdatedAt, Expr::value(now))
+        .filter(account::Column::Id.eq(me.id))
+        .exec(&txn)
+        .await?;
+    volunteer_profile::Entity::update_many()
+        .col_expr(volunteer_profile::Column::Skills, Expr::value("[]"))
+        .col_expr(volunteer_profile::Column::Bio, Expr::value(""))
+        .col_expr(
+            volunteer_profile::Column::HomeLatitude,
+            Expr::value(Option::<f64>::None),
+        )
+        .col_expr(
+            volunteer_profile::Column::HomeLongitude,
+            Expr::value(Option::<f64>::None),
+        )
+        .col_expr(
+            volunteer_profile::Column::AvailableForDispatch,
+            Expr::value(false),
+        )
+        .col_expr(volunteer_profile::Column::UpdatedAt, Expr::value(now))
+        .filter(volunteer_profile::Column::AccountId.eq(me.id))
+        .exec(&txn)
+        .await?;
+    identity::Entity::delete_many()
+        .filter(identity::Column::AccountId.eq(me.id))
+        .exec(&txn)
+        .await?;
+    forget_locations(&txn, Some(me.id), None).await?;
+    donation::Entity::update_many()
+        .col_expr(donation::Column::DonorName, Expr::value(DELETED_NAME))
+        .col_expr(donation::Column::Message, Expr::value(""))
+        .filter(donation::Column::AccountId.eq(me.id))
+        .exec(&txn)
+        .await?;
+    // Issued certificates keep their figures; the name and ID on them go.
+    service_certificate::Entity::update_many()
+        .col_expr(
+            service_certificate::Column::LegalName,
+            Expr::value(DELETED_NAME),
+        )
+        .col_expr(service_certificate::Column::IdMasked, Expr::value(""))
+        .filter(service_certificate::Column::AccountId.eq(me.id))
+        .exec(&txn)
+        .await?;
+    refresh_token::Entity::delete_many()
+        .filter(refresh_token::Column::AccountId.eq(me.id))
+        .exec(&txn)
+        .await?;
+    // Stored answers to retried requests hold names too (a donation's donor, …).
+    idempotency_key::Entity::delete_many()
+        .filter(idempotency_key::Column::AccountId.eq(me.id))
+        .exec(&txn)
+        .await?;
+    membership::Entity::delete_many()
+        .filter(membership::Column::AccountId.eq(me.id))
+        .exec(&txn)
+        .await?;
+    audit(
+        &txn,
+        me.id,
+        "DELETE_ACCOUNT",
+        None,
+        Some(me.id),
+        "by the person",
+    )
+    .await?;
+    txn.commit().await?;
+    tracing::info!(account_id = me.id, "account deleted (pseudonymized)");
+    Ok(())
+}
+
+/// Drop the locations of check events — one person's (`who`), or everyone's older than
+/// `before`. Returns how many lost theirs.
+pub async fn forget_locations<C: ConnectionTrait>(
+    db: &C,
+    who: Option<i64>,
+    before: Option<DateTime<Utc>>,
+) -> AppResult<u64> {
+    let mut q = check_event::Entity::update_many()
+        .col_expr(
+            check_event::Column::Latitude,
+            Expr::value(Option::<f64>::None),
+        )
+        .col_expr(
+            check_event::Column::Longitude,
+            Expr::value(Option::<f64>::None),
+        )
+        .col_expr(
+            check_event::Column::AccuracyMeters,
+            Expr::value(Option::<f64>::None),
+        )
+        .filter(check_event::Column::Latitude.is_not_null());
+    if let Some(who) = who {
+        q = q.filter(check_event::Column::AccountId.eq(who));
+    }
+    if let Some(before) = before {
+        q = q.filter(check_event::Column::OccurredAt.lt(before));
+    }
+    Ok(q.exec(db).await?.rows_affected)
+}
+
+/// Upkeep: drop check-in locations older than the retention period.
+pub async fn expire_locations<C: ConnectionTrait>(db: &C, retention_days: u32) -> AppResult<u64> {
+    forget_locations(
+        db,
+        None,
+        Some(Utc::now() - Duration::days(i64::from(retention_days))),
+    )
+    .await
+}

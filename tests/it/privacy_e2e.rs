@@ -1,0 +1,359 @@
+//! Personal-data rights: the export holds the caller's data and nobody else's; deletion erases
+//! phone and names everywhere while ledgers and statistics stay whole; old check-in locations
+//! are dropped; staff access to personal data is in the audit log.
+
+use sea_orm::{ConnectionTrait, DatabaseBackend, DatabaseConnection, Statement};
+use serde_json::{Value, json};
+
+use crate::harness::TestApp;
+
+/// Tables and text columns holding `needle`, on either backend.
+async fn find_everywhere(db: &DatabaseConnection, needle: &str) -> Vec<String> {
+    let backend = db.get_database_backend();
+    let columns: Vec<(String, String)> = match backend {
+        DatabaseBackend::Postgres => db
+            .query_all_raw(Statement::from_string(
+                backend,
+                "SELECT table_name::text, column_name::text FROM information_schema.columns \
+                 WHERE table_schema = 'public' AND data_type IN ('text', 'character varying')",
+            ))
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|r| {
+                (
+                    r.try_get_by_index(0).unwrap(),
+                    r.try_get_by_index(1).unwrap(),
+                )
+            })
+            .collect(),
+        _ => {
+            let tables: Vec<String> = db
+                .query_all_raw(Statement::from_string(
+                    backend,
+                    "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'",
+                ))
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|r| r.try_get_by_index(0).unwrap())
+                .collect();
+            let mut out = Vec::new();
+            for t in tables {
+                for r in db
+                    .query_all_raw(Statement::from_string(
+                        backend,
+                        format!("SELECT name, type FROM pragma_table_info('{t}')"),
+                    ))
+                    .await
+                    .unwrap()
+                {
+                    let (name, ty): (String, String) = (
+                        r.try_get_by_index(0).unwrap(),
+                        r.try_get_by_index(1).unwrap(),
+                    );
+                    let ty = ty.to_lowercase();
+                    if ty.contains("text") || ty.contains("char") {
+                        out.push((t.clone(), name));
+                    }
+                }
+            }
+            out
+        }
+    };
+    let mut hits = Vec::new();
+    for (t, c) in columns {
+        let n = db
+            .query_one_raw(Statement::from_sql_and_values(
+                backend,
+                format!(
+                    "SELECT COUNT(*) FROM \"{t}\" WHERE \"{c}\" LIKE {}",
+                    if backend == DatabaseBackend::Postgres {
+                        "$1"
+                    } else {
+                        "?"
+                    }
+                ),
+                [format!("%{needle}%").into()],
+            ))
+            .await
+            .unwrap()
+            .unwrap()
+            .try_get_by_index::<i64>(0)
+            .unwrap();
+        if n > 0 {
+            hits.push(format!("{t}.{c}"));
+        }
+    }
+    hits
+}
+
+async fn scalar(db: &DatabaseConnection, sql: &str) -> i64 {
+    db.query_one_raw(Statement::from_string(db.get_database_backend(), sql))
+        .await
+        .unwrap()
+        .unwrap()
+        .try_get_by_index::<i64>(0)
+        .unwrap()
+}
+
+const STATS: &str = "query($o: ID!) { organization(id: $o) { stats(from: \"2020-01-01T00:00:00Z\", to: \"2030-01-01T00:00:00Z\") { volunteerCount activeVolunteerCount approvedMinutes donationsFen } timeBank { balance } } }";
+
+#[tokio::test]
+async fn export_holds_only_my_data_and_deletion_erases_me_but_keeps_the_books() {
+    let app = TestApp::spawn().await;
+    let w = app.world().await;
+    let event = app
+        .event_at(
+            &w.organizer.access,
+            &w.station,
+            "助老",
+            31.38,
+            120.98,
+            24,
+            true,
+        )
+        .await;
+    let mine = app.register("13800000001", "李小红").await;
+    let other = app.register("13800000002", "张三丰").await;
+    app.ok(
+        Some(&mine.access),
+        "mutation($i: SetMyIdentityInput!) { setMyIdentity(input: $i) { idNumberMasked } }",
+        json!({ "i": { "legalName": "李小红", "idType": "MAINLAND_ID", "idNumber": "11010519491231002X" } }),
+    )
+    .await;
+    app.ok(
+        Some(&mine.access),
+        "mutation { updateMyProfile(input: {skills: [\"急救\"], bio: \"退休护士李小红\", homeLocation: {latitude: 31.381, longitude: 120.981}}) { bio } }",
+        json!({}),
+    )
+    .await;
+    // Each serves an hour on a shift (GEO check-in and check-out), approved with coins.
+    for (i, who) in [&mine, &other].into_iter().enumerate() {
+        let shift = app
+            .shift_in(&w.organizer.access, &event, 5, false, &[])
+            .await;
+        app.sign_up(&who.access, &shift, format!("s{i}")).await;
+        let record = app.serve_an_hour(&who.access, &shift).await;
+        app.ok(
+            Some(&w.organizer.access),
+            "mutation($id: ID!) { approveServiceRecord(id: $id) { status } }",
+            json!({ "id": api::ids::encode(api::ids::NodeType::ServiceRecord, record.id) }),
+        )
+        .await;
+    }
+    let fund = app
+        .ok(
+            Some(&w.organizer.access),
+            "mutation($i: CreateCharityFundInput!) { createCharityFund(input: $i) { id } }",
+            json!({ "i": { "organizationId": w.station, "name": "社区基金", "purpose": "助老" } }),
+        )
+        .await["createCharityFund"]["id"]
+        .clone();
+    app.ok(
+        Some(&mine.access),
+        "mutation($i: DonateInput!) { donate(input: $i) { id } }",
+        json!({ "i": { "fundId": fund, "amountFen": 2_000, "message": "李小红的一点心意", "idempotencyKey": "d" } }),
+    )
+    .await;
+
+    // The export: all of mine, none of theirs.
+    let exported = app
+        .ok(Some(&mine.access), "{ exportMyData }", json!({}))
+        .await["exportMyData"]
+        .clone();
+    assert_eq!(exported["account"]["phone"], "13800000001");
+    assert_eq!(exported["identity"]["id_masked"], "110***********002X");
+    assert_eq!(exported["volunteerProfile"]["bio"], "退休护士李小红");
+    let checks = exported["checkEvents"].as_array().unwrap();
+    assert_eq!(checks.len(), 2);
+    assert!(
+        checks.iter().all(|c| c["latitude"].is_number()),
+        "{checks:?}"
+    );
+    assert_eq!(exported["serviceRecords"].as_array().unwrap().len(), 1);
+    assert_eq!(exported["donations"].as_array().unwrap().len(), 1);
+    assert!(
+        !exported["timeBank"]["entries"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(exported["signups"].as_array().unwrap().len(), 1);
+    let text = exported.to_string();
+    for theirs in ["13800000002", "张三丰"] {
+        assert!(!text.contains(theirs), "the export holds {theirs}");
+    }
+    assert!(!text.contains("password"), "no password hash");
+
+    let before = app
+        .ok(Some(&w.root.access), STATS, json!({ "o": w.station }))
+        .await;
+
+    // Deletion: the password is asked, then the person is gone everywhere.
+    assert_eq!(
+        app.err_code(
+            Some(&mine.access),
+            "mutation { deleteMyAccount(password: \"not-my-password\") }",
+            json!({})
+        )
+        .await,
+        "UNAUTHENTICATED"
+    );
+    let deleted = app
+        .ok(
+            Some(&mine.access),
+            "mutation($p: String!) { deleteMyAccount(password: $p) }",
+            json!({ "p": crate::harness::TEST_PASSWORD }),
+        )
+        .await;
+    assert_eq!(deleted["deleteMyAccount"], true);
+    assert_eq!(
+        app.err_code(
+            None,
+            "mutation($i: LoginInput!) { login(input: $i) { accessToken } }",
+            json!({ "i": { "phone": "13800000001", "password": crate::harness::TEST_PASSWORD } })
+        )
+        .await,
+        "UNAUTHENTICATED"
+    );
+    let db = &app.state.db;
+    for gone in ["13800000001", "李小红", "110***********002X", "退休护士"] {
+        assert_eq!(
+            find_everywhere(db, gone).await,
+            Vec::<String>::new(),
+            "{gone} is still stored"
+        );
+    }
+    // The other person is untouched.
+    assert!(!find_everywhere(db, "张三丰").await.is_empty());
+    // My check-ins keep their times but not their places.
+    let key = mine.account_key();
+    assert_eq!(
+        scalar(
+            db,
+            &format!(
+                "SELECT COUNT(*) FROM check_event WHERE account_id = {key} AND latitude IS NOT NULL"
+            )
+        )
+        .await,
+        0
+    );
+    assert_eq!(
+        scalar(
+            db,
+            &format!("SELECT COUNT(*) FROM check_event WHERE account_id = {key}")
+        )
+        .await,
+        2
+    );
+
+    // The books: statistics and the organization's time bank are unchanged, every ledger
+    // balance is still the sum of its entries, and the entries still sum to zero.
+    let after = app
+        .ok(Some(&w.root.access), STATS, json!({ "o": w.station }))
+        .await;
+    assert_eq!(before, after);
+    assert_eq!(
+        scalar(
+            db,
+            "SELECT CAST(COALESCE(SUM(amount), 0) AS BIGINT) FROM timebank_entry"
+        )
+        .await,
+        0
+    );
+    assert_eq!(
+        scalar(
+            db,
+            "SELECT COUNT(*) FROM timebank_account a WHERE a.balance <> \
+             (SELECT COALESCE(SUM(e.amount), 0) FROM timebank_entry e WHERE e.account_id = a.id)"
+        )
+        .await,
+        0
+    );
+}
+
+#[tokio::test]
+async fn old_check_in_locations_are_dropped_and_staff_access_is_audited() {
+    let app = TestApp::spawn().await;
+    let w = app.world().await;
+    let event = app
+        .event_at(
+            &w.organizer.access,
+            &w.station,
+            "助老",
+            31.38,
+            120.98,
+            24,
+            true,
+        )
+        .await;
+    let shift = app
+        .shift_in(&w.organizer.access, &event, 5, false, &[])
+        .await;
+    let vol = app.register("13800000003", "王五").await;
+    app.sign_up(&vol.access, &shift, "k").await;
+    app.serve_an_hour(&vol.access, &shift).await;
+    let db = &app.state.db;
+    let key = vol.account_key();
+    // The check-in happened 100 days ago (retention: 90); the check-out is recent.
+    db.execute_unprepared(&format!(
+        "UPDATE check_event SET occurred_at = occurred_at - INTERVAL_PLACEHOLDER WHERE account_id = {key} AND kind = 'CHECK_IN'"
+    ).replace(
+        "occurred_at - INTERVAL_PLACEHOLDER",
+        &match db.get_database_backend() {
+            DatabaseBackend::Postgres => "occurred_at - INTERVAL '100 days'".to_owned(),
+            _ => format!("'{}'", (chrono::Utc::now() - chrono::Duration::days(100)).format("%Y-%m-%d %H:%M:%S%.6f+00:00")),
+        },
+    ))
+    .await
+    .unwrap();
+    api::housekeeping::run_once(&app.state).await;
+    let located = |kind: &'static str| {
+        let sql = format!(
+            "SELECT COUNT(*) FROM check_event WHERE account_id = {key} AND kind = '{kind}' AND latitude IS NOT NULL"
+        );
+        async move { scalar(db, &sql).await }
+    };
+    assert_eq!(located("CHECK_IN").await, 0, "past retention: dropped");
+    assert_eq!(located("CHECK_OUT").await, 1, "recent: kept");
+
+    // An export by staff is on record, for the organization's administrators to read.
+    let (from, to) = (
+        (chrono::Utc::now() - chrono::Duration::days(1)).to_rfc3339(),
+        (chrono::Utc::now() + chrono::Duration::days(1)).to_rfc3339(),
+    );
+    let status = app
+        .client
+        .get(app.url("/exports/service-records.csv"))
+        .query(&[
+            ("organizationId", w.station.as_str()),
+            ("from", &from),
+            ("to", &to),
+        ])
+        .bearer_auth(&w.organizer.access)
+        .send()
+        .await
+        .unwrap()
+        .status();
+    assert_eq!(status.as_u16(), 200);
+    const LOG: &str = "query($o: ID!) { auditLog(organizationId: $o) { edges { node { action actorId detail } } } }";
+    let log: Value = app
+        .ok(Some(&w.root.access), LOG, json!({ "o": w.district }))
+        .await;
+    let entries = log["auditLog"]["edges"].as_array().unwrap();
+    assert!(
+        entries
+            .iter()
+            .any(|e| e["node"]["action"] == "EXPORT_SERVICE_RECORDS"
+                && e["node"]["actorId"]
+                    == api::ids::encode(api::ids::NodeType::Account, w.organizer.account_key()).0),
+        "{log}"
+    );
+    // The organizer (not an administrator) may not read the log.
+    assert_eq!(
+        app.err_code(Some(&w.organizer.access), LOG, json!({ "o": w.station }))
+            .await,
+        "FORBIDDEN"
+    );
+}
