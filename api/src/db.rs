@@ -89,9 +89,38 @@ pub fn sqlite_file(url: &str) -> Option<&str> {
 }
 
 /// Apply all pending migrations.
+///
+/// On PostgreSQL, replicas starting together take turns: each holds a session advisory lock
+/// (on a connection of its own) while it migrates, so the second one finds the work done
+/// instead of racing the first one's `CREATE TABLE`s.
 pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
-    Migrator::up(db, None).await
+    if db.get_database_backend() != sea_orm::DatabaseBackend::Postgres {
+        return Migrator::up(db, None).await;
+    }
+    use sea_orm::sqlx;
+    let err = |e: sqlx::Error| DbErr::Custom(format!("migration lock: {e}"));
+    let mut lock = db
+        .get_postgres_connection_pool()
+        .acquire()
+        .await
+        .map_err(err)?;
+    sqlx::query("SELECT pg_advisory_lock($1)")
+        .bind(MIGRATION_LOCK)
+        .execute(&mut *lock)
+        .await
+        .map_err(err)?;
+    let result = Migrator::up(db, None).await;
+    let unlocked = sqlx::query("SELECT pg_advisory_unlock($1)")
+        .bind(MIGRATION_LOCK)
+        .execute(&mut *lock)
+        .await;
+    result?;
+    unlocked.map_err(err)?;
+    Ok(())
 }
+
+/// The advisory lock key replicas migrate under ("tongxing" in ASCII, as a number).
+const MIGRATION_LOCK: i64 = 0x746f_6e67_7869_6e67;
 
 /// Begin a transaction that will write. On SQLite it takes the write lock at `BEGIN`
 /// (`BEGIN IMMEDIATE`), so a read-then-write inside it cannot fail half-way with "database is

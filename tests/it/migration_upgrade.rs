@@ -112,3 +112,31 @@ async fn records_keep_their_rows_and_references_and_gain_where_what_and_when() {
         .await;
     assert!(neither.is_err(), "a record from nowhere is refused");
 }
+
+#[tokio::test]
+async fn replicas_starting_together_migrate_one_after_the_other() {
+    let db = TestDb::migrated_to(Some(0)).await;
+    if !db.is_postgres() {
+        // One process owns an SQLite file; replicas are a PostgreSQL matter.
+        return;
+    }
+    let (a, b) = (
+        api::db::connect(&db.url, 4).await.unwrap(),
+        api::db::connect(&db.url, 4).await.unwrap(),
+    );
+    let (ra, rb) = tokio::join!(api::db::migrate(&a), api::db::migrate(&b));
+    ra.expect("first replica migrates");
+    rb.expect("second replica finds the work done");
+    let tables = db
+        .conn
+        .query_one_raw(sea_orm::Statement::from_string(
+            db.conn.get_database_backend(),
+            "SELECT COUNT(*) FROM seaql_migrations",
+        ))
+        .await
+        .unwrap()
+        .unwrap()
+        .try_get_by_index::<i64>(0)
+        .unwrap();
+    assert_eq!(tables, 13, "every migration recorded once");
+}
