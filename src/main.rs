@@ -141,6 +141,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Backup { path } => {
             let conn = db::connect(&config.database_url(), 1).await?;
             api::backup::backup_sqlite(&conn, &path).await?;
+            conn.close().await.ok();
             eprintln!("backed up to {}", path.display());
             Ok(())
         }
@@ -153,6 +154,7 @@ async fn main() -> anyhow::Result<()> {
             // Open it the way the server will (migrations included), so a bad restore shows now.
             let conn = db::connect(&url, 1).await?;
             db::migrate(&conn).await.context("applying migrations")?;
+            conn.close().await.ok();
             match kept {
                 Some(k) => eprintln!(
                     "restored {} from {}; the replaced database is at {}",
@@ -204,6 +206,8 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     };
     http::serve(listener, api::app(state.clone()), shutdown, grace).await?;
     state.live.wait_for_connections(grace).await;
+    // Closing the pool lets SQLite checkpoint its log into the database file.
+    state.db.clone().close().await.ok();
     tracing::info!("stopped");
     Ok(())
 }

@@ -120,15 +120,23 @@ pub async fn restore_sqlite(
         let kept = side(&format!(".before-restore-{stamp}"));
         std::fs::rename(target, &kept)
             .with_context(|| format!("moving {} aside", target.display()))?;
+        // Its log goes with it: committed transactions may still be only there.
+        for (log, suffix) in [(&wal, "-wal"), (&shm, "-shm")] {
+            if log.exists() {
+                let mut moved = kept.as_os_str().to_owned();
+                moved.push(suffix);
+                std::fs::rename(log, PathBuf::from(moved))?;
+            }
+        }
         Some(kept)
     } else {
+        for stale in [&wal, &shm] {
+            if stale.exists() {
+                std::fs::remove_file(stale)?;
+            }
+        }
         None
     };
-    for stale in [&wal, &shm] {
-        if stale.exists() {
-            std::fs::remove_file(stale)?;
-        }
-    }
     std::fs::rename(&staged, target)
         .with_context(|| format!("putting the backup at {}", target.display()))?;
     Ok(kept)

@@ -91,31 +91,30 @@ pub fn sqlite_file(url: &str) -> Option<&str> {
 /// Apply all pending migrations.
 ///
 /// On PostgreSQL, replicas starting together take turns: each holds a session advisory lock
-/// (on a connection of its own) while it migrates, so the second one finds the work done
-/// instead of racing the first one's `CREATE TABLE`s.
+/// while it migrates, so the second one finds the work done instead of racing the first one's
+/// `CREATE TABLE`s. The lock is held on a connection opened beside the pool (a pool of one
+/// could not lend a second), which must reach PostgreSQL itself, not a transaction-mode
+/// PgBouncer.
 pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
     if db.get_database_backend() != sea_orm::DatabaseBackend::Postgres {
         return Migrator::up(db, None).await;
     }
-    use sea_orm::sqlx;
+    use sea_orm::sqlx::{self, Connection};
     let err = |e: sqlx::Error| DbErr::Custom(format!("migration lock: {e}"));
-    let mut lock = db
-        .get_postgres_connection_pool()
-        .acquire()
+    let options = db.get_postgres_connection_pool().connect_options();
+    let mut lock = sqlx::PgConnection::connect_with(&options)
         .await
         .map_err(err)?;
     sqlx::query("SELECT pg_advisory_lock($1)")
         .bind(MIGRATION_LOCK)
-        .execute(&mut *lock)
+        .execute(&mut lock)
         .await
         .map_err(err)?;
     let result = Migrator::up(db, None).await;
-    let unlocked = sqlx::query("SELECT pg_advisory_unlock($1)")
-        .bind(MIGRATION_LOCK)
-        .execute(&mut *lock)
-        .await;
+    // Closing the session releases the lock whatever happened above.
+    let closed = lock.close().await;
     result?;
-    unlocked.map_err(err)?;
+    closed.map_err(err)?;
     Ok(())
 }
 

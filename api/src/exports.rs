@@ -300,6 +300,7 @@ fn error_response(e: AppError) -> Response {
         AppError::Forbidden(_) => StatusCode::FORBIDDEN,
         AppError::NotFound(_) => StatusCode::NOT_FOUND,
         AppError::BadUserInput { .. } => StatusCode::BAD_REQUEST,
+        AppError::ServiceUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
         _ => {
             tracing::error!(error = ?e, "export failed");
             return request_error(

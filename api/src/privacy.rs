@@ -8,9 +8,9 @@
 
 use chrono::{DateTime, Duration, Utc};
 use entity::{
-    account, audit_log, check_event, donation, help_offer, help_request, idempotency_key, identity,
-    membership, micro_wish, refresh_token, service_certificate, service_record, signup,
-    timebank_account, timebank_entry, volunteer_profile,
+    account, audit_log, check_event, donation, help_offer, help_request, help_request_step,
+    idempotency_key, identity, membership, micro_wish, refresh_token, service_certificate,
+    service_record, signup, timebank_account, timebank_entry, volunteer_profile,
 };
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
@@ -26,6 +26,10 @@ use crate::{
 
 /// The name a deleted account shows.
 pub const DELETED_NAME: &str = "已注销用户";
+
+/// The password hash of a deleted account: no password matches it, and a request made with one
+/// of its remaining access tokens is refused (`UNAUTHENTICATED`).
+pub const DELETED_HASH: &str = "!deleted";
 
 /// Note an access to personal data. Failing to write the audit row fails the access.
 pub async fn audit<C: ConnectionTrait>(
@@ -156,8 +160,84 @@ pub async fn delete_account(
     if !crate::auth::password::verify(Some(me.password_hash.clone()), password).await? {
         return Err(AppError::Unauthenticated("the password is wrong"));
     }
+    // First give back what others are waiting for: places on shifts still to come (the
+    // waitlist moves up), as the person would by cancelling.
+    let active: Vec<i64> = signup::Entity::find()
+        .select_only()
+        .column(signup::Column::Id)
+        .filter(signup::Column::AccountId.eq(me.id))
+        .filter(signup::Column::Status.is_in(["CONFIRMED", "WAITLISTED"]))
+        .into_tuple()
+        .all(db)
+        .await?;
+    for id in active {
+        // A shift already under way cannot be cancelled by the volunteer: it stays, and will be
+        // closed like any other.
+        let _ = crate::signups::service::cancel(db, me, id, None).await;
+    }
     let now = Utc::now();
     let txn = begin_write(db).await?;
+    // Help requests taken and wishes claimed go back to be taken by someone else; open offers
+    // close.
+    help_request::Entity::update_many()
+        .col_expr(help_request::Column::Status, Expr::value("REPORTED"))
+        .col_expr(
+            help_request::Column::AssigneeId,
+            Expr::value(Option::<i64>::None),
+        )
+        .col_expr(
+            help_request::Column::AcceptedAt,
+            Expr::value(Option::<DateTime<Utc>>::None),
+        )
+        .col_expr(
+            help_request::Column::ResponseSeconds,
+            Expr::value(Option::<i64>::None),
+        )
+        .col_expr(help_request::Column::UpdatedAt, Expr::value(now))
+        .filter(help_request::Column::AssigneeId.eq(me.id))
+        .filter(help_request::Column::Status.eq("ACCEPTED"))
+        .exec(&txn)
+        .await?;
+    help_request::Entity::update_many()
+        .col_expr(
+            help_request::Column::CompletionNote,
+            Expr::value(Option::<String>::None),
+        )
+        .filter(help_request::Column::AssigneeId.eq(me.id))
+        .exec(&txn)
+        .await?;
+    help_offer::Entity::update_many()
+        .col_expr(help_offer::Column::Status, Expr::value("CLOSED"))
+        .col_expr(help_offer::Column::ClosedAt, Expr::value(now))
+        .filter(help_offer::Column::VolunteerId.eq(me.id))
+        .filter(help_offer::Column::Status.eq("OPEN"))
+        .exec(&txn)
+        .await?;
+    help_request_step::Entity::update_many()
+        .col_expr(
+            help_request_step::Column::Note,
+            Expr::value(Option::<String>::None),
+        )
+        .filter(help_request_step::Column::ActorId.eq(me.id))
+        .exec(&txn)
+        .await?;
+    crate::wishes::service::release_claims_of(&txn, me.id, now).await?;
+    micro_wish::Entity::update_many()
+        .col_expr(
+            micro_wish::Column::FulfilmentNote,
+            Expr::value(Option::<String>::None),
+        )
+        .filter(micro_wish::Column::ClaimedBy.eq(me.id))
+        .exec(&txn)
+        .await?;
+    signup::Entity::update_many()
+        .col_expr(
+            signup::Column::CancelReason,
+            Expr::value(Option::<String>::None),
+        )
+        .filter(signup::Column::AccountId.eq(me.id))
+        .exec(&txn)
+        .await?;
     account::Entity::update_many()
         // Unique and no phone number: the account can never be found by phone again.
         .col_expr(
@@ -166,7 +246,7 @@ pub async fn delete_account(
         )
         .col_expr(account::Column::DisplayName, Expr::value(DELETED_NAME))
         // Not a hash any password can match.
-        .col_expr(account::Column::PasswordHash, Expr::value("!deleted"))
+        .col_expr(account::Column::PasswordHash, Expr::value(DELETED_HASH))
         .col_expr(account::Column::IsSystemAdmin, Expr::value(false))
         .col_expr(account::Column::UpdatedAt, Expr::value(now))
         .filter(account::Column::Id.eq(me.id))

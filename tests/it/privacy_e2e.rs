@@ -186,6 +186,17 @@ async fn export_holds_only_my_data_and_deletion_erases_me_but_keeps_the_books() 
     }
     assert!(!text.contains("password"), "no password hash");
 
+    // A place on a shift still to come, with someone waiting behind it.
+    let later = app
+        .shift_in(&w.organizer.access, &event, 1, true, &[])
+        .await;
+    app.sign_up(&mine.access, &later, "later").await;
+    let waiting = app.sign_up(&other.access, &later, "later").await;
+    assert_eq!(
+        waiting["data"]["signUpForShift"]["status"], "WAITLISTED",
+        "{waiting}"
+    );
+
     let before = app
         .ok(Some(&w.root.access), STATS, json!({ "o": w.station }))
         .await;
@@ -208,6 +219,28 @@ async fn export_holds_only_my_data_and_deletion_erases_me_but_keeps_the_books() 
         )
         .await;
     assert_eq!(deleted["deleteMyAccount"], true);
+    // The tokens still held stop working at once.
+    assert_eq!(
+        app.err_code(Some(&mine.access), "{ me { id } }", json!({}))
+            .await,
+        "UNAUTHENTICATED"
+    );
+    // The place was given back: the waiting volunteer has it.
+    let promoted = app
+        .ok(
+            Some(&other.access),
+            "{ me { signups { edges { node { status shift { id } } } } } }",
+            json!({}),
+        )
+        .await;
+    assert!(
+        promoted["me"]["signups"]["edges"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["node"]["shift"]["id"] == later && e["node"]["status"] == "CONFIRMED"),
+        "{promoted}"
+    );
     assert_eq!(
         app.err_code(
             None,

@@ -101,8 +101,13 @@ impl Viewer {
             .account
             .get_or_try_init(|| async { account::Entity::find_by_id(id).one(db).await })
             .await?;
-        loaded
-            .as_ref()
-            .ok_or(AppError::Unauthenticated("the account no longer exists"))
+        match loaded.as_ref() {
+            // A deleted account's tokens stop working at once, not when they expire.
+            Some(a) if a.password_hash == crate::privacy::DELETED_HASH => {
+                Err(AppError::Unauthenticated("the account was deleted"))
+            }
+            Some(a) => Ok(a),
+            None => Err(AppError::Unauthenticated("the account no longer exists")),
+        }
     }
 }

@@ -36,6 +36,9 @@ async fn certificate_pdf(
         Err(e @ AppError::NotFound(_)) => {
             request_error(StatusCode::NOT_FOUND, e.code(), &e.to_string())
         }
+        Err(e @ AppError::ServiceUnavailable(_)) => {
+            request_error(StatusCode::SERVICE_UNAVAILABLE, e.code(), &e.to_string())
+        }
         Err(e) => {
             tracing::error!(error = ?e, "certificate PDF failed");
             request_error(

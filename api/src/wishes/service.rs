@@ -218,6 +218,31 @@ pub async fn settle(
     require(db, id).await
 }
 
+/// Put every current claim of `account` back to `OPEN` (the account is being deleted).
+pub async fn release_claims_of<C: ConnectionTrait>(
+    db: &C,
+    account: i64,
+    now: DateTime<Utc>,
+) -> AppResult<u64> {
+    Ok(wish::Entity::update_many()
+        .col_expr(wish::Column::Status, Expr::value("OPEN"))
+        .col_expr(wish::Column::ClaimedBy, Expr::value(Option::<i64>::None))
+        .col_expr(
+            wish::Column::ClaimedAt,
+            Expr::value(Option::<DateTime<Utc>>::None),
+        )
+        .col_expr(
+            wish::Column::ClaimExpiresAt,
+            Expr::value(Option::<DateTime<Utc>>::None),
+        )
+        .col_expr(wish::Column::UpdatedAt, Expr::value(now))
+        .filter(wish::Column::Status.eq("CLAIMED"))
+        .filter(wish::Column::ClaimedBy.eq(account))
+        .exec(db)
+        .await?
+        .rows_affected)
+}
+
 /// Put lapsed claims back to `OPEN` (upkeep); returns how many.
 pub async fn release_lapsed_claims<C: ConnectionTrait>(
     db: &C,
