@@ -43,3 +43,16 @@ impl ContextExt for Context<'_> {
         }
     }
 }
+
+/// Whether the caller is a person on staff of organization `org_id` — never an API client:
+/// what only an organization's people see (claimants, offers, notes) stays out of third-party
+/// systems.
+pub async fn person_is_staff(ctx: &Context<'_>, org_id: i64) -> AppResult<bool> {
+    if crate::clients::confined_to().is_some() {
+        return Ok(false);
+    }
+    match ctx.optional_account().await? {
+        Some(v) => crate::authz::is_staff(&ctx.state().db, v, org_id).await,
+        None => Ok(false),
+    }
+}

@@ -22,13 +22,7 @@ pub struct MicroWish(pub wish::Model);
 impl MicroWish {
     /// Whether the caller is staff of the posting organization (never an API client).
     async fn staff(&self, ctx: &Context<'_>) -> Result<bool> {
-        if crate::clients::confined_to().is_some() {
-            return Ok(false);
-        }
-        Ok(match ctx.optional_account().await? {
-            Some(v) => authz::is_staff(&ctx.state().db, v, self.0.organization_id).await?,
-            None => false,
-        })
+        Ok(crate::context::person_is_staff(ctx, self.0.organization_id).await?)
     }
 }
 
