@@ -17,6 +17,8 @@
 //! and, once it says "serving", `wrk -t2 -c32 -d20s --latency -s benches/feed.lua
 //! http://127.0.0.1:8089/graphql`. `BENCH_POOL=N` sets the pool size (default 16).
 
+mod common;
+
 use std::{
     sync::{
         Arc,
@@ -25,25 +27,11 @@ use std::{
     time::{Duration, Instant},
 };
 
-use api::{
-    AppState, Config,
-    accounts::{
-        domain::{DisplayName, Password, Phone},
-        service as accounts,
-    },
-    config::Secret,
-    db,
-    events::service::{self as events, EventCategory, NewEvent},
-    geo::GeoPoint,
-    organizations::{
-        domain::{MemberRole, OrganizationKind},
-        service::{self as orgs, NewOrganization},
-    },
-    shifts::service::{self as shifts, ShiftSpec},
-};
+use api::{AppState, Config, config::Secret, db};
 use chrono::Utc;
+use common::{BenchDb, CENTER, FEED_QUERY, Station, peak_rss_mib};
 use entity::account;
-use sea_orm::{ColumnTrait, ConnectionTrait, Database, EntityTrait, QueryFilter, QueryOrder, Set};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde_json::{Value, json};
 
 // The allocator the `tongxing` binary uses, so the figures are the server's.
@@ -55,23 +43,6 @@ const HOT_CAPACITY: i32 = 1_000;
 const SIGNUP_CLIENTS: usize = 100;
 const BROWSE_CLIENTS: usize = 32;
 const BROWSE_SECONDS: u64 = 10;
-const CENTER: (f64, f64) = (31.3800, 120.9800);
-/// The volunteer home feed of issue 5 (also in `benches/feed.lua`).
-const FEED_QUERY: &str = "query($n: NearInput!) { shifts(first: 50, filter: {hasOpenSlots: true, near: $n}) { edges { node { id title startsAt remainingSlots mySignup { status } event { title address organization { name } campaign { title } } } } } }";
-
-/// Peak resident memory of this process so far (Linux `VmHWM`), in MiB.
-fn peak_rss_mib() -> Option<f64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let kb: f64 = status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))?
-        .trim()
-        .trim_end_matches("kB")
-        .trim()
-        .parse()
-        .ok()?;
-    Some(kb / 1024.0)
-}
 
 fn main() {
     let rt = tokio::runtime::Builder::new_multi_thread()
@@ -81,38 +52,11 @@ fn main() {
     rt.block_on(run());
 }
 
-async fn database() -> (String, Option<(String, String)>, tempfile::TempDir) {
-    let dir = tempfile::tempdir().expect("temp dir");
-    match std::env::var("BENCH_DATABASE_URL") {
-        Ok(admin) if !admin.is_empty() => {
-            let name = format!("tongxing_bench_{}", uuid::Uuid::new_v4().simple());
-            let conn = Database::connect(admin.as_str()).await.expect("connect");
-            conn.execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
-                .await
-                .expect("create database");
-            let (scheme, rest) = admin.split_once("://").expect("url");
-            let authority = rest.split('/').next().unwrap_or(rest);
-            (
-                format!("{scheme}://{authority}/{name}"),
-                Some((admin, name)),
-                dir,
-            )
-        }
-        _ => (
-            format!(
-                "sqlite://{}?mode=rwc",
-                dir.path().join("bench.db").display()
-            ),
-            None,
-            dir,
-        ),
-    }
-}
-
 async fn run() {
-    let (url, pg, dir) = database().await;
-    let backend = if pg.is_some() { "PostgreSQL" } else { "SQLite" };
-    let mut config = Config::for_data_dir(dir.path());
+    let bench_db = BenchDb::create(std::env::var("BENCH_DATABASE_URL").ok()).await;
+    let backend = bench_db.backend();
+    let url = bench_db.url.clone();
+    let mut config = Config::for_data_dir(bench_db.dir.path());
     config.database_url = Some(url.clone());
     config.jwt_secret = Some(Secret::new("bench-secret-bench-secret-bench-secret!!"));
     config.db_max_connections = std::env::var("BENCH_POOL")
@@ -128,7 +72,7 @@ async fn run() {
     db::migrate(&conn).await.expect("migrate");
     let state = AppState::new(conn, config).expect("state");
 
-    let (hot_shift, volunteers) = setup(&state).await;
+    let (station, hot_shift, volunteers) = setup(&state).await;
     let listen = std::env::var("BENCH_LISTEN").unwrap_or_else(|_| "127.0.0.1:0".to_owned());
     let listener = tokio::net::TcpListener::bind(listen.as_str())
         .await
@@ -149,7 +93,7 @@ async fn run() {
 
     // Phase 1: the rush.
     let next = Arc::new(AtomicUsize::new(0));
-    let volunteers = Arc::new(volunteers);
+    let volunteers: Arc<Vec<String>> = Arc::new(volunteers.into_iter().map(|(_, t)| t).collect());
     let started = Instant::now();
     let tasks: Vec<_> = (0..SIGNUP_CLIENTS)
         .map(|_| {
@@ -266,7 +210,7 @@ async fn run() {
     }
 
     // Phase 3: a burst of QR check-ins on one event, one per volunteer.
-    check_in_burst(&state, &client, &url, &volunteers, backend).await;
+    check_in_burst(&state, &station, &client, &url, &volunteers, backend).await;
 
     // Phase 4: the time bank with 10,000 ledger entries — first and last page cost alike.
     time_bank_pages(&state, &client, &url, &volunteers, backend).await;
@@ -283,188 +227,30 @@ async fn run() {
         }
     }
 
-    if let Some((admin, name)) = pg {
-        state.db.clone().close().await.ok();
-        if let Ok(conn) = Database::connect(admin.as_str()).await {
-            let _ = conn
-                .execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
-                .await;
-        }
-    }
+    state.db.clone().close().await.ok();
+    bench_db.drop_database().await;
 }
 
 /// An organizer's station with 100 published events (2 open shifts each) around the center,
 /// one hot shift, and `VOLUNTEERS` accounts with tokens.
-async fn setup(state: &AppState) -> (String, Vec<String>) {
-    let db = &state.db;
-    let pw = || Password::parse("bench-password", "p").expect("password");
-    accounts::create_admin(
-        state,
-        Phone::parse("13900000000", "p").expect("phone"),
-        pw(),
-        DisplayName::parse("管理员", "n").expect("name"),
-    )
-    .await
-    .expect("admin");
-    let admin = account::Entity::find()
-        .filter(account::Column::Phone.eq("13900000000"))
-        .one(db)
-        .await
-        .expect("query")
-        .expect("admin row");
-    let org = |name: &str, kind, parent| NewOrganization {
-        name: name.into(),
-        kind,
-        parent_id: parent,
-        region_code: None,
-        address: None,
-        latitude: None,
-        longitude: None,
-    };
-    let city = orgs::create(
-        db,
-        &admin,
-        org("苏州市", OrganizationKind::CityCenter, None),
-    )
-    .await
-    .expect("city");
-    let district = orgs::create(
-        db,
-        &admin,
-        org("昆山市", OrganizationKind::DistrictCenter, Some(city.id)),
-    )
-    .await
-    .expect("district");
-    let station = orgs::create(
-        db,
-        &admin,
-        org("亭林社工站", OrganizationKind::Station, Some(district.id)),
-    )
-    .await
-    .expect("station");
-    orgs::add_member(db, &admin, station.id, "13900000000", MemberRole::Organizer)
-        .await
-        .expect("member");
-
-    // Half the events belong to a published campaign, as in the city's feed.
-    let campaign = api::campaigns::service::create(
-        db,
-        &admin,
-        api::campaigns::service::NewCampaign {
-            organization_id: station.id,
-            title: "慈善同心·志愿同行".into(),
-            description: String::new(),
-            starts_at: Utc::now(),
-            ends_at: Utc::now() + chrono::Duration::days(365),
-            volunteer_hours_goal: None,
-            fundraising_goal_fen: None,
-            cover_image_url: None,
-        },
-    )
-    .await
-    .expect("campaign");
-    api::campaigns::service::transition(
-        db,
-        &admin,
-        campaign.id,
-        &[api::campaigns::service::CampaignStatus::Draft],
-        api::campaigns::service::CampaignStatus::Published,
-    )
-    .await
-    .expect("publish campaign");
-
-    let mut hot = None;
-    for i in 0..100 {
-        let starts = Utc::now() + chrono::Duration::hours(24 + i);
-        let location = GeoPoint::new(
-            CENTER.0 + (i as f64 % 10.0) * 0.004,
-            CENTER.1 + (i as f64 / 10.0).floor() * 0.004,
-            "p",
-        )
-        .expect("point");
-        let e = events::create(
-            db,
-            &admin,
-            NewEvent {
-                organization_id: station.id,
-                campaign_id: (i % 2 == 0).then_some(campaign.id),
-                title: format!("社区服务{i}"),
-                description: String::new(),
-                category: EventCategory::ElderlyCare,
-                address: "前进西路86号".into(),
-                location,
-                starts_at: starts,
-                ends_at: starts + chrono::Duration::hours(6),
-                auto_approve_verified: false,
-            },
-        )
-        .await
-        .expect("event");
-        events::transition(
-            db,
-            &admin,
+async fn setup(state: &AppState) -> (Station, String, Vec<(i64, String)>) {
+    let station = Station::create(state).await;
+    station.feed_events(state, 100).await;
+    let starts = Utc::now() + chrono::Duration::hours(24);
+    let e = station
+        .event(state, "社区服务热门", CENTER, starts, 6, true)
+        .await;
+    let hot = station
+        .shift(
+            state,
             e.id,
-            &[events::EventStatus::Draft],
-            events::EventStatus::Published,
+            (starts, starts + chrono::Duration::hours(2)),
+            HOT_CAPACITY,
+            true,
         )
-        .await
-        .expect("publish");
-        for j in 0..2 {
-            let s = shifts::create(
-                db,
-                &admin,
-                e.id,
-                ShiftSpec {
-                    title: format!("班次{j}"),
-                    description: String::new(),
-                    starts_at: starts + chrono::Duration::hours(2 * j),
-                    ends_at: starts + chrono::Duration::hours(2 * j + 2),
-                    capacity: if i == 0 && j == 0 { HOT_CAPACITY } else { 20 },
-                    waitlist_enabled: true,
-                    required_skills: vec![],
-                    check_in_radius_meters: 200,
-                },
-            )
-            .await
-            .expect("shift");
-            if hot.is_none() {
-                hot = Some(api::ids::encode(api::ids::NodeType::Shift, s.id).0);
-            }
-        }
-    }
-
-    let now = Utc::now();
-    let rows: Vec<account::ActiveModel> = (0..VOLUNTEERS)
-        .map(|i| account::ActiveModel {
-            phone: Set(format!("137{i:08}")),
-            password_hash: Set("$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$unused".into()),
-            display_name: Set(format!("志愿者{i}")),
-            is_system_admin: Set(false),
-            created_at: Set(now),
-            updated_at: Set(now),
-            ..Default::default()
-        })
-        .collect();
-    for chunk in rows.chunks(500) {
-        account::Entity::insert_many(chunk.to_vec())
-            .exec_without_returning(db)
-            .await
-            .expect("volunteers");
-    }
-    let ids: Vec<i64> = account::Entity::find()
-        .filter(account::Column::Phone.starts_with("137"))
-        .order_by_asc(account::Column::Id)
-        .all(db)
-        .await
-        .expect("query")
-        .into_iter()
-        .map(|a| a.id)
-        .collect();
-    let tokens = ids
-        .into_iter()
-        .map(|id| state.jwt.issue(id).expect("token").0)
-        .collect();
-    (hot.expect("hot shift"), tokens)
+        .await;
+    let hot = api::ids::encode(api::ids::NodeType::Shift, hot.id).0;
+    (station, hot, common::volunteers(state, VOLUNTEERS).await)
 }
 
 const CHECK_INS: usize = 2_000;
@@ -474,69 +260,29 @@ const LEDGER_ENTRIES: usize = 10_000;
 /// let 100 clients check them all in with the kiosk's current QR code.
 async fn check_in_burst(
     state: &AppState,
+    station: &Station,
     client: &reqwest::Client,
     url: &str,
     tokens: &[String],
     backend: &str,
 ) {
     let db = &state.db;
-    let admin = account::Entity::find()
-        .filter(account::Column::Phone.eq("13900000000"))
-        .one(db)
-        .await
-        .expect("query")
-        .expect("admin");
-    let station = entity::organization::Entity::find()
-        .filter(entity::organization::Column::Kind.eq("STATION"))
-        .one(db)
-        .await
-        .expect("query")
-        .expect("station");
     let now = Utc::now();
-    let e = events::create(
-        db,
-        &admin,
-        NewEvent {
-            organization_id: station.id,
-            campaign_id: None,
-            title: "签到压测".into(),
-            description: String::new(),
-            category: EventCategory::Other,
-            address: "x".into(),
-            location: GeoPoint::new(CENTER.0, CENTER.1, "p").expect("point"),
-            starts_at: now,
-            ends_at: now + chrono::Duration::hours(4),
-            auto_approve_verified: false,
-        },
-    )
-    .await
-    .expect("event");
-    events::transition(
-        db,
-        &admin,
-        e.id,
-        &[events::EventStatus::Draft],
-        events::EventStatus::Published,
-    )
-    .await
-    .expect("publish");
-    let s = shifts::create(
-        db,
-        &admin,
-        e.id,
-        ShiftSpec {
-            title: "签到".into(),
-            description: String::new(),
-            starts_at: now + chrono::Duration::minutes(10),
-            ends_at: now + chrono::Duration::hours(2),
-            capacity: CHECK_INS as i32,
-            waitlist_enabled: false,
-            required_skills: vec![],
-            check_in_radius_meters: 200,
-        },
-    )
-    .await
-    .expect("shift");
+    let e = station
+        .event(state, "签到压测", CENTER, now, 4, false)
+        .await;
+    let s = station
+        .shift(
+            state,
+            e.id,
+            (
+                now + chrono::Duration::minutes(10),
+                now + chrono::Duration::hours(2),
+            ),
+            CHECK_INS as i32,
+            false,
+        )
+        .await;
     let ids: Vec<i64> = account::Entity::find()
         .filter(account::Column::Phone.starts_with("137"))
         .order_by_asc(account::Column::Id)

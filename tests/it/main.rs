@@ -18,6 +18,7 @@ mod help_e2e;
 mod http_e2e;
 mod idempotency_service;
 mod kiosk_browser;
+mod launch;
 mod limits_e2e;
 mod live_e2e;
 mod metrics_e2e;

@@ -1,0 +1,139 @@
+//! A campaign launch on several replicas over one database, over HTTP on loopback.
+//!
+//! ```sh
+//! cargo bench --bench launch                      # 2 replicas on the local PostgreSQL
+//! BENCH_DATABASE_URL=postgres://user@host:5432/postgres cargo bench --bench launch
+//! BENCH_DATABASE_URL= cargo bench --bench launch  # 2 replicas on one SQLite file
+//! ```
+//!
+//! Volunteers join evenly from idle to `LAUNCH_PEAK` (400) over `LAUNCH_RAMP_SECS` (15), stay
+//! at the peak for `LAUNCH_HOLD_SECS` (30), each with a think time of 0–`LAUNCH_THINK_MS` (200)
+//! ms between requests: browse the home feed, sign up for one of `LAUNCH_HOT_SHIFTS` (5) hot
+//! shifts of `LAUNCH_HOT_CAPACITY` (1,000) places, and every other one also signs up for a
+//! shift running today and checks in there by location. Volunteer `i` goes to replica
+//! `i % BENCH_REPLICAS` (2), each replica with its own pool of `BENCH_POOL` (16) connections,
+//! as behind a load balancer. Prints throughput, p50/p99 by kind and phase, a timeline and
+//! errors by code; then checks the database (no shift over capacity, every confirmed sign-up
+//! and accepted check-in there) and that the replicas' `/metrics` counted every request.
+//! Exits non-zero when a check fails. The client, the replicas and the database share this
+//! host.
+
+#[path = "../common/mod.rs"]
+mod common;
+mod scenario;
+
+use std::time::Duration;
+
+use api::{AppState, Config, config::Secret, db};
+use common::{BenchDb, peak_rss_mib};
+use scenario::Plan;
+
+// The allocator the `tongxing` binary uses, so the figures are the server's.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+/// The local PostgreSQL the project's tests use.
+const DEFAULT_DATABASE: &str = "postgres://postgres@127.0.0.1:5432/postgres";
+
+fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+fn main() {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    std::process::exit(rt.block_on(run()));
+}
+
+async fn run() -> i32 {
+    let plan = Plan {
+        peak_clients: env_or("LAUNCH_PEAK", 400),
+        ramp: Duration::from_secs(env_or("LAUNCH_RAMP_SECS", 15)),
+        hold: Duration::from_secs(env_or("LAUNCH_HOLD_SECS", 30)),
+        hot_shifts: env_or("LAUNCH_HOT_SHIFTS", 5),
+        hot_capacity: env_or("LAUNCH_HOT_CAPACITY", 1_000),
+        volunteers: env_or("LAUNCH_VOLUNTEERS", 30_000),
+        feed_events: 100,
+        think_max: Duration::from_millis(env_or("LAUNCH_THINK_MS", 200)),
+    };
+    let replicas: usize = env_or("BENCH_REPLICAS", 2usize).max(1);
+    let database = std::env::var("BENCH_DATABASE_URL").unwrap_or_else(|_| DEFAULT_DATABASE.into());
+    let bench_db = BenchDb::create(Some(database)).await;
+    let label = format!("{}, {replicas} replicas", bench_db.backend());
+
+    let mut config = Config::for_data_dir(bench_db.dir.path());
+    config.database_url = Some(bench_db.url.clone());
+    config.jwt_secret = Some(Secret::new("bench-secret-bench-secret-bench-secret!!"));
+    config.db_max_connections = env_or("BENCH_POOL", 16);
+    // The load generator is one address (loopback): do not throttle it.
+    config.requests_per_address = u32::MAX / 2;
+    config.requests_per_account = u32::MAX / 2;
+
+    let mut states: Vec<AppState> = Vec::new();
+    let mut bases = Vec::new();
+    for _ in 0..replicas {
+        let conn = db::connect(&bench_db.url, config.db_max_connections)
+            .await
+            .expect("connect");
+        db::migrate(&conn).await.expect("migrate");
+        let state = AppState::new(conn, config.clone()).expect("state");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        bases.push(format!("http://{}", listener.local_addr().expect("addr")));
+        tokio::spawn(
+            axum::serve(
+                listener,
+                api::app(state.clone())
+                    .into_make_service_with_connect_info::<std::net::SocketAddr>(),
+            )
+            .into_future(),
+        );
+        states.push(state);
+    }
+
+    let launch = scenario::prepare(&states[0], &plan).await;
+    let urls: Vec<String> = bases.iter().map(|b| format!("{b}/graphql")).collect();
+    let outcome = scenario::drive(&urls, &launch, &plan).await;
+    print!("{}", outcome.report(&plan, &label));
+
+    let mut failed = false;
+    match scenario::verify(&states[0].db, &launch, &outcome).await {
+        Ok(v) => println!(
+            "  verified: no shift over capacity, every counter equal to its rows (hot shifts hold {:?} of {} places); all {} confirmed sign-ups held; {} sign-up rows for {} answers; {} check-ins stored for {} accepted",
+            v.hot_confirmed,
+            plan.hot_capacity,
+            outcome.confirmed.len(),
+            v.signup_rows,
+            outcome.confirmed.len() + outcome.waitlisted.len(),
+            v.check_ins,
+            outcome.checked_in.len()
+        ),
+        Err(e) => {
+            println!("  VERIFICATION FAILED: {e}");
+            failed = true;
+        }
+    }
+    let counted = scenario::counted_requests(&bases).await;
+    let sent = outcome.per_replica(replicas);
+    println!("  per replica: sent {sent:?}, /metrics counted {counted:?}");
+    if sent.iter().zip(&counted).any(|(s, c)| *s as f64 != *c) {
+        println!("  METRICS DISAGREE with the requests sent");
+        failed = true;
+    }
+    if let Some(mib) = peak_rss_mib() {
+        println!("  peak RSS: {mib:.0} MiB (all replicas and the client in this process)");
+    }
+
+    for s in &states {
+        s.live.begin_shutdown();
+        s.db.clone().close().await.ok();
+    }
+    bench_db.drop_database().await;
+    i32::from(failed)
+}
