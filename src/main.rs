@@ -171,7 +171,7 @@ async fn main() -> anyhow::Result<()> {
 }
 
 async fn serve(config: Config) -> anyhow::Result<()> {
-    telemetry::init(config.log_format);
+    let traces = telemetry::init_server(config.log_format)?;
     let conn = db::connect_with(
         &config.database_url(),
         config.db_max_connections,
@@ -209,5 +209,9 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     // Closing the pool lets SQLite checkpoint its log into the database file.
     state.db.clone().close().await.ok();
     tracing::info!("stopped");
+    // The last spans, if traces are exported (the exporter blocks: off the async workers).
+    tokio::task::spawn_blocking(move || traces.shutdown())
+        .await
+        .ok();
     Ok(())
 }

@@ -95,10 +95,37 @@ pub fn app(state: AppState) -> Router {
             },
         ))
         .layer(
-            TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<_>| {
-                // Path only: query strings may carry GraphQL variables.
-                tracing::info_span!("http", method = %req.method(), path = %req.uri().path())
-            }),
+            TraceLayer::new_for_http()
+                .make_span_with(|req: &axum::http::Request<_>| {
+                    // Path only: query strings may carry GraphQL variables.
+                    let path = req.uri().path();
+                    // Span names for traces: one per route, not per kiosk shift.
+                    let route = if path.starts_with("/kiosk/") {
+                        "/kiosk"
+                    } else {
+                        path
+                    };
+                    let span = tracing::info_span!(
+                        "http",
+                        method = %req.method(),
+                        path = %path,
+                        status = tracing::field::Empty,
+                        otel.name = %format_args!("{} {route}", req.method()),
+                        otel.kind = "server",
+                    );
+                    crate::telemetry::continue_remote_trace(&span, req.headers());
+                    span
+                })
+                .on_response(
+                    |res: &axum::http::Response<_>, latency: Duration, span: &tracing::Span| {
+                        span.record("status", res.status().as_u16());
+                        tracing::debug!(
+                            status = res.status().as_u16(),
+                            latency_ms = latency.as_secs_f64() * 1000.0,
+                            "response"
+                        );
+                    },
+                ),
         )
         .with_state(http)
 }

@@ -9,14 +9,16 @@
 //! Volunteers join evenly from idle to `LAUNCH_PEAK` (400) over `LAUNCH_RAMP_SECS` (15), stay
 //! at the peak for `LAUNCH_HOLD_SECS` (30), each with a think time of 0–`LAUNCH_THINK_MS` (200)
 //! ms between requests: browse the home feed, sign up for one of `LAUNCH_HOT_SHIFTS` (5) hot
-//! shifts of `LAUNCH_HOT_CAPACITY` (1,000) places, and every other one also signs up for a
-//! shift running today and checks in there by location. Volunteer `i` goes to replica
+//! shifts of `LAUNCH_HOT_CAPACITY` (1,000) places, and one in two also signs up for a shift
+//! running today and checks in there by location. Volunteer `i` goes to replica
 //! `i % BENCH_REPLICAS` (2), each replica with its own pool of `BENCH_POOL` (16) connections,
 //! as behind a load balancer. Prints throughput, p50/p99 by kind and phase, a timeline and
 //! errors by code; then checks the database (no shift over capacity, every confirmed sign-up
 //! and accepted check-in there) and that the replicas' `/metrics` counted every request.
 //! Exits non-zero when a check fails. The client, the replicas and the database share this
-//! host.
+//! host; the CPU time each side used during the run is printed too (this process — replicas
+//! and client together — and PostgreSQL's processes when it runs here), per request and per
+//! sign-up, which is what the capacity note in `deploy/README.md` scales from.
 
 #[path = "../common/mod.rs"]
 mod common;
@@ -40,6 +42,31 @@ fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(default)
+}
+
+/// CPU seconds (user + system) used so far by this process and by the `postgres` processes on
+/// this host, from `/proc` (Linux; zeros elsewhere).
+fn cpu_seconds() -> (f64, f64) {
+    // utime and stime, in clock ticks (USER_HZ, 100 on Linux), fields 14 and 15 of `stat`.
+    fn read(pid: &str) -> Option<(String, f64)> {
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+        let (head, rest) = stat.rsplit_once(')')?;
+        let comm = head.split_once('(')?.1.to_owned();
+        let fields: Vec<&str> = rest.split_whitespace().collect();
+        let ticks: f64 =
+            fields.get(11)?.parse::<f64>().ok()? + fields.get(12)?.parse::<f64>().ok()?;
+        Some((comm, ticks / 100.0))
+    }
+    let own = read("self").map_or(0.0, |(_, s)| s);
+    let pg = std::fs::read_dir("/proc")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| read(e.file_name().to_str()?))
+        .filter(|(comm, _)| comm == "postgres")
+        .map(|(_, s)| s)
+        .sum();
+    (own, pg)
 }
 
 fn main() {
@@ -99,8 +126,24 @@ async fn run() -> i32 {
 
     let launch = scenario::prepare(&states[0], &plan).await;
     let urls: Vec<String> = bases.iter().map(|b| format!("{b}/graphql")).collect();
+    let cpu_before = cpu_seconds();
     let outcome = scenario::drive(&urls, &launch, &plan).await;
+    let cpu_after = cpu_seconds();
     print!("{}", outcome.report(&plan, &label));
+    let requests = outcome.samples.len().max(1) as f64;
+    let sign_ups = (outcome.confirmed.len() + outcome.waitlisted.len()).max(1) as f64;
+    let own = cpu_after.0 - cpu_before.0;
+    let pg = cpu_after.1 - cpu_before.1;
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    println!(
+        "  CPU during the run ({cores} cores × {:.1} s): replicas + client {own:.1} s = {:.2} ms/request, {:.2} ms/sign-up; PostgreSQL {pg:.1} s = {:.2} ms/request, {:.2} ms/sign-up{}",
+        outcome.elapsed.as_secs_f64(),
+        own * 1000.0 / requests,
+        own * 1000.0 / sign_ups,
+        pg * 1000.0 / requests,
+        pg * 1000.0 / sign_ups,
+        if pg == 0.0 { " (not on this host)" } else { "" }
+    );
 
     let mut failed = false;
     match scenario::verify(&states[0].db, &launch, &outcome).await {

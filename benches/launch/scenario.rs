@@ -1,5 +1,5 @@
 //! The campaign-launch scenario: volunteers arrive from idle to a peak, each browses the home
-//! feed, signs up for one of a few hot shifts, and every other one also signs up for a shift
+//! feed, signs up for one of a few hot shifts, and one in two also signs up for a shift
 //! running today and checks in there by location — spread over several replicas, as a load
 //! balancer would. Afterwards the database is checked: no shift over capacity, every sign-up a
 //! client was told is confirmed still there, every accepted check-in recorded.
@@ -101,8 +101,9 @@ pub async fn prepare(state: &AppState, plan: &Plan) -> Launch {
                 now + chrono::Duration::minutes(10),
                 now + chrono::Duration::hours(3),
             ),
-            i32::try_from(plan.volunteers).unwrap_or(i32::MAX),
-            false,
+            // Room for everyone up to the largest shift allowed; beyond, a waitlist.
+            i32::try_from(plan.volunteers.min(10_000)).unwrap_or(10_000),
+            true,
         )
         .await
         .id;
@@ -263,7 +264,7 @@ const SIGN_UP: &str = "mutation($s: ID!, $k: String!) { signUpForShift(shiftId: 
 const CHECK_IN: &str = "mutation($i: CheckInput!) { checkIn(input: $i) { duplicate } }";
 
 /// Run the launch against `urls` (one GraphQL endpoint per replica; volunteer `i` goes to
-/// replica `i % urls.len()`).
+/// replica `i % urls.len()`, as a round-robin balancer would send them).
 pub async fn drive(urls: &[String], launch: &Launch, plan: &Plan) -> Outcome {
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(plan.peak_clients * 2)
@@ -327,7 +328,7 @@ pub async fn drive(urls: &[String], launch: &Launch, plan: &Plan) -> Outcome {
                         .await;
                     log.signed_up(data);
                     think(&mut rng).await;
-                    if i % 2 == 0 {
+                    if rng.below(2) == 0 {
                         let body = json!({ "query": SIGN_UP, "variables": { "s": today, "k": format!("launch-{i}-today") } });
                         let data = log
                             .timed(Op::SignUp, replica, started, call(&client, url, token, &body))

@@ -18,8 +18,14 @@ struct Server {
 
 impl Server {
     fn start(dir: &std::path::Path) -> Self {
+        Self::start_with(dir, &[])
+    }
+
+    /// Start with more environment variables.
+    fn start_with(dir: &std::path::Path, env: &[(&str, &str)]) -> Self {
         let mut child = Command::new(env!("CARGO_BIN_EXE_tongxing"))
             .env_clear()
+            .envs(env.iter().copied())
             .env("PATH", std::env::var("PATH").unwrap_or_default())
             .env("TONGXING_DATA_DIR", dir)
             .env("TONGXING_LISTEN", "127.0.0.1:0")
@@ -327,4 +333,147 @@ async fn sigterm_under_load_turns_readiness_off_first_and_fails_no_request() {
         &failed[..failed.len().min(3)]
     );
     assert!(log.contains("draining"), "{log}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn traces_go_to_an_otlp_collector_when_the_standard_variables_ask() {
+    // A collector that keeps what each OTLP/HTTP export brought.
+    let received: Arc<Mutex<Vec<(String, String)>>> = Arc::default();
+    let keep = received.clone();
+    let collector = axum::Router::new().route(
+        "/v1/traces",
+        axum::routing::post(move |headers: axum::http::HeaderMap, body: String| {
+            let keep = keep.clone();
+            async move {
+                let kind = headers
+                    .get("content-type")
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or_default()
+                    .to_owned();
+                keep.lock().unwrap().push((kind, body));
+                "{}"
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let endpoint = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(axum::serve(listener, collector).into_future());
+
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().to_owned();
+    let server = tokio::task::spawn_blocking(move || {
+        Server::start_with(
+            &path,
+            &[
+                ("OTEL_EXPORTER_OTLP_ENDPOINT", endpoint.as_str()),
+                ("OTEL_EXPORTER_OTLP_PROTOCOL", "http/json"),
+                ("OTEL_SERVICE_NAME", "tongxing-ci"),
+                ("OTEL_BSP_SCHEDULE_DELAY", "100"),
+            ],
+        )
+    })
+    .await
+    .unwrap();
+
+    // A phone's request inside a trace its app started.
+    let trace = "4bf92f3577b34da6a3ce929d0e0e4736";
+    let parent = "00f067aa0ba902b7";
+    let client = reqwest::Client::new();
+    let answer: Value = client
+        .post(format!("http://{}/graphql", server.addr))
+        .header("traceparent", format!("00-{trace}-{parent}-01"))
+        .json(&json!({ "query": "query Hello { __typename }" }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(answer["data"]["__typename"].is_string(), "{answer}");
+    // And one carrying personal data, which must not travel with the spans.
+    let phone = "13812345678";
+    gql(
+        &client,
+        &server.addr,
+        None,
+        "mutation($i: LoginInput!) { login(input: $i) { accessToken } }",
+        json!({ "i": { "phone": phone, "password": "wrong-password-abc" } }),
+    )
+    .await;
+
+    let spans_of_trace = |received: &[(String, String)]| -> (Vec<Value>, Vec<Value>) {
+        let mut spans = Vec::new();
+        let mut resources = Vec::new();
+        for (_, body) in received {
+            let export: Value = serde_json::from_str(body).expect("OTLP JSON");
+            for rs in export["resourceSpans"].as_array().into_iter().flatten() {
+                resources.push(rs["resource"].clone());
+                for ss in rs["scopeSpans"].as_array().into_iter().flatten() {
+                    spans.extend(
+                        ss["spans"]
+                            .as_array()
+                            .into_iter()
+                            .flatten()
+                            .filter(|s| s["traceId"] == trace)
+                            .cloned(),
+                    );
+                }
+            }
+        }
+        (spans, resources)
+    };
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let (spans, resources) = loop {
+        let got = received.lock().unwrap().clone();
+        let (spans, resources) = spans_of_trace(&got);
+        if spans.iter().any(|s| s["name"] == "graphql") || Instant::now() > deadline {
+            break (spans, resources);
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let attr = |span: &Value, key: &str| -> Value {
+        span["attributes"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|a| a["key"] == key)
+            .map(|a| a["value"].clone())
+            .unwrap_or(Value::Null)
+    };
+    let http = spans
+        .iter()
+        .find(|s| s["name"] == "POST /graphql")
+        .unwrap_or_else(|| panic!("no request span in the caller's trace: {spans:#?}"));
+    assert_eq!(http["parentSpanId"], parent, "{http:#}");
+    let status = attr(http, "status");
+    assert!(
+        [&status["intValue"], &status["stringValue"]]
+            .iter()
+            .any(|v| v.as_str() == Some("200") || v.as_i64() == Some(200)),
+        "{http:#}"
+    );
+    let op = spans
+        .iter()
+        .find(|s| s["name"] == "graphql")
+        .unwrap_or_else(|| panic!("no graphql span: {spans:#?}"));
+    assert_eq!(op["parentSpanId"], http["spanId"], "{op:#}");
+    assert_eq!(attr(op, "operation")["stringValue"], "Hello", "{op:#}");
+    assert!(
+        resources
+            .iter()
+            .any(|r| attr(r, "service.name")["stringValue"] == "tongxing-ci"),
+        "{resources:#?}"
+    );
+
+    let (status, log) = server.terminate();
+    assert!(status.success(), "{log}");
+    let got = received.lock().unwrap().clone();
+    assert!(
+        got.iter()
+            .all(|(kind, _)| kind.starts_with("application/json"))
+    );
+    for (_, body) in &got {
+        assert!(!body.contains(phone), "a span carries the phone: {body}");
+        assert!(!body.contains("wrong-password-abc"));
+    }
 }
