@@ -201,7 +201,9 @@ pub fn finalize_errors(errors: &mut [ServerError]) {
                     }
                 }
                 AppError::Internal(cause) => {
-                    tracing::error!(error = ?cause, path = ?err.path, "internal error");
+                    // The chain of messages, not `Debug`: a database error's debug form carries
+                    // the row that failed (`detail`), which can hold personal data.
+                    tracing::error!(error = %format_args!("{cause:#}"), path = ?err.path, "internal error");
                     err.message = "internal error".to_owned();
                 }
                 AppError::ServiceUnavailable(cause) => {

@@ -99,11 +99,19 @@ pub fn app(state: AppState) -> Router {
                 .make_span_with(|req: &axum::http::Request<_>| {
                     // Path only: query strings may carry GraphQL variables.
                     let path = req.uri().path();
-                    // Span names for traces: one per route, not per kiosk shift.
-                    let route = if path.starts_with("/kiosk/") {
-                        "/kiosk"
-                    } else {
-                        path
+                    // Span names for traces: a handful, not one per shift, certificate or
+                    // path a scanner tries.
+                    let route = match path.split('/').nth(1).unwrap_or_default() {
+                        "graphql" if path == "/graphql/ws" => "/graphql/ws",
+                        "graphql" => "/graphql",
+                        "kiosk" => "/kiosk",
+                        "certificates" => "/certificates",
+                        "exports" => "/exports",
+                        "healthz" => "/healthz",
+                        "readyz" => "/readyz",
+                        "metrics" => "/metrics",
+                        "" => "/",
+                        _ => "other",
                     };
                     let span = tracing::info_span!(
                         "http",

@@ -8,7 +8,8 @@
 //! `OTEL_EXPORTER_OTLP_PROTOCOL` (`http/protobuf`, the default, or `http/json`), headers,
 //! timeout, `OTEL_SERVICE_NAME` (default `tongxing`), `OTEL_RESOURCE_ATTRIBUTES`,
 //! `OTEL_TRACES_SAMPLER`, `OTEL_BSP_*`. An incoming W3C `traceparent` header makes the
-//! request's spans children of the caller's.
+//! request's spans children of the caller's unless `OTEL_PROPAGATORS` leaves out
+//! `tracecontext` (e.g. `none`). Plain HTTP only (no TLS, no compression compiled in).
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -19,8 +20,8 @@ use tracing_subscriber::{EnvFilter, fmt, prelude::*};
 
 use crate::config::LogFormat;
 
-/// Whether spans are exported (and incoming trace context is read).
-static EXPORTING: AtomicBool = AtomicBool::new(false);
+/// Whether spans are exported and an incoming W3C trace context is continued.
+static CONTINUE_REMOTE: AtomicBool = AtomicBool::new(false);
 
 /// Install the global subscriber for a command-line task (logs only). Call once, at start-up.
 pub fn init(format: LogFormat) {
@@ -39,7 +40,12 @@ pub fn init_server(format: LogFormat) -> anyhow::Result<Traces> {
     install(format, provider.clone());
     if provider.is_some() {
         opentelemetry::global::set_text_map_propagator(TraceContextPropagator::new());
-        EXPORTING.store(true, Ordering::Relaxed);
+        // `OTEL_PROPAGATORS=none` (for a server facing phones directly): an incoming
+        // `traceparent` would otherwise choose whether a request is sampled.
+        let propagate = std::env::var("OTEL_PROPAGATORS")
+            .map(|v| v.split(',').any(|p| p.trim() == "tracecontext"))
+            .unwrap_or(true);
+        CONTINUE_REMOTE.store(propagate, Ordering::Relaxed);
         tracing::info!("exporting traces over OTLP/HTTP (OTEL_* variables)");
     }
     Ok(Traces(provider))
@@ -50,11 +56,11 @@ pub fn init_server(format: LogFormat) -> anyhow::Result<Traces> {
 pub struct Traces(Option<SdkTracerProvider>);
 
 impl Traces {
-    /// Send the spans still buffered and stop exporting. Blocks (at most the exporter's
-    /// timeout): call it off the async workers.
+    /// Send the spans still buffered and stop exporting. Blocks for at most two seconds (on
+    /// top of the shutdown grace): call it off the async workers.
     pub fn shutdown(self) {
         if let Some(p) = self.0
-            && let Err(e) = p.shutdown()
+            && let Err(e) = p.shutdown_with_timeout(std::time::Duration::from_secs(2))
         {
             tracing::warn!(error = %e, "trace exporter did not shut down cleanly");
         }
@@ -72,15 +78,30 @@ pub fn traces_wanted(var: impl Fn(&str) -> Option<String>) -> anyhow::Result<boo
     if set("OTEL_SDK_DISABLED").as_deref() == Some("true") {
         return Ok(false);
     }
-    match set("OTEL_TRACES_EXPORTER").as_deref() {
-        Some("none") => Ok(false),
-        Some("otlp") => Ok(true),
-        Some(other) => anyhow::bail!(
-            "OTEL_TRACES_EXPORTER={other} is not supported: use otlp (over HTTP) or none"
-        ),
-        None => Ok(set("OTEL_EXPORTER_OTLP_ENDPOINT").is_some()
-            || set("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT").is_some()),
+    let endpoint = set("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT").or(set("OTEL_EXPORTER_OTLP_ENDPOINT"));
+    let wanted = match set("OTEL_TRACES_EXPORTER") {
+        // A comma-separated list, per the specification.
+        Some(list) => {
+            let mut otlp = false;
+            for exporter in list.split(',').map(str::trim) {
+                match exporter {
+                    "otlp" => otlp = true,
+                    "none" | "" => {}
+                    other => anyhow::bail!(
+                        "OTEL_TRACES_EXPORTER={other} is not supported: use otlp (over HTTP) or none"
+                    ),
+                }
+            }
+            otlp
+        }
+        None => endpoint.is_some(),
+    };
+    if wanted && endpoint.as_deref().is_some_and(|e| e.starts_with("https:")) {
+        anyhow::bail!(
+            "the OTLP endpoint is https, and this build sends plain HTTP only: point it at a collector beside the replica (http://…:4318) that forwards over TLS"
+        );
     }
+    Ok(wanted)
 }
 
 /// A batch exporter of spans to the OTLP/HTTP endpoint the variables name (default
@@ -105,11 +126,17 @@ fn tracer_provider() -> anyhow::Result<SdkTracerProvider> {
         )
         .build()
         .map_err(|e| anyhow::anyhow!("OpenTelemetry exporter: {e}"))?;
+    // `OTEL_SERVICE_NAME` or `service.name` in `OTEL_RESOURCE_ATTRIBUTES` when given;
+    // otherwise "tongxing" rather than the SDK's `unknown_service`.
+    let named = Resource::builder()
+        .build()
+        .get(&opentelemetry::Key::from_static_str("service.name"))
+        .is_some_and(|v| !v.as_str().starts_with("unknown_service"));
     let mut resource = Resource::builder().with_attribute(opentelemetry::KeyValue::new(
         "service.version",
         env!("CARGO_PKG_VERSION"),
     ));
-    if std::env::var_os("OTEL_SERVICE_NAME").is_none() {
+    if !named {
         resource = resource.with_service_name("tongxing");
     }
     Ok(SdkTracerProvider::builder()
@@ -153,7 +180,7 @@ fn install(format: LogFormat, traces: Option<SdkTracerProvider>) {
 /// Make `span` a child of the trace the request's W3C `traceparent` header names (when
 /// traces are exported; otherwise nothing to do).
 pub fn continue_remote_trace(span: &tracing::Span, headers: &axum::http::HeaderMap) {
-    if !EXPORTING.load(Ordering::Relaxed) {
+    if !CONTINUE_REMOTE.load(Ordering::Relaxed) {
         return;
     }
     let parent = opentelemetry::global::get_text_map_propagator(|p| p.extract(&Headers(headers)));
@@ -212,7 +239,17 @@ mod tests {
             ])
             .unwrap()
         );
-        let refused = wanted(&[("OTEL_TRACES_EXPORTER", "zipkin")]).unwrap_err();
+        assert!(
+            wanted(&[
+                ("OTEL_TRACES_EXPORTER", "none, otlp"),
+                ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://c:4318")
+            ])
+            .unwrap()
+        );
+        let refused = wanted(&[("OTEL_TRACES_EXPORTER", "otlp,zipkin")]).unwrap_err();
         assert!(refused.to_string().contains("zipkin"), "{refused}");
+        // No TLS in this build: an https endpoint is refused, not silently failing.
+        let refused = wanted(&[("OTEL_EXPORTER_OTLP_ENDPOINT", "https://c:4318")]).unwrap_err();
+        assert!(refused.to_string().contains("https"), "{refused}");
     }
 }

@@ -164,7 +164,7 @@ async fn run() -> i32 {
     }
     let counted = scenario::counted_requests(&bases).await;
     let sent = outcome.per_replica(replicas);
-    println!("  per replica: sent {sent:?}, /metrics counted {counted:?}");
+    println!("  per replica: answered {sent:?}, /metrics counted {counted:?}");
     if sent.iter().zip(&counted).any(|(s, c)| *s as f64 != *c) {
         println!("  METRICS DISAGREE with the requests sent");
         failed = true;

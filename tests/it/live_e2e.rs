@@ -284,6 +284,58 @@ async fn a_sign_up_on_one_replica_reaches_a_subscriber_on_another() {
 }
 
 #[tokio::test]
+async fn a_change_committed_after_a_later_one_still_reaches_other_replicas() {
+    use sea_orm::{ConnectionTrait, TransactionTrait};
+    let a = TestApp::spawn().await;
+    if a.state.db.get_database_backend() != sea_orm::DatabaseBackend::Postgres {
+        eprintln!("replica fan-out is PostgreSQL's (LISTEN/NOTIFY); set TEST_DATABASE_URL");
+        return;
+    }
+    let b = a.spawn_replica().await;
+    let (w, event, first) = one_place_shift(&a).await;
+    let starts = chrono::Utc::now() + chrono::Duration::minutes(20);
+    let second = a
+        .shift_at(&w.organizer.access, &event, starts, 5, true, &[])
+        .await;
+    let watcher = a.register("13800000001", "小李").await;
+    let (mut ws, _) = Ws::connect(&b, TRANSPORT_WS, Some(&watcher.access)).await;
+    ws.subscribe("1", SHIFT_UPDATED, json!({ "s": first }))
+        .await;
+    ws.subscribe("2", SHIFT_UPDATED, json!({ "s": second }))
+        .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    // A change to the second shift takes its sequence number and is slow to commit …
+    let second_key = api::ids::decode_any(&second).unwrap().1;
+    let slow = a.state.db.begin().await.unwrap();
+    slow.execute_unprepared(&format!(
+        "INSERT INTO live_event (kind, shift_id, created_at) VALUES ('SHIFT', {second_key}, now())"
+    ))
+    .await
+    .unwrap();
+    // … while a later change (a sign-up for the first) commits and reaches B.
+    let vol = a.register("13800000002", "小王").await;
+    a.sign_up(&vol.access, &first, "k1").await;
+    ws.data_until("1", |d| d["data"]["shiftUpdated"]["confirmedCount"] == 1)
+        .await;
+    // Now the slow one commits: B must not have moved past it.
+    slow.execute_unprepared("SELECT pg_notify('tongxing_live', 'late')")
+        .await
+        .unwrap();
+    slow.commit().await.unwrap();
+    loop {
+        let v = ws.next().await;
+        if v["id"] == "2" {
+            assert_eq!(
+                v["payload"]["data"]["shiftUpdated"]["remainingSlots"], 5,
+                "{v}"
+            );
+            break;
+        }
+    }
+}
+
+#[tokio::test]
 async fn shutdown_completes_subscriptions_and_closes_the_socket() {
     let mut app = TestApp::spawn().await;
     let (_w, _event, shift) = one_place_shift(&app).await;

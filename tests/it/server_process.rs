@@ -426,7 +426,8 @@ async fn traces_go_to_an_otlp_collector_when_the_standard_variables_ask() {
     let (spans, resources) = loop {
         let got = received.lock().unwrap().clone();
         let (spans, resources) = spans_of_trace(&got);
-        if spans.iter().any(|s| s["name"] == "graphql") || Instant::now() > deadline {
+        let has = |name: &str| spans.iter().any(|s| s["name"] == name);
+        if (has("graphql") && has("POST /graphql")) || Instant::now() > deadline {
             break (spans, resources);
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
