@@ -6,7 +6,9 @@
 //!
 //! - `tongxing_graphql_requests_total{operation, outcome}` — every GraphQL operation, by its
 //!   name and `ok` or its first error code; `tongxing_graphql_request_duration_seconds`;
-//! - `tongxing_rate_limited_total{limit}` — refusals by the account, address and login limits;
+//! - `tongxing_subscription_events_total{outcome}` — results sent to subscribers (not requests);
+//! - `tongxing_rate_limited_total{limit}` — refusals by the account, address, login,
+//!   registration and identity-change limits;
 //! - `tongxing_signups_total{status}`, `tongxing_check_ins_total{kind}`;
 //! - gauges read when scraped: WebSocket connections, active subscriptions, database pool
 //!   connections in use / idle / maximum.
@@ -104,7 +106,17 @@ impl Metrics {
         });
     }
 
-    /// Count a refusal by a rate limit (`account`, `address`, `login`).
+    /// Count one result sent to a subscriber (`ok` or its first error code).
+    pub fn subscription_event(&self, outcome: &str) {
+        let outcome = outcome.to_owned();
+        self.with(|| {
+            metrics::counter!("tongxing_subscription_events_total", "outcome" => outcome)
+                .increment(1)
+        });
+    }
+
+    /// Count a refusal by a rate limit (`account`, `address`, `login`, `registration`,
+    /// `identity`).
     pub fn rate_limited(&self, limit: &'static str) {
         self.with(|| {
             metrics::counter!("tongxing_rate_limited_total", "limit" => limit).increment(1)

@@ -427,6 +427,8 @@ impl Extension for RequestHooks {
         tracing::Span::current().record("operation", operation_name.unwrap_or("anonymous"));
         let started = std::time::Instant::now();
         let mut response = next.run(ctx, operation_name).await;
+        // Over the WebSocket this runs once per subscription event: those are not requests.
+        let subscription_event = ctx.data_opt::<OverWebSocket>().is_some();
         if let Some(metrics) = &self.metrics {
             crate::error::finalize_errors(&mut response.errors);
             let outcome = response
@@ -438,8 +440,21 @@ impl Extension for RequestHooks {
                 Some(_) => "INTERNAL".to_owned(),
                 None => "ok".to_owned(),
             };
+            if subscription_event {
+                metrics.subscription_event(&outcome);
+                return response;
+            }
             if outcome == "RATE_LIMITED" {
-                metrics.rate_limited("login");
+                // The schema's own throttles, told apart by the field that refused.
+                let field = response.errors.first().and_then(|e| match e.path.first() {
+                    Some(async_graphql::PathSegment::Field(f)) => Some(f.as_str()),
+                    _ => None,
+                });
+                metrics.rate_limited(match field {
+                    Some("register") => "registration",
+                    Some("setMyIdentity") => "identity",
+                    _ => "login",
+                });
             }
             metrics.operation(operation_name, &outcome, started.elapsed().as_secs_f64());
         }

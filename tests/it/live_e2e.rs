@@ -13,11 +13,11 @@ use tokio_tungstenite::{
 
 use crate::harness::TestApp;
 
-const TRANSPORT_WS: &str = "graphql-transport-ws";
+pub(crate) const TRANSPORT_WS: &str = "graphql-transport-ws";
 const LEGACY_WS: &str = "graphql-ws";
 
 /// A GraphQL WebSocket client speaking either subprotocol.
-struct Ws {
+pub(crate) struct Ws {
     socket: WebSocketStream<MaybeTlsStream<tokio::net::TcpStream>>,
     protocol: &'static str,
 }
@@ -25,7 +25,11 @@ struct Ws {
 impl Ws {
     /// Connect and send `connection_init` with the token; returns the server's first answer
     /// (`connection_ack`, or an error / close).
-    async fn connect(app: &TestApp, protocol: &'static str, token: Option<&str>) -> (Self, Value) {
+    pub(crate) async fn connect(
+        app: &TestApp,
+        protocol: &'static str,
+        token: Option<&str>,
+    ) -> (Self, Value) {
         let mut req = format!("ws://{}/graphql/ws", app.addr)
             .into_client_request()
             .unwrap();
@@ -53,7 +57,7 @@ impl Ws {
             .unwrap();
     }
 
-    async fn subscribe(&mut self, id: &str, query: &str, variables: Value) {
+    pub(crate) async fn subscribe(&mut self, id: &str, query: &str, variables: Value) {
         let kind = if self.protocol == TRANSPORT_WS {
             "subscribe"
         } else {
@@ -109,7 +113,7 @@ impl Ws {
 impl Ws {
     /// Results for subscription `id` until one satisfies `done` (earlier notes may describe
     /// the state before the change awaited: notes are hints, results are current state).
-    async fn data_until(&mut self, id: &str, done: impl Fn(&Value) -> bool) -> Value {
+    pub(crate) async fn data_until(&mut self, id: &str, done: impl Fn(&Value) -> bool) -> Value {
         loop {
             let data = self.next_data(id).await;
             if done(&data) {

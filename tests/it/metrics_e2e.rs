@@ -83,8 +83,9 @@ async fn metrics_count_a_known_sequence_of_requests() {
     .await;
     app.post(Some(&a.access), "query Broken { me { nope } }", json!({}))
         .await;
-    const SIGN_UP: &str = "mutation SignUp($s: ID!, $k: String!) { signUpForShift(shiftId: $s, idempotencyKey: $k) { status } }";
-    app.ok(Some(&a.access), SIGN_UP, json!({ "s": shift, "k": "a" }))
+    const SIGN_UP: &str = "mutation SignUp($s: ID!, $k: String!) { signUpForShift(shiftId: $s, idempotencyKey: $k) { id status } }";
+    let a_signup = app
+        .ok(Some(&a.access), SIGN_UP, json!({ "s": shift, "k": "a" }))
         .await;
     app.ok(Some(&b.access), SIGN_UP, json!({ "s": shift, "k": "b" }))
         .await;
@@ -149,4 +150,54 @@ async fn metrics_count_a_known_sequence_of_requests() {
             >= 1.0
     );
     assert_eq!(value(&after, "tongxing_subscriptions_active", &[]), 0.0);
+
+    // Results sent to a subscriber are counted as subscription events, not as requests.
+    use crate::live_e2e::{TRANSPORT_WS, Ws};
+    let (mut ws, _) = Ws::connect(&app, TRANSPORT_WS, Some(&a.access)).await;
+    ws.subscribe(
+        "1",
+        "subscription Watch($s: ID!) { shiftUpdated(shiftId: $s) { confirmedCount } }",
+        json!({ "s": shift }),
+    )
+    .await;
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    // A gives up the place: B moves up, the subscriber hears of it.
+    app.ok(
+        Some(&a.access),
+        "mutation Cancel($s: ID!) { cancelSignup(signupId: $s) { status } }",
+        json!({ "s": a_signup["signUpForShift"]["id"] }),
+    )
+    .await;
+    ws.data_until("1", |d| d["data"]["shiftUpdated"]["confirmedCount"] == 1)
+        .await;
+    let (_, later) = scrape(&app, Some("scrape-token-0123456789")).await;
+    let later = later.unwrap();
+    let since = |metric: &str, labels: &[(&str, &str)]| {
+        value(&later, metric, labels) - value(&after, metric, labels)
+    };
+    assert_eq!(since(requests, &[("operation", "Watch")]), 0.0);
+    assert!(since("tongxing_subscription_events_total", &[("outcome", "ok")]) >= 1.0);
+}
+
+#[tokio::test]
+async fn rate_limit_refusals_name_the_limit_that_refused() {
+    let app = TestApp::spawn_with(|c| c.registrations_per_address = 1).await;
+    let (_, before) = scrape(&app, None).await;
+    app.register("13800000001", "甲").await;
+    let refused = app
+        .err_code(
+            None,
+            "mutation($i: RegisterInput!) { register(input: $i) { accessToken } }",
+            json!({ "i": { "phone": "13800000002", "password": crate::harness::TEST_PASSWORD, "displayName": "乙" } }),
+        )
+        .await;
+    assert_eq!(refused, "RATE_LIMITED");
+    let (_, after) = scrape(&app, None).await;
+    let (before, after) = (before.unwrap(), after.unwrap());
+    let delta = |limit: &str| {
+        value(&after, "tongxing_rate_limited_total", &[("limit", limit)])
+            - value(&before, "tongxing_rate_limited_total", &[("limit", limit)])
+    };
+    assert_eq!(delta("registration"), 1.0);
+    assert_eq!(delta("login"), 0.0);
 }
