@@ -193,6 +193,12 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     let delay = Duration::from_secs(state.config.shutdown_delay_secs);
     let shutdown = async move {
         http::shutdown_signal().await;
+        // A second signal means now: the person on call is not waiting out the drain.
+        tokio::spawn(async {
+            http::shutdown_signal().await;
+            tracing::warn!("second shutdown signal: exiting without finishing in-flight requests");
+            std::process::exit(1);
+        });
         // Not ready any more, but still serving: the load balancer moves new requests to the
         // other replicas before this one stops listening.
         draining.store(true, std::sync::atomic::Ordering::SeqCst);

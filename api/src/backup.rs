@@ -54,12 +54,15 @@ pub async fn backup_sqlite(db: &DatabaseConnection, path: &Path) -> anyhow::Resu
 /// database (it has the migration table).
 pub async fn check_file(path: &Path) -> anyhow::Result<()> {
     crate::sqlite_malloc::install();
-    let mut options = sea_orm::ConnectOptions::new(format!("sqlite://{}", path.display()));
+    // The path is set as a file name, not pasted into a URL, where `%` or `?` would be read
+    // as escapes or options.
+    let mut options = sea_orm::ConnectOptions::new("sqlite://backup-check.db");
+    let file = path.to_owned();
     options
         .max_connections(1)
         .sqlx_logging(false)
         // Read only, and no journal-mode change: checking a file must not alter it.
-        .map_sqlx_sqlite_opts(|o| o.read_only(true).create_if_missing(false));
+        .map_sqlx_sqlite_opts(move |o| o.filename(&file).read_only(true).create_if_missing(false));
     let db = sea_orm::Database::connect(options)
         .await
         .with_context(|| format!("opening {}", path.display()))?;

@@ -152,13 +152,22 @@ pub async fn export(db: &DatabaseConnection, me: i64) -> AppResult<Value> {
 /// Delete `me`'s account: check the password, then in one transaction erase phone, names,
 /// identity, home, skills, check-in locations, donor names and sessions, and leave the account
 /// row as a pseudonym that keeps the ledgers and records whole. Logging in fails afterwards.
+///
+/// A wrong password is `BAD_USER_INPUT` on `password` (the caller is still signed in) and
+/// counts against the same budget as failed logins for that phone and address, so a stolen
+/// token cannot be used to guess the password here.
 pub async fn delete_account(
-    db: &DatabaseConnection,
+    state: &crate::AppState,
     me: &account::Model,
     password: String,
+    client_addr: Option<std::net::IpAddr>,
 ) -> AppResult<()> {
+    let db = &state.db;
+    let _turn = state.login_throttle.turn(&me.phone).await;
+    state.login_throttle.check(&me.phone, client_addr)?;
     if !crate::auth::password::verify(Some(me.password_hash.clone()), password).await? {
-        return Err(AppError::Unauthenticated("the password is wrong"));
+        state.login_throttle.record_failure(&me.phone, client_addr);
+        return Err(AppError::bad_input("password", "the password is wrong"));
     }
     // First give back what others are waiting for: places on shifts still to come (the
     // waitlist moves up), as the person would by cancelling.

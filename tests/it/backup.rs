@@ -141,7 +141,8 @@ async fn a_backup_taken_while_writing_restores_to_a_consistent_copy() {
     // With the writes over, the CLI backs up the running server's database, refuses to
     // overwrite, and restores into a new data directory: every table has every row.
     let live_url = app.state.config.database_url();
-    let after = dir.path().join("after.db");
+    // A file name with characters a URL would misread.
+    let after = dir.path().join("after 100%?mode=memory.db");
     let after_s = after.to_str().unwrap();
     let (ok, out) = cli(&["backup", after_s], &[("DATABASE_URL", &live_url)]);
     assert!(ok, "{out}");

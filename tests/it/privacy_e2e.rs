@@ -201,15 +201,23 @@ async fn export_holds_only_my_data_and_deletion_erases_me_but_keeps_the_books() 
         .ok(Some(&w.root.access), STATS, json!({ "o": w.station }))
         .await;
 
-    // Deletion: the password is asked, then the person is gone everywhere.
-    assert_eq!(
-        app.err_code(
+    // Deletion: the password is asked (a wrong one is the caller's input, not a lost
+    // session), then the person is gone everywhere.
+    let wrong = app
+        .post(
             Some(&mine.access),
             "mutation { deleteMyAccount(password: \"not-my-password\") }",
-            json!({})
+            json!({}),
         )
-        .await,
-        "UNAUTHENTICATED"
+        .await
+        .1;
+    assert_eq!(
+        wrong["errors"][0]["extensions"]["code"], "BAD_USER_INPUT",
+        "{wrong}"
+    );
+    assert_eq!(
+        wrong["errors"][0]["extensions"]["field"], "password",
+        "{wrong}"
     );
     let deleted = app
         .ok(
@@ -389,4 +397,31 @@ async fn old_check_in_locations_are_dropped_and_staff_access_is_audited() {
             .await,
         "FORBIDDEN"
     );
+}
+
+#[tokio::test]
+async fn guessing_the_password_through_account_deletion_is_throttled_like_login() {
+    let app = TestApp::spawn().await;
+    let me = app.register("13800000009", "小赵").await;
+    const DELETE: &str = "mutation { deleteMyAccount(password: \"a-wrong-guess-123\") }";
+    let mut codes = Vec::new();
+    for _ in 0..8 {
+        codes.push(app.err_code(Some(&me.access), DELETE, json!({})).await);
+    }
+    assert_eq!(codes[0], "BAD_USER_INPUT");
+    assert_eq!(codes.last().unwrap(), "RATE_LIMITED", "{codes:?}");
+    // The budget is the login's: the phone cannot be tried there either for now.
+    let login = app
+        .err_code(
+            None,
+            "mutation($i: LoginInput!) { login(input: $i) { accessToken } }",
+            json!({ "i": { "phone": "13800000009", "password": crate::harness::TEST_PASSWORD } }),
+        )
+        .await;
+    assert_eq!(login, "RATE_LIMITED");
+    // And the account is still there.
+    let still = app
+        .ok(Some(&me.access), "{ me { displayName } }", json!({}))
+        .await;
+    assert_eq!(still["me"]["displayName"], "小赵");
 }

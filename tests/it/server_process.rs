@@ -25,7 +25,6 @@ impl Server {
     fn start_with(dir: &std::path::Path, env: &[(&str, &str)]) -> Self {
         let mut child = Command::new(env!("CARGO_BIN_EXE_tongxing"))
             .env_clear()
-            .envs(env.iter().copied())
             .env("PATH", std::env::var("PATH").unwrap_or_default())
             .env("TONGXING_DATA_DIR", dir)
             .env("TONGXING_LISTEN", "127.0.0.1:0")
@@ -35,6 +34,8 @@ impl Server {
             .env("TONGXING_REQUESTS_PER_ACCOUNT", "1000000")
             .env("TONGXING_REQUESTS_PER_ADDRESS", "1000000")
             .env("RUST_LOG", "debug")
+            // The caller's, last: they override the defaults above.
+            .envs(env.iter().copied())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
@@ -477,4 +478,51 @@ async fn traces_go_to_an_otlp_collector_when_the_standard_variables_ask() {
         assert!(!body.contains(phone), "a span carries the phone: {body}");
         assert!(!body.contains("wrong-password-abc"));
     }
+}
+
+#[tokio::test]
+async fn a_second_sigterm_stops_the_server_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().to_owned();
+    let server = tokio::task::spawn_blocking(move || {
+        Server::start_with(&path, &[("TONGXING_SHUTDOWN_DELAY_SECS", "60")])
+    })
+    .await
+    .unwrap();
+    // Serving (so the signal handlers are in place) …
+    let client = reqwest::Client::new();
+    let ready = client
+        .get(format!("http://{}/readyz", server.addr))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ready.status(), 200);
+    server.signal_term();
+    // … then draining: still serving, not ready.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let ready = client
+            .get(format!("http://{}/readyz", server.addr))
+            .send()
+            .await
+            .unwrap()
+            .status();
+        if ready == 503 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "never drained");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // The operator insists: no 60-second wait.
+    let started = Instant::now();
+    server.signal_term();
+    let (status, log) = tokio::task::spawn_blocking(move || {
+        let mut server = server;
+        server.wait()
+    })
+    .await
+    .unwrap();
+    assert!(started.elapsed() < Duration::from_secs(10), "{log}");
+    assert!(!status.success(), "{log}");
+    assert!(log.contains("second shutdown signal"), "{log}");
 }

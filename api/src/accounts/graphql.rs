@@ -499,7 +499,8 @@ impl AccountMutation {
                 AppError::Forbidden("a person deletes their own account".to_owned()).into(),
             );
         }
-        crate::privacy::delete_account(&ctx.state().db, viewer, password).await?;
+        let addr = ctx.viewer().client_addr;
+        crate::privacy::delete_account(ctx.state(), viewer, password, addr).await?;
         Ok(true)
     }
 
