@@ -263,8 +263,35 @@ async fn ten_volunteers_accept_at_once_and_one_wins_then_completes_into_a_record
     let by_winner = seen(Some(winner.clone())).await;
     assert!(by_winner["details"].is_string());
     assert_eq!(by_winner["location"]["latitude"], HOME.0);
+    // Staff reading the details and the exact location is on the audit log; the volunteer
+    // who took it reading their own job is not.
+    let audited = |actor: i64| {
+        let db = app.state.db.clone();
+        async move {
+            use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+            let mut actions: Vec<String> = entity::audit_log::Entity::find()
+                .filter(entity::audit_log::Column::ActorId.eq(actor))
+                .all(&db)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|e| e.action)
+                .filter(|a| a.starts_with("READ_HELP_"))
+                .collect();
+            actions.sort();
+            actions
+        }
+    };
+    let before = audited(w.organizer.account_key()).await;
     let by_staff = seen(Some(w.organizer.access.clone())).await;
     assert!(by_staff["details"].is_string());
+    let mut after = audited(w.organizer.account_key()).await;
+    for action in &before {
+        let at = after.iter().position(|a| a == action).unwrap();
+        after.remove(at);
+    }
+    assert_eq!(after, ["READ_HELP_DETAILS", "READ_HELP_LOCATION"]);
+    assert!(audited(vols[winners[0]].0).await.is_empty());
     let by_loser = seen(Some(loser.clone())).await;
     assert!(by_loser["details"].is_null());
     assert!(by_loser["location"].is_null());

@@ -40,6 +40,28 @@ impl HelpRequest {
         Ok(service::may_see_private(&ctx.state().db, viewer, &self.0).await?)
     }
 
+    /// Whether the caller may read the personal part (`action`); a read by staff — not by the
+    /// volunteer who took the request — goes on the audit log.
+    async fn read_private(&self, ctx: &Context<'_>, action: &str) -> Result<bool> {
+        if !self.private(ctx).await? {
+            return Ok(false);
+        }
+        if let Some(v) = ctx.optional_account().await?
+            && !self.0.assignee_id.is_some_and(|a| authz::is_self(v, a))
+        {
+            crate::privacy::audit(
+                &ctx.state().db,
+                v.id,
+                action,
+                Some(self.0.organization_id),
+                None,
+                format!("help request {}", self.0.id),
+            )
+            .await?;
+        }
+        Ok(true)
+    }
+
     async fn staff(&self, ctx: &Context<'_>) -> Result<bool> {
         Ok(crate::context::person_is_staff(ctx, self.0.organization_id).await?)
     }
@@ -91,33 +113,18 @@ impl HelpRequest {
     /// Personal details of the person helped: the organization's staff and the volunteer who
     /// took it only (`null` for everyone else).
     async fn details(&self, ctx: &Context<'_>) -> Result<Option<&str>> {
-        if !self.private(ctx).await? {
-            return Ok(None);
-        }
-        // Staff reading someone's personal details is on record (the volunteer's own is not).
-        if let Some(v) = ctx.optional_account().await?
-            && !self.0.assignee_id.is_some_and(|a| authz::is_self(v, a))
-        {
-            crate::privacy::audit(
-                &ctx.state().db,
-                v.id,
-                "READ_HELP_DETAILS",
-                Some(self.0.organization_id),
-                None,
-                format!("help request {}", self.0.id),
-            )
-            .await?;
-        }
-        Ok(Some(&self.0.details))
+        Ok(self
+            .read_private(ctx, "READ_HELP_DETAILS")
+            .await?
+            .then_some(self.0.details.as_str()))
     }
 
     /// Exact location: the organization's staff and the volunteer who took it only.
     async fn location(&self, ctx: &Context<'_>) -> Result<Option<Location>> {
-        Ok(if self.private(ctx).await? {
-            Some(Location::new(self.0.latitude, self.0.longitude))
-        } else {
-            None
-        })
+        Ok(self
+            .read_private(ctx, "READ_HELP_LOCATION")
+            .await?
+            .then(|| Location::new(self.0.latitude, self.0.longitude)))
     }
 
     /// The responsible organization.
