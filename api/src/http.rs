@@ -592,11 +592,19 @@ async fn serve_ws(
             })
         });
     let init_state = state.clone();
+    // Whose connection this is, once `connection_init` said: it closes if they delete their
+    // account (on whichever replica).
+    let account = Arc::new(std::sync::OnceLock::<i64>::new());
+    let init_account = account.clone();
+    let mut closed_accounts = state.live.closed_accounts();
     let on_init = move |payload: serde_json::Value| async move {
         let viewer = match init_token(&payload) {
             None => Viewer::anonymous(addr),
             Some(token) => match init_state.jwt.verify(token) {
-                Ok(account_id) => Viewer::account(account_id, addr),
+                Ok(account_id) => {
+                    let _ = init_account.set(account_id);
+                    Viewer::account(account_id, addr)
+                }
                 Err(_) => return Err(BAD_INIT_TOKEN.into()),
             },
         };
@@ -622,6 +630,7 @@ async fn serve_ws(
     let mut shutdown = std::pin::pin!(state.live.shutting_down());
     // After shutdown begins, a moment for the subscriptions' `complete` messages to go out.
     let mut drain_until: Option<tokio::time::Instant> = None;
+    let mut hub_gone = false;
     loop {
         let deadline = drain_until
             .unwrap_or_else(|| tokio::time::Instant::now() + Duration::from_secs(86_400));
@@ -637,6 +646,28 @@ async fn serve_ws(
             () = &mut shutdown, if drain_until.is_none() => {
                 drain_until = Some(tokio::time::Instant::now() + Duration::from_millis(300));
             }
+            closed = closed_accounts.recv(), if account.get().is_some() && !hub_gone => {
+                let gone = match closed {
+                    Ok(id) => Some(&id) == account.get(),
+                    // Missed some (hundreds of deletions at once): ask the database.
+                    Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
+                        account_deleted(&state, *account.get().unwrap_or(&0)).await
+                    }
+                    Err(tokio::sync::broadcast::error::RecvError::Closed) => {
+                        hub_gone = true;
+                        false
+                    }
+                };
+                if gone {
+                    let _ = sink
+                        .send(WsMessage::Close(Some(CloseFrame {
+                            code: 4403,
+                            reason: "account deleted".into(),
+                        })))
+                        .await;
+                    return;
+                }
+            }
             () = tokio::time::sleep_until(deadline), if drain_until.is_some() => break,
         }
     }
@@ -646,6 +677,14 @@ async fn serve_ws(
             reason: "server shutting down".into(),
         })))
         .await;
+}
+
+/// Whether `account_id` has been deleted (pseudonymized); a database error answers no.
+async fn account_deleted(state: &AppState, account_id: i64) -> bool {
+    matches!(
+        <entity::account::Entity as sea_orm::EntityTrait>::find_by_id(account_id).one(&state.db).await,
+        Ok(Some(a)) if a.password_hash == crate::privacy::DELETED_HASH
+    )
 }
 
 /// Resolves on SIGINT (Ctrl-C) or SIGTERM.

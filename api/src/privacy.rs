@@ -324,6 +324,8 @@ pub async fn delete_account(
     )
     .await?;
     txn.commit().await?;
+    // Their live connections close too (every replica hears of it).
+    crate::live::record(crate::live::Change::AccountClosed { account_id: me.id });
     tracing::info!(account_id = me.id, "account deleted (pseudonymized)");
     Ok(())
 }

@@ -340,6 +340,49 @@ async fn a_change_committed_after_a_later_one_still_reaches_other_replicas() {
 }
 
 #[tokio::test]
+async fn deleting_an_account_closes_its_live_connections_on_every_replica() {
+    let a = TestApp::spawn().await;
+    // On PostgreSQL the connection is on another replica than the deletion.
+    let b = if a.state.db.get_database_backend() == sea_orm::DatabaseBackend::Postgres {
+        Some(a.spawn_replica().await)
+    } else {
+        None
+    };
+    let live = b.as_ref().unwrap_or(&a);
+    let (_w, _event, shift) = one_place_shift(&a).await;
+    let me = a.register("13800000001", "小李").await;
+    let other = a.register("13800000002", "小王").await;
+    let (mut mine, _) = Ws::connect(live, TRANSPORT_WS, Some(&me.access)).await;
+    mine.subscribe("1", SHIFT_UPDATED, json!({ "s": shift }))
+        .await;
+    let (mut theirs, _) = Ws::connect(live, TRANSPORT_WS, Some(&other.access)).await;
+    theirs
+        .subscribe("1", SHIFT_UPDATED, json!({ "s": shift }))
+        .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    a.ok(
+        Some(&me.access),
+        "mutation($p: String!) { deleteMyAccount(password: $p) }",
+        json!({ "p": crate::harness::TEST_PASSWORD }),
+    )
+    .await;
+    let closed = loop {
+        let v = mine.next().await;
+        if v["type"] == "close" {
+            break v;
+        }
+    };
+    assert_eq!(closed["code"], 4403, "{closed}");
+    // Everyone else's connection carries on.
+    let vol = a.register("13800000003", "小张").await;
+    a.sign_up(&vol.access, &shift, "k1").await;
+    theirs
+        .data_until("1", |d| d["data"]["shiftUpdated"]["confirmedCount"] == 1)
+        .await;
+}
+
+#[tokio::test]
 async fn shutdown_completes_subscriptions_and_closes_the_socket() {
     let mut app = TestApp::spawn().await;
     let (_w, _event, shift) = one_place_shift(&app).await;

@@ -54,6 +54,11 @@ pub enum Change {
         /// Its volunteer.
         volunteer_id: i64,
     },
+    /// An account was deleted: its WebSocket connections close, on every replica.
+    AccountClosed {
+        /// The account.
+        account_id: i64,
+    },
 }
 
 tokio::task_local! {
@@ -84,6 +89,8 @@ const CHANNEL: usize = 4096;
 /// The process's live-update hub.
 pub struct LiveHub {
     tx: broadcast::Sender<Change>,
+    /// Deleted accounts, for WebSocket connections (rare: every connection listens).
+    closed_accounts: broadcast::Sender<i64>,
     postgres: bool,
     shutdown: watch::Sender<bool>,
     connections: AtomicUsize,
@@ -96,6 +103,7 @@ impl LiveHub {
     pub fn new(db: &DatabaseConnection) -> Self {
         Self {
             tx: broadcast::channel(CHANNEL).0,
+            closed_accounts: broadcast::channel(256).0,
             postgres: db.get_database_backend() == DatabaseBackend::Postgres,
             shutdown: watch::channel(false).0,
             connections: AtomicUsize::new(0),
@@ -116,8 +124,17 @@ impl LiveHub {
         self.tx.subscribe()
     }
 
+    /// Accounts deleted from now on (on any replica).
+    pub fn closed_accounts(&self) -> broadcast::Receiver<i64> {
+        self.closed_accounts.subscribe()
+    }
+
     fn deliver(&self, change: Change) {
         // No subscriber is not an error.
+        if let Change::AccountClosed { account_id } = change {
+            let _ = self.closed_accounts.send(account_id);
+            return;
+        }
         let _ = self.tx.send(change);
     }
 

@@ -74,6 +74,11 @@ fn columns(c: &Change) -> Columns {
             reference: Some(offer_id),
             ..none
         },
+        Change::AccountClosed { account_id } => Columns {
+            kind: "ACCOUNT_CLOSED",
+            account: Some(account_id),
+            ..none
+        },
     }
 }
 
@@ -95,6 +100,9 @@ fn change_of(row: &live_event::Model) -> Option<Change> {
         "HELP_OFFER" => Change::HelpOffer {
             offer_id: row.ref_id?,
             volunteer_id: row.account_id?,
+        },
+        "ACCOUNT_CLOSED" => Change::AccountClosed {
+            account_id: row.account_id?,
         },
         _ => return None,
     })
