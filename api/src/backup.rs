@@ -13,6 +13,8 @@ use sea_orm::{ConnectionTrait, DatabaseBackend, DatabaseConnection, Statement};
 
 /// SQL string literal of `path` (quotes doubled).
 fn literal(path: &Path) -> anyhow::Result<String> {
+    // Absolute: SQLite opens URIs, and a relative name starting with `file:` would be one.
+    let path = std::path::absolute(path).context("resolving the backup path")?;
     let s = path
         .to_str()
         .context("the backup path must be valid UTF-8")?;
@@ -57,7 +59,7 @@ pub async fn check_file(path: &Path) -> anyhow::Result<()> {
     // The path is set as a file name, not pasted into a URL, where `%` or `?` would be read
     // as escapes or options.
     let mut options = sea_orm::ConnectOptions::new("sqlite://backup-check.db");
-    let file = path.to_owned();
+    let file = std::path::absolute(path).context("resolving the backup path")?;
     options
         .max_connections(1)
         .sqlx_logging(false)

@@ -631,7 +631,12 @@ async fn serve_ws(
     // After shutdown begins, a moment for the subscriptions' `complete` messages to go out.
     let mut drain_until: Option<tokio::time::Instant> = None;
     let mut hub_gone = false;
+    let mut recheck = tokio::time::interval_at(
+        tokio::time::Instant::now() + Duration::from_secs(300),
+        Duration::from_secs(300),
+    );
     loop {
+        let mut deleted = false;
         let deadline = drain_until
             .unwrap_or_else(|| tokio::time::Instant::now() + Duration::from_secs(86_400));
         tokio::select! {
@@ -658,17 +663,23 @@ async fn serve_ws(
                         false
                     }
                 };
-                if gone {
-                    let _ = sink
-                        .send(WsMessage::Close(Some(CloseFrame {
-                            code: 4403,
-                            reason: "account deleted".into(),
-                        })))
-                        .await;
-                    return;
-                }
+                deleted = gone;
+            }
+            // A backstop for an announcement that never came (a request timed out after its
+            // commit, an announcement failed): look now and then.
+            _ = recheck.tick(), if account.get().is_some() => {
+                deleted = account_deleted(&state, *account.get().unwrap_or(&0)).await;
             }
             () = tokio::time::sleep_until(deadline), if drain_until.is_some() => break,
+        }
+        if deleted {
+            let _ = sink
+                .send(WsMessage::Close(Some(CloseFrame {
+                    code: 4403,
+                    reason: "account deleted".into(),
+                })))
+                .await;
+            return;
         }
     }
     let _ = sink

@@ -165,6 +165,13 @@ pub async fn delete_account(
     let db = &state.db;
     let _turn = state.login_throttle.turn(&me.phone).await;
     state.login_throttle.check(&me.phone, client_addr)?;
+    // As it is now, not as the request found it: a second deletion in one request (aliases,
+    // a batch) or a password changed meanwhile must not pass on the old hash.
+    let me = &account::Entity::find_by_id(me.id)
+        .one(db)
+        .await?
+        .filter(|a| a.password_hash != DELETED_HASH)
+        .ok_or(AppError::Unauthenticated("this account has been deleted"))?;
     if !crate::auth::password::verify(Some(me.password_hash.clone()), password).await? {
         state.login_throttle.record_failure(&me.phone, client_addr);
         return Err(AppError::bad_input("password", "the password is wrong"));

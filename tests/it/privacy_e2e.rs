@@ -2,7 +2,10 @@
 //! phone and names everywhere while ledgers and statistics stay whole; old check-in locations
 //! are dropped; staff access to personal data is in the audit log.
 
-use sea_orm::{ConnectionTrait, DatabaseBackend, DatabaseConnection, Statement};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseConnection, EntityTrait, QueryFilter,
+    Statement,
+};
 use serde_json::{Value, json};
 
 use crate::harness::TestApp;
@@ -424,4 +427,29 @@ async fn guessing_the_password_through_account_deletion_is_throttled_like_login(
         .ok(Some(&me.access), "{ me { displayName } }", json!({}))
         .await;
     assert_eq!(still["me"]["displayName"], "小赵");
+}
+
+#[tokio::test]
+async fn an_account_is_deleted_once_even_when_asked_twice_in_one_request() {
+    let app = TestApp::spawn().await;
+    let me = app.register("13800000008", "小钱").await;
+    let (_, body) = app
+        .post(
+            Some(&me.access),
+            "mutation($p: String!) { a: deleteMyAccount(password: $p) b: deleteMyAccount(password: $p) }",
+            json!({ "p": crate::harness::TEST_PASSWORD }),
+        )
+        .await;
+    assert_eq!(body["data"]["a"], true, "{body}");
+    assert_eq!(body["errors"][0]["path"][0], "b", "{body}");
+    assert_eq!(
+        body["errors"][0]["extensions"]["code"], "UNAUTHENTICATED",
+        "{body}"
+    );
+    let rows = entity::audit_log::Entity::find()
+        .filter(entity::audit_log::Column::Action.eq("DELETE_ACCOUNT"))
+        .all(&app.state.db)
+        .await
+        .unwrap();
+    assert_eq!(rows.len(), 1);
 }
