@@ -53,6 +53,9 @@ pub enum AppError {
     RateLimited {
         /// Seconds until another attempt can succeed.
         retry_after_secs: u64,
+        /// Which limit refused (`account`, `address`, `login`, `registration`, `identity`),
+        /// for the metrics.
+        limit: &'static str,
     },
     /// The database cannot be reached, or stayed busy through every retry: nothing was
     /// changed, and the same request may be sent again shortly (`SERVICE_UNAVAILABLE`).
@@ -190,7 +193,9 @@ pub fn finalize_errors(errors: &mut [ServerError]) {
                         e.set("field", field.as_str());
                     }
                 }
-                AppError::RateLimited { retry_after_secs } => {
+                AppError::RateLimited {
+                    retry_after_secs, ..
+                } => {
                     if let Some(e) = ext.as_mut() {
                         e.set("retryAfter", *retry_after_secs);
                     }

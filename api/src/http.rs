@@ -338,13 +338,16 @@ async fn execute(
     let addr = client_addr(&http.state, &headers, connect);
     let viewer = Arc::new(viewer(&http.state, &headers, addr));
     // Every operation of a batch spends the budgets, so batching buys no extra attempts.
-    if let Err(AppError::RateLimited { retry_after_secs }) =
-        http.state
-            .request_limiter
-            .check(viewer.account_id(), addr, batch_len(&batch))
+    if let Err(AppError::RateLimited {
+        retry_after_secs,
+        limit,
+    }) = http
+        .state
+        .request_limiter
+        .check(viewer.account_id(), addr, batch_len(&batch))
     {
         tracing::warn!(outcome = "rate_limited", "request throttled");
-        http.state.metrics.rate_limited("request");
+        http.state.metrics.rate_limited(limit);
         let body = serde_json::json!({
             "errors": [{
                 "message": format!("too many requests, retry in {retry_after_secs} s"),

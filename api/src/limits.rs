@@ -142,10 +142,16 @@ impl RequestLimiter {
             address.map(|a| (&self.per_address, address_key(a))),
         ];
         for (limiter, key) in checks.into_iter().flatten() {
+            let limit = if matches!(key, Key::Account(_)) {
+                "account"
+            } else {
+                "address"
+            };
             match limiter.check_key_n(&key, n) {
                 Ok(Ok(())) => {}
                 Ok(Err(not_until)) => {
                     return Err(AppError::RateLimited {
+                        limit,
                         retry_after_secs: not_until
                             .wait_time_from(limiter.clock().now())
                             .as_secs()
@@ -155,6 +161,7 @@ impl RequestLimiter {
                 // More operations at once than the whole budget: never admissible.
                 Err(_) => {
                     return Err(AppError::RateLimited {
+                        limit,
                         retry_after_secs: 60,
                     });
                 }

@@ -444,17 +444,16 @@ impl Extension for RequestHooks {
                 metrics.subscription_event(&outcome);
                 return response;
             }
-            if outcome == "RATE_LIMITED" {
-                // The schema's own throttles, told apart by the field that refused.
-                let field = response.errors.first().and_then(|e| match e.path.first() {
-                    Some(async_graphql::PathSegment::Field(f)) => Some(f.as_str()),
-                    _ => None,
-                });
-                metrics.rate_limited(match field {
-                    Some("register") => "registration",
-                    Some("setMyIdentity") => "identity",
-                    _ => "login",
-                });
+            // The schema's own throttles name themselves on the error (not from the path,
+            // where a client's alias would choose the label).
+            if let Some(crate::error::AppError::RateLimited { limit, .. }) =
+                response.errors.first().and_then(|e| {
+                    e.source
+                        .as_deref()?
+                        .downcast_ref::<crate::error::AppError>()
+                })
+            {
+                metrics.rate_limited(limit);
             }
             metrics.operation(operation_name, &outcome, started.elapsed().as_secs_f64());
         }

@@ -187,7 +187,8 @@ async fn rate_limit_refusals_name_the_limit_that_refused() {
     let refused = app
         .err_code(
             None,
-            "mutation($i: RegisterInput!) { register(input: $i) { accessToken } }",
+            // An alias cannot choose the label.
+            "mutation($i: RegisterInput!) { login: register(input: $i) { accessToken } }",
             json!({ "i": { "phone": "13800000002", "password": crate::harness::TEST_PASSWORD, "displayName": "乙" } }),
         )
         .await;
@@ -200,4 +201,27 @@ async fn rate_limit_refusals_name_the_limit_that_refused() {
     };
     assert_eq!(delta("registration"), 1.0);
     assert_eq!(delta("login"), 0.0);
+}
+
+#[tokio::test]
+async fn request_budget_refusals_say_whose_budget_ran_out() {
+    let app = TestApp::spawn_with(|c| c.requests_per_account = 3).await;
+    let me = app.register("13800000001", "甲").await;
+    let (_, before) = scrape(&app, None).await;
+    let mut refused = 0;
+    for _ in 0..6 {
+        let (status, _) = app.post(Some(&me.access), "{ me { id } }", json!({})).await;
+        if status == 429 {
+            refused += 1;
+        }
+    }
+    assert!(refused > 0);
+    let (_, after) = scrape(&app, None).await;
+    let (before, after) = (before.unwrap(), after.unwrap());
+    let delta = |limit: &str| {
+        value(&after, "tongxing_rate_limited_total", &[("limit", limit)])
+            - value(&before, "tongxing_rate_limited_total", &[("limit", limit)])
+    };
+    assert_eq!(delta("account"), f64::from(refused));
+    assert_eq!(delta("address"), 0.0);
 }

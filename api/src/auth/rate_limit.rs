@@ -162,6 +162,7 @@ impl LoginThrottle {
             Some(until) => {
                 tracing::warn!(outcome = "rate_limited", "login throttled");
                 Err(AppError::RateLimited {
+                    limit: "login",
                     retry_after_secs: (until - now).as_secs().max(1),
                 })
             }
@@ -182,6 +183,7 @@ impl LoginThrottle {
                 let wait = not_until.wait_time_from(self.registrations.clock().now());
                 tracing::warn!(outcome = "rate_limited", "registration throttled");
                 Err(AppError::RateLimited {
+                    limit: "registration",
                     retry_after_secs: wait.as_secs().max(1),
                 })
             }
@@ -197,6 +199,7 @@ impl LoginThrottle {
                 let wait = not_until.wait_time_from(self.identity_changes.clock().now());
                 tracing::warn!(outcome = "rate_limited", "identity change throttled");
                 Err(AppError::RateLimited {
+                    limit: "identity",
                     retry_after_secs: wait.as_secs().max(1),
                 })
             }
@@ -261,7 +264,9 @@ mod tests {
         fail(&t, "13800000001", addr, 3);
         // Three failures spend the budget: the phone is now blocked.
         let err = t.check("13800000001", Some(addr)).unwrap_err();
-        assert!(matches!(err, AppError::RateLimited { retry_after_secs } if retry_after_secs >= 1));
+        assert!(
+            matches!(err, AppError::RateLimited { retry_after_secs, .. } if retry_after_secs >= 1)
+        );
         // Another phone from the same address still may try.
         t.check("13800000002", Some(addr)).unwrap();
     }
