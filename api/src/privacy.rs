@@ -10,7 +10,8 @@ use chrono::{DateTime, Duration, Utc};
 use entity::{
     account, audit_log, check_event, donation, help_offer, help_request, help_request_step,
     idempotency_key, identity, membership, micro_wish, refresh_token, service_certificate,
-    service_record, signup, timebank_account, timebank_entry, volunteer_profile,
+    service_record, service_record_change, signup, timebank_account, timebank_entry,
+    timebank_transfer, volunteer_profile,
 };
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
@@ -118,6 +119,13 @@ pub async fn export(db: &DatabaseConnection, me: i64) -> AppResult<Value> {
         .into_tuple()
         .all(db)
         .await?;
+    let records: Vec<i64> = service_record::Entity::find()
+        .select_only()
+        .column(service_record::Column::Id)
+        .filter(service_record::Column::AccountId.eq(me))
+        .into_tuple()
+        .all(db)
+        .await?;
     Ok(json!({
         "exportedAt": Utc::now(),
         "account": acc,
@@ -127,9 +135,15 @@ pub async fn export(db: &DatabaseConnection, me: i64) -> AppResult<Value> {
         "signups": signup::Entity::find().filter(signup::Column::AccountId.eq(me)).order_by_asc(signup::Column::Id).into_json().all(db).await?,
         "checkEvents": check_event::Entity::find().filter(check_event::Column::AccountId.eq(me)).order_by_asc(check_event::Column::Id).into_json().all(db).await?,
         "serviceRecords": service_record::Entity::find().filter(service_record::Column::AccountId.eq(me)).order_by_asc(service_record::Column::Id).into_json().all(db).await?,
+        // Who approved, corrected or rejected the person's records, when and why.
+        "serviceRecordChanges": service_record_change::Entity::find().filter(service_record_change::Column::RecordId.is_in(records)).order_by_asc(service_record_change::Column::Id).into_json().all(db).await?,
         "timeBank": {
             "accounts": timebank_account::Entity::find().filter(timebank_account::Column::OwnerAccountId.eq(me)).into_json().all(db).await?,
-            "entries": timebank_entry::Entity::find().filter(timebank_entry::Column::AccountId.is_in(wallets)).order_by_asc(timebank_entry::Column::Id).into_json().all(db).await?,
+            "entries": timebank_entry::Entity::find().filter(timebank_entry::Column::AccountId.is_in(wallets.clone())).order_by_asc(timebank_entry::Column::Id).into_json().all(db).await?,
+            // The transfers behind the entries, with their memos.
+            "transfers": timebank_transfer::Entity::find()
+                .filter(sea_orm::ExprTrait::or(timebank_transfer::Column::FromAccountId.is_in(wallets.clone()), timebank_transfer::Column::ToAccountId.is_in(wallets)))
+                .order_by_asc(timebank_transfer::Column::Id).into_json().all(db).await?,
         },
         "donations": donation::Entity::find().filter(donation::Column::AccountId.eq(me)).order_by_asc(donation::Column::Id).into_json().all(db).await?,
         "helpOffers": help_offer::Entity::find().filter(help_offer::Column::VolunteerId.eq(me)).into_json().all(db).await?,
@@ -141,6 +155,10 @@ pub async fn export(db: &DatabaseConnection, me: i64) -> AppResult<Value> {
             .select_only()
             .columns([micro_wish::Column::Id, micro_wish::Column::Title, micro_wish::Column::Status, micro_wish::Column::ClaimedAt, micro_wish::Column::FulfilledAt, micro_wish::Column::FulfilmentNote])
             .filter(micro_wish::Column::ClaimedBy.eq(me)).into_json().all(db).await?,
+        // What the person did on help requests (steps by others may describe someone else).
+        "helpRequestSteps": help_request_step::Entity::find().filter(help_request_step::Column::ActorId.eq(me)).order_by_asc(help_request_step::Column::Id).into_json().all(db).await?,
+        // Who on staff read or exported data about the person.
+        "accessLog": audit_log::Entity::find().filter(audit_log::Column::SubjectAccountId.eq(me)).order_by_asc(audit_log::Column::Id).into_json().all(db).await?,
         "certificates": service_certificate::Entity::find().filter(service_certificate::Column::AccountId.eq(me)).into_json().all(db).await?,
         "sessions": refresh_token::Entity::find()
             .select_only()

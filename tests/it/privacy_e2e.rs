@@ -183,6 +183,40 @@ async fn export_holds_only_my_data_and_deletion_erases_me_but_keeps_the_books() 
             .is_empty()
     );
     assert_eq!(exported["signups"].as_array().unwrap().len(), 1);
+    // Who approved my record, and the coin transfers behind my entries — mine only.
+    let my_record = exported["serviceRecords"][0]["id"].clone();
+    let changes = exported["serviceRecordChanges"].as_array().unwrap();
+    assert!(!changes.is_empty());
+    assert!(
+        changes.iter().all(|c| c["record_id"] == my_record),
+        "{changes:?}"
+    );
+    let wallets: Vec<Value> = exported["timeBank"]["accounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["id"].clone())
+        .collect();
+    let transfers = exported["timeBank"]["transfers"].as_array().unwrap();
+    assert!(!transfers.is_empty());
+    assert!(
+        transfers
+            .iter()
+            .all(|t| wallets.contains(&t["from_account_id"])
+                || wallets.contains(&t["to_account_id"])),
+        "{transfers:?}"
+    );
+    // The access log: the export above is on it by the time of the next one.
+    let again = app
+        .ok(Some(&mine.access), "{ exportMyData }", json!({}))
+        .await["exportMyData"]
+        .clone();
+    let log = again["accessLog"].as_array().unwrap();
+    assert!(
+        log.iter().any(|e| e["action"] == "EXPORT_MY_DATA"),
+        "{log:?}"
+    );
+    assert!(again["helpRequestSteps"].is_array());
     let text = exported.to_string();
     for theirs in ["13800000002", "张三丰"] {
         assert!(!text.contains(theirs), "the export holds {theirs}");

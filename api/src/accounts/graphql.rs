@@ -432,8 +432,9 @@ pub struct PrivacyQuery;
 impl PrivacyQuery {
     /// Everything the service holds about you, as one JSON document (PIPL): account, volunteer
     /// profile, identity (masked), memberships, sign-ups, check-ins with their locations,
-    /// service records, time-coin ledger, donations, help offers and requests taken,
-    /// micro-wish claims, certificates, sessions.
+    /// service records and who changed them, time-coin ledger and transfers, donations, help
+    /// offers, requests taken and your steps on them, micro-wish claims, certificates,
+    /// sessions, and who on staff read or exported data about you.
     async fn export_my_data(
         &self,
         ctx: &Context<'_>,
