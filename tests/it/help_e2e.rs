@@ -411,6 +411,18 @@ async fn ten_volunteers_accept_at_once_and_one_wins_then_completes_into_a_record
             .iter()
             .all(|s| s["actorId"].is_null())
     );
+
+    // The volunteer's data export holds their own steps (accepted, completed) and no one
+    // else's: staff's steps may describe the person helped.
+    let export = app.ok(Some(winner), "{ exportMyData }", json!({})).await["exportMyData"].clone();
+    let mine = export["helpRequestSteps"].as_array().unwrap();
+    let winner_key = vols[winners[0]].0;
+    assert!(
+        mine.iter().any(|s| s["step"] == "ACCEPTED")
+            && mine.iter().any(|s| s["step"] == "COMPLETED"),
+        "{mine:?}"
+    );
+    assert!(mine.iter().all(|s| s["actor_id"] == winner_key), "{mine:?}");
 }
 
 #[tokio::test]
