@@ -2,7 +2,7 @@
 //! it and everything under it; a system administrator administers everything. Each check is one
 //! indexed query through the closure table, whatever the depth.
 
-use entity::{account, membership, organization_closure as closure};
+use entity::{account, membership, organization, organization_closure as closure};
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect,
     sea_query::Query,
@@ -274,4 +274,176 @@ pub fn managed_orgs(viewer: &account::Model, org_column: impl ColumnTrait) -> Op
         Some(c) => Condition::all().add(managed).add(c),
         None => managed,
     })
+}
+
+/// The organizations among `org_ids` that `viewer` is on the staff of ([`is_staff`]: a
+/// member, or an administrator above), in one statement — a list whose rows each need the
+/// check costs what one row does.
+pub async fn staff_of_many<C: ConnectionTrait>(
+    db: &C,
+    viewer: &account::Model,
+    org_ids: &[i64],
+) -> AppResult<std::collections::HashSet<i64>> {
+    let own = Query::select()
+        .column(membership::Column::OrganizationId)
+        .from(membership::Entity)
+        .and_where(membership::Column::AccountId.eq(viewer.id))
+        .to_owned();
+    orgs_where(db, org_ids, viewer.is_system_admin, |c| {
+        c.add(organization::Column::Id.in_subquery(own))
+            .add(organization::Column::Id.in_subquery(administered_by(viewer)))
+    })
+    .await
+}
+
+/// The organizations among `org_ids` whose work `viewer` manages ([`manages`]), in one
+/// statement.
+pub async fn managed_of_many<C: ConnectionTrait>(
+    db: &C,
+    viewer: &account::Model,
+    org_ids: &[i64],
+) -> AppResult<std::collections::HashSet<i64>> {
+    let own = Query::select()
+        .column(membership::Column::OrganizationId)
+        .from(membership::Entity)
+        .and_where(membership::Column::AccountId.eq(viewer.id))
+        .and_where(
+            membership::Column::Role
+                .is_in([MemberRole::Organizer.as_db(), MemberRole::Admin.as_db()]),
+        )
+        .to_owned();
+    orgs_where(db, org_ids, viewer.is_system_admin, |c| {
+        c.add(organization::Column::Id.in_subquery(own))
+            .add(organization::Column::Id.in_subquery(administered_by(viewer)))
+    })
+    .await
+}
+
+/// The organizations among `org_ids` that `viewer` administers ([`administers`]), in one
+/// statement.
+pub async fn administered_of_many<C: ConnectionTrait>(
+    db: &C,
+    viewer: &account::Model,
+    org_ids: &[i64],
+) -> AppResult<std::collections::HashSet<i64>> {
+    orgs_where(db, org_ids, viewer.is_system_admin, |c| {
+        c.add(organization::Column::Id.in_subquery(administered_by(viewer)))
+    })
+    .await
+}
+
+/// `org_ids` narrowed to the request's confinement and to `granted` (any of its conditions;
+/// everything for a system administrator).
+async fn orgs_where<C: ConnectionTrait>(
+    db: &C,
+    org_ids: &[i64],
+    everything: bool,
+    granted: impl FnOnce(Condition) -> Condition,
+) -> AppResult<std::collections::HashSet<i64>> {
+    if org_ids.is_empty() {
+        return Ok(Default::default());
+    }
+    let mut select = organization::Entity::find()
+        .select_only()
+        .column(organization::Column::Id)
+        .filter(organization::Column::Id.is_in(org_ids.iter().copied()));
+    if let Some(root) = crate::clients::confined_to() {
+        select = select.filter(in_subtree(organization::Column::Id, root));
+    }
+    if !everything {
+        select = select.filter(granted(Condition::any()));
+    }
+    Ok(select
+        .into_tuple::<i64>()
+        .all(db)
+        .await?
+        .into_iter()
+        .collect())
+}
+
+/// One of the caller's permission checks, batched ([`crate::batch`]): the keys for which it
+/// holds come back (as `()`); a missing key means no.
+pub struct Check {
+    /// The caller.
+    pub viewer: account::Model,
+    /// Which check.
+    pub kind: CheckKind,
+}
+
+/// The checks [`Check`] batches.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CheckKind {
+    /// [`is_staff`] of an organization.
+    Staff,
+    /// [`manages`] an organization.
+    Manages,
+    /// [`administers`] an organization.
+    Administers,
+    /// [`may_see_phone`] of an account.
+    Phone,
+}
+
+/// Loaders are told apart by type: one per kind of check.
+macro_rules! batched_check {
+    ($name:ident, $kind:ident, $doc:literal) => {
+        #[doc = $doc]
+        pub struct $name(pub account::Model);
+
+        impl crate::batch::Loader for $name {
+            type Key = i64;
+            type Value = ();
+            async fn load(
+                self,
+                db: sea_orm::DatabaseConnection,
+                keys: Vec<i64>,
+            ) -> AppResult<std::collections::HashMap<i64, ()>> {
+                Check {
+                    viewer: self.0,
+                    kind: CheckKind::$kind,
+                }
+                .run(&db, &keys)
+                .await
+            }
+        }
+    };
+}
+
+batched_check!(StaffOf, Staff, "[`is_staff`], batched.");
+batched_check!(ManagesOf, Manages, "[`manages`], batched.");
+batched_check!(AdministersOf, Administers, "[`administers`], batched.");
+batched_check!(PhoneOf, Phone, "[`may_see_phone`], batched.");
+
+impl Check {
+    async fn run(
+        self,
+        db: &sea_orm::DatabaseConnection,
+        keys: &[i64],
+    ) -> AppResult<std::collections::HashMap<i64, ()>> {
+        let v = &self.viewer;
+        let granted = match self.kind {
+            CheckKind::Staff => staff_of_many(db, v, keys).await?,
+            CheckKind::Manages => managed_of_many(db, v, keys).await?,
+            CheckKind::Administers => administered_of_many(db, v, keys).await?,
+            CheckKind::Phone => phones_visible(db, v, keys).await?,
+        };
+        Ok(granted.into_iter().map(|k| (k, ())).collect())
+    }
+}
+
+/// Run one of the caller's checks on `key`, batched with the request's other checks of the
+/// same kind.
+pub async fn check(
+    db: &sea_orm::DatabaseConnection,
+    viewer: &account::Model,
+    kind: CheckKind,
+    key: i64,
+) -> AppResult<bool> {
+    let v = || viewer.clone();
+    let found = match kind {
+        CheckKind::Staff => crate::batch::load(db, key, || StaffOf(v())).await?,
+        CheckKind::Manages => crate::batch::load(db, key, || ManagesOf(v())).await?,
+        CheckKind::Administers => crate::batch::load(db, key, || AdministersOf(v())).await?,
+        CheckKind::Phone => crate::batch::load(db, key, || PhoneOf(v())).await?,
+    };
+    Ok(found.is_some())
 }

@@ -52,7 +52,9 @@ pub async fn person_is_staff(ctx: &Context<'_>, org_id: i64) -> AppResult<bool> 
         return Ok(false);
     }
     match ctx.optional_account().await? {
-        Some(v) => crate::authz::is_staff(&ctx.state().db, v, org_id).await,
+        Some(v) => {
+            crate::authz::check(&ctx.state().db, v, crate::authz::CheckKind::Staff, org_id).await
+        }
         None => Ok(false),
     }
 }

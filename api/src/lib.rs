@@ -21,6 +21,7 @@ pub mod accounts;
 pub mod auth;
 pub mod authz;
 pub mod backup;
+pub mod batch;
 pub mod campaigns;
 pub mod certificates;
 pub mod checkins;

@@ -59,6 +59,41 @@ pub async fn audit<C: ConnectionTrait>(
     Ok(())
 }
 
+/// One access to note: action, organization, subject and detail ([`audit`]).
+pub type AuditEntry = (&'static str, Option<i64>, Option<i64>, String);
+
+/// [`audit`] for the reads of a whole list, batched ([`crate::batch`]): one multi-row
+/// `INSERT` for every row of the wave. Failing to write fails the reads.
+pub struct AuditReads {
+    /// Who read.
+    pub actor: i64,
+}
+
+impl crate::batch::Loader for AuditReads {
+    type Key = AuditEntry;
+    type Value = ();
+    async fn load(
+        self,
+        db: DatabaseConnection,
+        keys: Vec<AuditEntry>,
+    ) -> AppResult<std::collections::HashMap<AuditEntry, ()>> {
+        let now = Utc::now();
+        let rows = keys
+            .iter()
+            .map(|(action, org, subject, detail)| audit_log::ActiveModel {
+                actor_id: Set(self.actor),
+                action: Set((*action).to_owned()),
+                organization_id: Set(*org),
+                subject_account_id: Set(*subject),
+                detail: Set(detail.chars().take(500).collect()),
+                at: Set(now),
+                ..Default::default()
+            });
+        audit_log::Entity::insert_many(rows).exec(&db).await?;
+        Ok(keys.into_iter().map(|k| (k, ())).collect())
+    }
+}
+
 /// The audit log of an organization and everything below it, oldest first (its
 /// administrators only).
 pub async fn audit_log_of(

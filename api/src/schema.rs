@@ -426,7 +426,14 @@ impl Extension for RequestHooks {
     ) -> async_graphql::Response {
         tracing::Span::current().record("operation", operation_name.unwrap_or("anonymous"));
         let started = std::time::Instant::now();
-        let mut response = next.run(ctx, operation_name).await;
+        // Relations load one statement per level (`crate::batch`), unless a differential
+        // test asked for the plain per-field path.
+        let mut response = match ctx.data_opt::<crate::AppState>() {
+            Some(state) if ctx.data_opt::<crate::batch::PerField>().is_none() => {
+                crate::batch::drive(state.db.clone(), next.run(ctx, operation_name)).await
+            }
+            _ => next.run(ctx, operation_name).await,
+        };
         // Over the WebSocket this runs once per subscription event: those are not requests.
         let subscription_event = ctx.data_opt::<OverWebSocket>().is_some();
         if let Some(metrics) = &self.metrics {

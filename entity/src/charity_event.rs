@@ -36,6 +36,12 @@ pub enum Relation {
         to = "super::organization::Column::Id"
     )]
     Organization,
+    #[sea_orm(
+        belongs_to = "super::campaign::Entity",
+        from = "Column::CampaignId",
+        to = "super::campaign::Column::Id"
+    )]
+    Campaign,
     #[sea_orm(has_many = "super::shift::Entity")]
     Shift,
 }

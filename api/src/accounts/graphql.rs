@@ -15,7 +15,7 @@ use crate::{
     authz,
     checkins::{graphql::ServiceRecord, records},
     context::ContextExt,
-    error::AppError,
+    error::{AppError, AppResult},
     events::service::EventCategory,
     ids::{self, NodeType},
     organizations::{graphql::Membership, service as org_service},
@@ -73,7 +73,13 @@ impl Account {
             Some(v) => v,
             None => match ctx.optional_account().await {
                 Ok(Some(viewer)) => {
-                    authz::may_see_phone(&ctx.state().db, viewer, self.model.id).await?
+                    authz::check(
+                        &ctx.state().db,
+                        viewer,
+                        authz::CheckKind::Phone,
+                        self.model.id,
+                    )
+                    .await?
                 }
                 _ => false,
             },
@@ -547,4 +553,23 @@ impl AccountMutation {
         service::logout(ctx.state(), &refresh_token).await?;
         Ok(true)
     }
+}
+
+/// The account with key `id`, batched with the other accounts the request asks for at the
+/// same time; its phone shows as [`Account::new`] decides.
+pub async fn by_id(ctx: &Context<'_>, id: i64) -> AppResult<Option<Account>> {
+    Ok(crate::batch::load(
+        &ctx.state().db,
+        id,
+        crate::batch::ById::<entity::account::Entity>::new,
+    )
+    .await?
+    .map(Account::new))
+}
+
+/// [`by_id`] for a key a row refers to: `NOT_FOUND` if it is gone.
+pub async fn required(ctx: &Context<'_>, id: i64) -> Result<Account> {
+    by_id(ctx, id)
+        .await?
+        .ok_or_else(|| AppError::NotFound("account").into())
 }

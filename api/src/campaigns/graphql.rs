@@ -8,9 +8,9 @@ use super::service::{self, CampaignChanges, CampaignFilter, CampaignStatus, NewC
 use crate::{
     context::ContextExt,
     error::AppError,
-    events::{graphql::CharityEvent, service as events},
+    events::graphql::CharityEvent,
     ids::{self, NodeType},
-    organizations::{graphql::Organization, service as org_service},
+    organizations::graphql::Organization,
     pagination::{PageArgs, connection},
     validate,
 };
@@ -29,10 +29,7 @@ impl Campaign {
 
     /// The organizing organization.
     async fn organization(&self, ctx: &Context<'_>) -> Result<Organization> {
-        org_service::get(&ctx.state().db, self.0.organization_id)
-            .await?
-            .map(Organization)
-            .ok_or_else(|| AppError::NotFound("organization").into())
+        crate::organizations::graphql::required(ctx, self.0.organization_id).await
     }
 
     /// Title.
@@ -84,7 +81,9 @@ impl Campaign {
 
     /// What the campaign has achieved in approved service.
     async fn progress(&self, ctx: &Context<'_>) -> Result<CampaignProgress> {
-        let p = service::progress(&ctx.state().db, self.0.id).await?;
+        let p = crate::batch::load(&ctx.state().db, self.0.id, || service::ProgressOf)
+            .await?
+            .unwrap_or_default();
         Ok(CampaignProgress {
             volunteer_minutes: p.volunteer_minutes,
             volunteer_count: p.volunteer_count,
@@ -132,18 +131,7 @@ impl Campaign {
         >,
         #[graphql(desc = "Cursor of the last edge of the previous page.")] after: Option<String>,
     ) -> Result<Connection<String, CharityEvent>> {
-        let filter = events::EventFilter {
-            campaign_id: Some(self.0.id),
-            ..Default::default()
-        };
-        crate::events::graphql::list_events(
-            ctx,
-            first,
-            after,
-            filter,
-            events::EventOrder::StartTime,
-        )
-        .await
+        crate::events::graphql::events_of_campaign(ctx, self.0.id, first, after).await
     }
 
     /// When it was created.
@@ -403,4 +391,17 @@ impl CampaignMutation {
             service::transition(&ctx.state().db, viewer, key, from, to).await?,
         ))
     }
+}
+
+/// The campaign with key `id` if the caller may see it, batched with the other campaigns the
+/// request asks for at the same time.
+pub async fn visible(ctx: &Context<'_>, id: i64) -> Result<Option<Campaign>> {
+    let viewer = ctx.optional_account().await?;
+    Ok(
+        crate::batch::load(&ctx.state().db, id, || service::VisibleById {
+            viewer: viewer.cloned(),
+        })
+        .await?
+        .map(Campaign),
+    )
 }

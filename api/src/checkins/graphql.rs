@@ -102,18 +102,12 @@ impl CheckEvent {
 
     /// The volunteer (phone masked unless the caller may see it).
     async fn volunteer(&self, ctx: &Context<'_>) -> Result<crate::accounts::graphql::Account> {
-        crate::accounts::service::get(&ctx.state().db, self.0.account_id)
-            .await?
-            .map(crate::accounts::graphql::Account::new)
-            .ok_or_else(|| AppError::NotFound("account").into())
+        crate::accounts::graphql::required(ctx, self.0.account_id).await
     }
 
     /// The shift.
     async fn shift(&self, ctx: &Context<'_>) -> Result<crate::shifts::graphql::Shift> {
-        crate::shifts::service::get(&ctx.state().db, self.0.shift_id)
-            .await?
-            .map(crate::shifts::graphql::Shift::new)
-            .ok_or_else(|| AppError::NotFound("shift").into())
+        crate::shifts::graphql::required(ctx, self.0.shift_id).await
     }
 }
 

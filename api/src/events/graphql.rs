@@ -9,14 +9,14 @@ use super::service::{
     NewEvent,
 };
 use crate::{
-    campaigns::{graphql::Campaign, service as campaigns},
+    campaigns::graphql::Campaign,
     context::ContextExt,
-    error::AppError,
+    error::{AppError, AppResult},
     geo::{GeoPoint, Near, NearInput},
     ids::{self, NodeType},
-    organizations::{graphql::Organization, service as org_service},
+    organizations::graphql::Organization,
     pagination::{PageArgs, TimePageArgs, connection_with},
-    shifts::{graphql::Shift, service::ShiftFilter},
+    shifts::graphql::Shift,
     validate,
 };
 
@@ -56,6 +56,20 @@ impl CharityEvent {
         self
     }
 
+    /// Wrap a row read with what its query joined beside it, measuring from the query's
+    /// `near` point if there was one.
+    pub fn joined(joined: service::JoinedEvent, near: Option<Near>) -> Self {
+        let mut e = Self::measured(joined.event, near);
+        e.organization = joined.organization;
+        e.campaign = joined.campaign;
+        e
+    }
+
+    /// The event's key.
+    pub fn key(&self) -> i64 {
+        self.model.id
+    }
+
     /// Wrap a row, measuring from the query's `near` point if there was one.
     pub fn measured(model: event::Model, near: Option<Near>) -> Self {
         let distance_m = near.map(|n| {
@@ -86,10 +100,7 @@ impl CharityEvent {
         if let Some(o) = &self.organization {
             return Ok(Organization(o.clone()));
         }
-        org_service::get(&ctx.state().db, self.model.organization_id)
-            .await?
-            .map(Organization)
-            .ok_or_else(|| AppError::NotFound("organization").into())
+        crate::organizations::graphql::required(ctx, self.model.organization_id).await
     }
 
     /// The campaign it is part of, if any (and if the caller may see it).
@@ -100,10 +111,7 @@ impl CharityEvent {
         let Some(id) = self.model.campaign_id else {
             return Ok(None);
         };
-        let viewer = ctx.optional_account().await?;
-        Ok(campaigns::get_visible(&ctx.state().db, viewer, id)
-            .await?
-            .map(Campaign))
+        crate::campaigns::graphql::visible(ctx, id).await
     }
 
     /// Title.
@@ -191,11 +199,7 @@ impl CharityEvent {
         >,
         #[graphql(desc = "Cursor of the last edge of the previous page.")] after: Option<String>,
     ) -> Result<Connection<String, Shift>> {
-        let filter = ShiftFilter {
-            event_id: Some(self.model.id),
-            ..Default::default()
-        };
-        crate::shifts::graphql::list_shifts(ctx, first, after, filter).await
+        crate::shifts::graphql::shifts_of_event(ctx, self, first, after).await
     }
 
     /// When it was created.
@@ -209,7 +213,8 @@ impl CharityEvent {
     }
 }
 
-/// List events for a resolver: visibility, paging and cursors.
+/// List events for a resolver: visibility, paging and cursors. The events' organizations and
+/// campaigns come in the same statement when the client selected them.
 pub async fn list_events(
     ctx: &Context<'_>,
     first: Option<i32>,
@@ -220,15 +225,24 @@ pub async fn list_events(
     let state = ctx.state();
     let viewer = ctx.optional_account().await?;
     let near = filter.near;
+    let joins = if crate::batch::per_field(ctx) {
+        service::EventJoins::default()
+    } else {
+        service::EventJoins {
+            organization: crate::batch::node_selects(ctx, &["organization"]),
+            campaign: crate::batch::node_selects(ctx, &["campaign"]),
+        }
+    };
     match order {
         EventOrder::StartTime => {
             let page = TimePageArgs::new(first, after.as_deref(), &state.config)?;
-            let rows = service::list(&state.db, viewer, &filter, EventPosition::Time(page)).await?;
+            let rows =
+                service::list(&state.db, viewer, &filter, EventPosition::Time(page), joins).await?;
             Ok(connection_with(
                 rows,
                 page.after.is_some(),
-                |_, e| ids::encode_time_cursor(e.starts_at, e.id),
-                |e| CharityEvent::measured(e, near),
+                |_, e| ids::encode_time_cursor(e.event.starts_at, e.event.id),
+                |e| CharityEvent::joined(e, near),
             ))
         }
         EventOrder::Distance => {
@@ -243,16 +257,54 @@ pub async fn list_events(
                 viewer,
                 &filter,
                 EventPosition::Ranked { first, offset },
+                joins,
             )
             .await?;
             Ok(connection_with(
                 rows,
                 offset > 0,
                 |i, _| ids::encode_offset_cursor(offset + i as u64 + 1),
-                |e| CharityEvent::measured(e, near),
+                |e| CharityEvent::joined(e, near),
             ))
         }
     }
+}
+
+/// `campaign.events(first, after)`: one page of the campaign's events the caller may see,
+/// loaded in one statement with the pages of every other campaign listed at the same time.
+pub async fn events_of_campaign(
+    ctx: &Context<'_>,
+    campaign_id: i64,
+    first: Option<i32>,
+    after: Option<String>,
+) -> Result<Connection<String, CharityEvent>> {
+    let state = ctx.state();
+    let viewer = ctx.optional_account().await?;
+    let page = TimePageArgs::new(first, after.as_deref(), &state.config)?;
+    let rows = crate::batch::load(&state.db, (campaign_id, page), || service::CampaignPages {
+        viewer: viewer.cloned(),
+    })
+    .await?
+    .unwrap_or_default();
+    Ok(connection_with(
+        rows,
+        page.after.is_some(),
+        |_, e| ids::encode_time_cursor(e.starts_at, e.id),
+        CharityEvent::new,
+    ))
+}
+
+/// The event with key `id` if the caller may see it, batched with the other events the
+/// request asks for at the same time.
+pub async fn visible(ctx: &Context<'_>, id: i64) -> AppResult<Option<CharityEvent>> {
+    let viewer = ctx.optional_account().await?;
+    Ok(
+        crate::batch::load(&ctx.state().db, id, || service::VisibleById {
+            viewer: viewer.cloned(),
+        })
+        .await?
+        .map(CharityEvent::new),
+    )
 }
 
 /// Input of `createEvent`.

@@ -1,9 +1,12 @@
 //! Charity event logic, independent of GraphQL.
 
+use std::collections::HashMap;
+
 use async_graphql::Enum;
 use chrono::{DateTime, Utc};
 use entity::{
-    account, campaign, charity_event as event, organization_closure as closure, shift, signup,
+    account, campaign, charity_event as event, organization, organization_closure as closure,
+    shift, signup,
 };
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait,
@@ -16,7 +19,7 @@ use crate::{
     db::begin_write,
     error::{AppError, AppResult},
     geo::{GeoPoint, Near, distance_sql},
-    pagination::{Page, TimePageArgs, fetch_ranked_page, fetch_time_page},
+    pagination::{Page, TimePageArgs},
 };
 
 /// What kind of service an event is.
@@ -487,31 +490,210 @@ pub enum EventPosition {
     },
 }
 
-/// One page of events the caller may see.
+/// One page of events the caller may see, with what `joins` asks for beside them — one
+/// statement.
 pub async fn list<C: ConnectionTrait>(
     db: &C,
     viewer: Option<&account::Model>,
     filter: &EventFilter,
     position: EventPosition,
-) -> AppResult<Page<event::Model>> {
-    let select = event::Entity::find()
+    joins: EventJoins,
+) -> AppResult<Page<JoinedEvent>> {
+    use sea_orm::{QuerySelect, QueryTrait};
+    let select = select_joined(event::Entity::find().select_only(), viewer, joins)
         .filter(visible_to(viewer))
         .filter(filter_condition(filter));
-    match position {
+    let (select, first) = match position {
         EventPosition::Time(page) => {
-            fetch_time_page(db, select, event::Column::StartsAt, event::Column::Id, page).await
+            let mut select = select;
+            if let Some((at, k)) = page.after {
+                select = select.filter(crate::pagination::after_time(
+                    event::Column::StartsAt,
+                    event::Column::Id,
+                    at,
+                    k,
+                ));
+            }
+            (
+                select
+                    .order_by_asc(event::Column::StartsAt)
+                    .order_by_asc(event::Column::Id)
+                    .limit(page.first + 1),
+                page.first,
+            )
         }
         EventPosition::Ranked { first, offset } => {
             let near = filter.near.ok_or_else(|| {
                 AppError::bad_input("orderBy", "DISTANCE order needs a `near` filter")
             })?;
-            let ordered = select
-                .order_by(
-                    distance_sql("charity_event", "latitude", "longitude", near.center),
-                    Order::Asc,
-                )
-                .order_by_asc(event::Column::Id);
-            fetch_ranked_page(db, ordered, first, offset).await
+            (
+                select
+                    .order_by(
+                        distance_sql("charity_event", "latitude", "longitude", near.center),
+                        Order::Asc,
+                    )
+                    .order_by_asc(event::Column::Id)
+                    .offset(offset)
+                    .limit(first + 1),
+                first,
+            )
         }
+    };
+    if first == 0 {
+        return Ok(Page::default());
     }
+    let rows = db
+        .query_all_raw(select.build(db.get_database_backend()))
+        .await?;
+    let mut items = rows
+        .iter()
+        .map(|row| read_joined(row, joins))
+        .collect::<AppResult<Vec<_>>>()?;
+    let has_next = items.len() as u64 > first;
+    items.truncate(first as usize);
+    Ok(Page { items, has_next })
+}
+
+/// Events the viewer may see, by key, batched ([`crate::batch`]).
+pub struct VisibleById {
+    /// The caller.
+    pub viewer: Option<account::Model>,
+}
+
+impl crate::batch::Loader for VisibleById {
+    type Key = i64;
+    type Value = event::Model;
+    async fn load(
+        self,
+        db: DatabaseConnection,
+        keys: Vec<i64>,
+    ) -> AppResult<HashMap<i64, event::Model>> {
+        let visible = visible_to(self.viewer.as_ref());
+        Ok(event::Entity::find()
+            .filter(event::Column::Id.is_in(keys))
+            .filter(visible)
+            .all(&db)
+            .await?
+            .into_iter()
+            .map(|e| (e.id, e))
+            .collect())
+    }
+}
+
+/// A page of each campaign's events the viewer may see, soonest first, batched: one statement
+/// for every campaign of a wave that asks for the same page.
+pub struct CampaignPages {
+    /// The caller.
+    pub viewer: Option<account::Model>,
+}
+
+impl crate::batch::Loader for CampaignPages {
+    type Key = (i64, TimePageArgs);
+    type Value = Page<event::Model>;
+    async fn load(
+        self,
+        db: DatabaseConnection,
+        keys: Vec<(i64, TimePageArgs)>,
+    ) -> AppResult<HashMap<(i64, TimePageArgs), Page<event::Model>>> {
+        let visible = visible_to(self.viewer.as_ref());
+        let mut out = HashMap::new();
+        for (page, parents) in crate::pagination::group_by_page(keys) {
+            let mut select = event::Entity::find()
+                .filter(visible.clone())
+                .filter(event::Column::CampaignId.is_in(parents.iter().copied()));
+            if let Some((at, k)) = page.after {
+                select = select.filter(crate::pagination::after_time(
+                    event::Column::StartsAt,
+                    event::Column::Id,
+                    at,
+                    k,
+                ));
+            }
+            let pages = crate::pagination::fetch_pages_per_parent(
+                &db,
+                select,
+                event::Column::CampaignId,
+                &[event::Column::StartsAt, event::Column::Id],
+                page.first,
+                |e| e.campaign_id.unwrap_or_default(),
+            )
+            .await?;
+            crate::pagination::spread_pages(&mut out, page, parents, pages);
+        }
+        Ok(out)
+    }
+}
+
+/// What a list query joins beside its events because the client selected it: the hot shapes
+/// (the home feed, events with their organization and campaign) then cost one statement.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct EventJoins {
+    /// The event's organization.
+    pub organization: bool,
+    /// The event's campaign, as the caller may see it.
+    pub campaign: bool,
+}
+
+/// An event with what [`EventJoins`] asked for.
+#[derive(Clone, Debug)]
+pub struct JoinedEvent {
+    /// The event.
+    pub event: event::Model,
+    /// Its organization, when joined.
+    pub organization: Option<organization::Model>,
+    /// Its campaign when joined (`Some(None)`: none, or not visible to the caller).
+    pub campaign: Option<Option<campaign::Model>>,
+}
+
+/// Prefix of the event's columns in a joined select.
+pub const EVENT_PREFIX: &str = "e_";
+const ORGANIZATION_PREFIX: &str = "o_";
+const CAMPAIGN_PREFIX: &str = "c_";
+
+/// Add the event's columns to `select` (which has the event table joined), and what `joins`
+/// asks for: its organization, and its campaign where the caller may see it (the visibility
+/// rule sits in the join, so an invisible campaign reads as none).
+pub fn select_joined<E: EntityTrait>(
+    select: sea_orm::Select<E>,
+    viewer: Option<&account::Model>,
+    joins: EventJoins,
+) -> sea_orm::Select<E> {
+    use sea_orm::{JoinType, QuerySelect, RelationTrait};
+    let mut select = crate::batch::columns_of::<event::Entity, E>(select, EVENT_PREFIX);
+    if joins.organization {
+        select = select.join(JoinType::LeftJoin, event::Relation::Organization.def());
+        select = crate::batch::columns_of::<organization::Entity, E>(select, ORGANIZATION_PREFIX);
+    }
+    if joins.campaign {
+        let visible = crate::campaigns::service::visible_to(viewer);
+        select = select.join(
+            JoinType::LeftJoin,
+            event::Relation::Campaign
+                .def()
+                .on_condition(move |_, _| visible.clone()),
+        );
+        select = crate::batch::columns_of::<campaign::Entity, E>(select, CAMPAIGN_PREFIX);
+    }
+    select
+}
+
+/// Read back what [`select_joined`] selected.
+pub fn read_joined(row: &sea_orm::QueryResult, joins: EventJoins) -> AppResult<JoinedEvent> {
+    use sea_orm::FromQueryResult;
+    Ok(JoinedEvent {
+        event: event::Model::from_query_result(row, EVENT_PREFIX)?,
+        organization: if joins.organization {
+            organization::Model::from_query_result_optional(row, ORGANIZATION_PREFIX)?
+        } else {
+            None
+        },
+        campaign: if joins.campaign {
+            Some(campaign::Model::from_query_result_optional(
+                row,
+                CAMPAIGN_PREFIX,
+            )?)
+        } else {
+            None
+        },
+    })
 }

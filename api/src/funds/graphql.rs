@@ -10,11 +10,11 @@ use super::service::{
 use crate::{
     accounts::graphql::Account,
     authz,
-    campaigns::{graphql::Campaign, service as campaigns},
+    campaigns::graphql::Campaign,
     context::ContextExt,
     error::AppError,
     ids::{self, NodeType},
-    organizations::{graphql::Organization, service as orgs},
+    organizations::graphql::Organization,
     pagination::{PageArgs, connection},
     validate,
 };
@@ -42,9 +42,7 @@ impl CharityFund {
 
     /// The organization that holds it.
     async fn organization(&self, ctx: &Context<'_>) -> Result<Option<Organization>> {
-        Ok(orgs::get(&ctx.state().db, self.0.organization_id)
-            .await?
-            .map(Organization))
+        Ok(crate::organizations::graphql::by_id(ctx, self.0.organization_id).await?)
     }
 
     /// Available now, in fen: always `donatedFen - disbursedFen`, never negative.
@@ -122,7 +120,7 @@ pub(crate) async fn manages(ctx: &Context<'_>, org_id: i64) -> Result<bool> {
         return Ok(false);
     }
     Ok(match ctx.optional_account().await? {
-        Some(v) => authz::manages(&ctx.state().db, v, org_id).await?,
+        Some(v) => authz::check(&ctx.state().db, v, authz::CheckKind::Manages, org_id).await?,
         None => false,
     })
 }
@@ -190,9 +188,13 @@ impl Donation {
     /// The fund it went to (`null` for a campaign donation).
     async fn fund(&self, ctx: &Context<'_>) -> Result<Option<CharityFund>> {
         Ok(match self.model.fund_id {
-            Some(id) => service::get_fund(&ctx.state().db, id)
-                .await?
-                .map(CharityFund),
+            Some(id) => crate::batch::load(
+                &ctx.state().db,
+                id,
+                crate::batch::ById::<entity::charity_fund::Entity>::new,
+            )
+            .await?
+            .map(CharityFund),
             None => None,
         })
     }
@@ -201,12 +203,7 @@ impl Donation {
     /// the campaign).
     async fn campaign(&self, ctx: &Context<'_>) -> Result<Option<Campaign>> {
         Ok(match self.model.campaign_id {
-            Some(id) => {
-                let viewer = ctx.optional_account().await?;
-                campaigns::get_visible(&ctx.state().db, viewer, id)
-                    .await?
-                    .map(Campaign)
-            }
+            Some(id) => crate::campaigns::graphql::visible(ctx, id).await?,
             None => None,
         })
     }
@@ -252,11 +249,13 @@ impl Disbursement {
         if !self.manager {
             return Ok(None);
         }
-        Ok(
-            crate::accounts::service::get(&ctx.state().db, self.model.created_by)
-                .await?
-                .map(|a| Account::with_phone_visibility(a, false)),
+        Ok(crate::batch::load(
+            &ctx.state().db,
+            self.model.created_by,
+            crate::batch::ById::<entity::account::Entity>::new,
         )
+        .await?
+        .map(|a| Account::with_phone_visibility(a, false)))
     }
 
     /// When it was recorded.

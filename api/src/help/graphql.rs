@@ -16,7 +16,7 @@ use crate::{
     events::service::EventCategory,
     geo::{GeoPoint, LocationInput},
     ids::{self, NodeType},
-    organizations::{graphql::Organization, service as orgs},
+    organizations::graphql::Organization,
     pagination::{PageArgs, connection},
     profiles::graphql::Location,
     validate,
@@ -36,27 +36,35 @@ pub struct HelpRequest(pub request::Model);
 
 impl HelpRequest {
     async fn private(&self, ctx: &Context<'_>) -> Result<bool> {
-        let viewer = ctx.optional_account().await?;
-        Ok(service::may_see_private(&ctx.state().db, viewer, &self.0).await?)
+        let Some(viewer) = ctx.optional_account().await? else {
+            return Ok(false);
+        };
+        if let Some(decided) = service::private_without_staff_check(viewer, &self.0) {
+            return Ok(decided);
+        }
+        let org = self.0.organization_id;
+        Ok(authz::check(&ctx.state().db, viewer, authz::CheckKind::Staff, org).await?)
     }
 
     /// Whether the caller may read the personal part (`action`); a read by staff — not by the
     /// volunteer who took the request — goes on the audit log.
-    async fn read_private(&self, ctx: &Context<'_>, action: &str) -> Result<bool> {
+    async fn read_private(&self, ctx: &Context<'_>, action: &'static str) -> Result<bool> {
         if !self.private(ctx).await? {
             return Ok(false);
         }
         if let Some(v) = ctx.optional_account().await?
             && !self.0.assignee_id.is_some_and(|a| authz::is_self(v, a))
         {
-            crate::privacy::audit(
-                &ctx.state().db,
-                v.id,
+            let entry = (
                 action,
                 Some(self.0.organization_id),
                 None,
                 format!("help request {}", self.0.id),
-            )
+            );
+            let actor = v.id;
+            crate::batch::load(&ctx.state().db, entry, || crate::privacy::AuditReads {
+                actor,
+            })
             .await?;
         }
         Ok(true)
@@ -129,9 +137,7 @@ impl HelpRequest {
 
     /// The responsible organization.
     async fn organization(&self, ctx: &Context<'_>) -> Result<Option<Organization>> {
-        Ok(orgs::get(&ctx.state().db, self.0.organization_id)
-            .await?
-            .map(Organization))
+        Ok(crate::organizations::graphql::by_id(ctx, self.0.organization_id).await?)
     }
 
     /// The volunteer who took it: the organization's staff and that volunteer only.
@@ -291,17 +297,19 @@ impl HelpOffer {
 
     /// The request.
     async fn help_request(&self, ctx: &Context<'_>) -> Result<HelpRequest> {
-        service::get(&ctx.state().db, self.0.help_request_id)
-            .await?
-            .map(HelpRequest)
-            .ok_or_else(|| AppError::NotFound("help request").into())
+        crate::batch::load(
+            &ctx.state().db,
+            self.0.help_request_id,
+            crate::batch::ById::<entity::help_request::Entity>::new,
+        )
+        .await?
+        .map(HelpRequest)
+        .ok_or_else(|| AppError::NotFound("help request").into())
     }
 
     /// The volunteer it was made to (phone masked unless the caller may see it).
     async fn volunteer(&self, ctx: &Context<'_>) -> Result<Option<Account>> {
-        Ok(accounts::get(&ctx.state().db, self.0.volunteer_id)
-            .await?
-            .map(Account::new))
+        Ok(crate::accounts::graphql::by_id(ctx, self.0.volunteer_id).await?)
     }
 }
 

@@ -9,10 +9,10 @@ use super::{
     service::{self, NewOrganization, OrganizationChanges, OrganizationFilter},
 };
 use crate::{
-    accounts::{domain::Phone, graphql::Account, service as account_service},
+    accounts::{domain::Phone, graphql::Account},
     authz,
     context::ContextExt,
-    error::AppError,
+    error::{AppError, AppResult},
     ids::{self, NodeType},
     pagination::{PageArgs, connection},
 };
@@ -153,7 +153,7 @@ impl Organization {
         let Some(pid) = self.0.parent_id else {
             return Ok(None);
         };
-        Ok(service::get(&ctx.state().db, pid).await?.map(Organization))
+        Ok(by_id(ctx, pid).await?)
     }
 
     /// The organizations directly below.
@@ -168,11 +168,9 @@ impl Organization {
     ) -> Result<Connection<String, Organization>> {
         let state = ctx.state();
         let page = PageArgs::new(first, after.as_deref(), &state.config)?;
-        let filter = OrganizationFilter {
-            parent_id: Some(self.0.id),
-            ..Default::default()
-        };
-        let rows = service::list(&state.db, &filter, page).await?;
+        let rows = crate::batch::load(&state.db, (self.0.id, page), || service::ChildrenPages)
+            .await?
+            .unwrap_or_default();
         Ok(connection(
             rows,
             page.after.is_some(),
@@ -282,17 +280,18 @@ impl Membership {
 
     /// The organization.
     async fn organization(&self, ctx: &Context<'_>) -> Result<Organization> {
-        service::get(&ctx.state().db, self.model.organization_id)
-            .await?
-            .map(Organization)
-            .ok_or_else(|| AppError::NotFound("organization").into())
+        required(ctx, self.model.organization_id).await
     }
 
     /// The member.
     async fn account(&self, ctx: &Context<'_>) -> Result<Account> {
-        let model = account_service::get(&ctx.state().db, self.model.account_id)
-            .await?
-            .ok_or(AppError::NotFound("account"))?;
+        let model = crate::batch::load(
+            &ctx.state().db,
+            self.model.account_id,
+            crate::batch::ById::<entity::account::Entity>::new,
+        )
+        .await?
+        .ok_or(AppError::NotFound("account"))?;
         Ok(match self.phones_visible {
             Some(true) => Account::with_phone_visibility(model, true),
             _ => Account::new(model),
@@ -505,4 +504,23 @@ impl OrganizationMutation {
         let account = ids::decode(NodeType::Account, &account_id, "accountId")?;
         Ok(service::remove_member(&ctx.state().db, viewer, org, account).await?)
     }
+}
+
+/// The organization with key `id`, batched with the other organizations the request asks for
+/// at the same time (organizations are public).
+pub async fn by_id(ctx: &Context<'_>, id: i64) -> AppResult<Option<Organization>> {
+    Ok(crate::batch::load(
+        &ctx.state().db,
+        id,
+        crate::batch::ById::<entity::organization::Entity>::new,
+    )
+    .await?
+    .map(Organization))
+}
+
+/// [`by_id`] for a key a row refers to: `NOT_FOUND` if it is gone.
+pub async fn required(ctx: &Context<'_>, id: i64) -> Result<Organization> {
+    by_id(ctx, id)
+        .await?
+        .ok_or_else(|| AppError::NotFound("organization").into())
 }

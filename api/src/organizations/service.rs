@@ -1,5 +1,7 @@
 //! Organization and membership logic, independent of GraphQL.
 
+use std::collections::HashMap;
+
 use chrono::Utc;
 use entity::{account, membership, organization, organization_closure as closure};
 use sea_orm::{
@@ -107,7 +109,7 @@ pub async fn get<C: ConnectionTrait>(db: &C, id: i64) -> AppResult<Option<organi
 pub async fn get_many<C: ConnectionTrait>(
     db: &C,
     ids: impl IntoIterator<Item = i64>,
-) -> AppResult<std::collections::HashMap<i64, organization::Model>> {
+) -> AppResult<HashMap<i64, organization::Model>> {
     let mut ids: Vec<i64> = ids.into_iter().collect();
     ids.sort_unstable();
     ids.dedup();
@@ -390,4 +392,38 @@ pub async fn get_membership<C: ConnectionTrait>(
     id: i64,
 ) -> AppResult<Option<membership::Model>> {
     Ok(membership::Entity::find_by_id(id).one(db).await?)
+}
+
+/// A page of each organization's direct children, in creation order, batched: one statement
+/// for every parent of a wave that asks for the same page.
+pub struct ChildrenPages;
+
+impl crate::batch::Loader for ChildrenPages {
+    type Key = (i64, PageArgs);
+    type Value = Page<organization::Model>;
+    async fn load(
+        self,
+        db: DatabaseConnection,
+        keys: Vec<(i64, PageArgs)>,
+    ) -> AppResult<HashMap<(i64, PageArgs), Page<organization::Model>>> {
+        let mut out = HashMap::new();
+        for (page, parents) in crate::pagination::group_by_page(keys) {
+            let mut select = organization::Entity::find()
+                .filter(organization::Column::ParentId.is_in(parents.iter().copied()));
+            if let Some(after) = page.after {
+                select = select.filter(organization::Column::Id.gt(after));
+            }
+            let pages = crate::pagination::fetch_pages_per_parent(
+                &db,
+                select,
+                organization::Column::ParentId,
+                &[organization::Column::Id],
+                page.first,
+                |o| o.parent_id.unwrap_or_default(),
+            )
+            .await?;
+            crate::pagination::spread_pages(&mut out, page, parents, pages);
+        }
+        Ok(out)
+    }
 }

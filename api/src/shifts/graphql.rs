@@ -2,7 +2,7 @@
 
 use async_graphql::{Context, ID, InputObject, Object, Result, connection::Connection};
 use chrono::{DateTime, Utc};
-use entity::{shift, signup};
+use entity::shift;
 
 use super::{
     series::{self, DayOfWeek, Frequency, Recurrence},
@@ -15,7 +15,6 @@ use crate::{
     events::{graphql::CharityEvent, service as events},
     geo::NearInput,
     ids::{self, NodeType},
-    organizations::service as org_service,
     pagination::{PageArgs, TimePageArgs, connection, connection_with},
     signups::{
         graphql::Signup,
@@ -24,23 +23,18 @@ use crate::{
     validate,
 };
 
-/// A time slot of an event with a capacity, with what a list query already fetched for it.
+/// A time slot of an event with a capacity, with its event when the query that found the
+/// shift had it at hand.
 pub struct Shift {
     model: shift::Model,
     /// The event, when the query that found the shift fetched it (visibility already checked).
     event: Option<CharityEvent>,
-    /// The caller's latest sign-up, when fetched for a whole page (`Some(None)`: none).
-    my_signup: Option<Option<signup::Model>>,
 }
 
 impl Shift {
     /// Wrap a row; related objects load when asked for.
     pub fn new(model: shift::Model) -> Self {
-        Self {
-            model,
-            event: None,
-            my_signup: None,
-        }
+        Self { model, event: None }
     }
 }
 
@@ -57,10 +51,8 @@ impl Shift {
         if let Some(e) = &self.event {
             return Ok(e.clone());
         }
-        let viewer = ctx.optional_account().await?;
-        events::get_visible(&ctx.state().db, viewer, self.model.event_id)
+        crate::events::graphql::visible(ctx, self.model.event_id)
             .await?
-            .map(CharityEvent::new)
             .ok_or_else(|| AppError::NotFound("event").into())
     }
 
@@ -130,7 +122,11 @@ impl Shift {
 
     /// How many sign-ups wait for a place.
     async fn waitlist_count(&self, ctx: &Context<'_>) -> Result<u64> {
-        Ok(service::waitlist_count(&ctx.state().db, self.model.id).await?)
+        Ok(
+            crate::batch::load(&ctx.state().db, self.model.id, || service::WaitlistCounts)
+                .await?
+                .unwrap_or(0),
+        )
     }
 
     /// Skills a volunteer must have to sign up.
@@ -161,9 +157,6 @@ impl Shift {
 
     /// The caller's latest sign-up for this shift; `null` if none or not logged in.
     async fn my_signup(&self, ctx: &Context<'_>) -> Result<Option<Signup>> {
-        if let Some(prefetched) = &self.my_signup {
-            return Ok(prefetched.clone().map(Signup::from));
-        }
         // An API client has no sign-ups of its own.
         if crate::clients::confined_to().is_some() {
             return Ok(None);
@@ -171,10 +164,13 @@ impl Shift {
         let Some(viewer) = ctx.optional_account().await? else {
             return Ok(None);
         };
+        let account_id = viewer.id;
         Ok(
-            signups::latest_for(&ctx.state().db, viewer.id, self.model.id)
-                .await?
-                .map(Signup::from),
+            crate::batch::load(&ctx.state().db, self.model.id, || signups::LatestOf {
+                account_id,
+            })
+            .await?
+            .map(Signup::from),
         )
     }
 
@@ -242,9 +238,9 @@ impl Shift {
 
 use sea_orm::EntityTrait;
 
-/// List shifts for a resolver. The page's events come with the shifts in one query; their
-/// organizations, campaigns and the caller's sign-ups in one query each when the client
-/// selected them — so a page costs the same number of statements whatever its size.
+/// List shifts for a resolver. The page's events come with the shifts in one statement, and
+/// so do their organizations and campaigns when the client selected them (through `nodes` or
+/// `edges { node }`, in fragments or not): the home feed is one statement.
 pub async fn list_shifts(
     ctx: &Context<'_>,
     first: Option<i32>,
@@ -254,54 +250,62 @@ pub async fn list_shifts(
     let state = ctx.state();
     let viewer = ctx.optional_account().await?;
     let page = TimePageArgs::new(first, after.as_deref(), &state.config)?;
-    let rows = service::list(&state.db, viewer, &filter, page).await?;
-    let node = ctx.look_ahead().field("edges").field("node");
-    let organizations = if node.field("event").field("organization").exists() {
-        org_service::get_many(&state.db, rows.items.iter().map(|(_, e)| e.organization_id)).await?
+    let joins = if crate::batch::per_field(ctx) {
+        events::EventJoins::default()
     } else {
-        Default::default()
-    };
-    let campaigns = if node.field("event").field("campaign").exists() {
-        Some(
-            crate::campaigns::service::get_many_visible(
-                &state.db,
-                viewer,
-                rows.items.iter().filter_map(|(_, e)| e.campaign_id),
-            )
-            .await?,
-        )
-    } else {
-        None
-    };
-    let mine = match viewer {
-        Some(v) if node.field("mySignup").exists() && crate::clients::confined_to().is_none() => {
-            let ids: Vec<i64> = rows.items.iter().map(|(s, _)| s.id).collect();
-            Some(signups::latest_for_many(&state.db, v.id, &ids).await?)
+        events::EventJoins {
+            organization: crate::batch::node_selects(ctx, &["event", "organization"]),
+            campaign: crate::batch::node_selects(ctx, &["event", "campaign"]),
         }
-        _ => None,
     };
+    let rows = service::list(&state.db, viewer, &filter, page, joins).await?;
     let near = filter.near;
     Ok(connection_with(
         rows,
         page.after.is_some(),
         |_, (s, _)| ids::encode_time_cursor(s.starts_at, s.id),
-        |(s, e)| {
-            let org = organizations.get(&e.organization_id).cloned();
-            let my_signup = mine.as_ref().map(|m| m.get(&s.id).cloned());
-            let campaign = campaigns
-                .as_ref()
-                .map(|c| e.campaign_id.and_then(|id| c.get(&id).cloned()));
-            let mut event = CharityEvent::measured(e, near).with_organization(org);
-            if let Some(campaign) = campaign {
-                event = event.with_campaign(campaign);
-            }
-            Shift {
-                event: Some(event),
-                my_signup,
-                model: s,
-            }
+        |(s, e)| Shift {
+            event: Some(CharityEvent::joined(e, near)),
+            model: s,
         },
     ))
+}
+
+/// `event.shifts(first, after)`: one page of the event's shifts, loaded in one statement with
+/// the pages of every other event the request lists at the same time.
+pub async fn shifts_of_event(
+    ctx: &Context<'_>,
+    event: &CharityEvent,
+    first: Option<i32>,
+    after: Option<String>,
+) -> Result<Connection<String, Shift>> {
+    let state = ctx.state();
+    let page = TimePageArgs::new(first, after.as_deref(), &state.config)?;
+    let rows = crate::batch::load(&state.db, (event.key(), page), || service::EventPages)
+        .await?
+        .unwrap_or_default();
+    Ok(connection_with(
+        rows,
+        page.after.is_some(),
+        |_, s| ids::encode_time_cursor(s.starts_at, s.id),
+        |s| Shift {
+            event: Some(event.clone()),
+            model: s,
+        },
+    ))
+}
+
+/// The shift with key `id` (no visibility check: for a row that refers to it, such as a
+/// sign-up or a check-in), batched with the other shifts the request asks for at the same time.
+pub async fn required(ctx: &Context<'_>, id: i64) -> Result<Shift> {
+    crate::batch::load(
+        &ctx.state().db,
+        id,
+        crate::batch::ById::<shift::Entity>::new,
+    )
+    .await?
+    .map(Shift::new)
+    .ok_or_else(|| AppError::NotFound("shift").into())
 }
 
 /// Fields of a new shift (also the template of a series).

@@ -1,5 +1,7 @@
 //! Shift logic, independent of GraphQL.
 
+use std::collections::HashMap;
+
 use async_graphql::Enum;
 use chrono::{DateTime, Utc};
 use entity::{account, charity_event as event, shift, signup};
@@ -332,13 +334,15 @@ pub async fn cancel(
     get_managed(db, viewer, id).await.map(|(s, _)| s)
 }
 
-/// One page of shifts the caller may see, earliest first, each with its event — one query.
+/// One page of shifts the caller may see, with their events and what `joins` asks for beside
+/// them — one statement.
 pub async fn list<C: ConnectionTrait>(
     db: &C,
     viewer: Option<&account::Model>,
     filter: &ShiftFilter,
     page: TimePageArgs,
-) -> AppResult<Page<(shift::Model, event::Model)>> {
+    joins: events::EventJoins,
+) -> AppResult<Page<(shift::Model, events::JoinedEvent)>> {
     let mut cond = Condition::all();
     if let Some(e) = filter.event_id {
         cond = cond.add(shift::Column::EventId.eq(e));
@@ -356,12 +360,14 @@ pub async fn list<C: ConnectionTrait>(
                 .add(event::Column::Status.eq("PUBLISHED"))
                 .add(shift::Column::StartsAt.gt(Utc::now()))
                 .add(
-                    Expr::col(shift::Column::ConfirmedCount).lt(Expr::col(shift::Column::Capacity)),
+                    Expr::col((shift::Entity, shift::Column::ConfirmedCount))
+                        .lt(Expr::col((shift::Entity, shift::Column::Capacity))),
                 );
         }
         Some(false) => {
             cond = cond.add(
-                Expr::col(shift::Column::ConfirmedCount).gte(Expr::col(shift::Column::Capacity)),
+                Expr::col((shift::Entity, shift::Column::ConfirmedCount))
+                    .gte(Expr::col((shift::Entity, shift::Column::Capacity))),
             );
         }
         None => {}
@@ -371,42 +377,53 @@ pub async fn list<C: ConnectionTrait>(
     }
     if let Some(skill) = &filter.skill {
         cond = cond.add(
-            Expr::col(shift::Column::RequiredSkills)
+            Expr::col((shift::Entity, shift::Column::RequiredSkills))
                 .like(LikeExpr::new(validate::skill_like_pattern(skill))),
         );
     }
     if page.first == 0 {
-        return Ok(Page {
-            items: Vec::new(),
-            has_next: false,
-        });
+        return Ok(Page::default());
     }
     if let Some((at, k)) = page.after {
-        cond = cond.add(
-            Condition::any().add(shift::Column::StartsAt.gt(at)).add(
-                Condition::all()
-                    .add(shift::Column::StartsAt.eq(at))
-                    .add(shift::Column::Id.gt(k)),
-            ),
-        );
+        cond = cond.add(crate::pagination::after_time(
+            shift::Column::StartsAt,
+            shift::Column::Id,
+            at,
+            k,
+        ));
     }
-    let rows = shift::Entity::find()
-        .find_also_related(event::Entity)
+    let select = crate::batch::columns_of::<shift::Entity, shift::Entity>(
+        shift::Entity::find().select_only(),
+        SHIFT_PREFIX,
+    )
+    .join(JoinType::InnerJoin, shift::Relation::Event.def());
+    let select = events::select_joined(select, viewer, joins)
         .filter(events::visible_to(viewer))
         .filter(cond)
         .order_by_asc(shift::Column::StartsAt)
         .order_by_asc(shift::Column::Id)
-        .limit(page.first + 1)
-        .all(db)
+        .limit(page.first + 1);
+    let rows = db
+        .query_all_raw(sea_orm::QueryTrait::build(
+            &select,
+            db.get_database_backend(),
+        ))
         .await?;
-    let mut items: Vec<(shift::Model, event::Model)> = rows
-        .into_iter()
-        .filter_map(|(s, e)| e.map(|e| (s, e)))
-        .collect();
+    let mut items = Vec::with_capacity(rows.len());
+    for row in &rows {
+        use sea_orm::FromQueryResult;
+        items.push((
+            shift::Model::from_query_result(row, SHIFT_PREFIX)?,
+            events::read_joined(row, joins)?,
+        ));
+    }
     let has_next = items.len() as u64 > page.first;
     items.truncate(page.first as usize);
     Ok(Page { items, has_next })
 }
+
+/// Prefix of the shift's columns in a joined select.
+const SHIFT_PREFIX: &str = "s_";
 
 /// How many sign-ups wait for a place on a shift.
 pub async fn waitlist_count<C: ConnectionTrait>(db: &C, shift_id: i64) -> AppResult<u64> {
@@ -415,4 +432,68 @@ pub async fn waitlist_count<C: ConnectionTrait>(db: &C, shift_id: i64) -> AppRes
         .filter(signup::Column::Status.eq("WAITLISTED"))
         .count(db)
         .await?)
+}
+
+/// A page of each event's shifts, earliest first, batched: one statement for every event of a
+/// wave that asks for the same page. The events are the caller's to see already (they are
+/// the parents); their shifts are all visible with them.
+pub struct EventPages;
+
+impl crate::batch::Loader for EventPages {
+    type Key = (i64, TimePageArgs);
+    type Value = Page<shift::Model>;
+    async fn load(
+        self,
+        db: DatabaseConnection,
+        keys: Vec<(i64, TimePageArgs)>,
+    ) -> AppResult<HashMap<(i64, TimePageArgs), Page<shift::Model>>> {
+        let mut out = HashMap::new();
+        for (page, parents) in crate::pagination::group_by_page(keys) {
+            let mut select =
+                shift::Entity::find().filter(shift::Column::EventId.is_in(parents.iter().copied()));
+            if let Some((at, k)) = page.after {
+                select = select.filter(crate::pagination::after_time(
+                    shift::Column::StartsAt,
+                    shift::Column::Id,
+                    at,
+                    k,
+                ));
+            }
+            let pages = crate::pagination::fetch_pages_per_parent(
+                &db,
+                select,
+                shift::Column::EventId,
+                &[shift::Column::StartsAt, shift::Column::Id],
+                page.first,
+                |s| s.event_id,
+            )
+            .await?;
+            crate::pagination::spread_pages(&mut out, page, parents, pages);
+        }
+        Ok(out)
+    }
+}
+
+/// How many sign-ups wait on each shift, batched.
+pub struct WaitlistCounts;
+
+impl crate::batch::Loader for WaitlistCounts {
+    type Key = i64;
+    type Value = u64;
+    async fn load(self, db: DatabaseConnection, keys: Vec<i64>) -> AppResult<HashMap<i64, u64>> {
+        let rows: Vec<(i64, i64)> = signup::Entity::find()
+            .select_only()
+            .column(signup::Column::ShiftId)
+            .column_as(signup::Column::Id.count(), "n")
+            .filter(signup::Column::ShiftId.is_in(keys))
+            .filter(signup::Column::Status.eq("WAITLISTED"))
+            .group_by(signup::Column::ShiftId)
+            .into_tuple()
+            .all(&db)
+            .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, n)| (id, u64::try_from(n).unwrap_or_default()))
+            .collect())
+    }
 }

@@ -6,7 +6,7 @@ use entity::signup;
 
 use super::service::{self, SignupStatus};
 use crate::{
-    accounts::{graphql::Account, service as accounts},
+    accounts::graphql::Account,
     context::ContextExt,
     error::AppError,
     ids::{self, NodeType},
@@ -49,10 +49,7 @@ impl Signup {
 
     /// The shift.
     async fn shift(&self, ctx: &Context<'_>) -> Result<Shift> {
-        crate::shifts::service::get(&ctx.state().db, self.0.shift_id)
-            .await?
-            .map(Shift::new)
-            .ok_or_else(|| AppError::NotFound("shift").into())
+        crate::shifts::graphql::required(ctx, self.0.shift_id).await
     }
 
     /// The volunteer (phone masked unless the caller may see it).
@@ -60,10 +57,7 @@ impl Signup {
         if let Some((model, visible)) = &self.1 {
             return Ok(Account::with_phone_visibility(model.clone(), *visible));
         }
-        accounts::get(&ctx.state().db, self.0.account_id)
-            .await?
-            .map(Account::new)
-            .ok_or_else(|| AppError::NotFound("account").into())
+        crate::accounts::graphql::required(ctx, self.0.account_id).await
     }
 
     /// When the volunteer signed up.

@@ -556,3 +556,21 @@ pub async fn list_for_account<C: ConnectionTrait>(
     }
     fetch_page(db, select.filter(cond), signup::Column::Id, page).await
 }
+
+/// One account's latest sign-up for each shift asked, batched ([`crate::batch`]).
+pub struct LatestOf {
+    /// The account (the caller).
+    pub account_id: i64,
+}
+
+impl crate::batch::Loader for LatestOf {
+    type Key = i64;
+    type Value = signup::Model;
+    async fn load(
+        self,
+        db: sea_orm::DatabaseConnection,
+        keys: Vec<i64>,
+    ) -> AppResult<std::collections::HashMap<i64, signup::Model>> {
+        latest_for_many(&db, self.account_id, &keys).await
+    }
+}

@@ -10,7 +10,7 @@ use crate::{
     context::ContextExt,
     geo::NearInput,
     ids::{self, NodeType},
-    organizations::{graphql::Organization, service as orgs},
+    organizations::graphql::Organization,
     pagination::{PageArgs, connection},
     validate,
 };
@@ -61,9 +61,7 @@ impl MicroWish {
 
     /// The posting organization.
     async fn organization(&self, ctx: &Context<'_>) -> Result<Option<Organization>> {
-        Ok(orgs::get(&ctx.state().db, self.0.organization_id)
-            .await?
-            .map(Organization))
+        Ok(crate::organizations::graphql::by_id(ctx, self.0.organization_id).await?)
     }
 
     /// Whether the caller holds the current claim (or fulfilled it).
@@ -86,9 +84,13 @@ impl MicroWish {
             return Ok(None);
         }
         let db = &ctx.state().db;
-        Ok(crate::accounts::service::get(db, claimant)
-            .await?
-            .map(|a| a.display_name))
+        Ok(crate::batch::load(
+            db,
+            claimant,
+            crate::batch::ById::<entity::account::Entity>::new,
+        )
+        .await?
+        .map(|a| a.display_name))
     }
 
     /// Until when the current claim holds.

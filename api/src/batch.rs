@@ -1,0 +1,471 @@
+//! One SQL statement per relation level, whatever shape a query takes.
+//!
+//! async-graphql resolves the items of a list, and the fields of an object, as concurrent
+//! futures of one task. A resolver that needs rows of a relation calls [`load`] instead of
+//! querying: it files its key with the request's batcher and waits. Every operation runs
+//! under [`drive`], which polls the resolvers until none of them can move without data —
+//! until the request is *quiescent* — then sends each loader's collected keys as one statement
+//! and wakes the waiters with their rows. A page of 50 shifts asking for their events costs one
+//! `WHERE id IN (…)` whether the client wrote `nodes` or `edges { node }`, spread fragments,
+//! aliased the field, came through `node(id:)` or a subscription — the batching follows the
+//! execution, not the document, and no timer decides when a batch is full.
+//!
+//! Values are not cached across waves: a mutation that reads, writes and reads again sees its
+//! own write. Outside [`drive`] (a service test, the CLI) [`load`] runs each key on its own,
+//! which is also the "plain per-field" path the differential tests compare against.
+
+use std::{
+    any::{Any, TypeId},
+    collections::{HashMap, HashSet},
+    future::Future,
+    hash::Hash,
+    pin::pin,
+    sync::{
+        Arc, Mutex, OnceLock,
+        atomic::{AtomicBool, Ordering},
+    },
+    task::{Context, Poll, Wake, Waker},
+};
+
+use async_graphql::futures_util::{
+    StreamExt,
+    future::{BoxFuture, FutureExt, poll_fn},
+    stream::FuturesUnordered,
+};
+use sea_orm::DatabaseConnection;
+
+use crate::error::{AppError, AppResult};
+
+/// A kind of batched read: the rows for many keys in one statement. Its fields are the
+/// request's constants (the viewer, say), never a key's arguments: those belong in the key,
+/// so one wave holds every key of the loader.
+pub trait Loader: Send + 'static {
+    /// What a resolver asks for (an id, or an id with its page arguments).
+    type Key: Eq + Hash + Clone + Send + Sync + 'static;
+    /// What it gets; a key missing from the map means "none" (or "not visible").
+    type Value: Clone + Send + Sync + 'static;
+    /// Read the rows of `keys` (distinct), in as few statements as the keys allow.
+    fn load(
+        self,
+        db: DatabaseConnection,
+        keys: Vec<Self::Key>,
+    ) -> impl Future<Output = AppResult<HashMap<Self::Key, Self::Value>>> + Send + 'static;
+}
+
+/// Request data that turns batching off: every relation then loads on its own, row by row,
+/// and list resolvers skip their joined fast paths. Only the differential tests put it in a
+/// request, to compare the batched answer with the plain one.
+pub struct PerField;
+
+/// Whether the request asked for the plain per-field path ([`PerField`]).
+pub fn per_field(ctx: &async_graphql::Context<'_>) -> bool {
+    ctx.data_opt::<PerField>().is_some()
+}
+
+tokio::task_local! {
+    static BATCHER: Arc<Batcher>;
+}
+
+/// The keys filed since the last wave, one entry per loader type.
+struct Batcher {
+    db: DatabaseConnection,
+    pending: Mutex<Vec<Entry>>,
+}
+
+/// A loader's wave being filled: its keys and the cell its waiters read.
+struct Entry {
+    loader: TypeId,
+    wave: Box<dyn Any + Send>,
+    start: fn(Box<dyn Any + Send>, DatabaseConnection) -> BoxFuture<'static, ()>,
+}
+
+struct Wave<L: Loader> {
+    loader: L,
+    keys: Vec<L::Key>,
+    seen: HashSet<L::Key>,
+    shared: Arc<Shared<L::Key, L::Value>>,
+}
+
+/// The result of one wave, shared by its waiters.
+struct Shared<K, V> {
+    result: OnceLock<Result<HashMap<K, V>, Arc<AppError>>>,
+    wakers: Mutex<Vec<Waker>>,
+}
+
+impl<K, V> Shared<K, V> {
+    fn new() -> Self {
+        Self {
+            result: OnceLock::new(),
+            wakers: Mutex::new(Vec::new()),
+        }
+    }
+
+    fn complete(&self, result: Result<HashMap<K, V>, Arc<AppError>>) {
+        let _ = self.result.set(result);
+        let wakers = std::mem::take(&mut *lock(&self.wakers));
+        for w in wakers {
+            w.wake();
+        }
+    }
+
+    fn poll_ready(&self, cx: &mut Context<'_>) -> Poll<&Result<HashMap<K, V>, Arc<AppError>>> {
+        if let Some(r) = self.result.get() {
+            return Poll::Ready(r);
+        }
+        let mut wakers = lock(&self.wakers);
+        // Checked again under the lock `complete` drains under: no wake-up is lost.
+        if let Some(r) = self.result.get() {
+            return Poll::Ready(r);
+        }
+        if !wakers.iter().any(|w| w.will_wake(cx.waker())) {
+            wakers.push(cx.waker().clone());
+        }
+        Poll::Pending
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    // A panic while holding these locks leaves nothing half-written worth refusing.
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+fn start_wave<L: Loader>(
+    wave: Box<dyn Any + Send>,
+    db: DatabaseConnection,
+) -> BoxFuture<'static, ()> {
+    let Ok(wave) = wave.downcast::<Wave<L>>() else {
+        unreachable!("entries are filed under their own loader's type id")
+    };
+    let Wave {
+        loader,
+        keys,
+        shared,
+        ..
+    } = *wave;
+    async move {
+        let result = loader.load(db, keys).await.map_err(Arc::new);
+        shared.complete(result);
+    }
+    .boxed()
+}
+
+/// The error of a failed wave, for one of its waiters: the same `extensions.code`; the cause
+/// stays in the log line of the first error.
+fn shared_error(e: &Arc<AppError>) -> AppError {
+    match &**e {
+        AppError::ServiceUnavailable(db) => {
+            AppError::ServiceUnavailable(sea_orm::DbErr::Custom(db.to_string()))
+        }
+        AppError::Internal(_) => AppError::Internal(anyhow::anyhow!(SharedCause(e.clone()))),
+        AppError::Unauthenticated(m) => AppError::Unauthenticated(m),
+        AppError::Forbidden(m) => AppError::Forbidden(m.clone()),
+        AppError::NotFound(m) => AppError::NotFound(m),
+        AppError::BadUserInput { field, message } => AppError::bad_input(field, message),
+        AppError::Conflict(m) => AppError::Conflict(m.clone()),
+        other => AppError::Internal(anyhow::anyhow!("batched load failed: {}", other.code())),
+    }
+}
+
+/// An internal error shared by the waiters of one wave, keeping its cause chain for the log.
+#[derive(Debug)]
+struct SharedCause(Arc<AppError>);
+
+impl std::fmt::Display for SharedCause {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "batched load failed")
+    }
+}
+
+impl std::error::Error for SharedCause {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&*self.0)
+    }
+}
+
+/// The value for `key` from `loader`, batched with every other key of the same loader that
+/// the request's resolvers ask for at the same time. `make` builds the loader when this key
+/// opens a wave.
+pub async fn load<L: Loader>(
+    db: &DatabaseConnection,
+    key: L::Key,
+    make: impl FnOnce() -> L,
+) -> AppResult<Option<L::Value>> {
+    let Ok(batcher) = BATCHER.try_with(Arc::clone) else {
+        // Not under `drive`: one key, one statement.
+        let mut rows = make().load(db.clone(), vec![key.clone()]).await?;
+        return Ok(rows.remove(&key));
+    };
+    let shared = batcher.file(key.clone(), make);
+    poll_fn(|cx| shared.poll_ready(cx).map(|_| ())).await;
+    match shared.result.get() {
+        Some(Ok(rows)) => Ok(rows.get(&key).cloned()),
+        Some(Err(e)) => Err(shared_error(e)),
+        None => unreachable!("ready means the wave completed"),
+    }
+}
+
+impl Batcher {
+    fn file<L: Loader>(
+        &self,
+        key: L::Key,
+        make: impl FnOnce() -> L,
+    ) -> Arc<Shared<L::Key, L::Value>> {
+        let mut pending = lock(&self.pending);
+        let id = TypeId::of::<L>();
+        let entry = match pending.iter_mut().position(|e| e.loader == id) {
+            Some(i) => &mut pending[i],
+            None => {
+                pending.push(Entry {
+                    loader: id,
+                    wave: Box::new(Wave::<L> {
+                        loader: make(),
+                        keys: Vec::new(),
+                        seen: HashSet::new(),
+                        shared: Arc::new(Shared::new()),
+                    }),
+                    start: start_wave::<L>,
+                });
+                let last = pending.len() - 1;
+                &mut pending[last]
+            }
+        };
+        let Some(wave) = entry.wave.downcast_mut::<Wave<L>>() else {
+            unreachable!("entries are filed under their own loader's type id")
+        };
+        if wave.seen.insert(key.clone()) {
+            wave.keys.push(key);
+        }
+        wave.shared.clone()
+    }
+
+    fn take(&self) -> Vec<BoxFuture<'static, ()>> {
+        let entries = std::mem::take(&mut *lock(&self.pending));
+        entries
+            .into_iter()
+            .map(|e| (e.start)(e.wave, self.db.clone()))
+            .collect()
+    }
+}
+
+/// Whether the request's future was woken while it was being polled (it can move on).
+#[derive(Default)]
+struct Woken {
+    flag: AtomicBool,
+    parent: Mutex<Option<Waker>>,
+}
+
+impl Wake for Woken {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.flag.store(true, Ordering::Release);
+        if let Some(w) = lock(&self.parent).as_ref() {
+            w.wake_by_ref();
+        }
+    }
+}
+
+/// How many times one poll may run the request again before handing the thread back to the
+/// runtime (a future that keeps waking itself must not starve the other requests).
+const ROUNDS_PER_POLL: usize = 64;
+
+/// Run `fut` (one GraphQL operation) with batched relation loading: see the module comment.
+pub async fn drive<F: Future>(db: DatabaseConnection, fut: F) -> F::Output {
+    let batcher = Arc::new(Batcher {
+        db,
+        pending: Mutex::new(Vec::new()),
+    });
+    let mut inner = pin!(BATCHER.scope(batcher.clone(), fut));
+    let mut in_flight: FuturesUnordered<BoxFuture<'static, ()>> = FuturesUnordered::new();
+    let woken = Arc::new(Woken::default());
+    let waker = Waker::from(woken.clone());
+    poll_fn(move |cx| {
+        {
+            let mut parent = lock(&woken.parent);
+            if !parent.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
+                *parent = Some(cx.waker().clone());
+            }
+        }
+        let mut icx = Context::from_waker(&waker);
+        for _ in 0..ROUNDS_PER_POLL {
+            woken.flag.store(false, Ordering::Release);
+            if let Poll::Ready(out) = inner.as_mut().poll(&mut icx) {
+                return Poll::Ready(out);
+            }
+            drain(&mut in_flight, &mut icx);
+            if woken.flag.load(Ordering::Acquire) {
+                continue; // some resolver can move: let it file its keys first
+            }
+            // Quiescent: every resolver waits for data. Send what they asked for.
+            let waves = batcher.take();
+            if waves.is_empty() {
+                return Poll::Pending;
+            }
+            in_flight.extend(waves);
+            drain(&mut in_flight, &mut icx);
+            if !woken.flag.load(Ordering::Acquire) {
+                return Poll::Pending;
+            }
+        }
+        cx.waker().wake_by_ref();
+        Poll::Pending
+    })
+    .await
+}
+
+fn drain(in_flight: &mut FuturesUnordered<BoxFuture<'static, ()>>, cx: &mut Context<'_>) {
+    while let Poll::Ready(Some(())) = in_flight.poll_next_unpin(cx) {}
+}
+
+/// Rows of `E` by primary key (an integer), batched: for relations whose rows need no
+/// visibility rule of their own (organizations are public; an account's fields guard
+/// themselves; a sign-up's shift is the volunteer's to see).
+pub struct ById<E>(std::marker::PhantomData<fn() -> E>);
+
+impl<E> ById<E> {
+    /// The loader (for [`load`]'s `make`).
+    pub fn new() -> Self {
+        Self(std::marker::PhantomData)
+    }
+}
+
+impl<E> Default for ById<E> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<E> Loader for ById<E>
+where
+    E: sea_orm::EntityTrait,
+    E::Model: Clone + Send + Sync,
+{
+    type Key = i64;
+    type Value = E::Model;
+    async fn load(
+        self,
+        db: DatabaseConnection,
+        keys: Vec<i64>,
+    ) -> AppResult<HashMap<i64, E::Model>> {
+        use sea_orm::{ColumnTrait, Iterable, ModelTrait, PrimaryKeyToColumn, QueryFilter};
+        let Some(pk) = E::PrimaryKey::iter()
+            .next()
+            .map(PrimaryKeyToColumn::into_column)
+        else {
+            return Err(AppError::Internal(anyhow::anyhow!(
+                "entity without a primary key"
+            )));
+        };
+        let rows = E::find().filter(pk.is_in(keys)).all(&db).await?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|m| {
+                let key = match m.get(pk) {
+                    sea_orm::Value::BigInt(Some(k)) => k,
+                    sea_orm::Value::Int(Some(k)) => i64::from(k),
+                    _ => return None,
+                };
+                Some((key, m))
+            })
+            .collect())
+    }
+}
+
+/// Whether the connection being resolved selects `path` below its nodes, through `nodes` or
+/// `edges { node }` (fragments included): what a list resolver reads to join a relation into
+/// its own statement instead of loading it a level later.
+pub fn node_selects(ctx: &async_graphql::Context<'_>, path: &[&str]) -> bool {
+    let look = ctx.look_ahead();
+    [look.field("nodes"), look.field("edges").field("node")]
+        .into_iter()
+        .any(|mut l| {
+            for name in path {
+                l = l.field(name);
+            }
+            l.exists()
+        })
+}
+
+/// Select every column of `T` (a table joined into `select`) as `{prefix}{column}`, for a
+/// joined fast path that reads several models from one row
+/// (`Model::from_query_result(row, prefix)`).
+pub fn columns_of<T: sea_orm::EntityTrait, E: sea_orm::EntityTrait>(
+    select: sea_orm::Select<E>,
+    prefix: &str,
+) -> sea_orm::Select<E> {
+    use sea_orm::{IdenStatic, Iterable, QuerySelect, sea_query::Expr};
+    let mut select = select;
+    for c in T::Column::iter() {
+        select = select.column_as(
+            Expr::col((T::default(), c)),
+            format!("{prefix}{}", c.as_str()),
+        );
+    }
+    select
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::AtomicUsize;
+
+    /// Doubles its keys and counts its calls; no database needed.
+    struct Double(Arc<AtomicUsize>);
+
+    impl Loader for Double {
+        type Key = i64;
+        type Value = i64;
+        fn load(
+            self,
+            _db: DatabaseConnection,
+            keys: Vec<i64>,
+        ) -> impl Future<Output = AppResult<HashMap<i64, i64>>> + Send + 'static {
+            self.0.fetch_add(1, Ordering::SeqCst);
+            async move {
+                tokio::task::yield_now().await;
+                Ok(keys
+                    .into_iter()
+                    .filter(|k| *k != 13)
+                    .map(|k| (k, k * 2))
+                    .collect())
+            }
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn concurrent_keys_go_out_as_one_call_per_level() {
+        let calls = Arc::new(AtomicUsize::new(0));
+        let db = DatabaseConnection::default();
+        let c = calls.clone();
+        let out = drive(db.clone(), async {
+            let db = &db;
+            let c = &c;
+            // 100 "items", each loading a key, then a second level from the first's value.
+            async_graphql::futures_util::future::join_all((0..100).map(|i| async move {
+                let first = load(db, i, || Double(c.clone())).await.unwrap();
+                match first {
+                    Some(v) => load(db, v + 1000, || Double(c.clone())).await.unwrap(),
+                    None => None,
+                }
+            }))
+            .await
+        })
+        .await;
+        assert_eq!(out[1], Some(2004));
+        assert_eq!(out[13], None, "a missing key is None");
+        assert_eq!(calls.load(Ordering::SeqCst), 2, "one call per level");
+    }
+
+    #[tokio::test]
+    async fn outside_drive_each_key_loads_on_its_own() {
+        let calls = Arc::new(AtomicUsize::new(0));
+        let db = DatabaseConnection::default();
+        for i in 0..3 {
+            let v = load(&db, i, || Double(calls.clone())).await.unwrap();
+            assert_eq!(v, Some(i * 2));
+        }
+        assert_eq!(calls.load(Ordering::SeqCst), 3);
+    }
+}
