@@ -373,6 +373,117 @@ where
     }
 }
 
+/// A list of child rows under a parent, in key order, paged with `first`/`after`: what
+/// [`ChildPages`] loads. Each kind is its own type, so two lists of one table under different
+/// parents (donations to a fund, donations to a campaign) never share a wave.
+pub trait Children: 'static {
+    /// The child table.
+    type Entity: sea_orm::EntityTrait;
+    /// The column that names the parent.
+    fn parent() -> <Self::Entity as sea_orm::EntityTrait>::Column;
+    /// The integer key the list is ordered and paged by.
+    fn key() -> <Self::Entity as sea_orm::EntityTrait>::Column;
+    /// The parent of a row.
+    fn parent_of(row: &<Self::Entity as sea_orm::EntityTrait>::Model) -> i64;
+    /// Rows to leave out, beside the parent condition (none by default).
+    fn narrow(select: sea_orm::Select<Self::Entity>) -> sea_orm::Select<Self::Entity> {
+        select
+    }
+}
+
+/// One page of `C` for each parent of a wave, one statement per distinct page asked for
+/// ([`crate::pagination::fetch_pages_per_parent`]).
+pub struct ChildPages<C>(std::marker::PhantomData<fn() -> C>);
+
+impl<C> ChildPages<C> {
+    /// The loader (for [`load`]'s `make`).
+    pub fn new() -> Self {
+        Self(std::marker::PhantomData)
+    }
+}
+
+impl<C> Default for ChildPages<C> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<C: Children> Loader for ChildPages<C>
+where
+    <C::Entity as sea_orm::EntityTrait>::Model: Clone + Send + Sync,
+{
+    type Key = (i64, crate::pagination::PageArgs);
+    type Value = crate::pagination::Page<<C::Entity as sea_orm::EntityTrait>::Model>;
+    async fn load(
+        self,
+        db: DatabaseConnection,
+        keys: Vec<Self::Key>,
+    ) -> AppResult<HashMap<Self::Key, Self::Value>> {
+        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+        let mut out = HashMap::new();
+        for (page, parents) in crate::pagination::group_by_page(keys) {
+            let mut select =
+                C::narrow(C::Entity::find().filter(C::parent().is_in(parents.iter().copied())));
+            if let Some(after) = page.after {
+                select = select.filter(C::key().gt(after));
+            }
+            let pages = crate::pagination::fetch_pages_per_parent(
+                &db,
+                select,
+                C::parent(),
+                &[C::key()],
+                page.first,
+                C::parent_of,
+            )
+            .await?;
+            crate::pagination::spread_pages(&mut out, page, parents, pages);
+        }
+        Ok(out)
+    }
+}
+
+/// Every row of `C` under each parent of a wave, in key order, in one statement: for short
+/// lists that are not paged (a request's offers and steps, a record's changes, an
+/// organization's funds).
+pub struct AllChildren<C>(std::marker::PhantomData<fn() -> C>);
+
+impl<C> AllChildren<C> {
+    /// The loader (for [`load`]'s `make`).
+    pub fn new() -> Self {
+        Self(std::marker::PhantomData)
+    }
+}
+
+impl<C> Default for AllChildren<C> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<C: Children> Loader for AllChildren<C>
+where
+    <C::Entity as sea_orm::EntityTrait>::Model: Clone + Send + Sync,
+{
+    type Key = i64;
+    type Value = Vec<<C::Entity as sea_orm::EntityTrait>::Model>;
+    async fn load(
+        self,
+        db: DatabaseConnection,
+        keys: Vec<i64>,
+    ) -> AppResult<HashMap<i64, Self::Value>> {
+        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+        let rows = C::narrow(C::Entity::find().filter(C::parent().is_in(keys)))
+            .order_by_asc(C::key())
+            .all(&db)
+            .await?;
+        let mut out: HashMap<i64, Self::Value> = HashMap::new();
+        for row in rows {
+            out.entry(C::parent_of(&row)).or_default().push(row);
+        }
+        Ok(out)
+    }
+}
+
 /// Whether the connection being resolved selects `path` below its nodes, through `nodes` or
 /// `edges { node }` (fragments included): what a list resolver reads to join a relation into
 /// its own statement instead of loading it a level later.

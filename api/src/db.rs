@@ -44,6 +44,11 @@ pub async fn connect_with(
         .min_connections(1)
         .connect_timeout(acquire)
         .acquire_timeout(acquire)
+        // sqlx pings every connection it lends by default: one more round trip per
+        // statement. Only a connection idle long enough to have been dropped (a database
+        // restart, a proxy's idle timeout) is pinged; a dead hot one fails its statement and
+        // is replaced, which the request sees as SERVICE_UNAVAILABLE like any lost database.
+        .test_before_acquire_if_idle_for(Duration::from_secs(1))
         // Statement logging would be noise at info; slow statements still show at warn.
         .sqlx_logging(false)
         .map_sqlx_sqlite_opts(|o| {

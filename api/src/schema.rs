@@ -264,6 +264,7 @@ pub fn build_schema(state: AppState) -> AppSchema {
     // chain, so four would cost four boxed calls per field of every response.
     .extension(RequestHooks {
         persisted: Some(state.persisted.clone()),
+        documents: Some(Arc::new(crate::persisted::DocumentCache::new(512))),
         max_aliases: Some(state.config.max_aliases),
         metrics: Some(state.metrics.clone()),
     })
@@ -298,6 +299,7 @@ pub struct OverWebSocket;
 #[derive(Default, Clone)]
 struct RequestHooks {
     persisted: Option<Arc<crate::persisted::PersistedQueries>>,
+    documents: Option<Arc<crate::persisted::DocumentCache>>,
     max_aliases: Option<usize>,
     metrics: Option<Arc<crate::metrics::Metrics>>,
 }
@@ -359,10 +361,20 @@ impl Extension for RequestHooks {
         variables: &Variables,
         next: NextParseQuery<'_>,
     ) -> ServerResult<ExecutableDocument> {
-        let doc = next
-            .run(ctx, query, variables)
-            .await
-            .map_err(|e| with_reason(e, PARSE_FAILED))?;
+        let cached = self.documents.as_ref().and_then(|c| c.get(query));
+        let doc = match cached {
+            Some(doc) => doc,
+            None => {
+                let doc = next
+                    .run(ctx, query, variables)
+                    .await
+                    .map_err(|e| with_reason(e, PARSE_FAILED))?;
+                if let Some(c) = &self.documents {
+                    c.put(query, &doc);
+                }
+                doc
+            }
+        };
         if let Some(max) = self.max_aliases {
             crate::limits::check_aliases(&doc, max)?;
         }

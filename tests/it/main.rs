@@ -28,6 +28,7 @@ mod organizations_service;
 mod persisted_e2e;
 mod privacy_e2e;
 mod query_cost;
+mod query_shapes;
 mod schema_file;
 mod seed_demo;
 mod server_process;

@@ -107,12 +107,13 @@ impl Campaign {
         let page = crate::pagination::PageArgs::new(first, after.as_deref(), &state.config)?;
         let viewer = ctx.optional_account().await?;
         let manager = crate::funds::graphql::manages(ctx, self.0.organization_id).await?;
-        let rows = crate::funds::service::donations(
+        let rows = crate::batch::load(
             &state.db,
-            crate::funds::service::Donations::ToCampaign(self.0.id),
-            page,
+            (self.0.id, page),
+            crate::batch::ChildPages::<crate::funds::service::DonationsToCampaign>::new,
         )
-        .await?;
+        .await?
+        .unwrap_or_default();
         Ok(crate::pagination::connection(
             rows,
             page.after.is_some(),

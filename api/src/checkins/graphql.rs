@@ -124,11 +124,15 @@ impl ServiceRecord {
 
     /// Every review of this record, oldest first: who, when, before, after, why.
     async fn history(&self, ctx: &Context<'_>) -> Result<Vec<RecordChange>> {
-        Ok(records::history(&ctx.state().db, self.0.id)
-            .await?
-            .into_iter()
-            .map(RecordChange::from)
-            .collect())
+        let db = &ctx.state().db;
+        let changes = crate::batch::load(
+            db,
+            self.0.id,
+            crate::batch::AllChildren::<records::ChangesOf>::new,
+        )
+        .await?
+        .unwrap_or_default();
+        Ok(changes.into_iter().map(RecordChange::from).collect())
     }
 
     /// Minutes actually served, clipped to the shift's window.

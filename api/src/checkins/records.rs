@@ -371,3 +371,19 @@ pub async fn list_for_staff(
     }
     crate::pagination::fetch_page(db, select, record::Column::Id, page).await
 }
+
+/// The changes of a record, oldest first ([`crate::batch::AllChildren`]).
+pub struct ChangesOf;
+
+impl crate::batch::Children for ChangesOf {
+    type Entity = change::Entity;
+    fn parent() -> change::Column {
+        change::Column::RecordId
+    }
+    fn key() -> change::Column {
+        change::Column::Id
+    }
+    fn parent_of(row: &change::Model) -> i64 {
+        row.record_id
+    }
+}

@@ -421,3 +421,30 @@ pub async fn checked_in_count<C: sea_orm::ConnectionTrait>(
     )
     .unwrap_or(i64::MAX))
 }
+
+/// How many people checked in on each shift, batched ([`crate::batch`]).
+pub struct CheckedInCounts;
+
+impl crate::batch::Loader for CheckedInCounts {
+    type Key = i64;
+    type Value = i64;
+    async fn load(
+        self,
+        db: sea_orm::DatabaseConnection,
+        keys: Vec<i64>,
+    ) -> AppResult<std::collections::HashMap<i64, i64>> {
+        use sea_orm::{QueryFilter, QuerySelect};
+        Ok(check_event::Entity::find()
+            .select_only()
+            .column(check_event::Column::ShiftId)
+            .column_as(check_event::Column::Id.count(), "n")
+            .filter(check_event::Column::ShiftId.is_in(keys))
+            .filter(check_event::Column::Kind.eq(CheckKind::In.as_db()))
+            .group_by(check_event::Column::ShiftId)
+            .into_tuple::<(i64, i64)>()
+            .all(&db)
+            .await?
+            .into_iter()
+            .collect())
+    }
+}

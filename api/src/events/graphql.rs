@@ -70,6 +70,11 @@ impl CharityEvent {
         self.model.id
     }
 
+    /// The key of the event's organization.
+    pub fn organization_key(&self) -> i64 {
+        self.model.organization_id
+    }
+
     /// Wrap a row, measuring from the query's `near` point if there was one.
     pub fn measured(model: event::Model, near: Option<Near>) -> Self {
         let distance_m = near.map(|n| {

@@ -80,8 +80,13 @@ impl CharityFund {
         let page = PageArgs::new(first, after.as_deref(), &state.config)?;
         let manager = manages(ctx, self.0.organization_id).await?;
         let viewer = ctx.optional_account().await?;
-        let rows =
-            service::donations(&state.db, service::Donations::ToFund(self.0.id), page).await?;
+        let rows = crate::batch::load(
+            &state.db,
+            (self.0.id, page),
+            crate::batch::ChildPages::<service::DonationsToFund>::new,
+        )
+        .await?
+        .unwrap_or_default();
         Ok(connection(
             rows,
             page.after.is_some(),
@@ -103,7 +108,13 @@ impl CharityFund {
         let state = ctx.state();
         let page = PageArgs::new(first, after.as_deref(), &state.config)?;
         let manager = manages(ctx, self.0.organization_id).await?;
-        let rows = service::disbursements_of(&state.db, self.0.id, page).await?;
+        let rows = crate::batch::load(
+            &state.db,
+            (self.0.id, page),
+            crate::batch::ChildPages::<service::DisbursementsOf>::new,
+        )
+        .await?
+        .unwrap_or_default();
         Ok(connection(
             rows,
             page.after.is_some(),

@@ -353,3 +353,67 @@ mod tests {
         }
     }
 }
+
+/// Donations to a fund, oldest first ([`crate::batch::ChildPages`]).
+pub struct DonationsToFund;
+
+impl crate::batch::Children for DonationsToFund {
+    type Entity = donation::Entity;
+    fn parent() -> donation::Column {
+        donation::Column::FundId
+    }
+    fn key() -> donation::Column {
+        donation::Column::Id
+    }
+    fn parent_of(row: &donation::Model) -> i64 {
+        row.fund_id.unwrap_or_default()
+    }
+}
+
+/// Donations to a campaign, oldest first ([`crate::batch::ChildPages`]).
+pub struct DonationsToCampaign;
+
+impl crate::batch::Children for DonationsToCampaign {
+    type Entity = donation::Entity;
+    fn parent() -> donation::Column {
+        donation::Column::CampaignId
+    }
+    fn key() -> donation::Column {
+        donation::Column::Id
+    }
+    fn parent_of(row: &donation::Model) -> i64 {
+        row.campaign_id.unwrap_or_default()
+    }
+}
+
+/// Disbursements of a fund, oldest first ([`crate::batch::ChildPages`]).
+pub struct DisbursementsOf;
+
+impl crate::batch::Children for DisbursementsOf {
+    type Entity = disbursement::Entity;
+    fn parent() -> disbursement::Column {
+        disbursement::Column::FundId
+    }
+    fn key() -> disbursement::Column {
+        disbursement::Column::Id
+    }
+    fn parent_of(row: &disbursement::Model) -> i64 {
+        row.fund_id
+    }
+}
+
+/// The funds an organization holds, oldest first ([`crate::batch::AllChildren`]).
+pub struct FundsOf;
+
+impl crate::batch::Children for FundsOf {
+    type Entity = fund::Entity;
+    fn parent() -> fund::Column {
+        fund::Column::OrganizationId
+    }
+    fn key() -> fund::Column {
+        fund::Column::Id
+    }
+    fn parent_of(row: &fund::Model) -> i64 {
+        row.organization_id
+    }
+}

@@ -148,7 +148,7 @@ impl HelpRequest {
         if !self.private(ctx).await? {
             return Ok(None);
         }
-        Ok(accounts::get(&ctx.state().db, a).await?.map(Account::new))
+        Ok(crate::accounts::graphql::by_id(ctx, a).await?)
     }
 
     /// Whether the caller took it.
@@ -167,9 +167,14 @@ impl HelpRequest {
         if crate::clients::confined_to().is_some() {
             return Ok(None);
         }
-        Ok(service::offer_of(&ctx.state().db, self.0.id, v.id)
+        let volunteer = v.id;
+        Ok(
+            crate::batch::load(&ctx.state().db, self.0.id, || service::OfferTo {
+                volunteer,
+            })
             .await?
-            .map(HelpOffer))
+            .map(HelpOffer),
+        )
     }
 
     /// Every offer made: the organization's staff only (`null` for everyone else).
@@ -177,13 +182,15 @@ impl HelpRequest {
         if !self.staff(ctx).await? {
             return Ok(None);
         }
-        Ok(Some(
-            service::offers_for(&ctx.state().db, self.0.id)
-                .await?
-                .into_iter()
-                .map(HelpOffer)
-                .collect(),
-        ))
+        let db = &ctx.state().db;
+        let offers = crate::batch::load(
+            db,
+            self.0.id,
+            crate::batch::AllChildren::<service::OffersOf>::new,
+        )
+        .await?
+        .unwrap_or_default();
+        Ok(Some(offers.into_iter().map(HelpOffer).collect()))
     }
 
     /// When it was reported.
@@ -228,8 +235,15 @@ impl HelpRequest {
     /// Every step, oldest first, with its time.
     async fn history(&self, ctx: &Context<'_>) -> Result<Vec<HelpRequestStep>> {
         let staff = self.staff(ctx).await?;
-        Ok(service::history(&ctx.state().db, self.0.id)
-            .await?
+        let db = &ctx.state().db;
+        let steps = crate::batch::load(
+            db,
+            self.0.id,
+            crate::batch::AllChildren::<service::StepsOf>::new,
+        )
+        .await?
+        .unwrap_or_default();
+        Ok(steps
             .into_iter()
             .map(|s| HelpRequestStep { step: s, staff })
             .collect())

@@ -896,6 +896,63 @@ pub async fn get_offer<C: ConnectionTrait>(db: &C, id: i64) -> AppResult<Option<
     Ok(offer::Entity::find_by_id(id).one(db).await?)
 }
 
+/// The offers made for a request, oldest first ([`crate::batch::AllChildren`]).
+pub struct OffersOf;
+
+impl crate::batch::Children for OffersOf {
+    type Entity = offer::Entity;
+    fn parent() -> offer::Column {
+        offer::Column::HelpRequestId
+    }
+    fn key() -> offer::Column {
+        offer::Column::Id
+    }
+    fn parent_of(row: &offer::Model) -> i64 {
+        row.help_request_id
+    }
+}
+
+/// The steps of a request, oldest first ([`crate::batch::AllChildren`]).
+pub struct StepsOf;
+
+impl crate::batch::Children for StepsOf {
+    type Entity = step::Entity;
+    fn parent() -> step::Column {
+        step::Column::HelpRequestId
+    }
+    fn key() -> step::Column {
+        step::Column::Id
+    }
+    fn parent_of(row: &step::Model) -> i64 {
+        row.help_request_id
+    }
+}
+
+/// One volunteer's offer of each request asked, batched ([`crate::batch`]).
+pub struct OfferTo {
+    /// The volunteer (the caller).
+    pub volunteer: i64,
+}
+
+impl crate::batch::Loader for OfferTo {
+    type Key = i64;
+    type Value = offer::Model;
+    async fn load(
+        self,
+        db: DatabaseConnection,
+        keys: Vec<i64>,
+    ) -> AppResult<std::collections::HashMap<i64, offer::Model>> {
+        Ok(offer::Entity::find()
+            .filter(offer::Column::HelpRequestId.is_in(keys))
+            .filter(offer::Column::VolunteerId.eq(self.volunteer))
+            .all(&db)
+            .await?
+            .into_iter()
+            .map(|o| (o.help_request_id, o))
+            .collect())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

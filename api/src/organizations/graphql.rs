@@ -131,8 +131,15 @@ impl Organization {
 
     /// Its community charity funds, oldest first.
     async fn funds(&self, ctx: &Context<'_>) -> Result<Vec<crate::funds::graphql::CharityFund>> {
-        Ok(crate::funds::service::funds_of(&ctx.state().db, self.0.id)
-            .await?
+        let db = &ctx.state().db;
+        let funds = crate::batch::load(
+            db,
+            self.0.id,
+            crate::batch::AllChildren::<crate::funds::service::FundsOf>::new,
+        )
+        .await?
+        .unwrap_or_default();
+        Ok(funds
             .into_iter()
             .map(crate::funds::graphql::CharityFund)
             .collect())
@@ -168,9 +175,13 @@ impl Organization {
     ) -> Result<Connection<String, Organization>> {
         let state = ctx.state();
         let page = PageArgs::new(first, after.as_deref(), &state.config)?;
-        let rows = crate::batch::load(&state.db, (self.0.id, page), || service::ChildrenPages)
-            .await?
-            .unwrap_or_default();
+        let rows = crate::batch::load(
+            &state.db,
+            (self.0.id, page),
+            crate::batch::ChildPages::<service::ChildrenOf>::new,
+        )
+        .await?
+        .unwrap_or_default();
         Ok(connection(
             rows,
             page.after.is_some(),
@@ -215,7 +226,13 @@ impl Organization {
     /// Whether the caller administers this organization (and so may change it and add members).
     async fn viewer_can_administer(&self, ctx: &Context<'_>) -> Result<bool> {
         match ctx.optional_account().await? {
-            Some(viewer) => Ok(authz::administers(&ctx.state().db, viewer, self.0.id).await?),
+            Some(viewer) => Ok(authz::check(
+                &ctx.state().db,
+                viewer,
+                authz::CheckKind::Administers,
+                self.0.id,
+            )
+            .await?),
             None => Ok(false),
         }
     }

@@ -394,36 +394,18 @@ pub async fn get_membership<C: ConnectionTrait>(
     Ok(membership::Entity::find_by_id(id).one(db).await?)
 }
 
-/// A page of each organization's direct children, in creation order, batched: one statement
-/// for every parent of a wave that asks for the same page.
-pub struct ChildrenPages;
+/// An organization's direct children, in creation order ([`crate::batch::ChildPages`]).
+pub struct ChildrenOf;
 
-impl crate::batch::Loader for ChildrenPages {
-    type Key = (i64, PageArgs);
-    type Value = Page<organization::Model>;
-    async fn load(
-        self,
-        db: DatabaseConnection,
-        keys: Vec<(i64, PageArgs)>,
-    ) -> AppResult<HashMap<(i64, PageArgs), Page<organization::Model>>> {
-        let mut out = HashMap::new();
-        for (page, parents) in crate::pagination::group_by_page(keys) {
-            let mut select = organization::Entity::find()
-                .filter(organization::Column::ParentId.is_in(parents.iter().copied()));
-            if let Some(after) = page.after {
-                select = select.filter(organization::Column::Id.gt(after));
-            }
-            let pages = crate::pagination::fetch_pages_per_parent(
-                &db,
-                select,
-                organization::Column::ParentId,
-                &[organization::Column::Id],
-                page.first,
-                |o| o.parent_id.unwrap_or_default(),
-            )
-            .await?;
-            crate::pagination::spread_pages(&mut out, page, parents, pages);
-        }
-        Ok(out)
+impl crate::batch::Children for ChildrenOf {
+    type Entity = organization::Entity;
+    fn parent() -> organization::Column {
+        organization::Column::ParentId
+    }
+    fn key() -> organization::Column {
+        organization::Column::Id
+    }
+    fn parent_of(row: &organization::Model) -> i64 {
+        row.parent_id.unwrap_or_default()
     }
 }

@@ -38,6 +38,33 @@ impl Shift {
     }
 }
 
+impl Shift {
+    /// `FORBIDDEN` (with `why`) unless the caller is on the staff of the event's
+    /// organization; the event and the check are batched across the shifts of a list.
+    async fn require_staff(&self, ctx: &Context<'_>, why: &str) -> Result<()> {
+        let viewer = ctx.require_account().await?;
+        let db = &ctx.state().db;
+        let org = match &self.event {
+            Some(e) => e.organization_key(),
+            None => {
+                crate::batch::load(
+                    db,
+                    self.model.event_id,
+                    crate::batch::ById::<entity::charity_event::Entity>::new,
+                )
+                .await?
+                .ok_or(AppError::NotFound("event"))?
+                .organization_id
+            }
+        };
+        if authz::check(db, viewer, authz::CheckKind::Staff, org).await? {
+            Ok(())
+        } else {
+            Err(AppError::Forbidden(why.to_owned()).into())
+        }
+    }
+}
+
 /// A time slot (班次) of an event with a capacity: the unit volunteers sign up for.
 #[Object]
 impl Shift {
@@ -90,20 +117,17 @@ impl Shift {
     /// live count. Staff of the event's organization only (`FORBIDDEN`). One count query per
     /// shift: ask for it on a single shift, not on a list.
     async fn checked_in_count(&self, ctx: &Context<'_>) -> Result<i64> {
-        let state = ctx.state();
-        let viewer = ctx.require_account().await?;
-        let e = entity::charity_event::Entity::find_by_id(self.model.event_id)
-            .one(&state.db)
-            .await
-            .map_err(AppError::from)?
-            .ok_or(AppError::NotFound("event"))?;
-        if !authz::is_staff(&state.db, viewer, e.organization_id).await? {
-            return Err(AppError::Forbidden(
-                "only the organization's staff see the live check-in count".to_owned(),
-            )
-            .into());
-        }
-        Ok(crate::checkins::service::checked_in_count(&state.db, self.model.id).await?)
+        self.require_staff(
+            ctx,
+            "only the organization's staff see the live check-in count",
+        )
+        .await?;
+        let db = &ctx.state().db;
+        Ok(crate::batch::load(db, self.model.id, || {
+            crate::checkins::service::CheckedInCounts
+        })
+        .await?
+        .unwrap_or(0))
     }
 
     /// Places free (0 for a cancelled shift).
@@ -185,48 +209,20 @@ impl Shift {
         #[graphql(desc = "Cursor of the last edge of the previous page.")] after: Option<String>,
         #[graphql(desc = "Only sign-ups with this status.")] status: Option<SignupStatus>,
     ) -> Result<Connection<String, Signup>> {
+        self.require_staff(ctx, "only the organization's staff see a shift's sign-ups")
+            .await?;
         let state = ctx.state();
-        let viewer = ctx.require_account().await?;
-        let e = entity::charity_event::Entity::find_by_id(self.model.event_id)
-            .one(&state.db)
-            .await
-            .map_err(AppError::from)?
-            .ok_or(AppError::NotFound("event"))?;
-        if !authz::is_staff(&state.db, viewer, e.organization_id).await? {
-            return Err(AppError::Forbidden(
-                "only the organization's staff see a shift's sign-ups".to_owned(),
-            )
-            .into());
-        }
         let page = PageArgs::new(first, after.as_deref(), &state.config)?;
-        let rows = signups::list_for_shift(&state.db, self.model.id, status, page).await?;
-        // The page's volunteers, and which phones the caller may see, in two queries.
-        let volunteers = if ctx
-            .look_ahead()
-            .field("edges")
-            .field("node")
-            .field("volunteer")
-            .exists()
-        {
-            let ids: Vec<i64> = rows.items.iter().map(|s| s.account_id).collect();
-            let visible = authz::phones_visible(&state.db, viewer, &ids).await?;
-            let accounts = crate::accounts::service::get_many(&state.db, &ids).await?;
-            Some((accounts, visible))
-        } else {
-            None
-        };
+        let rows = crate::batch::load(&state.db, (self.model.id, page, status), || {
+            signups::ShiftPages
+        })
+        .await?
+        .unwrap_or_default();
         Ok(connection(
             rows,
             page.after.is_some(),
             |s| s.id,
-            |s| {
-                let volunteer = volunteers.as_ref().and_then(|(accounts, visible)| {
-                    accounts
-                        .get(&s.account_id)
-                        .map(|a| (a.clone(), visible.contains(&s.account_id)))
-                });
-                Signup(s, volunteer)
-            },
+            Signup::from,
         ))
     }
 
@@ -235,8 +231,6 @@ impl Shift {
         self.model.created_at
     }
 }
-
-use sea_orm::EntityTrait;
 
 /// List shifts for a resolver. The page's events come with the shifts in one statement, and
 /// so do their organizations and campaigns when the client selected them (through `nodes` or

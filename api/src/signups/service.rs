@@ -24,7 +24,7 @@ use crate::{
 };
 
 /// Where a sign-up stands.
-#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum SignupStatus {
     /// Has a place.
     Confirmed,
@@ -572,5 +572,50 @@ impl crate::batch::Loader for LatestOf {
         keys: Vec<i64>,
     ) -> AppResult<std::collections::HashMap<i64, signup::Model>> {
         latest_for_many(&db, self.account_id, &keys).await
+    }
+}
+
+/// A page of each shift's sign-ups (optionally of one status), in sign-up order, batched: one
+/// statement for every shift of a wave that asks for the same page.
+pub struct ShiftPages;
+
+impl crate::batch::Loader for ShiftPages {
+    type Key = (i64, PageArgs, Option<SignupStatus>);
+    type Value = Page<signup::Model>;
+    async fn load(
+        self,
+        db: sea_orm::DatabaseConnection,
+        keys: Vec<Self::Key>,
+    ) -> AppResult<std::collections::HashMap<Self::Key, Self::Value>> {
+        let keyed = keys
+            .into_iter()
+            .map(|(shift, page, status)| (shift, (page, status)));
+        let mut out = std::collections::HashMap::new();
+        for ((page, status), shifts) in crate::pagination::group_by_page(keyed.collect()) {
+            let mut select = signup::Entity::find()
+                .filter(signup::Column::ShiftId.is_in(shifts.iter().copied()));
+            if let Some(s) = status {
+                select = select.filter(signup::Column::Status.eq(s.as_db()));
+            }
+            if let Some(after) = page.after {
+                select = select.filter(signup::Column::Id.gt(after));
+            }
+            let pages = crate::pagination::fetch_pages_per_parent(
+                &db,
+                select,
+                signup::Column::ShiftId,
+                &[signup::Column::Id],
+                page.first,
+                |s| s.shift_id,
+            )
+            .await?;
+            for shift in shifts {
+                out.insert(
+                    (shift, page, status),
+                    pages.get(&shift).cloned().unwrap_or_default(),
+                );
+            }
+        }
+        Ok(out)
     }
 }
