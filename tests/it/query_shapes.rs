@@ -151,6 +151,13 @@ fn corpus() -> Vec<Shape> {
             max_statements: 7,
         },
         Shape {
+            name: "organizations with their members (staff)",
+            caller: Caller::Admin,
+            query: "query($n: Int!) { organizations(first: $n) { nodes { name members(first: 5) { nodes { role account { displayName phone } organization { name } } } } } }",
+            // viewer; page; staff checks, administers checks, members; accounts, organizations
+            max_statements: 7,
+        },
+        Shape {
             name: "donations to the campaign with fund and campaign",
             caller: Caller::Anonymous,
             query: "query($n: Int!) { campaigns(first: $n) { nodes { title donations(first: 10) { nodes { amountFen fund { name } campaign { title } } } } } }",
@@ -271,6 +278,12 @@ async fn every_shape_costs_one_statement_per_relation_level_and_answers_as_per_f
     admin_run(
         "mutation($i: CreateCharityFundInput!) { createCharityFund(input: $i) { id } }",
         json!({ "i": { "organizationId": city, "name": "市级慈善基金" } }),
+    )
+    .await;
+    // A member at the top, so the first organization listed has members too.
+    admin_run(
+        "mutation($o: ID!, $p: String!, $r: MemberRole!) { addMember(organizationId: $o, phone: $p, role: $r) { id } }",
+        json!({ "o": city, "p": "13800000002", "r": "SOCIAL_WORKER" }),
     )
     .await;
     // Every micro-wish claimed, so the first one already has a claimant to show.

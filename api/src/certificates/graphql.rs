@@ -10,7 +10,6 @@ use super::{
 };
 use crate::{
     context::ContextExt,
-    error::AppError,
     events::service::EventCategory,
     identity::domain::{IdType, mask_name},
     ids::{self, NodeType},
@@ -130,10 +129,7 @@ impl ServiceCertificate {
 
     /// The organization in whose name it was issued.
     async fn issuing_organization(&self, ctx: &Context<'_>) -> Result<Organization> {
-        let o = crate::organizations::service::get(&ctx.state().db, self.model.organization_id)
-            .await?
-            .ok_or(AppError::NotFound("organization"))?;
-        Ok(Organization(o))
+        crate::organizations::graphql::required(ctx, self.model.organization_id).await
     }
 
     /// When it was issued.

@@ -10,7 +10,7 @@ use entity::{
 };
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QueryOrder, Set, sea_query::Expr,
+    Set, sea_query::Expr,
 };
 
 use crate::{
@@ -186,15 +186,6 @@ pub async fn review(
     get(db, id)
         .await?
         .ok_or(AppError::NotFound("service record"))
-}
-
-/// The audit trail of a record, oldest first.
-pub async fn history<C: ConnectionTrait>(db: &C, id: i64) -> AppResult<Vec<change::Model>> {
-    Ok(change::Entity::find()
-        .filter(change::Column::RecordId.eq(id))
-        .order_by_asc(change::Column::Id)
-        .all(db)
-        .await?)
 }
 
 /// Approved service of one volunteer.

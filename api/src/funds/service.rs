@@ -4,7 +4,7 @@ use chrono::{Datelike, Utc};
 use entity::{account, campaign, charity_fund as fund, disbursement, donation, organization};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QueryOrder, Set,
+    Set,
     sea_query::{Expr, ExprTrait},
 };
 use serde::Serialize;
@@ -81,15 +81,6 @@ pub async fn create_fund(
 /// A fund by key (funds are public: their totals are the point).
 pub async fn get_fund<C: ConnectionTrait>(db: &C, id: i64) -> AppResult<Option<fund::Model>> {
     Ok(fund::Entity::find_by_id(id).one(db).await?)
-}
-
-/// The funds an organization holds, oldest first.
-pub async fn funds_of<C: ConnectionTrait>(db: &C, org_id: i64) -> AppResult<Vec<fund::Model>> {
-    Ok(fund::Entity::find()
-        .filter(fund::Column::OrganizationId.eq(org_id))
-        .order_by_asc(fund::Column::Id)
-        .all(db)
-        .await?)
 }
 
 /// Where a donation goes.
@@ -293,21 +284,6 @@ pub async fn donations<C: ConnectionTrait>(
         db,
         donation::Entity::find().filter(filter),
         donation::Column::Id,
-        page,
-    )
-    .await
-}
-
-/// Disbursements of a fund, oldest first.
-pub async fn disbursements_of<C: ConnectionTrait>(
-    db: &C,
-    fund_id: i64,
-    page: PageArgs,
-) -> AppResult<Page<disbursement::Model>> {
-    fetch_page(
-        db,
-        disbursement::Entity::find().filter(disbursement::Column::FundId.eq(fund_id)),
-        disbursement::Column::Id,
         page,
     )
     .await

@@ -831,15 +831,6 @@ pub async fn cancel(
     require(db, id).await
 }
 
-/// The steps of a request, oldest first.
-pub async fn history<C: ConnectionTrait>(db: &C, id: i64) -> AppResult<Vec<step::Model>> {
-    Ok(step::Entity::find()
-        .filter(step::Column::HelpRequestId.eq(id))
-        .order_by_asc(step::Column::Id)
-        .all(db)
-        .await?)
-}
-
 /// What to list.
 #[derive(Default, Debug)]
 pub struct HelpFilter {
@@ -877,18 +868,6 @@ pub async fn offers_of<C: ConnectionTrait>(
         select = select.filter(offer::Column::Status.eq(s.as_db()));
     }
     fetch_page(db, select, offer::Column::Id, page).await
-}
-
-/// Every offer of a request, oldest first.
-pub async fn offers_for<C: ConnectionTrait>(
-    db: &C,
-    request_id: i64,
-) -> AppResult<Vec<offer::Model>> {
-    Ok(offer::Entity::find()
-        .filter(offer::Column::HelpRequestId.eq(request_id))
-        .order_by_asc(offer::Column::Id)
-        .all(db)
-        .await?)
 }
 
 /// An offer by key.

@@ -209,9 +209,23 @@ impl Organization {
         let state = ctx.state();
         let viewer = ctx.require_account().await?;
         let page = PageArgs::new(first, after.as_deref(), &state.config)?;
-        let rows = service::members(&state.db, viewer, self.0.id, page).await?;
+        let db = &state.db;
+        if !authz::check(db, viewer, authz::CheckKind::Staff, self.0.id).await? {
+            return Err(AppError::Forbidden(
+                "only the organization's staff see its members".to_owned(),
+            )
+            .into());
+        }
+        let rows = crate::batch::load(
+            db,
+            (self.0.id, page),
+            crate::batch::ChildPages::<service::MembersOf>::new,
+        )
+        .await?
+        .unwrap_or_default();
         // Administrators of this organization see its members' phones; others see them masked.
-        let phones_visible = authz::administers(&state.db, viewer, self.0.id).await?;
+        let phones_visible =
+            authz::check(db, viewer, authz::CheckKind::Administers, self.0.id).await?;
         Ok(connection(
             rows,
             page.after.is_some(),

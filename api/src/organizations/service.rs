@@ -409,3 +409,20 @@ impl crate::batch::Children for ChildrenOf {
         row.parent_id.unwrap_or_default()
     }
 }
+
+/// An organization's memberships, oldest first ([`crate::batch::ChildPages`]); who may see
+/// them is the resolver's check.
+pub struct MembersOf;
+
+impl crate::batch::Children for MembersOf {
+    type Entity = membership::Entity;
+    fn parent() -> membership::Column {
+        membership::Column::OrganizationId
+    }
+    fn key() -> membership::Column {
+        membership::Column::Id
+    }
+    fn parent_of(row: &membership::Model) -> i64 {
+        row.organization_id
+    }
+}

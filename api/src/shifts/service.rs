@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use entity::{account, charity_event as event, shift, signup};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait,
-    JoinType, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, RelationTrait, Set,
+    JoinType, QueryFilter, QueryOrder, QuerySelect, RelationTrait, Set,
     sea_query::{Expr, ExprTrait, LikeExpr},
 };
 
@@ -424,15 +424,6 @@ pub async fn list<C: ConnectionTrait>(
 
 /// Prefix of the shift's columns in a joined select.
 const SHIFT_PREFIX: &str = "s_";
-
-/// How many sign-ups wait for a place on a shift.
-pub async fn waitlist_count<C: ConnectionTrait>(db: &C, shift_id: i64) -> AppResult<u64> {
-    Ok(signup::Entity::find()
-        .filter(signup::Column::ShiftId.eq(shift_id))
-        .filter(signup::Column::Status.eq("WAITLISTED"))
-        .count(db)
-        .await?)
-}
 
 /// A page of each event's shifts, earliest first, batched: one statement for every event of a
 /// wave that asks for the same page. The events are the caller's to see already (they are

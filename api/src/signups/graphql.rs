@@ -44,7 +44,18 @@ impl Signup {
 
     /// Place in the waitlist (1 = next to get a place) while `WAITLISTED`.
     async fn waitlist_position(&self, ctx: &Context<'_>) -> Result<Option<u64>> {
-        Ok(service::waitlist_position(&ctx.state().db, &self.0).await?)
+        let Some(ticket) = self
+            .0
+            .waitlist_ticket
+            .filter(|_| self.0.status == "WAITLISTED")
+        else {
+            return Ok(None);
+        };
+        let db = &ctx.state().db;
+        let ahead = crate::batch::load(db, (self.0.shift_id, ticket), || service::WaitlistAhead)
+            .await?
+            .unwrap_or(0);
+        Ok(Some(ahead + 1))
     }
 
     /// The shift.

@@ -474,20 +474,6 @@ pub async fn waitlist_position<C: ConnectionTrait>(
     Ok(Some(ahead + 1))
 }
 
-/// The caller's latest sign-up for a shift (active or not).
-pub async fn latest_for<C: ConnectionTrait>(
-    db: &C,
-    account_id: i64,
-    shift_id: i64,
-) -> AppResult<Option<signup::Model>> {
-    Ok(signup::Entity::find()
-        .filter(signup::Column::ShiftId.eq(shift_id))
-        .filter(signup::Column::AccountId.eq(account_id))
-        .order_by_desc(signup::Column::Id)
-        .one(db)
-        .await?)
-}
-
 /// The caller's latest sign-up for each of several shifts, in one query.
 pub async fn latest_for_many<C: ConnectionTrait>(
     db: &C,
@@ -617,5 +603,41 @@ impl crate::batch::Loader for ShiftPages {
             }
         }
         Ok(out)
+    }
+}
+
+/// Places in the waitlist, batched: key (shift, ticket) → how many wait ahead of that ticket,
+/// from one read of the waiting tickets of every shift asked.
+pub struct WaitlistAhead;
+
+impl crate::batch::Loader for WaitlistAhead {
+    type Key = (i64, i64);
+    type Value = u64;
+    async fn load(
+        self,
+        db: sea_orm::DatabaseConnection,
+        keys: Vec<(i64, i64)>,
+    ) -> AppResult<std::collections::HashMap<(i64, i64), u64>> {
+        use sea_orm::QuerySelect;
+        let shifts: std::collections::HashSet<i64> = keys.iter().map(|(s, _)| *s).collect();
+        let waiting: Vec<(i64, Option<i64>)> = signup::Entity::find()
+            .select_only()
+            .column(signup::Column::ShiftId)
+            .column(signup::Column::WaitlistTicket)
+            .filter(signup::Column::ShiftId.is_in(shifts))
+            .filter(signup::Column::Status.eq("WAITLISTED"))
+            .into_tuple()
+            .all(&db)
+            .await?;
+        Ok(keys
+            .into_iter()
+            .map(|(shift, ticket)| {
+                let ahead = waiting
+                    .iter()
+                    .filter(|(s, t)| *s == shift && t.is_some_and(|t| t < ticket))
+                    .count();
+                ((shift, ticket), ahead as u64)
+            })
+            .collect())
     }
 }
