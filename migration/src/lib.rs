@@ -19,6 +19,7 @@ mod m20261129_000010_charity_funds;
 mod m20261129_000011_micro_wishes;
 mod m20261129_000012_help_requests;
 mod m20261129_000013_audit_log;
+mod m20261205_000014_read_path_indexes;
 
 /// The migrator applied by the server, the CLI and every test database.
 pub struct Migrator;
@@ -40,6 +41,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000011_micro_wishes::Migration),
             Box::new(m20261129_000012_help_requests::Migration),
             Box::new(m20261129_000013_audit_log::Migration),
+            Box::new(m20261205_000014_read_path_indexes::Migration),
         ]
     }
 }
