@@ -499,24 +499,6 @@ pub fn node_selects(ctx: &async_graphql::Context<'_>, path: &[&str]) -> bool {
         })
 }
 
-/// Select every column of `T` (a table joined into `select`) as `{prefix}{column}`, for a
-/// joined fast path that reads several models from one row
-/// (`Model::from_query_result(row, prefix)`).
-pub fn columns_of<T: sea_orm::EntityTrait, E: sea_orm::EntityTrait>(
-    select: sea_orm::Select<E>,
-    prefix: &str,
-) -> sea_orm::Select<E> {
-    use sea_orm::{IdenStatic, Iterable, QuerySelect, sea_query::Expr};
-    let mut select = select;
-    for c in T::Column::iter() {
-        select = select.column_as(
-            Expr::col((T::default(), c)),
-            format!("{prefix}{}", c.as_str()),
-        );
-    }
-    select
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -38,6 +38,7 @@ pub async fn connect_with(
     if url.starts_with("sqlite:") {
         crate::sqlite_malloc::install();
     }
+    let plain_loopback = loopback_without_sslmode(url);
     let mut options = ConnectOptions::new(url.to_owned());
     options
         .max_connections(max_connections)
@@ -51,6 +52,16 @@ pub async fn connect_with(
         .test_before_acquire_if_idle_for(Duration::from_secs(1))
         // Statement logging would be noise at info; slow statements still show at warn.
         .sqlx_logging(false)
+        .map_sqlx_postgres_opts(move |o| {
+            // libpq's default `sslmode=prefer` negotiates TLS even on a loopback connection,
+            // where it protects nothing and costs both ends a cipher on every row. A URL that
+            // names an `sslmode` (or a remote host) keeps what it asked for.
+            if plain_loopback {
+                o.ssl_mode(sea_orm::sqlx::postgres::PgSslMode::Disable)
+            } else {
+                o
+            }
+        })
         .map_sqlx_sqlite_opts(|o| {
             o.journal_mode(SqliteJournalMode::Wal)
                 .synchronous(SqliteSynchronous::Normal)
@@ -82,6 +93,26 @@ pub async fn count_statements<F: Future>(fut: F) -> (F::Output, u32) {
             (out, STATEMENTS.with(Cell::get))
         })
         .await
+}
+
+/// Whether `url` is a PostgreSQL URL to this machine that does not choose an `sslmode`.
+fn loopback_without_sslmode(url: &str) -> bool {
+    let Some(rest) = url
+        .strip_prefix("postgres://")
+        .or_else(|| url.strip_prefix("postgresql://"))
+    else {
+        return false;
+    };
+    if url.contains("sslmode=") {
+        return false;
+    }
+    let authority = rest.split(['/', '?']).next().unwrap_or_default();
+    let host_port = authority.rsplit('@').next().unwrap_or_default();
+    let host = match host_port.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or_default(),
+        None => host_port.split(':').next().unwrap_or_default(),
+    };
+    matches!(host, "127.0.0.1" | "localhost" | "::1")
 }
 
 /// The file behind a `sqlite:` URL, if it is one (and not in-memory).
@@ -173,6 +204,25 @@ pub async fn ping(db: &DatabaseConnection) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_loopback_urls_without_an_sslmode_skip_tls() {
+        assert!(loopback_without_sslmode(
+            "postgres://postgres@127.0.0.1:5432/db"
+        ));
+        assert!(loopback_without_sslmode("postgresql://u:p@localhost/db"));
+        assert!(loopback_without_sslmode("postgres://u@[::1]:5432/db"));
+        assert!(!loopback_without_sslmode(
+            "postgres://u@127.0.0.1/db?sslmode=require"
+        ));
+        assert!(!loopback_without_sslmode(
+            "postgres://u@db.internal:5432/db"
+        ));
+        assert!(!loopback_without_sslmode(
+            "postgres://u@127.0.0.1.evil.example/db"
+        ));
+        assert!(!loopback_without_sslmode("sqlite://data/t.db"));
+    }
 
     #[test]
     fn sqlite_file_is_found_in_urls() {

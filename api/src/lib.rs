@@ -38,6 +38,7 @@ pub mod help;
 pub mod housekeeping;
 pub mod http;
 pub mod idempotency;
+pub mod joined;
 pub mod identity;
 pub mod ids;
 pub mod kiosk;

@@ -547,7 +547,7 @@ pub async fn list<C: ConnectionTrait>(
         .await?;
     let mut items = rows
         .iter()
-        .map(|row| read_joined(row, joins))
+        .map(|row| read_joined(row, 0, joins))
         .collect::<AppResult<Vec<_>>>()?;
     let has_next = items.len() as u64 > first;
     items.truncate(first as usize);
@@ -659,10 +659,10 @@ pub fn select_joined<E: EntityTrait>(
     joins: EventJoins,
 ) -> sea_orm::Select<E> {
     use sea_orm::{JoinType, QuerySelect, RelationTrait};
-    let mut select = crate::batch::columns_of::<event::Entity, E>(select, EVENT_PREFIX);
+    let mut select = crate::joined::columns_of::<event::Entity, E>(select, EVENT_PREFIX);
     if joins.organization {
         select = select.join(JoinType::LeftJoin, event::Relation::Organization.def());
-        select = crate::batch::columns_of::<organization::Entity, E>(select, ORGANIZATION_PREFIX);
+        select = crate::joined::columns_of::<organization::Entity, E>(select, ORGANIZATION_PREFIX);
     }
     if joins.campaign {
         let visible = crate::campaigns::service::visible_to(viewer);
@@ -672,28 +672,35 @@ pub fn select_joined<E: EntityTrait>(
                 .def()
                 .on_condition(move |_, _| visible.clone()),
         );
-        select = crate::batch::columns_of::<campaign::Entity, E>(select, CAMPAIGN_PREFIX);
+        select = crate::joined::columns_of::<campaign::Entity, E>(select, CAMPAIGN_PREFIX);
     }
     select
 }
 
-/// Read back what [`select_joined`] selected.
-pub fn read_joined(row: &sea_orm::QueryResult, joins: EventJoins) -> AppResult<JoinedEvent> {
-    use sea_orm::FromQueryResult;
+/// Read back what [`select_joined`] selected, the event's columns starting at `at`.
+pub fn read_joined(
+    row: &sea_orm::QueryResult,
+    at: usize,
+    joins: EventJoins,
+) -> AppResult<JoinedEvent> {
+    use crate::joined::Positional;
+    let event = event::Model::read(row, at)?;
+    let mut next = at + event::Model::COLUMNS.len();
+    let organization = if joins.organization {
+        let o = organization::Model::read_optional(row, next)?;
+        next += organization::Model::COLUMNS.len();
+        o
+    } else {
+        None
+    };
+    let campaign = if joins.campaign {
+        Some(campaign::Model::read_optional(row, next)?)
+    } else {
+        None
+    };
     Ok(JoinedEvent {
-        event: event::Model::from_query_result(row, EVENT_PREFIX)?,
-        organization: if joins.organization {
-            organization::Model::from_query_result_optional(row, ORGANIZATION_PREFIX)?
-        } else {
-            None
-        },
-        campaign: if joins.campaign {
-            Some(campaign::Model::from_query_result_optional(
-                row,
-                CAMPAIGN_PREFIX,
-            )?)
-        } else {
-            None
-        },
+        event,
+        organization,
+        campaign,
     })
 }

@@ -392,7 +392,7 @@ pub async fn list<C: ConnectionTrait>(
             k,
         ));
     }
-    let select = crate::batch::columns_of::<shift::Entity, shift::Entity>(
+    let select = crate::joined::columns_of::<shift::Entity, shift::Entity>(
         shift::Entity::find().select_only(),
         SHIFT_PREFIX,
     )
@@ -411,10 +411,10 @@ pub async fn list<C: ConnectionTrait>(
         .await?;
     let mut items = Vec::with_capacity(rows.len());
     for row in &rows {
-        use sea_orm::FromQueryResult;
+        use crate::joined::Positional;
         items.push((
-            shift::Model::from_query_result(row, SHIFT_PREFIX)?,
-            events::read_joined(row, joins)?,
+            shift::Model::read(row, 0)?,
+            events::read_joined(row, shift::Model::COLUMNS.len(), joins)?,
         ));
     }
     let has_next = items.len() as u64 > page.first;
