@@ -284,16 +284,7 @@ pub async fn staff_of_many<C: ConnectionTrait>(
     viewer: &account::Model,
     org_ids: &[i64],
 ) -> AppResult<std::collections::HashSet<i64>> {
-    let own = Query::select()
-        .column(membership::Column::OrganizationId)
-        .from(membership::Entity)
-        .and_where(membership::Column::AccountId.eq(viewer.id))
-        .to_owned();
-    orgs_where(db, org_ids, viewer.is_system_admin, |c| {
-        c.add(organization::Column::Id.in_subquery(own))
-            .add(organization::Column::Id.in_subquery(administered_by(viewer)))
-    })
-    .await
+    member_or_administered(db, viewer, org_ids, &[]).await
 }
 
 /// The organizations among `org_ids` whose work `viewer` manages ([`manages`]), in one
@@ -303,20 +294,8 @@ pub async fn managed_of_many<C: ConnectionTrait>(
     viewer: &account::Model,
     org_ids: &[i64],
 ) -> AppResult<std::collections::HashSet<i64>> {
-    let own = Query::select()
-        .column(membership::Column::OrganizationId)
-        .from(membership::Entity)
-        .and_where(membership::Column::AccountId.eq(viewer.id))
-        .and_where(
-            membership::Column::Role
-                .is_in([MemberRole::Organizer.as_db(), MemberRole::Admin.as_db()]),
-        )
-        .to_owned();
-    orgs_where(db, org_ids, viewer.is_system_admin, |c| {
-        c.add(organization::Column::Id.in_subquery(own))
-            .add(organization::Column::Id.in_subquery(administered_by(viewer)))
-    })
-    .await
+    let roles = [MemberRole::Organizer.as_db(), MemberRole::Admin.as_db()];
+    member_or_administered(db, viewer, org_ids, &roles).await
 }
 
 /// The organizations among `org_ids` that `viewer` administers ([`administers`]), in one
@@ -328,6 +307,29 @@ pub async fn administered_of_many<C: ConnectionTrait>(
 ) -> AppResult<std::collections::HashSet<i64>> {
     orgs_where(db, org_ids, viewer.is_system_admin, |c| {
         c.add(organization::Column::Id.in_subquery(administered_by(viewer)))
+    })
+    .await
+}
+
+/// The organizations among `org_ids` where `viewer` is a member (in one of `roles`; any role
+/// when empty) or that `viewer` administers from above.
+async fn member_or_administered<C: ConnectionTrait>(
+    db: &C,
+    viewer: &account::Model,
+    org_ids: &[i64],
+    roles: &[&str],
+) -> AppResult<std::collections::HashSet<i64>> {
+    let mut own = Query::select()
+        .column(membership::Column::OrganizationId)
+        .from(membership::Entity)
+        .and_where(membership::Column::AccountId.eq(viewer.id))
+        .to_owned();
+    if !roles.is_empty() {
+        own.and_where(membership::Column::Role.is_in(roles.iter().copied()));
+    }
+    orgs_where(db, org_ids, viewer.is_system_admin, |c| {
+        c.add(organization::Column::Id.in_subquery(own))
+            .add(organization::Column::Id.in_subquery(administered_by(viewer)))
     })
     .await
 }

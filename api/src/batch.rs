@@ -349,28 +349,79 @@ where
         db: DatabaseConnection,
         keys: Vec<i64>,
     ) -> AppResult<HashMap<i64, E::Model>> {
-        use sea_orm::{ColumnTrait, Iterable, ModelTrait, PrimaryKeyToColumn, QueryFilter};
-        let Some(pk) = E::PrimaryKey::iter()
-            .next()
-            .map(PrimaryKeyToColumn::into_column)
-        else {
-            return Err(AppError::Internal(anyhow::anyhow!(
-                "entity without a primary key"
-            )));
-        };
-        let rows = E::find().filter(pk.is_in(keys)).all(&db).await?;
-        Ok(rows
-            .into_iter()
-            .filter_map(|m| {
-                let key = match m.get(pk) {
-                    sea_orm::Value::BigInt(Some(k)) => k,
-                    sea_orm::Value::Int(Some(k)) => i64::from(k),
-                    _ => return None,
-                };
-                Some((key, m))
-            })
-            .collect())
+        by_primary_key::<E>(&db, keys, None).await
     }
+}
+
+/// Rows of `E` by primary key that meet the caller's visibility rule for `E` (events and
+/// campaigns the caller may see). One rule per entity and request, so the entity names the
+/// loader.
+pub struct VisibleById<E> {
+    rule: sea_orm::Condition,
+    entity: std::marker::PhantomData<fn() -> E>,
+}
+
+impl<E> VisibleById<E> {
+    /// The loader, with the caller's rule for `E`.
+    pub fn new(rule: sea_orm::Condition) -> Self {
+        Self {
+            rule,
+            entity: std::marker::PhantomData,
+        }
+    }
+}
+
+impl<E> Loader for VisibleById<E>
+where
+    E: sea_orm::EntityTrait,
+    E::Model: Clone + Send + Sync,
+{
+    type Key = i64;
+    type Value = E::Model;
+    async fn load(
+        self,
+        db: DatabaseConnection,
+        keys: Vec<i64>,
+    ) -> AppResult<HashMap<i64, E::Model>> {
+        by_primary_key::<E>(&db, keys, Some(self.rule)).await
+    }
+}
+
+/// Rows of `E` whose integer primary key is among `keys` (and that meet `rule`), by key.
+async fn by_primary_key<E>(
+    db: &DatabaseConnection,
+    keys: Vec<i64>,
+    rule: Option<sea_orm::Condition>,
+) -> AppResult<HashMap<i64, E::Model>>
+where
+    E: sea_orm::EntityTrait,
+{
+    use sea_orm::{ColumnTrait, Iterable, ModelTrait, PrimaryKeyToColumn, QueryFilter};
+    let Some(pk) = E::PrimaryKey::iter()
+        .next()
+        .map(PrimaryKeyToColumn::into_column)
+    else {
+        return Err(AppError::Internal(anyhow::anyhow!(
+            "entity without a primary key"
+        )));
+    };
+    let mut select = E::find().filter(pk.is_in(keys));
+    if let Some(rule) = rule {
+        select = select.filter(rule);
+    }
+    Ok(select
+        .all(db)
+        .await?
+        .into_iter()
+        .filter_map(|m| {
+            let key = match m.get(pk) {
+                sea_orm::Value::BigInt(Some(k)) => k,
+                sea_orm::Value::Int(Some(k)) => i64::from(k),
+                _ => return None,
+            };
+            Some((key, m))
+        })
+        .collect())
 }
 
 /// A list of child rows under a parent, in key order, paged with `first`/`after`: what

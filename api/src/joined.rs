@@ -11,10 +11,7 @@ use sea_orm::{DbErr, EntityTrait, QueryResult, Select};
 /// Select every column of `T` (a table joined into `select`) as `{prefix}{column}`, for a
 /// joined fast path that reads several models from one row
 /// (`Model::from_query_result(row, prefix)`).
-pub fn columns_of<T: EntityTrait, E: EntityTrait>(
-    select: Select<E>,
-    prefix: &str,
-) -> Select<E> {
+pub fn columns_of<T: EntityTrait, E: EntityTrait>(select: Select<E>, prefix: &str) -> Select<E> {
     use sea_orm::{IdenStatic, Iterable, QuerySelect, sea_query::Expr};
     let mut select = select;
     for c in T::Column::iter() {
@@ -25,7 +22,6 @@ pub fn columns_of<T: EntityTrait, E: EntityTrait>(
     }
     select
 }
-
 
 /// A model read from consecutive columns of a row, in its entity's column order (what
 /// [`columns_of`] selects).
@@ -67,22 +63,72 @@ macro_rules! positional {
 }
 
 positional!(entity::shift::Model {
-    id, event_id, series_key, title, description, starts_at, ends_at, capacity,
-    confirmed_count, waitlist_enabled, waitlist_seq, required_skills, check_in_radius_meters,
-    check_in_opens_minutes, status, cancel_reason, created_at, updated_at,
+    id,
+    event_id,
+    series_key,
+    title,
+    description,
+    starts_at,
+    ends_at,
+    capacity,
+    confirmed_count,
+    waitlist_enabled,
+    waitlist_seq,
+    required_skills,
+    check_in_radius_meters,
+    check_in_opens_minutes,
+    status,
+    cancel_reason,
+    created_at,
+    updated_at,
 });
 positional!(entity::charity_event::Model {
-    id, organization_id, campaign_id, title, description, category, address, latitude,
-    longitude, starts_at, ends_at, status, cancel_reason, published_at, auto_approve_verified,
-    created_by, created_at, updated_at,
+    id,
+    organization_id,
+    campaign_id,
+    title,
+    description,
+    category,
+    address,
+    latitude,
+    longitude,
+    starts_at,
+    ends_at,
+    status,
+    cancel_reason,
+    published_at,
+    auto_approve_verified,
+    created_by,
+    created_at,
+    updated_at,
 });
 positional!(entity::organization::Model {
-    id, name, kind, parent_id, region_code, address, latitude, longitude, created_at,
+    id,
+    name,
+    kind,
+    parent_id,
+    region_code,
+    address,
+    latitude,
+    longitude,
+    created_at,
     updated_at,
 });
 positional!(entity::campaign::Model {
-    id, organization_id, title, description, status, starts_at, ends_at, volunteer_hours_goal,
-    fundraising_goal_fen, cover_image_url, published_at, created_by, created_at, updated_at,
+    id,
+    organization_id,
+    title,
+    description,
+    status,
+    starts_at,
+    ends_at,
+    volunteer_hours_goal,
+    fundraising_goal_fen,
+    cover_image_url,
+    published_at,
+    created_by,
+    created_at,
+    updated_at,
     raised_fen,
 });
 
@@ -102,8 +148,14 @@ mod tests {
     fn positional_readers_follow_the_entities_column_order() {
         use entity::{campaign, charity_event, organization, shift};
         assert_eq!(shift::Model::COLUMNS, columns::<shift::Entity>());
-        assert_eq!(charity_event::Model::COLUMNS, columns::<charity_event::Entity>());
-        assert_eq!(organization::Model::COLUMNS, columns::<organization::Entity>());
+        assert_eq!(
+            charity_event::Model::COLUMNS,
+            columns::<charity_event::Entity>()
+        );
+        assert_eq!(
+            organization::Model::COLUMNS,
+            columns::<organization::Entity>()
+        );
         assert_eq!(campaign::Model::COLUMNS, columns::<campaign::Entity>());
     }
 }

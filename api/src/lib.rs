@@ -5,7 +5,11 @@
 //! - [`telemetry`]: logging setup.
 //! - [`db`]: connecting to SQLite or PostgreSQL, migrations, write transactions.
 //! - [`error`]: the one error type and its `extensions.code` values.
-//! - [`ids`], [`pagination`]: global IDs, cursors and connections.
+//! - [`ids`], [`pagination`]: global IDs, cursors and connections (one page per parent in one
+//!   statement for nested connections).
+//! - [`batch`]: the read path — relation resolvers file keys with the request's batcher, and
+//!   each relation level costs one statement whatever the query's shape; [`joined`]: the hot
+//!   list shapes read their to-one relations from the same row.
 //! - [`auth`]: password hashing, JWT access tokens, refresh tokens, login throttling, the viewer.
 //! - [`authz`]: who administers what in the organization hierarchy.
 //! - [`accounts`], [`organizations`], [`campaigns`], [`events`], [`shifts`], [`signups`],
@@ -38,9 +42,9 @@ pub mod help;
 pub mod housekeeping;
 pub mod http;
 pub mod idempotency;
-pub mod joined;
 pub mod identity;
 pub mod ids;
+pub mod joined;
 pub mod kiosk;
 pub mod limits;
 pub mod live;

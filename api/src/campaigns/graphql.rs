@@ -398,11 +398,9 @@ impl CampaignMutation {
 /// request asks for at the same time.
 pub async fn visible(ctx: &Context<'_>, id: i64) -> Result<Option<Campaign>> {
     let viewer = ctx.optional_account().await?;
-    Ok(
-        crate::batch::load(&ctx.state().db, id, || service::VisibleById {
-            viewer: viewer.cloned(),
-        })
-        .await?
-        .map(Campaign),
-    )
+    Ok(crate::batch::load(&ctx.state().db, id, || {
+        crate::batch::VisibleById::<campaign::Entity>::new(service::visible_to(viewer))
+    })
+    .await?
+    .map(Campaign))
 }

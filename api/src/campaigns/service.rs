@@ -401,29 +401,3 @@ impl crate::batch::Loader for ProgressOf {
         progress_many(&db, &keys).await
     }
 }
-
-/// Campaigns the viewer may see, by key, batched ([`crate::batch`]).
-pub struct VisibleById {
-    /// The caller.
-    pub viewer: Option<account::Model>,
-}
-
-impl crate::batch::Loader for VisibleById {
-    type Key = i64;
-    type Value = campaign::Model;
-    async fn load(
-        self,
-        db: DatabaseConnection,
-        keys: Vec<i64>,
-    ) -> AppResult<HashMap<i64, campaign::Model>> {
-        let visible = visible_to(self.viewer.as_ref());
-        Ok(campaign::Entity::find()
-            .filter(campaign::Column::Id.is_in(keys))
-            .filter(visible)
-            .all(&db)
-            .await?
-            .into_iter()
-            .map(|c| (c.id, c))
-            .collect())
-    }
-}

@@ -303,13 +303,11 @@ pub async fn events_of_campaign(
 /// request asks for at the same time.
 pub async fn visible(ctx: &Context<'_>, id: i64) -> AppResult<Option<CharityEvent>> {
     let viewer = ctx.optional_account().await?;
-    Ok(
-        crate::batch::load(&ctx.state().db, id, || service::VisibleById {
-            viewer: viewer.cloned(),
-        })
-        .await?
-        .map(CharityEvent::new),
-    )
+    Ok(crate::batch::load(&ctx.state().db, id, || {
+        crate::batch::VisibleById::<event::Entity>::new(service::visible_to(viewer))
+    })
+    .await?
+    .map(CharityEvent::new))
 }
 
 /// Input of `createEvent`.

@@ -554,32 +554,6 @@ pub async fn list<C: ConnectionTrait>(
     Ok(Page { items, has_next })
 }
 
-/// Events the viewer may see, by key, batched ([`crate::batch`]).
-pub struct VisibleById {
-    /// The caller.
-    pub viewer: Option<account::Model>,
-}
-
-impl crate::batch::Loader for VisibleById {
-    type Key = i64;
-    type Value = event::Model;
-    async fn load(
-        self,
-        db: DatabaseConnection,
-        keys: Vec<i64>,
-    ) -> AppResult<HashMap<i64, event::Model>> {
-        let visible = visible_to(self.viewer.as_ref());
-        Ok(event::Entity::find()
-            .filter(event::Column::Id.is_in(keys))
-            .filter(visible)
-            .all(&db)
-            .await?
-            .into_iter()
-            .map(|e| (e.id, e))
-            .collect())
-    }
-}
-
 /// A page of each campaign's events the viewer may see, soonest first, batched: one statement
 /// for every campaign of a wave that asks for the same page.
 pub struct CampaignPages {
