@@ -59,14 +59,14 @@ async fn run() {
     let mut config = Config::for_data_dir(bench_db.dir.path());
     config.database_url = Some(url.clone());
     config.jwt_secret = Some(Secret::new("bench-secret-bench-secret-bench-secret!!"));
+    // The server's own default unless BENCH_POOL says otherwise.
     config.db_max_connections = std::env::var("BENCH_POOL")
         .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(16);
+        .and_then(|v| v.parse().ok());
     // The load generator is one address (loopback): do not throttle it.
     config.requests_per_address = u32::MAX / 2;
     config.requests_per_account = u32::MAX / 2;
-    let conn = db::connect(&url, config.db_max_connections)
+    let conn = db::connect(&url, config.pool_size())
         .await
         .expect("connect");
     db::migrate(&conn).await.expect("migrate");

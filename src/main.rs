@@ -174,7 +174,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     let traces = telemetry::init_server(config.log_format)?;
     let conn = db::connect_with(
         &config.database_url(),
-        config.db_max_connections,
+        config.pool_size(),
         Duration::from_millis(config.db_acquire_timeout_ms),
     )
     .await

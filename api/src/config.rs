@@ -118,14 +118,11 @@ pub struct Config {
     #[arg(long, env = "TONGXING_DATA_DIR", default_value = "data", global = true)]
     pub data_dir: PathBuf,
 
-    /// Maximum connections in the database pool.
-    #[arg(
-        long,
-        env = "TONGXING_DB_MAX_CONNECTIONS",
-        default_value_t = 16,
-        global = true
-    )]
-    pub db_max_connections: u32,
+    /// Maximum connections in the database pool. Default: 4 on SQLite (writes take turns
+    /// anyway, and each connection keeps its own page cache and thread: 16 cost 40 MiB more
+    /// for no more throughput, measured on the home feed), 16 on PostgreSQL.
+    #[arg(long, env = "TONGXING_DB_MAX_CONNECTIONS", global = true)]
+    pub db_max_connections: Option<u32>,
 
     /// How long a request waits for a database connection before failing with
     /// `SERVICE_UNAVAILABLE` (milliseconds): short, so a lost database fails requests fast
@@ -441,6 +438,17 @@ impl Config {
         }
     }
 
+    /// The pool size: [`Config::db_max_connections`], or the database's default.
+    pub fn pool_size(&self) -> u32 {
+        self.db_max_connections.unwrap_or_else(|| {
+            if self.database_url().starts_with("sqlite:") {
+                4
+            } else {
+                16
+            }
+        })
+    }
+
     /// Check values that parse but make no sense, at start-up rather than in a request.
     pub fn validate(&self) -> anyhow::Result<()> {
         use anyhow::ensure;
@@ -470,7 +478,7 @@ impl Config {
             self.max_query_depth > 0 && self.max_query_complexity > 0,
             "query limits must be positive"
         );
-        ensure!(self.db_max_connections > 0, "the pool needs a connection");
+        ensure!(self.pool_size() > 0, "the pool needs a connection");
         ensure!(
             (100..=60_000).contains(&self.db_acquire_timeout_ms),
             "the database acquire timeout must be 100 to 60000 ms"

@@ -137,7 +137,7 @@ impl Metrics {
     /// The text a scrape gets: the counters, and the gauges read now.
     pub fn render(&self, state: &AppState) -> String {
         let (size, idle) = pool_stats(state);
-        let max = state.config.db_max_connections;
+        let max = state.config.pool_size();
         let (connections, subscriptions) = state.live.open_counts();
         self.with(|| {
             metrics::gauge!("tongxing_db_pool_connections", "state" => "in_use")

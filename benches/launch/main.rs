@@ -96,7 +96,7 @@ async fn run() -> i32 {
     let mut config = Config::for_data_dir(bench_db.dir.path());
     config.database_url = Some(bench_db.url.clone());
     config.jwt_secret = Some(Secret::new("bench-secret-bench-secret-bench-secret!!"));
-    config.db_max_connections = env_or("BENCH_POOL", 16);
+    config.db_max_connections = Some(env_or("BENCH_POOL", 16));
     // The load generator is one address (loopback): do not throttle it.
     config.requests_per_address = u32::MAX / 2;
     config.requests_per_account = u32::MAX / 2;
@@ -104,7 +104,7 @@ async fn run() -> i32 {
     let mut states: Vec<AppState> = Vec::new();
     let mut bases = Vec::new();
     for _ in 0..replicas {
-        let conn = db::connect(&bench_db.url, config.db_max_connections)
+        let conn = db::connect(&bench_db.url, config.pool_size())
             .await
             .expect("connect");
         db::migrate(&conn).await.expect("migrate");
