@@ -185,6 +185,27 @@ impl PersistedQueries {
 mod tests {
     use super::*;
 
+    #[test]
+    fn parsed_documents_are_kept_by_text_and_the_oldest_go_first() {
+        let cache = DocumentCache::new(2);
+        let parse = |q: &str| async_graphql::parser::parse_query(q).unwrap();
+        let (a, b, c) = ("{ a }", "{ b }", "{ c }");
+        assert!(cache.get(a).is_none());
+        cache.put(a, &parse(a));
+        cache.put(b, &parse(b));
+        assert_eq!(
+            format!("{:?}", cache.get(a)),
+            format!("{:?}", Some(parse(a)))
+        );
+        cache.put(c, &parse(c));
+        assert!(cache.get(b).is_none(), "the least recently used went first");
+        assert!(cache.get(a).is_some() && cache.get(c).is_some());
+        // A huge document is parsed each time rather than crowding out the small ones.
+        let huge = format!("{{ {} }}", "a ".repeat(10_000));
+        cache.put(&huge, &parse(&huge));
+        assert!(cache.get(&huge).is_none());
+    }
+
     fn with_hash(query: &str, hash: &str) -> Request {
         let mut r = Request::new(query);
         r.extensions.insert(
