@@ -1,6 +1,7 @@
 //! The read path's promise, over a corpus of query shapes a phone, a mini-program or a
-//! third-party system sends: a request costs at most one SQL statement per relation level it
-//! asks for (plus authentication), whatever its page size or shape — `nodes` or
+//! third-party system sends: a request costs at most one SQL statement per relation it asks
+//! for (plus authentication; the hottest shapes less, their to-one relations joined into the
+//! list's statement), whatever its page size or shape — `nodes` or
 //! `edges { node }`, fragments, aliases, `node(id:)`, nested connections. And the batched path
 //! answers exactly what plain per-field resolution answers (differential check).
 //!
@@ -25,7 +26,7 @@ enum Caller {
 }
 
 /// One shape: its name, caller, document (`$n` is the page size) and the most statements it
-/// may cost — one per relation level it asks for, plus one to authenticate a caller.
+/// may cost — one per relation it asks for, plus one to authenticate a caller.
 struct Shape {
     name: &'static str,
     caller: Caller,
