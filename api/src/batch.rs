@@ -319,23 +319,34 @@ fn drain(in_flight: &mut FuturesUnordered<BoxFuture<'static, ()>>, cx: &mut Cont
     while let Poll::Ready(Some(())) = in_flight.poll_next_unpin(cx) {}
 }
 
-/// Rows of `E` by primary key (an integer), batched: for relations whose rows need no
-/// visibility rule of their own (organizations are public; an account's fields guard
-/// themselves; a sign-up's shift is the volunteer's to see).
-pub struct ById<E>(std::marker::PhantomData<fn() -> E>);
+/// A loader that is only a type (its work is told by its type parameter): the struct, and
+/// `new` to hand to [`load`] as `make`.
+macro_rules! type_loader {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        pub struct $name<T>(std::marker::PhantomData<fn() -> T>);
 
-impl<E> ById<E> {
-    /// The loader (for [`load`]'s `make`).
-    pub fn new() -> Self {
-        Self(std::marker::PhantomData)
-    }
+        impl<T> $name<T> {
+            /// The loader (for [`load`]'s `make`).
+            pub fn new() -> Self {
+                Self(std::marker::PhantomData)
+            }
+        }
+
+        impl<T> Default for $name<T> {
+            fn default() -> Self {
+                Self::new()
+            }
+        }
+    };
 }
 
-impl<E> Default for ById<E> {
-    fn default() -> Self {
-        Self::new()
-    }
-}
+type_loader!(
+    /// Rows of `E` by primary key (an integer), batched: for relations whose rows need no
+    /// visibility rule of their own (organizations are public; an account's fields guard
+    /// themselves; a sign-up's shift is the volunteer's to see).
+    ById
+);
 
 impl<E> Loader for ById<E>
 where
@@ -442,22 +453,11 @@ pub trait Children: 'static {
     }
 }
 
-/// One page of `C` for each parent of a wave, one statement per distinct page asked for
-/// ([`crate::pagination::fetch_pages_per_parent`]).
-pub struct ChildPages<C>(std::marker::PhantomData<fn() -> C>);
-
-impl<C> ChildPages<C> {
-    /// The loader (for [`load`]'s `make`).
-    pub fn new() -> Self {
-        Self(std::marker::PhantomData)
-    }
-}
-
-impl<C> Default for ChildPages<C> {
-    fn default() -> Self {
-        Self::new()
-    }
-}
+type_loader!(
+    /// One page of `C` for each parent of a wave, one statement per distinct page asked for
+    /// ([`crate::pagination::fetch_pages_per_parent`]).
+    ChildPages
+);
 
 impl<C: Children> Loader for ChildPages<C>
 where
@@ -493,23 +493,12 @@ where
     }
 }
 
-/// Every row of `C` under each parent of a wave, in key order, in one statement: for short
-/// lists that are not paged (a request's offers and steps, a record's changes, an
-/// organization's funds).
-pub struct AllChildren<C>(std::marker::PhantomData<fn() -> C>);
-
-impl<C> AllChildren<C> {
-    /// The loader (for [`load`]'s `make`).
-    pub fn new() -> Self {
-        Self(std::marker::PhantomData)
-    }
-}
-
-impl<C> Default for AllChildren<C> {
-    fn default() -> Self {
-        Self::new()
-    }
-}
+type_loader!(
+    /// Every row of `C` under each parent of a wave, in key order, in one statement: for short
+    /// lists that are not paged (a request's offers and steps, a record's changes, an
+    /// organization's funds).
+    AllChildren
+);
 
 impl<C: Children> Loader for AllChildren<C>
 where
