@@ -39,6 +39,7 @@ pub async fn connect_with(
         crate::sqlite_malloc::install();
     }
     let plain_loopback = loopback_without_sslmode(url);
+    let generic_plans = !url.contains("plan_cache_mode");
     let mut options = ConnectOptions::new(url.to_owned());
     options
         .max_connections(max_connections)
@@ -52,15 +53,25 @@ pub async fn connect_with(
         .test_before_acquire_if_idle_for(Duration::from_secs(1))
         // Statement logging would be noise at info; slow statements still show at warn.
         .sqlx_logging(false)
-        .map_sqlx_postgres_opts(move |o| {
+        .map_sqlx_postgres_opts(move |mut o| {
             // libpq's default `sslmode=prefer` negotiates TLS even on a loopback connection,
             // where it protects nothing and costs both ends a cipher on every row. A URL that
             // names an `sslmode` (or a remote host) keeps what it asked for.
             if plain_loopback {
-                o.ssl_mode(sea_orm::sqlx::postgres::PgSslMode::Disable)
-            } else {
-                o
+                o = o.ssl_mode(sea_orm::sqlx::postgres::PgSslMode::Disable);
             }
+            // Every statement is prepared once per connection (sqlx caches them), but under
+            // PostgreSQL's default `plan_cache_mode=auto` a statement whose generic plan looks
+            // dearer than its custom ones is planned again on every execution: the home feed's
+            // four-table join spent ~1 ms planning for 0.5 ms running, and planning was most
+            // of the database's CPU under load (see README, Performance). Our statements are
+            // index lookups and ordered range scans whose plan does not depend on the values,
+            // so the generic plan is kept. A URL that sets `plan_cache_mode` itself (`?options=-c
+            // plan_cache_mode%3Dauto`) keeps what it asked for.
+            if generic_plans {
+                o = o.options([("plan_cache_mode", "force_generic_plan")]);
+            }
+            o
         })
         .map_sqlx_sqlite_opts(|o| {
             o.journal_mode(SqliteJournalMode::Wal)

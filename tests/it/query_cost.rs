@@ -175,3 +175,31 @@ async fn a_shifts_sign_up_list_costs_the_same_for_3_and_20_volunteers() {
     }));
     assert_eq!(small_n, large_n, "N+1 in the sign-up list");
 }
+
+/// PostgreSQL keeps one generic plan per prepared statement instead of planning the statement
+/// again on every execution (planning was most of the database's CPU on the feed), unless the
+/// URL chooses a `plan_cache_mode` itself.
+#[tokio::test]
+async fn postgres_connections_keep_generic_plans_unless_the_url_says_otherwise() {
+    use sea_orm::{ConnectionTrait, Statement};
+    let db = crate::harness::TestDb::new().await;
+    if !db.is_postgres() {
+        return; // SQLite has no planner cache to choose
+    }
+    let mode = |conn: sea_orm::DatabaseConnection| async move {
+        let row = conn
+            .query_one_raw(Statement::from_string(
+                conn.get_database_backend(),
+                "SHOW plan_cache_mode",
+            ))
+            .await
+            .unwrap()
+            .unwrap();
+        row.try_get_by_index::<String>(0).unwrap()
+    };
+    assert_eq!(mode(db.conn.clone()).await, "force_generic_plan");
+    let sep = if db.url.contains('?') { '&' } else { '?' };
+    let own = format!("{}{sep}options=-c%20plan_cache_mode%3Dauto", db.url);
+    let conn = api::db::connect(&own, 1).await.unwrap();
+    assert_eq!(mode(conn).await, "auto");
+}
