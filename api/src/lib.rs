@@ -33,6 +33,7 @@ pub mod clients;
 pub mod config;
 mod context;
 pub mod db;
+pub mod direct;
 pub mod error;
 pub mod events;
 pub mod exports;

@@ -7,6 +7,7 @@ use entity::campaign;
 use super::service::{self, CampaignChanges, CampaignFilter, CampaignStatus, NewCampaign};
 use crate::{
     context::ContextExt,
+    direct::Fast,
     error::AppError,
     events::graphql::CharityEvent,
     ids::{self, NodeType},
@@ -16,7 +17,35 @@ use crate::{
 };
 
 /// A "Charity Together, Volunteers Together" (慈善同心·志愿同行) campaign.
+#[derive(Clone)]
 pub struct Campaign(pub campaign::Model);
+
+impl crate::direct::Direct for Campaign {
+    fn graphql_type(&self) -> &'static str {
+        "Campaign"
+    }
+
+    fn answer(&self, field: &str) -> crate::direct::Answer<'_> {
+        use crate::direct::{Answer, value};
+        match field {
+            "id" => value(&ids::encode(NodeType::Campaign, self.0.id)),
+            "title" => value(&self.0.title),
+            "description" => value(&self.0.description),
+            "status" => {
+                CampaignStatus::from_db(&self.0.status).map_or(Answer::Resolver, |s| value(&s))
+            }
+            "startsAt" => value(&self.0.starts_at),
+            "endsAt" => value(&self.0.ends_at),
+            "volunteerHoursGoal" => value(&self.0.volunteer_hours_goal),
+            "fundraisingGoalFen" => value(&self.0.fundraising_goal_fen),
+            "coverImageUrl" => value(&self.0.cover_image_url),
+            "publishedAt" => value(&self.0.published_at),
+            "createdAt" => value(&self.0.created_at),
+            "updatedAt" => value(&self.0.updated_at),
+            _ => Answer::Resolver,
+        }
+    }
+}
 
 /// A "Charity Together, Volunteers Together" (慈善同心·志愿同行) campaign: goals in volunteer
 /// hours and money, grouping charity events.
@@ -131,7 +160,7 @@ impl Campaign {
             i32,
         >,
         #[graphql(desc = "Cursor of the last edge of the previous page.")] after: Option<String>,
-    ) -> Result<Connection<String, CharityEvent>> {
+    ) -> Result<Connection<String, Fast<CharityEvent>>> {
         crate::events::graphql::events_of_campaign(ctx, self.0.id, first, after).await
     }
 
@@ -246,7 +275,7 @@ impl CampaignQuery {
         >,
         #[graphql(desc = "Cursor of the last edge of the previous page.")] after: Option<String>,
         #[graphql(desc = "Which campaigns.")] filter: Option<CampaignFilterInput>,
-    ) -> Result<Connection<String, Campaign>> {
+    ) -> Result<Connection<String, Fast<Campaign>>> {
         let state = ctx.state();
         let page = PageArgs::new(first, after.as_deref(), &state.config)?;
         let f = filter.unwrap_or_default();
@@ -261,7 +290,12 @@ impl CampaignQuery {
         };
         let viewer = ctx.optional_account().await?;
         let rows = service::list(&state.db, viewer, &filter, page).await?;
-        Ok(connection(rows, page.after.is_some(), |c| c.id, Campaign))
+        Ok(connection(
+            rows,
+            page.after.is_some(),
+            |c| c.id,
+            |c| Fast(Campaign(c)),
+        ))
     }
 }
 

@@ -2,7 +2,7 @@
 
 use async_graphql::{Context, ID, InputObject, Object, Result, connection::Connection};
 use chrono::{DateTime, Utc};
-use entity::{charity_event as event, organization};
+use entity::charity_event as event;
 
 use super::service::{
     self, EventCategory, EventChanges, EventFilter, EventOrder, EventPosition, EventStatus,
@@ -11,6 +11,7 @@ use super::service::{
 use crate::{
     campaigns::graphql::Campaign,
     context::ContextExt,
+    direct::Fast,
     error::{AppError, AppResult},
     geo::{GeoPoint, Near, NearInput},
     ids::{self, NodeType},
@@ -27,10 +28,10 @@ pub struct CharityEvent {
     /// Distance from the `near` point of the query that found it.
     distance_m: Option<f64>,
     /// The organization, when the query that found the event fetched it.
-    organization: Option<organization::Model>,
+    organization: Option<Organization>,
     /// The campaign as the caller may see it, when the query that found the event fetched it
     /// (`Some(None)`: none, or not visible).
-    campaign: Option<Option<entity::campaign::Model>>,
+    campaign: Option<Option<Campaign>>,
 }
 
 impl CharityEvent {
@@ -44,24 +45,12 @@ impl CharityEvent {
         }
     }
 
-    /// Attach the organization a list query fetched for the event.
-    pub fn with_organization(mut self, organization: Option<organization::Model>) -> Self {
-        self.organization = organization;
-        self
-    }
-
-    /// Attach the campaign a list query fetched for the event (visibility already applied).
-    pub fn with_campaign(mut self, campaign: Option<entity::campaign::Model>) -> Self {
-        self.campaign = Some(campaign);
-        self
-    }
-
     /// Wrap a row read with what its query joined beside it, measuring from the query's
     /// `near` point if there was one.
     pub fn joined(joined: service::JoinedEvent, near: Option<Near>) -> Self {
         let mut e = Self::measured(joined.event, near);
-        e.organization = joined.organization;
-        e.campaign = joined.campaign;
+        e.organization = joined.organization.map(Organization);
+        e.campaign = joined.campaign.map(|c| c.map(Campaign));
         e
     }
 
@@ -92,6 +81,53 @@ impl CharityEvent {
     }
 }
 
+impl crate::direct::Direct for CharityEvent {
+    fn graphql_type(&self) -> &'static str {
+        "CharityEvent"
+    }
+
+    fn answer(&self, field: &str) -> crate::direct::Answer<'_> {
+        use crate::direct::{Answer, value};
+        let m = &self.model;
+        match field {
+            "id" => value(&ids::encode(NodeType::CharityEvent, m.id)),
+            "organization" => match &self.organization {
+                Some(o) => Answer::Object(o),
+                None => Answer::Resolver,
+            },
+            "campaign" => match &self.campaign {
+                Some(Some(c)) => Answer::Object(c),
+                Some(None) => Answer::Value(async_graphql::Value::Null),
+                None if m.campaign_id.is_none() => Answer::Value(async_graphql::Value::Null),
+                None => Answer::Resolver,
+            },
+            "title" => value(&m.title),
+            "description" => value(&m.description),
+            "category" => {
+                EventCategory::from_db(&m.category).map_or(Answer::Resolver, |c| value(&c))
+            }
+            "address" => value(&m.address),
+            "latitude" => value(&m.latitude),
+            "longitude" => value(&m.longitude),
+            "distanceMeters" => value(&self.rounded_distance()),
+            "startsAt" => value(&m.starts_at),
+            "endsAt" => value(&m.ends_at),
+            "status" => EventStatus::from_db(&m.status).map_or(Answer::Resolver, |s| value(&s)),
+            "cancelReason" => value(&m.cancel_reason),
+            "publishedAt" => value(&m.published_at),
+            "autoApproveVerified" => value(&m.auto_approve_verified),
+            _ => Answer::Resolver,
+        }
+    }
+}
+
+impl CharityEvent {
+    /// Distance from the query's `near` point, to the decimeter.
+    fn rounded_distance(&self) -> Option<f64> {
+        self.distance_m.map(|d| (d * 10.0).round() / 10.0)
+    }
+}
+
 /// A dated charity event (公益活动) at a place, in a category, with shifts to sign up for.
 #[Object]
 impl CharityEvent {
@@ -103,7 +139,7 @@ impl CharityEvent {
     /// The organizing organization.
     async fn organization(&self, ctx: &Context<'_>) -> Result<Organization> {
         if let Some(o) = &self.organization {
-            return Ok(Organization(o.clone()));
+            return Ok(o.clone());
         }
         crate::organizations::graphql::required(ctx, self.model.organization_id).await
     }
@@ -111,7 +147,7 @@ impl CharityEvent {
     /// The campaign it is part of, if any (and if the caller may see it).
     async fn campaign(&self, ctx: &Context<'_>) -> Result<Option<Campaign>> {
         if let Some(prefetched) = &self.campaign {
-            return Ok(prefetched.clone().map(Campaign));
+            return Ok(prefetched.clone());
         }
         let Some(id) = self.model.campaign_id else {
             return Ok(None);
@@ -154,7 +190,7 @@ impl CharityEvent {
     /// Great-circle distance in meters from the `near` point the list was filtered by; `null`
     /// when there was none.
     async fn distance_meters(&self) -> Option<f64> {
-        self.distance_m.map(|d| (d * 10.0).round() / 10.0)
+        self.rounded_distance()
     }
 
     /// When it starts.
@@ -203,7 +239,7 @@ impl CharityEvent {
             i32,
         >,
         #[graphql(desc = "Cursor of the last edge of the previous page.")] after: Option<String>,
-    ) -> Result<Connection<String, Shift>> {
+    ) -> Result<Connection<String, Fast<Shift>>> {
         crate::shifts::graphql::shifts_of_event(ctx, self, first, after).await
     }
 
@@ -226,7 +262,7 @@ pub async fn list_events(
     after: Option<String>,
     filter: EventFilter,
     order: EventOrder,
-) -> Result<Connection<String, CharityEvent>> {
+) -> Result<Connection<String, Fast<CharityEvent>>> {
     let state = ctx.state();
     let viewer = ctx.optional_account().await?;
     let near = filter.near;
@@ -247,7 +283,7 @@ pub async fn list_events(
                 rows,
                 page.after.is_some(),
                 |_, e| ids::encode_time_cursor(e.event.starts_at, e.event.id),
-                |e| CharityEvent::joined(e, near),
+                |e| Fast(CharityEvent::joined(e, near)),
             ))
         }
         EventOrder::Distance => {
@@ -269,7 +305,7 @@ pub async fn list_events(
                 rows,
                 offset > 0,
                 |i, _| ids::encode_offset_cursor(offset + i as u64 + 1),
-                |e| CharityEvent::joined(e, near),
+                |e| Fast(CharityEvent::joined(e, near)),
             ))
         }
     }
@@ -282,7 +318,7 @@ pub async fn events_of_campaign(
     campaign_id: i64,
     first: Option<i32>,
     after: Option<String>,
-) -> Result<Connection<String, CharityEvent>> {
+) -> Result<Connection<String, Fast<CharityEvent>>> {
     let state = ctx.state();
     let viewer = ctx.optional_account().await?;
     let page = TimePageArgs::new(first, after.as_deref(), &state.config)?;
@@ -295,7 +331,7 @@ pub async fn events_of_campaign(
         rows,
         page.after.is_some(),
         |_, e| ids::encode_time_cursor(e.starts_at, e.id),
-        CharityEvent::new,
+        |e| Fast(CharityEvent::new(e)),
     ))
 }
 
@@ -431,7 +467,7 @@ impl EventQuery {
         #[graphql(desc = "Which events.")] filter: Option<EventFilterInput>,
         #[graphql(desc = "Order: soonest first (default) or nearest first (needs `near`).")]
         order_by: Option<EventOrder>,
-    ) -> Result<Connection<String, CharityEvent>> {
+    ) -> Result<Connection<String, Fast<CharityEvent>>> {
         let filter = filter.unwrap_or_default().parse()?;
         let order = order_by.unwrap_or_default();
         if order == EventOrder::Distance && filter.near.is_none() {

@@ -12,16 +12,42 @@ use crate::{
     accounts::{domain::Phone, graphql::Account},
     authz,
     context::ContextExt,
+    direct::Fast,
     error::{AppError, AppResult},
     ids::{self, NodeType},
     pagination::{PageArgs, connection},
 };
 
 /// A node of the five-society hierarchy, or a social organization or charity attached to one.
+#[derive(Clone)]
 pub struct Organization(pub organization::Model);
 
 /// What an organization and everything below it did in a period.
 pub struct OrganizationStats(crate::stats::Stats);
+
+impl crate::direct::Direct for Organization {
+    fn graphql_type(&self) -> &'static str {
+        "Organization"
+    }
+
+    fn answer(&self, field: &str) -> crate::direct::Answer<'_> {
+        use crate::direct::{Answer, value};
+        match field {
+            "id" => value(&ids::encode(NodeType::Organization, self.0.id)),
+            "name" => value(&self.0.name),
+            "kind" => {
+                OrganizationKind::from_db(&self.0.kind).map_or(Answer::Resolver, |k| value(&k))
+            }
+            "regionCode" => value(&self.0.region_code),
+            "address" => value(&self.0.address),
+            "latitude" => value(&self.0.latitude),
+            "longitude" => value(&self.0.longitude),
+            "createdAt" => value(&self.0.created_at),
+            "updatedAt" => value(&self.0.updated_at),
+            _ => Answer::Resolver,
+        }
+    }
+}
 
 /// What an organization and everything below it did in a period.
 #[Object]
@@ -172,7 +198,7 @@ impl Organization {
             i32,
         >,
         #[graphql(desc = "Cursor of the last edge of the previous page.")] after: Option<String>,
-    ) -> Result<Connection<String, Organization>> {
+    ) -> Result<Connection<String, Fast<Organization>>> {
         let state = ctx.state();
         let page = PageArgs::new(first, after.as_deref(), &state.config)?;
         let rows = crate::batch::load(
@@ -186,7 +212,7 @@ impl Organization {
             rows,
             page.after.is_some(),
             |o| o.id,
-            Organization,
+            |o| Fast(Organization(o)),
         ))
     }
 
@@ -409,7 +435,7 @@ impl OrganizationQuery {
         >,
         #[graphql(desc = "Cursor of the last edge of the previous page.")] after: Option<String>,
         #[graphql(desc = "Which organizations.")] filter: Option<OrganizationFilterInput>,
-    ) -> Result<Connection<String, Organization>> {
+    ) -> Result<Connection<String, Fast<Organization>>> {
         let state = ctx.state();
         let page = PageArgs::new(first, after.as_deref(), &state.config)?;
         let f = filter.unwrap_or_default();
@@ -430,7 +456,7 @@ impl OrganizationQuery {
             rows,
             page.after.is_some(),
             |o| o.id,
-            Organization,
+            |o| Fast(Organization(o)),
         ))
     }
 }

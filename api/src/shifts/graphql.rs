@@ -11,6 +11,7 @@ use super::{
 use crate::{
     authz,
     context::ContextExt,
+    direct::Fast,
     error::AppError,
     events::{graphql::CharityEvent, service as events},
     geo::NearInput,
@@ -62,6 +63,47 @@ impl Shift {
         } else {
             Err(AppError::Forbidden(why.to_owned()).into())
         }
+    }
+}
+
+impl crate::direct::Direct for Shift {
+    fn graphql_type(&self) -> &'static str {
+        "Shift"
+    }
+
+    fn answer(&self, field: &str) -> crate::direct::Answer<'_> {
+        use crate::direct::{Answer, value};
+        let m = &self.model;
+        match field {
+            "id" => value(&ids::encode(NodeType::Shift, m.id)),
+            "event" => match &self.event {
+                Some(e) => Answer::Object(e),
+                None => Answer::Resolver,
+            },
+            "title" => value(&m.title),
+            "description" => value(&m.description),
+            "startsAt" => value(&m.starts_at),
+            "endsAt" => value(&m.ends_at),
+            "capacity" => value(&m.capacity),
+            "confirmedCount" => value(&m.confirmed_count),
+            "remainingSlots" => value(&remaining_slots(m)),
+            "waitlistEnabled" => value(&m.waitlist_enabled),
+            "requiredSkills" => value(&validate::skills_from_db(&m.required_skills)),
+            "checkInRadiusMeters" => value(&m.check_in_radius_meters),
+            "status" => ShiftStatus::from_db(&m.status).map_or(Answer::Resolver, |s| value(&s)),
+            "cancelReason" => value(&m.cancel_reason),
+            "createdAt" => value(&m.created_at),
+            _ => Answer::Resolver,
+        }
+    }
+}
+
+/// Places free (0 for a cancelled shift).
+fn remaining_slots(m: &shift::Model) -> i32 {
+    if m.status == "OPEN" {
+        (m.capacity - m.confirmed_count).max(0)
+    } else {
+        0
     }
 }
 
@@ -132,11 +174,7 @@ impl Shift {
 
     /// Places free (0 for a cancelled shift).
     async fn remaining_slots(&self) -> i32 {
-        if self.model.status == "OPEN" {
-            (self.model.capacity - self.model.confirmed_count).max(0)
-        } else {
-            0
-        }
+        remaining_slots(&self.model)
     }
 
     /// Whether sign-ups beyond capacity join a waitlist (otherwise they get `SHIFT_FULL`).
@@ -240,7 +278,7 @@ pub async fn list_shifts(
     first: Option<i32>,
     after: Option<String>,
     filter: ShiftFilter,
-) -> Result<Connection<String, Shift>> {
+) -> Result<Connection<String, Fast<Shift>>> {
     let state = ctx.state();
     let viewer = ctx.optional_account().await?;
     let page = TimePageArgs::new(first, after.as_deref(), &state.config)?;
@@ -258,9 +296,11 @@ pub async fn list_shifts(
         rows,
         page.after.is_some(),
         |_, (s, _)| ids::encode_time_cursor(s.starts_at, s.id),
-        |(s, e)| Shift {
-            event: Some(CharityEvent::joined(e, near)),
-            model: s,
+        |(s, e)| {
+            Fast(Shift {
+                event: Some(CharityEvent::joined(e, near)),
+                model: s,
+            })
         },
     ))
 }
@@ -272,7 +312,7 @@ pub async fn shifts_of_event(
     event: &CharityEvent,
     first: Option<i32>,
     after: Option<String>,
-) -> Result<Connection<String, Shift>> {
+) -> Result<Connection<String, Fast<Shift>>> {
     let state = ctx.state();
     let page = TimePageArgs::new(first, after.as_deref(), &state.config)?;
     let rows = crate::batch::load(&state.db, (event.key(), page), || service::EventPages)
@@ -282,9 +322,11 @@ pub async fn shifts_of_event(
         rows,
         page.after.is_some(),
         |_, s| ids::encode_time_cursor(s.starts_at, s.id),
-        |s| Shift {
-            event: Some(event.clone()),
-            model: s,
+        |s| {
+            Fast(Shift {
+                event: Some(event.clone()),
+                model: s,
+            })
         },
     ))
 }
@@ -450,7 +492,7 @@ impl ShiftQuery {
         >,
         #[graphql(desc = "Cursor of the last edge of the previous page.")] after: Option<String>,
         #[graphql(desc = "Which shifts.")] filter: Option<ShiftFilterInput>,
-    ) -> Result<Connection<String, Shift>> {
+    ) -> Result<Connection<String, Fast<Shift>>> {
         let f = filter.unwrap_or_default();
         let filter = ShiftFilter {
             event_id: f
