@@ -57,8 +57,10 @@ impl Campaign {
     }
 
     /// The organizing organization.
-    async fn organization(&self, ctx: &Context<'_>) -> Result<Organization> {
-        crate::organizations::graphql::required(ctx, self.0.organization_id).await
+    async fn organization(&self, ctx: &Context<'_>) -> Result<Fast<Organization>> {
+        crate::organizations::graphql::required(ctx, self.0.organization_id)
+            .await
+            .map(Fast)
     }
 
     /// Title.

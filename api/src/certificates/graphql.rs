@@ -128,8 +128,13 @@ impl ServiceCertificate {
     }
 
     /// The organization in whose name it was issued.
-    async fn issuing_organization(&self, ctx: &Context<'_>) -> Result<Organization> {
-        crate::organizations::graphql::required(ctx, self.model.organization_id).await
+    async fn issuing_organization(
+        &self,
+        ctx: &Context<'_>,
+    ) -> Result<crate::direct::Fast<Organization>> {
+        crate::organizations::graphql::required(ctx, self.model.organization_id)
+            .await
+            .map(crate::direct::Fast)
     }
 
     /// When it was issued.

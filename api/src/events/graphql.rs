@@ -137,22 +137,24 @@ impl CharityEvent {
     }
 
     /// The organizing organization.
-    async fn organization(&self, ctx: &Context<'_>) -> Result<Organization> {
+    async fn organization(&self, ctx: &Context<'_>) -> Result<Fast<Organization>> {
         if let Some(o) = &self.organization {
-            return Ok(o.clone());
+            return Ok(Fast(o.clone()));
         }
-        crate::organizations::graphql::required(ctx, self.model.organization_id).await
+        crate::organizations::graphql::required(ctx, self.model.organization_id)
+            .await
+            .map(Fast)
     }
 
     /// The campaign it is part of, if any (and if the caller may see it).
-    async fn campaign(&self, ctx: &Context<'_>) -> Result<Option<Campaign>> {
+    async fn campaign(&self, ctx: &Context<'_>) -> Result<Option<Fast<Campaign>>> {
         if let Some(prefetched) = &self.campaign {
-            return Ok(prefetched.clone());
+            return Ok(prefetched.clone().map(Fast));
         }
         let Some(id) = self.model.campaign_id else {
             return Ok(None);
         };
-        crate::campaigns::graphql::visible(ctx, id).await
+        Ok(crate::campaigns::graphql::visible(ctx, id).await?.map(Fast))
     }
 
     /// Title.

@@ -41,8 +41,15 @@ impl CharityFund {
     }
 
     /// The organization that holds it.
-    async fn organization(&self, ctx: &Context<'_>) -> Result<Option<Organization>> {
-        Ok(crate::organizations::graphql::by_id(ctx, self.0.organization_id).await?)
+    async fn organization(
+        &self,
+        ctx: &Context<'_>,
+    ) -> Result<Option<crate::direct::Fast<Organization>>> {
+        Ok(
+            crate::organizations::graphql::by_id(ctx, self.0.organization_id)
+                .await?
+                .map(crate::direct::Fast),
+        )
     }
 
     /// Available now, in fen: always `donatedFen - disbursedFen`, never negative.
@@ -212,9 +219,11 @@ impl Donation {
 
     /// The campaign it went to (`null` for a fund donation, or when the caller may not see
     /// the campaign).
-    async fn campaign(&self, ctx: &Context<'_>) -> Result<Option<Campaign>> {
+    async fn campaign(&self, ctx: &Context<'_>) -> Result<Option<crate::direct::Fast<Campaign>>> {
         Ok(match self.model.campaign_id {
-            Some(id) => crate::campaigns::graphql::visible(ctx, id).await?,
+            Some(id) => crate::campaigns::graphql::visible(ctx, id)
+                .await?
+                .map(crate::direct::Fast),
             None => None,
         })
     }

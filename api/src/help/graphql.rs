@@ -136,8 +136,15 @@ impl HelpRequest {
     }
 
     /// The responsible organization.
-    async fn organization(&self, ctx: &Context<'_>) -> Result<Option<Organization>> {
-        Ok(crate::organizations::graphql::by_id(ctx, self.0.organization_id).await?)
+    async fn organization(
+        &self,
+        ctx: &Context<'_>,
+    ) -> Result<Option<crate::direct::Fast<Organization>>> {
+        Ok(
+            crate::organizations::graphql::by_id(ctx, self.0.organization_id)
+                .await?
+                .map(crate::direct::Fast),
+        )
     }
 
     /// The volunteer who took it: the organization's staff and that volunteer only.

@@ -182,11 +182,11 @@ impl Organization {
     }
 
     /// The organization directly above; `null` for a city center.
-    async fn parent(&self, ctx: &Context<'_>) -> Result<Option<Organization>> {
+    async fn parent(&self, ctx: &Context<'_>) -> Result<Option<Fast<Organization>>> {
         let Some(pid) = self.0.parent_id else {
             return Ok(None);
         };
-        Ok(by_id(ctx, pid).await?)
+        Ok(by_id(ctx, pid).await?.map(Fast))
     }
 
     /// The organizations directly below.
@@ -336,8 +336,8 @@ impl Membership {
     }
 
     /// The organization.
-    async fn organization(&self, ctx: &Context<'_>) -> Result<Organization> {
-        required(ctx, self.model.organization_id).await
+    async fn organization(&self, ctx: &Context<'_>) -> Result<Fast<Organization>> {
+        required(ctx, self.model.organization_id).await.map(Fast)
     }
 
     /// The member.

@@ -116,12 +116,13 @@ impl Shift {
     }
 
     /// The event.
-    async fn event(&self, ctx: &Context<'_>) -> Result<CharityEvent> {
+    async fn event(&self, ctx: &Context<'_>) -> Result<Fast<CharityEvent>> {
         if let Some(e) = &self.event {
-            return Ok(e.clone());
+            return Ok(Fast(e.clone()));
         }
         crate::events::graphql::visible(ctx, self.model.event_id)
             .await?
+            .map(Fast)
             .ok_or_else(|| AppError::NotFound("event").into())
     }
 

@@ -59,8 +59,10 @@ impl Signup {
     }
 
     /// The shift.
-    async fn shift(&self, ctx: &Context<'_>) -> Result<Shift> {
-        crate::shifts::graphql::required(ctx, self.0.shift_id).await
+    async fn shift(&self, ctx: &Context<'_>) -> Result<crate::direct::Fast<Shift>> {
+        crate::shifts::graphql::required(ctx, self.0.shift_id)
+            .await
+            .map(crate::direct::Fast)
     }
 
     /// The volunteer (phone masked unless the caller may see it).

@@ -60,8 +60,15 @@ impl MicroWish {
     }
 
     /// The posting organization.
-    async fn organization(&self, ctx: &Context<'_>) -> Result<Option<Organization>> {
-        Ok(crate::organizations::graphql::by_id(ctx, self.0.organization_id).await?)
+    async fn organization(
+        &self,
+        ctx: &Context<'_>,
+    ) -> Result<Option<crate::direct::Fast<Organization>>> {
+        Ok(
+            crate::organizations::graphql::by_id(ctx, self.0.organization_id)
+                .await?
+                .map(crate::direct::Fast),
+        )
     }
 
     /// Whether the caller holds the current claim (or fulfilled it).
