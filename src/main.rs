@@ -9,7 +9,7 @@ use api::{
         domain::{DisplayName, Password, Phone},
         service::{CreateAdminOutcome, create_admin},
     },
-    db, http, telemetry,
+    db, telemetry, web,
 };
 use clap::{Parser, Subcommand};
 
@@ -192,10 +192,10 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     let draining = state.draining.clone();
     let delay = Duration::from_secs(state.config.shutdown_delay_secs);
     let shutdown = async move {
-        http::shutdown_signal().await;
+        web::shutdown_signal().await;
         // A second signal means now: the person on call is not waiting out the drain.
         tokio::spawn(async {
-            http::shutdown_signal().await;
+            web::shutdown_signal().await;
             tracing::warn!("second shutdown signal: exiting without finishing in-flight requests");
             std::process::exit(1);
         });
@@ -210,7 +210,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         // Subscriptions complete and WebSockets close while HTTP requests finish.
         live.begin_shutdown();
     };
-    http::serve(listener, api::app(state.clone()), shutdown, grace).await?;
+    web::serve(listener, api::app(state.clone()), shutdown, grace).await?;
     state.live.wait_for_connections(grace).await;
     // Closing the pool lets SQLite checkpoint its log into the database file.
     state.db.clone().close().await.ok();

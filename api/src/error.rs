@@ -57,6 +57,14 @@ pub enum AppError {
         /// for the metrics.
         limit: &'static str,
     },
+    /// The HTTP request itself is malformed (wrong media type, a body that is not a GraphQL
+    /// request, a batch too large, a mutation sent with GET, a missing WebSocket subprotocol).
+    #[error("{0}")]
+    BadRequest(String),
+    /// The request ran longer than the configured limit and was stopped (its transaction
+    /// rolled back); the same request may be sent again.
+    #[error("the request took too long and was stopped; try again")]
+    Timeout,
     /// The database cannot be reached, or stayed busy through every retry: nothing was
     /// changed, and the same request may be sent again shortly (`SERVICE_UNAVAILABLE`).
     #[error("the service is briefly unavailable; retry shortly")]
@@ -90,8 +98,34 @@ impl AppError {
             Self::MissingSkills(_) => "FORBIDDEN",
             Self::IdentityRequired(_) => "IDENTITY_REQUIRED",
             Self::RateLimited { .. } => "RATE_LIMITED",
+            Self::BadRequest(_) => "BAD_REQUEST",
+            Self::Timeout => "TIMEOUT",
             Self::ServiceUnavailable(_) => "SERVICE_UNAVAILABLE",
             Self::Internal(_) => "INTERNAL",
+        }
+    }
+
+    /// The message a client may see: the error's own, except for internal failures, whose
+    /// cause is logged instead ([`AppError::log`]).
+    pub fn public_message(&self) -> String {
+        match self {
+            Self::Internal(_) => "internal error".to_owned(),
+            other => other.to_string(),
+        }
+    }
+
+    /// Log what the client is not told: an internal failure's cause as its chain of messages
+    /// (`{:#}`), never `Debug` — a database error's debug form carries the row that failed
+    /// (`detail`), which can hold personal data. `context` says what was being done.
+    pub fn log(&self, context: &str) {
+        match self {
+            Self::Internal(cause) => {
+                tracing::error!(error = %format_args!("{cause:#}"), context, "internal error");
+            }
+            Self::ServiceUnavailable(cause) => {
+                tracing::warn!(error = %cause, context, "database unavailable");
+            }
+            _ => {}
         }
     }
 

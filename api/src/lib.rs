@@ -36,12 +36,10 @@ pub mod db;
 pub mod direct;
 pub mod error;
 pub mod events;
-pub mod exports;
 pub mod funds;
 pub mod geo;
 pub mod help;
 pub mod housekeeping;
-pub mod http;
 pub mod idempotency;
 pub mod identity;
 pub mod ids;
@@ -64,6 +62,7 @@ pub mod stats;
 pub mod telemetry;
 pub mod timebank;
 pub mod validate;
+pub mod web;
 pub mod wishes;
 
 use std::sync::Arc;
@@ -71,8 +70,8 @@ use std::sync::Arc;
 use sea_orm::DatabaseConnection;
 
 pub use config::Config;
-pub use http::app;
 pub use schema::{build_schema, sdl};
+pub use web::app;
 
 /// Shared state of a running server: one per process, cheap to clone.
 #[derive(Clone)]

@@ -231,7 +231,7 @@ impl TestApp {
         let router = api::app(state.clone());
         let live = state.live.clone();
         tokio::spawn(async move {
-            let _ = api::http::serve(
+            let _ = api::web::serve(
                 listener,
                 router,
                 async move {

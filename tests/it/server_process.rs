@@ -212,7 +212,7 @@ async fn in_flight_requests_finish_after_shutdown_is_signalled() {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(api::http::serve(
+    let server = tokio::spawn(api::web::serve(
         listener,
         api::app(state),
         async {

@@ -3,6 +3,5 @@
 //! number and downloadable as a PDF by the volunteer and the issuer's staff.
 
 pub mod graphql;
-pub mod http;
 pub mod pdf;
 pub mod service;

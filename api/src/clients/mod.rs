@@ -5,7 +5,6 @@
 //! narrowed to its organization's subtree and to its scopes.
 
 pub mod graphql;
-pub mod http;
 pub mod service;
 
 use async_graphql::Enum;

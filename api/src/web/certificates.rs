@@ -5,13 +5,17 @@
 use axum::{
     Router,
     extract::{Path, State},
-    http::{HeaderMap, HeaderValue, StatusCode, header},
+    http::{HeaderMap, StatusCode, header},
     response::{IntoResponse, Response},
     routing::get,
 };
 
-use super::{pdf, service};
-use crate::{AppState, error::AppError, http::request_error};
+use super::caller;
+use crate::{
+    AppState,
+    certificates::{pdf, service},
+    error::AppError,
+};
 
 /// The certificate routes.
 pub fn router<S>(state: AppState) -> Router<S> {
@@ -24,41 +28,19 @@ async fn certificate_pdf(
     State(state): State<AppState>,
     Path(file): Path<String>,
     headers: HeaderMap,
-) -> Response {
-    match render(&state, &file, &headers).await {
-        Ok(resp) => resp,
-        Err(AppError::Unauthenticated(m)) => {
-            let mut resp = request_error(StatusCode::UNAUTHORIZED, "UNAUTHENTICATED", m);
-            resp.headers_mut()
-                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
-            resp
-        }
-        Err(e @ AppError::NotFound(_)) => {
-            request_error(StatusCode::NOT_FOUND, e.code(), &e.to_string())
-        }
-        Err(e @ AppError::ServiceUnavailable(_)) => {
-            request_error(StatusCode::SERVICE_UNAVAILABLE, e.code(), &e.to_string())
-        }
-        Err(e) => {
-            tracing::error!(error = ?e, "certificate PDF failed");
-            request_error(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "INTERNAL",
-                "internal error",
-            )
-        }
-    }
+) -> Result<Response, AppError> {
+    render(&state, &file, &headers).await
 }
 
 async fn render(state: &AppState, file: &str, headers: &HeaderMap) -> Result<Response, AppError> {
     let number = file
         .strip_suffix(".pdf")
         .ok_or(AppError::NotFound("certificate"))?;
-    let account_id = crate::http::bearer_account(state, headers)
-        .flatten()
-        .ok_or(AppError::Unauthenticated(
-            "sign in: the PDF names the volunteer (send the access token)",
-        ))?;
+    let account_id = caller::require_account(
+        state,
+        headers,
+        "sign in: the PDF names the volunteer (send the access token)",
+    )?;
     let viewer = crate::accounts::service::get(&state.db, account_id)
         .await?
         .ok_or(AppError::Unauthenticated("unknown account"))?;

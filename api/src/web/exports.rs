@@ -34,7 +34,6 @@ use crate::{
     authz,
     error::{AppError, AppResult},
     funds::service::ANONYMOUS_DONOR,
-    http::request_error,
     ids::{self, NodeType},
     shifts::series::city_offset,
 };
@@ -189,11 +188,11 @@ async fn authorize(
     period: &Period,
     kind: Kind,
 ) -> AppResult<i64> {
-    let account_id = crate::http::bearer_account(state, headers)
-        .flatten()
-        .ok_or(AppError::Unauthenticated(
-            "sign in: exports hold personal data (send the access token)",
-        ))?;
+    let account_id = super::caller::require_account(
+        state,
+        headers,
+        "sign in: exports hold personal data (send the access token)",
+    )?;
     let viewer = crate::accounts::service::get(&state.db, account_id)
         .await?
         .ok_or(AppError::Unauthenticated("unknown account"))?;
@@ -231,7 +230,7 @@ async fn respond(
     };
     let (period, who) = match checked {
         Ok(x) => x,
-        Err(e) => return error_response(e),
+        Err(e) => return e.into_response(),
     };
     tracing::info!(
         export = kind.file(),
@@ -251,7 +250,7 @@ async fn respond(
     // "successful" file.
     let first = match cursor.next_chunk().await {
         Ok(first) => first.unwrap_or_default(),
-        Err(e) => return error_response(e),
+        Err(e) => return e.into_response(),
     };
     let rest = stream::try_unfold(cursor, |mut c| async move {
         match c.next_chunk().await {
@@ -259,7 +258,8 @@ async fn respond(
             Ok(None) => Ok(None),
             Err(e) => {
                 // The status line has gone out: all that is left is to cut the file short.
-                tracing::error!(error = ?e, export = c.kind.file(), "export failed mid-stream");
+                e.log(c.kind.file());
+                tracing::error!(export = c.kind.file(), "export failed mid-stream");
                 Err(std::io::Error::other("export failed"))
             }
         }
@@ -292,37 +292,6 @@ async fn respond(
         body,
     )
         .into_response()
-}
-
-fn error_response(e: AppError) -> Response {
-    let status = match &e {
-        AppError::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
-        AppError::Forbidden(_) => StatusCode::FORBIDDEN,
-        AppError::NotFound(_) => StatusCode::NOT_FOUND,
-        AppError::BadUserInput { .. } => StatusCode::BAD_REQUEST,
-        AppError::ServiceUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
-        _ => {
-            tracing::error!(error = ?e, "export failed");
-            return request_error(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "INTERNAL",
-                "internal error",
-            );
-        }
-    };
-    let mut resp = request_error(status, e.code(), &e.to_string());
-    if let AppError::BadUserInput { field, .. } = &e
-        && let Ok(body) = serde_json::to_string(&serde_json::json!({
-            "errors": [{ "message": e.to_string(), "extensions": { "code": e.code(), "field": field } }]
-        }))
-    {
-        *resp.body_mut() = Body::from(body);
-    }
-    if status == StatusCode::UNAUTHORIZED {
-        resp.headers_mut()
-            .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
-    }
-    resp
 }
 
 /// Where a streaming export is.

@@ -12,8 +12,7 @@ use axum::{
 use base64::{Engine, engine::general_purpose::STANDARD};
 use serde::Deserialize;
 
-use super::service;
-use crate::AppState;
+use crate::{AppState, clients::service};
 
 /// The token route.
 pub fn router<S>(state: AppState) -> Router<S> {
@@ -93,7 +92,7 @@ async fn token(
             );
         }
         Err(e) => {
-            tracing::error!(error = ?e, "client authentication");
+            e.log("client authentication");
             return oauth_error(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "server_error",
@@ -142,7 +141,7 @@ async fn token(
                 .into_response()
         }
         Err(e) => {
-            tracing::error!(error = ?e, "issuing a client token");
+            e.log("issuing a client token");
             oauth_error(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "server_error",

@@ -1,0 +1,126 @@
+//! The one mapping from [`AppError`] to an HTTP response, for every route outside GraphQL
+//! execution (and for GraphQL requests refused before they run): the status follows from the
+//! error's code, the body is a GraphQL error document with that code in `extensions.code` (and
+//! `field` for bad input, `retryAfter` when throttled), `WWW-Authenticate: Bearer` goes with a
+//! 401, `Retry-After` with a 429, and an internal cause is logged, never sent.
+
+use axum::{
+    http::{HeaderValue, StatusCode, header},
+    response::{IntoResponse, Response},
+};
+
+use crate::error::AppError;
+
+/// The HTTP status of an error, from its code.
+pub fn status(err: &AppError) -> StatusCode {
+    match err.code() {
+        "UNAUTHENTICATED" => StatusCode::UNAUTHORIZED,
+        "FORBIDDEN" | "IDENTITY_REQUIRED" => StatusCode::FORBIDDEN,
+        "NOT_FOUND" => StatusCode::NOT_FOUND,
+        "BAD_USER_INPUT" | "BAD_REQUEST" => StatusCode::BAD_REQUEST,
+        "CONFLICT"
+        | "SHIFT_FULL"
+        | "ALREADY_SIGNED_UP"
+        | "IDEMPOTENCY_CONFLICT"
+        | "INSUFFICIENT_FUNDS" => StatusCode::CONFLICT,
+        "RATE_LIMITED" => StatusCode::TOO_MANY_REQUESTS,
+        "SERVICE_UNAVAILABLE" | "TIMEOUT" => StatusCode::SERVICE_UNAVAILABLE,
+        _ => StatusCode::INTERNAL_SERVER_ERROR,
+    }
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        self.log("http");
+        let mut extensions = serde_json::json!({ "code": self.code() });
+        match &self {
+            AppError::BadUserInput { field, .. } => extensions["field"] = field.as_str().into(),
+            AppError::RateLimited {
+                retry_after_secs, ..
+            } => extensions["retryAfter"] = (*retry_after_secs).into(),
+            AppError::MissingSkills(skills) => {
+                extensions["missingSkills"] = skills.clone().into();
+            }
+            _ => {}
+        }
+        let body = serde_json::json!({
+            "errors": [{ "message": self.public_message(), "extensions": extensions }]
+        });
+        let mut resp = (
+            status(&self),
+            [(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            )],
+            body.to_string(),
+        )
+            .into_response();
+        match &self {
+            AppError::Unauthenticated(_) => {
+                resp.headers_mut()
+                    .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+            }
+            AppError::RateLimited {
+                retry_after_secs, ..
+            } => {
+                resp.headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from(*retry_after_secs));
+            }
+            _ => {}
+        }
+        resp
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn body(resp: Response) -> serde_json::Value {
+        let bytes = axum::body::to_bytes(resp.into_body(), 1 << 16)
+            .await
+            .unwrap();
+        serde_json::from_slice(&bytes).unwrap()
+    }
+
+    #[tokio::test]
+    async fn statuses_follow_codes_and_causes_stay_inside() {
+        let resp =
+            AppError::Internal(anyhow::anyhow!("SELECT phone FROM account failed")).into_response();
+        assert_eq!(resp.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        let b = body(resp).await;
+        assert_eq!(b["errors"][0]["message"], "internal error");
+        assert_eq!(b["errors"][0]["extensions"]["code"], "INTERNAL");
+
+        let resp = AppError::Unauthenticated("sign in").into_response();
+        assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
+        assert_eq!(resp.headers()[header::WWW_AUTHENTICATE], "Bearer");
+
+        let resp = AppError::bad_input("organizationId", "unknown").into_response();
+        assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
+        assert_eq!(
+            body(resp).await["errors"][0]["extensions"]["field"],
+            "organizationId"
+        );
+
+        let resp = AppError::RateLimited {
+            retry_after_secs: 7,
+            limit: "account",
+        }
+        .into_response();
+        assert_eq!(resp.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(resp.headers()[header::RETRY_AFTER], "7");
+        assert_eq!(body(resp).await["errors"][0]["extensions"]["retryAfter"], 7);
+
+        assert_eq!(status(&AppError::Timeout), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(
+            status(&AppError::BadRequest("x".into())),
+            StatusCode::BAD_REQUEST
+        );
+        assert_eq!(
+            status(&AppError::NotFound("certificate")),
+            StatusCode::NOT_FOUND
+        );
+        assert_eq!(status(&AppError::ShiftFull), StatusCode::CONFLICT);
+    }
+}
