@@ -3,7 +3,10 @@
 //! distance ordering, so paging never needs rows the database did not rank.
 
 use async_graphql::InputObject;
-use sea_orm::sea_query::{Alias, Expr, ExprTrait, Func, SimpleExpr};
+use sea_orm::{
+    Condition,
+    sea_query::{Alias, Expr, ExprTrait, Func, SimpleExpr},
+};
 
 use crate::error::AppError;
 
@@ -149,6 +152,19 @@ pub fn distance_sql(table: &str, lat: &str, lng: &str, center: GeoPoint) -> Simp
     Expr::val(2.0 * EARTH_RADIUS_M).mul(call("asin", vec![call("sqrt", vec![a])]))
 }
 
+/// Rows whose point (columns of `table`) lies within `near`: an indexable bounding box, then
+/// the exact great-circle distance.
+pub fn within(near: Near, table: &str, lat: &str, lng: &str) -> Condition {
+    let (min_lat, max_lat, min_lng, max_lng) = near.bounding_box();
+    let t = Alias::new(table);
+    let la = Alias::new(lat);
+    let ln = Alias::new(lng);
+    Condition::all()
+        .add(Expr::col((t.clone(), la.clone())).between(min_lat, max_lat))
+        .add(Expr::col((t, ln)).between(min_lng, max_lng))
+        .add(Expr::expr(distance_sql(table, lat, lng, near.center)).lte(near.radius_m))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -211,7 +227,7 @@ mod sql_tests {
             center: super::GeoPoint::new(31.38, 120.98, "p").unwrap(),
             radius_m: 10_000.0,
         };
-        let q = entity::charity_event::Entity::find().filter(crate::events::service::within(
+        let q = entity::charity_event::Entity::find().filter(super::within(
             near,
             "charity_event",
             "latitude",

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use crate::{AppState, idempotency};
+use crate::{AppState, error::AppError, idempotency};
 
 /// How often upkeep runs.
 const PERIOD: Duration = Duration::from_secs(600);
@@ -26,31 +26,29 @@ pub async fn run_once(state: &AppState) {
     match idempotency::purge_older_than(&state.db, retention).await {
         Ok(0) => {}
         Ok(n) => tracing::info!(purged = n, "expired idempotency keys removed"),
-        Err(e) => tracing::warn!(error = ?e, "idempotency key purge failed; will retry"),
+        Err(e) => e.log("idempotency key purge (will retry)"),
     }
     let grace = chrono::Duration::minutes(i64::from(state.config.checkout_grace_minutes));
     match crate::checkins::records::close_missing_checkouts(&state.db, grace).await {
         Ok(0) => {}
         Ok(n) => tracing::info!(closed = n, "missing check-outs closed and flagged"),
-        Err(e) => tracing::warn!(error = ?e, "closing missing check-outs failed; will retry"),
+        Err(e) => e.log("closing missing check-outs (will retry)"),
     }
     match crate::wishes::service::release_lapsed_claims(&state.db, chrono::Utc::now()).await {
         Ok(0) => {}
         Ok(n) => tracing::info!(released = n, "lapsed micro-wish claims reopened"),
-        Err(e) => {
-            tracing::warn!(error = ?e, "reopening lapsed micro-wish claims failed; will retry")
-        }
+        Err(e) => e.log("reopening lapsed micro-wish claims (will retry)"),
     }
     match crate::privacy::expire_locations(&state.db, state.config.location_retention_days).await {
         Ok(0) => {}
         Ok(n) => tracing::info!(dropped = n, "check-in locations past retention dropped"),
-        Err(e) => tracing::warn!(error = ?e, "dropping old check-in locations failed; will retry"),
+        Err(e) => e.log("dropping old check-in locations (will retry)"),
     }
     if state.db.get_database_backend() == sea_orm::DatabaseBackend::Postgres {
         match crate::live::postgres::purge(&state.db).await {
             Ok(0) => {}
             Ok(n) => tracing::debug!(purged = n, "old live events removed"),
-            Err(e) => tracing::warn!(error = ?e, "live event purge failed; will retry"),
+            Err(e) => AppError::from(e).log("live event purge (will retry)"),
         }
     }
 }

@@ -30,6 +30,7 @@ pub mod campaigns;
 pub mod certificates;
 pub mod checkins;
 pub mod clients;
+pub mod clock;
 pub mod config;
 mod context;
 pub mod db;

@@ -387,9 +387,10 @@ impl Extension for RequestHooks {
                 "only subscriptions run over the WebSocket; send queries and mutations over HTTP",
                 None,
             );
-            err.extensions
-                .get_or_insert_with(Default::default)
-                .set("code", "BAD_REQUEST");
+            err.extensions.get_or_insert_with(Default::default).set(
+                "code",
+                crate::error::AppError::BadRequest(String::new()).code(),
+            );
             return Err(err);
         }
         if let Some(grant) = ctx

@@ -25,6 +25,7 @@ use crate::{
         service::{self as accounts, CreateAdminOutcome},
     },
     campaigns::service::{self as campaigns, CampaignStatus, NewCampaign},
+    clock::city_offset,
     events::service::{self as events, EventCategory, EventStatus, NewEvent},
     geo::GeoPoint,
     organizations::{
@@ -33,7 +34,7 @@ use crate::{
     },
     profiles::service::{self as profiles, ProfileChanges},
     shifts::{
-        series::{self, Frequency, Recurrence, city_offset},
+        series::{self, Frequency, Recurrence},
         service::{self as shifts, DEFAULT_CHECK_IN_RADIUS_M, ShiftSpec},
     },
     signups::service::{self as signups, SignupStatus},

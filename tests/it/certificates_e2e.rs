@@ -14,7 +14,7 @@ const ID_NUMBER: &str = "11010519491231002X";
 
 fn today() -> chrono::NaiveDate {
     chrono::Utc::now()
-        .with_timezone(&api::shifts::series::city_offset())
+        .with_timezone(&api::clock::city_offset())
         .date_naive()
 }
 

@@ -146,7 +146,7 @@ impl ServiceCertificate {
     async fn issue_date(&self) -> NaiveDate {
         self.model
             .issued_at
-            .with_timezone(&crate::shifts::series::city_offset())
+            .with_timezone(&crate::clock::city_offset())
             .date_naive()
     }
 

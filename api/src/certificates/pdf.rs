@@ -192,7 +192,7 @@ pub fn render(c: &cert::Model, lines: &[Line], issuer_name: &str) -> AppResult<V
             "出具日期：{}",
             day(c
                 .issued_at
-                .with_timezone(&crate::shifts::series::city_offset())
+                .with_timezone(&crate::clock::city_offset())
                 .date_naive())
         ),
     );

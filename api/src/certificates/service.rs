@@ -15,9 +15,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::{
     authz,
+    clock::city_offset,
     error::{AppError, AppResult},
     identity,
-    shifts::series::city_offset,
 };
 
 /// The line title of service answering help requests (which has no event).

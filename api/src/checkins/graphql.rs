@@ -459,9 +459,7 @@ impl CheckInMutation {
                     message: None,
                 },
                 Err(e) => {
-                    if let AppError::Internal(cause) = &e {
-                        tracing::error!(error = ?cause, "internal error in an offline batch item");
-                    }
+                    e.log("an offline batch item");
                     SyncResult {
                         client_event_id,
                         status: SyncStatus::Rejected,

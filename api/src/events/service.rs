@@ -11,7 +11,7 @@ use entity::{
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait,
     Order, QueryFilter, QueryOrder, Set,
-    sea_query::{Expr, ExprTrait, Query},
+    sea_query::{Expr, Query},
 };
 
 use crate::{
@@ -459,22 +459,14 @@ fn filter_condition(filter: &EventFilter) -> Condition {
         cond = cond.add(event::Column::StartsAt.lt(t));
     }
     if let Some(near) = filter.near {
-        cond = cond.add(within(near, "charity_event", "latitude", "longitude"));
+        cond = cond.add(crate::geo::within(
+            near,
+            "charity_event",
+            "latitude",
+            "longitude",
+        ));
     }
     cond
-}
-
-/// Rows whose point (columns of `table`) lies within `near`: an indexable bounding box, then
-/// the exact great-circle distance.
-pub fn within(near: Near, table: &str, lat: &str, lng: &str) -> Condition {
-    let (min_lat, max_lat, min_lng, max_lng) = near.bounding_box();
-    let t = sea_orm::sea_query::Alias::new(table);
-    let la = sea_orm::sea_query::Alias::new(lat);
-    let ln = sea_orm::sea_query::Alias::new(lng);
-    Condition::all()
-        .add(Expr::col((t.clone(), la.clone())).between(min_lat, max_lat))
-        .add(Expr::col((t, ln)).between(min_lng, max_lng))
-        .add(Expr::expr(distance_sql(table, lat, lng, near.center)).lte(near.radius_m))
 }
 
 /// How a page of events was positioned.

@@ -41,7 +41,7 @@ pub async fn set<C: ConnectionTrait>(
 ) -> AppResult<identity::Model> {
     let legal_name = domain::legal_name(&input.legal_name)?;
     let today = Utc::now()
-        .with_timezone(&crate::shifts::series::city_offset())
+        .with_timezone(&crate::clock::city_offset())
         .date_naive();
     let number = domain::normalize_id_number(input.id_type, &input.id_number, today)?;
     let now = Utc::now();

@@ -2,7 +2,7 @@
 //! (series key, start) so that sending the same series again creates nothing new.
 
 use async_graphql::Enum;
-use chrono::{DateTime, Datelike, Duration, FixedOffset, NaiveDate, TimeZone, Utc, Weekday};
+use chrono::{DateTime, Datelike, Duration, NaiveDate, TimeZone, Utc, Weekday};
 use entity::{account, shift};
 use sea_orm::{
     ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, sea_query::OnConflict,
@@ -12,6 +12,7 @@ use sha2::{Digest, Sha256};
 
 use super::service::{ShiftSpec, active_model, check_inside_event, check_numbers};
 use crate::{
+    clock::city_offset,
     db::begin_write,
     error::{AppError, AppResult},
     events::service as events,
@@ -19,13 +20,6 @@ use crate::{
 
 /// Most shifts one series may create.
 pub const MAX_OCCURRENCES: usize = 366;
-
-/// Local time of the city: China Standard Time, UTC+8 all year (no daylight saving), so
-/// "every Tuesday at 09:00" means 09:00 in Suzhou.
-pub fn city_offset() -> FixedOffset {
-    FixedOffset::east_opt(8 * 3600)
-        .unwrap_or_else(|| FixedOffset::east_opt(0).expect("zero offset"))
-}
 
 /// How often a series repeats.
 #[derive(Enum, Clone, Copy, Debug, PartialEq, Eq, Serialize)]

@@ -14,8 +14,9 @@ use sea_orm::{
 use crate::{
     db::begin_write,
     error::{AppError, AppResult},
-    events::service::{self as events, within},
+    events::service as events,
     geo::Near,
+    geo::within,
     pagination::{Page, TimePageArgs},
     signups::service as signups,
     validate,

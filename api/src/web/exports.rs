@@ -32,10 +32,10 @@ use crate::{
     AppState,
     accounts::domain::mask_phone,
     authz,
+    clock::city_offset,
     error::{AppError, AppResult},
     funds::service::ANONYMOUS_DONOR,
     ids::{self, NodeType},
-    shifts::series::city_offset,
 };
 
 /// Rows read per statement.

@@ -11,9 +11,9 @@ use sea_orm::{
 use crate::{
     authz,
     error::{AppError, AppResult},
-    events::service::within,
     funds::service::MAX_AMOUNT_FEN,
     geo::Near,
+    geo::within,
     pagination::{Page, PageArgs, fetch_page},
 };
 
