@@ -60,7 +60,7 @@ impl std::str::FromStr for CoinRates {
                 .split_once('=')
                 .ok_or_else(|| format!("`{part}` is not CATEGORY=HUNDREDTHS"))?;
             let category = category.trim().to_ascii_uppercase();
-            if crate::events::service::EventCategory::from_db(&category).is_none() {
+            if crate::events::domain::EventCategory::from_db(&category).is_none() {
                 return Err(format!("`{category}` is not an event category"));
             }
             let rate: u32 = rate

@@ -44,17 +44,29 @@ impl ContextExt for Context<'_> {
     }
 }
 
-/// Whether the caller is a person on staff of organization `org_id` — never an API client:
-/// what only an organization's people see (claimants, offers, notes) stays out of third-party
-/// systems.
-pub async fn person_is_staff(ctx: &Context<'_>, org_id: i64) -> AppResult<bool> {
+/// Whether the caller is a person (never an API client) holding `kind` over organization
+/// `org_id`: what only an organization's people see (claimants, offers, notes, receipt
+/// numbers) stays out of third-party systems. The one place these caller checks are made.
+pub async fn person_holds(
+    ctx: &Context<'_>,
+    kind: crate::authz::CheckKind,
+    org_id: i64,
+) -> AppResult<bool> {
     if crate::clients::confined_to().is_some() {
         return Ok(false);
     }
     match ctx.optional_account().await? {
-        Some(v) => {
-            crate::authz::check(&ctx.state().db, v, crate::authz::CheckKind::Staff, org_id).await
-        }
+        Some(v) => crate::authz::check(&ctx.state().db, v, kind, org_id).await,
         None => Ok(false),
     }
+}
+
+/// Whether the caller is a person on the staff of organization `org_id` ([`person_holds`]).
+pub async fn person_is_staff(ctx: &Context<'_>, org_id: i64) -> AppResult<bool> {
+    person_holds(ctx, crate::authz::CheckKind::Staff, org_id).await
+}
+
+/// Whether the caller is a person who manages organization `org_id` ([`person_holds`]).
+pub async fn person_manages(ctx: &Context<'_>, org_id: i64) -> AppResult<bool> {
+    person_holds(ctx, crate::authz::CheckKind::Manages, org_id).await
 }

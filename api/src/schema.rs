@@ -18,7 +18,6 @@ use crate::{
         graphql::{Account, AccountMutation, AccountQuery},
         service as account_service,
     },
-    authz,
     campaigns::{
         graphql::{Campaign, CampaignMutation, CampaignQuery},
         service as campaign_service,
@@ -115,14 +114,9 @@ impl NodeQuery {
                 .map(|o| Node::Organization(Organization(o))),
             NodeType::Account => {
                 let viewer = ctx.require_account().await?;
-                // The same rule as the whole phone number: no walking the ID space for names.
-                if authz::may_see_phone(db, viewer, key).await? {
-                    account_service::get(db, key)
-                        .await?
-                        .map(|a| Node::Account(Account::with_phone_visibility(a, true)))
-                } else {
-                    None
-                }
+                account_service::get_visible(db, viewer, key)
+                    .await?
+                    .map(|a| Node::Account(Account::with_phone_visibility(a, true)))
             }
             NodeType::Campaign => {
                 let viewer = ctx.optional_account().await?;
@@ -144,28 +138,9 @@ impl NodeQuery {
             }
             NodeType::Signup => {
                 let viewer = ctx.require_account().await?;
-                match signup_service::get(db, key).await? {
-                    Some(s) if authz::is_self(viewer, s.account_id) => {
-                        Some(Node::Signup(Signup::from(s)))
-                    }
-                    Some(s) => {
-                        let staff = match shift_service::get(db, s.shift_id).await? {
-                            Some(sh) => {
-                                match event_service::get_visible(db, Some(viewer), sh.event_id)
-                                    .await?
-                                {
-                                    Some(e) => {
-                                        authz::is_staff(db, viewer, e.organization_id).await?
-                                    }
-                                    None => false,
-                                }
-                            }
-                            None => false,
-                        };
-                        staff.then_some(Node::Signup(Signup::from(s)))
-                    }
-                    None => None,
-                }
+                signup_service::get_visible(db, viewer, key)
+                    .await?
+                    .map(|s| Node::Signup(Signup::from(s)))
             }
             NodeType::ServiceRecord => {
                 let viewer = ctx.require_account().await?;
@@ -192,15 +167,9 @@ impl NodeQuery {
             NodeType::HelpOffer => None,
             NodeType::Membership => {
                 let viewer = ctx.require_account().await?;
-                match org_service::get_membership(db, key).await? {
-                    Some(m)
-                        if authz::is_self(viewer, m.account_id)
-                            || authz::is_staff(db, viewer, m.organization_id).await? =>
-                    {
-                        Some(Node::Membership(Membership::from(m)))
-                    }
-                    _ => None,
-                }
+                org_service::get_visible_membership(db, viewer, key)
+                    .await?
+                    .map(|m| Node::Membership(Membership::from(m)))
             }
         })
     }

@@ -26,7 +26,10 @@ use crate::{
     },
     campaigns::service::{self as campaigns, CampaignStatus, NewCampaign},
     clock::city_offset,
-    events::service::{self as events, EventCategory, EventStatus, NewEvent},
+    events::{
+        domain::{EventCategory, EventStatus},
+        service::{self as events, NewEvent},
+    },
     geo::GeoPoint,
     organizations::{
         domain::{MemberRole, OrganizationKind},

@@ -13,7 +13,10 @@ use api::{
         service as accounts,
     },
     campaigns::service::{self as campaigns, CampaignStatus, NewCampaign},
-    events::service::{self as events, EventCategory, NewEvent},
+    events::{
+        domain::{EventCategory, EventStatus},
+        service::{self as events, NewEvent},
+    },
     geo::GeoPoint,
     organizations::{
         domain::{MemberRole, OrganizationKind},
@@ -229,8 +232,8 @@ impl Station {
             db,
             &self.admin,
             e.id,
-            &[events::EventStatus::Draft],
-            events::EventStatus::Published,
+            &[EventStatus::Draft],
+            EventStatus::Published,
         )
         .await
         .expect("publish");

@@ -16,7 +16,7 @@ use crate::{
     checkins::{graphql::ServiceRecord, records},
     context::ContextExt,
     error::{AppError, AppResult},
-    events::service::EventCategory,
+    events::domain::EventCategory,
     ids::{self, NodeType},
     organizations::{graphql::Membership, service as org_service},
     pagination::{PageArgs, connection},

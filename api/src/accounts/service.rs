@@ -289,6 +289,21 @@ pub async fn get_many<C: ConnectionTrait>(
         .collect())
 }
 
+/// The account with key `id` if `viewer` may see it: the same rule as for its whole phone
+/// number ([`crate::authz::may_see_phone`]), so nobody walks the ID space for names. The
+/// account read rule.
+pub async fn get_visible<C: ConnectionTrait>(
+    db: &C,
+    viewer: &account::Model,
+    id: i64,
+) -> AppResult<Option<account::Model>> {
+    if crate::authz::may_see_phone(db, viewer, id).await? {
+        get(db, id).await
+    } else {
+        Ok(None)
+    }
+}
+
 /// Load an account by key.
 pub async fn get<C: ConnectionTrait>(db: &C, id: i64) -> AppResult<Option<account::Model>> {
     Ok(account::Entity::find_by_id(id).one(db).await?)

@@ -137,7 +137,7 @@ impl Campaign {
         let state = ctx.state();
         let page = crate::pagination::PageArgs::new(first, after.as_deref(), &state.config)?;
         let viewer = ctx.optional_account().await?;
-        let manager = crate::funds::graphql::manages(ctx, self.0.organization_id).await?;
+        let manager = crate::context::person_manages(ctx, self.0.organization_id).await?;
         let rows = crate::batch::load(
             &state.db,
             (self.0.id, page),

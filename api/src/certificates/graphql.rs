@@ -10,7 +10,7 @@ use super::{
 };
 use crate::{
     context::ContextExt,
-    events::service::EventCategory,
+    events::domain::EventCategory,
     identity::domain::{IdType, mask_name},
     ids::{self, NodeType},
     organizations::graphql::Organization,

@@ -12,7 +12,7 @@ use lopdf::{
 };
 
 use super::service::Line;
-use crate::{error::AppResult, events::service::EventCategory, identity::domain::IdType};
+use crate::{error::AppResult, events::domain::EventCategory, identity::domain::IdType};
 
 const PAGE_W: f32 = 595.0;
 const PAGE_H: f32 = 842.0;

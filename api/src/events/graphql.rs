@@ -4,9 +4,9 @@ use async_graphql::{Context, ID, InputObject, Object, Result, connection::Connec
 use chrono::{DateTime, Utc};
 use entity::charity_event as event;
 
-use super::service::{
-    self, EventCategory, EventChanges, EventFilter, EventOrder, EventPosition, EventStatus,
-    NewEvent,
+use super::{
+    domain::{EventCategory, EventStatus},
+    service::{self, EventChanges, EventFilter, EventOrder, EventPosition, NewEvent},
 };
 use crate::{
     campaigns::graphql::Campaign,

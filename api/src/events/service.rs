@@ -14,6 +14,7 @@ use sea_orm::{
     sea_query::{Expr, Query},
 };
 
+use super::domain::{EventCategory, EventStatus};
 use crate::{
     authz,
     db::begin_write,
@@ -21,100 +22,6 @@ use crate::{
     geo::{GeoPoint, Near, distance_sql},
     pagination::{Page, TimePageArgs},
 };
-
-/// What kind of service an event is.
-#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
-pub enum EventCategory {
-    /// Elderly care (为老服务).
-    ElderlyCare,
-    /// Children and youth (儿童关爱).
-    Children,
-    /// Disability support (助残).
-    Disability,
-    /// Environment (环保).
-    Environment,
-    /// Community governance (社区治理).
-    CommunityGovernance,
-    /// Health (健康).
-    Health,
-    /// Education (教育).
-    Education,
-    /// Emergency response (应急).
-    Emergency,
-    /// Anything else.
-    Other,
-}
-
-impl EventCategory {
-    const ALL: [Self; 9] = [
-        Self::ElderlyCare,
-        Self::Children,
-        Self::Disability,
-        Self::Environment,
-        Self::CommunityGovernance,
-        Self::Health,
-        Self::Education,
-        Self::Emergency,
-        Self::Other,
-    ];
-
-    /// The stored value.
-    pub fn as_db(self) -> &'static str {
-        match self {
-            Self::ElderlyCare => "ELDERLY_CARE",
-            Self::Children => "CHILDREN",
-            Self::Disability => "DISABILITY",
-            Self::Environment => "ENVIRONMENT",
-            Self::CommunityGovernance => "COMMUNITY_GOVERNANCE",
-            Self::Health => "HEALTH",
-            Self::Education => "EDUCATION",
-            Self::Emergency => "EMERGENCY",
-            Self::Other => "OTHER",
-        }
-    }
-
-    /// Read a stored value.
-    pub fn from_db(v: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|c| c.as_db() == v)
-    }
-}
-
-/// Where an event is in its life.
-#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
-pub enum EventStatus {
-    /// Being prepared; visible to its organizers only.
-    Draft,
-    /// Public; its shifts take sign-ups.
-    Published,
-    /// Called off; its shifts and sign-ups were cancelled.
-    Cancelled,
-    /// Done.
-    Completed,
-}
-
-impl EventStatus {
-    /// The stored value.
-    pub fn as_db(self) -> &'static str {
-        match self {
-            Self::Draft => "DRAFT",
-            Self::Published => "PUBLISHED",
-            Self::Cancelled => "CANCELLED",
-            Self::Completed => "COMPLETED",
-        }
-    }
-
-    /// Read a stored value.
-    pub fn from_db(v: &str) -> Option<Self> {
-        [
-            Self::Draft,
-            Self::Published,
-            Self::Cancelled,
-            Self::Completed,
-        ]
-        .into_iter()
-        .find(|s| s.as_db() == v)
-    }
-}
 
 /// Order of an event list.
 #[derive(Enum, Clone, Copy, Debug, PartialEq, Eq, Default)]

@@ -85,7 +85,7 @@ impl CharityFund {
     ) -> Result<Connection<String, Donation>> {
         let state = ctx.state();
         let page = PageArgs::new(first, after.as_deref(), &state.config)?;
-        let manager = manages(ctx, self.0.organization_id).await?;
+        let manager = crate::context::person_manages(ctx, self.0.organization_id).await?;
         let viewer = ctx.optional_account().await?;
         let rows = crate::batch::load(
             &state.db,
@@ -114,7 +114,7 @@ impl CharityFund {
     ) -> Result<Connection<String, Disbursement>> {
         let state = ctx.state();
         let page = PageArgs::new(first, after.as_deref(), &state.config)?;
-        let manager = manages(ctx, self.0.organization_id).await?;
+        let manager = crate::context::person_manages(ctx, self.0.organization_id).await?;
         let rows = crate::batch::load(
             &state.db,
             (self.0.id, page),
@@ -129,18 +129,6 @@ impl CharityFund {
             |d| Disbursement { model: d, manager },
         ))
     }
-}
-
-/// Whether the caller (if any) manages organization `org_id` — never an API client: what
-/// only donors and managers see stays out of third-party systems.
-pub(crate) async fn manages(ctx: &Context<'_>, org_id: i64) -> Result<bool> {
-    if crate::clients::confined_to().is_some() {
-        return Ok(false);
-    }
-    Ok(match ctx.optional_account().await? {
-        Some(v) => authz::check(&ctx.state().db, v, authz::CheckKind::Manages, org_id).await?,
-        None => false,
-    })
 }
 
 /// A donation. The public sees the amount, the message and the donor's name unless the donor

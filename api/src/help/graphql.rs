@@ -13,7 +13,7 @@ use crate::{
     checkins::graphql::ServiceRecord,
     context::ContextExt,
     error::AppError,
-    events::service::EventCategory,
+    events::domain::EventCategory,
     geo::{GeoPoint, LocationInput},
     ids::{self, NodeType},
     organizations::graphql::Organization,

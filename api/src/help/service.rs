@@ -22,7 +22,7 @@ use crate::{
     authz,
     db::begin_write,
     error::{AppError, AppResult},
-    events::service::EventCategory,
+    events::domain::EventCategory,
     geo::within,
     geo::{GeoPoint, Near, distance_sql},
     live::{self, Change},

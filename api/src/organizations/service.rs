@@ -394,6 +394,24 @@ pub async fn get_membership<C: ConnectionTrait>(
     Ok(membership::Entity::find_by_id(id).one(db).await?)
 }
 
+/// The membership with key `id` if `viewer` may see it: their own, or one of an organization
+/// they are on the staff of. The membership read rule.
+pub async fn get_visible_membership<C: ConnectionTrait>(
+    db: &C,
+    viewer: &account::Model,
+    id: i64,
+) -> AppResult<Option<membership::Model>> {
+    Ok(match get_membership(db, id).await? {
+        Some(m)
+            if authz::is_self(viewer, m.account_id)
+                || authz::is_staff(db, viewer, m.organization_id).await? =>
+        {
+            Some(m)
+        }
+        _ => None,
+    })
+}
+
 /// An organization's direct children, in creation order ([`crate::batch::ChildPages`]).
 pub struct ChildrenOf;
 

@@ -457,6 +457,29 @@ pub async fn get<C: ConnectionTrait>(db: &C, id: i64) -> AppResult<Option<signup
     Ok(signup::Entity::find_by_id(id).one(db).await?)
 }
 
+/// The sign-up with key `id` if `viewer` may see it: their own, or one for a shift of an event
+/// (visible to them) of an organization they are on the staff of. The sign-up read rule.
+pub async fn get_visible<C: ConnectionTrait>(
+    db: &C,
+    viewer: &account::Model,
+    id: i64,
+) -> AppResult<Option<signup::Model>> {
+    let Some(s) = get(db, id).await? else {
+        return Ok(None);
+    };
+    if crate::authz::is_self(viewer, s.account_id) {
+        return Ok(Some(s));
+    }
+    let Some(sh) = shift::Entity::find_by_id(s.shift_id).one(db).await? else {
+        return Ok(None);
+    };
+    let staff = match events::get_visible(db, Some(viewer), sh.event_id).await? {
+        Some(e) => crate::authz::is_staff(db, viewer, e.organization_id).await?,
+        None => false,
+    };
+    Ok(staff.then_some(s))
+}
+
 /// Place in the waitlist (1 = next), for a waitlisted sign-up.
 pub async fn waitlist_position<C: ConnectionTrait>(
     db: &C,
