@@ -196,7 +196,7 @@ impl Account {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "Only offers in this status.")] status: Option<
-            crate::help::service::OfferStatus,
+            crate::help::domain::OfferStatus,
         >,
         #[graphql(desc = "Page size (default 20, at most the configured maximum).")] first: Option<
             i32,

@@ -4,8 +4,10 @@ use async_graphql::{Context, ID, InputObject, Object, Result, connection::Connec
 use chrono::{DateTime, Utc};
 use entity::{help_offer as offer, help_request as request, help_request_step as step};
 
-use super::service::{
-    self, Candidate, HelpFilter, HelpStatus, MAX_OFFERS, NewHelpRequest, OfferStatus, Urgency,
+use super::{
+    dispatch::{self, Candidate},
+    domain::{HelpStatus, MAX_OFFERS, OfferStatus, Urgency},
+    service::{self, HelpFilter, NewHelpRequest},
 };
 use crate::{
     accounts::{graphql::Account, service as accounts},
@@ -478,7 +480,7 @@ impl HelpQuery {
         let viewer = ctx.require_account().await?;
         let state = ctx.state();
         let first = usize::try_from(first.unwrap_or(10)).unwrap_or(0);
-        Ok(service::nearby_volunteers(
+        Ok(dispatch::nearby_volunteers(
             &state.db,
             viewer,
             request_key(&help_request_id, "helpRequestId")?,
@@ -551,7 +553,7 @@ impl HelpMutation {
             .map(|v| ids::decode(NodeType::Account, v, "volunteerIds"))
             .collect::<Result<Vec<_>, _>>()?;
         Ok(HelpRequest(
-            service::dispatch(
+            dispatch::dispatch(
                 &ctx.state().db,
                 viewer,
                 request_key(&help_request_id, "helpRequestId")?,
@@ -572,7 +574,7 @@ impl HelpMutation {
         let id = request_key(&help_request_id, "helpRequestId")?;
         let db = &ctx.state().db;
         Ok(HelpRequest(
-            crate::db::retry_transient(|| service::accept(db, viewer, id)).await?,
+            crate::db::retry_transient(|| dispatch::accept(db, viewer, id)).await?,
         ))
     }
 
@@ -584,7 +586,7 @@ impl HelpMutation {
     ) -> Result<HelpOffer> {
         let viewer = ctx.require_account().await?;
         Ok(HelpOffer(
-            service::decline(
+            dispatch::decline(
                 &ctx.state().db,
                 viewer,
                 request_key(&help_request_id, "helpRequestId")?,

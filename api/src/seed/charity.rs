@@ -20,7 +20,11 @@ pub(super) async fn seed(
 ) -> anyhow::Result<()> {
     use crate::{
         funds::service::{self as funds, DonationTarget, NewDisbursement, NewDonation, NewFund},
-        help::service::{self as help, NewHelpRequest, Urgency},
+        help::{
+            dispatch,
+            domain::Urgency,
+            service::{self as help, NewHelpRequest},
+        },
         wishes::service::{self as wishes, NewWish},
     };
     let db = &state.db;
@@ -169,7 +173,7 @@ pub(super) async fn seed(
         .await
         .context("reporting a demo help request")?;
         if n == 0 {
-            let nearest = help::nearby_volunteers(
+            let nearest = dispatch::nearby_volunteers(
                 db,
                 organizer,
                 r.id,
@@ -180,7 +184,7 @@ pub(super) async fn seed(
             .context("ranking demo volunteers")?;
             let ids: Vec<i64> = nearest.iter().map(|c| c.account_id).collect();
             if !ids.is_empty() {
-                help::dispatch(db, organizer, r.id, &ids)
+                dispatch::dispatch(db, organizer, r.id, &ids)
                     .await
                     .context("dispatching a demo help request")?;
             }

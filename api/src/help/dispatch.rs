@@ -1,0 +1,397 @@
+//! Dispatch (就近调动): finding the nearest free volunteers who agreed to be proposed,
+//! offering them a request, and the first acceptance taking it — one conditional `UPDATE`
+//! decides, the other offers close in the same transaction.
+
+use chrono::Utc;
+use entity::{
+    account, help_offer as offer, help_request as request, shift, signup,
+    volunteer_profile as profile,
+};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, FromQueryResult, Order,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+    sea_query::{Alias, Expr, ExprTrait, Func, LikeExpr, OnConflict, Query, SimpleExpr},
+};
+
+use crate::{
+    db::begin_write,
+    error::{AppError, AppResult},
+    geo::within,
+    geo::{GeoPoint, Near, distance_sql},
+    live::{self, Change},
+    validate,
+};
+
+use super::{
+    domain::{HelpStatus, MAX_OFFERS, OfferStatus, busy_window},
+    service::{add_step, require, require_staff},
+};
+
+/// A volunteer proposed for a request.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Candidate {
+    /// The volunteer's account.
+    pub account_id: i64,
+    /// From their home location to the request, in meters.
+    pub distance_m: f64,
+    /// Needed skills they have.
+    pub matched_skills: Vec<String>,
+    /// Whether the request was offered to them already.
+    pub offered: bool,
+}
+
+#[derive(FromQueryResult)]
+struct CandidateRow {
+    account_id: i64,
+    skills: String,
+    distance: f64,
+}
+
+/// Volunteers who agreed to be proposed (`available_for_dispatch`) and whose home is within
+/// `radius_m` of the request, who are not on a confirmed (or checked-in) shift overlapping
+/// [`busy_window`] nor helping with another request: those with more of the needed skills
+/// first, then the nearest. One statement, ranked and cut by the database. Staff of the
+/// request's organization only, while the request is open.
+pub async fn nearby_volunteers(
+    db: &DatabaseConnection,
+    viewer: &account::Model,
+    id: i64,
+    first: usize,
+    radius_m: f64,
+) -> AppResult<Vec<Candidate>> {
+    let r = require(db, id).await?;
+    require_staff(db, viewer, &r).await?;
+    // Only while it can still be offered: no looking up who lives near a closed request.
+    if !matches!(
+        HelpStatus::from_db(&r.status),
+        HelpStatus::Reported | HelpStatus::Dispatched
+    ) {
+        return Err(AppError::Conflict(format!(
+            "this request is {}: nobody is to be found for it now",
+            r.status.to_lowercase()
+        )));
+    }
+    if !(1..=MAX_OFFERS).contains(&first) {
+        return Err(AppError::bad_input(
+            "first",
+            format!("must be 1 to {MAX_OFFERS}"),
+        ));
+    }
+    // The ranking reads homes: who asked is on record.
+    crate::privacy::audit(
+        db,
+        viewer.id,
+        "NEARBY_VOLUNTEERS",
+        Some(r.organization_id),
+        None,
+        format!("help request {id}"),
+    )
+    .await?;
+    let center = GeoPoint {
+        latitude: r.latitude,
+        longitude: r.longitude,
+    };
+    let needed = validate::skills_from_db(&r.needed_skills);
+    let (from, to) = busy_window(&r, Utc::now());
+    let p = Alias::new("volunteer_profile");
+    let on_shift = Query::select()
+        .expr(Expr::val(1))
+        .from(signup::Entity)
+        .inner_join(
+            shift::Entity,
+            Expr::col((shift::Entity, shift::Column::Id))
+                .equals((signup::Entity, signup::Column::ShiftId)),
+        )
+        .and_where(
+            Expr::col((signup::Entity, signup::Column::AccountId))
+                .equals((p.clone(), profile::Column::AccountId)),
+        )
+        // Checked in is busy too (a check-in turns the sign-up ATTENDED).
+        .and_where(
+            Expr::col((signup::Entity, signup::Column::Status)).is_in(["CONFIRMED", "ATTENDED"]),
+        )
+        .and_where(Expr::col((shift::Entity, shift::Column::StartsAt)).lt(to))
+        .and_where(Expr::col((shift::Entity, shift::Column::EndsAt)).gt(from))
+        .to_owned();
+    let helping = Query::select()
+        .expr(Expr::val(1))
+        .from(request::Entity)
+        .and_where(
+            Expr::col((request::Entity, request::Column::AssigneeId))
+                .equals((p.clone(), profile::Column::AccountId)),
+        )
+        .and_where(Expr::col((request::Entity, request::Column::Status)).eq("ACCEPTED"))
+        .to_owned();
+    // How many of the needed skills a profile lists (skills are normalized JSON arrays).
+    let matched = needed
+        .iter()
+        .fold(SimpleExpr::from(Expr::val(0)), |acc, s| {
+            acc.add(
+                Expr::case(
+                    Expr::col((p.clone(), profile::Column::Skills))
+                        .like(LikeExpr::new(validate::skill_like_pattern(s))),
+                    Expr::val(1),
+                )
+                .finally(Expr::val(0)),
+            )
+        });
+    let near = Near { center, radius_m };
+    let rows = profile::Entity::find()
+        .select_only()
+        .column(profile::Column::AccountId)
+        .column(profile::Column::Skills)
+        .column_as(
+            distance_sql(
+                "volunteer_profile",
+                "home_latitude",
+                "home_longitude",
+                center,
+            ),
+            "distance",
+        )
+        .filter(profile::Column::AvailableForDispatch.eq(true))
+        .filter(within(
+            near,
+            "volunteer_profile",
+            "home_latitude",
+            "home_longitude",
+        ))
+        .filter(Expr::exists(on_shift).not())
+        .filter(Expr::exists(helping).not())
+        .order_by(matched, Order::Desc)
+        .order_by(Expr::col(Alias::new("distance")), Order::Asc)
+        .order_by(profile::Column::AccountId, Order::Asc)
+        .limit(first as u64)
+        .into_model::<CandidateRow>()
+        .all(db)
+        .await?;
+    let offered: std::collections::HashSet<i64> = offer::Entity::find()
+        .select_only()
+        .column(offer::Column::VolunteerId)
+        .filter(offer::Column::HelpRequestId.eq(id))
+        .filter(offer::Column::VolunteerId.is_in(rows.iter().map(|c| c.account_id)))
+        .into_tuple::<i64>()
+        .all(db)
+        .await?
+        .into_iter()
+        .collect();
+    Ok(rows
+        .into_iter()
+        .map(|c| {
+            let has = validate::skills_from_db(&c.skills);
+            Candidate {
+                account_id: c.account_id,
+                distance_m: c.distance,
+                matched_skills: needed.iter().filter(|s| has.contains(s)).cloned().collect(),
+                offered: offered.contains(&c.account_id),
+            }
+        })
+        .collect())
+}
+
+/// Offer a request to volunteers (staff). Offering again to someone already offered changes
+/// nothing for them; each new offer reaches its volunteer live.
+pub async fn dispatch(
+    db: &DatabaseConnection,
+    viewer: &account::Model,
+    id: i64,
+    volunteer_ids: &[i64],
+) -> AppResult<request::Model> {
+    let r = require(db, id).await?;
+    require_staff(db, viewer, &r).await?;
+    let mut ids = volunteer_ids.to_vec();
+    ids.sort_unstable();
+    ids.dedup();
+    if ids.is_empty() || ids.len() > MAX_OFFERS {
+        return Err(AppError::bad_input(
+            "volunteerIds",
+            format!("offer to 1 to {MAX_OFFERS} volunteers"),
+        ));
+    }
+    let known = account::Entity::find()
+        .filter(account::Column::Id.is_in(ids.iter().copied()))
+        .count(db)
+        .await?;
+    if known != ids.len() as u64 {
+        return Err(AppError::bad_input(
+            "volunteerIds",
+            "names an account that does not exist",
+        ));
+    }
+    let now = Utc::now();
+    let txn = begin_write(db).await?;
+    let moved = request::Entity::update_many()
+        .col_expr(request::Column::Status, Expr::value("DISPATCHED"))
+        .col_expr(
+            request::Column::DispatchedAt,
+            Expr::from(Func::coalesce([
+                Expr::col(request::Column::DispatchedAt),
+                Expr::value(now),
+            ])),
+        )
+        .col_expr(request::Column::UpdatedAt, Expr::value(now))
+        .filter(request::Column::Id.eq(id))
+        .filter(request::Column::Status.is_in(["REPORTED", "DISPATCHED"]))
+        .exec(&txn)
+        .await?;
+    if moved.rows_affected == 0 {
+        return Err(AppError::Conflict(format!(
+            "this request is {}: it cannot be offered now",
+            r.status.to_lowercase()
+        )));
+    }
+    offer::Entity::insert_many(ids.iter().map(|&v| offer::ActiveModel {
+        help_request_id: Set(id),
+        volunteer_id: Set(v),
+        status: Set(OfferStatus::Open.as_db().to_owned()),
+        offered_by: Set(viewer.id),
+        offered_at: Set(now),
+        ..Default::default()
+    }))
+    .on_conflict(
+        OnConflict::columns([offer::Column::HelpRequestId, offer::Column::VolunteerId])
+            .do_nothing()
+            .to_owned(),
+    )
+    .exec_without_returning(&txn)
+    .await?;
+    add_step(
+        &txn,
+        id,
+        HelpStatus::Dispatched,
+        Some(viewer.id),
+        Some(format!("offered to {} volunteer(s)", ids.len())),
+        now,
+    )
+    .await?;
+    txn.commit().await?;
+    // Every open offer named here is announced (again): a reminder does no harm.
+    let open = offer::Entity::find()
+        .filter(offer::Column::HelpRequestId.eq(id))
+        .filter(offer::Column::VolunteerId.is_in(ids.iter().copied()))
+        .filter(offer::Column::Status.eq("OPEN"))
+        .all(db)
+        .await?;
+    for o in open {
+        live::record(Change::HelpOffer {
+            offer_id: o.id,
+            volunteer_id: o.volunteer_id,
+        });
+    }
+    tracing::info!(
+        help_request_id = id,
+        offers = ids.len(),
+        "help request dispatched"
+    );
+    require(db, id).await
+}
+
+/// The caller's offer of a request, if any.
+pub async fn offer_of<C: ConnectionTrait>(
+    db: &C,
+    request_id: i64,
+    volunteer: i64,
+) -> AppResult<Option<offer::Model>> {
+    Ok(offer::Entity::find()
+        .filter(offer::Column::HelpRequestId.eq(request_id))
+        .filter(offer::Column::VolunteerId.eq(volunteer))
+        .one(db)
+        .await?)
+}
+
+/// Take a request offered to the caller. The first acceptance wins (one conditional `UPDATE`);
+/// everyone else gets `CONFLICT`, and whoever was not offered it `FORBIDDEN`.
+pub async fn accept(
+    db: &DatabaseConnection,
+    viewer: &account::Model,
+    id: i64,
+) -> AppResult<request::Model> {
+    let r = require(db, id).await?;
+    let now = Utc::now();
+    let txn = begin_write(db).await?;
+    let mine = Query::select()
+        .expr(Expr::val(1))
+        .from(offer::Entity)
+        .and_where(offer::Column::HelpRequestId.eq(id))
+        .and_where(offer::Column::VolunteerId.eq(viewer.id))
+        .and_where(offer::Column::Status.eq("OPEN"))
+        .to_owned();
+    let taken = request::Entity::update_many()
+        .col_expr(request::Column::Status, Expr::value("ACCEPTED"))
+        .col_expr(request::Column::AssigneeId, Expr::value(viewer.id))
+        .col_expr(request::Column::AcceptedAt, Expr::value(now))
+        .col_expr(
+            request::Column::ResponseSeconds,
+            Expr::value(std::cmp::max((now - r.reported_at).num_seconds(), 0)),
+        )
+        .col_expr(request::Column::UpdatedAt, Expr::value(now))
+        .filter(request::Column::Id.eq(id))
+        .filter(request::Column::Status.eq("DISPATCHED"))
+        .filter(Expr::exists(mine))
+        .exec(&txn)
+        .await?;
+    if taken.rows_affected == 0 {
+        drop(txn);
+        let current = require(db, id).await?;
+        // A phone retrying after a lost answer: the caller already has it.
+        if current.status == "ACCEPTED" && current.assignee_id == Some(viewer.id) {
+            return Ok(current);
+        }
+        let offer = offer_of(db, id, viewer.id).await?;
+        return Err(match offer {
+            None => AppError::Forbidden("this request was not offered to you".to_owned()),
+            Some(o) if o.status == "DECLINED" => {
+                AppError::Conflict("you declined this request".to_owned())
+            }
+            Some(_) => {
+                AppError::Conflict("someone else took this request, or it was withdrawn".to_owned())
+            }
+        });
+    }
+    offer::Entity::update_many()
+        .col_expr(
+            offer::Column::Status,
+            Expr::case(
+                offer::Column::VolunteerId.eq(viewer.id),
+                Expr::val("ACCEPTED"),
+            )
+            .finally(Expr::val("CLOSED"))
+            .into(),
+        )
+        .col_expr(offer::Column::ClosedAt, Expr::value(now))
+        .filter(offer::Column::HelpRequestId.eq(id))
+        .filter(offer::Column::Status.eq("OPEN"))
+        .exec(&txn)
+        .await?;
+    add_step(&txn, id, HelpStatus::Accepted, Some(viewer.id), None, now).await?;
+    txn.commit().await?;
+    tracing::info!(help_request_id = id, "help request accepted");
+    require(db, id).await
+}
+
+/// Say no to an offer (the volunteer it was made to, while it is open).
+pub async fn decline(
+    db: &DatabaseConnection,
+    viewer: &account::Model,
+    id: i64,
+) -> AppResult<offer::Model> {
+    let now = Utc::now();
+    let res = offer::Entity::update_many()
+        .col_expr(offer::Column::Status, Expr::value("DECLINED"))
+        .col_expr(offer::Column::ClosedAt, Expr::value(now))
+        .filter(offer::Column::HelpRequestId.eq(id))
+        .filter(offer::Column::VolunteerId.eq(viewer.id))
+        .filter(offer::Column::Status.eq("OPEN"))
+        .exec(db)
+        .await?;
+    let offer = offer_of(db, id, viewer.id)
+        .await?
+        .ok_or_else(|| AppError::Forbidden("this request was not offered to you".to_owned()))?;
+    if res.rows_affected == 0 {
+        return Err(AppError::Conflict(format!(
+            "this offer is {}",
+            offer.status.to_lowercase()
+        )));
+    }
+    Ok(offer)
+}

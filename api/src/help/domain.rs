@@ -1,0 +1,249 @@
+//! The words of help requests: where a request stands, how urgent it is, where an offer
+//! stands, and the time rules (how long a volunteer must be free, how long the assignee keeps
+//! access). Nothing here reads the database.
+
+use async_graphql::Enum;
+use chrono::{DateTime, Duration, Utc};
+use entity::help_request as request;
+
+/// Where a help request stands.
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HelpStatus {
+    /// Reported, not offered to anyone yet.
+    Reported,
+    /// Offered to one or more volunteers; nobody has accepted.
+    Dispatched,
+    /// A volunteer took it.
+    Accepted,
+    /// The volunteer finished it; their service record waits for approval.
+    Completed,
+    /// Withdrawn by staff.
+    Cancelled,
+}
+
+impl HelpStatus {
+    /// Stored form.
+    pub fn as_db(self) -> &'static str {
+        match self {
+            Self::Reported => "REPORTED",
+            Self::Dispatched => "DISPATCHED",
+            Self::Accepted => "ACCEPTED",
+            Self::Completed => "COMPLETED",
+            Self::Cancelled => "CANCELLED",
+        }
+    }
+
+    /// Read a stored value.
+    pub fn from_db(v: &str) -> Self {
+        match v {
+            "DISPATCHED" => Self::Dispatched,
+            "ACCEPTED" => Self::Accepted,
+            "COMPLETED" => Self::Completed,
+            "CANCELLED" => Self::Cancelled,
+            _ => Self::Reported,
+        }
+    }
+}
+
+/// How soon help is needed.
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Urgency {
+    /// Whenever someone can.
+    Low,
+    /// Within the day.
+    Normal,
+    /// Within hours.
+    High,
+    /// Now (but call emergency services first when life is at risk).
+    Critical,
+}
+
+impl Urgency {
+    /// Stored form.
+    pub fn as_db(self) -> &'static str {
+        match self {
+            Self::Low => "LOW",
+            Self::Normal => "NORMAL",
+            Self::High => "HIGH",
+            Self::Critical => "CRITICAL",
+        }
+    }
+
+    /// Read a stored value.
+    pub fn from_db(v: &str) -> Self {
+        match v {
+            "LOW" => Self::Low,
+            "HIGH" => Self::High,
+            "CRITICAL" => Self::Critical,
+            _ => Self::Normal,
+        }
+    }
+}
+
+/// Where an offer stands.
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OfferStatus {
+    /// Waiting for the volunteer.
+    Open,
+    /// The volunteer took the request.
+    Accepted,
+    /// The volunteer said no.
+    Declined,
+    /// Someone else took it, or it was cancelled.
+    Closed,
+}
+
+impl OfferStatus {
+    /// Stored form.
+    pub fn as_db(self) -> &'static str {
+        match self {
+            Self::Open => "OPEN",
+            Self::Accepted => "ACCEPTED",
+            Self::Declined => "DECLINED",
+            Self::Closed => "CLOSED",
+        }
+    }
+
+    /// Read a stored value.
+    pub fn from_db(v: &str) -> Self {
+        match v {
+            "ACCEPTED" => Self::Accepted,
+            "DECLINED" => Self::Declined,
+            "CLOSED" => Self::Closed,
+            _ => Self::Open,
+        }
+    }
+}
+
+/// Most volunteers one dispatch offers a request to, and most `nearbyVolunteers` returns.
+pub const MAX_OFFERS: usize = 50;
+
+/// How far ahead a confirmed shift makes a volunteer busy (less when `neededBy` is sooner).
+pub(super) const DEFAULT_WINDOW_HOURS: i64 = 2;
+
+/// How long after completing a request its volunteer still sees the personal details.
+pub const ASSIGNEE_ACCESS_AFTER_COMPLETION_DAYS: i64 = 7;
+
+/// Whether the volunteer who took `r` still sees its personal details at `now`: while it is
+/// theirs to do, and for a week after they complete it; not once it is cancelled.
+pub fn assignee_may_see(r: &request::Model, now: DateTime<Utc>) -> bool {
+    match HelpStatus::from_db(&r.status) {
+        HelpStatus::Accepted => true,
+        HelpStatus::Completed => r
+            .completed_at
+            .is_some_and(|t| now - t <= Duration::days(ASSIGNEE_ACCESS_AFTER_COMPLETION_DAYS)),
+        _ => false,
+    }
+}
+
+/// The time a volunteer must be free to answer `r`: the next two hours, or until `neededBy`
+/// when that is sooner. (A shift tomorrow does not stop anyone helping now.)
+pub fn busy_window(r: &request::Model, now: DateTime<Utc>) -> (DateTime<Utc>, DateTime<Utc>) {
+    let soon = now + Duration::hours(DEFAULT_WINDOW_HOURS);
+    let end = r
+        .needed_by
+        .filter(|t| *t > now)
+        .map_or(soon, |t| std::cmp::min(t, soon));
+    (now, end)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(needed_by: Option<DateTime<Utc>>) -> request::Model {
+        let now = Utc::now();
+        request::Model {
+            id: 1,
+            organization_id: 1,
+            title: "t".into(),
+            details: String::new(),
+            category: "ELDERLY_CARE".into(),
+            urgency: "NORMAL".into(),
+            latitude: 31.3,
+            longitude: 120.6,
+            needed_skills: "[]".into(),
+            needed_by,
+            status: "REPORTED".into(),
+            reported_by: 1,
+            reported_via_client: None,
+            assignee_id: None,
+            reported_at: now,
+            dispatched_at: None,
+            accepted_at: None,
+            response_seconds: None,
+            completed_at: None,
+            completion_note: None,
+            minutes_served: None,
+            cancel_reason: None,
+            updated_at: now,
+        }
+    }
+
+    #[test]
+    fn a_volunteer_must_be_free_for_two_hours_or_until_a_sooner_needed_by() {
+        let now = Utc::now();
+        assert_eq!(
+            busy_window(&row(Some(now + Duration::hours(5))), now),
+            (now, now + Duration::hours(2))
+        );
+        assert_eq!(
+            busy_window(&row(Some(now + Duration::minutes(30))), now),
+            (now, now + Duration::minutes(30))
+        );
+        assert_eq!(
+            busy_window(&row(None), now),
+            (now, now + Duration::hours(2))
+        );
+        // A past `neededBy` (the request is late) still asks for the next two hours.
+        assert_eq!(
+            busy_window(&row(Some(now - Duration::hours(1))), now),
+            (now, now + Duration::hours(2))
+        );
+    }
+
+    #[test]
+    fn the_assignee_sees_details_while_doing_it_and_a_week_after() {
+        let now = Utc::now();
+        let mut r = row(None);
+        r.assignee_id = Some(2);
+        r.status = "ACCEPTED".into();
+        assert!(assignee_may_see(&r, now));
+        r.status = "COMPLETED".into();
+        r.completed_at = Some(now - Duration::days(6));
+        assert!(assignee_may_see(&r, now));
+        r.completed_at = Some(now - Duration::days(8));
+        assert!(!assignee_may_see(&r, now));
+        r.status = "CANCELLED".into();
+        assert!(!assignee_may_see(&r, now));
+    }
+
+    #[test]
+    fn statuses_round_trip() {
+        for s in [
+            HelpStatus::Reported,
+            HelpStatus::Dispatched,
+            HelpStatus::Accepted,
+            HelpStatus::Completed,
+            HelpStatus::Cancelled,
+        ] {
+            assert_eq!(HelpStatus::from_db(s.as_db()), s);
+        }
+        for u in [
+            Urgency::Low,
+            Urgency::Normal,
+            Urgency::High,
+            Urgency::Critical,
+        ] {
+            assert_eq!(Urgency::from_db(u.as_db()), u);
+        }
+        for o in [
+            OfferStatus::Open,
+            OfferStatus::Accepted,
+            OfferStatus::Declined,
+            OfferStatus::Closed,
+        ] {
+            assert_eq!(OfferStatus::from_db(o.as_db()), o);
+        }
+    }
+}
