@@ -7,8 +7,8 @@ use entity::{
     signup,
 };
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set,
-    sea_query::Expr,
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, DatabaseTransaction, EntityTrait,
+    QueryFilter, Set, sea_query::Expr,
 };
 
 use super::code::CodeError;
@@ -132,6 +132,54 @@ pub async fn record(
 ) -> AppResult<CheckOutcome> {
     let db: &DatabaseConnection = &state.db;
     let now = Utc::now();
+    let occurred = validate(&req, now)?;
+    let (s, e, target) = find_signup(db, viewer, &req).await?;
+    if let Some(original) = replay(db, &target, kind, &req).await? {
+        return Ok(original);
+    }
+    check_window(&s, kind, occurred)?;
+    let location = verify(state, &s, &e, &req, occurred)?;
+
+    let txn = begin_write(db).await?;
+    let stored = write_event(
+        &txn, viewer, kind, &req, &s, &target, occurred, now, location,
+    )
+    .await?;
+    let record = match kind {
+        CheckKind::In => {
+            signup::Entity::update_many()
+                .col_expr(signup::Column::Status, Expr::value("ATTENDED"))
+                .col_expr(signup::Column::UpdatedAt, Expr::value(now))
+                .filter(signup::Column::Id.eq(target.id))
+                .filter(signup::Column::Status.eq("CONFIRMED"))
+                .exec(&txn)
+                .await?;
+            None
+        }
+        CheckKind::Out => {
+            Some(write_record(state, &txn, &req, &s, &e, &target, occurred, now).await?)
+        }
+    };
+    txn.commit().await?;
+    tracing::info!(method = req.method.as_db(), "presence recorded");
+    crate::signups::service::record_signup(&target);
+    if kind == CheckKind::In {
+        crate::live::record(crate::live::Change::CheckIn {
+            event_id: e.id,
+            shift_id: s.id,
+            check_event_id: stored.id,
+        });
+    }
+    Ok(CheckOutcome {
+        event: stored,
+        duplicate: false,
+        record,
+    })
+}
+
+/// Step 1: the request's own fields — when it happened (not ahead of the server's clock, not
+/// older than an offline phone may hold it) and its client event ID.
+fn validate(req: &CheckRequest, now: DateTime<Utc>) -> AppResult<DateTime<Utc>> {
     let occurred = req.occurred_at.unwrap_or(now);
     if occurred > now + MAX_CLOCK_AHEAD {
         return Err(AppError::bad_input("input.occurredAt", "is in the future"));
@@ -152,6 +200,16 @@ pub async fn record(
         ));
     }
 
+    Ok(occurred)
+}
+
+/// Step 2: the shift, its event, and whose sign-up is checked: the caller's own, or (MANUAL)
+/// the one staff name.
+async fn find_signup(
+    db: &DatabaseConnection,
+    viewer: &account::Model,
+    req: &CheckRequest,
+) -> AppResult<(shift::Model, event::Model, signup::Model)> {
     let s = shift::Entity::find_by_id(req.shift_id)
         .one(db)
         .await?
@@ -161,7 +219,6 @@ pub async fn record(
         .await?
         .ok_or(AppError::NotFound("shift"))?;
 
-    // Whose sign-up: the caller's own, or (MANUAL) the one staff name.
     let target = match req.method {
         CheckMethod::Manual => {
             if !authz::is_staff(db, viewer, e.organization_id).await? {
@@ -189,7 +246,18 @@ pub async fn record(
             })?,
     };
 
-    // A repeat of an event already recorded answers with the original.
+    Ok((s, e, target))
+}
+
+/// Step 3: a repeat of an event already recorded answers with the original (an offline phone
+/// sends again what it is not sure went through); the same client event ID for something
+/// else is `IDEMPOTENCY_CONFLICT`.
+async fn replay(
+    db: &DatabaseConnection,
+    target: &signup::Model,
+    kind: CheckKind,
+    req: &CheckRequest,
+) -> AppResult<Option<CheckOutcome>> {
     if let Some(existing) = check_event::Entity::find()
         .filter(check_event::Column::AccountId.eq(target.account_id))
         .filter(check_event::Column::ClientEventId.eq(req.client_event_id.as_str()))
@@ -201,15 +269,21 @@ pub async fn record(
                 .filter(service_record::Column::SignupId.eq(target.id))
                 .one(db)
                 .await?;
-            return Ok(CheckOutcome {
+            return Ok(Some(CheckOutcome {
                 event: existing,
                 duplicate: true,
                 record: record.filter(|_| kind == CheckKind::Out),
-            });
+            }));
         }
         return Err(AppError::IdempotencyConflict);
     }
 
+    Ok(None)
+}
+
+/// Step 4: the shift's window — from its opening minutes before the start to its end (check-out
+/// a grace period later).
+fn check_window(s: &shift::Model, kind: CheckKind, occurred: DateTime<Utc>) -> AppResult<()> {
     let opens = s.starts_at - Duration::minutes(i64::from(s.check_in_opens_minutes));
     let closes = match kind {
         CheckKind::In => s.ends_at,
@@ -222,6 +296,18 @@ pub async fn record(
         ));
     }
 
+    Ok(())
+}
+
+/// Step 5: the proof — a current QR code or PIN of the shift, or a location close enough to
+/// the venue (MANUAL is the staff's word); returns the location to keep.
+fn verify(
+    state: &AppState,
+    s: &shift::Model,
+    e: &event::Model,
+    req: &CheckRequest,
+    occurred: DateTime<Utc>,
+) -> AppResult<Option<(GeoPoint, f64)>> {
     let mut location = None;
     match req.method {
         CheckMethod::Qr => {
@@ -260,8 +346,24 @@ pub async fn record(
         CheckMethod::Manual => {}
     }
 
-    let txn = begin_write(db).await?;
-    let stored = check_event::ActiveModel {
+    Ok(location)
+}
+
+/// Step 6: the check event itself; a second check-in (or check-out) of the sign-up is a
+/// `CONFLICT`.
+#[allow(clippy::too_many_arguments)]
+async fn write_event(
+    txn: &DatabaseTransaction,
+    viewer: &account::Model,
+    kind: CheckKind,
+    req: &CheckRequest,
+    s: &shift::Model,
+    target: &signup::Model,
+    occurred: DateTime<Utc>,
+    now: DateTime<Utc>,
+    location: Option<(GeoPoint, f64)>,
+) -> AppResult<check_event::Model> {
+    check_event::ActiveModel {
         signup_id: Set(target.id),
         shift_id: Set(s.id),
         account_id: Set(target.account_id),
@@ -276,7 +378,7 @@ pub async fn record(
         recorded_by: Set(viewer.id),
         ..Default::default()
     }
-    .insert(&txn)
+    .insert(txn)
     .await
     .map_err(|err| {
         AppError::from_db_unique(err, || {
@@ -285,106 +387,91 @@ pub async fn record(
                 CheckKind::Out => "already checked out".to_owned(),
             })
         })
-    })?;
-
-    let record = match kind {
-        CheckKind::In => {
-            signup::Entity::update_many()
-                .col_expr(signup::Column::Status, Expr::value("ATTENDED"))
-                .col_expr(signup::Column::UpdatedAt, Expr::value(now))
-                .filter(signup::Column::Id.eq(target.id))
-                .filter(signup::Column::Status.eq("CONFIRMED"))
-                .exec(&txn)
-                .await?;
-            None
-        }
-        CheckKind::Out => {
-            let arrived = check_event::Entity::find()
-                .filter(check_event::Column::SignupId.eq(target.id))
-                .filter(check_event::Column::Kind.eq("CHECK_IN"))
-                .one(&txn)
-                .await?
-                .ok_or_else(|| AppError::Conflict("check in before checking out".to_owned()))?;
-            if occurred < arrived.occurred_at {
-                return Err(AppError::bad_input(
-                    "input.occurredAt",
-                    "is before the check-in",
-                ));
-            }
-            let minutes = served_minutes(arrived.occurred_at, occurred, s.starts_at, s.ends_at);
-            let verified = arrived.method != "MANUAL" && req.method != CheckMethod::Manual;
-            let auto = verified && e.auto_approve_verified;
-            let created = service_record::ActiveModel {
-                signup_id: Set(Some(target.id)),
-                help_request_id: Set(None),
-                account_id: Set(target.account_id),
-                shift_id: Set(Some(s.id)),
-                organization_id: Set(e.organization_id),
-                category: Set(e.category.clone()),
-                served_at: Set(s.starts_at),
-                minutes: Set(minutes),
-                status: Set(if auto { "APPROVED" } else { "PENDING" }.to_owned()),
-                verified: Set(verified),
-                flagged: Set(false),
-                coin_cents_per_hour: Set(auto.then(|| {
-                    i32::try_from(state.config.coin_rate(&e.category)).unwrap_or(i32::MAX)
-                })),
-                created_at: Set(now),
-                updated_at: Set(now),
-                ..Default::default()
-            }
-            .insert(&txn)
-            .await?;
-            if auto {
-                // Approved by the event's setting: the audit trail names the organizer who
-                // created the event and says why.
-                service_record_change::ActiveModel {
-                    record_id: Set(created.id),
-                    actor_id: Set(e.created_by),
-                    action: Set("APPROVE".to_owned()),
-                    status_before: Set("PENDING".to_owned()),
-                    status_after: Set("APPROVED".to_owned()),
-                    minutes_before: Set(minutes),
-                    minutes_after: Set(minutes),
-                    reason: Set(Some(
-                        "approved automatically: verified on site (event setting)".to_owned(),
-                    )),
-                    at: Set(now),
-                    ..Default::default()
-                }
-                .insert(&txn)
-                .await?;
-                crate::timebank::service::settle_service(
-                    &txn,
-                    crate::timebank::service::ServiceSettlement {
-                        organization_id: e.organization_id,
-                        person: target.account_id,
-                        record_id: created.id,
-                        approved_minutes: minutes,
-                        cents_per_hour: state.config.coin_rate(&e.category),
-                        by: e.created_by,
-                    },
-                )
-                .await?;
-            }
-            Some(created)
-        }
-    };
-    txn.commit().await?;
-    tracing::info!(method = req.method.as_db(), "presence recorded");
-    crate::signups::service::record_signup(&target);
-    if kind == CheckKind::In {
-        crate::live::record(crate::live::Change::CheckIn {
-            event_id: e.id,
-            shift_id: s.id,
-            check_event_id: stored.id,
-        });
-    }
-    Ok(CheckOutcome {
-        event: stored,
-        duplicate: false,
-        record,
     })
+}
+
+/// Step 7, at check-out: the service record for the time served — verified when both ends were
+/// proven on site, approved (and paid in time coins) at once where the event says so.
+#[allow(clippy::too_many_arguments)]
+async fn write_record(
+    state: &AppState,
+    txn: &DatabaseTransaction,
+    req: &CheckRequest,
+    s: &shift::Model,
+    e: &event::Model,
+    target: &signup::Model,
+    occurred: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> AppResult<service_record::Model> {
+    let arrived = check_event::Entity::find()
+        .filter(check_event::Column::SignupId.eq(target.id))
+        .filter(check_event::Column::Kind.eq("CHECK_IN"))
+        .one(txn)
+        .await?
+        .ok_or_else(|| AppError::Conflict("check in before checking out".to_owned()))?;
+    if occurred < arrived.occurred_at {
+        return Err(AppError::bad_input(
+            "input.occurredAt",
+            "is before the check-in",
+        ));
+    }
+    let minutes = served_minutes(arrived.occurred_at, occurred, s.starts_at, s.ends_at);
+    let verified = arrived.method != "MANUAL" && req.method != CheckMethod::Manual;
+    let auto = verified && e.auto_approve_verified;
+    let created = service_record::ActiveModel {
+        signup_id: Set(Some(target.id)),
+        help_request_id: Set(None),
+        account_id: Set(target.account_id),
+        shift_id: Set(Some(s.id)),
+        organization_id: Set(e.organization_id),
+        category: Set(e.category.clone()),
+        served_at: Set(s.starts_at),
+        minutes: Set(minutes),
+        status: Set(if auto { "APPROVED" } else { "PENDING" }.to_owned()),
+        verified: Set(verified),
+        flagged: Set(false),
+        coin_cents_per_hour: Set(
+            auto.then(|| i32::try_from(state.config.coin_rate(&e.category)).unwrap_or(i32::MAX))
+        ),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(txn)
+    .await?;
+    if auto {
+        // Approved by the event's setting: the audit trail names the organizer who
+        // created the event and says why.
+        service_record_change::ActiveModel {
+            record_id: Set(created.id),
+            actor_id: Set(e.created_by),
+            action: Set("APPROVE".to_owned()),
+            status_before: Set("PENDING".to_owned()),
+            status_after: Set("APPROVED".to_owned()),
+            minutes_before: Set(minutes),
+            minutes_after: Set(minutes),
+            reason: Set(Some(
+                "approved automatically: verified on site (event setting)".to_owned(),
+            )),
+            at: Set(now),
+            ..Default::default()
+        }
+        .insert(txn)
+        .await?;
+        crate::timebank::service::settle_service(
+            txn,
+            crate::timebank::service::ServiceSettlement {
+                organization_id: e.organization_id,
+                person: target.account_id,
+                record_id: created.id,
+                approved_minutes: minutes,
+                cents_per_hour: state.config.coin_rate(&e.category),
+                by: e.created_by,
+            },
+        )
+        .await?;
+    }
+    Ok(created)
 }
 
 #[cfg(test)]
