@@ -1,25 +1,52 @@
 //! Tongxing (同行) API: the GraphQL backend for volunteer shifts, charity events and campaigns.
 //!
-//! Module map:
+//! Module map — one line for every module. A domain module holds `service.rs` (its rules,
+//! testable without GraphQL), `graphql.rs` (its types and resolvers) and, where it has words of
+//! its own, `domain.rs` (values and pure rules).
+//!
+//! **Running it**
 //! - [`config`]: the typed configuration (flags and `TONGXING_*` environment variables).
-//! - [`telemetry`]: logging setup.
-//! - [`db`]: connecting to SQLite or PostgreSQL, migrations, write transactions.
+//! - [`state`]: [`AppState`], the server's shared state.
+//! - [`web`]: the HTTP edge — router and layers, GraphQL over HTTP and WebSocket, the caller,
+//!   the one error-to-response mapping, CSV exports, certificate PDFs, `/oauth/token`, the
+//!   server loop.
+//! - [`schema`]: root types, the `Node` interface, schema building and SDL export.
+//! - [`telemetry`]: logging and optional trace export; [`metrics`]: `/metrics`.
+//! - [`housekeeping`]: periodic upkeep while the server runs.
+//! - [`backup`]: online backups of the SQLite file.
+//! - [`seed`]: the demo city of `tongxing seed-demo`, built through the services.
+//!
+//! **Shared words**
 //! - [`error`]: the one error type and its `extensions.code` values.
-//! - [`ids`], [`pagination`]: global IDs, cursors and connections (one page per parent in one
-//!   statement for nested connections).
-//! - [`batch`]: the read path — relation resolvers file keys with the request's batcher, and
-//!   each relation level costs one statement whatever the query's shape; [`joined`]: the hot
-//!   list shapes read their to-one relations from the same row.
-//! - [`auth`]: password hashing, JWT access tokens, refresh tokens, login throttling, the viewer.
-//! - [`authz`]: who administers what in the organization hierarchy.
-//! - [`accounts`], [`organizations`], [`campaigns`], [`events`], [`shifts`], [`signups`],
-//!   [`profiles`]: one module per domain area, each with its service functions (`service`,
-//!   testable without GraphQL) and its GraphQL types and resolvers (`graphql`).
-//! - [`idempotency`]: reusable idempotency keys for mutations; [`geo`]: points and distances;
-//!   [`validate`]: shared input checks.
-//! - [`seed`]: the demo city of `tongxing seed-demo`, built through the service functions.
-//! - [`schema`]: root types, `Node`, schema building and SDL export.
-//! - [`http`]: the router and the server loop.
+//! - [`db`]: connecting to SQLite or PostgreSQL, migrations, write transactions, statement
+//!   counting; `sqlite_malloc`: SQLite allocating through mimalloc.
+//! - `context`: what resolvers get from the GraphQL context — state, caller, caller checks.
+//! - [`auth`]: passwords, JWTs, refresh tokens, login throttling, the viewer; [`authz`]: who
+//!   may do what in the organization hierarchy.
+//! - [`ids`]: global IDs and cursors; [`pagination`]: keyset pages and connections.
+//! - [`clock`]: city time; [`geo`]: points, distances and the bounding box;
+//!   [`validate`]: input checks shared by many inputs.
+//! - [`idempotency`]: idempotency keys for mutations; [`limits`]: aliases per document and
+//!   request budgets.
+//! - [`persisted`]: persisted queries and the parsed-document cache.
+//! - [`live`]: live updates (subscriptions, fan-out between replicas).
+//! - [`privacy`]: personal-data export, deletion, audit of staff reads.
+//!
+//! **The read path**
+//! - [`batch`]: one statement per relation level, whatever the query's shape;
+//!   [`joined`]: the hot lists read their to-one relations from the same row;
+//!   [`direct`]: plain columns written straight into the response.
+//!
+//! **Domains**
+//! - [`accounts`]: accounts and sessions; [`profiles`]: volunteer profiles;
+//!   [`identity`]: real-name identity.
+//! - [`organizations`]: the hierarchy and memberships; [`clients`]: third-party API clients.
+//! - [`campaigns`], [`events`], [`shifts`], [`signups`]: what volunteers sign up for.
+//! - [`checkins`]: check-in codes, check-ins and service records; [`kiosk`]: the venue's
+//!   check-in page; [`certificates`]: service certificates.
+//! - [`timebank`]: the time-coin ledger; [`funds`]: charity funds, donations, disbursements;
+//!   [`wishes`]: micro-wishes; [`help`]: help requests and dispatch.
+//! - [`stats`]: figures up the hierarchy.
 
 pub mod accounts;
 pub mod auth;
@@ -59,6 +86,7 @@ pub mod seed;
 pub mod shifts;
 pub mod signups;
 mod sqlite_malloc;
+pub mod state;
 pub mod stats;
 pub mod telemetry;
 pub mod timebank;
@@ -66,75 +94,7 @@ pub mod validate;
 pub mod web;
 pub mod wishes;
 
-use std::sync::Arc;
-
-use sea_orm::DatabaseConnection;
-
 pub use config::Config;
 pub use schema::{build_schema, sdl};
+pub use state::AppState;
 pub use web::app;
-
-/// Shared state of a running server: one per process, cheap to clone.
-#[derive(Clone)]
-pub struct AppState {
-    /// Database pool.
-    pub db: DatabaseConnection,
-    /// Configuration.
-    pub config: Arc<Config>,
-    /// Access-token keys.
-    pub jwt: Arc<auth::jwt::JwtKeys>,
-    /// Check-in code issuer and checker.
-    pub checkin_codes: Arc<checkins::code::CheckInCodes>,
-    /// Encryption of ID numbers.
-    pub identity_vault: Arc<identity::vault::IdentityVault>,
-    /// Live updates: publishing, fan-out between replicas, shutdown of subscriptions.
-    pub live: Arc<live::LiveHub>,
-    /// Persisted (and trusted) documents.
-    pub persisted: Arc<persisted::PersistedQueries>,
-    /// Operations per minute per account and per address.
-    pub request_limiter: Arc<limits::RequestLimiter>,
-    /// Login throttle.
-    pub login_throttle: Arc<auth::rate_limit::LoginThrottle>,
-    /// Set once shutdown begins: `/readyz` then answers 503.
-    pub draining: Arc<std::sync::atomic::AtomicBool>,
-    /// What `/metrics` reports.
-    pub metrics: Arc<metrics::Metrics>,
-}
-
-impl AppState {
-    /// Build the state over an open (and migrated) database.
-    pub fn new(db: DatabaseConnection, config: Config) -> anyhow::Result<Self> {
-        config.validate()?;
-        let secret = auth::jwt::server_secret(&config)?;
-        let jwt = auth::jwt::JwtKeys::from_secret(&secret, &config)?;
-        let checkin_codes =
-            checkins::code::CheckInCodes::new(&secret, i64::from(config.checkin_code_secs));
-        let persisted = match &config.trusted_documents {
-            Some(path) => persisted::PersistedQueries::trusted_from_file(path)?,
-            None => persisted::PersistedQueries::automatic(),
-        };
-        let live = live::LiveHub::new(&db);
-        let request_limiter =
-            limits::RequestLimiter::new(config.requests_per_account, config.requests_per_address);
-        let identity_vault =
-            identity::vault::IdentityVault::new(&auth::jwt::identity_key(&config)?)?;
-        let login_throttle = auth::rate_limit::LoginThrottle::new(
-            config.login_attempts_per_phone,
-            config.login_attempts_per_address,
-            config.registrations_per_address,
-        );
-        Ok(Self {
-            db,
-            config: Arc::new(config),
-            jwt: Arc::new(jwt),
-            checkin_codes: Arc::new(checkin_codes),
-            identity_vault: Arc::new(identity_vault),
-            request_limiter: Arc::new(request_limiter),
-            persisted: Arc::new(persisted),
-            live: Arc::new(live),
-            login_throttle: Arc::new(login_throttle),
-            draining: Arc::default(),
-            metrics: Arc::default(),
-        })
-    }
-}

@@ -1,7 +1,7 @@
 //! Help requests and dispatch (就近调动) without GraphQL.
 //!
 //! A request is reported by staff or the hotline, offered to volunteers the staff pick (helped
-//! by [`nearby_volunteers`]), taken by the first volunteer who accepts — one conditional
+//! by [`super::dispatch::nearby_volunteers`]), taken by the first volunteer who accepts — one conditional
 //! `UPDATE` decides it, the other offers close in the same transaction — and completed by that
 //! volunteer with a service record for approval. Every step is kept with its time
 //! (`help_request_step`), and the row keeps the first time of each for reporting.

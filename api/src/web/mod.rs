@@ -1,5 +1,5 @@
 //! The HTTP edge, the one place requests come in: the router and its layers (this file),
-//! GraphQL over HTTP ([`graphql`]), subscriptions over WebSocket ([`ws`]), who is calling
+//! GraphQL over HTTP (`graphql`), subscriptions over WebSocket (`ws`), who is calling
 //! ([`caller`]), the one error-to-response mapping ([`error`]), the routes that are files or
 //! protocols rather than GraphQL ([`exports`], [`certificates`], [`oauth`]), and the server loop
 //! with graceful shutdown ([`server`]). GraphiQL at `/`, `/healthz`, `/readyz`, `/metrics`.
