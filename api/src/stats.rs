@@ -155,7 +155,7 @@ pub async fn of_subtree<C: ConnectionTrait>(
         )
         .inner_join(event::Entity)
         .filter(authz::in_subtree(event::Column::OrganizationId, org))
-        .filter(shift::Column::Status.ne("CANCELLED"))
+        .filter(shift::Column::Status.ne(shift::ShiftStatus::Cancelled))
         .filter(shift::Column::StartsAt.gte(from))
         .filter(shift::Column::StartsAt.lt(to))
         .filter(

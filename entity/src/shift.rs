@@ -25,11 +25,22 @@ pub struct Model {
     pub check_in_radius_meters: i32,
     /// How many minutes before the start check-in opens.
     pub check_in_opens_minutes: i32,
-    /// `OPEN` or `CANCELLED`.
-    pub status: String,
+    pub status: ShiftStatus,
     pub cancel_reason: Option<String>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+}
+
+/// Whether a shift still runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, EnumIter, DeriveActiveEnum, async_graphql::Enum)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
+pub enum ShiftStatus {
+    /// Takes sign-ups (while its event is published and it has not started).
+    #[sea_orm(string_value = "OPEN")]
+    Open,
+    /// Called off; its sign-ups were cancelled.
+    #[sea_orm(string_value = "CANCELLED")]
+    Cancelled,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -549,7 +549,7 @@ impl CheckInMutation {
             )
             .into());
         }
-        if s.status != "OPEN" {
+        if s.status != crate::shifts::service::ShiftStatus::Open {
             return Err(AppError::bad_input("shiftId", "the shift is cancelled").into());
         }
         let code = state.checkin_codes.issue(s.id, Utc::now());

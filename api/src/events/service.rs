@@ -245,7 +245,7 @@ pub async fn update(
     }
     let outside = shift::Entity::find()
         .filter(shift::Column::EventId.eq(id))
-        .filter(shift::Column::Status.eq("OPEN"))
+        .filter(shift::Column::Status.eq(shift::ShiftStatus::Open))
         .filter(
             Condition::any()
                 .add(shift::Column::StartsAt.lt(starts_at))
@@ -321,12 +321,15 @@ pub async fn cancel(
     // Shifts first, then their sign-ups: the lock order every path uses (a sign-up racing
     // this waits on its shift row and then finds it cancelled).
     shift::Entity::update_many()
-        .col_expr(shift::Column::Status, Expr::value("CANCELLED"))
+        .col_expr(
+            shift::Column::Status,
+            Expr::value(shift::ShiftStatus::Cancelled),
+        )
         .col_expr(shift::Column::CancelReason, Expr::value(reason.clone()))
         .col_expr(shift::Column::ConfirmedCount, Expr::value(0))
         .col_expr(shift::Column::UpdatedAt, Expr::value(now))
         .filter(shift::Column::EventId.eq(id))
-        .filter(shift::Column::Status.eq("OPEN"))
+        .filter(shift::Column::Status.eq(shift::ShiftStatus::Open))
         .exec(&txn)
         .await?;
     let shift_ids = Query::select()

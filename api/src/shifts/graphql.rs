@@ -90,7 +90,7 @@ impl crate::direct::Direct for Shift {
             "waitlistEnabled" => value(&m.waitlist_enabled),
             "requiredSkills" => value(&validate::skills_from_db(&m.required_skills)),
             "checkInRadiusMeters" => value(&m.check_in_radius_meters),
-            "status" => ShiftStatus::from_db(&m.status).map_or(Answer::Resolver, |s| value(&s)),
+            "status" => value(&m.status),
             "cancelReason" => value(&m.cancel_reason),
             "createdAt" => value(&m.created_at),
             _ => Answer::Resolver,
@@ -100,7 +100,7 @@ impl crate::direct::Direct for Shift {
 
 /// Places free (0 for a cancelled shift).
 fn remaining_slots(m: &shift::Model) -> i32 {
-    if m.status == "OPEN" {
+    if m.status == ShiftStatus::Open {
         (m.capacity - m.confirmed_count).max(0)
     } else {
         0
@@ -203,14 +203,8 @@ impl Shift {
     }
 
     /// Whether it still runs.
-    async fn status(&self) -> Result<ShiftStatus> {
-        ShiftStatus::from_db(&self.model.status).ok_or_else(|| {
-            AppError::Internal(anyhow::anyhow!(
-                "unknown shift status {}",
-                self.model.status
-            ))
-            .into()
-        })
+    async fn status(&self) -> ShiftStatus {
+        self.model.status
     }
 
     /// Why it was cancelled.

@@ -2,7 +2,6 @@
 
 use std::collections::HashMap;
 
-use async_graphql::Enum;
 use chrono::{DateTime, Utc};
 use entity::{account, charity_event as event, shift, signup};
 use sea_orm::{
@@ -27,25 +26,7 @@ pub const MAX_CAPACITY: i32 = 10_000;
 /// Check-in radius when none is given.
 pub const DEFAULT_CHECK_IN_RADIUS_M: i32 = 200;
 
-/// Whether a shift still runs.
-#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ShiftStatus {
-    /// Takes sign-ups (while its event is published and it has not started).
-    Open,
-    /// Called off; its sign-ups were cancelled.
-    Cancelled,
-}
-
-impl ShiftStatus {
-    /// Read a stored value.
-    pub fn from_db(v: &str) -> Option<Self> {
-        match v {
-            "OPEN" => Some(Self::Open),
-            "CANCELLED" => Some(Self::Cancelled),
-            _ => None,
-        }
-    }
-}
+pub use entity::shift::ShiftStatus;
 
 /// The fields of a new shift, validated (also the template of a series).
 #[derive(Debug, Clone, serde::Serialize)]
@@ -219,7 +200,7 @@ pub fn active_model(
         required_skills: Set(validate::skills_to_db(&spec.required_skills)),
         check_in_radius_meters: Set(spec.check_in_radius_meters),
         check_in_opens_minutes: Set(30),
-        status: Set("OPEN".to_owned()),
+        status: Set(ShiftStatus::Open),
         cancel_reason: Set(None),
         created_at: Set(now),
         updated_at: Set(now),
@@ -246,7 +227,7 @@ pub async fn update(
     let mut update = shift::Entity::update_many()
         .col_expr(shift::Column::UpdatedAt, Expr::value(now))
         .filter(shift::Column::Id.eq(id))
-        .filter(shift::Column::Status.eq("OPEN"));
+        .filter(shift::Column::Status.eq(shift::ShiftStatus::Open));
     // Only the columns given: a concurrent change of another field is not overwritten.
     if let Some(v) = changes.starts_at {
         update = update.col_expr(shift::Column::StartsAt, Expr::value(v));
@@ -278,7 +259,7 @@ pub async fn update(
         update = update.col_expr(shift::Column::CheckInRadiusMeters, Expr::value(v));
     }
     if update.exec(&txn).await?.rows_affected == 0 {
-        return Err(if current.status != "OPEN" {
+        return Err(if current.status != ShiftStatus::Open {
             AppError::Conflict("a cancelled shift cannot be changed".to_owned())
         } else {
             AppError::Conflict(
@@ -308,13 +289,16 @@ pub async fn cancel(
     let now = Utc::now();
     let txn = begin_write(db).await?;
     let done = shift::Entity::update_many()
-        .col_expr(shift::Column::Status, Expr::value("CANCELLED"))
+        .col_expr(
+            shift::Column::Status,
+            Expr::value(shift::ShiftStatus::Cancelled),
+        )
         .col_expr(shift::Column::CancelReason, Expr::value(reason.clone()))
         // Its confirmed sign-ups are cancelled below: the count follows them.
         .col_expr(shift::Column::ConfirmedCount, Expr::value(0))
         .col_expr(shift::Column::UpdatedAt, Expr::value(now))
         .filter(shift::Column::Id.eq(id))
-        .filter(shift::Column::Status.eq("OPEN"))
+        .filter(shift::Column::Status.eq(shift::ShiftStatus::Open))
         .exec(&txn)
         .await?;
     if done.rows_affected == 0 {
@@ -357,7 +341,7 @@ pub async fn list<C: ConnectionTrait>(
     match filter.has_open_slots {
         Some(true) => {
             cond = cond
-                .add(shift::Column::Status.eq("OPEN"))
+                .add(shift::Column::Status.eq(shift::ShiftStatus::Open))
                 .add(event::Column::Status.eq("PUBLISHED"))
                 .add(shift::Column::StartsAt.gt(Utc::now()))
                 .add(

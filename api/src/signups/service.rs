@@ -114,7 +114,7 @@ pub async fn sign_up(
         .await?
         .and_then(|(s, e)| e.map(|e| (s, e)))
         .ok_or(AppError::NotFound("shift"))?;
-    if s.status != "OPEN" {
+    if s.status != crate::shifts::service::ShiftStatus::Open {
         return Err(AppError::bad_input("shiftId", "the shift is cancelled"));
     }
     if e.status != "PUBLISHED" {
@@ -154,7 +154,7 @@ pub async fn sign_up(
             Expr::col(shift::Column::ConfirmedCount).add(1),
         )
         .filter(shift::Column::Id.eq(shift_id))
-        .filter(shift::Column::Status.eq("OPEN"))
+        .filter(shift::Column::Status.eq(shift::ShiftStatus::Open))
         .filter(Expr::col(shift::Column::ConfirmedCount).lt(Expr::col(shift::Column::Capacity)))
         .exec(&txn)
         .await?
@@ -169,7 +169,7 @@ pub async fn sign_up(
                 Expr::col(shift::Column::WaitlistSeq).add(1),
             )
             .filter(shift::Column::Id.eq(shift_id))
-            .filter(shift::Column::Status.eq("OPEN"))
+            .filter(shift::Column::Status.eq(shift::ShiftStatus::Open))
             .exec(&txn)
             .await?;
         if ticket.rows_affected == 0 {
@@ -254,7 +254,7 @@ pub async fn promote_waitlisted<C: ConnectionTrait>(txn: &C, shift_id: i64) -> A
                 Expr::col(shift::Column::ConfirmedCount).add(1),
             )
             .filter(shift::Column::Id.eq(shift_id))
-            .filter(shift::Column::Status.eq("OPEN"))
+            .filter(shift::Column::Status.eq(shift::ShiftStatus::Open))
             .filter(Expr::col(shift::Column::ConfirmedCount).lt(Expr::col(shift::Column::Capacity)))
             .exec(txn)
             .await?;
