@@ -141,7 +141,10 @@ pub async fn of_subtree<C: ConnectionTrait>(
         .select_only()
         .column_as(Expr::from(Func::count(Expr::col(event::Column::Id))), "n")
         .filter(authz::in_subtree(event::Column::OrganizationId, org))
-        .filter(event::Column::Status.is_in(["PUBLISHED", "COMPLETED"]))
+        .filter(event::Column::Status.is_in([
+            entity::charity_event::EventStatus::Published,
+            entity::charity_event::EventStatus::Completed,
+        ]))
         .filter(event::Column::StartsAt.gte(from))
         .filter(event::Column::StartsAt.lt(to))
         .into_tuple::<i64>()

@@ -17,8 +17,7 @@ pub struct Model {
     pub longitude: f64,
     pub starts_at: DateTimeUtc,
     pub ends_at: DateTimeUtc,
-    /// `DRAFT`, `PUBLISHED`, `CANCELLED` or `COMPLETED`.
-    pub status: String,
+    pub status: EventStatus,
     pub cancel_reason: Option<String>,
     pub published_at: Option<DateTimeUtc>,
     /// Approve service records verified on site (QR/GEO at both ends) without review.
@@ -26,6 +25,24 @@ pub struct Model {
     pub created_by: i64,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+}
+
+/// Where an event is in its life.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, EnumIter, DeriveActiveEnum, async_graphql::Enum)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
+pub enum EventStatus {
+    /// Being prepared; visible to its organizers only.
+    #[sea_orm(string_value = "DRAFT")]
+    Draft,
+    /// Public; its shifts take sign-ups.
+    #[sea_orm(string_value = "PUBLISHED")]
+    Published,
+    /// Called off; its shifts and sign-ups were cancelled.
+    #[sea_orm(string_value = "CANCELLED")]
+    Cancelled,
+    /// Done.
+    #[sea_orm(string_value = "COMPLETED")]
+    Completed,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -60,39 +60,4 @@ impl EventCategory {
     }
 }
 
-/// Where an event is in its life.
-#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
-pub enum EventStatus {
-    /// Being prepared; visible to its organizers only.
-    Draft,
-    /// Public; its shifts take sign-ups.
-    Published,
-    /// Called off; its shifts and sign-ups were cancelled.
-    Cancelled,
-    /// Done.
-    Completed,
-}
-
-impl EventStatus {
-    /// The stored value.
-    pub fn as_db(self) -> &'static str {
-        match self {
-            Self::Draft => "DRAFT",
-            Self::Published => "PUBLISHED",
-            Self::Cancelled => "CANCELLED",
-            Self::Completed => "COMPLETED",
-        }
-    }
-
-    /// Read a stored value.
-    pub fn from_db(v: &str) -> Option<Self> {
-        [
-            Self::Draft,
-            Self::Published,
-            Self::Cancelled,
-            Self::Completed,
-        ]
-        .into_iter()
-        .find(|s| s.as_db() == v)
-    }
-}
+pub use entity::charity_event::EventStatus;

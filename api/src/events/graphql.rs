@@ -112,7 +112,7 @@ impl crate::direct::Direct for CharityEvent {
             "distanceMeters" => value(&self.rounded_distance()),
             "startsAt" => value(&m.starts_at),
             "endsAt" => value(&m.ends_at),
-            "status" => EventStatus::from_db(&m.status).map_or(Answer::Resolver, |s| value(&s)),
+            "status" => value(&m.status),
             "cancelReason" => value(&m.cancel_reason),
             "publishedAt" => value(&m.published_at),
             "autoApproveVerified" => value(&m.auto_approve_verified),
@@ -206,14 +206,8 @@ impl CharityEvent {
     }
 
     /// Status.
-    async fn status(&self) -> Result<EventStatus> {
-        EventStatus::from_db(&self.model.status).ok_or_else(|| {
-            AppError::Internal(anyhow::anyhow!(
-                "unknown event status {}",
-                self.model.status
-            ))
-            .into()
-        })
+    async fn status(&self) -> EventStatus {
+        self.model.status
     }
 
     /// Why it was cancelled, for the volunteers.

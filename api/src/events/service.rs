@@ -9,8 +9,8 @@ use entity::{
     shift, signup,
 };
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait,
-    Order, QueryFilter, QueryOrder, Set,
+    ActiveEnum, ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection,
+    EntityTrait, Order, QueryFilter, QueryOrder, Set,
     sea_query::{Expr, Query},
 };
 
@@ -185,7 +185,7 @@ pub async fn create(
         longitude: Set(new.location.longitude),
         starts_at: Set(new.starts_at),
         ends_at: Set(new.ends_at),
-        status: Set(EventStatus::Draft.as_db().to_owned()),
+        status: Set(EventStatus::Draft),
         cancel_reason: Set(None),
         published_at: Set(None),
         auto_approve_verified: Set(new.auto_approve_verified),
@@ -216,7 +216,7 @@ pub async fn update(
         .col_expr(event::Column::StartsAt, Expr::value(starts_at))
         .col_expr(event::Column::EndsAt, Expr::value(ends_at))
         .filter(event::Column::Id.eq(id))
-        .filter(event::Column::Status.is_in(["DRAFT", "PUBLISHED"]));
+        .filter(event::Column::Status.is_in([EventStatus::Draft, EventStatus::Published]));
     if let Some(v) = changes.title {
         update = update.col_expr(event::Column::Title, Expr::value(v));
     }
@@ -240,7 +240,7 @@ pub async fn update(
     if update.exec(&txn).await?.rows_affected == 0 {
         return Err(AppError::Conflict(format!(
             "a {} event cannot be changed",
-            current.status.to_lowercase()
+            current.status.to_value().to_lowercase()
         )));
     }
     let outside = shift::Entity::find()
@@ -264,7 +264,7 @@ pub async fn update(
 }
 
 /// Move an event from one of `from` to `to` with one conditional `UPDATE`.
-#[tracing::instrument(skip_all, fields(viewer = viewer.id, event_id = id, to = to.as_db()))]
+#[tracing::instrument(skip_all, fields(viewer = viewer.id, event_id = id, to = ?to))]
 pub async fn transition(
     db: &DatabaseConnection,
     viewer: &account::Model,
@@ -275,18 +275,18 @@ pub async fn transition(
     let current = get_managed(db, viewer, id).await?;
     let now = Utc::now();
     let mut update = event::Entity::update_many()
-        .col_expr(event::Column::Status, Expr::value(to.as_db()))
+        .col_expr(event::Column::Status, Expr::value(to))
         .col_expr(event::Column::UpdatedAt, Expr::value(now))
         .filter(event::Column::Id.eq(id))
-        .filter(event::Column::Status.is_in(from.iter().map(|s| s.as_db())));
+        .filter(event::Column::Status.is_in(from.iter().copied()));
     if to == EventStatus::Published {
         update = update.col_expr(event::Column::PublishedAt, Expr::value(now));
     }
     if update.exec(db).await?.rows_affected == 0 {
         return Err(AppError::Conflict(format!(
             "the event is {} and cannot become {}",
-            current.status.to_lowercase(),
-            to.as_db().to_lowercase()
+            current.status.to_value().to_lowercase(),
+            to.to_value().to_lowercase()
         )));
     }
     get_managed(db, viewer, id).await
@@ -305,17 +305,17 @@ pub async fn cancel(
     let now = Utc::now();
     let txn = begin_write(db).await?;
     let done = event::Entity::update_many()
-        .col_expr(event::Column::Status, Expr::value("CANCELLED"))
+        .col_expr(event::Column::Status, Expr::value(EventStatus::Cancelled))
         .col_expr(event::Column::CancelReason, Expr::value(reason.clone()))
         .col_expr(event::Column::UpdatedAt, Expr::value(now))
         .filter(event::Column::Id.eq(id))
-        .filter(event::Column::Status.is_in(["DRAFT", "PUBLISHED"]))
+        .filter(event::Column::Status.is_in([EventStatus::Draft, EventStatus::Published]))
         .exec(&txn)
         .await?;
     if done.rows_affected == 0 {
         return Err(AppError::Conflict(format!(
             "the event is {} and cannot be cancelled",
-            current.status.to_lowercase()
+            current.status.to_value().to_lowercase()
         )));
     }
     // Shifts first, then their sign-ups: the lock order every path uses (a sign-up racing

@@ -154,10 +154,13 @@ pub async fn create_series(
     rule: Recurrence,
 ) -> AppResult<Vec<shift::Model>> {
     let e = events::get_managed(db, viewer, event_id).await?;
-    if !matches!(e.status.as_str(), "DRAFT" | "PUBLISHED") {
+    if !matches!(
+        e.status,
+        entity::charity_event::EventStatus::Draft | entity::charity_event::EventStatus::Published
+    ) {
         return Err(AppError::Conflict(format!(
             "the event is {}; shifts cannot be added",
-            e.status.to_lowercase()
+            sea_orm::ActiveEnum::to_value(&e.status).to_lowercase()
         )));
     }
     check_numbers(

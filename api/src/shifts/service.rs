@@ -168,10 +168,13 @@ pub async fn create(
     spec: ShiftSpec,
 ) -> AppResult<shift::Model> {
     let e = events::get_managed(db, viewer, event_id).await?;
-    if !matches!(e.status.as_str(), "DRAFT" | "PUBLISHED") {
+    if !matches!(
+        e.status,
+        entity::charity_event::EventStatus::Draft | entity::charity_event::EventStatus::Published
+    ) {
         return Err(AppError::Conflict(format!(
             "the event is {}; shifts cannot be added",
-            e.status.to_lowercase()
+            sea_orm::ActiveEnum::to_value(&e.status).to_lowercase()
         )));
     }
     check_numbers(Some(spec.capacity), Some(spec.check_in_radius_meters))?;
@@ -342,7 +345,7 @@ pub async fn list<C: ConnectionTrait>(
         Some(true) => {
             cond = cond
                 .add(shift::Column::Status.eq(shift::ShiftStatus::Open))
-                .add(event::Column::Status.eq("PUBLISHED"))
+                .add(event::Column::Status.eq(entity::charity_event::EventStatus::Published))
                 .add(shift::Column::StartsAt.gt(Utc::now()))
                 .add(
                     Expr::col((shift::Entity, shift::Column::ConfirmedCount))

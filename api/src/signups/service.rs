@@ -117,7 +117,7 @@ pub async fn sign_up(
     if s.status != crate::shifts::service::ShiftStatus::Open {
         return Err(AppError::bad_input("shiftId", "the shift is cancelled"));
     }
-    if e.status != "PUBLISHED" {
+    if e.status != entity::charity_event::EventStatus::Published {
         return Err(AppError::bad_input("shiftId", "the event is not published"));
     }
     if s.starts_at <= now {
