@@ -10,8 +10,7 @@ pub struct Model {
     pub organization_id: i64,
     pub title: String,
     pub description: String,
-    /// `DRAFT`, `PUBLISHED`, `CLOSED` or `CANCELLED`.
-    pub status: String,
+    pub status: CampaignStatus,
     pub starts_at: DateTimeUtc,
     pub ends_at: DateTimeUtc,
     pub volunteer_hours_goal: Option<i32>,
@@ -24,6 +23,24 @@ pub struct Model {
     pub updated_at: DateTimeUtc,
     /// Fen donated to the campaign (kept with each donation, in its transaction).
     pub raised_fen: i64,
+}
+
+/// Where a campaign is in its life.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, EnumIter, DeriveActiveEnum, async_graphql::Enum)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
+pub enum CampaignStatus {
+    /// Being prepared; visible to its organizers only.
+    #[sea_orm(string_value = "DRAFT")]
+    Draft,
+    /// Open to the public; events may join it.
+    #[sea_orm(string_value = "PUBLISHED")]
+    Published,
+    /// Over; kept for the record.
+    #[sea_orm(string_value = "CLOSED")]
+    Closed,
+    /// Called off.
+    #[sea_orm(string_value = "CANCELLED")]
+    Cancelled,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -31,9 +31,7 @@ impl crate::direct::Direct for Campaign {
             "id" => value(&ids::encode(NodeType::Campaign, self.0.id)),
             "title" => value(&self.0.title),
             "description" => value(&self.0.description),
-            "status" => {
-                CampaignStatus::from_db(&self.0.status).map_or(Answer::Resolver, |s| value(&s))
-            }
+            "status" => value(&self.0.status),
             "startsAt" => value(&self.0.starts_at),
             "endsAt" => value(&self.0.ends_at),
             "volunteerHoursGoal" => value(&self.0.volunteer_hours_goal),
@@ -74,10 +72,8 @@ impl Campaign {
     }
 
     /// Status.
-    async fn status(&self) -> Result<CampaignStatus> {
-        CampaignStatus::from_db(&self.0.status).ok_or_else(|| {
-            AppError::Internal(anyhow::anyhow!("unknown campaign status {}", self.0.status)).into()
-        })
+    async fn status(&self) -> CampaignStatus {
+        self.0.status
     }
 
     /// When the campaign starts.

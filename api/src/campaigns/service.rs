@@ -2,7 +2,6 @@
 
 use std::collections::HashMap;
 
-use async_graphql::Enum;
 use chrono::{DateTime, Utc};
 use entity::{account, campaign};
 use sea_orm::{
@@ -16,37 +15,7 @@ use crate::{
     pagination::{Page, PageArgs, contains_text, fetch_page},
 };
 
-/// Where a campaign is in its life.
-#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
-pub enum CampaignStatus {
-    /// Being prepared; visible to its organizers only.
-    Draft,
-    /// Open to the public; events may join it.
-    Published,
-    /// Over; kept for the record.
-    Closed,
-    /// Called off.
-    Cancelled,
-}
-
-impl CampaignStatus {
-    /// The stored value.
-    pub fn as_db(self) -> &'static str {
-        match self {
-            Self::Draft => "DRAFT",
-            Self::Published => "PUBLISHED",
-            Self::Closed => "CLOSED",
-            Self::Cancelled => "CANCELLED",
-        }
-    }
-
-    /// Read a stored value.
-    pub fn from_db(v: &str) -> Option<Self> {
-        [Self::Draft, Self::Published, Self::Closed, Self::Cancelled]
-            .into_iter()
-            .find(|s| s.as_db() == v)
-    }
-}
+pub use entity::campaign::CampaignStatus;
 
 /// A new campaign, validated.
 #[derive(Debug, Clone)]
@@ -191,7 +160,7 @@ pub async fn create(
         organization_id: Set(new.organization_id),
         title: Set(new.title),
         description: Set(new.description),
-        status: Set(CampaignStatus::Draft.as_db().to_owned()),
+        status: Set(CampaignStatus::Draft),
         starts_at: Set(new.starts_at),
         ends_at: Set(new.ends_at),
         volunteer_hours_goal: Set(new.volunteer_hours_goal),
@@ -225,10 +194,7 @@ pub async fn update(
         .col_expr(campaign::Column::StartsAt, Expr::value(starts_at))
         .col_expr(campaign::Column::EndsAt, Expr::value(ends_at))
         .filter(campaign::Column::Id.eq(id))
-        .filter(campaign::Column::Status.is_in([
-            CampaignStatus::Draft.as_db(),
-            CampaignStatus::Published.as_db(),
-        ]));
+        .filter(campaign::Column::Status.is_in([CampaignStatus::Draft, CampaignStatus::Published]));
     if let Some(v) = changes.title {
         update = update.col_expr(campaign::Column::Title, Expr::value(v));
     }
@@ -247,14 +213,14 @@ pub async fn update(
     if update.exec(db).await?.rows_affected == 0 {
         return Err(AppError::Conflict(format!(
             "a {} campaign cannot be changed",
-            current.status.to_lowercase()
+            sea_orm::ActiveEnum::to_value(&current.status).to_lowercase()
         )));
     }
     get_managed(db, viewer, id).await
 }
 
 /// Move a campaign from one of `from` to `to` with one conditional `UPDATE`.
-#[tracing::instrument(skip_all, fields(viewer = viewer.id, campaign_id = id, to = to.as_db()))]
+#[tracing::instrument(skip_all, fields(viewer = viewer.id, campaign_id = id, to = ?to))]
 pub async fn transition(
     db: &DatabaseConnection,
     viewer: &account::Model,
@@ -265,18 +231,18 @@ pub async fn transition(
     let current = get_managed(db, viewer, id).await?;
     let now = Utc::now();
     let mut update = campaign::Entity::update_many()
-        .col_expr(campaign::Column::Status, Expr::value(to.as_db()))
+        .col_expr(campaign::Column::Status, Expr::value(to))
         .col_expr(campaign::Column::UpdatedAt, Expr::value(now))
         .filter(campaign::Column::Id.eq(id))
-        .filter(campaign::Column::Status.is_in(from.iter().map(|s| s.as_db())));
+        .filter(campaign::Column::Status.is_in(from.iter().copied()));
     if to == CampaignStatus::Published {
         update = update.col_expr(campaign::Column::PublishedAt, Expr::value(now));
     }
     if update.exec(db).await?.rows_affected == 0 {
         return Err(AppError::Conflict(format!(
             "the campaign is {} and cannot become {}",
-            current.status.to_lowercase(),
-            to.as_db().to_lowercase()
+            sea_orm::ActiveEnum::to_value(&current.status).to_lowercase(),
+            sea_orm::ActiveEnum::to_value(&to).to_lowercase()
         )));
     }
     get_managed(db, viewer, id).await
@@ -291,7 +257,7 @@ pub async fn list<C: ConnectionTrait>(
 ) -> AppResult<Page<campaign::Model>> {
     let mut cond = visible_to(viewer);
     if let Some(s) = filter.status {
-        cond = cond.add(campaign::Column::Status.eq(s.as_db()));
+        cond = cond.add(campaign::Column::Status.eq(s));
     }
     if let Some(org) = filter.organization_id {
         cond = cond.add(crate::authz::in_subtree(

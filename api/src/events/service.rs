@@ -140,7 +140,7 @@ async fn check_campaign(
     campaign_id: i64,
 ) -> AppResult<()> {
     let c = campaign::Entity::find_by_id(campaign_id)
-        .filter(campaign::Column::Status.eq("PUBLISHED"))
+        .filter(campaign::Column::Status.eq(campaign::CampaignStatus::Published))
         .filter(
             campaign::Column::OrganizationId.in_subquery(
                 Query::select()

@@ -150,7 +150,7 @@ pub async fn donate(
             let c = campaigns::get_visible(&txn, Some(viewer), id)
                 .await?
                 .ok_or(AppError::NotFound("campaign"))?;
-            if c.status != "PUBLISHED" {
+            if c.status != entity::campaign::CampaignStatus::Published {
                 return Err(AppError::bad_input(
                     "input.campaignId",
                     "the campaign does not take donations now (it is not published)",
