@@ -235,7 +235,10 @@ pub async fn delete_account(
         .select_only()
         .column(signup::Column::Id)
         .filter(signup::Column::AccountId.eq(me.id))
-        .filter(signup::Column::Status.is_in(["CONFIRMED", "WAITLISTED"]))
+        .filter(signup::Column::Status.is_in([
+            entity::signup::SignupStatus::Confirmed,
+            entity::signup::SignupStatus::Waitlisted,
+        ]))
         .into_tuple()
         .all(db)
         .await?;

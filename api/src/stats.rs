@@ -113,7 +113,10 @@ pub async fn of_subtree<C: ConnectionTrait>(
                 .equals((shift::Entity, shift::Column::EventId)),
         )
         .and_where(authz::in_subtree(event::Column::OrganizationId, org))
-        .and_where(signup::Column::Status.is_in(["CONFIRMED", "ATTENDED"]))
+        .and_where(signup::Column::Status.is_in([
+            entity::signup::SignupStatus::Confirmed,
+            entity::signup::SignupStatus::Attended,
+        ]))
         .and_where(shift::Column::StartsAt.gte(from))
         .and_where(shift::Column::StartsAt.lt(to))
         .to_owned();

@@ -84,7 +84,7 @@ async fn two_hundred_volunteers_rush_a_shift_of_ten() {
     let mut head_of_queue = Vec::new();
     for (id, token) in &volunteers {
         let s = by_account(*id);
-        if s.status == "CONFIRMED" {
+        if s.status == entity::signup::SignupStatus::Confirmed {
             first_confirmed.push((s, token.clone()));
         } else if s.waitlist_ticket.unwrap() <= 10 {
             head_of_queue.push((s, token.clone()));
@@ -130,7 +130,7 @@ async fn two_hundred_volunteers_rush_a_shift_of_ten() {
                         .await
                         .unwrap()
                         .unwrap();
-                    if s.status == "CONFIRMED" {
+                    if s.status == entity::signup::SignupStatus::Confirmed {
                         break;
                     }
                     tokio::time::sleep(std::time::Duration::from_millis(5)).await;

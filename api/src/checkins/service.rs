@@ -148,10 +148,13 @@ pub async fn record(
     let record = match kind {
         CheckKind::In => {
             signup::Entity::update_many()
-                .col_expr(signup::Column::Status, Expr::value("ATTENDED"))
+                .col_expr(
+                    signup::Column::Status,
+                    Expr::value(entity::signup::SignupStatus::Attended),
+                )
                 .col_expr(signup::Column::UpdatedAt, Expr::value(now))
                 .filter(signup::Column::Id.eq(target.id))
-                .filter(signup::Column::Status.eq("CONFIRMED"))
+                .filter(signup::Column::Status.eq(entity::signup::SignupStatus::Confirmed))
                 .exec(&txn)
                 .await?;
             None
@@ -238,7 +241,10 @@ async fn find_signup(
         _ => signup::Entity::find()
             .filter(signup::Column::ShiftId.eq(s.id))
             .filter(signup::Column::AccountId.eq(viewer.id))
-            .filter(signup::Column::Status.is_in(["CONFIRMED", "ATTENDED"]))
+            .filter(signup::Column::Status.is_in([
+                entity::signup::SignupStatus::Confirmed,
+                entity::signup::SignupStatus::Attended,
+            ]))
             .one(db)
             .await?
             .ok_or_else(|| {

@@ -442,9 +442,9 @@ pub(super) async fn sign_ups(
         let row = signups::sign_up(db, &volunteers[*volunteer], shift_id, &key)
             .await
             .context("signing up a demo volunteer")?;
-        match SignupStatus::from_db(&row.status) {
-            Some(SignupStatus::Confirmed) => summary.signups_confirmed += 1,
-            Some(SignupStatus::Waitlisted) => summary.signups_waitlisted += 1,
+        match row.status {
+            SignupStatus::Confirmed => summary.signups_confirmed += 1,
+            SignupStatus::Waitlisted => summary.signups_waitlisted += 1,
             _ => {}
         }
     }

@@ -465,7 +465,7 @@ impl crate::batch::Loader for WaitlistCounts {
             .column(signup::Column::ShiftId)
             .column_as(signup::Column::Id.count(), "n")
             .filter(signup::Column::ShiftId.is_in(keys))
-            .filter(signup::Column::Status.eq("WAITLISTED"))
+            .filter(signup::Column::Status.eq(entity::signup::SignupStatus::Waitlisted))
             .group_by(signup::Column::ShiftId)
             .into_tuple()
             .all(&db)

@@ -8,7 +8,6 @@ use super::service::{self, SignupStatus};
 use crate::{
     accounts::graphql::Account,
     context::ContextExt,
-    error::AppError,
     ids::{self, NodeType},
     shifts::graphql::Shift,
     validate,
@@ -36,10 +35,8 @@ impl Signup {
     }
 
     /// Where it stands.
-    async fn status(&self) -> Result<SignupStatus> {
-        SignupStatus::from_db(&self.0.status).ok_or_else(|| {
-            AppError::Internal(anyhow::anyhow!("unknown sign-up status {}", self.0.status)).into()
-        })
+    async fn status(&self) -> SignupStatus {
+        self.0.status
     }
 
     /// Place in the waitlist (1 = next to get a place) while `WAITLISTED`.
@@ -47,7 +44,7 @@ impl Signup {
         let Some(ticket) = self
             .0
             .waitlist_ticket
-            .filter(|_| self.0.status == "WAITLISTED")
+            .filter(|_| self.0.status == SignupStatus::Waitlisted)
         else {
             return Ok(None);
         };
@@ -117,7 +114,9 @@ impl SignupMutation {
         let signup =
             crate::db::retry_transient(|| service::sign_up(db, viewer, shift, &idempotency_key))
                 .await?;
-        ctx.state().metrics.signup(&signup.status);
+        ctx.state()
+            .metrics
+            .signup(&sea_orm::ActiveEnum::to_value(&signup.status));
         Ok(Signup::from(signup))
     }
 

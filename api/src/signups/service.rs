@@ -4,7 +4,6 @@
 //! active sign-up per volunteer and shift is a partial `UNIQUE` index, and each sign-up runs in a
 //! write transaction (`BEGIN IMMEDIATE` on SQLite; row locks on PostgreSQL).
 
-use async_graphql::Enum;
 use chrono::Utc;
 use entity::{account, charity_event as event, shift, signup, volunteer_profile};
 use sea_orm::{
@@ -23,48 +22,9 @@ use crate::{
     validate,
 };
 
-/// Where a sign-up stands.
-#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum SignupStatus {
-    /// Has a place.
-    Confirmed,
-    /// Waits for a place, in `waitlistPosition` order.
-    Waitlisted,
-    /// Cancelled by the volunteer or the organizers.
-    Cancelled,
-    /// Checked in.
-    Attended,
-    /// Did not come.
-    NoShow,
-}
+pub use entity::signup::SignupStatus;
 
-impl SignupStatus {
-    /// The stored value.
-    pub fn as_db(self) -> &'static str {
-        match self {
-            Self::Confirmed => "CONFIRMED",
-            Self::Waitlisted => "WAITLISTED",
-            Self::Cancelled => "CANCELLED",
-            Self::Attended => "ATTENDED",
-            Self::NoShow => "NO_SHOW",
-        }
-    }
-
-    /// Read a stored value.
-    pub fn from_db(v: &str) -> Option<Self> {
-        [
-            Self::Confirmed,
-            Self::Waitlisted,
-            Self::Cancelled,
-            Self::Attended,
-            Self::NoShow,
-        ]
-        .into_iter()
-        .find(|s| s.as_db() == v)
-    }
-}
-
-const ACTIVE: [&str; 2] = ["CONFIRMED", "WAITLISTED"];
+const ACTIVE: [SignupStatus; 2] = [SignupStatus::Confirmed, SignupStatus::Waitlisted];
 
 /// Tell live subscribers a sign-up (and so its shift's counts) changed.
 pub fn record_signup(s: &signup::Model) {
@@ -191,7 +151,7 @@ pub async fn sign_up(
     let row = signup::ActiveModel {
         shift_id: Set(shift_id),
         account_id: Set(viewer.id),
-        status: Set(status.as_db().to_owned()),
+        status: Set(status),
         waitlist_ticket: Set(ticket),
         created_at: Set(now),
         updated_at: Set(now),
@@ -206,7 +166,7 @@ pub async fn sign_up(
     .map_err(|e| AppError::from_db_unique(e, || AppError::AlreadySignedUp))?;
     idempotency::complete(&txn, &req, &row).await?;
     txn.commit().await?;
-    tracing::info!(signup_id = row.id, status = %row.status, "signed up");
+    tracing::info!(signup_id = row.id, status = ?row.status, "signed up");
     record_signup(&row);
     Ok(row)
 }
@@ -241,7 +201,7 @@ pub async fn promote_waitlisted<C: ConnectionTrait>(txn: &C, shift_id: i64) -> A
     loop {
         let Some(head) = signup::Entity::find()
             .filter(signup::Column::ShiftId.eq(shift_id))
-            .filter(signup::Column::Status.eq("WAITLISTED"))
+            .filter(signup::Column::Status.eq(SignupStatus::Waitlisted))
             .order_by_asc(signup::Column::WaitlistTicket)
             .one(txn)
             .await?
@@ -263,7 +223,7 @@ pub async fn promote_waitlisted<C: ConnectionTrait>(txn: &C, shift_id: i64) -> A
         }
         let now = Utc::now();
         let moved = signup::Entity::update_many()
-            .col_expr(signup::Column::Status, Expr::value("CONFIRMED"))
+            .col_expr(signup::Column::Status, Expr::value(SignupStatus::Confirmed))
             .col_expr(
                 signup::Column::WaitlistTicket,
                 Expr::value(Option::<i64>::None),
@@ -271,7 +231,7 @@ pub async fn promote_waitlisted<C: ConnectionTrait>(txn: &C, shift_id: i64) -> A
             .col_expr(signup::Column::PromotedAt, Expr::value(now))
             .col_expr(signup::Column::UpdatedAt, Expr::value(now))
             .filter(signup::Column::Id.eq(head.id))
-            .filter(signup::Column::Status.eq("WAITLISTED"))
+            .filter(signup::Column::Status.eq(SignupStatus::Waitlisted))
             .exec(txn)
             .await?;
         if moved.rows_affected == 0 {
@@ -346,7 +306,7 @@ pub async fn cancel(
         .await?;
     let cancel_from = |from: &'static str| {
         signup::Entity::update_many()
-            .col_expr(signup::Column::Status, Expr::value("CANCELLED"))
+            .col_expr(signup::Column::Status, Expr::value(SignupStatus::Cancelled))
             .col_expr(
                 signup::Column::WaitlistTicket,
                 Expr::value(Option::<i64>::None),
@@ -366,7 +326,7 @@ pub async fn cancel(
     } else if cancel_from("WAITLISTED").exec(&txn).await?.rows_affected == 0 {
         return Err(AppError::Conflict(format!(
             "the sign-up is {} and cannot be cancelled",
-            current.status.to_lowercase()
+            sea_orm::ActiveEnum::to_value(&current.status).to_lowercase()
         )));
     }
     txn.commit().await?;
@@ -394,7 +354,7 @@ pub async fn cancel_all_on<C: ConnectionTrait>(
         record_signup(s);
     }
     let res = signup::Entity::update_many()
-        .col_expr(signup::Column::Status, Expr::value("CANCELLED"))
+        .col_expr(signup::Column::Status, Expr::value(SignupStatus::Cancelled))
         .col_expr(
             signup::Column::WaitlistTicket,
             Expr::value(Option::<i64>::None),
@@ -436,16 +396,16 @@ pub async fn mark_no_show(
         ));
     }
     let done = signup::Entity::update_many()
-        .col_expr(signup::Column::Status, Expr::value("NO_SHOW"))
+        .col_expr(signup::Column::Status, Expr::value(SignupStatus::NoShow))
         .col_expr(signup::Column::UpdatedAt, Expr::value(Utc::now()))
         .filter(signup::Column::Id.eq(id))
-        .filter(signup::Column::Status.eq("CONFIRMED"))
+        .filter(signup::Column::Status.eq(SignupStatus::Confirmed))
         .exec(db)
         .await?;
     if done.rows_affected == 0 {
         return Err(AppError::Conflict(format!(
             "the sign-up is {}, not confirmed",
-            current.status.to_lowercase()
+            sea_orm::ActiveEnum::to_value(&current.status).to_lowercase()
         )));
     }
     record_signup(&current);
@@ -485,12 +445,15 @@ pub async fn waitlist_position<C: ConnectionTrait>(
     db: &C,
     s: &signup::Model,
 ) -> AppResult<Option<u64>> {
-    let Some(ticket) = s.waitlist_ticket.filter(|_| s.status == "WAITLISTED") else {
+    let Some(ticket) = s
+        .waitlist_ticket
+        .filter(|_| s.status == SignupStatus::Waitlisted)
+    else {
         return Ok(None);
     };
     let ahead = signup::Entity::find()
         .filter(signup::Column::ShiftId.eq(s.shift_id))
-        .filter(signup::Column::Status.eq("WAITLISTED"))
+        .filter(signup::Column::Status.eq(SignupStatus::Waitlisted))
         .filter(signup::Column::WaitlistTicket.lt(ticket))
         .count(db)
         .await?;
@@ -528,7 +491,7 @@ pub async fn list_for_shift<C: ConnectionTrait>(
 ) -> AppResult<Page<signup::Model>> {
     let mut select = signup::Entity::find().filter(signup::Column::ShiftId.eq(shift_id));
     if let Some(s) = status {
-        select = select.filter(signup::Column::Status.eq(s.as_db()));
+        select = select.filter(signup::Column::Status.eq(s));
     }
     fetch_page(db, select, signup::Column::Id, page).await
 }
@@ -551,7 +514,7 @@ pub async fn list_for_account<C: ConnectionTrait>(
 ) -> AppResult<Page<signup::Model>> {
     let mut cond = Condition::all().add(signup::Column::AccountId.eq(account_id));
     if let Some(s) = filter.status {
-        cond = cond.add(signup::Column::Status.eq(s.as_db()));
+        cond = cond.add(signup::Column::Status.eq(s));
     }
     let mut select = signup::Entity::find();
     if let Some(upcoming) = filter.upcoming {
@@ -604,7 +567,7 @@ impl crate::batch::Loader for ShiftPages {
             let mut select = signup::Entity::find()
                 .filter(signup::Column::ShiftId.is_in(shifts.iter().copied()));
             if let Some(s) = status {
-                select = select.filter(signup::Column::Status.eq(s.as_db()));
+                select = select.filter(signup::Column::Status.eq(s));
             }
             if let Some(after) = page.after {
                 select = select.filter(signup::Column::Id.gt(after));
@@ -648,7 +611,7 @@ impl crate::batch::Loader for WaitlistAhead {
             .column(signup::Column::ShiftId)
             .column(signup::Column::WaitlistTicket)
             .filter(signup::Column::ShiftId.is_in(shifts))
-            .filter(signup::Column::Status.eq("WAITLISTED"))
+            .filter(signup::Column::Status.eq(SignupStatus::Waitlisted))
             .into_tuple()
             .all(&db)
             .await?;
