@@ -107,9 +107,10 @@ pub async fn nearby_volunteers(
                 .equals((p.clone(), profile::Column::AccountId)),
         )
         // Checked in is busy too (a check-in turns the sign-up ATTENDED).
-        .and_where(
-            Expr::col((signup::Entity, signup::Column::Status)).is_in(["CONFIRMED", "ATTENDED"]),
-        )
+        .and_where(Expr::col((signup::Entity, signup::Column::Status)).is_in([
+            signup::SignupStatus::Confirmed,
+            signup::SignupStatus::Attended,
+        ]))
         .and_where(Expr::col((shift::Entity, shift::Column::StartsAt)).lt(to))
         .and_where(Expr::col((shift::Entity, shift::Column::EndsAt)).gt(from))
         .to_owned();
