@@ -11,21 +11,23 @@ use axum::{
 
 use crate::error::AppError;
 
-/// The HTTP status of an error, from its code.
+/// The HTTP status of an error: one per kind of failure, as its code says.
 pub fn status(err: &AppError) -> StatusCode {
-    match err.code() {
-        "UNAUTHENTICATED" => StatusCode::UNAUTHORIZED,
-        "FORBIDDEN" | "IDENTITY_REQUIRED" => StatusCode::FORBIDDEN,
-        "NOT_FOUND" => StatusCode::NOT_FOUND,
-        "BAD_USER_INPUT" | "BAD_REQUEST" => StatusCode::BAD_REQUEST,
-        "CONFLICT"
-        | "SHIFT_FULL"
-        | "ALREADY_SIGNED_UP"
-        | "IDEMPOTENCY_CONFLICT"
-        | "INSUFFICIENT_FUNDS" => StatusCode::CONFLICT,
-        "RATE_LIMITED" => StatusCode::TOO_MANY_REQUESTS,
-        "SERVICE_UNAVAILABLE" | "TIMEOUT" => StatusCode::SERVICE_UNAVAILABLE,
-        _ => StatusCode::INTERNAL_SERVER_ERROR,
+    match err {
+        AppError::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
+        AppError::Forbidden(_) | AppError::MissingSkills(_) | AppError::IdentityRequired(_) => {
+            StatusCode::FORBIDDEN
+        }
+        AppError::NotFound(_) => StatusCode::NOT_FOUND,
+        AppError::BadUserInput { .. } | AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
+        AppError::Conflict(_)
+        | AppError::ShiftFull
+        | AppError::AlreadySignedUp
+        | AppError::IdempotencyConflict
+        | AppError::InsufficientFunds => StatusCode::CONFLICT,
+        AppError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+        AppError::ServiceUnavailable(_) | AppError::Timeout => StatusCode::SERVICE_UNAVAILABLE,
+        AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }
 
