@@ -181,6 +181,49 @@ impl PersistedQueries {
     }
 }
 
+/// Parsed documents by their text: phones send the same few documents over and over, and
+/// parsing one costs more than copying its syntax tree. Only documents that parsed (and
+/// passed the parser's depth and directive checks) are kept; validation still runs on every
+/// request, since it depends on the variables.
+pub struct DocumentCache {
+    docs: Mutex<lru::LruCache<String, async_graphql::parser::types::ExecutableDocument>>,
+}
+
+impl DocumentCache {
+    /// A cache of at most `capacity` documents (least recently used go first).
+    pub fn new(capacity: usize) -> Self {
+        Self {
+            docs: Mutex::new(lru::LruCache::new(
+                std::num::NonZeroUsize::new(capacity.max(1)).unwrap_or(std::num::NonZeroUsize::MIN),
+            )),
+        }
+    }
+
+    /// The parsed document of `query`, if it was parsed before.
+    pub fn get(&self, query: &str) -> Option<async_graphql::parser::types::ExecutableDocument> {
+        self.lock().get(query).cloned()
+    }
+
+    /// Keep the parsed document of `query`.
+    pub fn put(&self, query: &str, doc: &async_graphql::parser::types::ExecutableDocument) {
+        // Huge documents would crowd out the ones phones repeat; they are parsed each time.
+        if query.len() <= 16 * 1024 {
+            self.lock().put(query.to_owned(), doc.clone());
+        }
+    }
+
+    fn lock(
+        &self,
+    ) -> std::sync::MutexGuard<
+        '_,
+        lru::LruCache<String, async_graphql::parser::types::ExecutableDocument>,
+    > {
+        self.docs
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -267,48 +310,5 @@ mod tests {
         // A manifest whose id is not its body's hash is refused at start.
         std::fs::write(&path, serde_json::json!({ "0000": q }).to_string()).unwrap();
         assert!(PersistedQueries::trusted_from_file(&path).is_err());
-    }
-}
-
-/// Parsed documents by their text: phones send the same few documents over and over, and
-/// parsing one costs more than copying its syntax tree. Only documents that parsed (and
-/// passed the parser's depth and directive checks) are kept; validation still runs on every
-/// request, since it depends on the variables.
-pub struct DocumentCache {
-    docs: Mutex<lru::LruCache<String, async_graphql::parser::types::ExecutableDocument>>,
-}
-
-impl DocumentCache {
-    /// A cache of at most `capacity` documents (least recently used go first).
-    pub fn new(capacity: usize) -> Self {
-        Self {
-            docs: Mutex::new(lru::LruCache::new(
-                std::num::NonZeroUsize::new(capacity.max(1)).unwrap_or(std::num::NonZeroUsize::MIN),
-            )),
-        }
-    }
-
-    /// The parsed document of `query`, if it was parsed before.
-    pub fn get(&self, query: &str) -> Option<async_graphql::parser::types::ExecutableDocument> {
-        self.lock().get(query).cloned()
-    }
-
-    /// Keep the parsed document of `query`.
-    pub fn put(&self, query: &str, doc: &async_graphql::parser::types::ExecutableDocument) {
-        // Huge documents would crowd out the ones phones repeat; they are parsed each time.
-        if query.len() <= 16 * 1024 {
-            self.lock().put(query.to_owned(), doc.clone());
-        }
-    }
-
-    fn lock(
-        &self,
-    ) -> std::sync::MutexGuard<
-        '_,
-        lru::LruCache<String, async_graphql::parser::types::ExecutableDocument>,
-    > {
-        self.docs
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 }

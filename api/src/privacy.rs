@@ -252,7 +252,10 @@ pub async fn delete_account(
     // Help requests taken and wishes claimed go back to be taken by someone else; open offers
     // close.
     help_request::Entity::update_many()
-        .col_expr(help_request::Column::Status, Expr::value("REPORTED"))
+        .col_expr(
+            help_request::Column::Status,
+            Expr::value(entity::help_request::HelpStatus::Reported),
+        )
         .col_expr(
             help_request::Column::AssigneeId,
             Expr::value(Option::<i64>::None),
@@ -267,7 +270,7 @@ pub async fn delete_account(
         )
         .col_expr(help_request::Column::UpdatedAt, Expr::value(now))
         .filter(help_request::Column::AssigneeId.eq(me.id))
-        .filter(help_request::Column::Status.eq("ACCEPTED"))
+        .filter(help_request::Column::Status.eq(entity::help_request::HelpStatus::Accepted))
         .exec(&txn)
         .await?;
     help_request::Entity::update_many()
@@ -279,10 +282,13 @@ pub async fn delete_account(
         .exec(&txn)
         .await?;
     help_offer::Entity::update_many()
-        .col_expr(help_offer::Column::Status, Expr::value("CLOSED"))
+        .col_expr(
+            help_offer::Column::Status,
+            Expr::value(entity::help_offer::OfferStatus::Closed),
+        )
         .col_expr(help_offer::Column::ClosedAt, Expr::value(now))
         .filter(help_offer::Column::VolunteerId.eq(me.id))
-        .filter(help_offer::Column::Status.eq("OPEN"))
+        .filter(help_offer::Column::Status.eq(entity::help_offer::OfferStatus::Open))
         .exec(&txn)
         .await?;
     help_request_step::Entity::update_many()

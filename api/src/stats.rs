@@ -205,7 +205,7 @@ pub async fn of_subtree<C: ConnectionTrait>(
         .column_as(
             count_where(
                 Condition::all()
-                    .add(request::Column::Status.eq("COMPLETED"))
+                    .add(request::Column::Status.eq(entity::help_request::HelpStatus::Completed))
                     .add(request::Column::CompletedAt.gte(from))
                     .add(request::Column::CompletedAt.lt(to)),
             ),

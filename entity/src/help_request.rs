@@ -21,8 +21,7 @@ pub struct Model {
     /// JSON array of normalized skill names.
     pub needed_skills: String,
     pub needed_by: Option<DateTimeUtc>,
-    /// `REPORTED`, `DISPATCHED`, `ACCEPTED`, `COMPLETED` or `CANCELLED`.
-    pub status: String,
+    pub status: HelpStatus,
     pub reported_by: i64,
     /// The API client (hotline) it came through, if any.
     pub reported_via_client: Option<i64>,
@@ -37,6 +36,27 @@ pub struct Model {
     pub minutes_served: Option<i32>,
     pub cancel_reason: Option<String>,
     pub updated_at: DateTimeUtc,
+}
+
+/// Where a help request stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, EnumIter, DeriveActiveEnum, async_graphql::Enum)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
+pub enum HelpStatus {
+    /// Reported, not offered to anyone yet.
+    #[sea_orm(string_value = "REPORTED")]
+    Reported,
+    /// Offered to one or more volunteers; nobody has accepted.
+    #[sea_orm(string_value = "DISPATCHED")]
+    Dispatched,
+    /// A volunteer took it.
+    #[sea_orm(string_value = "ACCEPTED")]
+    Accepted,
+    /// The volunteer finished it; their service record waits for approval.
+    #[sea_orm(string_value = "COMPLETED")]
+    Completed,
+    /// Withdrawn by staff.
+    #[sea_orm(string_value = "CANCELLED")]
+    Cancelled,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

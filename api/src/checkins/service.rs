@@ -480,25 +480,6 @@ async fn write_record(
     Ok(created)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn t(h: i64, m: i64) -> DateTime<Utc> {
-        DateTime::from_timestamp(1_800_000_000 + h * 3600 + m * 60, 0).unwrap()
-    }
-
-    #[test]
-    fn minutes_are_clipped_to_the_shift() {
-        // Shift 10:00–12:00 (hours 10..12 from the base).
-        let (start, end) = (t(10, 0), t(12, 0));
-        assert_eq!(served_minutes(t(9, 40), t(11, 30), start, end), 90);
-        assert_eq!(served_minutes(t(10, 15), t(13, 0), start, end), 105);
-        assert_eq!(served_minutes(t(9, 0), t(9, 50), start, end), 0);
-        assert_eq!(served_minutes(t(10, 0), t(12, 0), start, end), 120);
-    }
-}
-
 /// How many people have checked in to a shift (the check-in of each sign-up is unique).
 pub async fn checked_in_count<C: sea_orm::ConnectionTrait>(
     db: &C,
@@ -539,5 +520,24 @@ impl crate::batch::Loader for CheckedInCounts {
             .await?
             .into_iter()
             .collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(h: i64, m: i64) -> DateTime<Utc> {
+        DateTime::from_timestamp(1_800_000_000 + h * 3600 + m * 60, 0).unwrap()
+    }
+
+    #[test]
+    fn minutes_are_clipped_to_the_shift() {
+        // Shift 10:00–12:00 (hours 10..12 from the base).
+        let (start, end) = (t(10, 0), t(12, 0));
+        assert_eq!(served_minutes(t(9, 40), t(11, 30), start, end), 90);
+        assert_eq!(served_minutes(t(10, 15), t(13, 0), start, end), 105);
+        assert_eq!(served_minutes(t(9, 0), t(9, 50), start, end), 0);
+        assert_eq!(served_minutes(t(10, 0), t(12, 0), start, end), 120);
     }
 }

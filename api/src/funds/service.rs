@@ -313,23 +313,6 @@ pub fn donated_within(org: i64) -> sea_orm::Condition {
         )
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn amounts_are_whole_positive_and_bounded() {
-        assert!(check_amount(1, "a").is_ok());
-        assert!(check_amount(MAX_AMOUNT_FEN, "a").is_ok());
-        for bad in [0, -1, MAX_AMOUNT_FEN + 1, i64::MAX, i64::MIN] {
-            assert!(matches!(
-                check_amount(bad, "a"),
-                Err(AppError::BadUserInput { .. })
-            ));
-        }
-    }
-}
-
 /// Donations to a fund, oldest first ([`crate::batch::ChildPages`]).
 pub struct DonationsToFund;
 
@@ -391,5 +374,22 @@ impl crate::batch::Children for FundsOf {
     }
     fn parent_of(row: &fund::Model) -> i64 {
         row.organization_id
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn amounts_are_whole_positive_and_bounded() {
+        assert!(check_amount(1, "a").is_ok());
+        assert!(check_amount(MAX_AMOUNT_FEN, "a").is_ok());
+        for bad in [0, -1, MAX_AMOUNT_FEN + 1, i64::MAX, i64::MIN] {
+            assert!(matches!(
+                check_amount(bad, "a"),
+                Err(AppError::BadUserInput { .. })
+            ));
+        }
     }
 }

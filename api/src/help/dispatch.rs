@@ -62,13 +62,10 @@ pub async fn nearby_volunteers(
     let r = require(db, id).await?;
     require_staff(db, viewer, &r).await?;
     // Only while it can still be offered: no looking up who lives near a closed request.
-    if !matches!(
-        HelpStatus::from_db(&r.status),
-        HelpStatus::Reported | HelpStatus::Dispatched
-    ) {
+    if !matches!(r.status, HelpStatus::Reported | HelpStatus::Dispatched) {
         return Err(AppError::Conflict(format!(
             "this request is {}: nobody is to be found for it now",
-            r.status.to_lowercase()
+            sea_orm::ActiveEnum::to_value(&r.status).to_lowercase()
         )));
     }
     if !(1..=MAX_OFFERS).contains(&first) {
@@ -121,7 +118,7 @@ pub async fn nearby_volunteers(
             Expr::col((request::Entity, request::Column::AssigneeId))
                 .equals((p.clone(), profile::Column::AccountId)),
         )
-        .and_where(Expr::col((request::Entity, request::Column::Status)).eq("ACCEPTED"))
+        .and_where(Expr::col((request::Entity, request::Column::Status)).eq(HelpStatus::Accepted))
         .to_owned();
     // How many of the needed skills a profile lists (skills are normalized JSON arrays).
     let matched = needed
@@ -222,7 +219,7 @@ pub async fn dispatch(
     let now = Utc::now();
     let txn = begin_write(db).await?;
     let moved = request::Entity::update_many()
-        .col_expr(request::Column::Status, Expr::value("DISPATCHED"))
+        .col_expr(request::Column::Status, Expr::value(HelpStatus::Dispatched))
         .col_expr(
             request::Column::DispatchedAt,
             Expr::from(Func::coalesce([
@@ -232,19 +229,19 @@ pub async fn dispatch(
         )
         .col_expr(request::Column::UpdatedAt, Expr::value(now))
         .filter(request::Column::Id.eq(id))
-        .filter(request::Column::Status.is_in(["REPORTED", "DISPATCHED"]))
+        .filter(request::Column::Status.is_in([HelpStatus::Reported, HelpStatus::Dispatched]))
         .exec(&txn)
         .await?;
     if moved.rows_affected == 0 {
         return Err(AppError::Conflict(format!(
             "this request is {}: it cannot be offered now",
-            r.status.to_lowercase()
+            sea_orm::ActiveEnum::to_value(&r.status).to_lowercase()
         )));
     }
     offer::Entity::insert_many(ids.iter().map(|&v| offer::ActiveModel {
         help_request_id: Set(id),
         volunteer_id: Set(v),
-        status: Set(OfferStatus::Open.as_db().to_owned()),
+        status: Set(OfferStatus::Open),
         offered_by: Set(viewer.id),
         offered_at: Set(now),
         ..Default::default()
@@ -270,7 +267,7 @@ pub async fn dispatch(
     let open = offer::Entity::find()
         .filter(offer::Column::HelpRequestId.eq(id))
         .filter(offer::Column::VolunteerId.is_in(ids.iter().copied()))
-        .filter(offer::Column::Status.eq("OPEN"))
+        .filter(offer::Column::Status.eq(OfferStatus::Open))
         .all(db)
         .await?;
     for o in open {
@@ -315,10 +312,10 @@ pub async fn accept(
         .from(offer::Entity)
         .and_where(offer::Column::HelpRequestId.eq(id))
         .and_where(offer::Column::VolunteerId.eq(viewer.id))
-        .and_where(offer::Column::Status.eq("OPEN"))
+        .and_where(offer::Column::Status.eq(OfferStatus::Open))
         .to_owned();
     let taken = request::Entity::update_many()
-        .col_expr(request::Column::Status, Expr::value("ACCEPTED"))
+        .col_expr(request::Column::Status, Expr::value(HelpStatus::Accepted))
         .col_expr(request::Column::AssigneeId, Expr::value(viewer.id))
         .col_expr(request::Column::AcceptedAt, Expr::value(now))
         .col_expr(
@@ -327,7 +324,7 @@ pub async fn accept(
         )
         .col_expr(request::Column::UpdatedAt, Expr::value(now))
         .filter(request::Column::Id.eq(id))
-        .filter(request::Column::Status.eq("DISPATCHED"))
+        .filter(request::Column::Status.eq(HelpStatus::Dispatched))
         .filter(Expr::exists(mine))
         .exec(&txn)
         .await?;
@@ -335,13 +332,13 @@ pub async fn accept(
         drop(txn);
         let current = require(db, id).await?;
         // A phone retrying after a lost answer: the caller already has it.
-        if current.status == "ACCEPTED" && current.assignee_id == Some(viewer.id) {
+        if current.status == HelpStatus::Accepted && current.assignee_id == Some(viewer.id) {
             return Ok(current);
         }
         let offer = offer_of(db, id, viewer.id).await?;
         return Err(match offer {
             None => AppError::Forbidden("this request was not offered to you".to_owned()),
-            Some(o) if o.status == "DECLINED" => {
+            Some(o) if o.status == OfferStatus::Declined => {
                 AppError::Conflict("you declined this request".to_owned())
             }
             Some(_) => {
@@ -361,7 +358,7 @@ pub async fn accept(
         )
         .col_expr(offer::Column::ClosedAt, Expr::value(now))
         .filter(offer::Column::HelpRequestId.eq(id))
-        .filter(offer::Column::Status.eq("OPEN"))
+        .filter(offer::Column::Status.eq(OfferStatus::Open))
         .exec(&txn)
         .await?;
     add_step(&txn, id, HelpStatus::Accepted, Some(viewer.id), None, now).await?;
@@ -378,11 +375,11 @@ pub async fn decline(
 ) -> AppResult<offer::Model> {
     let now = Utc::now();
     let res = offer::Entity::update_many()
-        .col_expr(offer::Column::Status, Expr::value("DECLINED"))
+        .col_expr(offer::Column::Status, Expr::value(OfferStatus::Declined))
         .col_expr(offer::Column::ClosedAt, Expr::value(now))
         .filter(offer::Column::HelpRequestId.eq(id))
         .filter(offer::Column::VolunteerId.eq(viewer.id))
-        .filter(offer::Column::Status.eq("OPEN"))
+        .filter(offer::Column::Status.eq(OfferStatus::Open))
         .exec(db)
         .await?;
     let offer = offer_of(db, id, viewer.id)
@@ -391,7 +388,7 @@ pub async fn decline(
     if res.rows_affected == 0 {
         return Err(AppError::Conflict(format!(
             "this offer is {}",
-            offer.status.to_lowercase()
+            sea_orm::ActiveEnum::to_value(&offer.status).to_lowercase()
         )));
     }
     Ok(offer)

@@ -6,44 +6,7 @@ use async_graphql::Enum;
 use chrono::{DateTime, Duration, Utc};
 use entity::help_request as request;
 
-/// Where a help request stands.
-#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
-pub enum HelpStatus {
-    /// Reported, not offered to anyone yet.
-    Reported,
-    /// Offered to one or more volunteers; nobody has accepted.
-    Dispatched,
-    /// A volunteer took it.
-    Accepted,
-    /// The volunteer finished it; their service record waits for approval.
-    Completed,
-    /// Withdrawn by staff.
-    Cancelled,
-}
-
-impl HelpStatus {
-    /// Stored form.
-    pub fn as_db(self) -> &'static str {
-        match self {
-            Self::Reported => "REPORTED",
-            Self::Dispatched => "DISPATCHED",
-            Self::Accepted => "ACCEPTED",
-            Self::Completed => "COMPLETED",
-            Self::Cancelled => "CANCELLED",
-        }
-    }
-
-    /// Read a stored value.
-    pub fn from_db(v: &str) -> Self {
-        match v {
-            "DISPATCHED" => Self::Dispatched,
-            "ACCEPTED" => Self::Accepted,
-            "COMPLETED" => Self::Completed,
-            "CANCELLED" => Self::Cancelled,
-            _ => Self::Reported,
-        }
-    }
-}
+pub use entity::help_request::HelpStatus;
 
 /// How soon help is needed.
 #[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -80,40 +43,7 @@ impl Urgency {
     }
 }
 
-/// Where an offer stands.
-#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
-pub enum OfferStatus {
-    /// Waiting for the volunteer.
-    Open,
-    /// The volunteer took the request.
-    Accepted,
-    /// The volunteer said no.
-    Declined,
-    /// Someone else took it, or it was cancelled.
-    Closed,
-}
-
-impl OfferStatus {
-    /// Stored form.
-    pub fn as_db(self) -> &'static str {
-        match self {
-            Self::Open => "OPEN",
-            Self::Accepted => "ACCEPTED",
-            Self::Declined => "DECLINED",
-            Self::Closed => "CLOSED",
-        }
-    }
-
-    /// Read a stored value.
-    pub fn from_db(v: &str) -> Self {
-        match v {
-            "ACCEPTED" => Self::Accepted,
-            "DECLINED" => Self::Declined,
-            "CLOSED" => Self::Closed,
-            _ => Self::Open,
-        }
-    }
-}
+pub use entity::help_offer::OfferStatus;
 
 /// Most volunteers one dispatch offers a request to, and most `nearbyVolunteers` returns.
 pub const MAX_OFFERS: usize = 50;
@@ -127,7 +57,7 @@ pub const ASSIGNEE_ACCESS_AFTER_COMPLETION_DAYS: i64 = 7;
 /// Whether the volunteer who took `r` still sees its personal details at `now`: while it is
 /// theirs to do, and for a week after they complete it; not once it is cancelled.
 pub fn assignee_may_see(r: &request::Model, now: DateTime<Utc>) -> bool {
-    match HelpStatus::from_db(&r.status) {
+    match r.status {
         HelpStatus::Accepted => true,
         HelpStatus::Completed => r
             .completed_at
@@ -164,7 +94,7 @@ mod tests {
             longitude: 120.6,
             needed_skills: "[]".into(),
             needed_by,
-            status: "REPORTED".into(),
+            status: HelpStatus::Reported,
             reported_by: 1,
             reported_via_client: None,
             assignee_id: None,
@@ -207,14 +137,14 @@ mod tests {
         let now = Utc::now();
         let mut r = row(None);
         r.assignee_id = Some(2);
-        r.status = "ACCEPTED".into();
+        r.status = HelpStatus::Accepted;
         assert!(assignee_may_see(&r, now));
-        r.status = "COMPLETED".into();
+        r.status = HelpStatus::Completed;
         r.completed_at = Some(now - Duration::days(6));
         assert!(assignee_may_see(&r, now));
         r.completed_at = Some(now - Duration::days(8));
         assert!(!assignee_may_see(&r, now));
-        r.status = "CANCELLED".into();
+        r.status = HelpStatus::Cancelled;
         assert!(!assignee_may_see(&r, now));
     }
 
@@ -227,7 +157,13 @@ mod tests {
             HelpStatus::Completed,
             HelpStatus::Cancelled,
         ] {
-            assert_eq!(HelpStatus::from_db(s.as_db()), s);
+            assert_eq!(
+                <HelpStatus as sea_orm::ActiveEnum>::try_from_value(
+                    &sea_orm::ActiveEnum::to_value(&s)
+                )
+                .unwrap(),
+                s
+            );
         }
         for u in [
             Urgency::Low,
@@ -243,7 +179,13 @@ mod tests {
             OfferStatus::Declined,
             OfferStatus::Closed,
         ] {
-            assert_eq!(OfferStatus::from_db(o.as_db()), o);
+            assert_eq!(
+                <OfferStatus as sea_orm::ActiveEnum>::try_from_value(
+                    &sea_orm::ActiveEnum::to_value(&o)
+                )
+                .unwrap(),
+                o
+            );
         }
     }
 }

@@ -102,7 +102,7 @@ impl HelpRequest {
 
     /// Where it stands.
     async fn status(&self) -> HelpStatus {
-        HelpStatus::from_db(&self.0.status)
+        self.0.status
     }
 
     /// Skills that help.
@@ -269,8 +269,10 @@ pub struct HelpRequestStep {
 #[Object]
 impl HelpRequestStep {
     /// The status entered.
-    async fn status(&self) -> HelpStatus {
-        HelpStatus::from_db(&self.step.step)
+    async fn status(&self) -> Result<HelpStatus> {
+        Ok(<HelpStatus as sea_orm::ActiveEnum>::try_from_value(
+            &self.step.step,
+        )?)
     }
 
     /// When.
@@ -305,7 +307,7 @@ impl HelpOffer {
 
     /// Where it stands.
     async fn status(&self) -> OfferStatus {
-        OfferStatus::from_db(&self.0.status)
+        self.0.status
     }
 
     /// When it was made.

@@ -61,7 +61,7 @@ pub(super) async fn add_step<C: ConnectionTrait>(
 ) -> AppResult<()> {
     step::ActiveModel {
         help_request_id: Set(request_id),
-        step: Set(status.as_db().to_owned()),
+        step: Set(sea_orm::ActiveEnum::to_value(&status)),
         actor_id: Set(actor),
         note: Set(note),
         at: Set(at),
@@ -104,7 +104,7 @@ pub async fn create(
         longitude: Set(new.location.longitude),
         needed_skills: Set(validate::skills_to_db(&new.needed_skills)),
         needed_by: Set(new.needed_by),
-        status: Set(HelpStatus::Reported.as_db().to_owned()),
+        status: Set(HelpStatus::Reported),
         reported_by: Set(viewer.id),
         reported_via_client: Set(new.via_client),
         reported_at: Set(now),
@@ -214,20 +214,23 @@ pub async fn complete(
     }
     let txn = begin_write(db).await?;
     let done = request::Entity::update_many()
-        .col_expr(request::Column::Status, Expr::value("COMPLETED"))
+        .col_expr(request::Column::Status, Expr::value(HelpStatus::Completed))
         .col_expr(request::Column::CompletedAt, Expr::value(now))
         .col_expr(request::Column::CompletionNote, Expr::value(note.clone()))
         .col_expr(request::Column::MinutesServed, Expr::value(minutes))
         .col_expr(request::Column::UpdatedAt, Expr::value(now))
         .filter(request::Column::Id.eq(id))
-        .filter(request::Column::Status.eq("ACCEPTED"))
+        .filter(request::Column::Status.eq(HelpStatus::Accepted))
         .filter(request::Column::AssigneeId.eq(viewer.id))
         .exec(&txn)
         .await?;
     if done.rows_affected == 0 {
         return Err(
             if r.assignee_id.is_some_and(|a| authz::is_self(viewer, a)) {
-                AppError::Conflict(format!("this request is {}", r.status.to_lowercase()))
+                AppError::Conflict(format!(
+                    "this request is {}",
+                    sea_orm::ActiveEnum::to_value(&r.status).to_lowercase()
+                ))
             } else {
                 AppError::Forbidden(
                     "only the volunteer who took this request completes it".to_owned(),
@@ -287,24 +290,28 @@ pub async fn cancel(
     let now = Utc::now();
     let txn = begin_write(db).await?;
     let done = request::Entity::update_many()
-        .col_expr(request::Column::Status, Expr::value("CANCELLED"))
+        .col_expr(request::Column::Status, Expr::value(HelpStatus::Cancelled))
         .col_expr(request::Column::CancelReason, Expr::value(reason.clone()))
         .col_expr(request::Column::UpdatedAt, Expr::value(now))
         .filter(request::Column::Id.eq(id))
-        .filter(request::Column::Status.is_in(["REPORTED", "DISPATCHED", "ACCEPTED"]))
+        .filter(request::Column::Status.is_in([
+            HelpStatus::Reported,
+            HelpStatus::Dispatched,
+            HelpStatus::Accepted,
+        ]))
         .exec(&txn)
         .await?;
     if done.rows_affected == 0 {
         return Err(AppError::Conflict(format!(
             "a {} request cannot be cancelled",
-            r.status.to_lowercase()
+            sea_orm::ActiveEnum::to_value(&r.status).to_lowercase()
         )));
     }
     offer::Entity::update_many()
-        .col_expr(offer::Column::Status, Expr::value("CLOSED"))
+        .col_expr(offer::Column::Status, Expr::value(OfferStatus::Closed))
         .col_expr(offer::Column::ClosedAt, Expr::value(now))
         .filter(offer::Column::HelpRequestId.eq(id))
-        .filter(offer::Column::Status.eq("OPEN"))
+        .filter(offer::Column::Status.eq(OfferStatus::Open))
         .exec(&txn)
         .await?;
     add_step(
@@ -340,7 +347,7 @@ pub async fn list<C: ConnectionTrait>(
         select = select.filter(authz::in_subtree(request::Column::OrganizationId, org));
     }
     if let Some(s) = filter.status {
-        select = select.filter(request::Column::Status.eq(s.as_db()));
+        select = select.filter(request::Column::Status.eq(s));
     }
     fetch_page(db, select, request::Column::Id, page).await
 }
@@ -354,7 +361,7 @@ pub async fn offers_of<C: ConnectionTrait>(
 ) -> AppResult<Page<offer::Model>> {
     let mut select = offer::Entity::find().filter(offer::Column::VolunteerId.eq(volunteer));
     if let Some(s) = status {
-        select = select.filter(offer::Column::Status.eq(s.as_db()));
+        select = select.filter(offer::Column::Status.eq(s));
     }
     fetch_page(db, select, offer::Column::Id, page).await
 }

@@ -146,7 +146,9 @@ impl SubscriptionRoot {
             move |state, id| async move {
                 Ok(crate::help::service::get_offer(&state.db, id)
                     .await?
-                    .filter(|o| o.volunteer_id == me && o.status == "OPEN")
+                    .filter(|o| {
+                        o.volunteer_id == me && o.status == entity::help_offer::OfferStatus::Open
+                    })
                     .map(HelpOffer))
             },
         ))
