@@ -56,9 +56,7 @@ impl Campaign {
 
     /// The organizing organization.
     async fn organization(&self, ctx: &Context<'_>) -> Result<Fast<Organization>> {
-        crate::organizations::graphql::required(ctx, self.0.organization_id)
-            .await
-            .map(Fast)
+        crate::organizations::graphql::required(ctx, self.0.organization_id).await
     }
 
     /// Title.

@@ -132,9 +132,7 @@ impl ServiceCertificate {
         &self,
         ctx: &Context<'_>,
     ) -> Result<crate::direct::Fast<Organization>> {
-        crate::organizations::graphql::required(ctx, self.model.organization_id)
-            .await
-            .map(crate::direct::Fast)
+        crate::organizations::graphql::required(ctx, self.model.organization_id).await
     }
 
     /// When it was issued.

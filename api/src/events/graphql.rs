@@ -141,9 +141,7 @@ impl CharityEvent {
         if let Some(o) = &self.organization {
             return Ok(Fast(o.clone()));
         }
-        crate::organizations::graphql::required(ctx, self.model.organization_id)
-            .await
-            .map(Fast)
+        crate::organizations::graphql::required(ctx, self.model.organization_id).await
     }
 
     /// The campaign it is part of, if any (and if the caller may see it).

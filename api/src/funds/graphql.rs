@@ -12,6 +12,7 @@ use crate::{
     authz,
     campaigns::graphql::Campaign,
     context::ContextExt,
+    direct::Fast,
     error::AppError,
     ids::{self, NodeType},
     organizations::graphql::Organization,
@@ -41,15 +42,8 @@ impl CharityFund {
     }
 
     /// The organization that holds it.
-    async fn organization(
-        &self,
-        ctx: &Context<'_>,
-    ) -> Result<Option<crate::direct::Fast<Organization>>> {
-        Ok(
-            crate::organizations::graphql::by_id(ctx, self.0.organization_id)
-                .await?
-                .map(crate::direct::Fast),
-        )
+    async fn organization(&self, ctx: &Context<'_>) -> Result<Option<Fast<Organization>>> {
+        Ok(crate::organizations::graphql::by_id(ctx, self.0.organization_id).await?)
     }
 
     /// Available now, in fen: always `donatedFen - disbursedFen`, never negative.

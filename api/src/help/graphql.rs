@@ -14,6 +14,7 @@ use crate::{
     authz,
     checkins::graphql::ServiceRecord,
     context::ContextExt,
+    direct::Fast,
     error::AppError,
     events::domain::EventCategory,
     geo::{GeoPoint, LocationInput},
@@ -138,15 +139,8 @@ impl HelpRequest {
     }
 
     /// The responsible organization.
-    async fn organization(
-        &self,
-        ctx: &Context<'_>,
-    ) -> Result<Option<crate::direct::Fast<Organization>>> {
-        Ok(
-            crate::organizations::graphql::by_id(ctx, self.0.organization_id)
-                .await?
-                .map(crate::direct::Fast),
-        )
+    async fn organization(&self, ctx: &Context<'_>) -> Result<Option<Fast<Organization>>> {
+        Ok(crate::organizations::graphql::by_id(ctx, self.0.organization_id).await?)
     }
 
     /// The volunteer who took it: the organization's staff and that volunteer only.

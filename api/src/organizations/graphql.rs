@@ -186,7 +186,7 @@ impl Organization {
         let Some(pid) = self.0.parent_id else {
             return Ok(None);
         };
-        Ok(by_id(ctx, pid).await?.map(Fast))
+        Ok(by_id(ctx, pid).await?)
     }
 
     /// The organizations directly below.
@@ -337,7 +337,7 @@ impl Membership {
 
     /// The organization.
     async fn organization(&self, ctx: &Context<'_>) -> Result<Fast<Organization>> {
-        required(ctx, self.model.organization_id).await.map(Fast)
+        required(ctx, self.model.organization_id).await
     }
 
     /// The member.
@@ -564,19 +564,19 @@ impl OrganizationMutation {
 }
 
 /// The organization with key `id`, batched with the other organizations the request asks for
-/// at the same time (organizations are public).
-pub async fn by_id(ctx: &Context<'_>, id: i64) -> AppResult<Option<Organization>> {
+/// at the same time (organizations are public), ready to write its plain columns directly.
+pub async fn by_id(ctx: &Context<'_>, id: i64) -> AppResult<Option<Fast<Organization>>> {
     Ok(crate::batch::load(
         &ctx.state().db,
         id,
         crate::batch::ById::<entity::organization::Entity>::new,
     )
     .await?
-    .map(Organization))
+    .map(|o| Fast(Organization(o))))
 }
 
 /// [`by_id`] for a key a row refers to: `NOT_FOUND` if it is gone.
-pub async fn required(ctx: &Context<'_>, id: i64) -> Result<Organization> {
+pub async fn required(ctx: &Context<'_>, id: i64) -> Result<Fast<Organization>> {
     by_id(ctx, id)
         .await?
         .ok_or_else(|| AppError::NotFound("organization").into())

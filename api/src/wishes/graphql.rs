@@ -8,6 +8,7 @@ use super::service::{self, NewWish, WishFilter, WishStatus};
 use crate::{
     authz,
     context::ContextExt,
+    direct::Fast,
     geo::NearInput,
     ids::{self, NodeType},
     organizations::graphql::Organization,
@@ -60,15 +61,8 @@ impl MicroWish {
     }
 
     /// The posting organization.
-    async fn organization(
-        &self,
-        ctx: &Context<'_>,
-    ) -> Result<Option<crate::direct::Fast<Organization>>> {
-        Ok(
-            crate::organizations::graphql::by_id(ctx, self.0.organization_id)
-                .await?
-                .map(crate::direct::Fast),
-        )
+    async fn organization(&self, ctx: &Context<'_>) -> Result<Option<Fast<Organization>>> {
+        Ok(crate::organizations::graphql::by_id(ctx, self.0.organization_id).await?)
     }
 
     /// Whether the caller holds the current claim (or fulfilled it).
