@@ -391,7 +391,7 @@ async fn time_bank_pages(
                     from: org.id,
                     to: me.id,
                     amount: 1,
-                    kind: "SERVICE",
+                    kind: entity::timebank_transfer::TransferKind::Service,
                     memo: format!("{chunk}-{i}"),
                     service_record_id: None,
                     by: v.id,

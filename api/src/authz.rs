@@ -55,7 +55,7 @@ pub async fn administers<C: ConnectionTrait>(
         .select_only()
         .column(membership::Column::Id)
         .filter(membership::Column::AccountId.eq(viewer.id))
-        .filter(membership::Column::Role.eq(MemberRole::Admin.as_db()))
+        .filter(membership::Column::Role.eq(MemberRole::Admin))
         .filter(
             membership::Column::OrganizationId.in_subquery(
                 Query::select()
@@ -158,7 +158,7 @@ fn administered_by(viewer: &account::Model) -> sea_orm::sea_query::SelectStateme
                     .column(membership::Column::OrganizationId)
                     .from(membership::Entity)
                     .and_where(membership::Column::AccountId.eq(viewer.id))
-                    .and_where(membership::Column::Role.eq(MemberRole::Admin.as_db()))
+                    .and_where(membership::Column::Role.eq(MemberRole::Admin))
                     .to_owned(),
             ),
         )
@@ -207,10 +207,7 @@ pub async fn manages<C: ConnectionTrait>(
         .column(membership::Column::Id)
         .filter(membership::Column::AccountId.eq(viewer.id))
         .filter(membership::Column::OrganizationId.eq(org_id))
-        .filter(
-            membership::Column::Role
-                .is_in([MemberRole::Organizer.as_db(), MemberRole::Admin.as_db()]),
-        )
+        .filter(membership::Column::Role.is_in([MemberRole::Organizer, MemberRole::Admin]))
         .into_tuple::<i64>()
         .one(db)
         .await?;
@@ -248,10 +245,7 @@ pub fn managed_orgs(viewer: &account::Model, org_column: impl ColumnTrait) -> Op
         .column(membership::Column::OrganizationId)
         .from(membership::Entity)
         .and_where(membership::Column::AccountId.eq(viewer.id))
-        .and_where(
-            membership::Column::Role
-                .is_in([MemberRole::Organizer.as_db(), MemberRole::Admin.as_db()]),
-        )
+        .and_where(membership::Column::Role.is_in([MemberRole::Organizer, MemberRole::Admin]))
         .to_owned();
     let below_admin = Query::select()
         .column(closure::Column::DescendantId)
@@ -262,7 +256,7 @@ pub fn managed_orgs(viewer: &account::Model, org_column: impl ColumnTrait) -> Op
                     .column(membership::Column::OrganizationId)
                     .from(membership::Entity)
                     .and_where(membership::Column::AccountId.eq(viewer.id))
-                    .and_where(membership::Column::Role.eq(MemberRole::Admin.as_db()))
+                    .and_where(membership::Column::Role.eq(MemberRole::Admin))
                     .to_owned(),
             ),
         )
@@ -294,7 +288,7 @@ pub async fn managed_of_many<C: ConnectionTrait>(
     viewer: &account::Model,
     org_ids: &[i64],
 ) -> AppResult<std::collections::HashSet<i64>> {
-    let roles = [MemberRole::Organizer.as_db(), MemberRole::Admin.as_db()];
+    let roles = [MemberRole::Organizer, MemberRole::Admin];
     member_or_administered(db, viewer, org_ids, &roles).await
 }
 
@@ -317,7 +311,7 @@ async fn member_or_administered<C: ConnectionTrait>(
     db: &C,
     viewer: &account::Model,
     org_ids: &[i64],
-    roles: &[&str],
+    roles: &[MemberRole],
 ) -> AppResult<std::collections::HashSet<i64>> {
     let mut own = Query::select()
         .column(membership::Column::OrganizationId)

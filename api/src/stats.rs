@@ -92,7 +92,7 @@ pub async fn of_subtree<C: ConnectionTrait>(
             "volunteers",
         )
         .filter(authz::in_subtree(record::Column::OrganizationId, org))
-        .filter(record::Column::Status.eq("APPROVED"))
+        .filter(record::Column::Status.eq(record::RecordStatus::Approved))
         .filter(record::Column::ServedAt.gte(from))
         .filter(record::Column::ServedAt.lt(to))
         .into_tuple::<(i64, i64)>()

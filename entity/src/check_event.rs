@@ -11,10 +11,8 @@ pub struct Model {
     pub shift_id: i64,
     /// The volunteer.
     pub account_id: i64,
-    /// `CHECK_IN` or `CHECK_OUT`.
-    pub kind: String,
-    /// `QR`, `GEO` or `MANUAL`.
-    pub method: String,
+    pub kind: CheckKind,
+    pub method: CheckMethod,
     /// The client's own ID of the event: retries and offline syncs count once.
     pub client_event_id: String,
     /// When it happened, by the client's clock.
@@ -26,6 +24,36 @@ pub struct Model {
     pub accuracy_meters: Option<f64>,
     /// Who recorded it: the volunteer, or staff for `MANUAL`.
     pub recorded_by: i64,
+}
+
+/// Arrival or departure.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, EnumIter, DeriveActiveEnum, async_graphql::Enum)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
+#[graphql(name = "CheckEventKind")]
+pub enum CheckKind {
+    /// A check-in.
+    #[sea_orm(string_value = "CHECK_IN")]
+    #[graphql(name = "CHECK_IN")]
+    In,
+    /// A check-out.
+    #[sea_orm(string_value = "CHECK_OUT")]
+    #[graphql(name = "CHECK_OUT")]
+    Out,
+}
+
+/// How presence was proven.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, EnumIter, DeriveActiveEnum, async_graphql::Enum)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
+pub enum CheckMethod {
+    /// Scanned the kiosk's QR code (or typed its PIN).
+    #[sea_orm(string_value = "QR")]
+    Qr,
+    /// Was within the shift's radius of the event.
+    #[sea_orm(string_value = "GEO")]
+    Geo,
+    /// Recorded by staff.
+    #[sea_orm(string_value = "MANUAL")]
+    Manual,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

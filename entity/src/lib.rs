@@ -31,3 +31,124 @@ pub mod timebank_account;
 pub mod timebank_entry;
 pub mod timebank_transfer;
 pub mod volunteer_profile;
+
+#[cfg(test)]
+mod tests {
+    use sea_orm::{ActiveEnum, Iterable};
+
+    /// The stored strings of every variant, in declaration order.
+    fn stored<E: ActiveEnum<Value = String> + Iterable>() -> Vec<String> {
+        E::iter().map(|v| v.to_value()).collect()
+    }
+
+    /// Rows written before the columns were typed hold these strings; changing one would need
+    /// a data migration.
+    #[test]
+    fn stored_values_are_the_ones_already_in_the_database() {
+        let cases: [(&str, Vec<String>, &[&str]); 15] = [
+            (
+                "shift",
+                stored::<super::shift::ShiftStatus>(),
+                &["OPEN", "CANCELLED"],
+            ),
+            (
+                "charity_event",
+                stored::<super::charity_event::EventStatus>(),
+                &["DRAFT", "PUBLISHED", "CANCELLED", "COMPLETED"],
+            ),
+            (
+                "campaign",
+                stored::<super::campaign::CampaignStatus>(),
+                &["DRAFT", "PUBLISHED", "CLOSED", "CANCELLED"],
+            ),
+            (
+                "signup",
+                stored::<super::signup::SignupStatus>(),
+                &[
+                    "CONFIRMED",
+                    "WAITLISTED",
+                    "CANCELLED",
+                    "ATTENDED",
+                    "NO_SHOW",
+                ],
+            ),
+            (
+                "help_request",
+                stored::<super::help_request::HelpStatus>(),
+                &[
+                    "REPORTED",
+                    "DISPATCHED",
+                    "ACCEPTED",
+                    "COMPLETED",
+                    "CANCELLED",
+                ],
+            ),
+            (
+                "help_offer",
+                stored::<super::help_offer::OfferStatus>(),
+                &["OPEN", "ACCEPTED", "DECLINED", "CLOSED"],
+            ),
+            (
+                "organization",
+                stored::<super::organization::OrganizationKind>(),
+                &[
+                    "CITY_CENTER",
+                    "DISTRICT_CENTER",
+                    "STATION",
+                    "ROOM",
+                    "SOCIAL_ORG",
+                    "CHARITY",
+                ],
+            ),
+            (
+                "membership",
+                stored::<super::membership::MemberRole>(),
+                &["ADMIN", "ORGANIZER", "SOCIAL_WORKER"],
+            ),
+            (
+                "check_event.kind",
+                stored::<super::check_event::CheckKind>(),
+                &["CHECK_IN", "CHECK_OUT"],
+            ),
+            (
+                "check_event.method",
+                stored::<super::check_event::CheckMethod>(),
+                &["QR", "GEO", "MANUAL"],
+            ),
+            (
+                "service_record",
+                stored::<super::service_record::RecordStatus>(),
+                &["PENDING", "APPROVED", "REJECTED"],
+            ),
+            (
+                "service_record_change",
+                stored::<super::service_record_change::RecordAction>(),
+                &["APPROVE", "REJECT", "CORRECT"],
+            ),
+            (
+                "micro_wish",
+                stored::<super::micro_wish::WishStatus>(),
+                &["OPEN", "CLAIMED", "FULFILLED", "CONFIRMED", "CANCELLED"],
+            ),
+            (
+                "timebank_transfer",
+                stored::<super::timebank_transfer::TransferKind>(),
+                &["SERVICE", "GIFT", "REDEEM", "CORRECTION"],
+            ),
+            (
+                "live_event",
+                stored::<super::live_event::LiveKind>(),
+                &[
+                    "SHIFT",
+                    "SIGNUP",
+                    "CHECK_IN",
+                    "HELP_OFFER",
+                    "ACCOUNT_CLOSED",
+                ],
+            ),
+        ];
+        for (table, got, want) in cases {
+            assert_eq!(got, want, "{table}");
+        }
+    }
+}

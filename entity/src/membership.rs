@@ -9,9 +9,23 @@ pub struct Model {
     pub id: i64,
     pub account_id: i64,
     pub organization_id: i64,
-    /// One of `ADMIN`, `ORGANIZER`, `SOCIAL_WORKER`.
-    pub role: String,
+    pub role: MemberRole,
     pub created_at: DateTimeUtc,
+}
+
+/// Role of an account in an organization.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, EnumIter, DeriveActiveEnum, async_graphql::Enum)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
+pub enum MemberRole {
+    /// Administers the organization and everything under it.
+    #[sea_orm(string_value = "ADMIN")]
+    Admin,
+    /// Creates and runs campaigns, events and shifts.
+    #[sea_orm(string_value = "ORGANIZER")]
+    Organizer,
+    /// A social worker of the organization.
+    #[sea_orm(string_value = "SOCIAL_WORKER")]
+    SocialWorker,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

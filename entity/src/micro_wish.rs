@@ -16,9 +16,8 @@ pub struct Model {
     /// The organization's location when posted (for `near`).
     pub latitude: Option<f64>,
     pub longitude: Option<f64>,
-    /// `OPEN`, `CLAIMED`, `FULFILLED`, `CONFIRMED` or `CANCELLED`. A `CLAIMED` row whose
-    /// `claim_expires_at` has passed counts as `OPEN` (upkeep rewrites it).
-    pub status: String,
+    /// A `CLAIMED` row whose `claim_expires_at` has passed counts as `OPEN` (upkeep rewrites it).
+    pub status: WishStatus,
     pub claimed_by: Option<i64>,
     pub claimed_at: Option<DateTimeUtc>,
     pub claim_expires_at: Option<DateTimeUtc>,
@@ -28,6 +27,27 @@ pub struct Model {
     pub created_by: i64,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+}
+
+/// Where a wish stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, EnumIter, DeriveActiveEnum, async_graphql::Enum)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
+pub enum WishStatus {
+    /// Waiting for someone (also a claim that lapsed).
+    #[sea_orm(string_value = "OPEN")]
+    Open,
+    /// Someone took it on and has until `claimExpiresAt`.
+    #[sea_orm(string_value = "CLAIMED")]
+    Claimed,
+    /// The claimant says it is done; staff have not confirmed yet.
+    #[sea_orm(string_value = "FULFILLED")]
+    Fulfilled,
+    /// Staff confirmed it was fulfilled.
+    #[sea_orm(string_value = "CONFIRMED")]
+    Confirmed,
+    /// Withdrawn by staff.
+    #[sea_orm(string_value = "CANCELLED")]
+    Cancelled,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -9,8 +9,7 @@ pub struct Model {
     #[sea_orm(primary_key)]
     pub id: i64,
     pub name: String,
-    /// One of `CITY_CENTER`, `DISTRICT_CENTER`, `STATION`, `ROOM`, `SOCIAL_ORG`, `CHARITY`.
-    pub kind: String,
+    pub kind: OrganizationKind,
     pub parent_id: Option<i64>,
     pub region_code: Option<String>,
     pub address: Option<String>,
@@ -18,6 +17,30 @@ pub struct Model {
     pub longitude: Option<f64>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+}
+
+/// Kind of an organization in the five-society hierarchy.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, EnumIter, DeriveActiveEnum, async_graphql::Enum)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
+pub enum OrganizationKind {
+    /// The city's social-work guidance center: the root of the hierarchy.
+    #[sea_orm(string_value = "CITY_CENTER")]
+    CityCenter,
+    /// A district (county/city-level) center under the city center.
+    #[sea_orm(string_value = "DISTRICT_CENTER")]
+    DistrictCenter,
+    /// A town or street social-work station (社工站) under a district center.
+    #[sea_orm(string_value = "STATION")]
+    Station,
+    /// A village or community social-work room (社工室) under a station.
+    #[sea_orm(string_value = "ROOM")]
+    Room,
+    /// A social organization attached to any node of the hierarchy.
+    #[sea_orm(string_value = "SOCIAL_ORG")]
+    SocialOrg,
+    /// A charity attached to any node of the hierarchy.
+    #[sea_orm(string_value = "CHARITY")]
+    Charity,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -24,8 +24,7 @@ pub struct Model {
     pub served_at: DateTimeUtc,
     /// Minutes actually served, clipped to the shift's window.
     pub minutes: i32,
-    /// `PENDING`, `APPROVED` or `REJECTED`.
-    pub status: String,
+    pub status: RecordStatus,
     /// Both ends were verified on site (QR or GEO).
     pub verified: bool,
     /// Needs a human look (e.g. closed automatically).
@@ -34,6 +33,22 @@ pub struct Model {
     pub coin_cents_per_hour: Option<i32>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+}
+
+/// Status of a service record.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, EnumIter, DeriveActiveEnum, async_graphql::Enum)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
+#[graphql(name = "ServiceRecordStatus")]
+pub enum RecordStatus {
+    /// Waiting for review.
+    #[sea_orm(string_value = "PENDING")]
+    Pending,
+    /// Counted.
+    #[sea_orm(string_value = "APPROVED")]
+    Approved,
+    /// Not counted.
+    #[sea_orm(string_value = "REJECTED")]
+    Rejected,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

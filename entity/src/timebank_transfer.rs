@@ -11,12 +11,42 @@ pub struct Model {
     pub to_account_id: i64,
     /// Hundredths of a coin, positive.
     pub amount: i64,
-    /// `SERVICE`, `GIFT`, `REDEEM` or `CORRECTION`.
-    pub kind: String,
+    pub kind: TransferKind,
     pub memo: String,
     pub service_record_id: Option<i64>,
     pub created_by: i64,
     pub created_at: DateTimeUtc,
+}
+
+/// Why coins moved.
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    EnumIter,
+    DeriveActiveEnum,
+    async_graphql::Enum,
+    serde::Serialize,
+    serde::Deserialize,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[graphql(name = "TimeCoinTransferKind")]
+pub enum TransferKind {
+    /// Pay for approved service.
+    #[sea_orm(string_value = "SERVICE")]
+    Service,
+    /// A gift from one person to another.
+    #[sea_orm(string_value = "GIFT")]
+    Gift,
+    /// Spent at an organization.
+    #[sea_orm(string_value = "REDEEM")]
+    Redeem,
+    /// A correction of service already paid.
+    #[sea_orm(string_value = "CORRECTION")]
+    Correction,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

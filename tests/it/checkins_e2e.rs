@@ -518,7 +518,7 @@ async fn a_missing_check_out_is_closed_at_the_end_and_flagged() {
     assert_eq!(r.minutes, 110);
     assert!(r.flagged);
     assert!(!r.verified);
-    assert_eq!(r.status, "PENDING");
+    assert_eq!(r.status, entity::service_record::RecordStatus::Pending);
     // Running again (or on another replica) adds nothing.
     api::housekeeping::run_once(&app.state).await;
     assert_eq!(

@@ -90,7 +90,7 @@ async fn records_keep_their_rows_and_references_and_gain_where_what_and_when() {
     );
     assert_eq!(r.served_at.timestamp(), starts.timestamp());
     assert_eq!(r.coin_cents_per_hour, Some(100));
-    assert_eq!(r.status, "APPROVED");
+    assert_eq!(r.status, entity::service_record::RecordStatus::Approved);
 
     // References into the rebuilt table still hold: the audit row's foreign key points at it…
     let orphan = db

@@ -183,7 +183,10 @@ async fn kind_rules_are_enforced_on_create() {
     )
     .await
     .unwrap();
-    assert_eq!(charity.kind, "CHARITY");
+    assert_eq!(
+        charity.kind,
+        entity::organization::OrganizationKind::Charity
+    );
     let err = service::create(
         &state.db,
         &admin,
@@ -332,7 +335,7 @@ async fn adding_a_member_again_changes_the_role() {
     .await
     .unwrap();
     assert_eq!(first.id, second.id);
-    assert_eq!(second.role, "ORGANIZER");
+    assert_eq!(second.role, entity::membership::MemberRole::Organizer);
     let members = service::members(&state.db, &admin, t.room_a.id, all())
         .await
         .unwrap();

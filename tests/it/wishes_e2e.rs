@@ -117,7 +117,7 @@ async fn twenty_concurrent_claims_make_one_claimant_and_a_lapsed_claim_reopens()
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(row.status, "OPEN");
+    assert_eq!(row.status, entity::micro_wish::WishStatus::Open);
     assert_eq!(row.claimed_by, None);
 
     // A new claimant fulfils it; staff confirm.

@@ -195,7 +195,7 @@ pub async fn issue<C: ConnectionTrait>(
         .join(JoinType::LeftJoin, record::Relation::Shift.def())
         .join(JoinType::LeftJoin, shift::Relation::Event.def())
         .filter(record::Column::AccountId.eq(volunteer))
-        .filter(record::Column::Status.eq("APPROVED"))
+        .filter(record::Column::Status.eq(record::RecordStatus::Approved))
         .filter(record::Column::ServedAt.gte(start(req.from)))
         .filter(record::Column::ServedAt.lt(start(req.to + Duration::days(1))));
     if let Some(org) = req.organization {

@@ -2,7 +2,11 @@
 
 use async_graphql::{Context, ID, InputObject, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
-use entity::{charity_event as event, check_event, service_record, service_record_change};
+use entity::{
+    charity_event as event, check_event, service_record,
+    service_record::RecordStatus,
+    service_record_change::{self, RecordAction},
+};
 use sea_orm::EntityTrait;
 
 use super::{
@@ -80,14 +84,14 @@ pub struct CheckEvent(pub check_event::Model);
 /// A recorded arrival or departure (签到/签退).
 #[Object]
 impl CheckEvent {
-    /// `CHECK_IN` or `CHECK_OUT`.
-    async fn kind(&self) -> &str {
-        &self.0.kind
+    /// Arrival or departure.
+    async fn kind(&self) -> CheckKind {
+        self.0.kind
     }
 
-    /// `QR`, `GEO` or `MANUAL`.
-    async fn method(&self) -> &str {
-        &self.0.method
+    /// How presence was proven.
+    async fn method(&self) -> CheckMethod {
+        self.0.method
     }
 
     /// When it happened, by the phone's clock.
@@ -140,9 +144,9 @@ impl ServiceRecord {
         self.0.minutes
     }
 
-    /// `PENDING`, `APPROVED` or `REJECTED`.
-    async fn status(&self) -> &str {
-        &self.0.status
+    /// Waiting, counted or not counted.
+    async fn status(&self) -> RecordStatus {
+        self.0.status
     }
 
     /// Both ends were proven on site (QR or GEO).
@@ -164,14 +168,14 @@ impl ServiceRecord {
 /// One review of a service record.
 #[derive(SimpleObject)]
 pub struct RecordChange {
-    /// `APPROVE`, `REJECT` or `CORRECT`.
-    action: String,
+    /// What the review did.
+    action: RecordAction,
     /// Who reviewed.
     actor_id: ID,
     /// Status before.
-    status_before: String,
+    status_before: RecordStatus,
     /// Status after.
-    status_after: String,
+    status_after: RecordStatus,
     /// Minutes before.
     minutes_before: i32,
     /// Minutes after.
@@ -264,20 +268,11 @@ impl CheckInCode {
     }
 }
 
-/// Arrival or departure, in an offline batch.
-#[derive(async_graphql::Enum, Clone, Copy, Debug, PartialEq, Eq)]
-pub enum CheckEventKind {
-    /// A check-in.
-    CheckIn,
-    /// A check-out.
-    CheckOut,
-}
-
 /// One event of `syncCheckEvents`.
 #[derive(InputObject)]
 pub struct SyncCheckEventInput {
     /// Check-in or check-out.
-    kind: CheckEventKind,
+    kind: CheckKind,
     /// The event, as `checkIn` / `checkOut` take it.
     event: CheckInput,
 }
@@ -309,24 +304,13 @@ pub struct SyncResult {
 /// Most events in one `syncCheckEvents` batch.
 pub const MAX_SYNC_BATCH: usize = 100;
 
-/// Status of a service record.
-#[derive(async_graphql::Enum, Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ServiceRecordStatus {
-    /// Waiting for review.
-    Pending,
-    /// Counted.
-    Approved,
-    /// Not counted.
-    Rejected,
-}
-
 /// Filter of `serviceRecords`.
 #[derive(InputObject)]
 pub struct ServiceRecordFilterInput {
     /// Records of events of this organization and every one below it.
     organization_id: ID,
     /// Only this status.
-    status: Option<ServiceRecordStatus>,
+    status: Option<RecordStatus>,
     /// Only this volunteer.
     volunteer_id: Option<ID>,
     /// Only shifts starting at or after this moment.
@@ -362,14 +346,7 @@ impl ServiceRecordQuery {
                 &filter.organization_id,
                 "filter.organizationId",
             )?,
-            status: filter.status.map(|s| {
-                match s {
-                    ServiceRecordStatus::Pending => "PENDING",
-                    ServiceRecordStatus::Approved => "APPROVED",
-                    ServiceRecordStatus::Rejected => "REJECTED",
-                }
-                .to_owned()
-            }),
+            status: filter.status,
             volunteer_id: filter
                 .volunteer_id
                 .map(|id| ids::decode(NodeType::Account, &id, "filter.volunteerId"))
@@ -439,10 +416,7 @@ impl CheckInMutation {
         let mut results = Vec::with_capacity(events.len());
         for item in events {
             let client_event_id = item.event.client_event_id.clone();
-            let kind = match item.kind {
-                CheckEventKind::CheckIn => CheckKind::In,
-                CheckEventKind::CheckOut => CheckKind::Out,
-            };
+            let kind = item.kind;
             let outcome = match item.event.parse() {
                 Ok(req) => service::record(ctx.state(), viewer, kind, req).await,
                 Err(e) => Err(e),

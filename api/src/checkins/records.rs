@@ -5,7 +5,12 @@
 
 use chrono::Utc;
 use entity::{
-    account, charity_event as event, service_record as record, service_record_change as change,
+    account, charity_event as event,
+    service_record::{
+        self as record,
+        RecordStatus::{self, Approved, Pending, Rejected},
+    },
+    service_record_change::{self as change, RecordAction},
     shift,
 };
 use sea_orm::{
@@ -94,12 +99,12 @@ pub async fn review(
                     ),
                 ));
             }
-            ("APPROVE", &["PENDING"][..], "APPROVED", m, None)
+            (RecordAction::Approve, &[Pending][..], Approved, m, None)
         }
         Review::Reject { reason } => (
-            "REJECT",
-            &["PENDING"][..],
-            "REJECTED",
+            RecordAction::Reject,
+            &[Pending][..],
+            Rejected,
             current.minutes,
             Some(reason),
         ),
@@ -107,14 +112,14 @@ pub async fn review(
             if !(0..=24 * 60).contains(&minutes) {
                 return Err(AppError::bad_input("minutes", "must be 0 to 1440"));
             }
-            let keep = if current.status == "APPROVED" {
-                "APPROVED"
+            let keep = if current.status == Approved {
+                Approved
             } else {
-                "PENDING"
+                Pending
             };
             (
-                "CORRECT",
-                &["PENDING", "APPROVED"][..],
+                RecordAction::Correct,
+                &[Pending, Approved][..],
                 keep,
                 minutes,
                 Some(reason),
@@ -131,7 +136,7 @@ pub async fn review(
     let txn = begin_write(db).await?;
     // Conditional on the state we decided from: a concurrent review makes this a no-op.
     let mut update = record::Entity::update_many();
-    if to == "APPROVED" {
+    if to == Approved {
         update = update.col_expr(
             record::Column::CoinCentsPerHour,
             Expr::value(i32::try_from(rate).unwrap_or(i32::MAX)),
@@ -142,7 +147,7 @@ pub async fn review(
         .col_expr(record::Column::Minutes, Expr::value(minutes))
         .col_expr(record::Column::UpdatedAt, Expr::value(now))
         .filter(record::Column::Id.eq(id))
-        .filter(record::Column::Status.eq(current.status.as_str()))
+        .filter(record::Column::Status.eq(current.status))
         .filter(record::Column::Status.is_in(from.iter().copied()))
         .filter(record::Column::Minutes.eq(current.minutes))
         .exec(&txn)
@@ -150,15 +155,15 @@ pub async fn review(
     if done.rows_affected == 0 {
         return Err(AppError::Conflict(format!(
             "the record is {} or changed meanwhile; reload it",
-            current.status.to_lowercase()
+            sea_orm::ActiveEnum::to_value(&current.status).to_lowercase()
         )));
     }
     change::ActiveModel {
         record_id: Set(id),
         actor_id: Set(viewer.id),
-        action: Set(action.to_owned()),
-        status_before: Set(current.status.clone()),
-        status_after: Set(to.to_owned()),
+        action: Set(action),
+        status_before: Set(current.status),
+        status_after: Set(to),
         minutes_before: Set(current.minutes),
         minutes_after: Set(minutes),
         reason: Set(reason),
@@ -175,14 +180,14 @@ pub async fn review(
             organization_id: org,
             person: current.account_id,
             record_id: id,
-            approved_minutes: if to == "APPROVED" { minutes } else { 0 },
+            approved_minutes: if to == Approved { minutes } else { 0 },
             cents_per_hour: rate,
             by: viewer.id,
         },
     )
     .await?;
     txn.commit().await?;
-    tracing::info!(action, "service record reviewed");
+    tracing::info!(action = ?action, "service record reviewed");
     get(db, id)
         .await?
         .ok_or(AppError::NotFound("service record"))
@@ -222,7 +227,7 @@ pub async fn summary<C: ConnectionTrait>(db: &C, account_id: i64) -> AppResult<S
             "minutes",
         )
         .filter(record::Column::AccountId.eq(account_id))
-        .filter(record::Column::Status.eq("APPROVED"))
+        .filter(record::Column::Status.eq(Approved))
         .group_by(record::Column::Category)
         .into_tuple::<(String, i64)>()
         .all(db)
@@ -247,7 +252,7 @@ pub async fn close_missing_checkouts<C: ConnectionTrait>(
     let cutoff = Utc::now() - grace;
     let open: Vec<(check_event::Model, Option<shift::Model>)> = check_event::Entity::find()
         .find_also_related(shift::Entity)
-        .filter(check_event::Column::Kind.eq("CHECK_IN"))
+        .filter(check_event::Column::Kind.eq(check_event::CheckKind::In))
         .filter(shift::Column::EndsAt.lt(cutoff))
         .filter(
             check_event::Column::SignupId.not_in_subquery(
@@ -295,7 +300,7 @@ pub async fn close_missing_checkouts<C: ConnectionTrait>(
                 s.starts_at,
                 s.ends_at,
             )),
-            status: Set("PENDING".to_owned()),
+            status: Set(Pending),
             verified: Set(false),
             flagged: Set(true),
             created_at: Set(now),
@@ -323,7 +328,7 @@ pub struct RecordFilter {
     /// Records of service for this organization and every one below it (required).
     pub organization_id: i64,
     /// Only this status.
-    pub status: Option<String>,
+    pub status: Option<RecordStatus>,
     /// Only this volunteer.
     pub volunteer_id: Option<i64>,
     /// Only service that began at or after this.
@@ -349,7 +354,7 @@ pub async fn list_for_staff(
         filter.organization_id,
     ));
     if let Some(s) = &filter.status {
-        select = select.filter(record::Column::Status.eq(s.as_str()));
+        select = select.filter(record::Column::Status.eq(*s));
     }
     if let Some(v) = filter.volunteer_id {
         select = select.filter(record::Column::AccountId.eq(v));

@@ -1,15 +1,18 @@
 //! Check-in and check-out rules, independent of GraphQL.
 
-use async_graphql::Enum;
 use chrono::{DateTime, Duration, Utc};
 use entity::{
-    account, charity_event as event, check_event, service_record, service_record_change, shift,
-    signup,
+    account, charity_event as event, check_event, service_record,
+    service_record::RecordStatus,
+    service_record_change::{self, RecordAction},
+    shift, signup,
 };
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseConnection, DatabaseTransaction, EntityTrait,
     QueryFilter, Set, sea_query::Expr,
 };
+
+pub use entity::check_event::{CheckKind, CheckMethod};
 
 use super::code::CodeError;
 use crate::{
@@ -27,45 +30,6 @@ pub const MAX_CLOCK_AHEAD: Duration = Duration::minutes(2);
 pub const MAX_ACCURACY_ALLOWANCE_M: f64 = 100.0;
 /// Check-out is accepted this long after the shift's end (minutes still stop at the end).
 pub const CHECK_OUT_GRACE: Duration = Duration::hours(2);
-
-/// How presence was proven.
-#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
-pub enum CheckMethod {
-    /// Scanned the kiosk's QR code (or typed its PIN).
-    Qr,
-    /// Was within the shift's radius of the event.
-    Geo,
-    /// Recorded by staff.
-    Manual,
-}
-
-impl CheckMethod {
-    fn as_db(self) -> &'static str {
-        match self {
-            Self::Qr => "QR",
-            Self::Geo => "GEO",
-            Self::Manual => "MANUAL",
-        }
-    }
-}
-
-/// Arrival or departure.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum CheckKind {
-    /// Arrival.
-    In,
-    /// Departure.
-    Out,
-}
-
-impl CheckKind {
-    fn as_db(self) -> &'static str {
-        match self {
-            Self::In => "CHECK_IN",
-            Self::Out => "CHECK_OUT",
-        }
-    }
-}
 
 /// A check-in or check-out as a client sent it, validated for shape.
 #[derive(Debug, Clone)]
@@ -123,7 +87,7 @@ pub fn served_minutes(
 }
 
 /// Record a check-in or check-out.
-#[tracing::instrument(skip_all, fields(viewer = viewer.id, shift_id = req.shift_id, kind = kind.as_db()))]
+#[tracing::instrument(skip_all, fields(viewer = viewer.id, shift_id = req.shift_id, kind = ?kind))]
 pub async fn record(
     state: &AppState,
     viewer: &account::Model,
@@ -164,7 +128,7 @@ pub async fn record(
         }
     };
     txn.commit().await?;
-    tracing::info!(method = req.method.as_db(), "presence recorded");
+    tracing::info!(method = ?req.method, "presence recorded");
     crate::signups::service::record_signup(&target);
     if kind == CheckKind::In {
         crate::live::record(crate::live::Change::CheckIn {
@@ -270,7 +234,7 @@ async fn replay(
         .one(db)
         .await?
     {
-        if existing.signup_id == target.id && existing.kind == kind.as_db() {
+        if existing.signup_id == target.id && existing.kind == kind {
             let record = service_record::Entity::find()
                 .filter(service_record::Column::SignupId.eq(target.id))
                 .one(db)
@@ -373,8 +337,8 @@ async fn write_event(
         signup_id: Set(target.id),
         shift_id: Set(s.id),
         account_id: Set(target.account_id),
-        kind: Set(kind.as_db().to_owned()),
-        method: Set(req.method.as_db().to_owned()),
+        kind: Set(kind),
+        method: Set(req.method),
         client_event_id: Set(req.client_event_id.clone()),
         occurred_at: Set(occurred),
         received_at: Set(now),
@@ -411,7 +375,7 @@ async fn write_record(
 ) -> AppResult<service_record::Model> {
     let arrived = check_event::Entity::find()
         .filter(check_event::Column::SignupId.eq(target.id))
-        .filter(check_event::Column::Kind.eq("CHECK_IN"))
+        .filter(check_event::Column::Kind.eq(CheckKind::In))
         .one(txn)
         .await?
         .ok_or_else(|| AppError::Conflict("check in before checking out".to_owned()))?;
@@ -422,7 +386,7 @@ async fn write_record(
         ));
     }
     let minutes = served_minutes(arrived.occurred_at, occurred, s.starts_at, s.ends_at);
-    let verified = arrived.method != "MANUAL" && req.method != CheckMethod::Manual;
+    let verified = arrived.method != CheckMethod::Manual && req.method != CheckMethod::Manual;
     let auto = verified && e.auto_approve_verified;
     let created = service_record::ActiveModel {
         signup_id: Set(Some(target.id)),
@@ -433,7 +397,11 @@ async fn write_record(
         category: Set(e.category.clone()),
         served_at: Set(s.starts_at),
         minutes: Set(minutes),
-        status: Set(if auto { "APPROVED" } else { "PENDING" }.to_owned()),
+        status: Set(if auto {
+            RecordStatus::Approved
+        } else {
+            RecordStatus::Pending
+        }),
         verified: Set(verified),
         flagged: Set(false),
         coin_cents_per_hour: Set(
@@ -451,9 +419,9 @@ async fn write_record(
         service_record_change::ActiveModel {
             record_id: Set(created.id),
             actor_id: Set(e.created_by),
-            action: Set("APPROVE".to_owned()),
-            status_before: Set("PENDING".to_owned()),
-            status_after: Set("APPROVED".to_owned()),
+            action: Set(RecordAction::Approve),
+            status_before: Set(RecordStatus::Pending),
+            status_after: Set(RecordStatus::Approved),
             minutes_before: Set(minutes),
             minutes_after: Set(minutes),
             reason: Set(Some(
@@ -489,7 +457,7 @@ pub async fn checked_in_count<C: sea_orm::ConnectionTrait>(
     Ok(i64::try_from(
         check_event::Entity::find()
             .filter(check_event::Column::ShiftId.eq(shift_id))
-            .filter(check_event::Column::Kind.eq(CheckKind::In.as_db()))
+            .filter(check_event::Column::Kind.eq(CheckKind::In))
             .count(db)
             .await?,
     )
@@ -513,7 +481,7 @@ impl crate::batch::Loader for CheckedInCounts {
             .column(check_event::Column::ShiftId)
             .column_as(check_event::Column::Id.count(), "n")
             .filter(check_event::Column::ShiftId.is_in(keys))
-            .filter(check_event::Column::Kind.eq(CheckKind::In.as_db()))
+            .filter(check_event::Column::Kind.eq(CheckKind::In))
             .group_by(check_event::Column::ShiftId)
             .into_tuple::<(i64, i64)>()
             .all(&db)

@@ -247,7 +247,7 @@ pub async fn complete(
         category: Set(r.category.clone()),
         served_at: Set(r.accepted_at.unwrap_or(now)),
         minutes: Set(minutes),
-        status: Set("PENDING".to_owned()),
+        status: Set(entity::service_record::RecordStatus::Pending),
         verified: Set(false),
         flagged: Set(false),
         coin_cents_per_hour: Set(None),

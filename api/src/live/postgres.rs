@@ -4,10 +4,10 @@
 use std::{collections::BTreeSet, time::Duration};
 
 use chrono::Utc;
-use entity::live_event;
+use entity::live_event::{self, LiveKind};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Statement, sqlx::postgres::PgListener,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, Iterable, QueryFilter,
+    QueryOrder, QuerySelect, Statement, sqlx::postgres::PgListener,
 };
 
 use super::Change;
@@ -20,7 +20,7 @@ const LOOK_BACK: i64 = 256;
 
 /// A change as its `live_event` row's columns.
 struct Columns {
-    kind: &'static str,
+    kind: LiveKind,
     shift: Option<i64>,
     event: Option<i64>,
     signup: Option<i64>,
@@ -29,8 +29,8 @@ struct Columns {
 }
 
 fn columns(c: &Change) -> Columns {
-    let none = Columns {
-        kind: "",
+    let none = |kind| Columns {
+        kind,
         shift: None,
         event: None,
         signup: None,
@@ -39,72 +39,66 @@ fn columns(c: &Change) -> Columns {
     };
     match *c {
         Change::Shift { shift_id } => Columns {
-            kind: "SHIFT",
             shift: Some(shift_id),
-            ..none
+            ..none(LiveKind::Shift)
         },
         Change::Signup {
             signup_id,
             account_id,
             shift_id,
         } => Columns {
-            kind: "SIGNUP",
             shift: Some(shift_id),
             signup: Some(signup_id),
             account: Some(account_id),
-            ..none
+            ..none(LiveKind::Signup)
         },
         Change::CheckIn {
             event_id,
             shift_id,
             check_event_id,
         } => Columns {
-            kind: "CHECK_IN",
             shift: Some(shift_id),
             event: Some(event_id),
             reference: Some(check_event_id),
-            ..none
+            ..none(LiveKind::CheckIn)
         },
         Change::HelpOffer {
             offer_id,
             volunteer_id,
         } => Columns {
-            kind: "HELP_OFFER",
             account: Some(volunteer_id),
             reference: Some(offer_id),
-            ..none
+            ..none(LiveKind::HelpOffer)
         },
         Change::AccountClosed { account_id } => Columns {
-            kind: "ACCOUNT_CLOSED",
             account: Some(account_id),
-            ..none
+            ..none(LiveKind::AccountClosed)
         },
     }
 }
 
 fn change_of(row: &live_event::Model) -> Option<Change> {
-    Some(match row.kind.as_str() {
-        "SHIFT" => Change::Shift {
+    Some(match row.kind {
+        LiveKind::Shift => Change::Shift {
             shift_id: row.shift_id?,
         },
-        "SIGNUP" => Change::Signup {
+        LiveKind::Signup => Change::Signup {
             signup_id: row.signup_id?,
             account_id: row.account_id?,
             shift_id: row.shift_id?,
         },
-        "CHECK_IN" => Change::CheckIn {
+        LiveKind::CheckIn => Change::CheckIn {
             event_id: row.event_id?,
             shift_id: row.shift_id?,
             check_event_id: row.ref_id?,
         },
-        "HELP_OFFER" => Change::HelpOffer {
+        LiveKind::HelpOffer => Change::HelpOffer {
             offer_id: row.ref_id?,
             volunteer_id: row.account_id?,
         },
-        "ACCOUNT_CLOSED" => Change::AccountClosed {
+        LiveKind::AccountClosed => Change::AccountClosed {
             account_id: row.account_id?,
         },
-        _ => return None,
     })
 }
 
@@ -166,6 +160,7 @@ impl Cursor {
             // made each replica re-read ~256 rows per change (found by `benches/launch`).
             let rows = live_event::Entity::find()
                 .filter(live_event::Column::Seq.gt(self.floor()))
+                .filter(live_event::Column::Kind.is_in(LiveKind::iter()))
                 .order_by_asc(live_event::Column::Seq)
                 .limit(1000)
                 .all(&state.db)

@@ -35,9 +35,7 @@ impl crate::direct::Direct for Organization {
         match field {
             "id" => value(&ids::encode(NodeType::Organization, self.0.id)),
             "name" => value(&self.0.name),
-            "kind" => {
-                OrganizationKind::from_db(&self.0.kind).map_or(Answer::Resolver, |k| value(&k))
-            }
+            "kind" => value(&self.0.kind),
             "regionCode" => value(&self.0.region_code),
             "address" => value(&self.0.address),
             "latitude" => value(&self.0.latitude),
@@ -114,10 +112,8 @@ impl Organization {
     }
 
     /// Kind, which fixes where it may sit in the hierarchy.
-    async fn kind(&self) -> Result<OrganizationKind> {
-        OrganizationKind::from_db(&self.0.kind).ok_or_else(|| {
-            AppError::Internal(anyhow::anyhow!("unknown organization kind {}", self.0.kind)).into()
-        })
+    async fn kind(&self) -> OrganizationKind {
+        self.0.kind
     }
 
     /// Administrative region code.
@@ -329,10 +325,8 @@ impl Membership {
     }
 
     /// The role.
-    async fn role(&self) -> Result<MemberRole> {
-        MemberRole::from_db(&self.model.role).ok_or_else(|| {
-            AppError::Internal(anyhow::anyhow!("unknown role {}", self.model.role)).into()
-        })
+    async fn role(&self) -> MemberRole {
+        self.model.role
     }
 
     /// The organization.

@@ -10,7 +10,7 @@ use sea_orm::{
     sea_query::{Expr, OnConflict, Query},
 };
 
-use super::domain::{MemberRole, OrganizationKind, check_location};
+use super::domain::{MemberRole, OrganizationKind, check_location, check_parent};
 use crate::{
     authz,
     db::begin_write,
@@ -146,13 +146,7 @@ pub async fn create(
         ),
         None => None,
     };
-    let parent_kind = parent
-        .as_ref()
-        .map(|p| {
-            OrganizationKind::from_db(&p.kind)
-                .ok_or_else(|| AppError::Internal(anyhow::anyhow!("unknown kind {}", p.kind)))
-        })
-        .transpose()?;
+    let parent_kind = parent.as_ref().map(|p| p.kind);
     match &parent {
         Some(p) => authz::require_admin(db, viewer, p.id).await?,
         None if viewer.is_system_admin => {}
@@ -162,13 +156,13 @@ pub async fn create(
             ));
         }
     }
-    new.kind.check_parent(parent_kind, "input.kind")?;
+    check_parent(new.kind, parent_kind, "input.kind")?;
 
     let now = Utc::now();
     let txn = begin_write(db).await?;
     let org = organization::ActiveModel {
         name: Set(new.name),
-        kind: Set(new.kind.as_db().to_owned()),
+        kind: Set(new.kind),
         parent_id: Set(new.parent_id),
         region_code: Set(new.region_code),
         address: Set(new.address),
@@ -199,7 +193,7 @@ pub async fn create(
     }
     closure::Entity::insert_many(rows).exec(&txn).await?;
     txn.commit().await?;
-    tracing::info!(organization_id = org.id, kind = %org.kind, "organization created");
+    tracing::info!(organization_id = org.id, kind = ?org.kind, "organization created");
     Ok(org)
 }
 
@@ -247,7 +241,7 @@ pub async fn list<C: ConnectionTrait>(
 ) -> AppResult<Page<organization::Model>> {
     let mut cond = Condition::all();
     if let Some(kind) = filter.kind {
-        cond = cond.add(organization::Column::Kind.eq(kind.as_db()));
+        cond = cond.add(organization::Column::Kind.eq(kind));
     }
     if let Some(parent) = filter.parent_id {
         cond = cond.add(organization::Column::ParentId.eq(parent));
@@ -311,7 +305,7 @@ pub async fn add_member(
     membership::Entity::insert(membership::ActiveModel {
         account_id: Set(member.id),
         organization_id: Set(org_id),
-        role: Set(role.as_db().to_owned()),
+        role: Set(role),
         created_at: Set(Utc::now()),
         ..Default::default()
     })
@@ -331,7 +325,7 @@ pub async fn add_member(
         .one(db)
         .await?
         .ok_or_else(|| AppError::Internal(anyhow::anyhow!("membership vanished after upsert")))?;
-    tracing::info!(member = member.id, role = %row.role, "member added");
+    tracing::info!(member = member.id, role = ?row.role, "member added");
     Ok(row)
 }
 

@@ -19,8 +19,8 @@ use crate::{
 pub struct TimeCoinTransfer {
     /// Hundredths of a coin.
     amount: i64,
-    /// `SERVICE`, `GIFT`, `REDEEM` or `CORRECTION`.
-    kind: String,
+    /// Why the coins moved.
+    kind: entity::timebank_transfer::TransferKind,
     /// Why.
     memo: String,
     /// When.

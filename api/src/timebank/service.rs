@@ -5,7 +5,8 @@
 
 use chrono::Utc;
 use entity::{
-    timebank_account as tb_account, timebank_entry as entry, timebank_transfer as transfer,
+    timebank_account as tb_account, timebank_entry as entry,
+    timebank_transfer::{self as transfer, TransferKind},
 };
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait,
@@ -82,8 +83,8 @@ pub struct TransferSpec {
     pub to: i64,
     /// Hundredths of a coin, positive.
     pub amount: i64,
-    /// `SERVICE`, `GIFT`, `REDEEM` or `CORRECTION`.
-    pub kind: &'static str,
+    /// Why the coins move.
+    pub kind: TransferKind,
     /// Why.
     pub memo: String,
     /// The service record it pays for.
@@ -131,7 +132,7 @@ pub async fn post<C: ConnectionTrait>(txn: &C, spec: &TransferSpec) -> AppResult
         from_account_id: Set(spec.from),
         to_account_id: Set(spec.to),
         amount: Set(spec.amount),
-        kind: Set(spec.kind.to_owned()),
+        kind: Set(spec.kind),
         memo: Set(spec.memo.clone()),
         service_record_id: Set(spec.service_record_id),
         created_by: Set(spec.by),
@@ -212,8 +213,8 @@ async fn spend(
     idempotency_key: &str,
 ) -> AppResult<transfer::Model> {
     let (operation, kind, to_key) = match to_owner {
-        Owner::Person(id) => ("transferTimeCoins", "GIFT", id),
-        Owner::Organization(id) => ("redeemTimeCoins", "REDEEM", id),
+        Owner::Person(id) => ("transferTimeCoins", TransferKind::Gift, id),
+        Owner::Organization(id) => ("redeemTimeCoins", TransferKind::Redeem, id),
     };
     let req = IdempotentRequest::new(
         from_person,
@@ -307,11 +308,20 @@ pub async fn settle_service<C: ConnectionTrait>(txn: &C, s: ServiceSettlement) -
         (
             org.id,
             vol.id,
-            if paid == 0 { "SERVICE" } else { "CORRECTION" },
+            if paid == 0 {
+                TransferKind::Service
+            } else {
+                TransferKind::Correction
+            },
             "approved service",
         )
     } else {
-        (vol.id, org.id, "CORRECTION", "corrected service")
+        (
+            vol.id,
+            org.id,
+            TransferKind::Correction,
+            "corrected service",
+        )
     };
     post(
         txn,

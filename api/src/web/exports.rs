@@ -428,7 +428,7 @@ impl Cursor {
                     source.to_owned(),
                     text(title),
                     r.minutes.to_string(),
-                    r.status,
+                    sea_orm::ActiveEnum::to_value(&r.status),
                     r.verified.to_string(),
                 ]
             })

@@ -4,7 +4,7 @@ use async_graphql::{Context, ID, InputObject, Object, Result, connection::Connec
 use chrono::{DateTime, Utc};
 use entity::micro_wish as wish;
 
-use super::service::{self, NewWish, WishFilter, WishStatus};
+use super::service::{self, NewWish, WishFilter};
 use crate::{
     authz,
     context::ContextExt,
@@ -15,6 +15,7 @@ use crate::{
     pagination::{PageArgs, connection},
     validate,
 };
+use entity::micro_wish::WishStatus;
 
 /// A resident's small wish (微心愿). The resident appears only under an alias; who claimed it
 /// only the claimant and the organization's staff see.
@@ -57,7 +58,7 @@ impl MicroWish {
 
     /// Where it stands now (a lapsed claim is `OPEN`).
     async fn status(&self) -> WishStatus {
-        WishStatus::of(&self.0, Utc::now())
+        service::status_at(&self.0, Utc::now())
     }
 
     /// The posting organization.
@@ -70,7 +71,7 @@ impl MicroWish {
         Ok(match ctx.optional_account().await? {
             Some(v) => {
                 self.0.claimed_by.is_some_and(|c| authz::is_self(v, c))
-                    && WishStatus::of(&self.0, Utc::now()) != WishStatus::Open
+                    && service::status_at(&self.0, Utc::now()) != WishStatus::Open
             }
             None => false,
         })
@@ -81,7 +82,7 @@ impl MicroWish {
         let Some(claimant) = self.0.claimed_by else {
             return Ok(None);
         };
-        if WishStatus::of(&self.0, Utc::now()) == WishStatus::Open || !self.staff(ctx).await? {
+        if service::status_at(&self.0, Utc::now()) == WishStatus::Open || !self.staff(ctx).await? {
             return Ok(None);
         }
         let db = &ctx.state().db;
@@ -96,7 +97,7 @@ impl MicroWish {
 
     /// Until when the current claim holds.
     async fn claim_expires_at(&self) -> Option<DateTime<Utc>> {
-        match WishStatus::of(&self.0, Utc::now()) {
+        match service::status_at(&self.0, Utc::now()) {
             WishStatus::Claimed => self.0.claim_expires_at,
             _ => None,
         }

@@ -1,8 +1,11 @@
 //! Micro-wishes without GraphQL.
 
-use async_graphql::Enum;
 use chrono::{DateTime, Utc};
-use entity::{account, micro_wish as wish, organization};
+use entity::{
+    account,
+    micro_wish::{self as wish, WishStatus},
+    organization,
+};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait,
     QueryFilter, Set, sea_query::Expr,
@@ -17,53 +20,23 @@ use crate::{
     pagination::{Page, PageArgs, fetch_page},
 };
 
-/// Where a wish stands.
-#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
-pub enum WishStatus {
-    /// Waiting for someone (also a claim that lapsed).
-    Open,
-    /// Someone took it on and has until `claimExpiresAt`.
-    Claimed,
-    /// The claimant says it is done; staff have not confirmed yet.
-    Fulfilled,
-    /// Staff confirmed it was fulfilled.
-    Confirmed,
-    /// Withdrawn by staff.
-    Cancelled,
-}
-
-impl WishStatus {
-    /// Stored form.
-    pub fn as_db(self) -> &'static str {
-        match self {
-            Self::Open => "OPEN",
-            Self::Claimed => "CLAIMED",
-            Self::Fulfilled => "FULFILLED",
-            Self::Confirmed => "CONFIRMED",
-            Self::Cancelled => "CANCELLED",
-        }
-    }
-
-    /// The status of a row at `now`: a lapsed claim is `OPEN`.
-    pub fn of(w: &wish::Model, now: DateTime<Utc>) -> Self {
-        match w.status.as_str() {
-            "CLAIMED" if w.claim_expires_at.is_none_or(|t| t <= now) => Self::Open,
-            "CLAIMED" => Self::Claimed,
-            "FULFILLED" => Self::Fulfilled,
-            "CONFIRMED" => Self::Confirmed,
-            "CANCELLED" => Self::Cancelled,
-            _ => Self::Open,
-        }
+/// The status of a row at `now`: a lapsed claim is `OPEN`.
+pub fn status_at(w: &wish::Model, now: DateTime<Utc>) -> WishStatus {
+    match w.status {
+        WishStatus::Claimed if w.claim_expires_at.is_none_or(|t| t <= now) => WishStatus::Open,
+        status => status,
     }
 }
 
 /// Rows open for a claim at `now`: `OPEN`, or `CLAIMED` with the claim lapsed.
 fn claimable(now: DateTime<Utc>) -> Condition {
-    Condition::any().add(wish::Column::Status.eq("OPEN")).add(
-        Condition::all()
-            .add(wish::Column::Status.eq("CLAIMED"))
-            .add(wish::Column::ClaimExpiresAt.lte(now)),
-    )
+    Condition::any()
+        .add(wish::Column::Status.eq(WishStatus::Open))
+        .add(
+            Condition::all()
+                .add(wish::Column::Status.eq(WishStatus::Claimed))
+                .add(wish::Column::ClaimExpiresAt.lte(now)),
+        )
 }
 
 /// A wish as staff post it.
@@ -106,7 +79,7 @@ pub async fn post(
         beneficiary_alias: Set(new.beneficiary_alias),
         latitude: Set(org.latitude),
         longitude: Set(org.longitude),
-        status: Set(WishStatus::Open.as_db().to_owned()),
+        status: Set(WishStatus::Open),
         created_by: Set(viewer.id),
         created_at: Set(now),
         updated_at: Set(now),
@@ -135,7 +108,7 @@ pub async fn claim(
 ) -> AppResult<wish::Model> {
     let now = Utc::now();
     let res = wish::Entity::update_many()
-        .col_expr(wish::Column::Status, Expr::value("CLAIMED"))
+        .col_expr(wish::Column::Status, Expr::value(WishStatus::Claimed))
         .col_expr(wish::Column::ClaimedBy, Expr::value(viewer.id))
         .col_expr(wish::Column::ClaimedAt, Expr::value(now))
         .col_expr(wish::Column::ClaimExpiresAt, Expr::value(now + claim_for))
@@ -148,7 +121,7 @@ pub async fn claim(
     if res.rows_affected == 0 {
         return Err(AppError::Conflict(format!(
             "this wish is {} — it cannot be claimed now",
-            WishStatus::of(&w, now).as_db().to_lowercase()
+            sea_orm::ActiveEnum::to_value(&status_at(&w, now)).to_lowercase()
         )));
     }
     tracing::info!(wish_id = id, viewer = viewer.id, "micro-wish claimed");
@@ -164,12 +137,12 @@ pub async fn fulfil(
 ) -> AppResult<wish::Model> {
     let now = Utc::now();
     let res = wish::Entity::update_many()
-        .col_expr(wish::Column::Status, Expr::value("FULFILLED"))
+        .col_expr(wish::Column::Status, Expr::value(WishStatus::Fulfilled))
         .col_expr(wish::Column::FulfilledAt, Expr::value(now))
         .col_expr(wish::Column::FulfilmentNote, Expr::value(note))
         .col_expr(wish::Column::UpdatedAt, Expr::value(now))
         .filter(wish::Column::Id.eq(id))
-        .filter(wish::Column::Status.eq("CLAIMED"))
+        .filter(wish::Column::Status.eq(WishStatus::Claimed))
         .filter(wish::Column::ClaimedBy.eq(viewer.id))
         .filter(wish::Column::ClaimExpiresAt.gt(now))
         .exec(db)
@@ -177,7 +150,7 @@ pub async fn fulfil(
     let w = require(db, id).await?;
     if res.rows_affected == 0 {
         return Err(
-            if w.claimed_by != Some(viewer.id) || WishStatus::of(&w, now) == WishStatus::Open {
+            if w.claimed_by != Some(viewer.id) || status_at(&w, now) == WishStatus::Open {
                 AppError::Forbidden("only a current claimant can fulfil this wish".to_owned())
             } else {
                 AppError::Conflict("this wish is not waiting to be fulfilled".to_owned())
@@ -198,21 +171,23 @@ pub async fn settle(
     authz::require_manager(db, viewer, w.organization_id).await?;
     let now = Utc::now();
     let mut update = wish::Entity::update_many()
-        .col_expr(wish::Column::Status, Expr::value(to.as_db()))
+        .col_expr(wish::Column::Status, Expr::value(to))
         .col_expr(wish::Column::UpdatedAt, Expr::value(now))
         .filter(wish::Column::Id.eq(id));
     update = match to {
         WishStatus::Confirmed => update
             .col_expr(wish::Column::ConfirmedAt, Expr::value(now))
-            .filter(wish::Column::Status.eq("FULFILLED")),
-        WishStatus::Cancelled => update.filter(wish::Column::Status.is_in(["OPEN", "CLAIMED"])),
+            .filter(wish::Column::Status.eq(WishStatus::Fulfilled)),
+        WishStatus::Cancelled => {
+            update.filter(wish::Column::Status.is_in([WishStatus::Open, WishStatus::Claimed]))
+        }
         _ => return Err(AppError::bad_input("status", "not a settling status")),
     };
     if update.exec(db).await?.rows_affected == 0 {
         return Err(AppError::Conflict(format!(
             "a {} wish cannot become {}",
-            WishStatus::of(&w, now).as_db().to_lowercase(),
-            to.as_db().to_lowercase()
+            sea_orm::ActiveEnum::to_value(&status_at(&w, now)).to_lowercase(),
+            sea_orm::ActiveEnum::to_value(&to).to_lowercase()
         )));
     }
     require(db, id).await
@@ -225,7 +200,7 @@ pub async fn release_claims_of<C: ConnectionTrait>(
     now: DateTime<Utc>,
 ) -> AppResult<u64> {
     Ok(wish::Entity::update_many()
-        .col_expr(wish::Column::Status, Expr::value("OPEN"))
+        .col_expr(wish::Column::Status, Expr::value(WishStatus::Open))
         .col_expr(wish::Column::ClaimedBy, Expr::value(Option::<i64>::None))
         .col_expr(
             wish::Column::ClaimedAt,
@@ -236,7 +211,7 @@ pub async fn release_claims_of<C: ConnectionTrait>(
             Expr::value(Option::<DateTime<Utc>>::None),
         )
         .col_expr(wish::Column::UpdatedAt, Expr::value(now))
-        .filter(wish::Column::Status.eq("CLAIMED"))
+        .filter(wish::Column::Status.eq(WishStatus::Claimed))
         .filter(wish::Column::ClaimedBy.eq(account))
         .exec(db)
         .await?
@@ -249,7 +224,7 @@ pub async fn release_lapsed_claims<C: ConnectionTrait>(
     now: DateTime<Utc>,
 ) -> AppResult<u64> {
     Ok(wish::Entity::update_many()
-        .col_expr(wish::Column::Status, Expr::value("OPEN"))
+        .col_expr(wish::Column::Status, Expr::value(WishStatus::Open))
         .col_expr(wish::Column::ClaimedBy, Expr::value(Option::<i64>::None))
         .col_expr(
             wish::Column::ClaimedAt,
@@ -260,7 +235,7 @@ pub async fn release_lapsed_claims<C: ConnectionTrait>(
             Expr::value(Option::<DateTime<Utc>>::None),
         )
         .col_expr(wish::Column::UpdatedAt, Expr::value(now))
-        .filter(wish::Column::Status.eq("CLAIMED"))
+        .filter(wish::Column::Status.eq(WishStatus::Claimed))
         .filter(wish::Column::ClaimExpiresAt.lte(now))
         .exec(db)
         .await?
@@ -290,9 +265,9 @@ pub async fn list<C: ConnectionTrait>(
         select = select.filter(match s {
             WishStatus::Open => claimable(now),
             WishStatus::Claimed => Condition::all()
-                .add(wish::Column::Status.eq("CLAIMED"))
+                .add(wish::Column::Status.eq(WishStatus::Claimed))
                 .add(wish::Column::ClaimExpiresAt.gt(now)),
-            other => Condition::all().add(wish::Column::Status.eq(other.as_db())),
+            other => Condition::all().add(wish::Column::Status.eq(other)),
         });
     }
     if let Some(org) = filter.organization_id {
@@ -308,7 +283,7 @@ pub async fn list<C: ConnectionTrait>(
 mod tests {
     use super::*;
 
-    fn row(status: &str, expires: Option<DateTime<Utc>>) -> wish::Model {
+    fn row(status: WishStatus, expires: Option<DateTime<Utc>>) -> wish::Model {
         let now = Utc::now();
         wish::Model {
             id: 1,
@@ -319,7 +294,7 @@ mod tests {
             beneficiary_alias: "张奶奶".into(),
             latitude: None,
             longitude: None,
-            status: status.into(),
+            status,
             claimed_by: Some(2),
             claimed_at: Some(now),
             claim_expires_at: expires,
@@ -337,15 +312,15 @@ mod tests {
         let now = Utc::now();
         let hour = chrono::Duration::hours(1);
         assert_eq!(
-            WishStatus::of(&row("CLAIMED", Some(now + hour)), now),
+            status_at(&row(WishStatus::Claimed, Some(now + hour)), now),
             WishStatus::Claimed
         );
         assert_eq!(
-            WishStatus::of(&row("CLAIMED", Some(now - hour)), now),
+            status_at(&row(WishStatus::Claimed, Some(now - hour)), now),
             WishStatus::Open
         );
         assert_eq!(
-            WishStatus::of(&row("FULFILLED", Some(now - hour)), now),
+            status_at(&row(WishStatus::Fulfilled, Some(now - hour)), now),
             WishStatus::Fulfilled
         );
     }
