@@ -5,6 +5,8 @@
 use std::{fmt, net::SocketAddr, path::PathBuf, time::Duration};
 
 use clap::{Args, ValueEnum};
+use entity::charity_event::EventCategory;
+use sea_orm::ActiveEnum;
 
 /// A secret value that never prints: `Debug` and `Display` show `[redacted]`.
 #[derive(Clone, PartialEq, Eq)]
@@ -42,27 +44,26 @@ pub const MAX_COIN_CENTS_PER_HOUR: u32 = 10_000;
 /// Time coins earned per approved hour of service, in hundredths of a coin, by event category:
 /// `ELDERLY_CARE=150,EMERGENCY=200` (categories not named earn the default rate).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct CoinRates(Vec<(String, u32)>);
+pub struct CoinRates(Vec<(EventCategory, u32)>);
 
 impl CoinRates {
-    /// The rate for `category` (its stored name), if one is configured.
-    pub fn get(&self, category: &str) -> Option<u32> {
-        self.0.iter().find(|(c, _)| c == category).map(|(_, r)| *r)
+    /// The rate for `category`, if one is configured.
+    pub fn get(&self, category: EventCategory) -> Option<u32> {
+        self.0.iter().find(|(c, _)| *c == category).map(|(_, r)| *r)
     }
 }
 
 impl std::str::FromStr for CoinRates {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let mut rates: Vec<(String, u32)> = Vec::new();
+        let mut rates: Vec<(EventCategory, u32)> = Vec::new();
         for part in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
             let (category, rate) = part
                 .split_once('=')
                 .ok_or_else(|| format!("`{part}` is not CATEGORY=HUNDREDTHS"))?;
-            let category = category.trim().to_ascii_uppercase();
-            if crate::events::domain::EventCategory::from_db(&category).is_none() {
-                return Err(format!("`{category}` is not an event category"));
-            }
+            let name = category.trim().to_ascii_uppercase();
+            let category = EventCategory::try_from_value(&name)
+                .map_err(|_| format!("`{name}` is not an event category"))?;
             let rate: u32 = rate
                 .trim()
                 .parse()
@@ -71,7 +72,7 @@ impl std::str::FromStr for CoinRates {
                 return Err(format!("{rate} hundredths per hour is more than 100 coins"));
             }
             if rates.iter().any(|(c, _)| *c == category) {
-                return Err(format!("`{category}` is given twice"));
+                return Err(format!("`{name}` is given twice"));
             }
             rates.push((category, rate));
         }
@@ -527,7 +528,7 @@ impl Config {
     }
 
     /// Hundredths of a coin per approved hour of service in an event of `category`.
-    pub fn coin_rate(&self, category: &str) -> i64 {
+    pub fn coin_rate(&self, category: EventCategory) -> i64 {
         i64::from(
             self.coin_rates
                 .get(category)
@@ -592,12 +593,12 @@ mod tests {
     #[test]
     fn coin_rates_parse_per_category_and_refuse_nonsense() {
         let mut c = Config::for_data_dir("/tmp/tx");
-        assert_eq!(c.coin_rate("ELDERLY_CARE"), 100);
+        assert_eq!(c.coin_rate(EventCategory::ElderlyCare), 100);
         c.coin_rates = " elderly_care=150 , EMERGENCY=200".parse().unwrap();
         c.coin_cents_per_hour = 80;
-        assert_eq!(c.coin_rate("ELDERLY_CARE"), 150);
-        assert_eq!(c.coin_rate("EMERGENCY"), 200);
-        assert_eq!(c.coin_rate("HEALTH"), 80);
+        assert_eq!(c.coin_rate(EventCategory::ElderlyCare), 150);
+        assert_eq!(c.coin_rate(EventCategory::Emergency), 200);
+        assert_eq!(c.coin_rate(EventCategory::Health), 80);
         assert_eq!("".parse::<CoinRates>().unwrap(), CoinRates::default());
         for bad in [
             "GARDENING=100",

@@ -11,7 +11,7 @@ pub struct Model {
     pub campaign_id: Option<i64>,
     pub title: String,
     pub description: String,
-    pub category: String,
+    pub category: EventCategory,
     pub address: String,
     pub latitude: f64,
     pub longitude: f64,
@@ -25,6 +25,52 @@ pub struct Model {
     pub created_by: i64,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+}
+
+/// What kind of service an event (or a help request, or a service record) is.
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    EnumIter,
+    DeriveActiveEnum,
+    async_graphql::Enum,
+    serde::Serialize,
+    serde::Deserialize,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum EventCategory {
+    /// Elderly care (为老服务).
+    #[sea_orm(string_value = "ELDERLY_CARE")]
+    ElderlyCare,
+    /// Children and youth (儿童关爱).
+    #[sea_orm(string_value = "CHILDREN")]
+    Children,
+    /// Disability support (助残).
+    #[sea_orm(string_value = "DISABILITY")]
+    Disability,
+    /// Environment (环保).
+    #[sea_orm(string_value = "ENVIRONMENT")]
+    Environment,
+    /// Community governance (社区治理).
+    #[sea_orm(string_value = "COMMUNITY_GOVERNANCE")]
+    CommunityGovernance,
+    /// Health (健康).
+    #[sea_orm(string_value = "HEALTH")]
+    Health,
+    /// Education (教育).
+    #[sea_orm(string_value = "EDUCATION")]
+    Education,
+    /// Emergency response (应急).
+    #[sea_orm(string_value = "EMERGENCY")]
+    Emergency,
+    /// Anything else.
+    #[sea_orm(string_value = "OTHER")]
+    Other,
 }
 
 /// Where an event is in its life.

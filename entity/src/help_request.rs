@@ -11,10 +11,8 @@ pub struct Model {
     pub title: String,
     /// Personal details of the person helped: staff and the assignee only.
     pub details: String,
-    /// An event category (stored value).
-    pub category: String,
-    /// `LOW`, `NORMAL`, `HIGH` or `CRITICAL`.
-    pub urgency: String,
+    pub category: super::charity_event::EventCategory,
+    pub urgency: Urgency,
     /// Exact location: staff and the assignee only.
     pub latitude: f64,
     pub longitude: f64,
@@ -36,6 +34,24 @@ pub struct Model {
     pub minutes_served: Option<i32>,
     pub cancel_reason: Option<String>,
     pub updated_at: DateTimeUtc,
+}
+
+/// How soon help is needed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, EnumIter, DeriveActiveEnum, async_graphql::Enum)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
+pub enum Urgency {
+    /// Whenever someone can.
+    #[sea_orm(string_value = "LOW")]
+    Low,
+    /// Within the day.
+    #[sea_orm(string_value = "NORMAL")]
+    Normal,
+    /// Within hours.
+    #[sea_orm(string_value = "HIGH")]
+    High,
+    /// Now (but call emergency services first when life is at risk).
+    #[sea_orm(string_value = "CRITICAL")]
+    Critical,
 }
 
 /// Where a help request stands.

@@ -9,7 +9,7 @@ pub struct Model {
     pub id: i64,
     pub help_request_id: i64,
     /// The status the request entered.
-    pub step: String,
+    pub step: super::help_request::HelpStatus,
     pub actor_id: Option<i64>,
     pub note: Option<String>,
     pub at: DateTimeUtc,

@@ -45,7 +45,7 @@ mod tests {
     /// a data migration.
     #[test]
     fn stored_values_are_the_ones_already_in_the_database() {
-        let cases: [(&str, Vec<String>, &[&str]); 15] = [
+        let cases: [(&str, Vec<String>, &[&str]); 18] = [
             (
                 "shift",
                 stored::<super::shift::ShiftStatus>(),
@@ -81,6 +81,37 @@ mod tests {
                     "ACCEPTED",
                     "COMPLETED",
                     "CANCELLED",
+                ],
+            ),
+            (
+                "help_request.urgency",
+                stored::<super::help_request::Urgency>(),
+                &["LOW", "NORMAL", "HIGH", "CRITICAL"],
+            ),
+            (
+                "category",
+                stored::<super::charity_event::EventCategory>(),
+                &[
+                    "ELDERLY_CARE",
+                    "CHILDREN",
+                    "DISABILITY",
+                    "ENVIRONMENT",
+                    "COMMUNITY_GOVERNANCE",
+                    "HEALTH",
+                    "EDUCATION",
+                    "EMERGENCY",
+                    "OTHER",
+                ],
+            ),
+            (
+                "identity",
+                stored::<super::identity::IdType>(),
+                &[
+                    "MAINLAND_ID",
+                    "HONG_KONG_MACAO_PERMIT",
+                    "TAIWAN_PERMIT",
+                    "PASSPORT",
+                    "FOREIGN_PERMANENT_RESIDENT",
                 ],
             ),
             (

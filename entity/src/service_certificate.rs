@@ -21,7 +21,7 @@ pub struct Model {
     pub period_to: Date,
     pub legal_name: String,
     pub volunteer_number: String,
-    pub id_type: String,
+    pub id_type: super::identity::IdType,
     pub id_masked: String,
     pub total_minutes: i64,
     /// JSON array of the certified lines by event.

@@ -18,8 +18,8 @@ pub struct Model {
     pub shift_id: Option<i64>,
     /// Where the service was: the event's or the help request's organization.
     pub organization_id: i64,
-    /// The event's or the help request's category (stored value).
-    pub category: String,
+    /// The event's or the help request's category.
+    pub category: super::charity_event::EventCategory,
     /// When the service began: the shift's start, or the help request's acceptance.
     pub served_at: DateTimeUtc,
     /// Minutes actually served, clipped to the shift's window.

@@ -85,8 +85,8 @@ async fn records_keep_their_rows_and_references_and_gain_where_what_and_when() {
         (Some(9), Some(5), None)
     );
     assert_eq!(
-        (r.organization_id, r.category.as_str(), r.minutes),
-        (7, "ELDERLY_CARE", 95)
+        (r.organization_id, r.category, r.minutes),
+        (7, entity::charity_event::EventCategory::ElderlyCare, 95)
     );
     assert_eq!(r.served_at.timestamp(), starts.timestamp());
     assert_eq!(r.coin_cents_per_hour, Some(100));

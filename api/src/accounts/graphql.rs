@@ -279,9 +279,7 @@ impl Account {
             by_category: s
                 .by_category
                 .into_iter()
-                .filter_map(|(c, minutes)| {
-                    EventCategory::from_db(&c).map(|category| CategoryMinutes { category, minutes })
-                })
+                .map(|(category, minutes)| CategoryMinutes { category, minutes })
                 .collect(),
         })
     }

@@ -306,26 +306,93 @@ pub async fn progress_many<C: ConnectionTrait>(
     db: &C,
     ids: &[i64],
 ) -> AppResult<HashMap<i64, Progress>> {
-    use sea_orm::{FromQueryResult, Statement};
+    use entity::{
+        charity_event::{self as event, EventStatus},
+        service_record::{self as record, RecordStatus},
+        shift::{self, ShiftStatus},
+    };
+    use sea_orm::{
+        FromQueryResult,
+        sea_query::{Alias, Asterisk, ExprTrait, Func, Query, SelectStatement},
+    };
     if ids.is_empty() {
         return Ok(HashMap::new());
     }
-    // Integer keys written into the text: nothing a client typed reaches this SQL.
-    let list = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
-    let served = "FROM service_record r JOIN shift s ON s.id = r.shift_id \
-                  JOIN charity_event e ON e.id = s.event_id \
-                  WHERE e.campaign_id = c.id AND r.status = 'APPROVED'";
-    let sql = format!(
-        "SELECT c.id AS id, \
-         COALESCE((SELECT SUM(r.minutes) {served}), 0) AS volunteer_minutes, \
-         (SELECT COUNT(DISTINCT r.account_id) {served}) AS volunteer_count, \
-         (SELECT COUNT(*) FROM charity_event e WHERE e.campaign_id = c.id \
-            AND e.status IN ('PUBLISHED', 'COMPLETED')) AS event_count, \
-         (SELECT COUNT(*) FROM shift s JOIN charity_event e ON e.id = s.event_id \
-            WHERE e.campaign_id = c.id AND s.status = 'OPEN' \
-            AND s.confirmed_count >= s.capacity) AS shifts_filled \
-         FROM campaign c WHERE c.id IN ({list})"
-    );
+    let of_campaign = || {
+        Expr::col((event::Entity, event::Column::CampaignId))
+            .equals((campaign::Entity, campaign::Column::Id))
+    };
+    // Approved service at the campaign's events: one of its sums.
+    let served = |what: Expr| {
+        Query::select()
+            .expr(what)
+            .from(record::Entity)
+            .inner_join(
+                shift::Entity,
+                Expr::col((shift::Entity, shift::Column::Id))
+                    .equals((record::Entity, record::Column::ShiftId)),
+            )
+            .inner_join(
+                event::Entity,
+                Expr::col((event::Entity, event::Column::Id))
+                    .equals((shift::Entity, shift::Column::EventId)),
+            )
+            .and_where(of_campaign())
+            .and_where(
+                Expr::col((record::Entity, record::Column::Status)).eq(RecordStatus::Approved),
+            )
+            .to_owned()
+    };
+    let sub = |q: SelectStatement| Expr::SubQuery(None, Box::new(q.into()));
+    let events = Query::select()
+        .expr(Func::count(Expr::col(Asterisk)))
+        .from(event::Entity)
+        .and_where(of_campaign())
+        .and_where(
+            Expr::col((event::Entity, event::Column::Status))
+                .is_in([EventStatus::Published, EventStatus::Completed]),
+        )
+        .to_owned();
+    let filled = Query::select()
+        .expr(Func::count(Expr::col(Asterisk)))
+        .from(shift::Entity)
+        .inner_join(
+            event::Entity,
+            Expr::col((event::Entity, event::Column::Id))
+                .equals((shift::Entity, shift::Column::EventId)),
+        )
+        .and_where(of_campaign())
+        .and_where(Expr::col((shift::Entity, shift::Column::Status)).eq(ShiftStatus::Open))
+        .and_where(
+            Expr::col((shift::Entity, shift::Column::ConfirmedCount))
+                .gte(Expr::col((shift::Entity, shift::Column::Capacity))),
+        )
+        .to_owned();
+    let query = Query::select()
+        .expr_as(
+            Expr::col((campaign::Entity, campaign::Column::Id)),
+            Alias::new("id"),
+        )
+        .expr_as(
+            Func::coalesce([
+                sub(served(
+                    Func::sum(Expr::col((record::Entity, record::Column::Minutes))).into(),
+                )),
+                Expr::val(0i64),
+            ]),
+            Alias::new("volunteer_minutes"),
+        )
+        .expr_as(
+            sub(served(
+                Func::count_distinct(Expr::col((record::Entity, record::Column::AccountId))).into(),
+            )),
+            Alias::new("volunteer_count"),
+        )
+        .expr_as(sub(events), Alias::new("event_count"))
+        .expr_as(sub(filled), Alias::new("shifts_filled"))
+        .from(campaign::Entity)
+        .and_where(Expr::col((campaign::Entity, campaign::Column::Id)).is_in(ids.iter().copied()))
+        .to_owned();
     #[derive(FromQueryResult)]
     struct Row {
         id: i64,
@@ -334,7 +401,7 @@ pub async fn progress_many<C: ConnectionTrait>(
         event_count: i64,
         shifts_filled: i64,
     }
-    let rows = Row::find_by_statement(Statement::from_string(db.get_database_backend(), sql))
+    let rows = Row::find_by_statement(db.get_database_backend().build(&query))
         .all(db)
         .await?;
     Ok(rows

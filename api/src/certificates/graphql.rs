@@ -39,7 +39,7 @@ pub struct ServiceCertificateLine {
     /// The organization that ran it.
     organization_name: String,
     /// The event's category.
-    category: Option<EventCategory>,
+    category: EventCategory,
     /// Day of the first shift served (China Standard Time).
     first_day: NaiveDate,
     /// Day of the last shift served.
@@ -53,7 +53,7 @@ pub struct ServiceCertificateLine {
 impl From<Line> for ServiceCertificateLine {
     fn from(l: Line) -> Self {
         Self {
-            category: EventCategory::from_db(&l.category),
+            category: l.category,
             event_title: l.event_title,
             organization_name: l.organization_name,
             first_day: l.first_day,
@@ -89,8 +89,8 @@ impl ServiceCertificate {
     }
 
     /// Kind of ID document named.
-    async fn id_type(&self) -> Option<IdType> {
-        IdType::from_db(&self.model.id_type)
+    async fn id_type(&self) -> IdType {
+        self.model.id_type
     }
 
     /// The ID number, masked; only for the volunteer and the issuer's staff (`null` for

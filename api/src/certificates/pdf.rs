@@ -12,24 +12,24 @@ use lopdf::{
 };
 
 use super::service::Line;
-use crate::{error::AppResult, events::domain::EventCategory, identity::domain::IdType};
+use crate::{error::AppResult, events::domain::EventCategory, identity::domain::label_zh};
 
 const PAGE_W: f32 = 595.0;
 const PAGE_H: f32 = 842.0;
 const MARGIN: f32 = 64.0;
 
 /// The category as printed.
-fn category_zh(stored: &str) -> &'static str {
-    match EventCategory::from_db(stored) {
-        Some(EventCategory::ElderlyCare) => "为老服务",
-        Some(EventCategory::Children) => "儿童关爱",
-        Some(EventCategory::Disability) => "助残服务",
-        Some(EventCategory::Environment) => "环境保护",
-        Some(EventCategory::CommunityGovernance) => "社区治理",
-        Some(EventCategory::Health) => "健康服务",
-        Some(EventCategory::Education) => "教育服务",
-        Some(EventCategory::Emergency) => "应急救援",
-        Some(EventCategory::Other) | None => "其他",
+fn category_zh(category: EventCategory) -> &'static str {
+    match category {
+        EventCategory::ElderlyCare => "为老服务",
+        EventCategory::Children => "儿童关爱",
+        EventCategory::Disability => "助残服务",
+        EventCategory::Environment => "环境保护",
+        EventCategory::CommunityGovernance => "社区治理",
+        EventCategory::Health => "健康服务",
+        EventCategory::Education => "教育服务",
+        EventCategory::Emergency => "应急救援",
+        EventCategory::Other => "其他",
     }
 }
 
@@ -119,7 +119,7 @@ impl Page {
 
 /// Render a certificate issued by `issuer_name`.
 pub fn render(c: &cert::Model, lines: &[Line], issuer_name: &str) -> AppResult<Vec<u8>> {
-    let id_label = IdType::from_db(&c.id_type).map_or("证件", IdType::label_zh);
+    let id_label = label_zh(c.id_type);
     let mut page = Page {
         ops: Vec::new(),
         y: PAGE_H - 96.0,
@@ -167,7 +167,7 @@ pub fn render(c: &cert::Model, lines: &[Line], issuer_name: &str) -> AppResult<V
                 "{when}　{}（{}，{}）　{} 小时",
                 l.event_title,
                 l.organization_name,
-                category_zh(&l.category),
+                category_zh(l.category),
                 hours(l.minutes)
             ),
         );
@@ -289,7 +289,7 @@ mod tests {
             .map(|i| Line {
                 event_title: format!("社区长者助餐与陪伴服务第{i}期"),
                 organization_name: "昆山市亭林镇社会工作服务站".to_owned(),
-                category: "ELDERLY_CARE".to_owned(),
+                category: EventCategory::ElderlyCare,
                 first_day: day,
                 last_day: day + chrono::Duration::days(30),
                 minutes: 90,
@@ -306,7 +306,7 @@ mod tests {
             period_to: day,
             legal_name: "李明".to_owned(),
             volunteer_number: "TX00000001".to_owned(),
-            id_type: "MAINLAND_ID".to_owned(),
+            id_type: entity::identity::IdType::MainlandId,
             id_masked: "110***********002X".to_owned(),
             total_minutes: 90 * n_lines as i64,
             items: String::new(),

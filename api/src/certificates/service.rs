@@ -4,8 +4,9 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::{Duration, NaiveDate, TimeZone, Utc};
 use entity::{
-    account, charity_event as event, organization_closure as closure, service_certificate as cert,
-    service_record as record, shift,
+    account,
+    charity_event::{self as event, EventCategory},
+    organization_closure as closure, service_certificate as cert, service_record as record, shift,
 };
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, JoinType, QueryFilter,
@@ -33,8 +34,8 @@ pub struct Line {
     pub event_title: String,
     /// The organization that ran it.
     pub organization_name: String,
-    /// Its category (stored value).
-    pub category: String,
+    /// Its category.
+    pub category: EventCategory,
     /// Day of the first shift served (China Standard Time).
     pub first_day: NaiveDate,
     /// Day of the last shift served.
@@ -210,7 +211,7 @@ pub async fn issue<C: ConnectionTrait>(
         Option<i64>,
         Option<String>,
         i64,
-        String,
+        EventCategory,
     );
     let rows: Vec<Row> = q.into_tuple().all(db).await?;
     let total: i64 = rows.iter().map(|r| i64::from(r.0)).sum();
@@ -242,7 +243,7 @@ pub async fn issue<C: ConnectionTrait>(
     for (minutes, starts, event_id, title, org, category) in rows {
         let day = starts.with_timezone(&offset).date_naive();
         let line = by_event
-            .entry((event_id, org, category.clone()))
+            .entry((event_id, org, sea_orm::ActiveEnum::to_value(&category)))
             .or_insert_with(|| Line {
                 event_title: title.unwrap_or_else(|| HELP_REQUESTS_TITLE.to_owned()),
                 organization_name: names.get(&org).map(|o| o.name.clone()).unwrap_or_default(),
@@ -275,7 +276,7 @@ pub async fn issue<C: ConnectionTrait>(
             period_to: Set(req.to),
             legal_name: Set(identity.legal_name.clone()),
             volunteer_number: Set(crate::profiles::service::volunteer_number(volunteer)),
-            id_type: Set(identity.id_type.clone()),
+            id_type: Set(identity.id_type),
             id_masked: Set(identity.id_masked.clone()),
             total_minutes: Set(total),
             items: Set(items.clone()),

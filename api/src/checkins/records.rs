@@ -6,6 +6,7 @@
 use chrono::Utc;
 use entity::{
     account, charity_event as event,
+    charity_event::EventCategory,
     service_record::{
         self as record,
         RecordStatus::{self, Approved, Pending, Rejected},
@@ -131,7 +132,7 @@ pub async fn review(
     let rate = current
         .coin_cents_per_hour
         .map(i64::from)
-        .unwrap_or_else(|| config.coin_rate(&current.category));
+        .unwrap_or_else(|| config.coin_rate(current.category));
     let now = Utc::now();
     let txn = begin_write(db).await?;
     // Conditional on the state we decided from: a concurrent review makes this a no-op.
@@ -201,7 +202,7 @@ pub struct Summary {
     /// Records of any status.
     pub record_count: i64,
     /// Approved minutes per category (stored value), largest first.
-    pub by_category: Vec<(String, i64)>,
+    pub by_category: Vec<(EventCategory, i64)>,
 }
 
 /// Sum up a volunteer's service in two aggregate queries.
@@ -215,7 +216,7 @@ pub async fn summary<C: ConnectionTrait>(db: &C, account_id: i64) -> AppResult<S
         .one(db)
         .await?
         .unwrap_or(0);
-    let mut by_category: Vec<(String, i64)> = record::Entity::find()
+    let mut by_category: Vec<(EventCategory, i64)> = record::Entity::find()
         .select_only()
         .column(record::Column::Category)
         // Groups exist only where rows do, so the sum is never NULL.
@@ -229,10 +230,11 @@ pub async fn summary<C: ConnectionTrait>(db: &C, account_id: i64) -> AppResult<S
         .filter(record::Column::AccountId.eq(account_id))
         .filter(record::Column::Status.eq(Approved))
         .group_by(record::Column::Category)
-        .into_tuple::<(String, i64)>()
+        .into_tuple::<(EventCategory, i64)>()
         .all(db)
         .await?;
-    by_category.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    // Most minutes first; ties by the stored name, so the order is stable.
+    by_category.sort_by_key(|(c, m)| (std::cmp::Reverse(*m), sea_orm::ActiveEnum::to_value(c)));
     Ok(Summary {
         approved_minutes: by_category.iter().map(|(_, m)| m).sum(),
         record_count,
@@ -292,7 +294,7 @@ pub async fn close_missing_checkouts<C: ConnectionTrait>(
             account_id: Set(ci.account_id),
             shift_id: Set(Some(s.id)),
             organization_id: Set(e.organization_id),
-            category: Set(e.category.clone()),
+            category: Set(e.category),
             served_at: Set(s.starts_at),
             minutes: Set(crate::checkins::service::served_minutes(
                 ci.occurred_at,

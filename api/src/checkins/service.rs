@@ -394,7 +394,7 @@ async fn write_record(
         account_id: Set(target.account_id),
         shift_id: Set(Some(s.id)),
         organization_id: Set(e.organization_id),
-        category: Set(e.category.clone()),
+        category: Set(e.category),
         served_at: Set(s.starts_at),
         minutes: Set(minutes),
         status: Set(if auto {
@@ -405,7 +405,7 @@ async fn write_record(
         verified: Set(verified),
         flagged: Set(false),
         coin_cents_per_hour: Set(
-            auto.then(|| i32::try_from(state.config.coin_rate(&e.category)).unwrap_or(i32::MAX))
+            auto.then(|| i32::try_from(state.config.coin_rate(e.category)).unwrap_or(i32::MAX))
         ),
         created_at: Set(now),
         updated_at: Set(now),
@@ -439,7 +439,7 @@ async fn write_record(
                 person: target.account_id,
                 record_id: created.id,
                 approved_minutes: minutes,
-                cents_per_hour: state.config.coin_rate(&e.category),
+                cents_per_hour: state.config.coin_rate(e.category),
                 by: e.created_by,
             },
         )

@@ -103,9 +103,7 @@ impl crate::direct::Direct for CharityEvent {
             },
             "title" => value(&m.title),
             "description" => value(&m.description),
-            "category" => {
-                EventCategory::from_db(&m.category).map_or(Answer::Resolver, |c| value(&c))
-            }
+            "category" => value(&m.category),
             "address" => value(&m.address),
             "latitude" => value(&m.latitude),
             "longitude" => value(&m.longitude),
@@ -166,10 +164,8 @@ impl CharityEvent {
     }
 
     /// Category.
-    async fn category(&self) -> Result<EventCategory> {
-        EventCategory::from_db(&self.model.category).ok_or_else(|| {
-            AppError::Internal(anyhow::anyhow!("unknown category {}", self.model.category)).into()
-        })
+    async fn category(&self) -> EventCategory {
+        self.model.category
     }
 
     /// Street address.

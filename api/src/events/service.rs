@@ -179,7 +179,7 @@ pub async fn create(
         campaign_id: Set(new.campaign_id),
         title: Set(new.title),
         description: Set(new.description),
-        category: Set(new.category.as_db().to_owned()),
+        category: Set(new.category),
         address: Set(new.address),
         latitude: Set(new.location.latitude),
         longitude: Set(new.location.longitude),
@@ -224,7 +224,7 @@ pub async fn update(
         update = update.col_expr(event::Column::Description, Expr::value(v));
     }
     if let Some(v) = changes.category {
-        update = update.col_expr(event::Column::Category, Expr::value(v.as_db()));
+        update = update.col_expr(event::Column::Category, Expr::value(v));
     }
     if let Some(v) = changes.address {
         update = update.col_expr(event::Column::Address, Expr::value(v));
@@ -360,7 +360,7 @@ fn filter_condition(filter: &EventFilter) -> Condition {
         cond = cond.add(crate::authz::in_subtree(event::Column::OrganizationId, org));
     }
     if let Some(c) = filter.category {
-        cond = cond.add(event::Column::Category.eq(c.as_db()));
+        cond = cond.add(event::Column::Category.eq(c));
     }
     if let Some(t) = filter.starts_after {
         cond = cond.add(event::Column::StartsAt.gte(t));

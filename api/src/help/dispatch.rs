@@ -351,9 +351,9 @@ pub async fn accept(
             offer::Column::Status,
             Expr::case(
                 offer::Column::VolunteerId.eq(viewer.id),
-                Expr::val("ACCEPTED"),
+                Expr::val(OfferStatus::Accepted),
             )
-            .finally(Expr::val("CLOSED"))
+            .finally(Expr::val(OfferStatus::Closed))
             .into(),
         )
         .col_expr(offer::Column::ClosedAt, Expr::value(now))

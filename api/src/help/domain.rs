@@ -2,46 +2,10 @@
 //! stands, and the time rules (how long a volunteer must be free, how long the assignee keeps
 //! access). Nothing here reads the database.
 
-use async_graphql::Enum;
 use chrono::{DateTime, Duration, Utc};
 use entity::help_request as request;
 
-pub use entity::help_request::HelpStatus;
-
-/// How soon help is needed.
-#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Urgency {
-    /// Whenever someone can.
-    Low,
-    /// Within the day.
-    Normal,
-    /// Within hours.
-    High,
-    /// Now (but call emergency services first when life is at risk).
-    Critical,
-}
-
-impl Urgency {
-    /// Stored form.
-    pub fn as_db(self) -> &'static str {
-        match self {
-            Self::Low => "LOW",
-            Self::Normal => "NORMAL",
-            Self::High => "HIGH",
-            Self::Critical => "CRITICAL",
-        }
-    }
-
-    /// Read a stored value.
-    pub fn from_db(v: &str) -> Self {
-        match v {
-            "LOW" => Self::Low,
-            "HIGH" => Self::High,
-            "CRITICAL" => Self::Critical,
-            _ => Self::Normal,
-        }
-    }
-}
+pub use entity::help_request::{HelpStatus, Urgency};
 
 pub use entity::help_offer::OfferStatus;
 
@@ -88,8 +52,8 @@ mod tests {
             organization_id: 1,
             title: "t".into(),
             details: String::new(),
-            category: "ELDERLY_CARE".into(),
-            urgency: "NORMAL".into(),
+            category: entity::charity_event::EventCategory::ElderlyCare,
+            urgency: Urgency::Normal,
             latitude: 31.3,
             longitude: 120.6,
             needed_skills: "[]".into(),
@@ -146,46 +110,5 @@ mod tests {
         assert!(!assignee_may_see(&r, now));
         r.status = HelpStatus::Cancelled;
         assert!(!assignee_may_see(&r, now));
-    }
-
-    #[test]
-    fn statuses_round_trip() {
-        for s in [
-            HelpStatus::Reported,
-            HelpStatus::Dispatched,
-            HelpStatus::Accepted,
-            HelpStatus::Completed,
-            HelpStatus::Cancelled,
-        ] {
-            assert_eq!(
-                <HelpStatus as sea_orm::ActiveEnum>::try_from_value(
-                    &sea_orm::ActiveEnum::to_value(&s)
-                )
-                .unwrap(),
-                s
-            );
-        }
-        for u in [
-            Urgency::Low,
-            Urgency::Normal,
-            Urgency::High,
-            Urgency::Critical,
-        ] {
-            assert_eq!(Urgency::from_db(u.as_db()), u);
-        }
-        for o in [
-            OfferStatus::Open,
-            OfferStatus::Accepted,
-            OfferStatus::Declined,
-            OfferStatus::Closed,
-        ] {
-            assert_eq!(
-                <OfferStatus as sea_orm::ActiveEnum>::try_from_value(
-                    &sea_orm::ActiveEnum::to_value(&o)
-                )
-                .unwrap(),
-                o
-            );
-        }
     }
 }

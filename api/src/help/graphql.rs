@@ -92,13 +92,13 @@ impl HelpRequest {
     }
 
     /// Kind of help.
-    async fn category(&self) -> Option<EventCategory> {
-        EventCategory::from_db(&self.0.category)
+    async fn category(&self) -> EventCategory {
+        self.0.category
     }
 
     /// How soon.
     async fn urgency(&self) -> Urgency {
-        Urgency::from_db(&self.0.urgency)
+        self.0.urgency
     }
 
     /// Where it stands.
@@ -263,10 +263,8 @@ pub struct HelpRequestStep {
 #[Object]
 impl HelpRequestStep {
     /// The status entered.
-    async fn status(&self) -> Result<HelpStatus> {
-        Ok(<HelpStatus as sea_orm::ActiveEnum>::try_from_value(
-            &self.step.step,
-        )?)
+    async fn status(&self) -> HelpStatus {
+        self.step.step
     }
 
     /// When.

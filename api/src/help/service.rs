@@ -61,7 +61,7 @@ pub(super) async fn add_step<C: ConnectionTrait>(
 ) -> AppResult<()> {
     step::ActiveModel {
         help_request_id: Set(request_id),
-        step: Set(sea_orm::ActiveEnum::to_value(&status)),
+        step: Set(status),
         actor_id: Set(actor),
         note: Set(note),
         at: Set(at),
@@ -98,8 +98,8 @@ pub async fn create(
         organization_id: Set(new.organization_id),
         title: Set(new.title),
         details: Set(new.details),
-        category: Set(new.category.as_db().to_owned()),
-        urgency: Set(new.urgency.as_db().to_owned()),
+        category: Set(new.category),
+        urgency: Set(new.urgency),
         latitude: Set(new.location.latitude),
         longitude: Set(new.location.longitude),
         needed_skills: Set(validate::skills_to_db(&new.needed_skills)),
@@ -244,7 +244,7 @@ pub async fn complete(
         account_id: Set(viewer.id),
         shift_id: Set(None),
         organization_id: Set(r.organization_id),
-        category: Set(r.category.clone()),
+        category: Set(r.category),
         served_at: Set(r.accepted_at.unwrap_or(now)),
         minutes: Set(minutes),
         status: Set(entity::service_record::RecordStatus::Pending),

@@ -1,59 +1,29 @@
 //! ID document rules: which documents, how their numbers look, checksums and masking.
 
-use async_graphql::Enum;
 use chrono::{Datelike, NaiveDate};
 
 use crate::error::AppError;
 
-/// Kinds of identity document accepted for real-name registration.
-#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
-pub enum IdType {
-    /// Resident identity card of the mainland (居民身份证): 18 characters with a checksum.
-    MainlandId,
-    /// Mainland travel permit for Hong Kong and Macao residents (港澳居民来往内地通行证).
-    HongKongMacaoPermit,
-    /// Mainland travel permit for Taiwan residents (台湾居民来往大陆通行证).
-    TaiwanPermit,
-    /// Passport.
-    Passport,
-    /// Foreigner's permanent residence ID card (外国人永久居留身份证).
-    ForeignPermanentResident,
-}
+pub use entity::identity::IdType;
 
-impl IdType {
-    const ALL: [Self; 5] = [
-        Self::MainlandId,
-        Self::HongKongMacaoPermit,
-        Self::TaiwanPermit,
-        Self::Passport,
-        Self::ForeignPermanentResident,
-    ];
+/// Every kind of document, for tests that go through them all.
+#[cfg(test)]
+const ALL: [IdType; 5] = [
+    IdType::MainlandId,
+    IdType::HongKongMacaoPermit,
+    IdType::TaiwanPermit,
+    IdType::Passport,
+    IdType::ForeignPermanentResident,
+];
 
-    /// The stored value.
-    pub fn as_db(self) -> &'static str {
-        match self {
-            Self::MainlandId => "MAINLAND_ID",
-            Self::HongKongMacaoPermit => "HONG_KONG_MACAO_PERMIT",
-            Self::TaiwanPermit => "TAIWAN_PERMIT",
-            Self::Passport => "PASSPORT",
-            Self::ForeignPermanentResident => "FOREIGN_PERMANENT_RESIDENT",
-        }
-    }
-
-    /// Read a stored value.
-    pub fn from_db(v: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|t| t.as_db() == v)
-    }
-
-    /// The document's name as printed on certificates.
-    pub fn label_zh(self) -> &'static str {
-        match self {
-            Self::MainlandId => "居民身份证",
-            Self::HongKongMacaoPermit => "港澳居民来往内地通行证",
-            Self::TaiwanPermit => "台湾居民来往大陆通行证",
-            Self::Passport => "护照",
-            Self::ForeignPermanentResident => "外国人永久居留身份证",
-        }
+/// The document's name as printed on certificates.
+pub fn label_zh(kind: IdType) -> &'static str {
+    match kind {
+        IdType::MainlandId => "居民身份证",
+        IdType::HongKongMacaoPermit => "港澳居民来往内地通行证",
+        IdType::TaiwanPermit => "台湾居民来往大陆通行证",
+        IdType::Passport => "护照",
+        IdType::ForeignPermanentResident => "外国人永久居留身份证",
     }
 }
 
@@ -254,7 +224,7 @@ mod tests {
             "11010519491231002✓",
             "",
         ] {
-            for kind in IdType::ALL {
+            for kind in ALL {
                 assert!(normalize_id_number(kind, raw, today()).is_err(), "{raw}");
             }
         }

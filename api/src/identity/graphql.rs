@@ -8,7 +8,7 @@ use super::{
     domain::IdType,
     service::{self, NewIdentity},
 };
-use crate::{context::ContextExt, error::AppError};
+use crate::context::ContextExt;
 
 /// A person's real-name identity (实名信息). The ID number is never shown in full, not even to
 /// its owner.
@@ -24,10 +24,8 @@ impl Identity {
     }
 
     /// Kind of ID document.
-    async fn id_type(&self) -> Result<IdType> {
-        IdType::from_db(&self.0.id_type).ok_or_else(|| {
-            AppError::Internal(anyhow::anyhow!("unknown id type {}", self.0.id_type)).into()
-        })
+    async fn id_type(&self) -> IdType {
+        self.0.id_type
     }
 
     /// The ID number masked: `320***********123X`.

@@ -48,7 +48,7 @@ pub async fn set<C: ConnectionTrait>(
     let row = identity::ActiveModel {
         account_id: Set(account_id),
         legal_name: Set(legal_name),
-        id_type: Set(input.id_type.as_db().to_owned()),
+        id_type: Set(input.id_type),
         id_ciphertext: Set(vault.seal(account_id, &number)),
         id_masked: Set(domain::mask_id_number(&number)),
         id_digest: Set(vault.digest(input.id_type, &number)),

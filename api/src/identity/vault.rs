@@ -96,7 +96,7 @@ impl IdentityVault {
     pub fn digest(&self, kind: IdType, number: &str) -> String {
         let mut mac =
             <Hmac<Sha256> as Mac>::new_from_slice(&self.digest_key).expect("HMAC takes any key");
-        mac.update(kind.as_db().as_bytes());
+        mac.update(sea_orm::ActiveEnum::to_value(&kind).as_bytes());
         mac.update(b":");
         mac.update(number.as_bytes());
         mac.finalize()

@@ -304,7 +304,7 @@ pub async fn cancel(
         .filter(shift::Column::Id.eq(s.id))
         .exec(&txn)
         .await?;
-    let cancel_from = |from: &'static str| {
+    let cancel_from = |from: SignupStatus| {
         signup::Entity::update_many()
             .col_expr(signup::Column::Status, Expr::value(SignupStatus::Cancelled))
             .col_expr(
@@ -320,10 +320,20 @@ pub async fn cancel(
     };
     // Each attempt re-checks the status under the row lock, so a concurrent promotion cannot
     // make us free a place we did not hold.
-    if cancel_from("CONFIRMED").exec(&txn).await?.rows_affected == 1 {
+    if cancel_from(SignupStatus::Confirmed)
+        .exec(&txn)
+        .await?
+        .rows_affected
+        == 1
+    {
         give_back_place(&txn, s.id).await?;
         promote_waitlisted(&txn, s.id).await?;
-    } else if cancel_from("WAITLISTED").exec(&txn).await?.rows_affected == 0 {
+    } else if cancel_from(SignupStatus::Waitlisted)
+        .exec(&txn)
+        .await?
+        .rows_affected
+        == 0
+    {
         return Err(AppError::Conflict(format!(
             "the sign-up is {} and cannot be cancelled",
             sea_orm::ActiveEnum::to_value(&current.status).to_lowercase()

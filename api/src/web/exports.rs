@@ -424,7 +424,7 @@ impl Cursor {
                     crate::profiles::service::volunteer_number(r.account_id),
                     text(name),
                     phone,
-                    r.category,
+                    sea_orm::ActiveEnum::to_value(&r.category),
                     source.to_owned(),
                     text(title),
                     r.minutes.to_string(),
