@@ -28,6 +28,8 @@
 //!   [`validate`]: input checks shared by many inputs.
 //! - [`idempotency`]: idempotency keys for mutations; [`limits`]: aliases per document and
 //!   request budgets.
+//! - [`lifecycle`]: statuses — how messages name them, and race-free moves of events and
+//!   campaigns.
 //! - [`persisted`]: persisted queries and the parsed-document cache.
 //! - [`live`]: live updates (subscriptions, fan-out between replicas).
 //! - [`privacy`]: personal-data export, deletion, audit of staff reads.
@@ -73,6 +75,7 @@ pub mod identity;
 pub mod ids;
 pub mod joined;
 pub mod kiosk;
+pub mod lifecycle;
 pub mod limits;
 pub mod live;
 pub mod metrics;

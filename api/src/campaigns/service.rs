@@ -213,13 +213,13 @@ pub async fn update(
     if update.exec(db).await?.rows_affected == 0 {
         return Err(AppError::Conflict(format!(
             "a {} campaign cannot be changed",
-            sea_orm::ActiveEnum::to_value(&current.status).to_lowercase()
+            crate::lifecycle::word(&current.status)
         )));
     }
     get_managed(db, viewer, id).await
 }
 
-/// Move a campaign from one of `from` to `to` with one conditional `UPDATE`.
+/// Move a campaign from one of `from` to `to` ([`crate::lifecycle::transition`]).
 #[tracing::instrument(skip_all, fields(viewer = viewer.id, campaign_id = id, to = ?to))]
 pub async fn transition(
     db: &DatabaseConnection,
@@ -229,22 +229,7 @@ pub async fn transition(
     to: CampaignStatus,
 ) -> AppResult<campaign::Model> {
     let current = get_managed(db, viewer, id).await?;
-    let now = Utc::now();
-    let mut update = campaign::Entity::update_many()
-        .col_expr(campaign::Column::Status, Expr::value(to))
-        .col_expr(campaign::Column::UpdatedAt, Expr::value(now))
-        .filter(campaign::Column::Id.eq(id))
-        .filter(campaign::Column::Status.is_in(from.iter().copied()));
-    if to == CampaignStatus::Published {
-        update = update.col_expr(campaign::Column::PublishedAt, Expr::value(now));
-    }
-    if update.exec(db).await?.rows_affected == 0 {
-        return Err(AppError::Conflict(format!(
-            "the campaign is {} and cannot become {}",
-            sea_orm::ActiveEnum::to_value(&current.status).to_lowercase(),
-            sea_orm::ActiveEnum::to_value(&to).to_lowercase()
-        )));
-    }
+    crate::lifecycle::transition::<campaign::Entity, _>(db, id, current.status, from, to).await?;
     get_managed(db, viewer, id).await
 }
 

@@ -156,7 +156,7 @@ pub async fn review(
     if done.rows_affected == 0 {
         return Err(AppError::Conflict(format!(
             "the record is {} or changed meanwhile; reload it",
-            sea_orm::ActiveEnum::to_value(&current.status).to_lowercase()
+            crate::lifecycle::word(&current.status)
         )));
     }
     change::ActiveModel {

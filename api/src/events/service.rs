@@ -9,8 +9,8 @@ use entity::{
     shift, signup,
 };
 use sea_orm::{
-    ActiveEnum, ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection,
-    EntityTrait, Order, QueryFilter, QueryOrder, Set,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait,
+    Order, QueryFilter, QueryOrder, Set,
     sea_query::{Expr, Query},
 };
 
@@ -240,7 +240,7 @@ pub async fn update(
     if update.exec(&txn).await?.rows_affected == 0 {
         return Err(AppError::Conflict(format!(
             "a {} event cannot be changed",
-            current.status.to_value().to_lowercase()
+            crate::lifecycle::word(&current.status)
         )));
     }
     let outside = shift::Entity::find()
@@ -263,7 +263,7 @@ pub async fn update(
     get_managed(db, viewer, id).await
 }
 
-/// Move an event from one of `from` to `to` with one conditional `UPDATE`.
+/// Move an event from one of `from` to `to` ([`crate::lifecycle::transition`]).
 #[tracing::instrument(skip_all, fields(viewer = viewer.id, event_id = id, to = ?to))]
 pub async fn transition(
     db: &DatabaseConnection,
@@ -273,22 +273,7 @@ pub async fn transition(
     to: EventStatus,
 ) -> AppResult<event::Model> {
     let current = get_managed(db, viewer, id).await?;
-    let now = Utc::now();
-    let mut update = event::Entity::update_many()
-        .col_expr(event::Column::Status, Expr::value(to))
-        .col_expr(event::Column::UpdatedAt, Expr::value(now))
-        .filter(event::Column::Id.eq(id))
-        .filter(event::Column::Status.is_in(from.iter().copied()));
-    if to == EventStatus::Published {
-        update = update.col_expr(event::Column::PublishedAt, Expr::value(now));
-    }
-    if update.exec(db).await?.rows_affected == 0 {
-        return Err(AppError::Conflict(format!(
-            "the event is {} and cannot become {}",
-            current.status.to_value().to_lowercase(),
-            to.to_value().to_lowercase()
-        )));
-    }
+    crate::lifecycle::transition::<event::Entity, _>(db, id, current.status, from, to).await?;
     get_managed(db, viewer, id).await
 }
 
@@ -315,7 +300,7 @@ pub async fn cancel(
     if done.rows_affected == 0 {
         return Err(AppError::Conflict(format!(
             "the event is {} and cannot be cancelled",
-            current.status.to_value().to_lowercase()
+            crate::lifecycle::word(&current.status)
         )));
     }
     // Shifts first, then their sign-ups: the lock order every path uses (a sign-up racing

@@ -65,7 +65,7 @@ pub async fn nearby_volunteers(
     if !matches!(r.status, HelpStatus::Reported | HelpStatus::Dispatched) {
         return Err(AppError::Conflict(format!(
             "this request is {}: nobody is to be found for it now",
-            sea_orm::ActiveEnum::to_value(&r.status).to_lowercase()
+            crate::lifecycle::word(&r.status)
         )));
     }
     if !(1..=MAX_OFFERS).contains(&first) {
@@ -235,7 +235,7 @@ pub async fn dispatch(
     if moved.rows_affected == 0 {
         return Err(AppError::Conflict(format!(
             "this request is {}: it cannot be offered now",
-            sea_orm::ActiveEnum::to_value(&r.status).to_lowercase()
+            crate::lifecycle::word(&r.status)
         )));
     }
     offer::Entity::insert_many(ids.iter().map(|&v| offer::ActiveModel {
@@ -388,7 +388,7 @@ pub async fn decline(
     if res.rows_affected == 0 {
         return Err(AppError::Conflict(format!(
             "this offer is {}",
-            sea_orm::ActiveEnum::to_value(&offer.status).to_lowercase()
+            crate::lifecycle::word(&offer.status)
         )));
     }
     Ok(offer)

@@ -229,7 +229,7 @@ pub async fn complete(
             if r.assignee_id.is_some_and(|a| authz::is_self(viewer, a)) {
                 AppError::Conflict(format!(
                     "this request is {}",
-                    sea_orm::ActiveEnum::to_value(&r.status).to_lowercase()
+                    crate::lifecycle::word(&r.status)
                 ))
             } else {
                 AppError::Forbidden(
@@ -304,7 +304,7 @@ pub async fn cancel(
     if done.rows_affected == 0 {
         return Err(AppError::Conflict(format!(
             "a {} request cannot be cancelled",
-            sea_orm::ActiveEnum::to_value(&r.status).to_lowercase()
+            crate::lifecycle::word(&r.status)
         )));
     }
     offer::Entity::update_many()

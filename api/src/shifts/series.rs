@@ -160,7 +160,7 @@ pub async fn create_series(
     ) {
         return Err(AppError::Conflict(format!(
             "the event is {}; shifts cannot be added",
-            sea_orm::ActiveEnum::to_value(&e.status).to_lowercase()
+            crate::lifecycle::word(&e.status)
         )));
     }
     check_numbers(

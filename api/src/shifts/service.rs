@@ -174,7 +174,7 @@ pub async fn create(
     ) {
         return Err(AppError::Conflict(format!(
             "the event is {}; shifts cannot be added",
-            sea_orm::ActiveEnum::to_value(&e.status).to_lowercase()
+            crate::lifecycle::word(&e.status)
         )));
     }
     check_numbers(Some(spec.capacity), Some(spec.check_in_radius_meters))?;

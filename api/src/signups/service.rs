@@ -336,7 +336,7 @@ pub async fn cancel(
     {
         return Err(AppError::Conflict(format!(
             "the sign-up is {} and cannot be cancelled",
-            sea_orm::ActiveEnum::to_value(&current.status).to_lowercase()
+            crate::lifecycle::word(&current.status)
         )));
     }
     txn.commit().await?;
@@ -415,7 +415,7 @@ pub async fn mark_no_show(
     if done.rows_affected == 0 {
         return Err(AppError::Conflict(format!(
             "the sign-up is {}, not confirmed",
-            sea_orm::ActiveEnum::to_value(&current.status).to_lowercase()
+            crate::lifecycle::word(&current.status)
         )));
     }
     record_signup(&current);

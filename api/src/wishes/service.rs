@@ -121,7 +121,7 @@ pub async fn claim(
     if res.rows_affected == 0 {
         return Err(AppError::Conflict(format!(
             "this wish is {} — it cannot be claimed now",
-            sea_orm::ActiveEnum::to_value(&status_at(&w, now)).to_lowercase()
+            crate::lifecycle::word(&status_at(&w, now))
         )));
     }
     tracing::info!(wish_id = id, viewer = viewer.id, "micro-wish claimed");
@@ -186,8 +186,8 @@ pub async fn settle(
     if update.exec(db).await?.rows_affected == 0 {
         return Err(AppError::Conflict(format!(
             "a {} wish cannot become {}",
-            sea_orm::ActiveEnum::to_value(&status_at(&w, now)).to_lowercase(),
-            sea_orm::ActiveEnum::to_value(&to).to_lowercase()
+            crate::lifecycle::word(&status_at(&w, now)),
+            crate::lifecycle::word(&to)
         )));
     }
     require(db, id).await
