@@ -2,12 +2,16 @@
 //! allowed from, so two concurrent moves cannot both win. Events and campaigns share it.
 
 use chrono::Utc;
-use entity::{campaign, charity_event as event};
+use entity::{account, campaign, charity_event as event};
 use sea_orm::{
-    ActiveEnum, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Value, sea_query::Expr,
+    ActiveEnum, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, Value,
+    sea_query::Expr,
 };
 
-use crate::error::{AppError, AppResult};
+use crate::{
+    authz,
+    error::{AppError, AppResult},
+};
 
 /// A table whose rows move through statuses and are stamped when published.
 pub trait Lifecycle: EntityTrait {
@@ -21,8 +25,10 @@ pub trait Lifecycle: EntityTrait {
     const STATUS: Self::Column;
     /// Stamped on every move.
     const UPDATED_AT: Self::Column;
-    /// Stamped on a move to [`Lifecycle::PUBLISHED`].
+    /// Stamped on a move to [`Lifecycle::PUBLISHED`]; a row is public once it is set.
     const PUBLISHED_AT: Self::Column;
+    /// The organization that runs it.
+    const ORGANIZATION_ID: Self::Column;
     /// The status that makes a row public.
     const PUBLISHED: Self::Status;
 }
@@ -34,6 +40,7 @@ impl Lifecycle for event::Entity {
     const STATUS: event::Column = event::Column::Status;
     const UPDATED_AT: event::Column = event::Column::UpdatedAt;
     const PUBLISHED_AT: event::Column = event::Column::PublishedAt;
+    const ORGANIZATION_ID: event::Column = event::Column::OrganizationId;
     const PUBLISHED: event::EventStatus = event::EventStatus::Published;
 }
 
@@ -44,7 +51,21 @@ impl Lifecycle for campaign::Entity {
     const STATUS: campaign::Column = campaign::Column::Status;
     const UPDATED_AT: campaign::Column = campaign::Column::UpdatedAt;
     const PUBLISHED_AT: campaign::Column = campaign::Column::PublishedAt;
+    const ORGANIZATION_ID: campaign::Column = campaign::Column::OrganizationId;
     const PUBLISHED: campaign::CampaignStatus = campaign::CampaignStatus::Published;
+}
+
+/// Rows `viewer` may see: published ones (once published, always: a cancelled event stays
+/// readable), and any of organizations the viewer manages.
+pub fn visible_to<E: Lifecycle>(viewer: Option<&account::Model>) -> Condition {
+    let public = Condition::all().add(E::PUBLISHED_AT.is_not_null());
+    match viewer {
+        Some(v) => match authz::managed_orgs(v, E::ORGANIZATION_ID) {
+            None => Condition::all(),
+            Some(managed) => Condition::any().add(public).add(managed),
+        },
+        None => public,
+    }
 }
 
 /// A status as messages say it: `published`, `no_show`.

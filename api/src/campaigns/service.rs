@@ -87,16 +87,9 @@ pub fn check_goals(hours: Option<i32>, fen: Option<i64>) -> AppResult<()> {
     Ok(())
 }
 
-/// Rows the caller may see: published ones, and any of organizations the caller manages.
+/// Campaigns the caller may see ([`crate::lifecycle::visible_to`]).
 pub fn visible_to(viewer: Option<&account::Model>) -> Condition {
-    let public = Condition::all().add(campaign::Column::PublishedAt.is_not_null());
-    match viewer {
-        Some(v) => match authz::managed_orgs(v, campaign::Column::OrganizationId) {
-            None => Condition::all(),
-            Some(managed) => Condition::any().add(public).add(managed),
-        },
-        None => public,
-    }
+    crate::lifecycle::visible_to::<campaign::Entity>(viewer)
 }
 
 /// Load a campaign the caller may see.

@@ -96,16 +96,9 @@ pub struct EventFilter {
     pub near: Option<Near>,
 }
 
-/// Rows the caller may see: published ones, and any of organizations the caller manages.
+/// Events the caller may see ([`crate::lifecycle::visible_to`]).
 pub fn visible_to(viewer: Option<&account::Model>) -> Condition {
-    let public = Condition::all().add(event::Column::PublishedAt.is_not_null());
-    match viewer {
-        Some(v) => match authz::managed_orgs(v, event::Column::OrganizationId) {
-            None => Condition::all(),
-            Some(managed) => Condition::any().add(public).add(managed),
-        },
-        None => public,
-    }
+    crate::lifecycle::visible_to::<event::Entity>(viewer)
 }
 
 /// Load an event the caller may see.
