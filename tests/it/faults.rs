@@ -162,7 +162,9 @@ async fn postgres_restarted_under_load_fails_fast_with_a_retryable_code_and_lose
 
     // A stream of volunteers signing up, each as a phone app would: on SERVICE_UNAVAILABLE it
     // waits a moment and sends the same request (same idempotency key) again.
+    let refusals = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let stream = {
+        let refusals = refusals.clone();
         let app_url = app.url("/graphql");
         let client = app.client.clone();
         let shift = shift.clone();
@@ -187,6 +189,7 @@ async fn postgres_restarted_under_load_fails_fast_with_a_retryable_code_and_lose
                     slowest = slowest.max(started.elapsed());
                     if let Some(code) = body["errors"][0]["extensions"]["code"].as_str() {
                         codes.push(code.to_owned());
+                        refusals.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
                         tokio::time::sleep(Duration::from_millis(100)).await;
                         continue;
                     }
@@ -224,7 +227,17 @@ async fn postgres_restarted_under_load_fails_fast_with_a_retryable_code_and_lose
         "requests fail fast while the database is down ({:?})",
         down.elapsed()
     );
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    // The outage lasts until the stream has met it (on a busy machine a request may sit in the
+    // pool's queue for a while before it fails), and at least two seconds.
+    while refusals.load(std::sync::atomic::Ordering::SeqCst) == 0
+        || down.elapsed() < Duration::from_secs(2)
+    {
+        assert!(
+            down.elapsed() < Duration::from_secs(20),
+            "the stream met the outage"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     pg.ctl("start");
 
     // The server recovers by itself.
