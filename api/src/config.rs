@@ -333,6 +333,27 @@ pub struct Config {
     )]
     pub checkin_code_secs: u32,
 
+    /// Wrong check-in PINs one account may type in 10 minutes; past it every PIN of the
+    /// account (the right one too) is `RATE_LIMITED` until the oldest leaves the window. 1–100.
+    #[arg(
+        long,
+        env = "TONGXING_PIN_GUESSES_PER_ACCOUNT",
+        default_value_t = 5,
+        global = true
+    )]
+    pub pin_guesses_per_account: u32,
+
+    /// Wrong check-in PINs all accounts together may type at one shift in 10 minutes (against
+    /// guessing through many accounts); past it the shift takes only QR codes for a while.
+    /// 1–10,000.
+    #[arg(
+        long,
+        env = "TONGXING_PIN_GUESSES_PER_SHIFT",
+        default_value_t = 30,
+        global = true
+    )]
+    pub pin_guesses_per_shift: u32,
+
     /// Minutes after a shift's end when a missing check-out is closed at the end and flagged.
     #[arg(
         long,
@@ -519,6 +540,14 @@ impl Config {
         ensure!(
             (5..=300).contains(&self.checkin_code_secs),
             "check-in codes must rotate every 5 to 300 seconds"
+        );
+        ensure!(
+            (1..=100).contains(&self.pin_guesses_per_account),
+            "an account may be allowed 1 to 100 wrong check-in PINs per 10 minutes"
+        );
+        ensure!(
+            (1..=10_000).contains(&self.pin_guesses_per_shift),
+            "a shift may be allowed 1 to 10,000 wrong check-in PINs per 10 minutes"
         );
         ensure!(
             self.coin_cents_per_hour <= MAX_COIN_CENTS_PER_HOUR,

@@ -98,6 +98,7 @@ positional!(entity::charity_event::Model {
     cancel_reason,
     published_at,
     auto_approve_verified,
+    accept_location_evidence,
     created_by,
     created_at,
     updated_at,

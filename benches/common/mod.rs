@@ -224,6 +224,7 @@ impl Station {
                 starts_at: starts,
                 ends_at: starts + Duration::hours(hours),
                 auto_approve_verified: false,
+                accept_location_evidence: false,
             },
         )
         .await

@@ -22,6 +22,8 @@ pub struct Model {
     pub published_at: Option<DateTimeUtc>,
     /// Approve service records verified on site (QR/GEO at both ends) without review.
     pub auto_approve_verified: bool,
+    /// A phone's location within a shift's radius counts as proof of presence.
+    pub accept_location_evidence: bool,
     pub created_by: i64,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,

@@ -13,6 +13,8 @@ pub struct Model {
     pub account_id: i64,
     pub kind: CheckKind,
     pub method: CheckMethod,
+    /// How far the server can vouch for it.
+    pub evidence: Evidence,
     /// The client's own ID of the event: retries and offline syncs count once.
     pub client_event_id: String,
     /// When it happened, by the client's clock.
@@ -22,6 +24,8 @@ pub struct Model {
     pub latitude: Option<f64>,
     pub longitude: Option<f64>,
     pub accuracy_meters: Option<f64>,
+    /// How far the phone said it was from the venue (`GEO`), kept when the point is dropped.
+    pub distance_meters: Option<f64>,
     /// Who recorded it: the volunteer, or staff for `MANUAL`.
     pub recorded_by: i64,
 }
@@ -39,6 +43,27 @@ pub enum CheckKind {
     #[sea_orm(string_value = "CHECK_OUT")]
     #[graphql(name = "CHECK_OUT")]
     Out,
+}
+
+/// How far the server can vouch for a check event.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, EnumIter, DeriveActiveEnum, async_graphql::Enum)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
+#[graphql(name = "CheckEvidence")]
+pub enum Evidence {
+    /// The kiosk's code, and it reached the server while the code was current.
+    #[sea_orm(string_value = "CODE")]
+    Code,
+    /// A genuine code of the claimed time that reached the server after it expired (an
+    /// offline phone's sync, or a photo of the kiosk): never verified, a reviewer decides.
+    #[sea_orm(string_value = "LATE_CODE")]
+    LateCode,
+    /// The phone's location, within the shift's radius. Proof only where the event accepts
+    /// location evidence; never approved automatically.
+    #[sea_orm(string_value = "LOCATION")]
+    Location,
+    /// Recorded by staff.
+    #[sea_orm(string_value = "STAFF")]
+    Staff,
 }
 
 /// How presence was proven.

@@ -21,6 +21,7 @@ pub mod membership;
 pub mod micro_wish;
 pub mod organization;
 pub mod organization_closure;
+pub mod pin_guess;
 pub mod refresh_token;
 pub mod service_certificate;
 pub mod service_record;
@@ -45,7 +46,7 @@ mod tests {
     /// a data migration.
     #[test]
     fn stored_values_are_the_ones_already_in_the_database() {
-        let cases: [(&str, Vec<String>, &[&str]); 18] = [
+        let cases: [(&str, Vec<String>, &[&str]); 19] = [
             (
                 "shift",
                 stored::<super::shift::ShiftStatus>(),
@@ -145,6 +146,11 @@ mod tests {
                 "check_event.method",
                 stored::<super::check_event::CheckMethod>(),
                 &["QR", "GEO", "MANUAL"],
+            ),
+            (
+                "check_event.evidence",
+                stored::<super::check_event::Evidence>(),
+                &["CODE", "LATE_CODE", "LOCATION", "STAFF"],
             ),
             (
                 "service_record",

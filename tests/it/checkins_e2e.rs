@@ -253,7 +253,8 @@ async fn check_out_records_minutes_clipped_to_the_shift() {
     let record = &out["checkOut"]["serviceRecord"];
     assert_eq!(record["minutes"], 60);
     assert_eq!(record["status"], "PENDING");
-    assert_eq!(record["verified"], true);
+    // A location is proof only where the event accepts it (`evidence_e2e`).
+    assert_eq!(record["verified"], false);
     // The server kept both clocks.
     let events = entity::check_event::Entity::find()
         .all(&app.state.db)
@@ -612,52 +613,6 @@ async fn campaign_progress_counts_approved_service() {
     let p = app.ok(None, q, json!({ "id": campaign })).await["campaign"]["progress"].clone();
     assert_eq!(p["volunteerMinutes"], 60);
     assert_eq!(p["volunteerCount"], 1);
-}
-
-#[tokio::test]
-async fn an_event_can_auto_approve_service_verified_on_site() {
-    let (app, org, vol, shift, _w) = open_shift().await;
-    let event = app
-        .ok(
-            Some(&vol),
-            "query($s: ID!) { shift(id: $s) { event { id } } }",
-            json!({ "s": shift }),
-        )
-        .await["shift"]["event"]["id"]
-        .clone();
-    let data = app
-        .ok(
-            Some(&org),
-            "mutation($id: ID!) { updateEvent(id: $id, input: {autoApproveVerified: true}) { autoApproveVerified } }",
-            json!({ "id": event }),
-        )
-        .await;
-    assert_eq!(data["updateEvent"]["autoApproveVerified"], true);
-    let now = chrono::Utc::now();
-    app.reschedule_shift(
-        &shift,
-        now - chrono::Duration::minutes(90),
-        now - chrono::Duration::minutes(30),
-    )
-    .await;
-    let at = |mins_ago: i64, id: &str| json!({ "i": { "shiftId": shift, "method": "GEO", "location": { "latitude": 31.38, "longitude": 120.98 }, "clientEventId": id, "occurredAt": (now - chrono::Duration::minutes(mins_ago)).to_rfc3339() } });
-    app.ok(Some(&vol), CHECK_IN, at(95, "in")).await;
-    let out = app
-        .ok(
-            Some(&vol),
-            "mutation($i: CheckInput!) { checkOut(input: $i) { serviceRecord { status verified history { action reason } } } }",
-            at(25, "out"),
-        )
-        .await;
-    let record = &out["checkOut"]["serviceRecord"];
-    assert_eq!(record["status"], "APPROVED");
-    assert_eq!(record["verified"], true);
-    assert!(
-        record["history"][0]["reason"]
-            .as_str()
-            .unwrap()
-            .contains("automatically")
-    );
 }
 
 #[tokio::test]

@@ -12,52 +12,7 @@ async fn records_keep_their_rows_and_references_and_gain_where_what_and_when() {
     let db = TestDb::migrated_to(Some(11)).await;
     let now = Utc::now();
     let starts = now - Duration::days(3);
-    exec(
-        &db.conn,
-        "INSERT INTO account (id, phone, password_hash, display_name, is_system_admin, created_at, updated_at) \
-         VALUES (1, '+8613800000001', 'x', '王芳', false, ?, ?), (2, '+8613800000002', 'x', '李明', false, ?, ?)",
-        vec![now.into(), now.into(), now.into(), now.into()],
-    )
-    .await;
-    exec(
-        &db.conn,
-        "INSERT INTO organization (id, name, kind, created_at, updated_at) VALUES (7, '城关社工站', 'STATION', ?, ?)",
-        vec![now.into(), now.into()],
-    )
-    .await;
-    exec(
-        &db.conn,
-        "INSERT INTO charity_event (id, organization_id, title, description, category, address, latitude, longitude, \
-         starts_at, ends_at, status, created_by, created_at, updated_at, auto_approve_verified) \
-         VALUES (3, 7, '敬老', '', 'ELDERLY_CARE', '', 31.3, 120.6, ?, ?, 'PUBLISHED', 1, ?, ?, false)",
-        vec![
-            starts.into(),
-            (starts + Duration::hours(4)).into(),
-            now.into(),
-            now.into(),
-        ],
-    )
-    .await;
-    exec(
-        &db.conn,
-        "INSERT INTO shift (id, event_id, title, description, starts_at, ends_at, capacity, confirmed_count, \
-         waitlist_enabled, waitlist_seq, required_skills, check_in_radius_meters, status, created_at, updated_at, \
-         check_in_opens_minutes) VALUES (5, 3, '上午', '', ?, ?, 10, 1, false, 0, '[]', 200, 'OPEN', ?, ?, 30)",
-        vec![
-            starts.into(),
-            (starts + Duration::hours(2)).into(),
-            now.into(),
-            now.into(),
-        ],
-    )
-    .await;
-    exec(
-        &db.conn,
-        "INSERT INTO signup (id, shift_id, account_id, status, created_at, updated_at) \
-         VALUES (9, 5, 2, 'ATTENDED', ?, ?)",
-        vec![now.into(), now.into()],
-    )
-    .await;
+    a_served_signup(&db.conn, now, starts).await;
     exec(
         &db.conn,
         "INSERT INTO service_record (id, signup_id, account_id, shift_id, minutes, status, verified, flagged, \
@@ -143,4 +98,106 @@ async fn replicas_starting_together_migrate_one_after_the_other() {
         i64::try_from(<migration::Migrator as migration::MigratorTrait>::migrations().len())
             .unwrap();
     assert_eq!(tables, expected, "every migration recorded once");
+}
+
+#[tokio::test]
+async fn check_events_recorded_before_evidence_keep_what_their_method_proved() {
+    let db = TestDb::migrated_to(Some(14)).await;
+    let now = Utc::now();
+    a_served_signup(&db.conn, now, now - Duration::days(3)).await;
+    exec(
+        &db.conn,
+        "INSERT INTO signup (id, shift_id, account_id, status, created_at, updated_at) \
+         VALUES (10, 5, 1, 'ATTENDED', ?, ?)",
+        vec![now.into(), now.into()],
+    )
+    .await;
+    for (id, signup, account, kind, method) in [
+        (1, 9, 2, "CHECK_IN", "QR"),
+        (2, 9, 2, "CHECK_OUT", "GEO"),
+        (3, 10, 1, "CHECK_IN", "MANUAL"),
+    ] {
+        exec(
+            &db.conn,
+            "INSERT INTO check_event (id, signup_id, shift_id, account_id, kind, method, client_event_id, \
+             occurred_at, received_at, recorded_by) VALUES (?, ?, 5, ?, ?, ?, ?, ?, ?, ?)",
+            vec![
+                id.into(),
+                signup.into(),
+                account.into(),
+                kind.into(),
+                method.into(),
+                format!("e{id}").into(),
+                now.into(),
+                now.into(),
+                account.into(),
+            ],
+        )
+        .await;
+    }
+    api::db::migrate(&db.conn).await.expect("migrate the rest");
+    let mut rows = entity::check_event::Entity::find()
+        .all(&db.conn)
+        .await
+        .unwrap();
+    rows.sort_by_key(|r| r.id);
+    use entity::check_event::Evidence;
+    let got: Vec<Evidence> = rows.iter().map(|r| r.evidence).collect();
+    assert_eq!(got, [Evidence::Code, Evidence::Location, Evidence::Staff]);
+    assert!(rows.iter().all(|r| r.distance_meters.is_none()));
+}
+
+/// Two accounts, a station, its event 3 with shift 5 three days ago, and sign-up 9 of account 2
+/// on it, written as rows of the schema of migration 11.
+async fn a_served_signup(
+    db: &sea_orm::DatabaseConnection,
+    now: chrono::DateTime<Utc>,
+    starts: chrono::DateTime<Utc>,
+) {
+    exec(
+        db,
+        "INSERT INTO account (id, phone, password_hash, display_name, is_system_admin, created_at, updated_at) \
+         VALUES (1, '+8613800000001', 'x', '王芳', false, ?, ?), (2, '+8613800000002', 'x', '李明', false, ?, ?)",
+        vec![now.into(), now.into(), now.into(), now.into()],
+    )
+    .await;
+    exec(
+        db,
+        "INSERT INTO organization (id, name, kind, created_at, updated_at) VALUES (7, '城关社工站', 'STATION', ?, ?)",
+        vec![now.into(), now.into()],
+    )
+    .await;
+    exec(
+        db,
+        "INSERT INTO charity_event (id, organization_id, title, description, category, address, latitude, longitude, \
+         starts_at, ends_at, status, created_by, created_at, updated_at, auto_approve_verified) \
+         VALUES (3, 7, '敬老', '', 'ELDERLY_CARE', '', 31.3, 120.6, ?, ?, 'PUBLISHED', 1, ?, ?, false)",
+        vec![
+            starts.into(),
+            (starts + Duration::hours(4)).into(),
+            now.into(),
+            now.into(),
+        ],
+    )
+    .await;
+    exec(
+        db,
+        "INSERT INTO shift (id, event_id, title, description, starts_at, ends_at, capacity, confirmed_count, \
+         waitlist_enabled, waitlist_seq, required_skills, check_in_radius_meters, status, created_at, updated_at, \
+         check_in_opens_minutes) VALUES (5, 3, '上午', '', ?, ?, 10, 1, false, 0, '[]', 200, 'OPEN', ?, ?, 30)",
+        vec![
+            starts.into(),
+            (starts + Duration::hours(2)).into(),
+            now.into(),
+            now.into(),
+        ],
+    )
+    .await;
+    exec(
+        db,
+        "INSERT INTO signup (id, shift_id, account_id, status, created_at, updated_at) \
+         VALUES (9, 5, 2, 'ATTENDED', ?, ?)",
+        vec![now.into(), now.into()],
+    )
+    .await;
 }

@@ -11,7 +11,7 @@ use sea_orm::EntityTrait;
 
 use super::{
     records::{self, Review},
-    service::{self, CheckKind, CheckMethod, CheckOutcome, CheckRequest},
+    service::{self, CheckKind, CheckMethod, CheckOutcome, CheckRequest, Evidence},
 };
 use crate::{
     authz,
@@ -99,9 +99,26 @@ impl CheckEvent {
         self.0.occurred_at
     }
 
-    /// When the server received it.
+    /// When the server received it. A code is judged by this time, not by `occurredAt`.
     async fn received_at(&self) -> DateTime<Utc> {
         self.0.received_at
+    }
+
+    /// How far the server can vouch for it: a kiosk code seen while current, a code that
+    /// arrived late, the phone's location, or staff.
+    async fn evidence(&self) -> Evidence {
+        self.0.evidence
+    }
+
+    /// How far from the venue the phone said it was, in meters (`GEO`).
+    async fn distance_meters(&self) -> Option<f64> {
+        self.0.distance_meters
+    }
+
+    /// How accurate the phone said its location was, in meters (`GEO`; dropped with the
+    /// location after the retention period).
+    async fn accuracy_meters(&self) -> Option<f64> {
+        self.0.accuracy_meters
     }
 
     /// The volunteer (phone masked unless the caller may see it).
@@ -118,12 +135,41 @@ impl CheckEvent {
 /// Service time waiting for approval (志愿服务记录).
 pub struct ServiceRecord(pub service_record::Model);
 
+impl ServiceRecord {
+    async fn check_event(&self, ctx: &Context<'_>, kind: CheckKind) -> Result<Option<CheckEvent>> {
+        let Some(signup) = self.0.signup_id else {
+            return Ok(None);
+        };
+        let events = crate::batch::load(
+            &ctx.state().db,
+            signup,
+            crate::batch::AllChildren::<records::CheckEventsOf>::new,
+        )
+        .await?;
+        Ok(events
+            .unwrap_or_default()
+            .into_iter()
+            .find(|e| e.kind == kind)
+            .map(CheckEvent))
+    }
+}
+
 /// Service time from a check-in and check-out (志愿服务记录), to be approved by staff.
 #[Object]
 impl ServiceRecord {
     /// Global ID.
     pub async fn id(&self) -> ID {
         ids::encode(NodeType::ServiceRecord, self.0.id)
+    }
+
+    /// The check-in it came from, with its evidence (`null` for help-request service).
+    async fn check_in(&self, ctx: &Context<'_>) -> Result<Option<CheckEvent>> {
+        self.check_event(ctx, CheckKind::In).await
+    }
+
+    /// The check-out it came from, with its evidence (`null` for help-request service).
+    async fn check_out(&self, ctx: &Context<'_>) -> Result<Option<CheckEvent>> {
+        self.check_event(ctx, CheckKind::Out).await
     }
 
     /// Every review of this record, oldest first: who, when, before, after, why.

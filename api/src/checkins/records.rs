@@ -373,6 +373,22 @@ pub async fn list_for_staff(
 /// The changes of a record, oldest first ([`crate::batch::AllChildren`]).
 pub struct ChangesOf;
 
+/// The check events of each sign-up, batched ([`crate::batch::AllChildren`]).
+pub struct CheckEventsOf;
+
+impl crate::batch::Children for CheckEventsOf {
+    type Entity = entity::check_event::Entity;
+    fn parent() -> entity::check_event::Column {
+        entity::check_event::Column::SignupId
+    }
+    fn key() -> entity::check_event::Column {
+        entity::check_event::Column::Id
+    }
+    fn parent_of(row: &entity::check_event::Model) -> i64 {
+        row.signup_id
+    }
+}
+
 impl crate::batch::Children for ChangesOf {
     type Entity = change::Entity;
     fn parent() -> change::Column {

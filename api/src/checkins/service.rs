@@ -12,7 +12,7 @@ use sea_orm::{
     QueryFilter, Set, sea_query::Expr,
 };
 
-pub use entity::check_event::{CheckKind, CheckMethod};
+pub use entity::check_event::{CheckKind, CheckMethod, Evidence};
 
 use super::code::CodeError;
 use crate::{
@@ -102,13 +102,10 @@ pub async fn record(
         return Ok(original);
     }
     check_window(&s, kind, occurred)?;
-    let location = verify(state, &s, &e, &req, occurred)?;
+    let proof = verify(state, &target, &s, &e, &req, occurred, now).await?;
 
     let txn = begin_write(db).await?;
-    let stored = write_event(
-        &txn, viewer, kind, &req, &s, &target, occurred, now, location,
-    )
-    .await?;
+    let stored = write_event(&txn, viewer, kind, &req, &s, &target, occurred, now, proof).await?;
     let record = match kind {
         CheckKind::In => {
             signup::Entity::update_many()
@@ -123,9 +120,7 @@ pub async fn record(
                 .await?;
             None
         }
-        CheckKind::Out => {
-            Some(write_record(state, &txn, &req, &s, &e, &target, occurred, now).await?)
-        }
+        CheckKind::Out => Some(write_record(state, &txn, &s, &e, &target, &stored, now).await?),
     };
     txn.commit().await?;
     tracing::info!(method = ?req.method, "presence recorded");
@@ -269,28 +264,76 @@ fn check_window(s: &shift::Model, kind: CheckKind, occurred: DateTime<Utc>) -> A
     Ok(())
 }
 
-/// Step 5: the proof — a current QR code or PIN of the shift, or a location close enough to
-/// the venue (MANUAL is the staff's word); returns the location to keep.
-fn verify(
+/// What a check event's proof established.
+#[derive(Debug, Clone, Copy)]
+struct Proof {
+    evidence: Evidence,
+    /// Where the phone was and how accurate that is (`GEO`).
+    location: Option<(GeoPoint, f64)>,
+    /// Its distance from the venue (`GEO`).
+    distance: Option<f64>,
+}
+
+/// Whether one end of a service record, proven by `evidence`, is proof of presence at an event
+/// that does (or does not) accept location evidence.
+pub fn is_proof(evidence: Evidence, accepts_location: bool) -> bool {
+    match evidence {
+        Evidence::Code => true,
+        Evidence::Location => accepts_location,
+        Evidence::LateCode | Evidence::Staff => false,
+    }
+}
+
+/// Whether a record whose ends were proven by `arrival` and `departure` may be approved without
+/// review (where the event says so): only codes the server saw while they were current.
+pub fn may_approve_automatically(arrival: Evidence, departure: Evidence) -> bool {
+    arrival == Evidence::Code && departure == Evidence::Code
+}
+
+/// Step 5: the proof — the shift's code or PIN of the claimed time (and whether it was still
+/// current when it reached the server), or a location close enough to the venue (MANUAL is the
+/// staff's word). PINs are guesses until they prove right ([`super::guesses`]).
+async fn verify(
     state: &AppState,
+    target: &signup::Model,
     s: &shift::Model,
     e: &event::Model,
     req: &CheckRequest,
     occurred: DateTime<Utc>,
-) -> AppResult<Option<(GeoPoint, f64)>> {
-    let mut location = None;
+    now: DateTime<Utc>,
+) -> AppResult<Proof> {
+    let mut proof = Proof {
+        evidence: Evidence::Staff,
+        location: None,
+        distance: None,
+    };
     match req.method {
         CheckMethod::Qr => {
             let code = req
                 .code
                 .as_deref()
                 .ok_or_else(|| AppError::bad_input("input.code", "QR needs the code"))?;
-            let checked = if code.len() == 6 {
-                state.checkin_codes.verify_pin(s.id, code, occurred)
+            let codes = &state.checkin_codes;
+            let current = if code.len() == 6 {
+                let budgets = super::guesses::Budgets {
+                    per_account: state.config.pin_guesses_per_account,
+                    per_shift: state.config.pin_guesses_per_shift,
+                };
+                let attempt =
+                    super::guesses::attempt(&state.db, budgets, target.account_id, s.id, now)
+                        .await?;
+                codes.verify_pin(s.id, code, occurred).map_err(code_error)?;
+                attempt.proved_right(&state.db).await?;
+                codes.verify_pin(s.id, code, now).is_ok()
             } else {
-                state.checkin_codes.verify_qr(s.id, code, occurred)
+                codes.verify_qr(s.id, code, occurred).map_err(code_error)?;
+                codes.verify_qr(s.id, code, now).is_ok()
             };
-            checked.map_err(code_error)?;
+            proof.evidence = if current {
+                Evidence::Code
+            } else {
+                Evidence::LateCode
+            };
         }
         CheckMethod::Geo => {
             let (point, accuracy) = req
@@ -311,12 +354,16 @@ fn verify(
                     ),
                 ));
             }
-            location = Some((point, accuracy));
+            proof = Proof {
+                evidence: Evidence::Location,
+                location: Some((point, accuracy)),
+                distance: Some(distance),
+            };
         }
         CheckMethod::Manual => {}
     }
 
-    Ok(location)
+    Ok(proof)
 }
 
 /// Step 6: the check event itself; a second check-in (or check-out) of the sign-up is a
@@ -331,8 +378,9 @@ async fn write_event(
     target: &signup::Model,
     occurred: DateTime<Utc>,
     now: DateTime<Utc>,
-    location: Option<(GeoPoint, f64)>,
+    proof: Proof,
 ) -> AppResult<check_event::Model> {
+    let location = proof.location;
     check_event::ActiveModel {
         signup_id: Set(target.id),
         shift_id: Set(s.id),
@@ -345,6 +393,8 @@ async fn write_event(
         latitude: Set(location.map(|(p, _)| p.latitude)),
         longitude: Set(location.map(|(p, _)| p.longitude)),
         accuracy_meters: Set(location.map(|(_, a)| a)),
+        evidence: Set(proof.evidence),
+        distance_meters: Set(proof.distance),
         recorded_by: Set(viewer.id),
         ..Default::default()
     }
@@ -360,19 +410,19 @@ async fn write_event(
     })
 }
 
-/// Step 7, at check-out: the service record for the time served — verified when both ends were
-/// proven on site, approved (and paid in time coins) at once where the event says so.
-#[allow(clippy::too_many_arguments)]
+/// Step 7, at check-out: the service record for the time served — verified when both ends are
+/// proof of presence ([`is_proof`]), approved (and paid in time coins) at once where the event
+/// says so and both ends were current codes ([`may_approve_automatically`]).
 async fn write_record(
     state: &AppState,
     txn: &DatabaseTransaction,
-    req: &CheckRequest,
     s: &shift::Model,
     e: &event::Model,
     target: &signup::Model,
-    occurred: DateTime<Utc>,
+    departed: &check_event::Model,
     now: DateTime<Utc>,
 ) -> AppResult<service_record::Model> {
+    let occurred = departed.occurred_at;
     let arrived = check_event::Entity::find()
         .filter(check_event::Column::SignupId.eq(target.id))
         .filter(check_event::Column::Kind.eq(CheckKind::In))
@@ -386,8 +436,11 @@ async fn write_record(
         ));
     }
     let minutes = served_minutes(arrived.occurred_at, occurred, s.starts_at, s.ends_at);
-    let verified = arrived.method != CheckMethod::Manual && req.method != CheckMethod::Manual;
-    let auto = verified && e.auto_approve_verified;
+    let verified = is_proof(arrived.evidence, e.accept_location_evidence)
+        && is_proof(departed.evidence, e.accept_location_evidence);
+    let auto = verified
+        && e.auto_approve_verified
+        && may_approve_automatically(arrived.evidence, departed.evidence);
     let created = service_record::ActiveModel {
         signup_id: Set(Some(target.id)),
         help_request_id: Set(None),
@@ -507,5 +560,23 @@ mod tests {
         assert_eq!(served_minutes(t(10, 15), t(13, 0), start, end), 105);
         assert_eq!(served_minutes(t(9, 0), t(9, 50), start, end), 0);
         assert_eq!(served_minutes(t(10, 0), t(12, 0), start, end), 120);
+    }
+
+    #[test]
+    fn only_current_codes_and_accepted_locations_are_proof() {
+        assert!(is_proof(Evidence::Code, false));
+        assert!(!is_proof(Evidence::LateCode, true));
+        assert!(!is_proof(Evidence::Staff, true));
+        assert!(!is_proof(Evidence::Location, false));
+        assert!(is_proof(Evidence::Location, true));
+    }
+
+    #[test]
+    fn only_current_codes_at_both_ends_approve_automatically() {
+        assert!(may_approve_automatically(Evidence::Code, Evidence::Code));
+        for other in [Evidence::LateCode, Evidence::Location, Evidence::Staff] {
+            assert!(!may_approve_automatically(Evidence::Code, other));
+            assert!(!may_approve_automatically(other, Evidence::Code));
+        }
     }
 }

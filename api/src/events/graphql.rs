@@ -114,6 +114,7 @@ impl crate::direct::Direct for CharityEvent {
             "cancelReason" => value(&m.cancel_reason),
             "publishedAt" => value(&m.published_at),
             "autoApproveVerified" => value(&m.auto_approve_verified),
+            "acceptLocationEvidence" => value(&m.accept_location_evidence),
             _ => Answer::Resolver,
         }
     }
@@ -214,10 +215,16 @@ impl CharityEvent {
         self.model.published_at
     }
 
-    /// Whether service records verified on site (QR or GEO at both ends) are approved
-    /// without review.
+    /// Whether service records whose both ends were a kiosk code received while current are
+    /// approved without review (location evidence never is).
     async fn auto_approve_verified(&self) -> bool {
         self.model.auto_approve_verified
+    }
+
+    /// Whether a phone's location within a shift's radius counts as proof of presence (makes
+    /// a record `verified`). Without it, `GEO` check-ins are recorded and wait for review.
+    async fn accept_location_evidence(&self) -> bool {
+        self.model.accept_location_evidence
     }
 
     /// Its shifts, earliest first.
@@ -360,9 +367,13 @@ pub struct CreateEventInput {
     starts_at: DateTime<Utc>,
     /// End, after the start.
     ends_at: DateTime<Utc>,
-    /// Approve service records verified on site (QR or GEO at both ends) without review.
+    /// Approve service records without review when both ends were a kiosk code received
+    /// while current.
     #[graphql(default)]
     auto_approve_verified: bool,
+    /// Count a phone's location within a shift's radius as proof of presence.
+    #[graphql(default)]
+    accept_location_evidence: bool,
 }
 
 /// Input of `updateEvent`: fields left out stay as they are.
@@ -384,8 +395,10 @@ pub struct UpdateEventInput {
     starts_at: Option<DateTime<Utc>>,
     /// End.
     ends_at: Option<DateTime<Utc>>,
-    /// Approve service records verified on site without review.
+    /// Approve service records proven by current kiosk codes without review.
     auto_approve_verified: Option<bool>,
+    /// Count a phone's location within a shift's radius as proof of presence.
+    accept_location_evidence: Option<bool>,
 }
 
 /// Filter of `events`.
@@ -498,6 +511,7 @@ impl EventMutation {
             starts_at: input.starts_at,
             ends_at: input.ends_at,
             auto_approve_verified: input.auto_approve_verified,
+            accept_location_evidence: input.accept_location_evidence,
         };
         Ok(CharityEvent::new(
             service::create(&ctx.state().db, viewer, new).await?,
@@ -542,6 +556,7 @@ impl EventMutation {
             starts_at: input.starts_at,
             ends_at: input.ends_at,
             auto_approve_verified: input.auto_approve_verified,
+            accept_location_evidence: input.accept_location_evidence,
         };
         Ok(CharityEvent::new(
             service::update(&ctx.state().db, viewer, key, changes).await?,

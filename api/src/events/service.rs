@@ -54,8 +54,10 @@ pub struct NewEvent {
     pub starts_at: DateTime<Utc>,
     /// End.
     pub ends_at: DateTime<Utc>,
-    /// Approve QR/GEO-verified service records without review.
+    /// Approve service records proven by current kiosk codes without review.
     pub auto_approve_verified: bool,
+    /// Count a phone's location as proof of presence.
+    pub accept_location_evidence: bool,
 }
 
 /// Changes to an event; `None` keeps a field.
@@ -75,8 +77,10 @@ pub struct EventChanges {
     pub starts_at: Option<DateTime<Utc>>,
     /// End.
     pub ends_at: Option<DateTime<Utc>>,
-    /// Approve QR/GEO-verified service records without review.
+    /// Approve service records proven by current kiosk codes without review.
     pub auto_approve_verified: Option<bool>,
+    /// Count a phone's location as proof of presence.
+    pub accept_location_evidence: Option<bool>,
 }
 
 /// Filter of `events`.
@@ -182,6 +186,7 @@ pub async fn create(
         cancel_reason: Set(None),
         published_at: Set(None),
         auto_approve_verified: Set(new.auto_approve_verified),
+        accept_location_evidence: Set(new.accept_location_evidence),
         created_by: Set(viewer.id),
         created_at: Set(now),
         updated_at: Set(now),
@@ -224,6 +229,9 @@ pub async fn update(
     }
     if let Some(v) = changes.auto_approve_verified {
         update = update.col_expr(event::Column::AutoApproveVerified, Expr::value(v));
+    }
+    if let Some(v) = changes.accept_location_evidence {
+        update = update.col_expr(event::Column::AcceptLocationEvidence, Expr::value(v));
     }
     if let Some(p) = changes.location {
         update = update

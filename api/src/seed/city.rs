@@ -290,6 +290,7 @@ pub(super) async fn events(
                 starts_at,
                 ends_at: starts_at + Duration::minutes(e.minutes),
                 auto_approve_verified: false,
+                accept_location_evidence: false,
             },
         )
         .await
@@ -358,6 +359,8 @@ pub(super) async fn weekly_series(
             starts_at,
             ends_at,
             auto_approve_verified: true,
+            // A community room the station's own staff run: a phone's location will do.
+            accept_location_evidence: true,
         },
     )
     .await
