@@ -39,10 +39,12 @@ pub enum NodeType {
     HelpRequest,
     /// A help request offered to a volunteer.
     HelpOffer,
+    /// A venue tablet's kiosk credential.
+    KioskCredential,
 }
 
 impl NodeType {
-    const ALL: [NodeType; 14] = [
+    const ALL: [NodeType; 15] = [
         Self::Account,
         Self::Organization,
         Self::Membership,
@@ -57,6 +59,7 @@ impl NodeType {
         Self::MicroWish,
         Self::HelpRequest,
         Self::HelpOffer,
+        Self::KioskCredential,
     ];
 
     fn tag(self) -> &'static str {
@@ -75,6 +78,7 @@ impl NodeType {
             Self::MicroWish => "MicroWish",
             Self::HelpRequest => "HelpRequest",
             Self::HelpOffer => "HelpOffer",
+            Self::KioskCredential => "KioskCredential",
         }
     }
 

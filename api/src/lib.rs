@@ -44,8 +44,9 @@
 //!   [`identity`]: real-name identity.
 //! - [`organizations`]: the hierarchy and memberships; [`clients`]: third-party API clients.
 //! - [`campaigns`], [`events`], [`shifts`], [`signups`]: what volunteers sign up for.
-//! - [`checkins`]: check-in codes, check-ins and service records; [`kiosk`]: the venue's
-//!   check-in page; [`certificates`]: service certificates.
+//! - [`checkins`]: check-in codes, evidence, PIN limits, check-ins and service records;
+//!   [`kiosk`]: the venue's check-in page and the kiosk keys it holds; [`certificates`]:
+//!   service certificates.
 //! - [`timebank`]: the time-coin ledger; [`funds`]: charity funds, donations, disbursements;
 //!   [`wishes`]: micro-wishes; [`help`]: help requests and dispatch.
 //! - [`stats`]: figures up the hierarchy.

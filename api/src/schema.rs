@@ -34,6 +34,7 @@ use crate::{
     help::graphql::{HelpMutation, HelpQuery, HelpRequest},
     identity::graphql::IdentityMutation,
     ids::{self, NodeType},
+    kiosk::graphql::KioskMutation,
     live::graphql::SubscriptionRoot,
     organizations::{
         graphql::{Membership, Organization, OrganizationMutation, OrganizationQuery},
@@ -164,7 +165,7 @@ impl NodeQuery {
                 .await?
                 .map(|r| Node::HelpRequest(HelpRequest(r))),
             // Reached through `me.helpOffers` or the request (staff).
-            NodeType::HelpOffer => None,
+            NodeType::HelpOffer | NodeType::KioskCredential => None,
             NodeType::Membership => {
                 let viewer = ctx.require_account().await?;
                 org_service::get_visible_membership(db, viewer, key)
@@ -210,6 +211,7 @@ pub struct MutationRoot(
     FundMutation,
     WishMutation,
     HelpMutation,
+    KioskMutation,
 );
 
 /// The schema without runtime data: enough to print the SDL.
@@ -362,11 +364,13 @@ impl Extension for RequestHooks {
             );
             return Err(err);
         }
-        if let Some(grant) = ctx
-            .data_opt::<Arc<crate::auth::Viewer>>()
-            .and_then(|v| v.grant())
-        {
-            crate::clients::check_scopes(grant, &doc)?;
+        if let Some(viewer) = ctx.data_opt::<Arc<crate::auth::Viewer>>() {
+            if let Some(grant) = viewer.grant() {
+                crate::clients::check_scopes(grant, &doc)?;
+            }
+            if viewer.is_kiosk() {
+                crate::kiosk::service::check_document(&doc)?;
+            }
         }
         Ok(doc)
     }

@@ -21,6 +21,7 @@ mod m20261129_000012_help_requests;
 mod m20261129_000013_audit_log;
 mod m20261205_000014_read_path_indexes;
 mod m20261206_000015_check_evidence;
+mod m20261206_000016_kiosk_credentials;
 
 /// The migrator applied by the server, the CLI and every test database.
 pub struct Migrator;
@@ -44,6 +45,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000013_audit_log::Migration),
             Box::new(m20261205_000014_read_path_indexes::Migration),
             Box::new(m20261206_000015_check_evidence::Migration),
+            Box::new(m20261206_000016_kiosk_credentials::Migration),
         ]
     }
 }

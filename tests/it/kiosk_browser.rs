@@ -1,6 +1,7 @@
 //! The kiosk page in a real headless Chromium, driven over WebDriver (chromedriver), as a
-//! tablet at the venue would run it: staff sign in, the page shows a QR code that a phone can
-//! check in with, the live count follows, and the code rotates when it expires.
+//! tablet at the venue would run it: it opens a link carrying a kiosk key staff issued, the page
+//! shows a QR code that a phone can check in with, the live count follows, the code rotates when
+//! it expires, and a revoked key stops it.
 //!
 //! Needs Debian's `chromium` and `chromium-driver` (`.ci/run` installs them). Without them the
 //! test says so and passes, unless `TONGXING_REQUIRE_TOOLS` is set (as in CI).
@@ -162,49 +163,47 @@ async fn kiosk_shows_a_rotating_qr_code_and_the_live_count() {
     c.goto(&format!("http://{}/kiosk/shifts/{shift}", app.addr))
         .await
         .unwrap();
-    // A volunteer's account is not staff: the page says so and stays on the sign-in form.
-    c.find(Locator::Css("#phone"))
+    // A made-up key: the page says so and stays on the key form.
+    c.find(Locator::Css("#key"))
         .await
         .unwrap()
-        .send_keys("13800000001")
+        .send_keys("txk_made-up")
         .await
         .unwrap();
-    c.find(Locator::Css("#password"))
-        .await
-        .unwrap()
-        .send_keys("correct horse battery")
-        .await
-        .unwrap();
-    c.find(Locator::Css("#login-button"))
+    c.find(Locator::Css("#key-button"))
         .await
         .unwrap()
         .click()
         .await
         .unwrap();
-    let refused = eventually(10, "the not-staff message", || async {
-        text(c, "#login-error")
+    let refused = eventually(10, "the bad-key message", || async {
+        text(c, "#key-error")
             .await
-            .filter(|t| t.contains("not staff"))
+            .filter(|t| t.contains("unknown, revoked or expired"))
     })
     .await;
-    assert!(refused.contains("工作人员"), "{refused}");
+    assert!(refused.contains("密钥"), "{refused}");
 
-    // The organizer signs in: the QR code appears, with the PIN and the event.
-    let phone = c.find(Locator::Css("#phone")).await.unwrap();
-    phone.clear().await.unwrap();
-    phone.send_keys("13900000001").await.unwrap();
-    c.find(Locator::Css("#password"))
-        .await
+    // The organizer issues a kiosk key for the event; the tablet opens the link that carries
+    // it: the QR code appears, with the PIN and the event, and the key leaves the address bar.
+    let issued = app
+        .ok(
+            Some(&org),
+            "mutation($e: ID!) { issueKioskCredential(eventId: $e, label: \"前台\") { key credential { id } } }",
+            json!({ "e": event }),
+        )
+        .await;
+    let key = issued["issueKioskCredential"]["key"]
+        .as_str()
         .unwrap()
-        .send_keys("correct horse battery")
-        .await
-        .unwrap();
-    c.find(Locator::Css("#login-button"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+        .to_owned();
+    let credential = issued["issueKioskCredential"]["credential"]["id"].clone();
+    c.goto(&format!(
+        "http://{}/kiosk/shifts/{shift}#key={key}",
+        app.addr
+    ))
+    .await
+    .unwrap();
     let first = eventually(10, "a QR code on the kiosk", || payload(c)).await;
     let svg_path = c
         .find(Locator::Css("#qr svg path"))
@@ -261,5 +260,21 @@ async fn kiosk_shows_a_rotating_qr_code_and_the_live_count() {
             .verify_qr(shift_key, &next, chrono::Utc::now())
             .is_ok()
     );
+    let url = c.current_url().await.unwrap();
+    assert!(url.fragment().is_none(), "{url}");
+
+    // Revoked, the tablet stops showing codes and asks for a key.
+    app.ok(
+        Some(&org),
+        "mutation($id: ID!) { revokeKioskCredential(id: $id) { revokedAt } }",
+        json!({ "id": credential }),
+    )
+    .await;
+    eventually(15, "the revoked-key message", || async {
+        text(c, "#key-error")
+            .await
+            .filter(|t| t.contains("unknown, revoked or expired"))
+    })
+    .await;
     browser.close().await;
 }

@@ -19,6 +19,7 @@ mod help_e2e;
 mod http_e2e;
 mod idempotency_service;
 mod kiosk_browser;
+mod kiosk_e2e;
 mod launch;
 mod limits_e2e;
 mod live_e2e;

@@ -20,6 +20,9 @@ pub struct Viewer {
     account: OnceCell<Option<account::Model>>,
     /// Set when a third-party client (not a person) calls.
     grant: Option<crate::clients::ClientGrant>,
+    /// Set when a venue's tablet calls with a kiosk key (checked on first use).
+    kiosk_key: Option<String>,
+    kiosk: OnceCell<crate::kiosk::service::KioskGrant>,
 }
 
 impl Viewer {
@@ -47,6 +50,36 @@ impl Viewer {
             client_addr,
             ..Self::default()
         }
+    }
+
+    /// A venue's tablet with a kiosk key (not yet checked: see [`Viewer::require_kiosk`]).
+    pub fn kiosk(key: &str, client_addr: Option<IpAddr>) -> Self {
+        Self {
+            kiosk_key: Some(key.to_owned()),
+            client_addr,
+            ..Self::default()
+        }
+    }
+
+    /// Whether a kiosk key came with the request. Such a request may run only what a kiosk
+    /// may (`crate::kiosk::service::check_document`); for everything else it has no account.
+    pub fn is_kiosk(&self) -> bool {
+        self.kiosk_key.is_some()
+    }
+
+    /// The grant of the kiosk key, checked once per request; `UNAUTHENTICATED` if it is unknown,
+    /// revoked or expired, or if no kiosk key was sent.
+    pub async fn require_kiosk(
+        &self,
+        db: &DatabaseConnection,
+    ) -> AppResult<crate::kiosk::service::KioskGrant> {
+        let Some(key) = &self.kiosk_key else {
+            return Err(AppError::Unauthenticated("a kiosk key is required"));
+        };
+        self.kiosk
+            .get_or_try_init(|| crate::kiosk::service::authenticate(db, key))
+            .await
+            .copied()
     }
 
     /// What a calling client was granted, if a client is calling.

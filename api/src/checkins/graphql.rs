@@ -553,22 +553,32 @@ impl CheckInMutation {
         #[graphql(desc = "The shift.")] shift_id: ID,
     ) -> Result<CheckInCode> {
         let state = ctx.state();
-        let viewer = ctx.require_account().await?;
         let key = ids::decode(NodeType::Shift, &shift_id, "shiftId")?;
-        let s = shifts::get_visible(&state.db, Some(viewer), key)
-            .await?
-            .ok_or(AppError::NotFound("shift"))?;
-        let e = event::Entity::find_by_id(s.event_id)
-            .one(&state.db)
-            .await
-            .map_err(AppError::from)?
-            .ok_or(AppError::NotFound("shift"))?;
-        if !authz::is_staff(&state.db, viewer, e.organization_id).await? {
-            return Err(AppError::Forbidden(
-                "only the organization's staff issue check-in codes".to_owned(),
-            )
-            .into());
-        }
+        let s = if ctx.viewer().is_kiosk() {
+            // A venue's tablet: the shifts of its one event.
+            let grant = ctx.viewer().require_kiosk(&state.db).await?;
+            shifts::get_visible(&state.db, None, key)
+                .await?
+                .filter(|s| s.event_id == grant.event_id)
+                .ok_or(AppError::NotFound("shift"))?
+        } else {
+            let viewer = ctx.require_account().await?;
+            let s = shifts::get_visible(&state.db, Some(viewer), key)
+                .await?
+                .ok_or(AppError::NotFound("shift"))?;
+            let e = event::Entity::find_by_id(s.event_id)
+                .one(&state.db)
+                .await
+                .map_err(AppError::from)?
+                .ok_or(AppError::NotFound("shift"))?;
+            if !authz::is_staff(&state.db, viewer, e.organization_id).await? {
+                return Err(AppError::Forbidden(
+                    "only the organization's staff issue check-in codes".to_owned(),
+                )
+                .into());
+            }
+            s
+        };
         if s.status != crate::shifts::service::ShiftStatus::Open {
             return Err(AppError::bad_input("shiftId", "the shift is cancelled").into());
         }

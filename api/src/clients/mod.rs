@@ -145,7 +145,34 @@ pub fn check_scopes(
     grant: &ClientGrant,
     doc: &async_graphql::parser::types::ExecutableDocument,
 ) -> async_graphql::ServerResult<()> {
+    check_root_fields(doc, "an API client", |parent, field| {
+        let needed = Scope::for_root_field(parent, field);
+        if needed.is_some_and(|n| grant.scopes.contains(&n)) {
+            return Ok(());
+        }
+        let needed = needed.map_or("no scope (not open to API clients)", Scope::as_str);
+        Err(format!(
+            "`{field}` needs {needed}, which this client was not granted"
+        ))
+    })
+}
+
+/// Refuse a document with a root field (other than `__typename` and introspection) that
+/// `allowed(root type, field)` refuses: `FORBIDDEN` with its message, before anything runs.
+/// `who` names the caller in the message about fragments nested too deeply to check.
+pub fn check_root_fields(
+    doc: &async_graphql::parser::types::ExecutableDocument,
+    who: &str,
+    allowed: impl Fn(&str, &str) -> Result<(), String>,
+) -> async_graphql::ServerResult<()> {
     use async_graphql::parser::types::OperationType;
+    let forbidden = |message: String| {
+        let mut err = async_graphql::ServerError::new(message, None);
+        err.extensions
+            .get_or_insert_with(Default::default)
+            .set("code", "FORBIDDEN");
+        err
+    };
     for (_, op) in doc.operations.iter() {
         let parent = match op.node.ty {
             OperationType::Query => "QueryRoot",
@@ -154,31 +181,15 @@ pub fn check_scopes(
         };
         let mut fields = Vec::new();
         if !root_fields(doc, &op.node.selection_set.node, &mut fields, 0) {
-            let mut err = async_graphql::ServerError::new(
-                "fragments nest too deeply at the root for an API client",
-                None,
-            );
-            err.extensions
-                .get_or_insert_with(Default::default)
-                .set("code", "FORBIDDEN");
-            return Err(err);
+            return Err(forbidden(format!(
+                "fragments nest too deeply at the root for {who}"
+            )));
         }
         for field in fields {
             if field.starts_with("__") {
                 continue;
             }
-            let needed = Scope::for_root_field(parent, field);
-            if !needed.is_some_and(|n| grant.scopes.contains(&n)) {
-                let needed = needed.map_or("no scope (not open to API clients)", Scope::as_str);
-                let mut err = async_graphql::ServerError::new(
-                    format!("`{field}` needs {needed}, which this client was not granted"),
-                    None,
-                );
-                err.extensions
-                    .get_or_insert_with(Default::default)
-                    .set("code", "FORBIDDEN");
-                return Err(err);
-            }
+            allowed(parent, field).map_err(forbidden)?;
         }
     }
     Ok(())

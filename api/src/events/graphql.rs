@@ -221,6 +221,20 @@ impl CharityEvent {
         self.model.auto_approve_verified
     }
 
+    /// Its kiosk credentials, newest first (staff of its organization only, else `FORBIDDEN`).
+    async fn kiosk_credentials(
+        &self,
+        ctx: &Context<'_>,
+    ) -> Result<Vec<crate::kiosk::graphql::KioskCredential>> {
+        let viewer = ctx.require_account().await?;
+        let (rows, expires) =
+            crate::kiosk::service::list(&ctx.state().db, viewer, self.model.id).await?;
+        Ok(rows
+            .into_iter()
+            .map(|c| crate::kiosk::graphql::KioskCredential(c, expires))
+            .collect())
+    }
+
     /// Whether a phone's location within a shift's radius counts as proof of presence (makes
     /// a record `verified`). Without it, `GEO` check-ins are recorded and wait for review.
     async fn accept_location_evidence(&self) -> bool {

@@ -1,6 +1,8 @@
 // The check-in kiosk: a tablet at the venue shows the shift's rotating check-in code as a QR
-// image and a PIN, with the live count of people checked in. Staff sign in once; the session is
-// kept in this tab only (sessionStorage) and refreshed before it lapses.
+// image and a PIN, with the live count of people checked in. It holds a kiosk key that staff
+// issued for the event (never a staff session): the key can show the event's codes and read its
+// shifts, nothing else. The key comes in the link's fragment (`#key=…`, which the browser never
+// sends to a server) or is typed in, and is kept in this tab only (sessionStorage).
 'use strict';
 
 const shiftId = decodeURIComponent(location.pathname.split('/').filter(Boolean).pop() || '');
@@ -9,9 +11,6 @@ const $ = (id) => document.getElementById(id);
 
 const CODE = `mutation($s: ID!) { issueCheckInCode(shiftId: $s) { qrPayload qrSvg pin refreshAt expiresAt } }`;
 const SHIFT = `query($s: ID!) { shift(id: $s) { startsAt endsAt checkedInCount confirmedCount capacity event { title } } }`;
-const LOGIN = `mutation($i: LoginInput!) { login(input: $i) { accessToken refreshToken } }`;
-const REFRESH = `mutation($t: String!) { refreshToken(refreshToken: $t) { accessToken refreshToken } }`;
-const LOGOUT = `mutation($t: String!) { logout(refreshToken: $t) }`;
 
 let codeTimer = null;
 let countTimer = null;
@@ -27,13 +26,13 @@ class ApiError extends Error {
   }
 }
 
-async function gql(query, variables, withToken = true) {
+async function gql(query, variables) {
   const headers = {
     'Content-Type': 'application/json',
     Accept: 'application/graphql-response+json, application/json',
   };
-  const token = store.getItem('tx.access');
-  if (withToken && token) headers.Authorization = `Bearer ${token}`;
+  const key = store.getItem('tx.kiosk');
+  if (key) headers.Authorization = `Bearer ${key}`;
   const res = await fetch('/graphql', {
     method: 'POST',
     headers,
@@ -47,45 +46,12 @@ async function gql(query, variables, withToken = true) {
   return body.data;
 }
 
-function saveSession(s) {
-  store.setItem('tx.access', s.accessToken);
-  store.setItem('tx.refresh', s.refreshToken);
+function saveKey(key) {
+  store.setItem('tx.kiosk', key.trim());
 }
 
-function clearSession() {
-  store.removeItem('tx.access');
-  store.removeItem('tx.refresh');
-}
-
-// One refresh at a time: the code and the count may both find the token expired.
-let refreshing = null;
-function refreshSession() {
-  if (!refreshing) {
-    refreshing = (async () => {
-      const token = store.getItem('tx.refresh');
-      if (!token) return false;
-      try {
-        saveSession((await gql(REFRESH, { t: token }, false)).refreshToken);
-        return true;
-      } catch (e) {
-        // Only a refused refresh token ends the session; a network blip keeps it for a retry.
-        if (e.code === 'UNAUTHENTICATED') clearSession();
-        return false;
-      }
-    })().finally(() => {
-      refreshing = null;
-    });
-  }
-  return refreshing;
-}
-
-async function authed(query, variables) {
-  try {
-    return await gql(query, variables);
-  } catch (e) {
-    if (e.code !== 'UNAUTHENTICATED' || !(await refreshSession())) throw e;
-    return gql(query, variables);
-  }
+function clearKey() {
+  store.removeItem('tx.kiosk');
 }
 
 function stop() {
@@ -99,15 +65,16 @@ function showLogin(message) {
   stop();
   $('kiosk').hidden = true;
   $('login').hidden = false;
-  $('login-error').textContent = message || '';
+  $('key-error').textContent = message || '';
 }
 
 function explain(e) {
   switch (e.code) {
+    case 'UNAUTHENTICATED':
+      return '密钥无效、已撤销或已过期。The kiosk key is unknown, revoked or expired.';
     case 'FORBIDDEN':
-      return '该账号不是本活动的工作人员。This account is not staff of this event.';
     case 'NOT_FOUND':
-      return '找不到这个班次。No such shift.';
+      return '此密钥不能用于这个班次。This key is not for this shift.';
     case 'RATE_LIMITED':
       return '尝试次数过多，请稍后再试。Too many attempts; try again shortly.';
     default:
@@ -117,7 +84,7 @@ function explain(e) {
 
 function failed(e) {
   if (e.code === 'UNAUTHENTICATED' || e.code === 'FORBIDDEN' || e.code === 'NOT_FOUND') {
-    if (e.code === 'UNAUTHENTICATED') clearSession();
+    clearKey();
     showLogin(explain(e));
     return true;
   }
@@ -129,7 +96,7 @@ async function showCode() {
   const mine = run;
   clearTimeout(codeTimer);
   try {
-    const c = (await authed(CODE, { s: shiftId })).issueCheckInCode;
+    const c = (await gql(CODE, { s: shiftId })).issueCheckInCode;
     if (mine !== run) return;
     const qr = $('qr');
     qr.innerHTML = c.qrSvg; // an SVG document the server drew from the code
@@ -151,7 +118,7 @@ async function showCount() {
   const mine = run;
   clearTimeout(countTimer);
   try {
-    const s = (await authed(SHIFT, { s: shiftId })).shift;
+    const s = (await gql(SHIFT, { s: shiftId })).shift;
     if (mine !== run) return;
     if (!s) throw new ApiError('no such shift', 'NOT_FOUND');
     $('event-title').textContent = s.event.title;
@@ -176,25 +143,31 @@ function start() {
   }, 500);
 }
 
-$('login-form').addEventListener('submit', async (ev) => {
+$('key-form').addEventListener('submit', (ev) => {
   ev.preventDefault();
-  $('login-error').textContent = '';
-  try {
-    const input = { phone: $('phone').value, password: $('password').value };
-    saveSession((await gql(LOGIN, { i: input }, false)).login);
-    $('password').value = '';
-    start();
-  } catch (e) {
-    $('login-error').textContent = explain(e);
-  }
+  $('key-error').textContent = '';
+  saveKey($('key').value);
+  $('key').value = '';
+  start();
 });
 
-$('logout').addEventListener('click', async () => {
-  const token = store.getItem('tx.refresh');
-  clearSession();
+$('logout').addEventListener('click', () => {
+  clearKey();
   showLogin('');
-  if (token) gql(LOGOUT, { t: token }, false).catch(() => {});
 });
 
-if (store.getItem('tx.access')) start();
+// A link with the key in its fragment: keep the key, take it out of the address bar. Also when
+// the link is opened in a tab already on this page (only the fragment changes).
+function keyFromLink() {
+  const key = new URLSearchParams(location.hash.slice(1)).get('key');
+  if (!key) return false;
+  saveKey(key);
+  history.replaceState(null, '', location.pathname);
+  return true;
+}
+window.addEventListener('hashchange', () => {
+  if (keyFromLink()) start();
+});
+keyFromLink();
+if (store.getItem('tx.kiosk')) start();
 else showLogin('');

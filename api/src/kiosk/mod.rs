@@ -1,7 +1,7 @@
 //! The check-in kiosk at `/kiosk/shifts/{id}`: a page for a tablet at the venue that shows the
 //! shift's rotating check-in code as a QR image (and PIN) with the live count of people checked
-//! in. Staff sign in on it; it speaks only the public GraphQL API (`login`,
-//! `issueCheckInCode`, `shift`), so it needs no rights the phone apps do not have. The assets
+//! in. It holds a kiosk credential staff issued for the event ([`service`]), never a staff
+//! session, and speaks only the public GraphQL API (`issueCheckInCode`, `shift`). The assets
 //! are compiled into the binary and served with a strict content security policy.
 
 use axum::{
@@ -13,6 +13,9 @@ use axum::{
 };
 
 use crate::ids::{self, NodeType};
+
+pub mod graphql;
+pub mod service;
 
 const HTML: &str = include_str!("kiosk.html");
 const JS: &str = include_str!("kiosk.js");

@@ -157,15 +157,20 @@ impl Shift {
     }
 
     /// People checked in so far (one per sign-up, however they checked in), for the kiosk's
-    /// live count. Staff of the event's organization only (`FORBIDDEN`). One count query per
-    /// shift: ask for it on a single shift, not on a list.
+    /// live count. Staff of the event's organization and the event's kiosk only (`FORBIDDEN`).
+    /// One count query per shift: ask for it on a single shift, not on a list.
     async fn checked_in_count(&self, ctx: &Context<'_>) -> Result<i64> {
-        self.require_staff(
-            ctx,
-            "only the organization's staff see the live check-in count",
-        )
-        .await?;
         let db = &ctx.state().db;
+        let viewer = ctx.viewer();
+        let kiosk_of_event =
+            viewer.is_kiosk() && viewer.require_kiosk(db).await?.event_id == self.model.event_id;
+        if !kiosk_of_event {
+            self.require_staff(
+                ctx,
+                "only the organization's staff see the live check-in count",
+            )
+            .await?;
+        }
         Ok(crate::batch::load(db, self.model.id, || {
             crate::checkins::service::CheckedInCounts
         })
@@ -470,8 +475,14 @@ impl ShiftQuery {
     ) -> Result<Shift> {
         let key = ids::decode(NodeType::Shift, &id, "id")?;
         let viewer = ctx.optional_account().await?;
+        // A venue's tablet reads the shifts of its one event only.
+        let kiosk_event = match ctx.viewer().is_kiosk() {
+            true => Some(ctx.viewer().require_kiosk(&ctx.state().db).await?.event_id),
+            false => None,
+        };
         service::get_visible(&ctx.state().db, viewer, key)
             .await?
+            .filter(|s| kiosk_event.is_none_or(|e| e == s.event_id))
             .map(Shift::new)
             .ok_or_else(|| AppError::NotFound("shift").into())
     }

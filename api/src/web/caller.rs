@@ -1,6 +1,6 @@
 //! Who is calling: the client's address (behind a trusted proxy, the one it appended to
 //! `X-Forwarded-For`) and the bearer token of `Authorization`, read once into a [`Viewer`] — a
-//! user's access token, an API client's token, or neither.
+//! user's access token, an API client's token, a venue tablet's kiosk key, or neither.
 
 use std::net::{IpAddr, SocketAddr};
 
@@ -51,6 +51,9 @@ pub fn viewer(state: &AppState, headers: &HeaderMap, addr: Option<IpAddr>) -> Vi
     let Some(token) = bearer_token(headers) else {
         return Viewer::anonymous(addr);
     };
+    if let Some(key) = token.filter(|t| t.starts_with(crate::kiosk::service::KEY_PREFIX)) {
+        return Viewer::kiosk(key, addr);
+    }
     if let Some(account_id) = token.and_then(|t| state.jwt.verify(t).ok()) {
         return Viewer::account(account_id, addr);
     }
