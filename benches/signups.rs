@@ -86,6 +86,7 @@ async fn run() {
         .into_future(),
     );
     let url = format!("http://{addr}/graphql");
+    api::sms::install_tls_provider();
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(256)
         .build()

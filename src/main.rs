@@ -74,6 +74,8 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
+    // Before anything builds an HTTPS client (trace export, the SMS provider).
+    api::sms::install_tls_provider();
     let cli = Cli::parse();
     let config = cli.config;
     match cli.command.unwrap_or(Command::Serve) {

@@ -333,6 +333,52 @@ pub struct Config {
     )]
     pub checkin_code_secs: u32,
 
+    /// Where one-time codes go: `aliyun` (Alibaba Cloud SMS, with the `TONGXING_SMS_*`
+    /// settings below), or `file:PATH` (development and tests: one JSON line per message,
+    /// refused in production). Unset: `file:<data dir>/sms-outbox.jsonl` in development.
+    #[arg(long, env = "TONGXING_SMS_SENDER", global = true)]
+    pub sms_sender: Option<String>,
+
+    /// One-time codes one client address may ask for in an hour (numbers are limited to one a
+    /// minute and five an hour each). Raise it behind a carrier NAT.
+    #[arg(
+        long,
+        env = "TONGXING_SMS_CODES_PER_ADDRESS",
+        default_value_t = 20,
+        global = true
+    )]
+    pub sms_codes_per_address: u32,
+
+    /// The SMS provider's endpoint.
+    #[arg(
+        long,
+        env = "TONGXING_SMS_ENDPOINT",
+        default_value = "https://dysmsapi.aliyuncs.com/",
+        global = true
+    )]
+    pub sms_endpoint: String,
+
+    /// The SMS provider's access key ID.
+    #[arg(long, env = "TONGXING_SMS_ACCESS_KEY_ID", global = true)]
+    pub sms_access_key_id: Option<String>,
+
+    /// The SMS provider's access key secret (never printed).
+    #[arg(
+        long,
+        env = "TONGXING_SMS_ACCESS_KEY_SECRET",
+        global = true,
+        hide_env_values = true
+    )]
+    pub sms_access_key_secret: Option<Secret>,
+
+    /// The approved signature (签名) messages go out under, e.g. `同行志愿`.
+    #[arg(long, env = "TONGXING_SMS_SIGN_NAME", global = true)]
+    pub sms_sign_name: Option<String>,
+
+    /// The approved template (模板) of the code message; its one parameter is `code`.
+    #[arg(long, env = "TONGXING_SMS_TEMPLATE_CODE", global = true)]
+    pub sms_template_code: Option<String>,
+
     /// Wrong check-in PINs one account may type in 10 minutes; past it every PIN of the
     /// account (the right one too) is `RATE_LIMITED` until the oldest leaves the window. 1–100.
     #[arg(

@@ -69,6 +69,11 @@ pub enum AppError {
     /// changed, and the same request may be sent again shortly (`SERVICE_UNAVAILABLE`).
     #[error("the service is briefly unavailable; retry shortly")]
     ServiceUnavailable(#[source] DbErr),
+    /// A provider the request needs (the SMS gateway) failed or did not answer; nothing was
+    /// changed and the request may be sent again shortly (`SERVICE_UNAVAILABLE`). The cause
+    /// was logged where it happened.
+    #[error("{0}")]
+    ProviderUnavailable(&'static str),
     /// A failure that is not the client's: its cause is logged, never returned.
     #[error("internal error")]
     Internal(#[source] anyhow::Error),
@@ -100,7 +105,7 @@ impl AppError {
             Self::RateLimited { .. } => "RATE_LIMITED",
             Self::BadRequest(_) => "BAD_REQUEST",
             Self::Timeout => "TIMEOUT",
-            Self::ServiceUnavailable(_) => "SERVICE_UNAVAILABLE",
+            Self::ServiceUnavailable(_) | Self::ProviderUnavailable(_) => "SERVICE_UNAVAILABLE",
             Self::Internal(_) => "INTERNAL",
         }
     }

@@ -39,6 +39,11 @@ pub async fn run_once(state: &AppState) {
         Ok(n) => tracing::info!(released = n, "lapsed micro-wish claims reopened"),
         Err(e) => e.log("reopening lapsed micro-wish claims (will retry)"),
     }
+    match crate::accounts::codes::forget_old(&state.db, chrono::Utc::now()).await {
+        Ok(0) => {}
+        Ok(n) => tracing::debug!(forgotten = n, "old phone codes forgotten"),
+        Err(e) => e.log("forgetting old phone codes (will retry)"),
+    }
     match crate::checkins::guesses::forget_old(&state.db, chrono::Utc::now()).await {
         Ok(0) => {}
         Ok(n) => tracing::debug!(forgotten = n, "old check-in PIN guesses forgotten"),

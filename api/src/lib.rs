@@ -32,6 +32,7 @@
 //!   campaigns.
 //! - [`persisted`]: persisted queries and the parsed-document cache.
 //! - [`live`]: live updates (subscriptions, fan-out between replicas).
+//! - [`sms`]: text messages (one-time codes) through a provider, or a file in development.
 //! - [`privacy`]: personal-data export, deletion, audit of staff reads.
 //!
 //! **The read path**
@@ -89,6 +90,7 @@ pub mod schema;
 pub mod seed;
 pub mod shifts;
 pub mod signups;
+pub mod sms;
 mod sqlite_malloc;
 pub mod state;
 pub mod stats;

@@ -32,6 +32,8 @@ pub struct AppState {
     pub draining: Arc<std::sync::atomic::AtomicBool>,
     /// What `/metrics` reports.
     pub metrics: Arc<metrics::Metrics>,
+    /// Where one-time codes are sent.
+    pub sms: Arc<crate::sms::Sender>,
 }
 
 impl AppState {
@@ -56,8 +58,11 @@ impl AppState {
             config.login_attempts_per_address,
             config.registrations_per_address,
         );
+        crate::sms::install_tls_provider();
+        let sms = crate::sms::Sender::from_config(&config)?;
         Ok(Self {
             db,
+            sms: Arc::new(sms),
             config: Arc::new(config),
             jwt: Arc::new(jwt),
             checkin_codes: Arc::new(checkin_codes),

@@ -278,6 +278,7 @@ const CHECK_IN: &str = "mutation($i: CheckInput!) { checkIn(input: $i) { duplica
 /// Run the launch against `urls` (one GraphQL endpoint per replica; volunteer `i` goes to
 /// replica `i % urls.len()`, as a round-robin balancer would send them).
 pub async fn drive(urls: &[String], launch: &Launch, plan: &Plan) -> Outcome {
+    api::sms::install_tls_provider();
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(plan.peak_clients * 2)
         .build()
@@ -697,7 +698,10 @@ pub async fn verify(
 /// GraphQL requests each replica counted in `tongxing_graphql_requests_total` (from
 /// `/metrics`, parsed as Prometheus would).
 pub async fn counted_requests(bases: &[String]) -> Vec<f64> {
-    let client = reqwest::Client::new();
+    let client = {
+        api::sms::install_tls_provider();
+        reqwest::Client::new()
+    };
     let mut counted = Vec::new();
     for base in bases {
         let text = client

@@ -22,6 +22,7 @@ pub mod membership;
 pub mod micro_wish;
 pub mod organization;
 pub mod organization_closure;
+pub mod phone_code;
 pub mod pin_guess;
 pub mod refresh_token;
 pub mod service_certificate;
@@ -47,7 +48,7 @@ mod tests {
     /// a data migration.
     #[test]
     fn stored_values_are_the_ones_already_in_the_database() {
-        let cases: [(&str, Vec<String>, &[&str]); 19] = [
+        let cases: [(&str, Vec<String>, &[&str]); 20] = [
             (
                 "shift",
                 stored::<super::shift::ShiftStatus>(),
@@ -152,6 +153,11 @@ mod tests {
                 "check_event.evidence",
                 stored::<super::check_event::Evidence>(),
                 &["CODE", "LATE_CODE", "LOCATION", "STAFF"],
+            ),
+            (
+                "phone_code",
+                stored::<super::phone_code::CodePurpose>(),
+                &["REGISTER", "RESET_PASSWORD", "CHANGE_PHONE"],
             ),
             (
                 "service_record",

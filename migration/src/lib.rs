@@ -22,6 +22,7 @@ mod m20261129_000013_audit_log;
 mod m20261205_000014_read_path_indexes;
 mod m20261206_000015_check_evidence;
 mod m20261206_000016_kiosk_credentials;
+mod m20261206_000017_phone_codes;
 
 /// The migrator applied by the server, the CLI and every test database.
 pub struct Migrator;
@@ -46,6 +47,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000014_read_path_indexes::Migration),
             Box::new(m20261206_000015_check_evidence::Migration),
             Box::new(m20261206_000016_kiosk_credentials::Migration),
+            Box::new(m20261206_000017_phone_codes::Migration),
         ]
     }
 }

@@ -87,7 +87,7 @@ async fn invalid_registration_input_names_the_field() {
             .post(
                 None,
                 "mutation($i: RegisterInput!) { register(input: $i) { accessToken } }",
-                json!({ "i": { "phone": phone, "password": password, "displayName": "x" } }),
+                json!({ "i": { "phone": phone, "password": password, "displayName": "x", "smsCode": "000000" } }),
             )
             .await;
         assert_eq!(first_code(&body), "BAD_USER_INPUT");
@@ -266,7 +266,7 @@ async fn registrations_from_one_address_are_rate_limited() {
     let code = app
         .err_code(
             None,
-            "mutation { register(input: {phone: \"13800000003\", password: \"correct horse\", displayName: \"丙\"}) { accessToken } }",
+            "mutation { register(input: {phone: \"13800000003\", password: \"correct horse\", displayName: \"丙\", smsCode: \"000000\"}) { accessToken } }",
             json!({}),
         )
         .await;

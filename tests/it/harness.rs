@@ -163,6 +163,7 @@ pub fn test_config(db: &TestDb) -> Config {
     config.login_attempts_per_phone = 5;
     config.login_attempts_per_address = 30;
     config.registrations_per_address = 1000;
+    config.sms_codes_per_address = 100_000;
     // Every test client is 127.0.0.1: the request budgets get their own tests.
     config.requests_per_address = 1_000_000;
     config.requests_per_account = 1_000_000;
@@ -245,7 +246,10 @@ impl TestApp {
         });
         Self {
             addr,
-            client: reqwest::Client::new(),
+            client: {
+                api::sms::install_tls_provider();
+                reqwest::Client::new()
+            },
             state,
             shutdown: Some(tx),
             stopped: Some(stopped_rx),
@@ -301,13 +305,26 @@ impl TestApp {
         first_code(&body)
     }
 
+    /// Ask for a code for `purpose` sent to `phone`, and read it from the SMS outbox as the
+    /// phone's owner would.
+    pub async fn sms_code(&self, phone: &str, purpose: &str) -> String {
+        self.ok(
+            None,
+            "mutation($p: String!, $u: PhoneCodePurpose!) { requestPhoneCode(phone: $p, purpose: $u) { expiresAt } }",
+            json!({ "p": phone, "u": purpose }),
+        )
+        .await;
+        last_sms_code(&self.state, phone)
+    }
+
     /// Register an account; returns (access token, refresh token, account ID).
     pub async fn register(&self, phone: &str, name: &str) -> Session {
+        let code = self.sms_code(phone, "REGISTER").await;
         let data = self
             .ok(
                 None,
                 "mutation($i: RegisterInput!) { register(input: $i) { accessToken refreshToken account { id } } }",
-                json!({ "i": { "phone": phone, "password": TEST_PASSWORD, "displayName": name } }),
+                json!({ "i": { "phone": phone, "password": TEST_PASSWORD, "displayName": name, "smsCode": code } }),
             )
             .await;
         Session::from(&data["register"])
@@ -649,4 +666,39 @@ impl TestApp {
         .await
         .1
     }
+}
+
+/// The SMS outbox of a server using the development file sender.
+pub fn sms_outbox(state: &api::AppState) -> std::path::PathBuf {
+    match state
+        .config
+        .sms_sender
+        .as_deref()
+        .and_then(|s| s.strip_prefix("file:"))
+    {
+        Some(path) => path.into(),
+        None => state.config.data_dir.join("sms-outbox.jsonl"),
+    }
+}
+
+/// The code of the last message the outbox holds for `phone` (as typed: `138…` or `+86138…`).
+pub fn last_sms_code(state: &api::AppState, phone: &str) -> String {
+    let digits: String = phone.chars().filter(char::is_ascii_digit).collect();
+    let national = &digits[digits.len().saturating_sub(11)..];
+    let text = std::fs::read_to_string(sms_outbox(state)).unwrap_or_default();
+    let line = text
+        .lines()
+        .rev()
+        .map(|l| serde_json::from_str::<Value>(l).expect("a JSON line"))
+        .find(|m| m["phone"].as_str().is_some_and(|p| p.ends_with(national)))
+        .unwrap_or_else(|| panic!("no text message to {phone}"));
+    let digits: String = line["text"]
+        .as_str()
+        .unwrap()
+        .chars()
+        .skip_while(|c| !c.is_ascii_digit())
+        .take_while(char::is_ascii_digit)
+        .collect();
+    assert_eq!(digits.len(), 6, "{line}");
+    digits
 }

@@ -14,12 +14,11 @@ use sea_orm::{ActiveModelTrait, EntityTrait, PaginatorTrait, Set, TransactionTra
 use crate::harness::test_state;
 
 async fn account(state: &api::AppState) -> i64 {
-    accounts::register(
+    accounts::register_proven(
         state,
         Phone::parse("13800000001", "p").unwrap(),
         Password::parse("password-1", "p").unwrap(),
         DisplayName::parse("甲", "n").unwrap(),
-        None,
     )
     .await
     .unwrap()

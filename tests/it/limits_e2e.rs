@@ -198,7 +198,17 @@ async fn production_hides_introspection_suggestions_and_graphiql() {
     dev.ok(None, "{ __schema { queryType { name } } }", json!({}))
         .await;
 
-    let prod = TestApp::spawn_with(|c| c.environment = api::config::Environment::Production).await;
+    let prod = TestApp::spawn_with(|c| {
+        c.environment = api::config::Environment::Production;
+        // Production sends texts through a provider (the file sender is refused there).
+        c.sms_sender = Some("aliyun".into());
+        c.sms_endpoint = "http://127.0.0.1:9/".into();
+        c.sms_access_key_id = Some("test-id".into());
+        c.sms_access_key_secret = Some(api::config::Secret::new("test-secret"));
+        c.sms_sign_name = Some("同行".into());
+        c.sms_template_code = Some("SMS_1".into());
+    })
+    .await;
     let resp = prod.client.get(prod.url("/")).send().await.unwrap();
     assert_eq!(resp.status(), 404);
     let (_, body) = prod

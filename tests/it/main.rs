@@ -35,6 +35,7 @@ mod schema_file;
 mod seed_demo;
 mod server_process;
 mod signup_rush;
+mod sms_e2e;
 mod stats_e2e;
 mod timebank;
 mod volunteering_e2e;

@@ -189,7 +189,7 @@ async fn rate_limit_refusals_name_the_limit_that_refused() {
             None,
             // An alias cannot choose the label.
             "mutation($i: RegisterInput!) { login: register(input: $i) { accessToken } }",
-            json!({ "i": { "phone": "13800000002", "password": crate::harness::TEST_PASSWORD, "displayName": "乙" } }),
+            json!({ "i": { "phone": "13800000002", "password": crate::harness::TEST_PASSWORD, "displayName": "乙", "smsCode": "000000" } }),
         )
         .await;
     assert_eq!(refused, "RATE_LIMITED");

@@ -24,7 +24,7 @@ async fn account(state: &AppState, phone: &str, admin: bool) -> account::Model {
     if admin {
         accounts::create_admin(state, p, pw, n).await.unwrap();
     } else {
-        accounts::register(state, p, pw, n, None).await.unwrap();
+        accounts::register_proven(state, p, pw, n).await.unwrap();
     }
     let key = Phone::parse(phone, "phone").unwrap();
     use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};

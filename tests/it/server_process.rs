@@ -123,17 +123,13 @@ async fn serve_starts_with_no_setup_logs_no_personal_data_and_stops_on_sigterm()
     assert!(dir.path().join("tongxing.db").exists());
     assert!(dir.path().join("jwt.key").exists());
 
-    let client = reqwest::Client::new();
+    let client = {
+        api::sms::install_tls_provider();
+        reqwest::Client::new()
+    };
     let phone = "13812345678";
     let password = "secret-password-xyz";
-    let reg = gql(
-        &client,
-        &server.addr,
-        None,
-        "mutation($i: RegisterInput!) { register(input: $i) { accessToken } }",
-        json!({ "i": { "phone": phone, "password": password, "displayName": "王小明" } }),
-    )
-    .await;
+    let reg = register(&client, &server.addr, dir.path(), phone, password, "王小明").await;
     let token = reg["data"]["register"]["accessToken"]
         .as_str()
         .unwrap()
@@ -258,13 +254,17 @@ async fn sigterm_under_load_turns_readiness_off_first_and_fails_no_request() {
     use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
     let dir = tempfile::tempdir().unwrap();
     let mut server = Server::start(dir.path());
-    let client = reqwest::Client::new();
-    let reg = gql(
+    let client = {
+        api::sms::install_tls_provider();
+        reqwest::Client::new()
+    };
+    let reg = register(
         &client,
         &server.addr,
-        None,
-        "mutation($i: RegisterInput!) { register(input: $i) { accessToken } }",
-        json!({ "i": { "phone": "13812345679", "password": "secret-password-xyz", "displayName": "李四" } }),
+        dir.path(),
+        "13812345679",
+        "secret-password-xyz",
+        "李四",
     )
     .await;
     let token = reg["data"]["register"]["accessToken"]
@@ -379,7 +379,10 @@ async fn traces_go_to_an_otlp_collector_when_the_standard_variables_ask() {
     // A phone's request inside a trace its app started.
     let trace = "4bf92f3577b34da6a3ce929d0e0e4736";
     let parent = "00f067aa0ba902b7";
-    let client = reqwest::Client::new();
+    let client = {
+        api::sms::install_tls_provider();
+        reqwest::Client::new()
+    };
     let answer: Value = client
         .post(format!("http://{}/graphql", server.addr))
         .header("traceparent", format!("00-{trace}-{parent}-01"))
@@ -490,7 +493,10 @@ async fn a_second_sigterm_stops_the_server_at_once() {
     .await
     .unwrap();
     // Serving (so the signal handlers are in place) …
-    let client = reqwest::Client::new();
+    let client = {
+        api::sms::install_tls_provider();
+        reqwest::Client::new()
+    };
     let ready = client
         .get(format!("http://{}/readyz", server.addr))
         .send()
@@ -525,4 +531,41 @@ async fn a_second_sigterm_stops_the_server_at_once() {
     assert!(started.elapsed() < Duration::from_secs(10), "{log}");
     assert!(!status.success(), "{log}");
     assert!(log.contains("second shutdown signal"), "{log}");
+}
+
+/// Register through the API as a phone would: ask for a code, read it from the server's SMS
+/// outbox (the development file sender in its data directory), register with it.
+async fn register(
+    client: &reqwest::Client,
+    addr: &str,
+    data_dir: &std::path::Path,
+    phone: &str,
+    password: &str,
+    name: &str,
+) -> serde_json::Value {
+    gql(
+        client,
+        addr,
+        None,
+        "mutation($p: String!) { requestPhoneCode(phone: $p, purpose: REGISTER) { expiresAt } }",
+        json!({ "p": phone }),
+    )
+    .await;
+    let outbox = std::fs::read_to_string(data_dir.join("sms-outbox.jsonl")).unwrap();
+    let last: serde_json::Value = serde_json::from_str(outbox.lines().last().unwrap()).unwrap();
+    let code: String = last["text"]
+        .as_str()
+        .unwrap()
+        .chars()
+        .filter(char::is_ascii_digit)
+        .take(6)
+        .collect();
+    gql(
+        client,
+        addr,
+        None,
+        "mutation($i: RegisterInput!) { register(input: $i) { accessToken } }",
+        json!({ "i": { "phone": phone, "password": password, "displayName": name, "smsCode": code } }),
+    )
+    .await
 }

@@ -371,6 +371,37 @@ pub struct RegisterInput {
     password: String,
     /// Name shown to others, 1–64 characters.
     display_name: String,
+    /// The six-digit code sent to the phone (`requestPhoneCode(purpose: REGISTER)`).
+    sms_code: String,
+}
+
+/// Input of `resetPassword`.
+#[derive(InputObject)]
+pub struct ResetPasswordInput {
+    /// The account's phone number.
+    phone: String,
+    /// The six-digit code sent to it (`requestPasswordReset`).
+    sms_code: String,
+    /// The new password, at least 8 characters.
+    new_password: String,
+}
+
+/// A one-time code on its way.
+#[derive(SimpleObject)]
+pub struct PhoneCodeSent {
+    /// When the code stops working (5 minutes).
+    expires_at: DateTime<Utc>,
+    /// When another code may be asked for.
+    resend_after: DateTime<Utc>,
+}
+
+impl From<super::codes::Sent> for PhoneCodeSent {
+    fn from(s: super::codes::Sent) -> Self {
+        Self {
+            expires_at: s.expires_at,
+            resend_after: s.resend_after,
+        }
+    }
 }
 
 /// Input of `login`.
@@ -509,15 +540,94 @@ impl AccountMutation {
         Ok(true)
     }
 
-    /// Create an account and log in.
+    /// Send a six-digit code by SMS to prove a phone number: for `REGISTER` (anyone), or
+    /// `CHANGE_PHONE` (signed in). It works for 5 minutes and 5 tries; asking again replaces
+    /// it. One a minute and five an hour per number, twenty an hour per address
+    /// (`RATE_LIMITED`). The answer is the same whether or not the number is registered.
+    async fn request_phone_code(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The phone number.")] phone: String,
+        #[graphql(desc = "What the code will prove.")] purpose: entity::phone_code::CodePurpose,
+    ) -> Result<PhoneCodeSent> {
+        use entity::phone_code::CodePurpose;
+        let phone = Phone::parse(&phone, "phone")?;
+        let state = ctx.state();
+        let registered = service::phone_registered(&state.db, &phone).await?;
+        let deliver = match purpose {
+            // A registered number needs no registration code.
+            CodePurpose::Register => !registered,
+            CodePurpose::ResetPassword => registered,
+            CodePurpose::ChangePhone => {
+                ctx.require_account().await?;
+                !registered
+            }
+        };
+        let addr = ctx.viewer().client_addr;
+        // Boxed, like every call below that reaches the SMS provider or hashes a password: the
+        // futures are large, and the mutation root's future holds the largest of its fields.
+        Ok(
+            Box::pin(super::codes::send(state, &phone, purpose, addr, deliver))
+                .await?
+                .into(),
+        )
+    }
+
+    /// Send a code for `resetPassword` to the number's account (the answer is the same for
+    /// numbers nobody registered). Limits as `requestPhoneCode`.
+    async fn request_password_reset(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The account's phone number.")] phone: String,
+    ) -> Result<PhoneCodeSent> {
+        let phone = Phone::parse(&phone, "phone")?;
+        let state = ctx.state();
+        let registered = service::phone_registered(&state.db, &phone).await?;
+        let addr = ctx.viewer().client_addr;
+        Ok(Box::pin(super::codes::send(
+            state,
+            &phone,
+            entity::phone_code::CodePurpose::ResetPassword,
+            addr,
+            registered,
+        ))
+        .await?
+        .into())
+    }
+
+    /// Set a new password with the code `requestPasswordReset` sent; every session of the
+    /// account ends (sign in again). A wrong, expired or used code is `BAD_USER_INPUT` on
+    /// `input.smsCode`.
+    async fn reset_password(&self, ctx: &Context<'_>, input: ResetPasswordInput) -> Result<bool> {
+        let phone = Phone::parse(&input.phone, "input.phone")?;
+        let password = Password::parse(&input.new_password, "input.newPassword")?;
+        Box::pin(service::reset_password(
+            ctx.state(),
+            phone,
+            &input.sms_code,
+            password,
+        ))
+        .await?;
+        Ok(true)
+    }
+
+    /// Create an account and log in. The phone must be proven by the code
+    /// `requestPhoneCode(purpose: REGISTER)` sent to it (`BAD_USER_INPUT` on `input.smsCode`).
     async fn register(&self, ctx: &Context<'_>, input: RegisterInput) -> Result<AuthPayload> {
         let phone = Phone::parse(&input.phone, "input.phone")?;
         let password = Password::parse(&input.password, "input.password")?;
         let name = DisplayName::parse(&input.display_name, "input.displayName")?;
         let addr = ctx.viewer().client_addr;
-        Ok(service::register(ctx.state(), phone, password, name, addr)
-            .await?
-            .into())
+        Ok(Box::pin(service::register(
+            ctx.state(),
+            phone,
+            &input.sms_code,
+            password,
+            name,
+            addr,
+        ))
+        .await?
+        .into())
     }
 
     /// Log in with phone and password. Repeated attempts are throttled (`RATE_LIMITED`).

@@ -46,11 +46,42 @@ const BAD_CREDENTIALS: &str = "invalid phone number or password";
 pub async fn register(
     state: &AppState,
     phone: Phone,
+    sms_code: &str,
     password: Password,
     display_name: DisplayName,
     client_addr: Option<IpAddr>,
 ) -> AppResult<Session> {
     state.login_throttle.check_registration(client_addr)?;
+    let taken = account::Entity::find()
+        .filter(account::Column::Phone.eq(phone.as_str()))
+        .one(&state.db)
+        .await?
+        .is_some();
+    if taken {
+        return Err(AppError::Conflict(
+            "this phone number is already registered".to_owned(),
+        ));
+    }
+    // The number is the person's: proven by the code sent to it (and spent by this).
+    super::codes::prove(
+        &state.db,
+        &phone,
+        entity::phone_code::CodePurpose::Register,
+        sms_code,
+        "input.smsCode",
+    )
+    .await?;
+    register_proven(state, phone, password, display_name).await
+}
+
+/// Register a number taken as proven, and log in: for operator tools (`seed-demo`, loads)
+/// that make accounts themselves, never for a request.
+pub async fn register_proven(
+    state: &AppState,
+    phone: Phone,
+    password: Password,
+    display_name: DisplayName,
+) -> AppResult<Session> {
     let account = insert_account(state, &phone, &password, display_name, false).await?;
     tracing::info!(account_id = account.id, "account registered");
     start_session(state, &state.db, account, None).await
@@ -181,6 +212,68 @@ async fn revoke_family<C: ConnectionTrait>(
         .filter(refresh_token::Column::RevokedAt.is_null())
         .exec(conn)
         .await?;
+    Ok(())
+}
+
+/// Whether an account holds `phone`.
+pub async fn phone_registered<C: ConnectionTrait>(db: &C, phone: &Phone) -> AppResult<bool> {
+    use sea_orm::PaginatorTrait;
+    Ok(account::Entity::find()
+        .filter(account::Column::Phone.eq(phone.as_str()))
+        .count(db)
+        .await?
+        > 0)
+}
+
+/// Set a new password for the account of `phone`, proven by a code sent to it
+/// (`requestPasswordReset`); every session of the account ends.
+#[tracing::instrument(skip_all)]
+pub async fn reset_password(
+    state: &AppState,
+    phone: Phone,
+    sms_code: &str,
+    password: Password,
+) -> AppResult<()> {
+    let wrong = || {
+        AppError::bad_input(
+            "input.smsCode",
+            "the code is wrong or expired; ask for a new one",
+        )
+    };
+    let Some(acc) = account::Entity::find()
+        .filter(account::Column::Phone.eq(phone.as_str()))
+        .one(&state.db)
+        .await?
+        .filter(|a| a.password_hash != crate::privacy::DELETED_HASH)
+    else {
+        // Said as for a wrong code: the answer does not tell who is registered.
+        return Err(wrong());
+    };
+    let hash = password::hash(password.expose().to_owned()).await?;
+    let now = Utc::now();
+    let txn = crate::db::begin_write(&state.db).await?;
+    super::codes::prove(
+        &txn,
+        &phone,
+        entity::phone_code::CodePurpose::ResetPassword,
+        sms_code,
+        "input.smsCode",
+    )
+    .await?;
+    account::Entity::update_many()
+        .col_expr(account::Column::PasswordHash, Expr::value(hash))
+        .col_expr(account::Column::UpdatedAt, Expr::value(now))
+        .filter(account::Column::Id.eq(acc.id))
+        .exec(&txn)
+        .await?;
+    refresh_token::Entity::update_many()
+        .col_expr(refresh_token::Column::RevokedAt, Expr::value(now))
+        .filter(refresh_token::Column::AccountId.eq(acc.id))
+        .filter(refresh_token::Column::RevokedAt.is_null())
+        .exec(&txn)
+        .await?;
+    txn.commit().await?;
+    tracing::info!(account_id = acc.id, "password reset");
     Ok(())
 }
 

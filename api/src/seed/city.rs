@@ -124,15 +124,10 @@ pub(super) async fn register(
     raw_phone: &str,
     name: &str,
 ) -> anyhow::Result<account::Model> {
-    let session = accounts::register(
-        state,
-        phone(raw_phone)?,
-        password()?,
-        display_name(name)?,
-        None,
-    )
-    .await
-    .with_context(|| format!("registering the demo account {name}"))?;
+    let session =
+        accounts::register_proven(state, phone(raw_phone)?, password()?, display_name(name)?)
+            .await
+            .with_context(|| format!("registering the demo account {name}"))?;
     accounts::logout(state, &session.refresh_token).await?;
     Ok(session.account)
 }

@@ -26,7 +26,9 @@ pub fn status(err: &AppError) -> StatusCode {
         | AppError::IdempotencyConflict
         | AppError::InsufficientFunds => StatusCode::CONFLICT,
         AppError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
-        AppError::ServiceUnavailable(_) | AppError::Timeout => StatusCode::SERVICE_UNAVAILABLE,
+        AppError::ServiceUnavailable(_) | AppError::ProviderUnavailable(_) | AppError::Timeout => {
+            StatusCode::SERVICE_UNAVAILABLE
+        }
         AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }
