@@ -41,10 +41,12 @@ pub enum NodeType {
     HelpOffer,
     /// A venue tablet's kiosk credential.
     KioskCredential,
+    /// A role offered to a phone number.
+    Invitation,
 }
 
 impl NodeType {
-    const ALL: [NodeType; 15] = [
+    const ALL: [NodeType; 16] = [
         Self::Account,
         Self::Organization,
         Self::Membership,
@@ -60,6 +62,7 @@ impl NodeType {
         Self::HelpRequest,
         Self::HelpOffer,
         Self::KioskCredential,
+        Self::Invitation,
     ];
 
     fn tag(self) -> &'static str {
@@ -79,6 +82,7 @@ impl NodeType {
             Self::HelpRequest => "HelpRequest",
             Self::HelpOffer => "HelpOffer",
             Self::KioskCredential => "KioskCredential",
+            Self::Invitation => "Invitation",
         }
     }
 

@@ -291,9 +291,13 @@ pub async fn delete_account(
         .filter(help_offer::Column::Status.eq(entity::help_offer::OfferStatus::Open))
         .exec(&txn)
         .await?;
-    // The codes sent to the number name it.
+    // The codes sent to the number, and the invitations to it, name it.
     entity::phone_code::Entity::delete_many()
         .filter(entity::phone_code::Column::Phone.eq(me.phone.as_str()))
+        .exec(&txn)
+        .await?;
+    entity::invitation::Entity::delete_many()
+        .filter(entity::invitation::Column::Phone.eq(me.phone.as_str()))
         .exec(&txn)
         .await?;
     help_request_step::Entity::update_many()

@@ -165,7 +165,7 @@ impl NodeQuery {
                 .await?
                 .map(|r| Node::HelpRequest(HelpRequest(r))),
             // Reached through `me.helpOffers` or the request (staff).
-            NodeType::HelpOffer | NodeType::KioskCredential => None,
+            NodeType::HelpOffer | NodeType::KioskCredential | NodeType::Invitation => None,
             NodeType::Membership => {
                 let viewer = ctx.require_account().await?;
                 org_service::get_visible_membership(db, viewer, key)

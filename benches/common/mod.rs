@@ -161,7 +161,7 @@ impl Station {
             parent = Some(o.id);
         }
         let id = parent.expect("station");
-        orgs::add_member(db, &admin, id, ADMIN_PHONE, MemberRole::Organizer)
+        orgs::grant_membership(db, &admin, id, ADMIN_PHONE, MemberRole::Organizer)
             .await
             .expect("member");
         let campaign = campaigns::create(

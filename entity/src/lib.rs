@@ -16,6 +16,7 @@ pub mod help_request;
 pub mod help_request_step;
 pub mod idempotency_key;
 pub mod identity;
+pub mod invitation;
 pub mod kiosk_credential;
 pub mod live_event;
 pub mod membership;

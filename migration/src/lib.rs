@@ -23,6 +23,7 @@ mod m20261205_000014_read_path_indexes;
 mod m20261206_000015_check_evidence;
 mod m20261206_000016_kiosk_credentials;
 mod m20261206_000017_phone_codes;
+mod m20261206_000018_invitations;
 
 /// The migrator applied by the server, the CLI and every test database.
 pub struct Migrator;
@@ -48,6 +49,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000015_check_evidence::Migration),
             Box::new(m20261206_000016_kiosk_credentials::Migration),
             Box::new(m20261206_000017_phone_codes::Migration),
+            Box::new(m20261206_000018_invitations::Migration),
         ]
     }
 }

@@ -366,13 +366,32 @@ impl TestApp {
     }
 
     /// Give `phone` a role in `org` as `token`.
+    /// Invite `phone` to `role` as `token`, and have the number's owner accept (behind the
+    /// API's back: the owner's session is not at hand here; `organizations_e2e` accepts over
+    /// the API).
     pub async fn add_member(&self, token: &str, org: &str, phone: &str, role: &str) {
-        self.ok(
-            Some(token),
-            "mutation($o: ID!, $p: String!, $r: MemberRole!) { addMember(organizationId: $o, phone: $p, role: $r) { id } }",
-            json!({ "o": org, "p": phone, "r": role }),
-        )
-        .await;
+        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+        let data = self
+            .ok(
+                Some(token),
+                "mutation($o: ID!, $p: String!, $r: MemberRole!) { addMember(organizationId: $o, phone: $p, role: $r) { id } }",
+                json!({ "o": org, "p": phone, "r": role }),
+            )
+            .await;
+        let invitation = match api::ids::decode_any(data["addMember"]["id"].as_str().unwrap()) {
+            Some((api::ids::NodeType::Invitation, k)) => k,
+            other => panic!("not an invitation: {other:?}"),
+        };
+        let number = api::accounts::domain::Phone::parse(phone, "phone").unwrap();
+        let owner = entity::account::Entity::find()
+            .filter(entity::account::Column::Phone.eq(number.as_str()))
+            .one(&self.state.db)
+            .await
+            .unwrap()
+            .expect("the invited number is registered");
+        api::organizations::service::accept_invitation(&self.state.db, &owner, invitation)
+            .await
+            .unwrap();
     }
 }
 

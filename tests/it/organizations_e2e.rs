@@ -280,3 +280,67 @@ async fn organizations_paginate_with_cursors() {
         .await;
     assert_eq!(code, "BAD_USER_INPUT");
 }
+
+#[tokio::test]
+async fn a_role_needs_an_invitation_its_numbers_owner_accepts() {
+    let app = TestApp::spawn().await;
+    let w = app.world().await;
+    let owner = app.register("13800000401", "新社工").await;
+    let other = app.register("13800000402", "路人").await;
+    let members = "query($o: ID!) { organization(id: $o) { members(first: 20) { nodes { role account { id } } } } }";
+    let invited = app
+        .ok(
+            Some(&w.root.access),
+            "mutation($o: ID!) { addMember(organizationId: $o, phone: \"138 0000 0401\", role: SOCIAL_WORKER) { id role acceptedAt organization { id } } }",
+            json!({ "o": w.station }),
+        )
+        .await["addMember"]
+        .clone();
+    assert!(invited["acceptedAt"].is_null());
+    assert_eq!(invited["organization"]["id"], w.station.as_str());
+    // Nothing is granted yet.
+    let before = app
+        .ok(Some(&w.root.access), members, json!({ "o": w.station }))
+        .await;
+    let holds = |data: &serde_json::Value, who: &str| {
+        data["organization"]["members"]["nodes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m["account"]["id"] == who)
+    };
+    assert!(!holds(&before, &owner.account_id));
+    // Only the number's owner sees and accepts it.
+    let mine = app
+        .ok(
+            Some(&owner.access),
+            "{ myInvitations { id role } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(mine["myInvitations"][0]["id"], invited["id"]);
+    let theirs = app
+        .ok(Some(&other.access), "{ myInvitations { id } }", json!({}))
+        .await;
+    assert_eq!(theirs["myInvitations"].as_array().unwrap().len(), 0);
+    let accept = "mutation($id: ID!) { acceptInvitation(id: $id) { role organization { id } } }";
+    assert_eq!(
+        app.err_code(Some(&other.access), accept, json!({ "id": invited["id"] }))
+            .await,
+        "NOT_FOUND"
+    );
+    let accepted = app
+        .ok(Some(&owner.access), accept, json!({ "id": invited["id"] }))
+        .await;
+    assert_eq!(accepted["acceptInvitation"]["role"], "SOCIAL_WORKER");
+    let after = app
+        .ok(Some(&w.root.access), members, json!({ "o": w.station }))
+        .await;
+    assert!(holds(&after, &owner.account_id));
+    // Once.
+    assert_eq!(
+        app.err_code(Some(&owner.access), accept, json!({ "id": invited["id"] }))
+            .await,
+        "CONFLICT"
+    );
+}

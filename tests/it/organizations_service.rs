@@ -203,7 +203,7 @@ async fn authority_flows_down_but_not_sideways_or_up() {
     let admin = account(&state, "13900000001", true).await;
     let t = tree(&state, &admin).await;
     let district_admin = account(&state, "13800000002", false).await;
-    service::add_member(
+    service::grant_membership(
         &state.db,
         &admin,
         t.district_a.id,
@@ -279,7 +279,7 @@ async fn organizers_do_not_administer() {
     let admin = account(&state, "13900000001", true).await;
     let t = tree(&state, &admin).await;
     let organizer = account(&state, "13800000004", false).await;
-    service::add_member(
+    service::grant_membership(
         &state.db,
         &admin,
         t.station_a.id,
@@ -298,7 +298,7 @@ async fn organizers_do_not_administer() {
             .await
             .unwrap()
     );
-    let err = service::add_member(
+    let err = service::grant_membership(
         &state.db,
         &organizer,
         t.station_a.id,
@@ -316,7 +316,7 @@ async fn adding_a_member_again_changes_the_role() {
     let admin = account(&state, "13900000001", true).await;
     let t = tree(&state, &admin).await;
     account(&state, "13800000005", false).await;
-    let first = service::add_member(
+    let first = service::grant_membership(
         &state.db,
         &admin,
         t.room_a.id,
@@ -325,7 +325,7 @@ async fn adding_a_member_again_changes_the_role() {
     )
     .await
     .unwrap();
-    let second = service::add_member(
+    let second = service::grant_membership(
         &state.db,
         &admin,
         t.room_a.id,
@@ -357,7 +357,7 @@ async fn adding_an_unregistered_phone_is_not_found() {
     let (state, _db) = test_state().await;
     let admin = account(&state, "13900000001", true).await;
     let t = tree(&state, &admin).await;
-    let err = service::add_member(
+    let err = service::grant_membership(
         &state.db,
         &admin,
         t.room_a.id,
@@ -377,7 +377,7 @@ async fn phones_are_visible_to_admins_of_the_persons_organizations() {
     let district_admin = account(&state, "13800000006", false).await;
     let worker = account(&state, "13800000007", false).await;
     let stranger = account(&state, "13800000008", false).await;
-    service::add_member(
+    service::grant_membership(
         &state.db,
         &admin,
         t.district_a.id,
@@ -386,7 +386,7 @@ async fn phones_are_visible_to_admins_of_the_persons_organizations() {
     )
     .await
     .unwrap();
-    service::add_member(
+    service::grant_membership(
         &state.db,
         &admin,
         t.room_a.id,

@@ -298,12 +298,27 @@ async fn every_shape_costs_one_statement_per_relation_level_and_answers_as_per_f
         json!({ "i": { "organizationId": city, "name": "市级慈善基金" } }),
     )
     .await;
-    // A member at the top, so the first organization listed has members too.
-    admin_run(
+    // A member at the top, so the first organization listed has members too: invited, and
+    // the number's owner accepts.
+    let invited = admin_run(
         "mutation($o: ID!, $p: String!, $r: MemberRole!) { addMember(organizationId: $o, phone: $p, role: $r) { id } }",
         json!({ "o": city, "p": "13800000002", "r": "SOCIAL_WORKER" }),
     )
     .await;
+    let invitation = match api::ids::decode_any(invited["addMember"]["id"].as_str().unwrap()) {
+        Some((api::ids::NodeType::Invitation, k)) => k,
+        other => panic!("not an invitation: {other:?}"),
+    };
+    let owner = <entity::account::Entity as sea_orm::EntityTrait>::find_by_id(
+        account_key(&db.conn, "13800000002").await,
+    )
+    .one(&db.conn)
+    .await
+    .unwrap()
+    .unwrap();
+    api::organizations::service::accept_invitation(&state.db, &owner, invitation)
+        .await
+        .unwrap();
     // Every micro-wish claimed, so the first one already has a claimant to show.
     let wishes = admin_run(
         "{ microWishes(first: 50) { nodes { id status } } }",

@@ -307,6 +307,39 @@ pub struct Membership {
     phones_visible: Option<bool>,
 }
 
+/// A role offered to a phone number.
+pub struct Invitation(entity::invitation::Model);
+
+/// A role in an organization offered to a phone number (`addMember`). It is granted only when
+/// the number's owner, signed in, accepts it (`acceptInvitation`).
+#[Object]
+impl Invitation {
+    /// Global ID.
+    async fn id(&self) -> ID {
+        ids::encode(NodeType::Invitation, self.0.id)
+    }
+
+    /// The organization.
+    async fn organization(&self, ctx: &Context<'_>) -> Result<Fast<Organization>> {
+        required(ctx, self.0.organization_id).await
+    }
+
+    /// The role offered.
+    async fn role(&self) -> MemberRole {
+        self.0.role
+    }
+
+    /// When it was offered.
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+
+    /// When it was accepted (`null` while it waits).
+    async fn accepted_at(&self) -> Option<DateTime<Utc>> {
+        self.0.accepted_at
+    }
+}
+
 impl From<membership::Model> for Membership {
     fn from(model: membership::Model) -> Self {
         Self {
@@ -409,6 +442,16 @@ pub struct OrganizationQuery;
 
 #[Object]
 impl OrganizationQuery {
+    /// Roles offered to the caller's phone number and not yet accepted, newest first.
+    async fn my_invitations(&self, ctx: &Context<'_>) -> Result<Vec<Invitation>> {
+        let viewer = ctx.require_account().await?;
+        Ok(service::pending_invitations(&ctx.state().db, viewer)
+            .await?
+            .into_iter()
+            .map(Invitation)
+            .collect())
+    }
+
     /// One organization, or `null` if there is none with this ID.
     async fn organization(
         &self,
@@ -523,19 +566,34 @@ impl OrganizationMutation {
         ))
     }
 
-    /// Give a registered account a role in an organization, or change its role there. Needs an
-    /// ADMIN of the organization or above.
+    /// Invite a phone number to a role in an organization (or to another role there). Nothing
+    /// is granted until the number's owner, signed in, accepts (`acceptInvitation`): a role
+    /// never goes to whoever happens to hold a number. Inviting again replaces the offer.
+    /// Needs an ADMIN of the organization or above.
     async fn add_member(
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The organization.")] organization_id: ID,
-        #[graphql(desc = "Phone number the person registered with.")] phone: String,
-        #[graphql(desc = "The role to hold there.")] role: MemberRole,
-    ) -> Result<Membership> {
+        #[graphql(desc = "The person's phone number.")] phone: String,
+        #[graphql(desc = "The role to offer.")] role: MemberRole,
+    ) -> Result<Invitation> {
         let viewer = ctx.require_account().await?;
         let org = ids::decode(NodeType::Organization, &organization_id, "organizationId")?;
         let phone = Phone::parse(&phone, "phone")?;
-        let row = service::add_member(&ctx.state().db, viewer, org, phone.as_str(), role).await?;
+        let row = service::invite(&ctx.state().db, viewer, org, phone.as_str(), role).await?;
+        Ok(Invitation(row))
+    }
+
+    /// Accept an invitation to the caller's own phone number: the role is granted now.
+    /// Another number's invitation is `NOT_FOUND`.
+    async fn accept_invitation(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The invitation.")] id: ID,
+    ) -> Result<Membership> {
+        let viewer = ctx.require_account().await?;
+        let key = ids::decode(NodeType::Invitation, &id, "id")?;
+        let row = service::accept_invitation(&ctx.state().db, viewer, key).await?;
         Ok(Membership {
             model: row,
             phones_visible: Some(true),

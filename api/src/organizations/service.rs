@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 
 use chrono::Utc;
-use entity::{account, membership, organization, organization_closure as closure};
+use entity::{account, invitation, membership, organization, organization_closure as closure};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait,
     JoinType, QueryFilter, QueryOrder, QuerySelect, RelationTrait, Set,
@@ -286,24 +286,105 @@ pub async fn ancestors<C: ConnectionTrait>(db: &C, id: i64) -> AppResult<Vec<org
         .await?)
 }
 
-/// Give the account with `phone` a role in an organization (or change its role there).
+/// Offer `role` in an organization to the number `phone` (ADMIN of the organization or
+/// above); the number's owner accepts it signed in ([`accept_invitation`]). Inviting the same
+/// number again replaces the offer.
 #[tracing::instrument(skip_all, fields(viewer = viewer.id, organization_id = org_id))]
-pub async fn add_member(
+pub async fn invite(
     db: &DatabaseConnection,
     viewer: &account::Model,
     org_id: i64,
     phone: &str,
     role: MemberRole,
-) -> AppResult<membership::Model> {
+) -> AppResult<invitation::Model> {
     get_required(db, org_id).await?;
     authz::require_admin(db, viewer, org_id).await?;
-    let member = account::Entity::find()
-        .filter(account::Column::Phone.eq(phone))
+    invitation::Entity::insert(invitation::ActiveModel {
+        organization_id: Set(org_id),
+        phone: Set(phone.to_owned()),
+        role: Set(role),
+        invited_by: Set(viewer.id),
+        created_at: Set(Utc::now()),
+        accepted_at: Set(None),
+        ..Default::default()
+    })
+    .on_conflict(
+        OnConflict::columns([
+            invitation::Column::OrganizationId,
+            invitation::Column::Phone,
+        ])
+        .update_columns([
+            invitation::Column::Role,
+            invitation::Column::InvitedBy,
+            invitation::Column::CreatedAt,
+            invitation::Column::AcceptedAt,
+        ])
+        .to_owned(),
+    )
+    .exec(db)
+    .await?;
+    let row = invitation::Entity::find()
+        .filter(invitation::Column::OrganizationId.eq(org_id))
+        .filter(invitation::Column::Phone.eq(phone))
         .one(db)
         .await?
-        .ok_or(AppError::NotFound("account with this phone number"))?;
+        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("invitation vanished after upsert")))?;
+    tracing::info!(invitation = row.id, role = ?row.role, "member invited");
+    Ok(row)
+}
+
+/// The invitations waiting for the caller's number, newest first.
+pub async fn pending_invitations<C: ConnectionTrait>(
+    db: &C,
+    viewer: &account::Model,
+) -> AppResult<Vec<invitation::Model>> {
+    Ok(invitation::Entity::find()
+        .filter(invitation::Column::Phone.eq(viewer.phone.as_str()))
+        .filter(invitation::Column::AcceptedAt.is_null())
+        .order_by_desc(invitation::Column::Id)
+        .all(db)
+        .await?)
+}
+
+/// Accept an invitation to the caller's own number: the role is granted now. Someone else's
+/// invitation is `NOT_FOUND`; one accepted already is a `CONFLICT`.
+#[tracing::instrument(skip_all, fields(viewer = viewer.id, invitation_id = id))]
+pub async fn accept_invitation(
+    db: &DatabaseConnection,
+    viewer: &account::Model,
+    id: i64,
+) -> AppResult<membership::Model> {
+    let inv = invitation::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .filter(|i| i.phone == viewer.phone)
+        .ok_or(AppError::NotFound("invitation"))?;
+    let txn = crate::db::begin_write(db).await?;
+    let taken = invitation::Entity::update_many()
+        .col_expr(invitation::Column::AcceptedAt, Expr::value(Utc::now()))
+        .filter(invitation::Column::Id.eq(id))
+        .filter(invitation::Column::AcceptedAt.is_null())
+        .exec(&txn)
+        .await?;
+    if taken.rows_affected == 0 {
+        return Err(AppError::Conflict(
+            "this invitation was accepted already".to_owned(),
+        ));
+    }
+    let row = put_membership(&txn, viewer.id, inv.organization_id, inv.role).await?;
+    txn.commit().await?;
+    tracing::info!(role = ?row.role, "invitation accepted");
+    Ok(row)
+}
+
+async fn put_membership<C: ConnectionTrait>(
+    db: &C,
+    account_id: i64,
+    org_id: i64,
+    role: MemberRole,
+) -> AppResult<membership::Model> {
     membership::Entity::insert(membership::ActiveModel {
-        account_id: Set(member.id),
+        account_id: Set(account_id),
         organization_id: Set(org_id),
         role: Set(role),
         created_at: Set(Utc::now()),
@@ -319,12 +400,33 @@ pub async fn add_member(
     )
     .exec(db)
     .await?;
-    let row = membership::Entity::find()
-        .filter(membership::Column::AccountId.eq(member.id))
+    membership::Entity::find()
+        .filter(membership::Column::AccountId.eq(account_id))
         .filter(membership::Column::OrganizationId.eq(org_id))
         .one(db)
         .await?
-        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("membership vanished after upsert")))?;
+        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("membership vanished after upsert")))
+}
+
+/// Give the account with `phone` a role in an organization (or change its role there) at
+/// once, without an invitation: for operator tools (`seed-demo`) that vouch for the person,
+/// never for a request (`addMember` invites).
+#[tracing::instrument(skip_all, fields(viewer = viewer.id, organization_id = org_id))]
+pub async fn grant_membership(
+    db: &DatabaseConnection,
+    viewer: &account::Model,
+    org_id: i64,
+    phone: &str,
+    role: MemberRole,
+) -> AppResult<membership::Model> {
+    get_required(db, org_id).await?;
+    authz::require_admin(db, viewer, org_id).await?;
+    let member = account::Entity::find()
+        .filter(account::Column::Phone.eq(phone))
+        .one(db)
+        .await?
+        .ok_or(AppError::NotFound("account with this phone number"))?;
+    let row = put_membership(db, member.id, org_id, role).await?;
     tracing::info!(member = member.id, role = ?row.role, "member added");
     Ok(row)
 }

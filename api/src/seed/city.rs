@@ -203,7 +203,7 @@ pub(super) async fn organizers(
         let acc = register(state, o.phone, o.name).await?;
         summary.accounts += 1;
         for &s in o.stations {
-            organizations::add_member(db, admin, stations[s], o.phone, MemberRole::Organizer)
+            organizations::grant_membership(db, admin, stations[s], o.phone, MemberRole::Organizer)
                 .await
                 .context("adding a demo organizer")?;
             organizer_of[s] = acc.clone();
