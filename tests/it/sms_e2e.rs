@@ -251,3 +251,78 @@ async fn a_code_that_could_not_be_sent_neither_works_nor_counts() {
         "SERVICE_UNAVAILABLE"
     );
 }
+
+#[tokio::test]
+async fn a_phone_number_is_changed_with_a_code_sent_to_the_new_one() {
+    let app = TestApp::spawn().await;
+    let me = app.register("13800000351", "小王").await;
+    app.register("13800000353", "别人").await;
+    let ask = "mutation($p: String!) { requestPhoneCode(phone: $p, purpose: CHANGE_PHONE) { expiresAt } }";
+    // Only for the signed in.
+    assert_eq!(
+        app.err_code(None, ask, json!({ "p": "13800000352" })).await,
+        "UNAUTHENTICATED"
+    );
+    app.ok(Some(&me.access), ask, json!({ "p": "13800000352" }))
+        .await;
+    let code = last_sms_code(&app.state, "13800000352");
+    let change = "mutation($i: ChangePhoneInput!) { changePhone(input: $i) { phone } }";
+    let with = |phone: &str, code: &str, password: &str| json!({ "i": { "newPhone": phone, "smsCode": code, "password": password } });
+    // Wrong password, wrong code, a taken number: nothing changes.
+    assert_eq!(
+        app.err_code(
+            Some(&me.access),
+            change,
+            with("13800000352", &code, "not my password")
+        )
+        .await,
+        "BAD_USER_INPUT"
+    );
+    assert_eq!(
+        app.err_code(
+            Some(&me.access),
+            change,
+            with("13800000352", "000000", TEST_PASSWORD)
+        )
+        .await,
+        "BAD_USER_INPUT"
+    );
+    assert_eq!(
+        app.err_code(
+            Some(&me.access),
+            change,
+            with("13800000353", &code, TEST_PASSWORD)
+        )
+        .await,
+        "CONFLICT"
+    );
+    let changed = app
+        .ok(
+            Some(&me.access),
+            change,
+            with("13800000352", &code, TEST_PASSWORD),
+        )
+        .await;
+    assert!(
+        changed["changePhone"]["phone"]
+            .as_str()
+            .unwrap()
+            .contains("13800000352")
+    );
+    let login = "mutation($i: LoginInput!) { login(input: $i) { accessToken } }";
+    app.ok(
+        None,
+        login,
+        json!({ "i": { "phone": "13800000352", "password": TEST_PASSWORD } }),
+    )
+    .await;
+    assert_eq!(
+        app.err_code(
+            None,
+            login,
+            json!({ "i": { "phone": "13800000351", "password": TEST_PASSWORD } })
+        )
+        .await,
+        "UNAUTHENTICATED"
+    );
+}

@@ -375,6 +375,17 @@ pub struct RegisterInput {
     sms_code: String,
 }
 
+/// Input of `changePhone`.
+#[derive(InputObject)]
+pub struct ChangePhoneInput {
+    /// The new number.
+    new_phone: String,
+    /// The six-digit code sent to it (`requestPhoneCode(purpose: CHANGE_PHONE)`).
+    sms_code: String,
+    /// The account's current password.
+    password: String,
+}
+
 /// Input of `resetPassword`.
 #[derive(InputObject)]
 pub struct ResetPasswordInput {
@@ -593,6 +604,26 @@ impl AccountMutation {
         ))
         .await?
         .into())
+    }
+
+    /// Move the caller's account to a new phone number, proven by the code
+    /// `requestPhoneCode(purpose: CHANGE_PHONE)` sent to it, with the current password. A
+    /// number another account holds is a `CONFLICT`; a wrong code is `BAD_USER_INPUT` on
+    /// `input.smsCode`, a wrong password on `input.password`.
+    async fn change_phone(&self, ctx: &Context<'_>, input: ChangePhoneInput) -> Result<Account> {
+        let viewer = ctx.require_account().await?;
+        let phone = Phone::parse(&input.new_phone, "input.newPhone")?;
+        let password = Password::parse(&input.password, "input.password")
+            .map_err(|_| AppError::bad_input("input.password", "the password is wrong"))?;
+        let updated = Box::pin(service::change_phone(
+            ctx.state(),
+            viewer,
+            phone,
+            &input.sms_code,
+            password,
+        ))
+        .await?;
+        Ok(Account::with_phone_visibility(updated, true))
     }
 
     /// Set a new password with the code `requestPasswordReset` sent; every session of the

@@ -277,6 +277,56 @@ pub async fn reset_password(
     Ok(())
 }
 
+/// Move the caller's account to `new_phone`, proven by the code `requestPhoneCode(purpose:
+/// CHANGE_PHONE)` sent to it, with the caller's password as a second proof that it is them.
+/// A number another account holds is a `CONFLICT`.
+#[tracing::instrument(skip_all, fields(viewer = viewer.id))]
+pub async fn change_phone(
+    state: &AppState,
+    viewer: &account::Model,
+    new_phone: Phone,
+    sms_code: &str,
+    password: Password,
+) -> AppResult<account::Model> {
+    let ok = password::verify(
+        Some(viewer.password_hash.clone()),
+        password.expose().to_owned(),
+    )
+    .await?;
+    if !ok {
+        return Err(AppError::bad_input(
+            "input.password",
+            "the password is wrong",
+        ));
+    }
+    let taken = || AppError::Conflict("this phone number is already registered".to_owned());
+    if phone_registered(&state.db, &new_phone).await? {
+        return Err(taken());
+    }
+    let txn = crate::db::begin_write(&state.db).await?;
+    super::codes::prove(
+        &txn,
+        &new_phone,
+        entity::phone_code::CodePurpose::ChangePhone,
+        sms_code,
+        "input.smsCode",
+    )
+    .await?;
+    account::Entity::update_many()
+        .col_expr(account::Column::Phone, Expr::value(new_phone.as_str()))
+        .col_expr(account::Column::UpdatedAt, Expr::value(Utc::now()))
+        .filter(account::Column::Id.eq(viewer.id))
+        .exec(&txn)
+        .await
+        .map_err(|e| AppError::from_db_unique(e, taken))?;
+    txn.commit().await?;
+    tracing::info!("phone number changed");
+    account::Entity::find_by_id(viewer.id)
+        .one(&state.db)
+        .await?
+        .ok_or(AppError::NotFound("account"))
+}
+
 /// End the session a refresh token belongs to (its whole family). Unknown tokens are ignored,
 /// so logout is idempotent and tells nothing about which tokens exist.
 #[tracing::instrument(skip_all)]
