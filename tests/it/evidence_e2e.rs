@@ -343,9 +343,10 @@ async fn concurrent_and_batched_guesses_all_count() {
     let all: Vec<String> = bodies.iter().flat_map(codes).collect();
     let mut checked = all.iter().filter(|c| *c == "BAD_USER_INPUT").count();
     let refused = all.iter().filter(|c| *c == "RATE_LIMITED").count();
-    // Never more than five get checked; under contention a few more may be refused (an
-    // attempt still being checked counts against the others).
-    assert!((1..=5).contains(&checked), "{all:?}");
+    // Never more than five get checked. Under contention more are refused: an attempt still
+    // being checked counts against the others, so a burst may even see none checked (it did
+    // on PostgreSQL in CI). Refusing too many is the safe side of the race.
+    assert!(checked <= 5, "{all:?}");
     assert_eq!(checked + refused, 20, "{all:?}");
     // Guessing on one at a time, exactly five are checked in all.
     for i in 0.. {
