@@ -326,3 +326,48 @@ async fn a_phone_number_is_changed_with_a_code_sent_to_the_new_one() {
         "UNAUTHENTICATED"
     );
 }
+
+#[tokio::test]
+async fn wrong_reset_codes_stay_counted_and_parallel_guesses_get_five_tries() {
+    let app = TestApp::spawn().await;
+    let phone = "13800000361";
+    app.register(phone, "小王").await;
+    crate::harness::exec(
+        &app.state.db,
+        "UPDATE phone_code SET created_at = ?",
+        vec![(chrono::Utc::now() - chrono::Duration::minutes(2)).into()],
+    )
+    .await;
+    app.ok(
+        None,
+        "mutation($p: String!) { requestPasswordReset(phone: $p) { expiresAt } }",
+        json!({ "p": phone }),
+    )
+    .await;
+    let code = last_sms_code(&app.state, phone);
+    let wrong = format!("{:06}", (code.parse::<u32>().unwrap() + 3) % 1_000_000);
+    let reset = "mutation($i: ResetPasswordInput!) { resetPassword(input: $i) }";
+    let with = |c: &str| json!({ "i": { "phone": phone, "smsCode": c, "newPassword": "another new password" } });
+    // Twenty wrong guesses at once: five tries are all a code takes, so the right one after
+    // them finds the code spent.
+    let guesses = (0..20).map(|_| app.post(None, reset, with(&wrong)));
+    for (_, body) in futures::future::join_all(guesses).await {
+        assert_eq!(
+            body["errors"][0]["extensions"]["code"], "BAD_USER_INPUT",
+            "{body}"
+        );
+    }
+    assert_eq!(
+        app.err_code(None, reset, with(&code)).await,
+        "BAD_USER_INPUT"
+    );
+    let tries: Vec<i32> = <entity::phone_code::Entity as sea_orm::EntityTrait>::find()
+        .all(&app.state.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|c| c.purpose == entity::phone_code::CodePurpose::ResetPassword)
+        .map(|c| c.attempts)
+        .collect();
+    assert_eq!(tries, vec![5]);
+}

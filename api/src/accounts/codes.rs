@@ -9,8 +9,8 @@ use chrono::{DateTime, Duration, Utc};
 use entity::phone_code::{self, CodePurpose};
 use rand::Rng;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, Set, sea_query::Expr,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, Set, sea_query::Expr,
 };
 
 use super::domain::Phone;
@@ -21,7 +21,7 @@ use crate::{
 
 /// How long a code works.
 pub const LIFETIME: Duration = Duration::minutes(5);
-/// Wrong codes a sent code survives.
+/// Tries a sent code takes (the right one among them).
 pub const MAX_ATTEMPTS: i32 = 5;
 /// Least time between two codes to one number.
 pub const RESEND_AFTER: Duration = Duration::seconds(60);
@@ -132,11 +132,13 @@ pub async fn send(
     })
 }
 
-/// Spend the code `code` for `purpose` on `phone`, inside `db` (the caller's transaction, so a
-/// failure after it puts the code back): `BAD_USER_INPUT` on `field` when it is wrong, expired,
-/// spent or tried too often.
-pub async fn prove<C: ConnectionTrait>(
-    db: &C,
+/// Spend the code `code` for `purpose` on `phone`: `BAD_USER_INPUT` on `field` when it is
+/// wrong, expired, spent or tried too often. Every try is counted *before* the code is
+/// compared, with one conditional update, so parallel guesses cannot exceed [`MAX_ATTEMPTS`].
+/// It takes the connection, not a transaction: a caller's rollback must not give a wrong try
+/// back.
+pub async fn prove(
+    db: &DatabaseConnection,
     phone: &Phone,
     purpose: CodePurpose,
     code: &str,
@@ -149,23 +151,27 @@ pub async fn prove<C: ConnectionTrait>(
         .filter(phone_code::Column::Purpose.eq(purpose))
         .filter(phone_code::Column::ConsumedAt.is_null())
         .filter(phone_code::Column::ExpiresAt.gt(now))
-        .filter(phone_code::Column::Attempts.lt(MAX_ATTEMPTS))
         .order_by_desc(phone_code::Column::Id)
         .one(db)
         .await?
     else {
         return Err(wrong());
     };
+    let tried = phone_code::Entity::update_many()
+        .col_expr(
+            phone_code::Column::Attempts,
+            sea_orm::sea_query::ExprTrait::add(Expr::col(phone_code::Column::Attempts), 1),
+        )
+        .filter(phone_code::Column::Id.eq(current.id))
+        .filter(phone_code::Column::ConsumedAt.is_null())
+        .filter(phone_code::Column::Attempts.lt(MAX_ATTEMPTS))
+        .exec(db)
+        .await?;
+    if tried.rows_affected == 0 {
+        return Err(wrong());
+    }
     let right = code.len() == 6 && digest(phone.as_str(), purpose, code) == current.code_digest;
     if !right {
-        phone_code::Entity::update_many()
-            .col_expr(
-                phone_code::Column::Attempts,
-                sea_orm::sea_query::ExprTrait::add(Expr::col(phone_code::Column::Attempts), 1),
-            )
-            .filter(phone_code::Column::Id.eq(current.id))
-            .exec(db)
-            .await?;
         return Err(wrong());
     }
     // Conditional: of two requests with the same code, one spends it.

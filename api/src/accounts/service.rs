@@ -251,15 +251,16 @@ pub async fn reset_password(
     };
     let hash = password::hash(password.expose().to_owned()).await?;
     let now = Utc::now();
-    let txn = crate::db::begin_write(&state.db).await?;
+    // Proven on its own connection: a wrong try stays counted whatever happens next.
     super::codes::prove(
-        &txn,
+        &state.db,
         &phone,
         entity::phone_code::CodePurpose::ResetPassword,
         sms_code,
         "input.smsCode",
     )
     .await?;
+    let txn = crate::db::begin_write(&state.db).await?;
     account::Entity::update_many()
         .col_expr(account::Column::PasswordHash, Expr::value(hash))
         .col_expr(account::Column::UpdatedAt, Expr::value(now))
@@ -303,15 +304,16 @@ pub async fn change_phone(
     if phone_registered(&state.db, &new_phone).await? {
         return Err(taken());
     }
-    let txn = crate::db::begin_write(&state.db).await?;
+    // Proven on its own connection: a wrong try stays counted whatever happens next.
     super::codes::prove(
-        &txn,
+        &state.db,
         &new_phone,
         entity::phone_code::CodePurpose::ChangePhone,
         sms_code,
         "input.smsCode",
     )
     .await?;
+    let txn = crate::db::begin_write(&state.db).await?;
     account::Entity::update_many()
         .col_expr(account::Column::Phone, Expr::value(new_phone.as_str()))
         .col_expr(account::Column::UpdatedAt, Expr::value(Utc::now()))
