@@ -379,6 +379,68 @@ pub struct Config {
     #[arg(long, env = "TONGXING_SMS_TEMPLATE_CODE", global = true)]
     pub sms_template_code: Option<String>,
 
+    /// WeChat Pay merchant ID (商户号). Setting it turns online donations on, and then every
+    /// `TONGXING_WECHATPAY_*` setting below without a default is required. Unset: online
+    /// donations answer `SERVICE_UNAVAILABLE`; staff can still record cash and bank transfers.
+    #[arg(long, env = "TONGXING_WECHATPAY_MCHID", global = true)]
+    pub wechatpay_mchid: Option<String>,
+
+    /// The app ID (APPID) of the mobile app payments are made from.
+    #[arg(long, env = "TONGXING_WECHATPAY_APPID", global = true)]
+    pub wechatpay_appid: Option<String>,
+
+    /// WeChat Pay's API.
+    #[arg(
+        long,
+        env = "TONGXING_WECHATPAY_ENDPOINT",
+        default_value = "https://api.mch.weixin.qq.com",
+        global = true
+    )]
+    pub wechatpay_endpoint: String,
+
+    /// Path of the merchant's API private key (`apiclient_key.pem`, PKCS#8 PEM): signs our
+    /// requests and the app's payment parameters.
+    #[arg(long, env = "TONGXING_WECHATPAY_MERCHANT_KEY_FILE", global = true)]
+    pub wechatpay_merchant_key_file: Option<PathBuf>,
+
+    /// Serial number of the merchant's API certificate (商户API证书序列号).
+    #[arg(long, env = "TONGXING_WECHATPAY_MERCHANT_SERIAL", global = true)]
+    pub wechatpay_merchant_serial: Option<String>,
+
+    /// Path of the WeChat Pay public key (微信支付公钥, `pub_key.pem`): every notification and
+    /// answer from WeChat Pay must carry a valid signature by it.
+    #[arg(long, env = "TONGXING_WECHATPAY_PLATFORM_KEY_FILE", global = true)]
+    pub wechatpay_platform_key_file: Option<PathBuf>,
+
+    /// The ID of that public key (`PUB_KEY_ID_…`), which signed messages name in
+    /// `Wechatpay-Serial`.
+    #[arg(long, env = "TONGXING_WECHATPAY_PLATFORM_KEY_ID", global = true)]
+    pub wechatpay_platform_key_id: Option<String>,
+
+    /// The APIv3 key (32 characters) notifications' resources are encrypted with (never printed).
+    #[arg(
+        long,
+        env = "TONGXING_WECHATPAY_API_V3_KEY",
+        global = true,
+        hide_env_values = true
+    )]
+    pub wechatpay_api_v3_key: Option<Secret>,
+
+    /// The public HTTPS address of this server's payment notification endpoint, e.g.
+    /// `https://api.example.org/payments/wechatpay/notify`.
+    #[arg(long, env = "TONGXING_WECHATPAY_NOTIFY_URL", global = true)]
+    pub wechatpay_notify_url: Option<String>,
+
+    /// Minutes a donor has to pay an online donation; after that it is `EXPIRED` (a payment
+    /// confirmed later still counts). 5–1,440.
+    #[arg(
+        long,
+        env = "TONGXING_PAYMENT_WINDOW_MINUTES",
+        default_value_t = 120,
+        global = true
+    )]
+    pub payment_window_minutes: u32,
+
     /// Wrong check-in PINs one account may type in 10 minutes; past it every PIN of the
     /// account (the right one too) is `RATE_LIMITED` until the oldest leaves the window. 1–100.
     #[arg(
@@ -520,6 +582,10 @@ impl Config {
     /// Check values that parse but make no sense, at start-up rather than in a request.
     pub fn validate(&self) -> anyhow::Result<()> {
         use anyhow::ensure;
+        ensure!(
+            (5..=1440).contains(&self.payment_window_minutes),
+            "TONGXING_PAYMENT_WINDOW_MINUTES must be 5 to 1,440"
+        );
         ensure!(
             (60..=24 * 3600).contains(&self.access_token_ttl_secs),
             "access token lifetime must be 60 s to 1 day"

@@ -1,6 +1,6 @@
 //! Periodic upkeep while the server runs: forgetting idempotency keys past their retention,
-//! closing check-ins whose check-out never came, reopening lapsed micro-wish claims, and
-//! dropping check-in locations past their retention.
+//! closing check-ins whose check-out never came, reopening lapsed micro-wish claims, dropping
+//! check-in locations past their retention, and expiring online donations never paid.
 
 use std::time::Duration;
 
@@ -38,6 +38,12 @@ pub async fn run_once(state: &AppState) {
         Ok(0) => {}
         Ok(n) => tracing::info!(released = n, "lapsed micro-wish claims reopened"),
         Err(e) => e.log("reopening lapsed micro-wish claims (will retry)"),
+    }
+    let window = chrono::Duration::minutes(i64::from(state.config.payment_window_minutes));
+    match crate::funds::service::expire_unpaid(&state.db, chrono::Utc::now(), window).await {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(expired = n, "unpaid online donations expired"),
+        Err(e) => e.log("expiring unpaid donations (will retry)"),
     }
     match crate::accounts::codes::forget_old(&state.db, chrono::Utc::now()).await {
         Ok(0) => {}

@@ -83,6 +83,7 @@ pub mod live;
 pub mod metrics;
 pub mod organizations;
 pub mod pagination;
+pub mod payments;
 pub mod persisted;
 pub mod privacy;
 pub mod profiles;

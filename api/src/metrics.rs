@@ -129,6 +129,15 @@ impl Metrics {
         self.with(|| metrics::counter!("tongxing_signups_total", "status" => status).increment(1));
     }
 
+    /// Count a payment notification by what came of it (`confirmed`, `replayed`, `refused`,
+    /// `conflict`, `unknown_order`, `failed`).
+    pub fn payment_notification(&self, outcome: &'static str) {
+        self.with(|| {
+            metrics::counter!("tongxing_payment_notifications_total", "outcome" => outcome)
+                .increment(1)
+        });
+    }
+
     /// Count a check-in or check-out.
     pub fn check_in(&self, kind: &'static str) {
         self.with(|| metrics::counter!("tongxing_check_ins_total", "kind" => kind).increment(1));

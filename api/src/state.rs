@@ -34,6 +34,8 @@ pub struct AppState {
     pub metrics: Arc<metrics::Metrics>,
     /// Where one-time codes are sent.
     pub sms: Arc<crate::sms::Sender>,
+    /// The payment provider online donations go through (`None`: not set up).
+    pub payments: Option<Arc<crate::payments::WechatPay>>,
 }
 
 impl AppState {
@@ -60,8 +62,10 @@ impl AppState {
         );
         crate::sms::install_tls_provider();
         let sms = crate::sms::Sender::from_config(&config)?;
+        let payments = crate::payments::from_config(&config)?;
         Ok(Self {
             db,
+            payments,
             sms: Arc::new(sms),
             config: Arc::new(config),
             jwt: Arc::new(jwt),

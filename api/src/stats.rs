@@ -37,7 +37,7 @@ pub struct Stats {
     pub event_count: i64,
     /// Shifts (not cancelled) starting in the period with every place taken.
     pub shifts_filled: i64,
-    /// Donations made in the period to the subtree's funds and campaigns.
+    /// Confirmed donations (money that arrived) in the period to the subtree's funds and campaigns.
     pub donations_fen: i64,
     /// Disbursements made in the period from the subtree's funds.
     pub disbursed_fen: i64,
@@ -175,8 +175,9 @@ pub async fn of_subtree<C: ConnectionTrait>(
         .select_only()
         .column_as(sum_or_zero(Expr::col(donation::Column::AmountFen)), "fen")
         .filter(crate::funds::service::donated_within(org))
-        .filter(donation::Column::CreatedAt.gte(from))
-        .filter(donation::Column::CreatedAt.lt(to))
+        .filter(donation::Column::Status.eq(donation::DonationStatus::Confirmed))
+        .filter(donation::Column::ConfirmedAt.gte(from))
+        .filter(donation::Column::ConfirmedAt.lt(to))
         .into_tuple::<i64>()
         .one(db);
 

@@ -24,6 +24,8 @@ mod m20261206_000015_check_evidence;
 mod m20261206_000016_kiosk_credentials;
 mod m20261206_000017_phone_codes;
 mod m20261206_000018_invitations;
+mod m20261207_000019_paid_donations;
+mod sqlite_rebuild;
 
 /// The migrator applied by the server, the CLI and every test database.
 pub struct Migrator;
@@ -50,6 +52,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000016_kiosk_credentials::Migration),
             Box::new(m20261206_000017_phone_codes::Migration),
             Box::new(m20261206_000018_invitations::Migration),
+            Box::new(m20261207_000019_paid_donations::Migration),
         ]
     }
 }

@@ -15,7 +15,7 @@
 use sea_orm_migration::{
     prelude::*,
     schema::*,
-    sea_orm::{ConnectionTrait, DatabaseBackend, sqlx},
+    sea_orm::{ConnectionTrait, DatabaseBackend},
 };
 
 #[derive(DeriveMigrationName)]
@@ -338,95 +338,26 @@ const COPY_COLUMNS: &str = "id, signup_id, help_request_id, account_id, shift_id
      category, served_at, minutes, status, verified, flagged, coin_cents_per_hour, created_at, \
      updated_at";
 
-fn db_err(e: sqlx::Error) -> DbErr {
-    DbErr::Migration(format!("rebuilding service_record: {e}"))
-}
-
 /// Rebuild `service_record` on SQLite (see the module documentation).
 async fn rebuild_sqlite(manager: &SchemaManager<'_>) -> Result<(), DbErr> {
-    let SchemaManagerConnection::Connection(db) = manager.get_connection() else {
-        return Err(DbErr::Migration(
-            "the SQLite rebuild of service_record needs its own connection, not a transaction"
-                .to_owned(),
-        ));
-    };
-    let mut conn = db
-        .get_sqlite_connection_pool()
-        .acquire()
-        .await
-        .map_err(db_err)?;
-    let done: i64 = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM pragma_table_info('service_record') WHERE name = 'help_request_id'",
+    crate::sqlite_rebuild::rebuild(
+        manager,
+        crate::sqlite_rebuild::Rebuild {
+            table: "service_record",
+            marker: "help_request_id",
+            create_new: sqlite_record_table("service_record_new"),
+            copy: format!(
+                "INSERT INTO service_record_new ({COPY_COLUMNS}) \
+                 SELECT r.id, r.signup_id, NULL, r.account_id, r.shift_id, e.organization_id, \
+                 e.category, s.starts_at, r.minutes, r.status, r.verified, r.flagged, \
+                 r.coin_cents_per_hour, r.created_at, r.updated_at \
+                 FROM service_record r JOIN shift s ON s.id = r.shift_id \
+                 JOIN charity_event e ON e.id = s.event_id"
+            ),
+            indexes: record_indexes(),
+        },
     )
-    .fetch_one(&mut *conn)
     .await
-    .map_err(db_err)?;
-    if done > 0 {
-        // Rebuilt before: the run that did it stopped before recording the migration. The
-        // statements above and below are built here from constants, never from input.
-        return Ok(());
-    }
-    sqlx::query("PRAGMA foreign_keys = OFF")
-        .execute(&mut *conn)
-        .await
-        .map_err(db_err)?;
-    let mut statements = vec![
-        "BEGIN IMMEDIATE".to_owned(),
-        sqlite_record_table("service_record_new").to_string(SqliteQueryBuilder),
-        format!(
-            "INSERT INTO service_record_new ({COPY_COLUMNS}) \
-             SELECT r.id, r.signup_id, NULL, r.account_id, r.shift_id, e.organization_id, \
-             e.category, s.starts_at, r.minutes, r.status, r.verified, r.flagged, \
-             r.coin_cents_per_hour, r.created_at, r.updated_at \
-             FROM service_record r JOIN shift s ON s.id = r.shift_id \
-             JOIN charity_event e ON e.id = s.event_id"
-        ),
-    ];
-    let tail = [
-        "DROP TABLE service_record".to_owned(),
-        "ALTER TABLE service_record_new RENAME TO service_record".to_owned(),
-    ];
-    let indexes = record_indexes()
-        .into_iter()
-        .map(|i| i.to_string(SqliteQueryBuilder));
-    let result = async {
-        for s in statements.drain(..) {
-            sqlx::query(sqlx::AssertSqlSafe(s)).execute(&mut *conn).await?;
-        }
-        let (old, new): (i64, i64) = sqlx::query_as(
-            "SELECT (SELECT COUNT(*) FROM service_record), (SELECT COUNT(*) FROM service_record_new)",
-        )
-        .fetch_one(&mut *conn)
-        .await?;
-        if old != new {
-            return Err(sqlx::Error::Protocol(format!(
-                "{old} records but only {new} have a shift and event to copy from"
-            )));
-        }
-        for s in tail.into_iter().chain(indexes) {
-            sqlx::query(sqlx::AssertSqlSafe(s)).execute(&mut *conn).await?;
-        }
-        let broken: Vec<(String,)> = sqlx::query_as("SELECT \"table\" FROM pragma_foreign_key_check")
-            .fetch_all(&mut *conn)
-            .await?;
-        if !broken.is_empty() {
-            return Err(sqlx::Error::Protocol(format!(
-                "foreign keys broken in {broken:?}"
-            )));
-        }
-        sqlx::query("COMMIT").execute(&mut *conn).await?;
-        Ok(())
-    }
-    .await;
-    if result.is_err() {
-        let _ = sqlx::query("ROLLBACK").execute(&mut *conn).await;
-    }
-    let restored = sqlx::query("PRAGMA foreign_keys = ON")
-        .execute(&mut *conn)
-        .await;
-    result.map_err(db_err)?;
-    restored.map_err(db_err)?;
-    Ok(())
 }
 
 /// Alter `service_record` in place on PostgreSQL (inside the migration's transaction).

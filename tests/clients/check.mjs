@@ -1,7 +1,8 @@
 // Reference-client check: real GraphQL client libraries against a running Tongxing server.
 // Apollo Client (with automatic persisted queries over GET) registers a volunteer and browses
 // the feed; graphql-ws subscribes to a shift; the volunteer signs up and the subscriber sees
-// the count change. Usage: node check.mjs http://127.0.0.1:8080   (exit status 0 = passed)
+// the count change; the demo fund's offline gifts are counted, and an online donation without a
+// payment provider is refused. Usage: node check.mjs http://127.0.0.1:8080   (exit 0 = passed)
 import crypto from 'node:crypto';
 import WebSocket from 'ws';
 import { createClient } from 'graphql-ws';
@@ -122,5 +123,45 @@ try {
 } finally {
   await ws.dispose();
 }
+// Money: the demo's gifts were recorded offline by staff, so they are CONFIRMED and counted;
+// this server has no payment provider, so an online donation is refused and nothing is written.
+const funds = await apollo.query({
+  query: gql`
+    query Funds {
+      organizations(first: 10) {
+        edges { node { funds { id balanceFen donatedFen
+          donations(first: 10) { edges { node { status channel amountFen } } } } } }
+      }
+    }
+  `,
+  fetchPolicy: 'network-only',
+});
+const fund = funds.data.organizations.edges.flatMap((e) => e.node.funds)[0];
+if (!fund) fail('the demo has a fund');
+const gifts = fund.donations.edges.map((e) => e.node);
+if (gifts.length === 0 || !gifts.every((g) => g.status === 'CONFIRMED' && ['CASH', 'BANK_TRANSFER'].includes(g.channel))) {
+  fail(`the demo fund's gifts are confirmed offline gifts: ${JSON.stringify(gifts)}`);
+}
+console.log('demo fund holds', fund.donatedFen, 'fen from', gifts.length, 'offline gifts');
+try {
+  await apollo.mutate({
+    mutation: gql`
+      mutation Donate($i: DonateInput!) { donate(input: $i) { id status } }
+    `,
+    variables: { i: { fundId: fund.id, amountFen: 100, idempotencyKey: `ref-d-${phone}` } },
+    context: auth,
+  });
+  fail('an online donation without a payment provider must be refused');
+} catch (e) {
+  const errors = e.graphQLErrors ?? e.errors ?? [];
+  if (errors[0]?.extensions?.code !== 'SERVICE_UNAVAILABLE') fail(`donate: ${e}`);
+  console.log('online donation refused without a payment provider: SERVICE_UNAVAILABLE');
+}
+const mine = await apollo.query({
+  query: gql`query Mine { myDonations(first: 5) { edges { node { id } } } }`,
+  context: auth,
+  fetchPolicy: 'network-only',
+});
+if (mine.data.myDonations.edges.length !== 0) fail('a refused donation writes nothing');
 console.log('PASS: Apollo Client (persisted queries over GET) and graphql-ws work against the server');
 process.exit(0);

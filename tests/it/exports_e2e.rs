@@ -197,17 +197,21 @@ async fn donations_export_streams_every_page_and_keeps_anonymous_donors_anonymou
         .to_owned();
     let named = app.register("13800000011", "陈先生").await;
     let hidden = app.register("13800000012", "周女士").await;
-    const DONATE: &str = "mutation($i: DonateInput!) { donate(input: $i) { receiptNumber } }";
-    app.ok(
-        Some(&named.access),
-        DONATE,
-        json!({ "i": { "fundId": fund, "amountFen": 12_345, "idempotencyKey": "d1" } }),
+    app.donate_paid(
+        &named.access,
+        json!({ "fundId": fund, "amountFen": 12_345, "idempotencyKey": "d1" }),
     )
     .await;
+    app.donate_paid(
+        &hidden.access,
+        json!({ "fundId": fund, "amountFen": 500, "anonymous": true, "donorName": "周女士", "idempotencyKey": "d2" }),
+    )
+    .await;
+    // A donation never paid is no money: not exported.
     app.ok(
-        Some(&hidden.access),
-        DONATE,
-        json!({ "i": { "fundId": fund, "amountFen": 500, "anonymous": true, "donorName": "周女士", "idempotencyKey": "d2" } }),
+        Some(&named.access),
+        "mutation($i: DonateInput!) { donate(input: $i) { status } }",
+        json!({ "i": { "fundId": fund, "amountFen": 777, "idempotencyKey": "d3" } }),
     )
     .await;
     // 1,200 more, straight into the table, so the export runs to three pages.
@@ -218,9 +222,11 @@ async fn donations_export_streams_every_page_and_keeps_anonymous_donors_anonymou
     exec(
         &app.state.db,
         "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1200) \
-         INSERT INTO donation (receipt_number, fund_id, account_id, amount_fen, donor_name, anonymous, message, created_at) \
-         SELECT 'TXR-BULK-' || CAST(i AS VARCHAR(8)), ?, ?, i, '批量', false, '', ? FROM n",
-        vec![fund_key.into(), named.account_key().into(), now.into()],
+         INSERT INTO donation (receipt_number, fund_id, account_id, amount_fen, donor_name, anonymous, message, created_at, \
+           status, channel, out_trade_no, transaction_id, confirmed_at) \
+         SELECT 'TXR-BULK-' || CAST(i AS VARCHAR(8)), ?, ?, i, '批量', false, '', ?, 'CONFIRMED', 'WECHAT_PAY', \
+           'TXO-BULK-' || CAST(i AS VARCHAR(8)), '4200BULK' || CAST(i AS VARCHAR(8)), ? FROM n",
+        vec![fund_key.into(), named.account_key().into(), now.into(), now.into()],
     )
     .await;
 
@@ -250,6 +256,7 @@ async fn donations_export_streams_every_page_and_keeps_anonymous_donors_anonymou
     assert_eq!(rows[0][phone], "138****0011");
     assert_eq!(rows[0][yuan], "123.45");
     assert_eq!(rows[0][column(&header, "target_name")], "亭林社区慈善基金");
+    assert_eq!(rows[0][column(&header, "channel")], "WECHAT_PAY");
     assert_eq!(rows[1][donor], "匿名爱心人士");
     assert_eq!(rows[1][phone], "");
     assert_eq!(rows[1][anon], "true");

@@ -8,8 +8,8 @@ use crate::harness::{TestApp, World};
 
 const CREATE_FUND: &str =
     "mutation($i: CreateCharityFundInput!) { createCharityFund(input: $i) { id balanceFen } }";
-const DONATE: &str =
-    "mutation($i: DonateInput!) { donate(input: $i) { id receiptNumber amountFen donorName } }";
+const DONATE: &str = "mutation($i: DonateInput!) { donate(input: $i) {
+    id receiptNumber amountFen donorName status payment { prepayId } } }";
 const DISBURSE: &str =
     "mutation($i: DisburseInput!) { disburse(input: $i) { id amountFen purpose projectRef } }";
 const FUND: &str = "query($id: ID!) { charityFund(id: $id) { balanceFen donatedFen disbursedFen
@@ -40,10 +40,9 @@ async fn thirty_concurrent_disbursements_that_the_balance_covers_ten_of() {
     let donor = app.register("13800000001", "捐赠人").await;
     // 10,000 fen in, from two donations.
     for (i, amount) in [6_000, 4_000].into_iter().enumerate() {
-        app.ok(
-            Some(&donor.access),
-            DONATE,
-            donation(&fund, amount, &format!("d{i}")),
+        app.donate_paid(
+            &donor.access,
+            donation(&fund, amount, &format!("d{i}"))["i"].clone(),
         )
         .await;
     }
@@ -111,13 +110,28 @@ async fn retries_with_one_key_move_money_once() {
         )
     }))
     .await;
-    let receipt = answers[0]["donate"]["receiptNumber"].as_str().unwrap();
+    // One donation, one order: every answer pays the same prepay ID.
+    let id = &answers[0]["donate"]["id"];
+    let prepay = answers[0]["donate"]["payment"]["prepayId"]
+        .as_str()
+        .unwrap();
+    assert!(answers.iter().all(|a| a["donate"]["id"] == *id
+        && a["donate"]["payment"]["prepayId"] == prepay
+        && a["donate"]["receiptNumber"].is_null()));
+    assert_eq!(app.pay.order_count(), 1);
+    assert_eq!(app.pay.pay(prepay).await, 204);
+    // Once paid, a retry answers the confirmed donation, with its receipt and nothing to pay.
+    let again = app
+        .ok(
+            Some(&donor.access),
+            DONATE,
+            donation(&fund, 5_000, "same-key"),
+        )
+        .await;
+    let receipt = again["donate"]["receiptNumber"].as_str().unwrap();
     assert!(receipt.starts_with("TXR-"), "{receipt}");
-    assert!(
-        answers
-            .iter()
-            .all(|a| a["donate"]["receiptNumber"] == receipt)
-    );
+    assert_eq!(again["donate"]["id"], *id);
+    assert!(again["donate"]["payment"].is_null());
     // The same key with another amount is a different request.
     assert_eq!(
         app.err_code(
@@ -162,7 +176,7 @@ async fn bad_amounts_and_wrong_people_are_refused() {
         assert_eq!(body["errors"][0]["extensions"]["code"], "BAD_USER_INPUT");
         assert_eq!(body["errors"][0]["extensions"]["field"], "input.amountFen");
     }
-    app.ok(Some(&donor.access), DONATE, donation(&fund, 1_000, "ok"))
+    app.donate_paid(&donor.access, donation(&fund, 1_000, "ok")["i"].clone())
         .await;
     let disburse = |amount: i64, key: &str| {
         json!({ "i": { "fundId": fund, "amountFen": amount, "purpose": "x", "projectRef": "P",
@@ -216,12 +230,9 @@ async fn bad_amounts_and_wrong_people_are_refused() {
     let long = "长".repeat(60);
     let donor2 = app.register("13800000009", &long).await;
     let d = app
-        .ok(Some(&donor2.access), DONATE, donation(&fund, 100, "long"))
+        .donate_paid(&donor2.access, donation(&fund, 100, "long")["i"].clone())
         .await;
-    assert_eq!(
-        d["donate"]["donorName"].as_str().unwrap().chars().count(),
-        50
-    );
+    assert_eq!(d["donorName"].as_str().unwrap().chars().count(), 50);
     let f = &app.ok(None, FUND, json!({ "id": fund })).await["charityFund"];
     assert_eq!(f["balanceFen"], 1_100);
     assert_eq!(f["disbursedFen"], 0);
@@ -235,14 +246,13 @@ async fn anonymous_donors_are_hidden_from_the_public_and_campaigns_count_what_th
     let donor = app.register("13800000001", "王小明").await;
     let stranger = app.register("13800000002", "路人").await;
     let d = app
-        .ok(
-            Some(&donor.access),
-            DONATE,
-            json!({ "i": { "fundId": fund, "amountFen": 888, "anonymous": true,
-                           "message": "一点心意", "idempotencyKey": "anon" } }),
+        .donate_paid(
+            &donor.access,
+            json!({ "fundId": fund, "amountFen": 888, "anonymous": true,
+                    "message": "一点心意", "idempotencyKey": "anon" }),
         )
         .await;
-    assert_eq!(d["donate"]["donorName"], "王小明");
+    assert_eq!(d["donorName"], "王小明");
     for token in [None, Some(stranger.access.as_str())] {
         let f = &app.ok(token, FUND, json!({ "id": fund })).await["charityFund"];
         let node = &f["donations"]["edges"][0]["node"];
@@ -283,8 +293,10 @@ async fn anonymous_donors_are_hidden_from_the_public_and_campaigns_count_what_th
         json!({ "id": c }),
     )
     .await;
-    app.ok(Some(&donor.access), DONATE, give("c1")).await;
-    app.ok(Some(&stranger.access), DONATE, give("c2")).await;
+    app.donate_paid(&donor.access, give("c1")["i"].clone())
+        .await;
+    app.donate_paid(&stranger.access, give("c2")["i"].clone())
+        .await;
     let p = app
         .ok(
             None,
@@ -317,10 +329,9 @@ async fn an_api_client_sees_funds_as_the_public_does() {
     let w = app.world().await;
     let fund = open_fund(&app, &w).await;
     let donor = app.register("13800000001", "王小明").await;
-    app.ok(
-        Some(&donor.access),
-        DONATE,
-        json!({ "i": { "fundId": fund, "amountFen": 500, "anonymous": true, "idempotencyKey": "k" } }),
+    app.donate_paid(
+        &donor.access,
+        json!({ "fundId": fund, "amountFen": 500, "anonymous": true, "idempotencyKey": "k" }),
     )
     .await;
     // Registered by the station's organizer, who sees the donor; the client must not.

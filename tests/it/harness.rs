@@ -188,6 +188,8 @@ pub struct TestApp {
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     stopped: Option<tokio::sync::oneshot::Receiver<()>>,
     db: std::sync::Arc<TestDb>,
+    /// The payment provider the server's online donations go through.
+    pub pay: crate::fakepay::FakeWechatPay,
 }
 
 impl Drop for TestApp {
@@ -208,10 +210,12 @@ impl TestApp {
 
     /// A server over `db`, configured by `adjust`.
     pub async fn spawn_on(db: TestDb, adjust: impl FnOnce(&mut Config)) -> Self {
+        let pay = crate::fakepay::FakeWechatPay::start().await;
         let mut config = test_config(&db);
+        pay.configure(&mut config);
         adjust(&mut config);
         let conn = db.conn.clone();
-        Self::start(std::sync::Arc::new(db), conn, config).await
+        Self::start(std::sync::Arc::new(db), conn, config, pay).await
     }
 
     /// A second server (another replica) on this server's database, with its own connection
@@ -220,13 +224,31 @@ impl TestApp {
         let conn = api::db::connect(&self.db.url, 8)
             .await
             .expect("connect replica");
-        Self::start(self.db.clone(), conn, self.state.config.as_ref().clone()).await
+        Self::start(
+            self.db.clone(),
+            conn,
+            self.state.config.as_ref().clone(),
+            self.pay.clone(),
+        )
+        .await
     }
 
-    async fn start(db: std::sync::Arc<TestDb>, conn: DatabaseConnection, config: Config) -> Self {
-        let state = AppState::new(conn, config).expect("state");
+    async fn start(
+        db: std::sync::Arc<TestDb>,
+        conn: DatabaseConnection,
+        mut config: Config,
+        pay: crate::fakepay::FakeWechatPay,
+    ) -> Self {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
+        if config.environment == api::config::Environment::Production {
+            // Production takes payment notifications over HTTPS only, which a test server on
+            // 127.0.0.1 does not have: production-mode test servers take no online payments.
+            config.wechatpay_mchid = None;
+        } else if config.wechatpay_notify_url.is_none() {
+            config.wechatpay_notify_url = Some(format!("http://{addr}/payments/wechatpay/notify"));
+        }
+        let state = AppState::new(conn, config).expect("state");
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let (stopped_tx, stopped_rx) = tokio::sync::oneshot::channel::<()>();
         let router = api::app(state.clone());
@@ -254,6 +276,7 @@ impl TestApp {
             shutdown: Some(tx),
             stopped: Some(stopped_rx),
             db,
+            pay,
         }
     }
 
@@ -318,6 +341,29 @@ impl TestApp {
     }
 
     /// Register an account; returns (access token, refresh token, account ID).
+    /// Donate online with `input` (a `DonateInput`) and pay through the fake provider, which
+    /// notifies the server; the donation as `donate` answered it (still `PENDING` there).
+    pub async fn donate_paid(&self, token: &str, input: Value) -> Value {
+        let data = self
+            .ok(
+                Some(token),
+                "mutation($i: DonateInput!) { donate(input: $i) { id status amountFen donorName payment { prepayId } } }",
+                json!({ "i": input }),
+            )
+            .await;
+        let d = data["donate"].clone();
+        assert_eq!(d["status"], "PENDING", "{d}");
+        let prepay = d["payment"]["prepayId"]
+            .as_str()
+            .expect("payment parameters");
+        assert_eq!(
+            self.pay.pay(prepay).await,
+            204,
+            "the notification is accepted"
+        );
+        d
+    }
+
     pub async fn register(&self, phone: &str, name: &str) -> Session {
         let code = self.sms_code(phone, "REGISTER").await;
         let data = self

@@ -2,6 +2,7 @@
 //! Every test gets its own freshly migrated database; set `TEST_DATABASE_URL` to a PostgreSQL
 //! server (e.g. `postgres://postgres@127.0.0.1:5432/postgres`) to run them all on PostgreSQL.
 
+mod fakepay;
 mod harness;
 
 mod accounts_service;
@@ -27,6 +28,7 @@ mod metrics_e2e;
 mod migration_upgrade;
 mod organizations_e2e;
 mod organizations_service;
+mod payments_e2e;
 mod persisted_e2e;
 mod privacy_e2e;
 mod query_cost;

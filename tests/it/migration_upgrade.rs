@@ -201,3 +201,70 @@ async fn a_served_signup(
     )
     .await;
 }
+
+#[tokio::test]
+async fn donations_made_before_payments_were_verified_stay_counted_and_marked() {
+    let db = TestDb::migrated_to(Some(18)).await;
+    let now = Utc::now();
+    a_served_signup(&db.conn, now, now - Duration::days(3)).await;
+    exec(
+        &db.conn,
+        "INSERT INTO charity_fund (id, organization_id, name, purpose, balance_fen, donated_fen, \
+         disbursed_fen, created_by, created_at) VALUES (4, 7, '基金', '', 700, 1000, 300, 1, ?)",
+        vec![now.into()],
+    )
+    .await;
+    exec(
+        &db.conn,
+        "INSERT INTO donation (id, receipt_number, fund_id, account_id, amount_fen, donor_name, \
+         anonymous, message, created_at) VALUES (11, 'TXR-2026-A', 4, 1, 600, '王芳', false, '', ?), \
+         (12, 'TXR-2026-B', 4, 2, 400, '李明', true, '', ?)",
+        vec![now.into(), now.into()],
+    )
+    .await;
+    api::db::migrate(&db.conn).await.expect("migrate the rest");
+    let mut rows = entity::donation::Entity::find()
+        .all(&db.conn)
+        .await
+        .unwrap();
+    rows.sort_by_key(|r| r.id);
+    use entity::donation::{DonationChannel, DonationStatus};
+    assert_eq!(rows.len(), 2);
+    for r in &rows {
+        assert_eq!(r.status, DonationStatus::Confirmed);
+        assert_eq!(r.channel, DonationChannel::Unverified);
+        assert_eq!(
+            r.confirmed_at.map(|t| t.timestamp()),
+            Some(r.created_at.timestamp())
+        );
+    }
+    assert_eq!(rows[0].account_id, Some(1));
+    assert_eq!(rows[1].receipt_number, "TXR-2026-B");
+    // The new rules hold: an offline gift needs a reference and who recorded it, and only it
+    // may lack a donor account.
+    for bad in [
+        "INSERT INTO donation (receipt_number, fund_id, amount_fen, donor_name, anonymous, message, \
+         created_at, status, channel, confirmed_at) VALUES ('TXR-X1', 4, 1, 'x', false, '', ?, 'CONFIRMED', 'UNVERIFIED', ?)",
+        "INSERT INTO donation (receipt_number, fund_id, amount_fen, donor_name, anonymous, message, \
+         created_at, status, channel, confirmed_at) VALUES ('TXR-X2', 4, 1, 'x', false, '', ?, 'CONFIRMED', 'CASH', ?)",
+    ] {
+        let stmt = sea_orm::Statement::from_sql_and_values(
+            db.conn.get_database_backend(),
+            if db.is_postgres() {
+                bad.replacen('?', "$1", 1).replacen('?', "$2", 1)
+            } else {
+                bad.to_owned()
+            },
+            vec![now.into(), now.into()],
+        );
+        assert!(db.conn.execute_raw(stmt).await.is_err(), "{bad}");
+    }
+    exec(
+        &db.conn,
+        "INSERT INTO donation (receipt_number, fund_id, amount_fen, donor_name, anonymous, message, \
+         created_at, status, channel, reference, recorded_by, confirmed_at) \
+         VALUES ('TXR-X3', 4, 1, 'x', false, '', ?, 'CONFIRMED', 'CASH', 'R-1', 1, ?)",
+        vec![now.into(), now.into()],
+    )
+    .await;
+}

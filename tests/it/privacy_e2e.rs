@@ -153,10 +153,9 @@ async fn export_holds_only_my_data_and_deletion_erases_me_but_keeps_the_books() 
         )
         .await["createCharityFund"]["id"]
         .clone();
-    app.ok(
-        Some(&mine.access),
-        "mutation($i: DonateInput!) { donate(input: $i) { id } }",
-        json!({ "i": { "fundId": fund, "amountFen": 2_000, "message": "李小红的一点心意", "idempotencyKey": "d" } }),
+    app.donate_paid(
+        &mine.access,
+        json!({ "fundId": fund, "amountFen": 2_000, "message": "李小红的一点心意", "idempotencyKey": "d" }),
     )
     .await;
 

@@ -195,9 +195,12 @@ async fn station_district_and_city_figures_equal_hand_sums() {
             } else {
                 (None, Some(campaign))
             };
-            exec(db, "INSERT INTO donation (receipt_number, fund_id, campaign_id, account_id, amount_fen, donor_name, anonymous, message, created_at) VALUES (?, ?, ?, ?, ?, 'd', false, '', ?)",
-                vec![format!("TXR-T-{}", id()).into(), to_fund.into(), to_campaign.into(), vols[0].into(), fen.into(), at.into()]).await;
+            exec(db, "INSERT INTO donation (receipt_number, fund_id, campaign_id, account_id, amount_fen, donor_name, anonymous, message, created_at, status, channel, confirmed_at) VALUES (?, ?, ?, ?, ?, 'd', false, '', ?, 'CONFIRMED', 'UNVERIFIED', ?)",
+                vec![format!("TXR-T-{}", id()).into(), to_fund.into(), to_campaign.into(), vols[0].into(), fen.into(), at.into(), at.into()]).await;
             x.donations.push((org, at, fen));
+            // The same gift started online and never paid: no money, in no figure.
+            exec(db, "INSERT INTO donation (receipt_number, fund_id, campaign_id, account_id, amount_fen, donor_name, anonymous, message, created_at, status, channel, out_trade_no) VALUES (?, ?, ?, ?, ?, 'd', false, '', ?, 'PENDING', 'WECHAT_PAY', ?)",
+                vec![format!("TXR-P-{}", id()).into(), to_fund.into(), to_campaign.into(), vols[0].into(), fen.into(), at.into(), format!("TXO-P-{}", id()).into()]).await;
             exec(db, "INSERT INTO disbursement (fund_id, amount_fen, purpose, project_ref, created_by, created_at) VALUES (?, ?, 'p', '', ?, ?)",
                 vec![fund.into(), (fen / 2).into(), creator.into(), at.into()]).await;
             x.disbursements.push((org, at, fen / 2));

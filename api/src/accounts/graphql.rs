@@ -503,8 +503,8 @@ impl PrivacyQuery {
         Ok(async_graphql::Json(data))
     }
 
-    /// Who read or exported personal data of this organization and those below it, oldest
-    /// first: its administrators only.
+    /// Who read or exported personal data of this organization and those below it, and who
+    /// recorded offline gifts (`donation.offline`), oldest first: its administrators only.
     #[graphql(complexity = "crate::pagination::page_cost(first, child_complexity)")]
     async fn audit_log(
         &self,

@@ -2,10 +2,14 @@
 
 use async_graphql::{Context, ID, InputObject, Object, Result, connection::Connection};
 use chrono::{DateTime, Utc};
-use entity::{charity_fund as fund, disbursement, donation};
+use entity::{
+    charity_fund as fund, disbursement, donation,
+    donation::{DonationChannel, DonationStatus},
+};
 
 use super::service::{
-    self, ANONYMOUS_DONOR, DonationTarget, NewDisbursement, NewDonation, NewFund,
+    self, ANONYMOUS_DONOR, DonationTarget, NewDisbursement, NewDonation, NewFund, NewOfflineGift,
+    OfflineChannel,
 };
 use crate::{
     accounts::graphql::Account,
@@ -17,6 +21,7 @@ use crate::{
     ids::{self, NodeType},
     organizations::graphql::Organization,
     pagination::{PageArgs, connection},
+    payments::wechat::AppPayment,
     validate,
 };
 
@@ -131,6 +136,8 @@ pub struct Donation {
     model: donation::Model,
     /// The caller is the donor or manages the receiving organization.
     privileged: bool,
+    /// How to pay it, in the answer to `donate` while it is pending.
+    payment: Option<AppPayment>,
 }
 
 impl Donation {
@@ -141,8 +148,13 @@ impl Donation {
         viewer: Option<&entity::account::Model>,
         manager: bool,
     ) -> Self {
-        let privileged = manager || viewer.is_some_and(|v| authz::is_self(v, model.account_id));
-        Self { model, privileged }
+        let privileged = manager
+            || viewer.is_some_and(|v| model.account_id.is_some_and(|id| authz::is_self(v, id)));
+        Self {
+            model,
+            privileged,
+            payment: None,
+        }
     }
 }
 
@@ -154,10 +166,44 @@ impl Donation {
         ids::encode(NodeType::Donation, self.model.id)
     }
 
-    /// Receipt number (`TXR-…`): only for the donor and the recipient's managers.
+    /// Receipt number (`TXR-…`): only for the donor and the recipient's managers, and only
+    /// once the money is confirmed.
     async fn receipt_number(&self) -> Option<&str> {
-        self.privileged
+        (self.privileged && self.model.status == DonationStatus::Confirmed)
             .then_some(self.model.receipt_number.as_str())
+    }
+
+    /// Whether the money has arrived. Only `CONFIRMED` donations count anywhere (balances,
+    /// totals, statistics, receipts) and appear in a fund's or campaign's list; the donor sees
+    /// their pending and expired ones in `myDonations`.
+    async fn status(&self) -> DonationStatus {
+        self.model.status
+    }
+
+    /// How the money came: WeChat Pay, or cash and bank transfers recorded by staff.
+    async fn channel(&self) -> DonationChannel {
+        self.model.channel
+    }
+
+    /// When the money was confirmed (paid online, or received offline).
+    async fn confirmed_at(&self) -> Option<DateTime<Utc>> {
+        self.model.confirmed_at
+    }
+
+    /// An offline gift's reference (receipt book number, bank reference): only for the
+    /// recipient's managers.
+    async fn reference(&self) -> Option<&str> {
+        if self.privileged {
+            self.model.reference.as_deref()
+        } else {
+            None
+        }
+    }
+
+    /// How to pay a pending donation: the parameters the app hands to the WeChat SDK. Only in
+    /// the answer to `donate` (a retry with the same idempotency key gives them again).
+    async fn payment(&self) -> Option<&AppPayment> {
+        self.payment.as_ref()
     }
 
     /// Amount in fen.
@@ -299,6 +345,62 @@ pub struct DonateInput {
     idempotency_key: String,
 }
 
+/// How an offline gift came.
+#[derive(async_graphql::Enum, Clone, Copy, PartialEq, Eq)]
+pub enum OfflineDonationChannel {
+    /// Cash handed to staff.
+    Cash,
+    /// A bank transfer to the organization.
+    BankTransfer,
+}
+
+/// Input of `recordOfflineDonation`: exactly one of `fundId` and `campaignId`.
+#[derive(InputObject)]
+pub struct RecordOfflineDonationInput {
+    /// A charity fund of your organization.
+    fund_id: Option<ID>,
+    /// A published or closed campaign of your organization.
+    campaign_id: Option<ID>,
+    /// Fen, 1 to 100,000,000 (¥1,000,000).
+    amount_fen: i64,
+    /// Cash or bank transfer.
+    channel: OfflineDonationChannel,
+    /// The receipt book number or the bank's reference, 1–100 characters.
+    reference: String,
+    /// The donor's name, 1–50 characters.
+    donor_name: String,
+    /// Hide the donor's name from the public.
+    #[graphql(default)]
+    anonymous: bool,
+    /// A message, at most 200 characters.
+    #[graphql(default)]
+    message: String,
+    /// When the money was received (now when left out): in the past year, not in the future.
+    received_at: Option<DateTime<Utc>>,
+    /// Any unique string (a UUID): a retry with the same key records nothing new.
+    idempotency_key: String,
+}
+
+/// The fund or campaign of a donation input: exactly one.
+fn target(fund_id: Option<&ID>, campaign_id: Option<&ID>) -> Result<DonationTarget, AppError> {
+    match (fund_id, campaign_id) {
+        (Some(f), None) => Ok(DonationTarget::Fund(ids::decode(
+            NodeType::CharityFund,
+            f,
+            "input.fundId",
+        )?)),
+        (None, Some(c)) => Ok(DonationTarget::Campaign(ids::decode(
+            NodeType::Campaign,
+            c,
+            "input.campaignId",
+        )?)),
+        _ => Err(AppError::bad_input(
+            "input.fundId",
+            "give exactly one of fundId and campaignId",
+        )),
+    }
+}
+
 /// Input of `disburse`.
 #[derive(InputObject)]
 pub struct DisburseInput {
@@ -382,34 +484,63 @@ impl FundMutation {
         ))
     }
 
-    /// Give to a fund or a published campaign (any signed-in account). The answer carries the
-    /// receipt number.
+    /// Give to a fund or a published campaign online (any signed-in account). The donation is
+    /// `PENDING`, and the answer carries `payment`, what the app pays it with through WeChat
+    /// Pay; it counts (and gets its receipt number) only when WeChat Pay's signed notification
+    /// confirms the payment. `SERVICE_UNAVAILABLE` when online payments are not set up or the
+    /// payment service cannot be reached (retry with the same idempotency key).
     async fn donate(&self, ctx: &Context<'_>, input: DonateInput) -> Result<Donation> {
         let viewer = ctx.require_account().await?;
-        let target = match (&input.fund_id, &input.campaign_id) {
-            (Some(f), None) => {
-                DonationTarget::Fund(ids::decode(NodeType::CharityFund, f, "input.fundId")?)
-            }
-            (None, Some(c)) => {
-                DonationTarget::Campaign(ids::decode(NodeType::Campaign, c, "input.campaignId")?)
-            }
-            _ => {
-                return Err(AppError::bad_input(
-                    "input.fundId",
-                    "give exactly one of fundId and campaignId",
-                )
-                .into());
-            }
-        };
         let new = NewDonation {
-            target,
+            target: target(input.fund_id.as_ref(), input.campaign_id.as_ref())?,
             amount_fen: input.amount_fen,
             donor_name: input.donor_name,
             anonymous: input.anonymous,
             message: validate::text(&input.message, "input.message", 200)?,
         };
-        let row = service::donate(&ctx.state().db, viewer, new, &input.idempotency_key).await?;
-        Ok(Donation::shown_to(row, Some(viewer), false))
+        let state = ctx.state();
+        let window = chrono::Duration::minutes(i64::from(state.config.payment_window_minutes));
+        let done = Box::pin(service::donate(
+            &state.db,
+            state.payments.as_deref(),
+            window,
+            viewer,
+            new,
+            &input.idempotency_key,
+        ))
+        .await?;
+        let mut answer = Donation::shown_to(done.donation, Some(viewer), false);
+        answer.payment = done.payment;
+        Ok(answer)
+    }
+
+    /// Record a gift that came as cash or a bank transfer (staff of the receiving
+    /// organization). It counts at once, is marked with its channel and reference, and is
+    /// written to the organization's audit log. The same reference twice for one recipient
+    /// and channel is `CONFLICT`.
+    async fn record_offline_donation(
+        &self,
+        ctx: &Context<'_>,
+        input: RecordOfflineDonationInput,
+    ) -> Result<Donation> {
+        let viewer = ctx.require_account().await?;
+        let new = NewOfflineGift {
+            target: target(input.fund_id.as_ref(), input.campaign_id.as_ref())?,
+            amount_fen: input.amount_fen,
+            channel: match input.channel {
+                OfflineDonationChannel::Cash => OfflineChannel::Cash,
+                OfflineDonationChannel::BankTransfer => OfflineChannel::BankTransfer,
+            },
+            reference: validate::title(&input.reference, "input.reference", 100)?,
+            donor_name: validate::title(&input.donor_name, "input.donorName", 50)?,
+            anonymous: input.anonymous,
+            message: validate::text(&input.message, "input.message", 200)?,
+            received_at: input.received_at,
+        };
+        let row =
+            service::record_offline_gift(&ctx.state().db, viewer, new, &input.idempotency_key)
+                .await?;
+        Ok(Donation::shown_to(row, Some(viewer), true))
     }
 
     /// Pay out of a fund to a project (the fund's managers). Never takes the balance below

@@ -1,10 +1,14 @@
 //! Funds, donations and disbursements, without GraphQL.
 
 use chrono::{Datelike, Utc};
-use entity::{account, campaign, charity_fund as fund, disbursement, donation, organization};
+use entity::{
+    account, campaign, charity_fund as fund, disbursement, donation,
+    donation::{DonationChannel, DonationStatus},
+    organization,
+};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    Set,
+    ActiveEnum, ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection,
+    DatabaseTransaction, EntityTrait, QueryFilter, Set,
     sea_query::{Expr, ExprTrait},
 };
 use serde::Serialize;
@@ -17,6 +21,10 @@ use crate::{
     idempotency::{self, Claim, IdempotentRequest},
     ids,
     pagination::{Page, PageArgs, fetch_page},
+    payments::{
+        Paid, WechatPay,
+        wechat::{AppPayment, Order},
+    },
     validate,
 };
 
@@ -107,15 +115,36 @@ pub struct NewDonation {
     pub message: String,
 }
 
-/// Record a donation from `viewer`, once per idempotency key.
+/// A donation as the donor's phone receives it: the row, and while it waits for payment, what
+/// the app pays it with.
+pub struct Donated {
+    /// The donation (`PENDING` until the payment provider confirms it).
+    pub donation: donation::Model,
+    /// The parameters the WeChat SDK pays the order with (`None` once it is no longer pending).
+    pub payment: Option<AppPayment>,
+}
+
+/// What donors see the order as in WeChat.
+const ORDER_DESCRIPTION: &str = "同行·公益捐赠";
+
+/// Start an online donation from `viewer`, once per idempotency key: a `PENDING` row and an
+/// order at the payment provider. Nothing counts until the provider's signed notification
+/// confirms the payment ([`confirm_payment`]). A retry with the same key opens the same order
+/// again (after a lost answer, or when the provider was briefly unreachable).
 #[tracing::instrument(skip_all, fields(viewer = viewer.id, amount_fen = new.amount_fen))]
 pub async fn donate(
     db: &DatabaseConnection,
+    pay: Option<&WechatPay>,
+    window: chrono::Duration,
     viewer: &account::Model,
     new: NewDonation,
     idempotency_key: &str,
-) -> AppResult<donation::Model> {
+) -> AppResult<Donated> {
     check_amount(new.amount_fen, "input.amountFen")?;
+    let pay = pay.ok_or(AppError::ProviderUnavailable(
+        "online donations are not set up on this server; the organization's staff can record \
+         cash and bank transfers",
+    ))?;
     let req = IdempotentRequest::new(viewer.id, idempotency_key, "donate", &new)?;
     let donor_name = match &new.donor_name {
         Some(n) => validate::title(n, "input.donorName", 50)?,
@@ -123,69 +152,395 @@ pub async fn donate(
         None => viewer.display_name.chars().take(50).collect(),
     };
     let txn = begin_write(db).await?;
+    let row = match idempotency::claim::<_, donation::Model>(&txn, &req).await? {
+        Claim::Replay(original) => {
+            txn.commit().await?;
+            // The stored answer is as it was; the row may have been paid since.
+            donation::Entity::find_by_id(original.id)
+                .one(db)
+                .await?
+                .ok_or(AppError::NotFound("donation"))?
+        }
+        Claim::New => {
+            match new.target {
+                DonationTarget::Fund(id) => {
+                    get_fund(&txn, id)
+                        .await?
+                        .ok_or(AppError::NotFound("charity fund"))?;
+                }
+                DonationTarget::Campaign(id) => {
+                    let c = campaigns::get_visible(&txn, Some(viewer), id)
+                        .await?
+                        .ok_or(AppError::NotFound("campaign"))?;
+                    if c.status != entity::campaign::CampaignStatus::Published {
+                        return Err(AppError::bad_input(
+                            "input.campaignId",
+                            "the campaign does not take donations now (it is not published)",
+                        ));
+                    }
+                }
+            }
+            let (fund_id, campaign_id) = new.target.columns();
+            let now = Utc::now();
+            let row = donation::ActiveModel {
+                receipt_number: Set(ids::random_number("TXR", now.year())),
+                fund_id: Set(fund_id),
+                campaign_id: Set(campaign_id),
+                account_id: Set(Some(viewer.id)),
+                amount_fen: Set(new.amount_fen),
+                donor_name: Set(donor_name),
+                anonymous: Set(new.anonymous),
+                message: Set(new.message),
+                created_at: Set(now),
+                status: Set(DonationStatus::Pending),
+                channel: Set(DonationChannel::WechatPay),
+                out_trade_no: Set(Some(ids::random_number("TXO", now.year()))),
+                ..Default::default()
+            }
+            .insert(&txn)
+            .await?;
+            idempotency::complete(&txn, &req, &row).await?;
+            txn.commit().await?;
+            tracing::info!(
+                donation_id = row.id,
+                "donation started, waiting for payment"
+            );
+            row
+        }
+    };
+    let payment = match (row.status, &row.out_trade_no) {
+        (DonationStatus::Pending, Some(out_trade_no)) => {
+            let expires_at = row.created_at + window;
+            if expires_at <= Utc::now() {
+                return Err(AppError::Conflict(
+                    "this donation's payment window has passed; start a new donation".into(),
+                ));
+            }
+            // Boxed: an HTTP request's future is large, and resolvers' stacks are not.
+            Some(
+                Box::pin(pay.open_app_order(&Order {
+                    out_trade_no,
+                    description: ORDER_DESCRIPTION,
+                    total_fen: row.amount_fen,
+                    expires_at,
+                }))
+                .await?,
+            )
+        }
+        _ => None,
+    };
+    Ok(Donated {
+        donation: row,
+        payment,
+    })
+}
+
+impl DonationTarget {
+    /// `(fund_id, campaign_id)` of a donation row.
+    fn columns(self) -> (Option<i64>, Option<i64>) {
+        match self {
+            Self::Fund(id) => (Some(id), None),
+            Self::Campaign(id) => (None, Some(id)),
+        }
+    }
+}
+
+/// Add confirmed money to what it was given to: the fund's balance and total, or the
+/// campaign's raised total. Inside the transaction that confirms it.
+async fn credit(txn: &DatabaseTransaction, d: &donation::Model) -> AppResult<()> {
+    let moved = if let Some(id) = d.fund_id {
+        fund::Entity::update_many()
+            .col_expr(
+                fund::Column::BalanceFen,
+                Expr::col(fund::Column::BalanceFen).add(d.amount_fen),
+            )
+            .col_expr(
+                fund::Column::DonatedFen,
+                Expr::col(fund::Column::DonatedFen).add(d.amount_fen),
+            )
+            .filter(fund::Column::Id.eq(id))
+            .exec(txn)
+            .await?
+    } else {
+        campaign::Entity::update_many()
+            .col_expr(
+                campaign::Column::RaisedFen,
+                Expr::col(campaign::Column::RaisedFen).add(d.amount_fen),
+            )
+            .filter(campaign::Column::Id.eq(d.campaign_id))
+            .exec(txn)
+            .await?
+    };
+    if moved.rows_affected != 1 {
+        return Err(AppError::Internal(anyhow::anyhow!(
+            "donation {} has no fund or campaign to credit",
+            d.id
+        )));
+    }
+    Ok(())
+}
+
+/// What a payment notification did.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Confirmation {
+    /// The donation is confirmed now, and its money counted.
+    Confirmed(Box<donation::Model>),
+    /// It was confirmed by this very transaction before (a retried or replayed notification):
+    /// nothing changed.
+    AlreadyConfirmed,
+}
+
+/// Confirm the donation a verified payment notification names, in one write transaction: the
+/// donation becomes `CONFIRMED` with the provider's transaction ID, and its money reaches the
+/// fund or campaign. A replay of the same transaction changes nothing; an amount that differs
+/// from the donation's, a transaction already used for another donation, or a second payment
+/// of a confirmed donation is refused (`CONFLICT`) and changes nothing.
+#[tracing::instrument(skip_all, fields(out_trade_no = %paid.out_trade_no))]
+pub async fn confirm_payment(db: &DatabaseConnection, paid: &Paid) -> AppResult<Confirmation> {
+    let txn = begin_write(db).await?;
+    let by_order = || {
+        donation::Entity::find()
+            .filter(donation::Column::OutTradeNo.eq(paid.out_trade_no.as_str()))
+            .filter(donation::Column::Channel.eq(DonationChannel::WechatPay))
+    };
+    let d = by_order()
+        .one(&txn)
+        .await?
+        .ok_or(AppError::NotFound("donation"))?;
+    let settled = |d: &donation::Model| {
+        if d.transaction_id.as_deref() == Some(paid.transaction_id.as_str()) {
+            Ok(Confirmation::AlreadyConfirmed)
+        } else {
+            tracing::error!(
+                donation_id = d.id,
+                "a second payment arrived for a confirmed donation; refund it by hand"
+            );
+            Err(AppError::Conflict(
+                "the donation was confirmed by another transaction".into(),
+            ))
+        }
+    };
+    if d.status == DonationStatus::Confirmed {
+        return settled(&d);
+    }
+    if paid.total_fen != d.amount_fen {
+        tracing::error!(
+            donation_id = d.id,
+            paid_fen = paid.total_fen,
+            expected_fen = d.amount_fen,
+            "a payment's amount differs from its donation's; not counted"
+        );
+        return Err(AppError::Conflict(
+            "the amount paid differs from the donation's".into(),
+        ));
+    }
+    let moved = donation::Entity::update_many()
+        .col_expr(
+            donation::Column::Status,
+            Expr::value(DonationStatus::Confirmed),
+        )
+        .col_expr(
+            donation::Column::TransactionId,
+            Expr::value(paid.transaction_id.as_str()),
+        )
+        .col_expr(donation::Column::ConfirmedAt, Expr::value(paid.paid_at))
+        .filter(donation::Column::Id.eq(d.id))
+        .filter(donation::Column::Status.is_in([DonationStatus::Pending, DonationStatus::Expired]))
+        .exec(&txn)
+        .await
+        .map_err(|e| {
+            AppError::from_db_unique(e, || {
+                AppError::Conflict("this transaction already confirmed another donation".into())
+            })
+        })?;
+    if moved.rows_affected == 0 {
+        // Confirmed by a notification that committed while this one waited for the row.
+        let now = by_order()
+            .one(&txn)
+            .await?
+            .ok_or(AppError::NotFound("donation"))?;
+        return settled(&now);
+    }
+    let confirmed = donation::Model {
+        status: DonationStatus::Confirmed,
+        transaction_id: Some(paid.transaction_id.clone()),
+        confirmed_at: Some(paid.paid_at),
+        ..d
+    };
+    credit(&txn, &confirmed).await?;
+    txn.commit().await?;
+    tracing::info!(donation_id = confirmed.id, "donation paid and confirmed");
+    Ok(Confirmation::Confirmed(Box::new(confirmed)))
+}
+
+/// How an offline gift came.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub enum OfflineChannel {
+    /// Cash handed to staff.
+    Cash,
+    /// A bank transfer to the organization.
+    BankTransfer,
+}
+
+impl From<OfflineChannel> for DonationChannel {
+    fn from(c: OfflineChannel) -> Self {
+        match c {
+            OfflineChannel::Cash => Self::Cash,
+            OfflineChannel::BankTransfer => Self::BankTransfer,
+        }
+    }
+}
+
+/// An offline gift as staff record it.
+#[derive(Debug, Serialize)]
+pub struct NewOfflineGift {
+    /// Fund or campaign.
+    pub target: DonationTarget,
+    /// Fen, 1 to [`MAX_AMOUNT_FEN`].
+    pub amount_fen: i64,
+    /// Cash or bank transfer.
+    pub channel: OfflineChannel,
+    /// The receipt book number or the bank's reference, 1–100 characters: unique per recipient
+    /// and channel.
+    pub reference: String,
+    /// The donor's name, 1–50 characters.
+    pub donor_name: String,
+    /// Hide the donor from the public.
+    pub anonymous: bool,
+    /// A message, at most 200 characters.
+    pub message: String,
+    /// When the money was received (now when not given): not in the future, at most a year ago.
+    pub received_at: Option<chrono::DateTime<Utc>>,
+}
+
+/// Record a gift that came as cash or a bank transfer (staff of the receiving organization),
+/// once per idempotency key. It counts at once, is marked with its channel, reference and who
+/// recorded it, and goes in the organization's audit log. The same reference twice for one
+/// recipient and channel is refused (`CONFLICT`), so one transfer cannot count twice.
+#[tracing::instrument(skip_all, fields(viewer = viewer.id, amount_fen = new.amount_fen))]
+pub async fn record_offline_gift(
+    db: &DatabaseConnection,
+    viewer: &account::Model,
+    new: NewOfflineGift,
+    idempotency_key: &str,
+) -> AppResult<donation::Model> {
+    check_amount(new.amount_fen, "input.amountFen")?;
+    let now = Utc::now();
+    let received_at = new.received_at.unwrap_or(now);
+    if received_at > now + chrono::Duration::minutes(5)
+        || received_at < now - chrono::Duration::days(366)
+    {
+        return Err(AppError::bad_input(
+            "input.receivedAt",
+            "must be in the past year, and not in the future",
+        ));
+    }
+    let req = IdempotentRequest::new(viewer.id, idempotency_key, "recordOfflineGift", &new)?;
+    let organization_id = match new.target {
+        DonationTarget::Fund(id) => {
+            get_fund(db, id)
+                .await?
+                .ok_or(AppError::NotFound("charity fund"))?
+                .organization_id
+        }
+        DonationTarget::Campaign(id) => {
+            let c = campaign::Entity::find_by_id(id)
+                .one(db)
+                .await?
+                .ok_or(AppError::NotFound("campaign"))?;
+            if !authz::is_staff(db, viewer, c.organization_id).await? {
+                return Err(AppError::NotFound("campaign"));
+            }
+            if !matches!(
+                c.status,
+                entity::campaign::CampaignStatus::Published
+                    | entity::campaign::CampaignStatus::Closed
+            ) {
+                return Err(AppError::bad_input(
+                    "input.campaignId",
+                    "only a published or closed campaign takes gifts",
+                ));
+            }
+            c.organization_id
+        }
+    };
+    if !authz::is_staff(db, viewer, organization_id).await? {
+        return Err(AppError::Forbidden(
+            "only staff of the receiving organization record offline gifts".into(),
+        ));
+    }
+    let txn = begin_write(db).await?;
     if let Claim::Replay(original) = idempotency::claim::<_, donation::Model>(&txn, &req).await? {
         txn.commit().await?;
         return Ok(original);
     }
-    let (fund_id, campaign_id) = match new.target {
-        DonationTarget::Fund(id) => {
-            let moved = fund::Entity::update_many()
-                .col_expr(
-                    fund::Column::BalanceFen,
-                    Expr::col(fund::Column::BalanceFen).add(new.amount_fen),
-                )
-                .col_expr(
-                    fund::Column::DonatedFen,
-                    Expr::col(fund::Column::DonatedFen).add(new.amount_fen),
-                )
-                .filter(fund::Column::Id.eq(id))
-                .exec(&txn)
-                .await?;
-            if moved.rows_affected == 0 {
-                return Err(AppError::NotFound("charity fund"));
-            }
-            (Some(id), None)
-        }
-        DonationTarget::Campaign(id) => {
-            let c = campaigns::get_visible(&txn, Some(viewer), id)
-                .await?
-                .ok_or(AppError::NotFound("campaign"))?;
-            if c.status != entity::campaign::CampaignStatus::Published {
-                return Err(AppError::bad_input(
-                    "input.campaignId",
-                    "the campaign does not take donations now (it is not published)",
-                ));
-            }
-            campaign::Entity::update_many()
-                .col_expr(
-                    campaign::Column::RaisedFen,
-                    Expr::col(campaign::Column::RaisedFen).add(new.amount_fen),
-                )
-                .filter(campaign::Column::Id.eq(id))
-                .exec(&txn)
-                .await?;
-            (None, Some(id))
-        }
-    };
-    let now = Utc::now();
+    let (fund_id, campaign_id) = new.target.columns();
+    let channel = DonationChannel::from(new.channel);
     let row = donation::ActiveModel {
-        receipt_number: Set(ids::random_number("TXR", now.year())),
+        receipt_number: Set(ids::random_number("TXR", received_at.year())),
         fund_id: Set(fund_id),
         campaign_id: Set(campaign_id),
-        account_id: Set(viewer.id),
+        account_id: Set(None),
         amount_fen: Set(new.amount_fen),
-        donor_name: Set(donor_name),
+        donor_name: Set(new.donor_name.clone()),
         anonymous: Set(new.anonymous),
-        message: Set(new.message),
+        message: Set(new.message.clone()),
         created_at: Set(now),
+        status: Set(DonationStatus::Confirmed),
+        channel: Set(channel),
+        reference: Set(Some(new.reference.clone())),
+        recorded_by: Set(Some(viewer.id)),
+        confirmed_at: Set(Some(received_at)),
         ..Default::default()
     }
     .insert(&txn)
+    .await
+    .map_err(|e| {
+        AppError::from_db_unique(e, || {
+            AppError::Conflict(
+                "a gift with this reference is already recorded for this recipient".into(),
+            )
+        })
+    })?;
+    credit(&txn, &row).await?;
+    crate::privacy::audit(
+        &txn,
+        viewer.id,
+        "donation.offline",
+        Some(organization_id),
+        None,
+        format!(
+            "{} {} fen, reference {}, donation {}",
+            channel.to_value(),
+            row.amount_fen,
+            new.reference,
+            row.receipt_number
+        ),
+    )
     .await?;
     idempotency::complete(&txn, &req, &row).await?;
     txn.commit().await?;
-    tracing::info!(donation_id = row.id, "donation recorded");
+    tracing::info!(donation_id = row.id, "offline gift recorded");
     Ok(row)
+}
+
+/// Mark online donations still unpaid `window` after they were started as `EXPIRED` (the
+/// provider takes no payment for them after that). Returns how many.
+pub async fn expire_unpaid(
+    db: &DatabaseConnection,
+    now: chrono::DateTime<Utc>,
+    window: chrono::Duration,
+) -> AppResult<u64> {
+    Ok(donation::Entity::update_many()
+        .col_expr(
+            donation::Column::Status,
+            Expr::value(DonationStatus::Expired),
+        )
+        .filter(donation::Column::Status.eq(DonationStatus::Pending))
+        .filter(donation::Column::CreatedAt.lt(now - window))
+        .exec(db)
+        .await?
+        .rows_affected)
 }
 
 /// A disbursement as requested.
@@ -269,15 +624,17 @@ pub enum Donations {
     By(i64),
 }
 
-/// Donations, oldest first.
+/// Donations, oldest first: confirmed ones only to a fund or campaign, all of them (pending and
+/// expired too) by an account.
 pub async fn donations<C: ConnectionTrait>(
     db: &C,
     which: Donations,
     page: PageArgs,
 ) -> AppResult<Page<donation::Model>> {
+    let confirmed = donation::Column::Status.eq(DonationStatus::Confirmed);
     let filter = match which {
-        Donations::ToFund(id) => donation::Column::FundId.eq(id),
-        Donations::ToCampaign(id) => donation::Column::CampaignId.eq(id),
+        Donations::ToFund(id) => donation::Column::FundId.eq(id).and(confirmed),
+        Donations::ToCampaign(id) => donation::Column::CampaignId.eq(id).and(confirmed),
         Donations::By(id) => donation::Column::AccountId.eq(id),
     };
     fetch_page(
@@ -313,7 +670,7 @@ pub fn donated_within(org: i64) -> sea_orm::Condition {
         )
 }
 
-/// Donations to a fund, oldest first ([`crate::batch::ChildPages`]).
+/// Confirmed donations to a fund, oldest first ([`crate::batch::ChildPages`]).
 pub struct DonationsToFund;
 
 impl crate::batch::Children for DonationsToFund {
@@ -327,9 +684,12 @@ impl crate::batch::Children for DonationsToFund {
     fn parent_of(row: &donation::Model) -> i64 {
         row.fund_id.unwrap_or_default()
     }
+    fn narrow(select: sea_orm::Select<donation::Entity>) -> sea_orm::Select<donation::Entity> {
+        select.filter(donation::Column::Status.eq(DonationStatus::Confirmed))
+    }
 }
 
-/// Donations to a campaign, oldest first ([`crate::batch::ChildPages`]).
+/// Confirmed donations to a campaign, oldest first ([`crate::batch::ChildPages`]).
 pub struct DonationsToCampaign;
 
 impl crate::batch::Children for DonationsToCampaign {
@@ -342,6 +702,9 @@ impl crate::batch::Children for DonationsToCampaign {
     }
     fn parent_of(row: &donation::Model) -> i64 {
         row.campaign_id.unwrap_or_default()
+    }
+    fn narrow(select: sea_orm::Select<donation::Entity>) -> sea_orm::Select<donation::Entity> {
+        select.filter(donation::Column::Status.eq(DonationStatus::Confirmed))
     }
 }
 

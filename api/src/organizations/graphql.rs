@@ -76,7 +76,8 @@ impl OrganizationStats {
         self.0.shifts_filled
     }
 
-    /// Donations made in the period to the subtree's funds and campaigns, in fen.
+    /// Donations confirmed in the period (money that arrived) to the subtree's funds and
+    /// campaigns, in fen.
     async fn donations_fen(&self) -> i64 {
         self.0.donations_fen
     }

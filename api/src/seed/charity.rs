@@ -7,11 +7,12 @@ use entity::account;
 use super::SeedSummary;
 use crate::{AppState, events::domain::EventCategory, geo::GeoPoint, validate};
 
-/// The Tinglin station's charity side: a community fund with donations (one anonymous) and a
+/// The Tinglin station's charity side: a community fund with offline gifts (one anonymous) and a
 /// disbursement, a donation to the campaign, two micro-wishes (one claimed), and two help
 /// requests — one waiting to be dispatched, one offered to the nearest volunteers.
 pub(super) async fn seed(
     state: &AppState,
+    admin: &account::Model,
     organizer: &account::Model,
     station: i64,
     campaign: i64,
@@ -19,7 +20,9 @@ pub(super) async fn seed(
     summary: &mut SeedSummary,
 ) -> anyhow::Result<()> {
     use crate::{
-        funds::service::{self as funds, DonationTarget, NewDisbursement, NewDonation, NewFund},
+        funds::service::{
+            self as funds, DonationTarget, NewDisbursement, NewFund, NewOfflineGift, OfflineChannel,
+        },
         help::{
             dispatch,
             domain::Urgency,
@@ -64,21 +67,35 @@ pub(super) async fn seed(
             "慈善同心，志愿同行",
         ),
     ];
+    // Recorded by the receiving organization's staff as they arrived (the station's organizer
+    // for its fund, the city's administrator for the city's campaign): the demo has no payment
+    // provider, and online donations count only once one confirms them.
     for (n, (who, target, amount_fen, anonymous, message)) in gifts.into_iter().enumerate() {
-        funds::donate(
+        let staff = match target {
+            DonationTarget::Fund(_) => organizer,
+            DonationTarget::Campaign(_) => admin,
+        };
+        funds::record_offline_gift(
             db,
-            &volunteers[who],
-            NewDonation {
+            staff,
+            NewOfflineGift {
                 target,
                 amount_fen,
-                donor_name: None,
+                channel: if n % 2 == 0 {
+                    OfflineChannel::BankTransfer
+                } else {
+                    OfflineChannel::Cash
+                },
+                reference: format!("TL-2026-{:04}", n + 1),
+                donor_name: volunteers[who].display_name.chars().take(50).collect(),
                 anonymous,
                 message: message.to_owned(),
+                received_at: None,
             },
             &format!("seed-demo-donation-{n}"),
         )
         .await
-        .context("making a demo donation")?;
+        .context("recording a demo donation")?;
         summary.donations += 1;
     }
     funds::disburse(

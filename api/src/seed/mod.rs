@@ -157,6 +157,7 @@ pub async fn seed_demo(state: &AppState) -> anyhow::Result<SeedSummary> {
     .await?;
     charity::seed(
         state,
+        &admin,
         &organizer_of[0],
         stations[0],
         campaign,

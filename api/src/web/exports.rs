@@ -160,6 +160,8 @@ impl Kind {
                 "donor_name",
                 "donor_phone",
                 "anonymous",
+                "channel",
+                "reference",
             ],
         }
     }
@@ -441,15 +443,17 @@ impl Cursor {
         let p = &self.period;
         let page = donation::Entity::find()
             .filter(crate::funds::service::donated_within(p.organization_id))
-            .filter(donation::Column::CreatedAt.gte(p.from))
-            .filter(donation::Column::CreatedAt.lt(p.to))
+            // Money that arrived in the period; pending and expired donations are no money.
+            .filter(donation::Column::Status.eq(entity::donation::DonationStatus::Confirmed))
+            .filter(donation::Column::ConfirmedAt.gte(p.from))
+            .filter(donation::Column::ConfirmedAt.lt(p.to))
             .filter(donation::Column::Id.gt(self.after))
             .order_by_asc(donation::Column::Id)
             .limit(PAGE)
             .all(db)
             .await?;
         let last = page.last().map(|d| d.id);
-        let people = people(db, page.iter().map(|d| d.account_id)).await?;
+        let people = people(db, page.iter().filter_map(|d| d.account_id)).await?;
         let funds: HashMap<i64, fund::Model> = fund::Entity::find()
             .filter(fund::Column::Id.is_in(page.iter().filter_map(|d| d.fund_id)))
             .all(db)
@@ -498,15 +502,16 @@ impl Cursor {
                 let (donor, phone) = if d.anonymous {
                     (ANONYMOUS_DONOR.to_owned(), String::new())
                 } else {
-                    let phone = people
-                        .get(&d.account_id)
+                    let phone = d
+                        .account_id
+                        .and_then(|a| people.get(&a))
                         .map(|p| p.1.clone())
                         .unwrap_or_default();
                     (d.donor_name.clone(), phone)
                 };
                 vec![
                     d.receipt_number,
-                    local(d.created_at),
+                    local(d.confirmed_at.unwrap_or(d.created_at)),
                     text(
                         org.and_then(|o| orgs.get(&o))
                             .map(|o| o.name.clone())
@@ -519,6 +524,8 @@ impl Cursor {
                     text(donor),
                     phone,
                     d.anonymous.to_string(),
+                    sea_orm::ActiveEnum::to_value(&d.channel),
+                    text(d.reference.unwrap_or_default()),
                 ]
             })
             .collect();

@@ -10,6 +10,7 @@ pub mod error;
 pub mod exports;
 mod graphql;
 pub mod oauth;
+pub mod payments;
 pub mod server;
 mod ws;
 
@@ -69,6 +70,7 @@ pub fn app(state: AppState) -> Router {
         .merge(oauth::router(http.state.clone()))
         .merge(certificates::router(http.state.clone()))
         .merge(exports::router(http.state.clone()))
+        .merge(payments::router(http.state.clone()))
         .merge(crate::kiosk::router())
         .layer(RequestBodyLimitLayer::new(body_limit))
         // The configured limit above is the one that counts, not axum's 2 MB default.
@@ -95,6 +97,7 @@ pub fn app(state: AppState) -> Router {
                         "kiosk" => "/kiosk",
                         "certificates" => "/certificates",
                         "exports" => "/exports",
+                        "payments" => "/payments",
                         "healthz" => "/healthz",
                         "readyz" => "/readyz",
                         "metrics" => "/metrics",
