@@ -15,7 +15,8 @@ pub trait ContextExt {
     fn viewer(&self) -> &Viewer;
     /// The calling account, or `UNAUTHENTICATED`.
     fn require_account(&self) -> impl Future<Output = AppResult<&account::Model>> + Send;
-    /// The calling account when valid credentials were given; `None` for anonymous callers.
+    /// The calling account when valid credentials were given; `None` for anonymous callers,
+    /// and for an API client without `org:read`, which reads only what the public reads.
     fn optional_account(&self) -> impl Future<Output = AppResult<Option<&account::Model>>> + Send;
 }
 
@@ -36,6 +37,12 @@ impl ContextExt for Context<'_> {
 
     async fn optional_account(&self) -> AppResult<Option<&account::Model>> {
         let viewer = self.viewer();
+        if viewer
+            .grant()
+            .is_some_and(|g| !g.scopes.contains(&crate::clients::Scope::OrgRead))
+        {
+            return Ok(None);
+        }
         if viewer.presented_credentials() {
             viewer.require(&self.state().db).await.map(Some)
         } else {

@@ -52,6 +52,7 @@
 //!   [`wishes`]: micro-wishes; [`help`]: help requests and dispatch.
 //! - [`stats`]: figures up the hierarchy.
 
+pub mod access;
 pub mod accounts;
 pub mod auth;
 pub mod authz;

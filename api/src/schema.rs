@@ -366,7 +366,7 @@ impl Extension for RequestHooks {
         }
         if let Some(viewer) = ctx.data_opt::<Arc<crate::auth::Viewer>>() {
             if let Some(grant) = viewer.grant() {
-                crate::clients::check_scopes(grant, &doc)?;
+                crate::access::check_document(&ctx.schema_env.registry, grant, &doc)?;
             }
             if viewer.is_kiosk() {
                 crate::kiosk::service::check_document(&doc)?;

@@ -5,6 +5,7 @@
 mod fakepay;
 mod harness;
 
+mod access_e2e;
 mod accounts_service;
 mod auth_e2e;
 mod backup;

@@ -50,40 +50,6 @@ impl Scope {
     pub fn parse(s: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|x| x.as_str() == s)
     }
-
-    /// The scope a root field needs when a client calls it; `None`: clients may not call it.
-    pub fn for_root_field(parent: &str, field: &str) -> Option<Self> {
-        match (parent, field) {
-            ("QueryRoot", "serviceRecords") => Some(Self::OrgRead),
-            (
-                "QueryRoot",
-                "organizations"
-                | "organization"
-                | "campaigns"
-                | "campaign"
-                | "events"
-                | "event"
-                | "shifts"
-                | "shift"
-                | "node"
-                | "charityFund"
-                | "microWishes"
-                | "helpRequest"
-                | "helpRequests"
-                | "verifyServiceCertificate",
-            ) => Some(Self::PublicRead),
-            ("MutationRoot", "createHelpRequest") => Some(Self::HelpRequestsWrite),
-            (
-                "MutationRoot",
-                "createEvent" | "updateEvent" | "publishEvent" | "cancelEvent" | "createShift"
-                | "createShiftSeries" | "updateShift" | "cancelShift",
-            ) => Some(Self::EventsWrite),
-            ("MutationRoot", "issueCheckInCode" | "checkIn" | "checkOut") => {
-                Some(Self::CheckinsWrite)
-            }
-            _ => None,
-        }
-    }
 }
 
 /// What a verified client token grants.
@@ -137,24 +103,6 @@ fn root_fields<'a>(
         }
     }
     true
-}
-
-/// Refuse, right after parsing, any root field a calling client's scopes do not cover (and
-/// every field that is not open to clients at all, such as `me`), before anything runs.
-pub fn check_scopes(
-    grant: &ClientGrant,
-    doc: &async_graphql::parser::types::ExecutableDocument,
-) -> async_graphql::ServerResult<()> {
-    check_root_fields(doc, "an API client", |parent, field| {
-        let needed = Scope::for_root_field(parent, field);
-        if needed.is_some_and(|n| grant.scopes.contains(&n)) {
-            return Ok(());
-        }
-        let needed = needed.map_or("no scope (not open to API clients)", Scope::as_str);
-        Err(format!(
-            "`{field}` needs {needed}, which this client was not granted"
-        ))
-    })
 }
 
 /// Refuse a document with a root field (other than `__typename` and introspection) that
