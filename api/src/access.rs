@@ -177,7 +177,8 @@ pub fn rule(ty: &str, field: &str) -> Option<Rule> {
             | "Invitation" | "IssuedKioskCredential" | "KioskCredential" | "PhoneCodeSent"
             | "SyncResult" | "TimeBank" | "TimeCoinEntry" | "TimeCoinTransfer"
             | "VolunteerProfile" | "WechatAppPayment" | "ServiceSummary" | "CategoryMinutes"
-            | "NearbyVolunteer" | "CompleteHelpRequestPayload" | "OrganizationStats",
+            | "NearbyVolunteer" | "CompleteHelpRequestPayload" | "OrganizationStats"
+            | "Session",
             _,
         ) => People,
         _ => return None,

@@ -314,6 +314,17 @@ pub struct Config {
     #[arg(long = "env", env = "TONGXING_ENV", value_enum, default_value_t = Environment::Development, global = true)]
     pub environment: Environment,
 
+    /// Let a development server (GraphiQL, introspection, field suggestions, the file SMS
+    /// sender) listen on a non-loopback address. Off: such a server refuses to start, so a
+    /// newcomer's default never ends up on a public address by accident.
+    #[arg(
+        long,
+        env = "TONGXING_ALLOW_PUBLIC_DEVELOPMENT",
+        default_value_t = false,
+        global = true
+    )]
+    pub allow_public_development: bool,
+
     /// Hours an idempotency key (and the result it replays) is kept; at least 24.
     #[arg(
         long,
@@ -430,6 +441,54 @@ pub struct Config {
     /// `https://api.example.org/payments/wechatpay/notify`.
     #[arg(long, env = "TONGXING_WECHATPAY_NOTIFY_URL", global = true)]
     pub wechatpay_notify_url: Option<String>,
+
+    /// WebSocket connections one client address may hold open at once (`429` past it). 1–10,000.
+    #[arg(
+        long,
+        env = "TONGXING_WS_CONNECTIONS_PER_ADDRESS",
+        default_value_t = 50,
+        global = true
+    )]
+    pub ws_connections_per_address: u32,
+
+    /// WebSocket connections one account may hold open at once (close 4429 past it). 1–1,000.
+    #[arg(
+        long,
+        env = "TONGXING_WS_CONNECTIONS_PER_ACCOUNT",
+        default_value_t = 10,
+        global = true
+    )]
+    pub ws_connections_per_account: u32,
+
+    /// Subscriptions one WebSocket connection may run at once (an `error` for the one past
+    /// it). 1–1,000.
+    #[arg(
+        long,
+        env = "TONGXING_WS_SUBSCRIPTIONS_PER_CONNECTION",
+        default_value_t = 25,
+        global = true
+    )]
+    pub ws_subscriptions_per_connection: u32,
+
+    /// Messages per second a WebSocket client may send (bursts of twice that); past it the
+    /// connection closes with 4429. 1–1,000.
+    #[arg(
+        long,
+        env = "TONGXING_WS_MESSAGES_PER_SECOND",
+        default_value_t = 20,
+        global = true
+    )]
+    pub ws_messages_per_second: u32,
+
+    /// Seconds a new WebSocket connection has to send `connection_init` (then closes with
+    /// 4408). 1–300.
+    #[arg(
+        long,
+        env = "TONGXING_WS_INIT_TIMEOUT_SECS",
+        default_value_t = 10,
+        global = true
+    )]
+    pub ws_init_timeout_secs: u32,
 
     /// Minutes a donor has to pay an online donation; after that it is `EXPIRED` (a payment
     /// confirmed later still counts). 5–1,440.
@@ -583,6 +642,23 @@ impl Config {
     pub fn validate(&self) -> anyhow::Result<()> {
         use anyhow::ensure;
         ensure!(
+            self.environment == Environment::Production
+                || self.listen.ip().is_loopback()
+                || self.allow_public_development,
+            "a development server (GraphiQL, introspection, test SMS outbox) would listen on \
+             {}, which is not a loopback address: set TONGXING_ENV=production, or \
+             TONGXING_ALLOW_PUBLIC_DEVELOPMENT=true if exposing development mode is intended",
+            self.listen
+        );
+        ensure!(
+            (1..=10_000).contains(&self.ws_connections_per_address)
+                && (1..=1_000).contains(&self.ws_connections_per_account)
+                && (1..=1_000).contains(&self.ws_subscriptions_per_connection)
+                && (1..=1_000).contains(&self.ws_messages_per_second)
+                && (1..=300).contains(&self.ws_init_timeout_secs),
+            "TONGXING_WS_* limits are out of range (see --help)"
+        );
+        ensure!(
             (5..=1440).contains(&self.payment_window_minutes),
             "TONGXING_PAYMENT_WINDOW_MINUTES must be 5 to 1,440"
         );
@@ -726,9 +802,21 @@ mod tests {
         let mut bad = c.clone();
         bad.default_page_size = 500;
         assert!(bad.validate().is_err());
-        let mut bad = c;
+        let mut bad = c.clone();
         bad.access_token_ttl_secs = 0;
         assert!(bad.validate().is_err());
+        // Development mode on a public address only when asked for explicitly.
+        let mut public = c;
+        public.listen = "0.0.0.0:8000".parse().unwrap();
+        assert!(public.validate().is_err());
+        public.allow_public_development = true;
+        public.validate().unwrap();
+        public.allow_public_development = false;
+        public.environment = Environment::Production;
+        public.validate().unwrap();
+        public.environment = Environment::Development;
+        public.listen = "[::1]:8000".parse().unwrap();
+        public.validate().unwrap();
     }
 
     #[test]

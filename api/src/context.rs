@@ -41,6 +41,7 @@ impl ContextExt for Context<'_> {
             .grant()
             .is_some_and(|g| !g.scopes.contains(&crate::clients::Scope::OrgRead))
         {
+            // It reads as the public (the HTTP layer already refused a revoked client).
             return Ok(None);
         }
         if viewer.presented_credentials() {

@@ -197,8 +197,39 @@ pub async fn export(db: &DatabaseConnection, me: i64) -> AppResult<Value> {
         "certificates": service_certificate::Entity::find().filter(service_certificate::Column::AccountId.eq(me)).into_json().all(db).await?,
         "sessions": refresh_token::Entity::find()
             .select_only()
-            .columns([refresh_token::Column::CreatedAt, refresh_token::Column::ExpiresAt, refresh_token::Column::RevokedAt])
+            .columns([refresh_token::Column::FamilyId, refresh_token::Column::Device, refresh_token::Column::CreatedAt, refresh_token::Column::ExpiresAt, refresh_token::Column::RevokedAt])
             .filter(refresh_token::Column::AccountId.eq(me)).into_json().all(db).await?,
+        // What the person did as staff: what they reported, opened, recorded and registered,
+        // and every entry of the audit log they are the actor of.
+        "helpRequestsReported": help_request::Entity::find()
+            .select_only()
+            .columns([help_request::Column::Id, help_request::Column::Title, help_request::Column::Status, help_request::Column::ReportedAt])
+            .filter(help_request::Column::ReportedBy.eq(me)).order_by_asc(help_request::Column::Id).into_json().all(db).await?,
+        "eventsCreated": entity::charity_event::Entity::find()
+            .select_only()
+            .columns([entity::charity_event::Column::Id, entity::charity_event::Column::Title, entity::charity_event::Column::Status, entity::charity_event::Column::CreatedAt])
+            .filter(entity::charity_event::Column::CreatedBy.eq(me)).order_by_asc(entity::charity_event::Column::Id).into_json().all(db).await?,
+        "campaignsCreated": entity::campaign::Entity::find()
+            .select_only()
+            .columns([entity::campaign::Column::Id, entity::campaign::Column::Title, entity::campaign::Column::Status, entity::campaign::Column::CreatedAt])
+            .filter(entity::campaign::Column::CreatedBy.eq(me)).order_by_asc(entity::campaign::Column::Id).into_json().all(db).await?,
+        "fundsOpened": entity::charity_fund::Entity::find()
+            .select_only()
+            .columns([entity::charity_fund::Column::Id, entity::charity_fund::Column::Name, entity::charity_fund::Column::CreatedAt])
+            .filter(entity::charity_fund::Column::CreatedBy.eq(me)).order_by_asc(entity::charity_fund::Column::Id).into_json().all(db).await?,
+        "disbursementsRecorded": entity::disbursement::Entity::find().filter(entity::disbursement::Column::CreatedBy.eq(me)).order_by_asc(entity::disbursement::Column::Id).into_json().all(db).await?,
+        "offlineGiftsRecorded": donation::Entity::find()
+            .select_only()
+            .columns([donation::Column::Id, donation::Column::AmountFen, donation::Column::Channel, donation::Column::Reference, donation::Column::ConfirmedAt])
+            .filter(donation::Column::RecordedBy.eq(me)).order_by_asc(donation::Column::Id).into_json().all(db).await?,
+        "microWishesPosted": micro_wish::Entity::find()
+            .select_only()
+            .columns([micro_wish::Column::Id, micro_wish::Column::Title, micro_wish::Column::Status, micro_wish::Column::CreatedAt])
+            .filter(micro_wish::Column::CreatedBy.eq(me)).order_by_asc(micro_wish::Column::Id).into_json().all(db).await?,
+        // Without their secrets' digests.
+        "apiClientsRegistered": entity::api_client::Entity::find()
+            .filter(entity::api_client::Column::CreatedBy.eq(me)).order_by_asc(entity::api_client::Column::Id).into_json().all(db).await?,
+        "auditEntriesAsActor": audit_log::Entity::find().filter(audit_log::Column::ActorId.eq(me)).order_by_asc(audit_log::Column::Id).into_json().all(db).await?,
     }))
 }
 
@@ -390,6 +421,26 @@ pub async fn delete_account(
         .await?;
     membership::Entity::delete_many()
         .filter(membership::Column::AccountId.eq(me.id))
+        .exec(&txn)
+        .await?;
+    // API clients act with their registrar's authority: a deleted person's stop (their
+    // organization can register new ones).
+    crate::clients::service::revoke_registered_by(&txn, me.id, None).await?;
+    // Transfer memos are the person's words; the amounts stay for the ledgers.
+    let wallet = || {
+        sea_orm::sea_query::Query::select()
+            .column(entity::timebank_account::Column::Id)
+            .from(entity::timebank_account::Entity)
+            .and_where(entity::timebank_account::Column::OwnerAccountId.eq(me.id))
+            .to_owned()
+    };
+    entity::timebank_transfer::Entity::update_many()
+        .col_expr(entity::timebank_transfer::Column::Memo, Expr::value(""))
+        .filter(
+            sea_orm::Condition::any()
+                .add(entity::timebank_transfer::Column::FromAccountId.in_subquery(wallet()))
+                .add(entity::timebank_transfer::Column::ToAccountId.in_subquery(wallet())),
+        )
         .exec(&txn)
         .await?;
     audit(

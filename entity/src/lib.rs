@@ -49,7 +49,7 @@ mod tests {
     /// a data migration.
     #[test]
     fn stored_values_are_the_ones_already_in_the_database() {
-        let cases: [(&str, Vec<String>, &[&str]); 20] = [
+        let cases: [(&str, Vec<String>, &[&str]); 22] = [
             (
                 "shift",
                 stored::<super::shift::ShiftStatus>(),
@@ -189,7 +189,18 @@ mod tests {
                     "CHECK_IN",
                     "HELP_OFFER",
                     "ACCOUNT_CLOSED",
+                    "ACCESS_CHANGED",
                 ],
+            ),
+            (
+                "donation.status",
+                stored::<super::donation::DonationStatus>(),
+                &["PENDING", "CONFIRMED", "EXPIRED"],
+            ),
+            (
+                "donation.channel",
+                stored::<super::donation::DonationChannel>(),
+                &["WECHAT_PAY", "CASH", "BANK_TRANSFER", "UNVERIFIED"],
             ),
         ];
         for (table, got, want) in cases {

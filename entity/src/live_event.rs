@@ -36,6 +36,10 @@ pub enum LiveKind {
     /// An account was closed: its sessions end.
     #[sea_orm(string_value = "ACCOUNT_CLOSED")]
     AccountClosed,
+    /// An account's sessions or roles changed (logout, revoked session, new password, removal
+    /// from an organization): its live connections end and must sign in again.
+    #[sea_orm(string_value = "ACCESS_CHANGED")]
+    AccessChanged,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -19,6 +19,9 @@ pub struct Model {
     pub rotated_at: Option<DateTimeUtc>,
     /// Set on logout or when reuse of a rotated token was detected.
     pub revoked_at: Option<DateTimeUtc>,
+    /// The device the session was started from (its `User-Agent`, at most 200 characters),
+    /// shown in the account's list of sessions.
+    pub device: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -25,6 +25,7 @@ mod m20261206_000016_kiosk_credentials;
 mod m20261206_000017_phone_codes;
 mod m20261206_000018_invitations;
 mod m20261207_000019_paid_donations;
+mod m20261207_000020_sessions;
 mod sqlite_rebuild;
 
 /// The migrator applied by the server, the CLI and every test database.
@@ -53,6 +54,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000017_phone_codes::Migration),
             Box::new(m20261206_000018_invitations::Migration),
             Box::new(m20261207_000019_paid_donations::Migration),
+            Box::new(m20261207_000020_sessions::Migration),
         ]
     }
 }

@@ -32,7 +32,7 @@ async fn register(
         Ok(_) => crate::harness::last_sms_code(state, phone.as_str()),
         Err(_) => "000000".to_owned(),
     };
-    service::register(state, phone, &code, password, name, None).await
+    service::register(state, phone, &code, password, name, None, None).await
 }
 
 fn phone(p: &str) -> Phone {
@@ -94,15 +94,34 @@ async fn login_checks_the_password() {
     )
     .await
     .unwrap();
-    let ok = service::login(&state, phone("13800000003"), password("password-1"), None).await;
+    let ok = service::login(
+        &state,
+        phone("13800000003"),
+        password("password-1"),
+        None,
+        None,
+    )
+    .await;
     assert!(ok.is_ok());
-    let wrong = service::login(&state, phone("13800000003"), password("password-2"), None)
-        .await
-        .unwrap_err();
+    let wrong = service::login(
+        &state,
+        phone("13800000003"),
+        password("password-2"),
+        None,
+        None,
+    )
+    .await
+    .unwrap_err();
     assert_eq!(wrong.code(), "UNAUTHENTICATED");
-    let unknown = service::login(&state, phone("13800000009"), password("password-1"), None)
-        .await
-        .unwrap_err();
+    let unknown = service::login(
+        &state,
+        phone("13800000009"),
+        password("password-1"),
+        None,
+        None,
+    )
+    .await
+    .unwrap_err();
     // Same answer for an unknown phone: nothing tells which numbers are registered.
     assert_eq!(unknown.to_string(), wrong.to_string());
 }
@@ -172,7 +191,7 @@ async fn reuse_in_one_family_leaves_other_sessions_alone() {
     let laptop = register(&state, phone(phone_a), password("password-1"), name("甲"))
         .await
         .unwrap();
-    let mobile = service::login(&state, phone(phone_a), password("password-1"), None)
+    let mobile = service::login(&state, phone(phone_a), password("password-1"), None, None)
         .await
         .unwrap();
     service::refresh(&state, &laptop.refresh_token)

@@ -103,3 +103,16 @@ fn migrate_creates_the_sqlite_database() {
     assert!(status.success());
     assert!(dir.path().join("tongxing.db").exists());
 }
+
+#[test]
+fn a_development_server_refuses_a_public_address_unless_told_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = tongxing(dir.path())
+        .arg("serve")
+        .env("TONGXING_LISTEN", "0.0.0.0:0")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("TONGXING_ENV=production"), "{err}");
+}

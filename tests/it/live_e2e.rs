@@ -50,7 +50,7 @@ impl Ws {
         (ws, first)
     }
 
-    async fn send(&mut self, v: Value) {
+    pub(crate) async fn send(&mut self, v: Value) {
         self.socket
             .send(Message::Text(v.to_string().into()))
             .await
@@ -69,7 +69,7 @@ impl Ws {
 
     /// The next protocol message (keep-alives skipped); a close frame comes back as
     /// `{"type": "close", "code": …}`.
-    async fn next(&mut self) -> Value {
+    pub(crate) async fn next(&mut self) -> Value {
         loop {
             let msg = tokio::time::timeout(Duration::from_secs(10), self.socket.next())
                 .await
@@ -137,7 +137,7 @@ fn refusal(msg: &Value) -> String {
 }
 
 /// A published shift with room for one and a waitlist, and its organizer's token.
-async fn one_place_shift(app: &TestApp) -> (crate::harness::World, String, String) {
+pub(crate) async fn one_place_shift(app: &TestApp) -> (crate::harness::World, String, String) {
     let w = app.world().await;
     let event = app
         .event_at(
@@ -157,7 +157,7 @@ async fn one_place_shift(app: &TestApp) -> (crate::harness::World, String, Strin
     (w, event, shift)
 }
 
-const SHIFT_UPDATED: &str =
+pub(crate) const SHIFT_UPDATED: &str =
     "subscription($s: ID!) { shiftUpdated(shiftId: $s) { confirmedCount remainingSlots } }";
 
 #[tokio::test]

@@ -42,7 +42,7 @@ async fn assert_ledger_invariants(db: &sea_orm::DatabaseConnection) {
     }
 }
 
-async fn fund(db: &sea_orm::DatabaseConnection, org: i64, person: i64, amount: i64) {
+pub(crate) async fn fund(db: &sea_orm::DatabaseConnection, org: i64, person: i64, amount: i64) {
     let from = tb::account_of(db, Owner::Organization(org)).await.unwrap();
     let to = tb::account_of(db, Owner::Person(person)).await.unwrap();
     let txn = db.begin().await.unwrap();

@@ -218,6 +218,21 @@ impl Account {
         .await
     }
 
+    /// The account's open sessions (signed-in devices), most recently seen first. Visible to
+    /// the account itself.
+    async fn sessions(&self, ctx: &Context<'_>) -> Result<Vec<SessionView>> {
+        self.require_self(ctx).await?;
+        let current = ctx.viewer().session();
+        Ok(service::sessions(&ctx.state().db, self.model.id)
+            .await?
+            .into_iter()
+            .map(|info| SessionView {
+                current: current == Some(info.id.as_str()),
+                info,
+            })
+            .collect())
+    }
+
     /// The account's real-name identity (ID number masked), if it gave one. Visible to the
     /// account itself.
     async fn identity(
@@ -641,14 +656,15 @@ impl AccountMutation {
         let phone = Phone::parse(&input.phone, "input.phone")?;
         let password = Password::parse(&input.password, "input.password")?;
         let name = DisplayName::parse(&input.display_name, "input.displayName")?;
-        let addr = ctx.viewer().client_addr;
+        let viewer = ctx.viewer();
         Ok(Box::pin(service::register(
             ctx.state(),
             phone,
             &input.sms_code,
             password,
             name,
-            addr,
+            viewer.client_addr,
+            viewer.device.as_deref(),
         ))
         .await?
         .into())
@@ -660,10 +676,16 @@ impl AccountMutation {
         // A wrong-length password cannot be right; skip the rule's message to leak nothing.
         let password = Password::parse(&input.password, "input.password")
             .map_err(|_| AppError::Unauthenticated("invalid phone number or password"))?;
-        let addr = ctx.viewer().client_addr;
-        Ok(service::login(ctx.state(), phone, password, addr)
-            .await?
-            .into())
+        let viewer = ctx.viewer();
+        Ok(Box::pin(service::login(
+            ctx.state(),
+            phone,
+            password,
+            viewer.client_addr,
+            viewer.device.as_deref(),
+        ))
+        .await?
+        .into())
     }
 
     /// Exchange a refresh token for a new session. Each refresh token works once; using one
@@ -684,6 +706,93 @@ impl AccountMutation {
     ) -> Result<bool> {
         service::logout(ctx.state(), &refresh_token).await?;
         Ok(true)
+    }
+
+    /// Change your password, proven by the current one (wrong: `BAD_USER_INPUT` on
+    /// `input.currentPassword`, throttled like login). Every other session ends at once, and
+    /// its live connections close; this one stays.
+    async fn change_password(&self, ctx: &Context<'_>, input: ChangePasswordInput) -> Result<bool> {
+        let viewer = ctx.require_account().await?;
+        let current =
+            Password::parse(&input.current_password, "input.currentPassword").map_err(|_| {
+                AppError::bad_input("input.currentPassword", "the current password is wrong")
+            })?;
+        let new = Password::parse(&input.new_password, "input.newPassword")?;
+        let caller = ctx.viewer();
+        Box::pin(service::change_password(
+            ctx.state(),
+            viewer,
+            caller.session(),
+            current,
+            new,
+            caller.client_addr,
+        ))
+        .await?;
+        Ok(true)
+    }
+
+    /// End every session of your account, this one included, and close its live connections.
+    /// Returns how many sessions ended.
+    async fn logout_everywhere(&self, ctx: &Context<'_>) -> Result<i32> {
+        let viewer = ctx.require_account().await?;
+        let n = service::logout_everywhere(&ctx.state().db, viewer).await?;
+        Ok(i32::try_from(n).unwrap_or(i32::MAX))
+    }
+
+    /// End one of your sessions (from `me { sessions }`), e.g. a lost phone's; its live
+    /// connections close. `NOT_FOUND` for a session that is not yours or is already over.
+    async fn revoke_session(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The session's ID.")] id: String,
+    ) -> Result<bool> {
+        let viewer = ctx.require_account().await?;
+        service::revoke_session(&ctx.state().db, viewer, &id).await?;
+        Ok(true)
+    }
+}
+
+/// Input of `changePassword`.
+#[derive(InputObject)]
+pub struct ChangePasswordInput {
+    /// The password now.
+    current_password: String,
+    /// The new password (8–128 characters).
+    new_password: String,
+}
+
+/// One signed-in device of an account.
+pub struct SessionView {
+    info: service::SessionInfo,
+    current: bool,
+}
+
+/// One signed-in device of an account: a login, kept alive by refreshing.
+#[Object(name = "Session")]
+impl SessionView {
+    /// The session's ID (for `revokeSession`).
+    async fn id(&self) -> &str {
+        &self.info.id
+    }
+
+    /// The device it was started from (its `User-Agent`), if known.
+    async fn device(&self) -> Option<&str> {
+        self.info.device.as_deref()
+    }
+
+    /// When it last logged in or refreshed its tokens.
+    async fn last_seen_at(&self) -> DateTime<Utc> {
+        self.info.last_seen_at
+    }
+
+    /// When it ends unless it refreshes.
+    async fn expires_at(&self) -> DateTime<Utc> {
+        self.info.expires_at
+    }
+
+    /// Whether it is the session making this request.
+    async fn current(&self) -> bool {
+        self.current
     }
 }
 

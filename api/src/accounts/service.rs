@@ -50,6 +50,7 @@ pub async fn register(
     password: Password,
     display_name: DisplayName,
     client_addr: Option<IpAddr>,
+    device: Option<&str>,
 ) -> AppResult<Session> {
     state.login_throttle.check_registration(client_addr)?;
     let taken = account::Entity::find()
@@ -71,7 +72,9 @@ pub async fn register(
         "input.smsCode",
     )
     .await?;
-    register_proven(state, phone, password, display_name).await
+    let account = insert_account(state, &phone, &password, display_name, false).await?;
+    tracing::info!(account_id = account.id, "account registered");
+    start_session(state, &state.db, account, None, device).await
 }
 
 /// Register a number taken as proven, and log in: for operator tools (`seed-demo`, loads)
@@ -84,7 +87,7 @@ pub async fn register_proven(
 ) -> AppResult<Session> {
     let account = insert_account(state, &phone, &password, display_name, false).await?;
     tracing::info!(account_id = account.id, "account registered");
-    start_session(state, &state.db, account, None).await
+    start_session(state, &state.db, account, None, None).await
 }
 
 /// Check a phone and password and start a session. Failed attempts are throttled per phone and
@@ -95,6 +98,7 @@ pub async fn login(
     phone: Phone,
     password: Password,
     client_addr: Option<IpAddr>,
+    device: Option<&str>,
 ) -> AppResult<Session> {
     let _turn = state.login_throttle.turn(phone.as_str()).await;
     state.login_throttle.check(phone.as_str(), client_addr)?;
@@ -107,7 +111,7 @@ pub async fn login(
     match account {
         Some(account) if ok => {
             tracing::info!(account_id = account.id, "login");
-            start_session(state, &state.db, account, None).await
+            start_session(state, &state.db, account, None, device).await
         }
         _ => {
             state
@@ -119,14 +123,18 @@ pub async fn login(
     }
 }
 
-/// Issue an access token and a new refresh token (in `family`, or a new family).
+/// Issue an access token and a new refresh token (in `family`, or a new family started from
+/// `device`). The access token names the session, so a live connection made with it ends when
+/// the session does.
 async fn start_session<C: ConnectionTrait>(
     state: &AppState,
     conn: &C,
     account: account::Model,
     family_id: Option<String>,
+    device: Option<&str>,
 ) -> AppResult<Session> {
-    let (access_token, exp) = state.jwt.issue(account.id)?;
+    let family_id = family_id.unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+    let (access_token, exp) = state.jwt.issue_in(account.id, Some(&family_id))?;
     let refresh_plain = refresh::generate();
     let now = Utc::now();
     let refresh_expires = now
@@ -134,7 +142,8 @@ async fn start_session<C: ConnectionTrait>(
             .map_err(|e| AppError::Internal(e.into()))?;
     refresh_token::ActiveModel {
         account_id: Set(account.id),
-        family_id: Set(family_id.unwrap_or_else(|| uuid::Uuid::new_v4().to_string())),
+        family_id: Set(family_id),
+        device: Set(device.map(|d| d.chars().take(200).collect())),
         token_hash: Set(refresh::digest(&refresh_plain)),
         created_at: Set(now),
         expires_at: Set(refresh_expires),
@@ -180,6 +189,9 @@ pub async fn refresh(state: &AppState, token: &str) -> AppResult<Session> {
         if row.rotated_at.is_some() && row.revoked_at.is_none() {
             revoke_family(&txn, &row.family_id, now).await?;
             txn.commit().await?;
+            crate::live::record(crate::live::Change::AccessChanged {
+                account_id: row.account_id,
+            });
             tracing::warn!(
                 account_id = row.account_id,
                 "refresh token reuse detected; family revoked"
@@ -196,7 +208,9 @@ pub async fn refresh(state: &AppState, token: &str) -> AppResult<Session> {
         .one(&txn)
         .await?
         .ok_or(AppError::Unauthenticated("the account no longer exists"))?;
-    let session = start_session(state, &txn, account, Some(row.family_id)).await?;
+    let device = row.device.clone();
+    let session =
+        start_session(state, &txn, account, Some(row.family_id), device.as_deref()).await?;
     txn.commit().await?;
     Ok(session)
 }
@@ -274,6 +288,7 @@ pub async fn reset_password(
         .exec(&txn)
         .await?;
     txn.commit().await?;
+    crate::live::record(crate::live::Change::AccessChanged { account_id: acc.id });
     tracing::info!(account_id = acc.id, "password reset");
     Ok(())
 }
@@ -339,7 +354,157 @@ pub async fn logout(state: &AppState, token: &str) -> AppResult<()> {
         .await?;
     if let Some(row) = row {
         revoke_family(&state.db, &row.family_id, Utc::now()).await?;
+        crate::live::record(crate::live::Change::AccessChanged {
+            account_id: row.account_id,
+        });
     }
+    Ok(())
+}
+
+/// A session of an account: one login on one device, kept alive by refreshing.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SessionInfo {
+    /// The session's ID (its refresh-token family).
+    pub id: String,
+    /// The device it was started from (`User-Agent`), if known.
+    pub device: Option<String>,
+    /// When it last logged in or refreshed.
+    pub last_seen_at: DateTime<Utc>,
+    /// When it ends unless refreshed.
+    pub expires_at: DateTime<Utc>,
+}
+
+/// The open sessions of `account_id`, most recently seen first: one per refresh-token family
+/// whose current token is neither used, revoked nor expired.
+pub async fn sessions<C: ConnectionTrait>(db: &C, account_id: i64) -> AppResult<Vec<SessionInfo>> {
+    use sea_orm::QueryOrder;
+    Ok(refresh_token::Entity::find()
+        .filter(refresh_token::Column::AccountId.eq(account_id))
+        .filter(refresh_token::Column::RevokedAt.is_null())
+        .filter(refresh_token::Column::RotatedAt.is_null())
+        .filter(refresh_token::Column::ExpiresAt.gt(Utc::now()))
+        .order_by_desc(refresh_token::Column::CreatedAt)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|t| SessionInfo {
+            id: t.family_id,
+            device: t.device,
+            last_seen_at: t.created_at,
+            expires_at: t.expires_at,
+        })
+        .collect())
+}
+
+/// Whether session `sid` of `account_id` is still open.
+pub async fn session_open<C: ConnectionTrait>(
+    db: &C,
+    account_id: i64,
+    sid: &str,
+) -> AppResult<bool> {
+    use sea_orm::PaginatorTrait;
+    Ok(refresh_token::Entity::find()
+        .filter(refresh_token::Column::AccountId.eq(account_id))
+        .filter(refresh_token::Column::FamilyId.eq(sid))
+        .filter(refresh_token::Column::RevokedAt.is_null())
+        .filter(refresh_token::Column::ExpiresAt.gt(Utc::now()))
+        .count(db)
+        .await?
+        > 0)
+}
+
+/// End sessions of `account_id`: the one named `only`, or every one but `except`. Its live
+/// connections close (on every replica). Returns how many sessions ended.
+async fn end_sessions<C: ConnectionTrait>(
+    db: &C,
+    account_id: i64,
+    only: Option<&str>,
+    except: Option<&str>,
+) -> AppResult<u64> {
+    let ending = sessions(db, account_id)
+        .await?
+        .into_iter()
+        .filter(|s| only.is_none_or(|o| s.id == o) && except.is_none_or(|e| s.id != e))
+        .count();
+    let mut update = refresh_token::Entity::update_many()
+        .col_expr(refresh_token::Column::RevokedAt, Expr::value(Utc::now()))
+        .filter(refresh_token::Column::AccountId.eq(account_id))
+        .filter(refresh_token::Column::RevokedAt.is_null());
+    if let Some(sid) = only {
+        update = update.filter(refresh_token::Column::FamilyId.eq(sid));
+    }
+    if let Some(sid) = except {
+        update = update.filter(refresh_token::Column::FamilyId.ne(sid));
+    }
+    update.exec(db).await?;
+    crate::live::record(crate::live::Change::AccessChanged { account_id });
+    Ok(ending as u64)
+}
+
+/// End one of the caller's own sessions (`NOT_FOUND` for one that is not theirs or is over).
+#[tracing::instrument(skip_all, fields(viewer = viewer.id))]
+pub async fn revoke_session(
+    db: &sea_orm::DatabaseConnection,
+    viewer: &account::Model,
+    session_id: &str,
+) -> AppResult<()> {
+    if !session_open(db, viewer.id, session_id).await? {
+        return Err(AppError::NotFound("session"));
+    }
+    end_sessions(db, viewer.id, Some(session_id), None).await?;
+    tracing::info!("session revoked");
+    Ok(())
+}
+
+/// End every session of the caller, this one included. Returns how many ended.
+#[tracing::instrument(skip_all, fields(viewer = viewer.id))]
+pub async fn logout_everywhere(
+    db: &sea_orm::DatabaseConnection,
+    viewer: &account::Model,
+) -> AppResult<u64> {
+    let n = end_sessions(db, viewer.id, None, None).await?;
+    tracing::info!(sessions = n, "logged out everywhere");
+    Ok(n)
+}
+
+/// Change the caller's password, proven by the current one (throttled like login). Every other
+/// session ends, with its live connections; `current_session` (the caller's) stays.
+#[tracing::instrument(skip_all, fields(viewer = viewer.id))]
+pub async fn change_password(
+    state: &AppState,
+    viewer: &account::Model,
+    current_session: Option<&str>,
+    current: Password,
+    new: Password,
+    client_addr: Option<IpAddr>,
+) -> AppResult<()> {
+    let _turn = state.login_throttle.turn(&viewer.phone).await;
+    state.login_throttle.check(&viewer.phone, client_addr)?;
+    let ok = password::verify(
+        Some(viewer.password_hash.clone()),
+        current.expose().to_owned(),
+    )
+    .await?;
+    if !ok {
+        state
+            .login_throttle
+            .record_failure(&viewer.phone, client_addr);
+        return Err(AppError::bad_input(
+            "input.currentPassword",
+            "the current password is wrong",
+        ));
+    }
+    let hash = password::hash(new.expose().to_owned()).await?;
+    let txn = db::begin_write(&state.db).await?;
+    account::Entity::update_many()
+        .col_expr(account::Column::PasswordHash, Expr::value(hash))
+        .col_expr(account::Column::UpdatedAt, Expr::value(Utc::now()))
+        .filter(account::Column::Id.eq(viewer.id))
+        .exec(&txn)
+        .await?;
+    end_sessions(&txn, viewer.id, None, current_session).await?;
+    txn.commit().await?;
+    tracing::info!("password changed");
     Ok(())
 }
 

@@ -32,6 +32,21 @@ pub struct Claims {
     pub exp: u64,
     /// Issued at, seconds since the epoch.
     pub iat: u64,
+    /// The session (refresh-token family) the token was issued in; absent in tokens issued
+    /// before sessions were named.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sid: Option<String>,
+}
+
+/// Who an access token speaks for, and until when.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verified {
+    /// The account.
+    pub account_id: i64,
+    /// The session it was issued in (see [`Claims::sid`]).
+    pub session: Option<String>,
+    /// Expiry, seconds since the epoch.
+    pub expires_at: u64,
 }
 
 /// Claims of a third-party client's access token (client-credentials grant). Its audience is
@@ -112,12 +127,18 @@ impl JwtKeys {
 
     /// Issue an access token for an account; returns the token and its expiry (epoch seconds).
     pub fn issue(&self, account_id: i64) -> Result<(String, u64), AppError> {
+        self.issue_in(account_id, None)
+    }
+
+    /// Issue an access token for `account_id` in session `sid`.
+    pub fn issue_in(&self, account_id: i64, sid: Option<&str>) -> Result<(String, u64), AppError> {
         let iat = now_secs();
         let exp = iat + self.ttl.as_secs();
         let claims = Claims {
             iss: self.issuer.clone(),
             aud: self.audience.clone(),
             sub: account_id.to_string(),
+            sid: sid.map(str::to_owned),
             exp,
             iat,
         };
@@ -161,12 +182,19 @@ impl JwtKeys {
 
     /// Verify an access token and return the account key it was issued to.
     pub fn verify(&self, token: &str) -> Result<i64, AppError> {
+        self.verify_session(token).map(|v| v.account_id)
+    }
+
+    /// Verify an access token: its account, session and expiry.
+    pub fn verify_session(&self, token: &str) -> Result<Verified, AppError> {
+        let bad = || AppError::Unauthenticated("invalid or expired access token");
         let data = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
-            .map_err(|_| AppError::Unauthenticated("invalid or expired access token"))?;
-        data.claims
-            .sub
-            .parse()
-            .map_err(|_| AppError::Unauthenticated("invalid or expired access token"))
+            .map_err(|_| bad())?;
+        Ok(Verified {
+            account_id: data.claims.sub.parse().map_err(|_| bad())?,
+            session: data.claims.sid,
+            expires_at: data.claims.exp,
+        })
     }
 }
 

@@ -23,6 +23,10 @@ pub struct Viewer {
     /// Set when a venue's tablet calls with a kiosk key (checked on first use).
     kiosk_key: Option<String>,
     kiosk: OnceCell<crate::kiosk::service::KioskGrant>,
+    /// The session the access token was issued in.
+    session: Option<String>,
+    /// The caller's `User-Agent`, for naming a session started by this request.
+    pub device: Option<String>,
 }
 
 impl Viewer {
@@ -41,6 +45,21 @@ impl Viewer {
             client_addr,
             ..Self::default()
         }
+    }
+
+    /// A caller whose access token was valid, with the session it names.
+    pub fn signed_in(verified: crate::auth::jwt::Verified, client_addr: Option<IpAddr>) -> Self {
+        Self {
+            account_id: Some(verified.account_id),
+            session: verified.session,
+            client_addr,
+            ..Self::default()
+        }
+    }
+
+    /// The session the caller's access token was issued in, if it names one.
+    pub fn session(&self) -> Option<&str> {
+        self.session.as_deref()
     }
 
     /// A third-party client with a valid client token.

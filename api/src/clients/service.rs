@@ -193,3 +193,28 @@ pub async fn active<C: ConnectionTrait>(db: &C, key: i64) -> AppResult<Option<cl
         .one(db)
         .await?)
 }
+
+/// Revoke the API clients `account_id` registered (for organization `within` and everything
+/// below it, or everywhere): they act with that person's authority, which is gone. Returns how
+/// many were revoked.
+pub async fn revoke_registered_by<C: sea_orm::ConnectionTrait>(
+    db: &C,
+    account_id: i64,
+    within: Option<i64>,
+) -> crate::error::AppResult<u64> {
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr};
+    let mut update = entity::api_client::Entity::update_many()
+        .col_expr(
+            entity::api_client::Column::RevokedAt,
+            Expr::value(chrono::Utc::now()),
+        )
+        .filter(entity::api_client::Column::CreatedBy.eq(account_id))
+        .filter(entity::api_client::Column::RevokedAt.is_null());
+    if let Some(org) = within {
+        update = update.filter(crate::authz::in_subtree(
+            entity::api_client::Column::OrganizationId,
+            org,
+        ));
+    }
+    Ok(update.exec(db).await?.rows_affected)
+}

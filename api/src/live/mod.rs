@@ -59,6 +59,21 @@ pub enum Change {
         /// The account.
         account_id: i64,
     },
+    /// An account's sessions or roles changed: its WebSocket connections close (4401), on every
+    /// replica, and reconnect only with a token of a session still open.
+    AccessChanged {
+        /// The account.
+        account_id: i64,
+    },
+}
+
+/// Why an account's live connections must close.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Closing {
+    /// The account was deleted (4403).
+    Deleted,
+    /// Its sessions or roles changed (4401): sign in again.
+    AccessChanged,
 }
 
 tokio::task_local! {
@@ -89,13 +104,65 @@ const CHANNEL: usize = 4096;
 /// The process's live-update hub.
 pub struct LiveHub {
     tx: broadcast::Sender<Change>,
-    /// Deleted accounts, for WebSocket connections (rare: every connection listens).
-    closed_accounts: broadcast::Sender<i64>,
+    /// Accounts whose connections must close, for WebSocket connections (rare: every
+    /// connection listens).
+    closed_accounts: broadcast::Sender<(i64, Closing)>,
     postgres: bool,
     shutdown: watch::Sender<bool>,
     connections: AtomicUsize,
     subscriptions: AtomicUsize,
     listening: AtomicBool,
+    /// Open WebSocket connections per client address and per account.
+    pub seats: Seats,
+}
+
+/// Counts of open WebSocket connections by key, for the per-address and per-account limits.
+#[derive(Default)]
+pub struct Seats {
+    by_address: std::sync::Arc<std::sync::Mutex<std::collections::HashMap<Holder, u32>>>,
+}
+
+/// Who holds a seat.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Holder {
+    /// A client address.
+    Address(std::net::IpAddr),
+    /// An account.
+    Account(i64),
+}
+
+/// A taken seat; dropping it frees it.
+pub struct Seat {
+    map: std::sync::Arc<std::sync::Mutex<std::collections::HashMap<Holder, u32>>>,
+    holder: Holder,
+}
+
+impl Drop for Seat {
+    fn drop(&mut self) {
+        let mut map = self.map.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(n) = map.get_mut(&self.holder) {
+            *n -= 1;
+            if *n == 0 {
+                map.remove(&self.holder);
+            }
+        }
+    }
+}
+
+impl Seats {
+    /// Take one of `limit` seats of `holder`; `None` when all are taken.
+    pub fn take(&self, holder: Holder, limit: u32) -> Option<Seat> {
+        let mut map = self.by_address.lock().unwrap_or_else(|p| p.into_inner());
+        let n = map.entry(holder).or_insert(0);
+        if *n >= limit {
+            return None;
+        }
+        *n += 1;
+        Some(Seat {
+            map: self.by_address.clone(),
+            holder,
+        })
+    }
 }
 
 impl LiveHub {
@@ -109,6 +176,7 @@ impl LiveHub {
             connections: AtomicUsize::new(0),
             subscriptions: AtomicUsize::new(0),
             listening: AtomicBool::new(false),
+            seats: Seats::default(),
         }
     }
 
@@ -124,16 +192,25 @@ impl LiveHub {
         self.tx.subscribe()
     }
 
-    /// Accounts deleted from now on (on any replica).
-    pub fn closed_accounts(&self) -> broadcast::Receiver<i64> {
+    /// Accounts whose connections must close from now on (on any replica).
+    pub fn closed_accounts(&self) -> broadcast::Receiver<(i64, Closing)> {
         self.closed_accounts.subscribe()
     }
 
     fn deliver(&self, change: Change) {
         // No subscriber is not an error.
-        if let Change::AccountClosed { account_id } = change {
-            let _ = self.closed_accounts.send(account_id);
-            return;
+        match change {
+            Change::AccountClosed { account_id } => {
+                let _ = self.closed_accounts.send((account_id, Closing::Deleted));
+                return;
+            }
+            Change::AccessChanged { account_id } => {
+                let _ = self
+                    .closed_accounts
+                    .send((account_id, Closing::AccessChanged));
+                return;
+            }
+            _ => {}
         }
         let _ = self.tx.send(change);
     }

@@ -74,6 +74,10 @@ fn columns(c: &Change) -> Columns {
             account: Some(account_id),
             ..none(LiveKind::AccountClosed)
         },
+        Change::AccessChanged { account_id } => Columns {
+            account: Some(account_id),
+            ..none(LiveKind::AccessChanged)
+        },
     }
 }
 
@@ -97,6 +101,9 @@ fn change_of(row: &live_event::Model) -> Option<Change> {
             volunteer_id: row.account_id?,
         },
         LiveKind::AccountClosed => Change::AccountClosed {
+            account_id: row.account_id?,
+        },
+        LiveKind::AccessChanged => Change::AccessChanged {
             account_id: row.account_id?,
         },
     })

@@ -431,7 +431,8 @@ pub async fn grant_membership(
     Ok(row)
 }
 
-/// Take an account out of an organization. Returns whether it was a member.
+/// Take an account out of an organization: its role goes, the API clients it registered there
+/// are revoked, and its live connections close. Returns whether it was a member.
 #[tracing::instrument(skip_all, fields(viewer = viewer.id, organization_id = org_id))]
 pub async fn remove_member(
     db: &DatabaseConnection,
@@ -441,11 +442,18 @@ pub async fn remove_member(
 ) -> AppResult<bool> {
     get_required(db, org_id).await?;
     authz::require_admin(db, viewer, org_id).await?;
+    let txn = crate::db::begin_write(db).await?;
     let res = membership::Entity::delete_many()
         .filter(membership::Column::OrganizationId.eq(org_id))
         .filter(membership::Column::AccountId.eq(account_id))
-        .exec(db)
+        .exec(&txn)
         .await?;
+    // The API clients they registered for this organization (and below) acted with the role
+    // they just lost: revoked (the organization can register new ones).
+    crate::clients::service::revoke_registered_by(&txn, account_id, Some(org_id)).await?;
+    txn.commit().await?;
+    // Their live connections close and reconnect with what they may still see.
+    crate::live::record(crate::live::Change::AccessChanged { account_id });
     Ok(res.rows_affected > 0)
 }
 

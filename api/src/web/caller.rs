@@ -48,14 +48,23 @@ pub fn bearer_token(headers: &HeaderMap) -> Option<Option<&str>> {
 
 /// Who the request's credentials name.
 pub fn viewer(state: &AppState, headers: &HeaderMap, addr: Option<IpAddr>) -> Viewer {
+    let mut viewer = caller(state, headers, addr);
+    viewer.device = headers
+        .get(axum::http::header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| v.chars().take(200).collect());
+    viewer
+}
+
+fn caller(state: &AppState, headers: &HeaderMap, addr: Option<IpAddr>) -> Viewer {
     let Some(token) = bearer_token(headers) else {
         return Viewer::anonymous(addr);
     };
     if let Some(key) = token.filter(|t| t.starts_with(crate::kiosk::service::KEY_PREFIX)) {
         return Viewer::kiosk(key, addr);
     }
-    if let Some(account_id) = token.and_then(|t| state.jwt.verify(t).ok()) {
-        return Viewer::account(account_id, addr);
+    if let Some(verified) = token.and_then(|t| state.jwt.verify_session(t).ok()) {
+        return Viewer::signed_in(verified, addr);
     }
     match token.and_then(|t| client_grant(state, t)) {
         Some(grant) => Viewer::client(grant, addr),
@@ -63,17 +72,22 @@ pub fn viewer(state: &AppState, headers: &HeaderMap, addr: Option<IpAddr>) -> Vi
     }
 }
 
-/// The signed-in account of a route that serves personal data (exports, certificate PDFs):
-/// `UNAUTHENTICATED` with `why` unless a valid user access token is sent.
-pub fn require_account(
+/// The signed-in person of a route that serves personal data (exports, certificate PDFs),
+/// loaded: `UNAUTHENTICATED` with `why` unless a valid user access token is sent, and for an
+/// account deleted since the token was issued — the same rule as every GraphQL field.
+pub async fn require_person(
     state: &AppState,
     headers: &HeaderMap,
     why: &'static str,
-) -> Result<i64, AppError> {
-    bearer_token(headers)
+) -> Result<entity::account::Model, AppError> {
+    let account_id = bearer_token(headers)
         .flatten()
         .and_then(|t| state.jwt.verify(t).ok())
-        .ok_or(AppError::Unauthenticated(why))
+        .ok_or(AppError::Unauthenticated(why))?;
+    Viewer::account(account_id, None)
+        .require(&state.db)
+        .await
+        .cloned()
 }
 
 /// The grant of a third-party client's bearer token.

@@ -36,14 +36,12 @@ async fn render(state: &AppState, file: &str, headers: &HeaderMap) -> Result<Res
     let number = file
         .strip_suffix(".pdf")
         .ok_or(AppError::NotFound("certificate"))?;
-    let account_id = caller::require_account(
+    let viewer = caller::require_person(
         state,
         headers,
         "sign in: the PDF names the volunteer (send the access token)",
-    )?;
-    let viewer = crate::accounts::service::get(&state.db, account_id)
-        .await?
-        .ok_or(AppError::Unauthenticated("unknown account"))?;
+    )
+    .await?;
     let cert = service::find(&state.db, number)
         .await?
         .ok_or(AppError::NotFound("certificate"))?;

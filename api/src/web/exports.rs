@@ -190,14 +190,12 @@ async fn authorize(
     period: &Period,
     kind: Kind,
 ) -> AppResult<i64> {
-    let account_id = super::caller::require_account(
+    let viewer = super::caller::require_person(
         state,
         headers,
         "sign in: exports hold personal data (send the access token)",
-    )?;
-    let viewer = crate::accounts::service::get(&state.db, account_id)
-        .await?
-        .ok_or(AppError::Unauthenticated("unknown account"))?;
+    )
+    .await?;
     crate::organizations::service::get(&state.db, period.organization_id)
         .await?
         .ok_or(AppError::NotFound("organization"))?;

@@ -134,6 +134,14 @@ async fn execute(
         }
         return limited.into_response();
     }
+    // A client's token outlives nothing: a client revoked since it was issued (or whose
+    // registrar left) is refused before anything runs, public reads included.
+    // Boxed: a statement's future is large, and this handler's is on every request's stack.
+    if viewer.grant().is_some()
+        && let Err(e) = Box::pin(viewer.require(&http.state.db)).await
+    {
+        return e.into_response();
+    }
     let timeout = Duration::from_secs(http.state.config.request_timeout_secs);
     // `operation` is recorded by the schema once the document names it.
     let span = tracing::info_span!(

@@ -1,5 +1,8 @@
-//! Subscriptions over WebSocket (`GET /graphql/ws`): authenticated by `connection_init`,
-//! closed when the account is deleted, ended cleanly on shutdown.
+//! Subscriptions over WebSocket (`GET /graphql/ws`): authenticated by `connection_init`, and
+//! following the account: the connection closes with 4401 when its access token expires
+//! (unless a `ping` brought a fresh one), when its session ends (logout, revoked session,
+//! password change, refresh-token reuse) or the account's roles change, and with 4403 when the
+//! account is deleted — on whichever replica that happened. Ended cleanly on shutdown.
 
 use std::{
     net::{IpAddr, SocketAddr},
@@ -22,7 +25,12 @@ use axum::{
 };
 
 use super::{Http, caller};
-use crate::{AppState, auth::Viewer, error::AppError};
+use crate::{
+    AppState,
+    auth::Viewer,
+    error::AppError,
+    live::{Closing, Holder, Seat},
+};
 
 /// `GET /graphql/ws`: subscriptions over WebSocket, in the `graphql-transport-ws` protocol or
 /// the legacy `graphql-ws` one (chosen by `Sec-WebSocket-Protocol`).
@@ -46,13 +54,104 @@ pub(super) async fn upgrade(
         .into_response();
     };
     let addr = caller::client_addr(&http.state, &headers, connect);
+    let config = &http.state.config;
+    let seat = match addr {
+        Some(ip) => match http
+            .state
+            .live
+            .seats
+            .take(Holder::Address(ip), config.ws_connections_per_address)
+        {
+            Some(seat) => Some(seat),
+            None => {
+                http.state.metrics.rate_limited("websocket");
+                return AppError::RateLimited {
+                    retry_after_secs: 60,
+                    limit: "websocket",
+                }
+                .into_response();
+            }
+        },
+        None => None,
+    };
+    // A message is no larger than a request body may be.
+    let max = config.max_body_bytes;
     upgrade
         .protocols(ALL_WEBSOCKET_PROTOCOLS)
-        .on_upgrade(move |socket| serve_ws(http, socket, protocol, addr))
+        .max_message_size(max)
+        .max_frame_size(max)
+        .on_upgrade(move |socket| serve_ws(http, socket, protocol, addr, seat))
+}
+
+/// What the input side asks the connection loop to do.
+enum Control {
+    /// Send this text message to the client.
+    Reply(String),
+    /// Close with this code and reason.
+    Close(u16, &'static str),
+}
+
+/// What the input side tracks of one connection: its running subscriptions and message rate.
+struct Inbound {
+    protocol: WebSocketProtocols,
+    max_subscriptions: usize,
+    active: std::collections::HashSet<String>,
+    rate: governor::DefaultDirectRateLimiter,
+    control: tokio::sync::mpsc::UnboundedSender<Control>,
+}
+
+impl Inbound {
+    /// Whether to pass `bytes` on to the GraphQL protocol handler; refusals are sent through
+    /// the control channel.
+    fn admit(&mut self, bytes: &[u8]) -> bool {
+        if self.rate.check().is_err() {
+            let _ = self
+                .control
+                .send(Control::Close(4429, "too many messages: slow down"));
+            return false;
+        }
+        #[derive(serde::Deserialize)]
+        struct Msg {
+            #[serde(rename = "type")]
+            kind: String,
+            #[serde(default)]
+            id: Option<String>,
+        }
+        let Ok(msg) = serde_json::from_slice::<Msg>(bytes) else {
+            return true;
+        };
+        match (msg.kind.as_str(), msg.id) {
+            ("subscribe" | "start", Some(id)) => {
+                if !self.active.contains(&id) && self.active.len() >= self.max_subscriptions {
+                    let error = serde_json::json!({
+                        "message": "too many subscriptions on this connection; complete one first",
+                        "extensions": { "code": "RATE_LIMITED" },
+                    });
+                    let payload = match self.protocol {
+                        WebSocketProtocols::GraphQLWS => serde_json::json!([error]),
+                        _ => error,
+                    };
+                    let reply =
+                        serde_json::json!({ "id": id, "type": "error", "payload": payload });
+                    let _ = self.control.send(Control::Reply(reply.to_string()));
+                    return false;
+                }
+                self.active.insert(id);
+            }
+            ("complete" | "stop", Some(id)) => {
+                self.active.remove(&id);
+            }
+            _ => {}
+        }
+        true
+    }
 }
 
 /// Why a `connection_init` was refused.
 const BAD_INIT_TOKEN: &str = "invalid or expired access token";
+
+/// Why a `connection_init` was refused: the account holds its share of connections.
+const TOO_MANY_CONNECTIONS: &str = "too many live connections for this account";
 
 /// The access token a `connection_init` payload carries, under the names clients use.
 fn init_token(payload: &serde_json::Value) -> Option<&str> {
@@ -75,35 +174,101 @@ async fn serve_ws(
     socket: WebSocket,
     protocol: WebSocketProtocols,
     addr: Option<IpAddr>,
+    _address_seat: Option<Seat>,
 ) {
     let state = http.state.clone();
     let _open = state.live.connection();
     let (mut sink, stream) = socket.split();
+    let config = state.config.clone();
+    let (control_tx, mut control) = tokio::sync::mpsc::unbounded_channel::<Control>();
+    let inbound = Arc::new(std::sync::Mutex::new(Inbound {
+        protocol,
+        max_subscriptions: config.ws_subscriptions_per_connection as usize,
+        active: Default::default(),
+        rate: governor::RateLimiter::direct(
+            governor::Quota::per_second(
+                std::num::NonZeroU32::new(config.ws_messages_per_second)
+                    .unwrap_or(std::num::NonZeroU32::MIN),
+            )
+            .allow_burst(
+                std::num::NonZeroU32::new(config.ws_messages_per_second.saturating_mul(2))
+                    .unwrap_or(std::num::NonZeroU32::MIN),
+            ),
+        ),
+        control: control_tx.clone(),
+    }));
+    let admit = inbound.clone();
+    // Set once `connection_init` was answered; without it in time, the connection closes.
+    let inited = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let init_deadline =
+        tokio::time::Instant::now() + Duration::from_secs(u64::from(config.ws_init_timeout_secs));
+    // The account's seat, once it is known.
+    let account_seat = Arc::new(std::sync::Mutex::new(None::<Seat>));
+    // Whose connection this is, once `connection_init` said, and until when its token holds.
+    let auth = Arc::new(std::sync::Mutex::new(None::<Auth>));
+    let ping_state = state.clone();
+    let ping_auth = auth.clone();
+    // How the client's side ended, if it broke off with an error (a message too large).
+    let broke = Arc::new(std::sync::Mutex::new(None::<(u16, &'static str)>));
+    let broke_in = broke.clone();
     let input = stream
-        .take_while(|m| std::future::ready(m.is_ok()))
-        .filter_map(|m| {
-            std::future::ready(match m {
+        .take_while(move |m| {
+            if let Err(e) = m {
+                *lock(&broke_in) = Some(if e.to_string().contains("too long") {
+                    (1009, "message too big")
+                } else {
+                    (1002, "protocol error")
+                });
+            }
+            std::future::ready(m.is_ok())
+        })
+        .filter_map(move |m| {
+            let data = match m {
                 Ok(m @ (WsMessage::Text(_) | WsMessage::Binary(_))) => Some(m.into_data()),
                 _ => None,
+            }
+            .filter(|bytes| lock(&admit).admit(bytes));
+            let (state, auth) = (ping_state.clone(), ping_auth.clone());
+            Box::pin(async move {
+                if let Some(bytes) = &data {
+                    renew_from_ping(&state, &auth, bytes).await;
+                }
+                data
             })
         });
     let init_state = state.clone();
-    // Whose connection this is, once `connection_init` said: it closes if they delete their
-    // account (on whichever replica).
-    let account = Arc::new(std::sync::OnceLock::<i64>::new());
-    let init_account = account.clone();
+    let init_auth = auth.clone();
+    let init_done = inited.clone();
+    let init_seat = account_seat.clone();
     let mut closed_accounts = state.live.closed_accounts();
     let on_init = move |payload: serde_json::Value| async move {
         let viewer = match init_token(&payload) {
             None => Viewer::anonymous(addr),
-            Some(token) => match init_state.jwt.verify(token) {
-                Ok(account_id) => {
-                    let _ = init_account.set(account_id);
-                    Viewer::account(account_id, addr)
+            Some(token) => match signed_in(&init_state, token).await {
+                Some(a) => {
+                    let Some(seat) = init_state.live.seats.take(
+                        Holder::Account(a.account_id),
+                        init_state.config.ws_connections_per_account,
+                    ) else {
+                        init_state.metrics.rate_limited("websocket");
+                        return Err(TOO_MANY_CONNECTIONS.into());
+                    };
+                    *lock(&init_seat) = Some(seat);
+                    let viewer = Viewer::signed_in(
+                        crate::auth::jwt::Verified {
+                            account_id: a.account_id,
+                            session: a.session.clone(),
+                            expires_at: a.expires_at,
+                        },
+                        addr,
+                    );
+                    *lock(&init_auth) = Some(a);
+                    viewer
                 }
-                Err(_) => return Err(BAD_INIT_TOKEN.into()),
+                None => return Err(BAD_INIT_TOKEN.into()),
             },
         };
+        init_done.store(true, std::sync::atomic::Ordering::SeqCst);
         let mut data = async_graphql::Data::default();
         data.insert(Arc::new(viewer));
         data.insert(crate::schema::OverWebSocket);
@@ -116,7 +281,11 @@ async fn serve_ws(
             async_graphql::http::WsMessage::Close(code, reason) => {
                 // A refused token is 4403 Forbidden in graphql-transport-ws, not a protocol
                 // error.
-                let code = if reason == BAD_INIT_TOKEN { 4403 } else { code };
+                let code = match reason.as_str() {
+                    BAD_INIT_TOKEN => 4403,
+                    TOO_MANY_CONNECTIONS => 4429,
+                    _ => code,
+                };
                 WsMessage::Close(Some(CloseFrame {
                     code,
                     reason: reason.into(),
@@ -132,58 +301,180 @@ async fn serve_ws(
         Duration::from_secs(300),
     );
     loop {
-        let mut deleted = false;
+        let signed = lock(&auth).clone();
+        let mut close: Option<(u16, &'static str)> = None;
         let deadline = drain_until
             .unwrap_or_else(|| tokio::time::Instant::now() + Duration::from_secs(86_400));
+        // When the token runs out (a `ping` carrying a fresh one moves it).
+        let expiry = signed.as_ref().map_or(deadline, |a| until(a.expires_at));
         tokio::select! {
             msg = out.next() => match msg {
                 Some(m) => {
+                    // A subscription the server completed no longer counts.
+                    if let WsMessage::Text(text) = &m
+                        && text.contains("\"complete\"")
+                        && let Ok(v) = serde_json::from_str::<serde_json::Value>(text)
+                        && v["type"] == "complete"
+                        && let Some(id) = v["id"].as_str()
+                    {
+                        lock(&inbound).active.remove(id);
+                    }
                     if sink.send(m).await.is_err() {
                         return;
                     }
                 }
                 None => break,
             },
+            Some(c) = control.recv() => match c {
+                Control::Reply(text) => {
+                    if sink.send(WsMessage::Text(text.into())).await.is_err() {
+                        return;
+                    }
+                }
+                Control::Close(code, reason) => close = Some((code, reason)),
+            },
+            () = tokio::time::sleep_until(init_deadline),
+                if !inited.load(std::sync::atomic::Ordering::SeqCst) && drain_until.is_none() =>
+            {
+                close = Some((4408, "connection initialisation timeout"));
+            }
             () = &mut shutdown, if drain_until.is_none() => {
                 drain_until = Some(tokio::time::Instant::now() + Duration::from_millis(300));
             }
-            closed = closed_accounts.recv(), if account.get().is_some() && !hub_gone => {
-                let gone = match closed {
-                    Ok(id) => Some(&id) == account.get(),
-                    // Missed some (hundreds of deletions at once): ask the database.
+            () = tokio::time::sleep_until(expiry), if signed.is_some() && drain_until.is_none() => {
+                let was = signed.as_ref().map_or(0, |a| a.expires_at);
+                let renewed = lock(&auth).as_ref().is_some_and(|a| a.expires_at > was);
+                if !renewed {
+                    close = Some((4401, "access token expired: reconnect with a fresh one"));
+                }
+            }
+            closed = closed_accounts.recv(), if signed.is_some() && !hub_gone => {
+                let me = signed.as_ref().map(|a| a.account_id);
+                match closed {
+                    Ok((id, why)) if Some(id) == me => {
+                        close = Some(match why {
+                            Closing::Deleted => (4403, "account deleted"),
+                            Closing::AccessChanged => (4401, ACCESS_CHANGED),
+                        });
+                    }
+                    Ok(_) => {}
+                    // Missed some (hundreds at once): ask the database.
                     Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
-                        account_deleted(&state, *account.get().unwrap_or(&0)).await
+                        close = still_valid(&state, signed.as_ref()).await;
                     }
-                    Err(tokio::sync::broadcast::error::RecvError::Closed) => {
-                        hub_gone = true;
-                        false
-                    }
-                };
-                deleted = gone;
+                    Err(tokio::sync::broadcast::error::RecvError::Closed) => hub_gone = true,
+                }
             }
             // A backstop for an announcement that never came (a request timed out after its
             // commit, an announcement failed): look now and then.
-            _ = recheck.tick(), if account.get().is_some() => {
-                deleted = account_deleted(&state, *account.get().unwrap_or(&0)).await;
+            _ = recheck.tick(), if signed.is_some() => {
+                close = still_valid(&state, signed.as_ref()).await;
             }
             () = tokio::time::sleep_until(deadline), if drain_until.is_some() => break,
         }
-        if deleted {
+        if let Some((code, reason)) = close {
             let _ = sink
                 .send(WsMessage::Close(Some(CloseFrame {
-                    code: 4403,
-                    reason: "account deleted".into(),
+                    code,
+                    reason: reason.into(),
                 })))
                 .await;
             return;
         }
     }
+    let (code, reason) = match *lock(&broke) {
+        Some(why) if drain_until.is_none() => why,
+        _ => (1001, "server shutting down"),
+    };
     let _ = sink
         .send(WsMessage::Close(Some(CloseFrame {
-            code: 1001,
-            reason: "server shutting down".into(),
+            code,
+            reason: reason.into(),
         })))
         .await;
+}
+
+/// Why a connection closes when its account's sessions or roles changed.
+const ACCESS_CHANGED: &str = "signed out, or access changed: reconnect with a current token";
+
+/// Who a connection speaks for, and until when.
+#[derive(Clone, Debug)]
+struct Auth {
+    account_id: i64,
+    session: Option<String>,
+    expires_at: u64,
+}
+
+fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// The instant a token that expires at `exp` (epoch seconds) runs out.
+fn until(exp: u64) -> tokio::time::Instant {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    tokio::time::Instant::now() + Duration::from_secs(exp.saturating_sub(now))
+}
+
+/// The account a token speaks for, if it verifies, its session is still open and the account
+/// is not deleted.
+async fn signed_in(state: &AppState, token: &str) -> Option<Auth> {
+    let v = state.jwt.verify_session(token).ok()?;
+    let a = Auth {
+        account_id: v.account_id,
+        session: v.session,
+        expires_at: v.expires_at,
+    };
+    still_valid(state, Some(&a)).await.is_none().then_some(a)
+}
+
+/// Why the connection of `auth` must close now, if it must: the account was deleted, or its
+/// session ended. A database error keeps it open (the next check decides).
+async fn still_valid(state: &AppState, auth: Option<&Auth>) -> Option<(u16, &'static str)> {
+    let auth = auth?;
+    if account_deleted(state, auth.account_id).await {
+        return Some((4403, "account deleted"));
+    }
+    if let Some(sid) = &auth.session
+        && matches!(
+            crate::accounts::service::session_open(&state.db, auth.account_id, sid).await,
+            Ok(false)
+        )
+    {
+        return Some((4401, ACCESS_CHANGED));
+    }
+    None
+}
+
+/// A `ping` (graphql-transport-ws) whose payload carries a fresh access token of the same
+/// account (`{"accessToken": "…"}`, or any name `connection_init` takes) keeps the connection
+/// past the old token's expiry. Anything else is left alone.
+async fn renew_from_ping(state: &AppState, auth: &std::sync::Mutex<Option<Auth>>, bytes: &[u8]) {
+    #[derive(serde::Deserialize)]
+    struct Ping {
+        #[serde(rename = "type")]
+        kind: String,
+        #[serde(default)]
+        payload: serde_json::Value,
+    }
+    let Some(account) = lock(auth).as_ref().map(|a| a.account_id) else {
+        return;
+    };
+    let Ok(ping) = serde_json::from_slice::<Ping>(bytes) else {
+        return;
+    };
+    if ping.kind != "ping" {
+        return;
+    }
+    let Some(token) = init_token(&ping.payload) else {
+        return;
+    };
+    if let Some(fresh) = signed_in(state, token).await
+        && fresh.account_id == account
+    {
+        *lock(auth) = Some(fresh);
+    }
 }
 
 /// Whether `account_id` has been deleted (pseudonymized); a database error answers no.
