@@ -72,8 +72,22 @@ enum Command {
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
+/// Stack of each runtime worker thread. A GraphQL request is a deep chain of nested futures
+/// (router layers, the executor, one future per field level, the database driver); unoptimized
+/// builds lay them out several times larger than release builds do, and tokio's 2 MiB default
+/// leaves a debug server (`cargo run`, CI's reference clients) one feature away from a stack
+/// overflow on an ordinary request. 8 MiB is what the main thread gets anyway.
+const WORKER_STACK_BYTES: usize = 8 * 1024 * 1024;
+
+fn main() -> anyhow::Result<()> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_stack_size(WORKER_STACK_BYTES)
+        .build()?
+        .block_on(run())
+}
+
+async fn run() -> anyhow::Result<()> {
     // Before anything builds an HTTPS client (trace export, the SMS provider).
     api::sms::install_tls_provider();
     let cli = Cli::parse();
