@@ -539,6 +539,16 @@ pub struct Config {
     )]
     pub wish_claim_hours: u32,
 
+    /// Micro-wishes one account may hold claimed at once (`CONFLICT` for one more until it
+    /// fulfils one or a claim lapses). 1–100.
+    #[arg(
+        long,
+        env = "TONGXING_WISH_CLAIMS_PER_ACCOUNT",
+        default_value_t = 3,
+        global = true
+    )]
+    pub wish_claims_per_account: u32,
+
     /// Days a check-in's location is kept; upkeep then drops it (the check-in itself stays).
     #[arg(
         long,
@@ -657,6 +667,10 @@ impl Config {
                 && (1..=1_000).contains(&self.ws_messages_per_second)
                 && (1..=300).contains(&self.ws_init_timeout_secs),
             "TONGXING_WS_* limits are out of range (see --help)"
+        );
+        ensure!(
+            (1..=100).contains(&self.wish_claims_per_account),
+            "TONGXING_WISH_CLAIMS_PER_ACCOUNT must be 1 to 100"
         );
         ensure!(
             (5..=1440).contains(&self.payment_window_minutes),

@@ -5,6 +5,25 @@ use chrono::{DateTime, Utc};
 use crate::error::AppError;
 
 /// A one-line title: trimmed, 1 to `max` characters, no control characters.
+/// The longest text a `search` filter takes: it becomes a `LIKE` pattern over names and titles,
+/// and no name is longer.
+pub const MAX_SEARCH_CHARS: usize = 50;
+
+/// A `search` filter: trimmed, `None` when empty, `BAD_USER_INPUT` past [`MAX_SEARCH_CHARS`].
+pub fn search(raw: Option<String>, field: &str) -> Result<Option<String>, AppError> {
+    let Some(raw) = raw else {
+        return Ok(None);
+    };
+    let s = raw.trim();
+    if s.chars().count() > MAX_SEARCH_CHARS {
+        return Err(AppError::bad_input(
+            field,
+            format!("search for at most {MAX_SEARCH_CHARS} characters"),
+        ));
+    }
+    Ok((!s.is_empty()).then(|| s.to_owned()))
+}
+
 pub fn title(raw: &str, field: &str, max: usize) -> Result<String, AppError> {
     let t = raw.trim();
     let n = t.chars().count();

@@ -344,3 +344,24 @@ async fn a_role_needs_an_invitation_its_numbers_owner_accepts() {
         "CONFLICT"
     );
 }
+
+#[tokio::test]
+async fn search_text_is_bounded() {
+    let app = crate::harness::TestApp::spawn().await;
+    let long = "社".repeat(51);
+    for query in [
+        "query($s: String!) { organizations(filter: {search: $s}) { edges { cursor } } }",
+        "query($s: String!) { campaigns(filter: {search: $s}) { edges { cursor } } }",
+    ] {
+        let (_, body) = app
+            .post(None, query, serde_json::json!({ "s": long }))
+            .await;
+        assert_eq!(
+            body["errors"][0]["extensions"]["code"], "BAD_USER_INPUT",
+            "{body}"
+        );
+        assert_eq!(body["errors"][0]["extensions"]["field"], "filter.search");
+        app.ok(None, query, serde_json::json!({ "s": "社".repeat(50) }))
+            .await;
+    }
+}

@@ -188,3 +188,51 @@ async fn only_staff_post_wishes_and_budgets_are_bounded() {
     let o = app.ok(None, q, under(&w.other_station)).await;
     assert_eq!(o["microWishes"]["edges"].as_array().unwrap().len(), 0);
 }
+
+#[tokio::test]
+async fn one_account_cannot_hoard_wishes_even_claiming_them_all_at_once() {
+    let app = TestApp::spawn_with(|c| c.wish_claims_per_account = 3).await;
+    let w = app.world().await;
+    let mut ids = Vec::new();
+    for n in 0..10 {
+        let wish = app
+            .ok(
+                Some(&w.organizer.access),
+                POST,
+                json!({ "i": { "organizationId": w.station, "title": format!("心愿{n}"), "story": "x",
+                               "budgetFen": 1_000, "beneficiaryAlias": "张奶奶" } }),
+            )
+            .await["postMicroWish"]["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        ids.push(wish);
+    }
+    let hoarder = app.register("13800000001", "囤积者").await;
+    let answers = join_all(
+        ids.iter()
+            .map(|id| app.post(Some(&hoarder.access), CLAIM, json!({ "id": id }))),
+    )
+    .await;
+    let won = answers
+        .iter()
+        .filter(|(_, b)| b["errors"].is_null())
+        .count();
+    assert_eq!(won, 3, "{answers:?}");
+    assert!(
+        answers
+            .iter()
+            .filter(|(_, b)| !b["errors"].is_null())
+            .all(|(_, b)| b["errors"][0]["extensions"]["code"] == "CONFLICT")
+    );
+    // Someone else still finds wishes to take.
+    let other = app.register("13800000002", "热心人").await;
+    let free = ids
+        .iter()
+        .zip(&answers)
+        .find(|(_, (_, b))| !b["errors"].is_null())
+        .unwrap()
+        .0;
+    app.ok(Some(&other.access), CLAIM, json!({ "id": free }))
+        .await;
+}

@@ -236,7 +236,7 @@ pub struct CampaignFilterInput {
     organization_id: Option<ID>,
     /// Only campaigns running at this moment.
     active_at: Option<DateTime<Utc>>,
-    /// Title contains this text.
+    /// Title contains this text (at most 50 characters).
     search: Option<String>,
 }
 
@@ -282,7 +282,7 @@ impl CampaignQuery {
                 .map(|id| ids::decode(NodeType::Organization, &id, "filter.organizationId"))
                 .transpose()?,
             active_at: f.active_at,
-            search: f.search,
+            search: crate::validate::search(f.search, "filter.search")?,
         };
         let viewer = ctx.optional_account().await?;
         let rows = service::list(&state.db, viewer, &filter, page).await?;

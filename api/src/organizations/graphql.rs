@@ -398,7 +398,7 @@ pub struct OrganizationFilterInput {
     parent_id: Option<ID>,
     /// Only organizations anywhere below this one (its whole subtree, itself excluded).
     ancestor_id: Option<ID>,
-    /// Name contains this text.
+    /// Name contains this text (at most 50 characters).
     search: Option<String>,
 }
 
@@ -487,7 +487,7 @@ impl OrganizationQuery {
                 .ancestor_id
                 .map(|id| ids::decode(NodeType::Organization, &id, "filter.ancestorId"))
                 .transpose()?,
-            search: f.search,
+            search: crate::validate::search(f.search, "filter.search")?,
         };
         let rows = service::list(&state.db, &filter, page).await?;
         Ok(connection(

@@ -141,9 +141,15 @@ pub(super) async fn seed(
         .context("posting a demo micro-wish")?;
         if alias == "小宇" {
             let hold = Duration::hours(i64::from(state.config.wish_claim_hours));
-            wishes::claim(db, &volunteers[1], w.id, hold)
-                .await
-                .context("claiming a demo micro-wish")?;
+            wishes::claim(
+                db,
+                &volunteers[1],
+                w.id,
+                hold,
+                state.config.wish_claims_per_account,
+            )
+            .await
+            .context("claiming a demo micro-wish")?;
         }
         summary.wishes += 1;
     }

@@ -230,7 +230,8 @@ impl WishMutation {
     }
 
     /// Take a wish on. Exactly one claimant wins (`CONFLICT` for the others); the claim lapses
-    /// after the configured time unless the wish is fulfilled.
+    /// after the configured time unless the wish is fulfilled. One account holds at most
+    /// `TONGXING_WISH_CLAIMS_PER_ACCOUNT` open claims (`CONFLICT` past it).
     async fn claim_micro_wish(
         &self,
         ctx: &Context<'_>,
@@ -240,7 +241,14 @@ impl WishMutation {
         let state = ctx.state();
         let hold = chrono::Duration::hours(i64::from(state.config.wish_claim_hours));
         Ok(MicroWish(
-            service::claim(&state.db, viewer, wish_key(&id)?, hold).await?,
+            service::claim(
+                &state.db,
+                viewer,
+                wish_key(&id)?,
+                hold,
+                state.config.wish_claims_per_account,
+            )
+            .await?,
         ))
     }
 

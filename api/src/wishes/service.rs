@@ -105,8 +105,30 @@ pub async fn claim(
     viewer: &account::Model,
     id: i64,
     claim_for: chrono::Duration,
+    max_open: u32,
 ) -> AppResult<wish::Model> {
+    use sea_orm::{PaginatorTrait, QuerySelect};
     let now = Utc::now();
+    let txn = crate::db::begin_write(db).await?;
+    // One claimer's claims are counted one claim at a time: SQLite's write transaction is
+    // exclusive already; on PostgreSQL the claimer's account row is the lock.
+    if db.get_database_backend() == sea_orm::DatabaseBackend::Postgres {
+        account::Entity::find_by_id(viewer.id)
+            .lock_exclusive()
+            .one(&txn)
+            .await?;
+    }
+    let open = wish::Entity::find()
+        .filter(wish::Column::ClaimedBy.eq(viewer.id))
+        .filter(wish::Column::Status.eq(WishStatus::Claimed))
+        .filter(wish::Column::ClaimExpiresAt.gt(now))
+        .count(&txn)
+        .await?;
+    if open >= u64::from(max_open) {
+        return Err(AppError::Conflict(format!(
+            "you hold {open} open claims; fulfil one (or let one lapse) before taking another"
+        )));
+    }
     let res = wish::Entity::update_many()
         .col_expr(wish::Column::Status, Expr::value(WishStatus::Claimed))
         .col_expr(wish::Column::ClaimedBy, Expr::value(viewer.id))
@@ -115,8 +137,9 @@ pub async fn claim(
         .col_expr(wish::Column::UpdatedAt, Expr::value(now))
         .filter(wish::Column::Id.eq(id))
         .filter(claimable(now))
-        .exec(db)
+        .exec(&txn)
         .await?;
+    txn.commit().await?;
     let w = require(db, id).await?;
     if res.rows_affected == 0 {
         return Err(AppError::Conflict(format!(
