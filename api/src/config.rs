@@ -568,6 +568,17 @@ pub struct Config {
     )]
     pub dispatch_radius_meters: u32,
 
+    /// `nearbyVolunteers` lookups one person may make in an hour (each reads volunteers'
+    /// homes; past it `RATE_LIMITED`). Counted from the audit log, so every replica agrees.
+    /// 1–1,000.
+    #[arg(
+        long,
+        env = "TONGXING_NEARBY_LOOKUPS_PER_HOUR",
+        default_value_t = 30,
+        global = true
+    )]
+    pub nearby_lookups_per_hour: u32,
+
     /// Base64 master key (32+ bytes) encrypting ID numbers; default: `identity.key` in the
     /// data dir, generated on first start. Keep it with the database backups.
     #[arg(
@@ -671,6 +682,10 @@ impl Config {
         ensure!(
             (1..=100).contains(&self.wish_claims_per_account),
             "TONGXING_WISH_CLAIMS_PER_ACCOUNT must be 1 to 100"
+        );
+        ensure!(
+            (1..=1_000).contains(&self.nearby_lookups_per_hour),
+            "TONGXING_NEARBY_LOOKUPS_PER_HOUR must be 1 to 1,000"
         );
         ensure!(
             (5..=1440).contains(&self.payment_window_minutes),

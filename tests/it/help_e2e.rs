@@ -608,3 +608,36 @@ async fn the_hotline_reports_with_its_scope_and_never_reads_personal_details() {
         .await;
     assert!(staff["helpRequest"]["details"].is_string());
 }
+
+#[tokio::test]
+async fn looking_up_who_lives_nearby_has_an_hourly_budget_that_bursts_cannot_overrun() {
+    let app = TestApp::spawn_with(|c| c.nearby_lookups_per_hour = 4).await;
+    let w = app.world().await;
+    let id = report(&app, &w.organizer.access, &w.station, &[]).await;
+    let answers = futures::future::join_all(
+        (0..10).map(|_| app.post(Some(&w.organizer.access), NEARBY, json!({ "id": id }))),
+    )
+    .await;
+    let ok = answers
+        .iter()
+        .filter(|(_, b)| b["errors"].is_null())
+        .count();
+    assert_eq!(ok, 4, "{answers:?}");
+    let limited = answers
+        .iter()
+        .find(|(_, b)| !b["errors"].is_null())
+        .unwrap();
+    assert_eq!(limited.1["errors"][0]["extensions"]["code"], "RATE_LIMITED");
+    assert!(
+        limited.1["errors"][0]["extensions"]["retryAfter"]
+            .as_u64()
+            .unwrap()
+            > 0
+    );
+    // Another person's budget is their own.
+    let admin = app.register("13900000009", "站长").await;
+    app.add_member(&w.root.access, &w.station, "13900000009", "ADMIN")
+        .await;
+    app.ok(Some(&admin.access), NEARBY, json!({ "id": id }))
+        .await;
+}

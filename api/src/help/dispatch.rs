@@ -52,12 +52,16 @@ struct CandidateRow {
 /// [`busy_window`] nor helping with another request: those with more of the needed skills
 /// first, then the nearest. One statement, ranked and cut by the database. Staff of the
 /// request's organization only, while the request is open.
+/// The audit action of a `nearbyVolunteers` lookup.
+const NEARBY_ACTION: &str = "NEARBY_VOLUNTEERS";
+
 pub async fn nearby_volunteers(
     db: &DatabaseConnection,
     viewer: &account::Model,
     id: i64,
     first: usize,
     radius_m: f64,
+    per_hour: u32,
 ) -> AppResult<Vec<Candidate>> {
     let r = require(db, id).await?;
     require_staff(db, viewer, &r).await?;
@@ -74,16 +78,43 @@ pub async fn nearby_volunteers(
             format!("must be 1 to {MAX_OFFERS}"),
         ));
     }
-    // The ranking reads homes: who asked is on record.
+    // The ranking reads homes: who asked is on record, and the record is the budget — at most
+    // `per_hour` lookups an hour per person, so nobody maps homes by moving requests around.
+    // Counted and written in one write transaction (on PostgreSQL under the asker's account
+    // row), so lookups sent at once cannot overrun it.
+    let txn = begin_write(db).await?;
+    if db.get_database_backend() == sea_orm::DatabaseBackend::Postgres {
+        account::Entity::find_by_id(viewer.id)
+            .lock_exclusive()
+            .one(&txn)
+            .await?;
+    }
+    let hour_ago = Utc::now() - chrono::Duration::hours(1);
+    let recent = entity::audit_log::Entity::find()
+        .filter(entity::audit_log::Column::ActorId.eq(viewer.id))
+        .filter(entity::audit_log::Column::Action.eq(NEARBY_ACTION))
+        .filter(entity::audit_log::Column::At.gt(hour_ago))
+        .order_by_asc(entity::audit_log::Column::At)
+        .limit(u64::from(per_hour))
+        .all(&txn)
+        .await?;
+    if recent.len() >= per_hour as usize {
+        let oldest = recent.first().map_or(hour_ago, |e| e.at);
+        return Err(AppError::RateLimited {
+            retry_after_secs: u64::try_from((oldest - hour_ago).num_seconds()).unwrap_or(0) + 1,
+            limit: "nearby",
+        });
+    }
     crate::privacy::audit(
-        db,
+        &txn,
         viewer.id,
-        "NEARBY_VOLUNTEERS",
+        NEARBY_ACTION,
         Some(r.organization_id),
         None,
         format!("help request {id}"),
     )
     .await?;
+    txn.commit().await?;
     let center = GeoPoint {
         latitude: r.latitude,
         longitude: r.longitude,

@@ -464,6 +464,8 @@ impl HelpQuery {
     /// Volunteers to offer a request to (the organization's staff): homes within the dispatch
     /// radius, not on a confirmed shift in the next two hours (or until `neededBy`, if sooner)
     /// nor helping with another request; more of the needed skills first, then the nearest.
+    /// Every lookup is audited, and one person makes at most `TONGXING_NEARBY_LOOKUPS_PER_HOUR`
+    /// of them an hour (`RATE_LIMITED` with `retryAfter`).
     #[graphql(complexity = "first.unwrap_or(10).clamp(1, 50) as usize * child_complexity")]
     async fn nearby_volunteers(
         &self,
@@ -480,6 +482,7 @@ impl HelpQuery {
             request_key(&help_request_id, "helpRequestId")?,
             first,
             f64::from(state.config.dispatch_radius_meters),
+            state.config.nearby_lookups_per_hour,
         )
         .await?
         .into_iter()

@@ -202,6 +202,7 @@ pub(super) async fn seed(
                 r.id,
                 2,
                 f64::from(state.config.dispatch_radius_meters),
+                state.config.nearby_lookups_per_hour,
             )
             .await
             .context("ranking demo volunteers")?;
