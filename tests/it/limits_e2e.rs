@@ -259,3 +259,46 @@ async fn responses_are_compressed_when_the_client_accepts_it() {
         );
     }
 }
+
+/// `n` offline events for a shift that does not exist (each is answered `REJECTED`).
+fn junk_events(n: usize) -> serde_json::Value {
+    let events: Vec<serde_json::Value> = (0..n)
+        .map(|i| {
+            serde_json::json!({ "kind": "CHECK_IN", "event": { "shiftId": "bm90LWFuLWlk", "method": "GEO",
+                "location": { "latitude": 31.38, "longitude": 120.98 }, "clientEventId": format!("j{i}") } })
+        })
+        .collect();
+    serde_json::json!({ "e": events })
+}
+
+#[tokio::test]
+async fn every_offline_event_counts_against_the_request_budget_and_the_complexity() {
+    let app = crate::harness::TestApp::spawn_with(|c| c.requests_per_account = 30).await;
+    let vol = app.register("13800000001", "小李").await;
+    let sync = "mutation($e: [SyncCheckEventInput!]!) { syncCheckEvents(events: $e) { status } }";
+    let data = app.ok(Some(&vol.access), sync, junk_events(10)).await;
+    assert_eq!(data["syncCheckEvents"].as_array().unwrap().len(), 10);
+    // Ten spent; forty more do not fit in a budget of thirty a minute.
+    let (_, body) = app.post(Some(&vol.access), sync, junk_events(40)).await;
+    assert_eq!(
+        body["errors"][0]["extensions"]["code"], "RATE_LIMITED",
+        "{body}"
+    );
+    assert!(body["data"].is_null() || body["data"]["syncCheckEvents"].is_null());
+
+    // A full batch fits the complexity limit once; the same batch under three aliases does not.
+    let other = crate::harness::TestApp::spawn().await;
+    let vol = other.register("13800000002", "小王").await;
+    other.ok(Some(&vol.access), sync, junk_events(100)).await;
+    let aliased = "mutation($e: [SyncCheckEventInput!]!) {
+        a: syncCheckEvents(events: $e) { status }
+        b: syncCheckEvents(events: $e) { status }
+        c: syncCheckEvents(events: $e) { status } }";
+    let (_, body) = other
+        .post(Some(&vol.access), aliased, junk_events(100))
+        .await;
+    assert_eq!(
+        body["errors"][0]["message"], "Query is too complex.",
+        "{body}"
+    );
+}

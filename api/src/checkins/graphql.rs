@@ -350,6 +350,10 @@ pub struct SyncResult {
 /// Most events in one `syncCheckEvents` batch.
 pub const MAX_SYNC_BATCH: usize = 100;
 
+/// What one event of `syncCheckEvents` costs in query complexity: a batch of 100 fits the
+/// default limit once, not thirty times over through aliases.
+pub const SYNC_ITEM_COMPLEXITY: usize = 20;
+
 /// Filter of `serviceRecords`.
 #[derive(InputObject)]
 pub struct ServiceRecordFilterInput {
@@ -446,6 +450,9 @@ impl CheckInMutation {
     /// Send check-ins and check-outs a phone recorded offline (at most 100, in the order they
     /// happened). Each is answered on its own — `ACCEPTED`, `DUPLICATE` or `REJECTED` with the
     /// code a single call would have returned — and one bad event never fails the others.
+    /// Each event counts as a request against the caller's per-minute budget (`RATE_LIMITED`
+    /// for the whole batch past it) and costs 20 in query complexity.
+    #[graphql(complexity = "events.len() * SYNC_ITEM_COMPLEXITY + child_complexity")]
     async fn sync_check_events(
         &self,
         ctx: &Context<'_>,
@@ -458,6 +465,19 @@ impl CheckInMutation {
                 format!("at most {MAX_SYNC_BATCH} events per batch"),
             )
             .into());
+        }
+        // The request was counted once on arrival; every further event is a request's work
+        // (several statements each), so it is charged as one.
+        if events.len() > 1 {
+            let state = ctx.state();
+            if let Err(limited) = state.request_limiter.check(
+                Some(viewer.id),
+                ctx.viewer().client_addr,
+                events.len() - 1,
+            ) {
+                state.metrics.rate_limited("account");
+                return Err(limited.into());
+            }
         }
         let mut results = Vec::with_capacity(events.len());
         for item in events {
