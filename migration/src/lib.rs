@@ -26,6 +26,7 @@ mod m20261206_000017_phone_codes;
 mod m20261206_000018_invitations;
 mod m20261207_000019_paid_donations;
 mod m20261207_000020_sessions;
+mod postgres;
 mod sqlite_rebuild;
 
 /// The migrator applied by the server, the CLI and every test database.

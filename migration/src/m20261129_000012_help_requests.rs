@@ -400,20 +400,14 @@ async fn alter_postgres(manager: &SchemaManager<'_>) -> Result<(), DbErr> {
            ALTER COLUMN served_at SET NOT NULL",
     )
     .await?;
-    for (name, check) in ["ck_service_record_origin", "ck_service_record_shift"]
-        .into_iter()
-        .zip(origin_checks())
-    {
-        let check = Query::select()
-            .expr(check)
-            .to_string(PostgresQueryBuilder)
-            .trim_start_matches("SELECT ")
-            .to_owned();
-        db.execute_unprepared(&format!(
-            "ALTER TABLE service_record ADD CONSTRAINT {name} CHECK ({check})"
-        ))
-        .await?;
-    }
+    crate::postgres::add_checks(
+        db,
+        "service_record",
+        ["ck_service_record_origin", "ck_service_record_shift"]
+            .into_iter()
+            .zip(origin_checks()),
+    )
+    .await?;
     manager.create_index(record_indexes().swap_remove(1)).await
 }
 

@@ -262,18 +262,7 @@ async fn alter_postgres(manager: &SchemaManager<'_>) -> Result<(), DbErr> {
            ALTER COLUMN channel DROP DEFAULT",
     )
     .await?;
-    for (name, check) in checks() {
-        let check = Query::select()
-            .expr(check)
-            .to_string(PostgresQueryBuilder)
-            .trim_start_matches("SELECT ")
-            .to_owned();
-        db.execute_unprepared(&format!(
-            "ALTER TABLE donation ADD CONSTRAINT {name} CHECK ({check})"
-        ))
-        .await?;
-    }
-    Ok(())
+    crate::postgres::add_checks(db, "donation", checks()).await
 }
 
 #[async_trait::async_trait]
