@@ -568,6 +568,18 @@ pub struct Config {
     )]
     pub dispatch_radius_meters: u32,
 
+    /// How far (meters) a help request may be from its organization, or from a located
+    /// organization below it, for `nearbyVolunteers` to search around it (`FORBIDDEN` beyond,
+    /// and for organizations with no location at all): staff look for volunteers in their own
+    /// area, not across the city.
+    #[arg(
+        long,
+        env = "TONGXING_DISPATCH_AREA_METERS",
+        default_value_t = 10_000,
+        global = true
+    )]
+    pub dispatch_area_meters: u32,
+
     /// `nearbyVolunteers` lookups one person may make in an hour (each reads volunteers'
     /// homes; past it `RATE_LIMITED`). Counted from the audit log, so every replica agrees.
     /// 1–1,000.
@@ -735,6 +747,10 @@ impl Config {
             "the dispatch radius must be 100 to 200000 meters"
         );
         ensure!(
+            (100..=200_000).contains(&self.dispatch_area_meters),
+            "TONGXING_DISPATCH_AREA_METERS must be 100 to 200000"
+        );
+        ensure!(
             (1..=100).contains(&self.max_batch_size),
             "a batch must allow 1 to 100 operations"
         );
@@ -782,7 +798,16 @@ impl Config {
         )
     }
 
-    /// Access-token lifetime.
+    /// How far, and how often, `nearbyVolunteers` searches.
+    pub fn dispatch_reach(&self) -> crate::help::dispatch::Reach {
+        crate::help::dispatch::Reach {
+            radius_m: f64::from(self.dispatch_radius_meters),
+            area_m: f64::from(self.dispatch_area_meters),
+            per_hour: self.nearby_lookups_per_hour,
+        }
+    }
+
+    /// How long an access token lives.
     pub fn access_token_ttl(&self) -> Duration {
         Duration::from_secs(self.access_token_ttl_secs)
     }

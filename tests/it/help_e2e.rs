@@ -53,6 +53,16 @@ async fn report(app: &TestApp, token: &str, org: &str, skills: &[&str]) -> Strin
         .to_owned()
 }
 
+/// Put `org` at `at`, as its admin would.
+async fn locate(app: &TestApp, token: &str, org: &str, at: (f64, f64)) {
+    app.ok(
+        Some(token),
+        "mutation($id: ID!, $i: UpdateOrganizationInput!) { updateOrganization(id: $id, input: $i) { id } }",
+        json!({ "id": org, "i": { "latitude": at.0, "longitude": at.1 } }),
+    )
+    .await;
+}
+
 fn account_id(key: i64) -> String {
     api::ids::encode(api::ids::NodeType::Account, key).0
 }
@@ -119,6 +129,7 @@ async fn nearby_volunteers_rank_by_skills_then_distance_and_skip_the_busy_and_th
             .await
             .unwrap();
     }
+    locate(&app, &w.root.access, &w.station, offset(2_000.0, 0.0)).await;
     let id = report(&app, &w.organizer.access, &w.station, &["急救", "驾驶"]).await;
 
     let ranked = app
@@ -613,6 +624,7 @@ async fn the_hotline_reports_with_its_scope_and_never_reads_personal_details() {
 async fn looking_up_who_lives_nearby_has_an_hourly_budget_that_bursts_cannot_overrun() {
     let app = TestApp::spawn_with(|c| c.nearby_lookups_per_hour = 4).await;
     let w = app.world().await;
+    locate(&app, &w.root.access, &w.station, HOME).await;
     let id = report(&app, &w.organizer.access, &w.station, &[]).await;
     let answers = futures::future::join_all(
         (0..10).map(|_| app.post(Some(&w.organizer.access), NEARBY, json!({ "id": id }))),
@@ -640,4 +652,61 @@ async fn looking_up_who_lives_nearby_has_an_hourly_budget_that_bursts_cannot_ove
         .await;
     app.ok(Some(&admin.access), NEARBY, json!({ "id": id }))
         .await;
+}
+
+#[tokio::test]
+async fn volunteers_are_looked_up_only_inside_the_organizations_area() {
+    let app = TestApp::spawn_with(|c| c.dispatch_area_meters = 5_000).await;
+    let w = app.world().await;
+    let vols = app.bulk_volunteers(1, "1371100").await;
+    app.ok(
+        Some(&vols[0].1),
+        "mutation($i: UpdateMyProfileInput!) { updateMyProfile(input: $i) { skills } }",
+        json!({ "i": { "homeLocation": { "latitude": HOME.0, "longitude": HOME.1 }, "availableForDispatch": true } }),
+    )
+    .await;
+    let id = report(&app, &w.organizer.access, &w.station, &[]).await;
+    let code = |token: String| {
+        let app = &app;
+        let id = id.clone();
+        async move {
+            app.err_code(Some(&token), NEARBY, json!({ "id": id }))
+                .await
+        }
+    };
+    // A station with no location has no area: nobody's home is searched around it.
+    assert_eq!(code(w.organizer.access.clone()).await, "FORBIDDEN");
+    // A station 20 km away does not make this point its area either.
+    locate(&app, &w.root.access, &w.station, offset(20_000.0, 0.0)).await;
+    assert_eq!(code(w.organizer.access.clone()).await, "FORBIDDEN");
+    // Neither does a located organization elsewhere in the city (the other station).
+    locate(&app, &w.root.access, &w.other_station, HOME).await;
+    assert_eq!(code(w.organizer.access.clone()).await, "FORBIDDEN");
+    // A room of the station 3 km away puts the point inside the station's area.
+    let room = app
+        .create_org(&w.root.access, "某社区社工室", "ROOM", Some(&w.station))
+        .await;
+    locate(&app, &w.root.access, &room, offset(0.0, 3_000.0)).await;
+    let found = app
+        .ok(Some(&w.organizer.access), NEARBY, json!({ "id": id }))
+        .await;
+    assert_eq!(
+        found["nearbyVolunteers"][0]["volunteer"]["id"],
+        account_id(vols[0].0)
+    );
+    // Refused lookups read nobody's home and are not on the audit log; the one that ran is.
+    let audited = app
+        .ok(
+            Some(&w.root.access),
+            "query($o: ID!) { auditLog(organizationId: $o, first: 50) { edges { node { action } } } }",
+            json!({ "o": w.city }),
+        )
+        .await;
+    let lookups = audited["auditLog"]["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["node"]["action"] == "NEARBY_VOLUNTEERS")
+        .count();
+    assert_eq!(lookups, 1, "{audited}");
 }

@@ -27,6 +27,46 @@ use super::{
     service::{add_step, require, require_staff},
 };
 
+/// A request is searched around only inside its organization's area: within `area_m` of the
+/// organization or of a located organization below it (a station's rooms, a district's
+/// stations). Otherwise a staff member of one room could report requests across the city and
+/// map where volunteers live from the distances.
+async fn require_in_area<C: ConnectionTrait>(
+    db: &C,
+    r: &request::Model,
+    center: GeoPoint,
+    area_m: f64,
+) -> AppResult<()> {
+    let site = entity::organization::Entity::find()
+        .select_only()
+        .column(entity::organization::Column::Id)
+        .filter(crate::authz::in_subtree(
+            entity::organization::Column::Id,
+            r.organization_id,
+        ))
+        .filter(within(
+            Near {
+                center,
+                radius_m: area_m,
+            },
+            "organization",
+            "latitude",
+            "longitude",
+        ))
+        .into_tuple::<i64>()
+        .one(db)
+        .await?;
+    if site.is_some() {
+        return Ok(());
+    }
+    Err(AppError::Forbidden(format!(
+        "volunteers are searched for only within {} km of the organization or a located \
+         organization below it; set their locations (updateOrganization) or report the request \
+         from the organization whose area it is in",
+        area_m / 1000.0
+    )))
+}
+
 /// A volunteer proposed for a request.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Candidate {
@@ -47,22 +87,39 @@ struct CandidateRow {
     distance: f64,
 }
 
-/// Volunteers who agreed to be proposed (`available_for_dispatch`) and whose home is within
-/// `radius_m` of the request, who are not on a confirmed (or checked-in) shift overlapping
-/// [`busy_window`] nor helping with another request: those with more of the needed skills
-/// first, then the nearest. One statement, ranked and cut by the database. Staff of the
-/// request's organization only, while the request is open.
 /// The audit action of a `nearbyVolunteers` lookup.
 const NEARBY_ACTION: &str = "NEARBY_VOLUNTEERS";
 
+/// Where and how far a lookup may search.
+#[derive(Debug, Clone, Copy)]
+pub struct Reach {
+    /// Around the request, in meters.
+    pub radius_m: f64,
+    /// How far from one of its organization's located sites a request may be, in meters.
+    pub area_m: f64,
+    /// Lookups one person may make in an hour.
+    pub per_hour: u32,
+}
+
+/// Volunteers who agreed to be proposed (`available_for_dispatch`) and whose home is within
+/// `reach.radius_m` of the request, who are not on a confirmed (or checked-in) shift
+/// overlapping [`busy_window`] nor helping with another request: those with more of the
+/// needed skills first, then the nearest. One statement, ranked and cut by the database. Staff
+/// of the request's organization only, while the request is open, for a request within
+/// `reach.area_m` of a located site of its organization's subtree, `reach.per_hour` times an
+/// hour, every lookup audited.
 pub async fn nearby_volunteers(
     db: &DatabaseConnection,
     viewer: &account::Model,
     id: i64,
     first: usize,
-    radius_m: f64,
-    per_hour: u32,
+    reach: Reach,
 ) -> AppResult<Vec<Candidate>> {
+    let Reach {
+        radius_m,
+        area_m,
+        per_hour,
+    } = reach;
     let r = require(db, id).await?;
     require_staff(db, viewer, &r).await?;
     // Only while it can still be offered: no looking up who lives near a closed request.
@@ -78,6 +135,11 @@ pub async fn nearby_volunteers(
             format!("must be 1 to {MAX_OFFERS}"),
         ));
     }
+    let center = GeoPoint {
+        latitude: r.latitude,
+        longitude: r.longitude,
+    };
+    require_in_area(db, &r, center, area_m).await?;
     // The ranking reads homes: who asked is on record, and the record is the budget — at most
     // `per_hour` lookups an hour per person, so nobody maps homes by moving requests around.
     // Counted and written in one write transaction (on PostgreSQL under the asker's account
@@ -115,10 +177,6 @@ pub async fn nearby_volunteers(
     )
     .await?;
     txn.commit().await?;
-    let center = GeoPoint {
-        latitude: r.latitude,
-        longitude: r.longitude,
-    };
     let needed = validate::skills_from_db(&r.needed_skills);
     let (from, to) = busy_window(&r, Utc::now());
     let p = Alias::new("volunteer_profile");

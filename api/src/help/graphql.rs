@@ -481,8 +481,7 @@ impl HelpQuery {
             viewer,
             request_key(&help_request_id, "helpRequestId")?,
             first,
-            f64::from(state.config.dispatch_radius_meters),
-            state.config.nearby_lookups_per_hour,
+            state.config.dispatch_reach(),
         )
         .await?
         .into_iter()

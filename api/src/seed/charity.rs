@@ -196,16 +196,10 @@ pub(super) async fn seed(
         .await
         .context("reporting a demo help request")?;
         if n == 0 {
-            let nearest = dispatch::nearby_volunteers(
-                db,
-                organizer,
-                r.id,
-                2,
-                f64::from(state.config.dispatch_radius_meters),
-                state.config.nearby_lookups_per_hour,
-            )
-            .await
-            .context("ranking demo volunteers")?;
+            let nearest =
+                dispatch::nearby_volunteers(db, organizer, r.id, 2, state.config.dispatch_reach())
+                    .await
+                    .context("ranking demo volunteers")?;
             let ids: Vec<i64> = nearest.iter().map(|c| c.account_id).collect();
             if !ids.is_empty() {
                 dispatch::dispatch(db, organizer, r.id, &ids)
