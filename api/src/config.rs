@@ -205,7 +205,8 @@ pub struct Config {
     )]
     pub max_page_size: u32,
 
-    /// Failed logins allowed per phone number per minute (burst), before `RATE_LIMITED`.
+    /// Failed logins allowed per phone number from one client address (IPv6: per /64) per
+    /// minute (burst), before `RATE_LIMITED` there; the owner elsewhere is not affected.
     #[arg(
         long,
         env = "TONGXING_LOGIN_ATTEMPTS_PER_PHONE",
@@ -222,6 +223,17 @@ pub struct Config {
         global = true
     )]
     pub login_attempts_per_address: u32,
+
+    /// Failed logins allowed per phone number from all addresses together per hour (burst).
+    /// Past it a password alone is refused (`RATE_LIMITED`, `extensions.smsCodeAccepted`) and
+    /// the login needs a code from `requestPhoneCode(purpose: LOGIN)` as well.
+    #[arg(
+        long,
+        env = "TONGXING_LOGIN_ATTEMPTS_PER_PHONE_PER_HOUR",
+        default_value_t = 50,
+        global = true
+    )]
+    pub login_attempts_per_phone_per_hour: u32,
 
     /// Registrations allowed per client address per minute, before `RATE_LIMITED`.
     #[arg(
@@ -722,6 +734,7 @@ impl Config {
         ensure!(
             self.login_attempts_per_phone > 0
                 && self.login_attempts_per_address > 0
+                && self.login_attempts_per_phone_per_hour > 0
                 && self.registrations_per_address > 0,
             "rate limits must be positive"
         );

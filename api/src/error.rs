@@ -233,10 +233,15 @@ pub fn finalize_errors(errors: &mut [ServerError]) {
                     }
                 }
                 AppError::RateLimited {
-                    retry_after_secs, ..
+                    retry_after_secs,
+                    limit,
                 } => {
                     if let Some(e) = ext.as_mut() {
                         e.set("retryAfter", *retry_after_secs);
+                        if *limit == crate::auth::rate_limit::PHONE_WIDE {
+                            // A login with a code sent to the number is not held back.
+                            e.set("smsCodeAccepted", true);
+                        }
                     }
                 }
                 AppError::MissingSkills(skills) => {

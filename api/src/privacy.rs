@@ -248,7 +248,11 @@ pub async fn delete_account(
 ) -> AppResult<()> {
     let db = &state.db;
     let _turn = state.login_throttle.turn(&me.phone).await;
-    state.login_throttle.check(&me.phone, client_addr)?;
+    state.login_throttle.check(
+        &me.phone,
+        client_addr,
+        crate::auth::rate_limit::Proof::Holder,
+    )?;
     // As it is now, not as the request found it: a second deletion in one request (aliases,
     // a batch) or a password changed meanwhile must not pass on the old hash.
     let me = &account::Entity::find_by_id(me.id)

@@ -58,6 +58,7 @@ impl AppState {
         let login_throttle = auth::rate_limit::LoginThrottle::new(
             config.login_attempts_per_phone,
             config.login_attempts_per_address,
+            config.login_attempts_per_phone_per_hour,
             config.registrations_per_address,
         );
         crate::sms::install_tls_provider();

@@ -158,7 +158,7 @@ mod tests {
             (
                 "phone_code",
                 stored::<super::phone_code::CodePurpose>(),
-                &["REGISTER", "RESET_PASSWORD", "CHANGE_PHONE"],
+                &["REGISTER", "RESET_PASSWORD", "CHANGE_PHONE", "LOGIN"],
             ),
             (
                 "service_record",

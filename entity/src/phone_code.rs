@@ -35,6 +35,10 @@ pub enum CodePurpose {
     /// Moving the signed-in account to this number.
     #[sea_orm(string_value = "CHANGE_PHONE")]
     ChangePhone,
+    /// Signing in with the number's password when failed guesses from elsewhere have spent the
+    /// number's hourly budget (`login(input: {smsCode})`).
+    #[sea_orm(string_value = "LOGIN")]
+    Login,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -100,6 +100,7 @@ async fn login_checks_the_password() {
         password("password-1"),
         None,
         None,
+        None,
     )
     .await;
     assert!(ok.is_ok());
@@ -107,6 +108,7 @@ async fn login_checks_the_password() {
         &state,
         phone("13800000003"),
         password("password-2"),
+        None,
         None,
         None,
     )
@@ -117,6 +119,7 @@ async fn login_checks_the_password() {
         &state,
         phone("13800000009"),
         password("password-1"),
+        None,
         None,
         None,
     )
@@ -191,9 +194,16 @@ async fn reuse_in_one_family_leaves_other_sessions_alone() {
     let laptop = register(&state, phone(phone_a), password("password-1"), name("甲"))
         .await
         .unwrap();
-    let mobile = service::login(&state, phone(phone_a), password("password-1"), None, None)
-        .await
-        .unwrap();
+    let mobile = service::login(
+        &state,
+        phone(phone_a),
+        password("password-1"),
+        None,
+        None,
+        None,
+    )
+    .await
+    .unwrap();
     service::refresh(&state, &laptop.refresh_token)
         .await
         .unwrap();

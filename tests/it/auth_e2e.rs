@@ -4,7 +4,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
-use serde_json::json;
+use serde_json::{Value, json};
 
 use crate::harness::{JWT_SECRET, Session, TestApp, first_code};
 
@@ -310,4 +310,80 @@ async fn failed_logins_from_one_address_are_rate_limited_across_phones() {
         )
         .await;
     assert_eq!(code, "RATE_LIMITED");
+}
+
+/// A login as from `address` (the server trusts `X-Forwarded-For` in this test).
+async fn login_from(app: &TestApp, address: &str, password: &str, code: Option<&str>) -> Value {
+    let resp = app
+        .client
+        .post(app.url("/graphql"))
+        .header("x-forwarded-for", address)
+        .json(&json!({
+            "query": "mutation($i: LoginInput!) { login(input: $i) { accessToken } }",
+            "variables": { "i": { "phone": "13912345678", "password": password, "smsCode": code } },
+        }))
+        .send()
+        .await
+        .unwrap();
+    resp.json().await.unwrap()
+}
+
+/// A minute after the last text (one a minute per number), ask for a LOGIN code.
+async fn a_minute_later_a_login_code(app: &TestApp) -> String {
+    crate::harness::exec(
+        &app.state.db,
+        "UPDATE phone_code SET created_at = ?",
+        vec![(chrono::Utc::now() - chrono::Duration::minutes(2)).into()],
+    )
+    .await;
+    app.sms_code("13912345678", "LOGIN").await
+}
+
+#[tokio::test]
+async fn guessing_cannot_lock_the_owner_out() {
+    let app = TestApp::spawn_with(|c| {
+        c.trust_forwarded_for = true;
+        c.login_attempts_per_phone = 3;
+        c.login_attempts_per_phone_per_hour = 8;
+    })
+    .await;
+    app.register("13912345678", "张阿姨").await;
+    // One attacker address spends its own budget on the number …
+    for _ in 0..3 {
+        let body = login_from(&app, "9.9.9.1", "wrong password", None).await;
+        assert_eq!(first_code(&body), "UNAUTHENTICATED");
+    }
+    let body = login_from(&app, "9.9.9.1", "correct horse battery", None).await;
+    assert_eq!(first_code(&body), "RATE_LIMITED");
+    assert!(body["errors"][0]["extensions"]["smsCodeAccepted"].is_null());
+    // … and the owner, at home, signs in all the same.
+    let body = login_from(&app, "10.1.1.1", "correct horse battery", None).await;
+    assert!(body["data"]["login"]["accessToken"].is_string(), "{body}");
+
+    // Guesses spread over many addresses spend the number's hourly budget: a password alone
+    // is refused everywhere now, the owner's too …
+    for i in 2..=6 {
+        let body = login_from(&app, &format!("9.9.9.{i}"), "wrong password", None).await;
+        assert_eq!(first_code(&body), "UNAUTHENTICATED", "{body}");
+    }
+    let body = login_from(&app, "10.1.1.1", "correct horse battery", None).await;
+    assert_eq!(first_code(&body), "RATE_LIMITED", "{body}");
+    assert_eq!(body["errors"][0]["extensions"]["smsCodeAccepted"], true);
+    // … but a code sent to the number signs its owner in. A wrong code is refused on its
+    // field, and the code is not a key on its own: the password is still checked.
+    let body = login_from(&app, "10.1.1.1", "correct horse battery", Some("000000")).await;
+    assert_eq!(first_code(&body), "BAD_USER_INPUT");
+    assert_eq!(body["errors"][0]["extensions"]["field"], "input.smsCode");
+    let code = a_minute_later_a_login_code(&app).await;
+    let body = login_from(&app, "10.1.1.1", "wrong password", Some(&code)).await;
+    assert_eq!(first_code(&body), "UNAUTHENTICATED");
+    let code = a_minute_later_a_login_code(&app).await;
+    let body = login_from(&app, "10.1.1.1", "correct horse battery", Some(&code)).await;
+    assert!(body["data"]["login"]["accessToken"].is_string(), "{body}");
+    // The code works once.
+    let body = login_from(&app, "10.1.1.1", "correct horse battery", Some(&code)).await;
+    assert_eq!(first_code(&body), "BAD_USER_INPUT");
+    // An attacker with a code of their own number gets nothing from it here.
+    let body = login_from(&app, "9.9.9.1", "correct horse battery", Some(&code)).await;
+    assert_eq!(first_code(&body), "RATE_LIMITED");
 }

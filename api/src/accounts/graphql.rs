@@ -430,6 +430,10 @@ pub struct LoginInput {
     phone: String,
     /// The password.
     password: String,
+    /// A code from `requestPhoneCode(purpose: LOGIN)`. Needed only when failed attempts on
+    /// the number from elsewhere have spent its hourly budget (`RATE_LIMITED` with
+    /// `extensions.smsCodeAccepted`); a wrong code is `BAD_USER_INPUT` on `input.smsCode`.
+    sms_code: Option<String>,
 }
 
 /// Account queries.
@@ -559,8 +563,9 @@ impl AccountMutation {
         Ok(true)
     }
 
-    /// Send a six-digit code by SMS to prove a phone number: for `REGISTER` (anyone), or
-    /// `CHANGE_PHONE` (signed in). It works for 5 minutes and 5 tries; asking again replaces
+    /// Send a six-digit code by SMS to prove a phone number: for `REGISTER` (anyone),
+    /// `CHANGE_PHONE` (signed in), or `LOGIN` (a number's own account, when its password
+    /// logins are throttled). It works for 5 minutes and 5 tries; asking again replaces
     /// it. One a minute and five an hour per number, twenty an hour per address
     /// (`RATE_LIMITED`). The answer is the same whether or not the number is registered.
     async fn request_phone_code(
@@ -576,7 +581,7 @@ impl AccountMutation {
         let deliver = match purpose {
             // A registered number needs no registration code.
             CodePurpose::Register => !registered,
-            CodePurpose::ResetPassword => registered,
+            CodePurpose::ResetPassword | CodePurpose::Login => registered,
             CodePurpose::ChangePhone => {
                 ctx.require_account().await?;
                 !registered
@@ -670,7 +675,9 @@ impl AccountMutation {
         .into())
     }
 
-    /// Log in with phone and password. Repeated attempts are throttled (`RATE_LIMITED`).
+    /// Log in with phone and password. Failed attempts are throttled (`RATE_LIMITED`): per
+    /// number from one address, per address, and per number from everywhere — past the last,
+    /// the login needs `smsCode` too, so guessing cannot lock the owner out.
     async fn login(&self, ctx: &Context<'_>, input: LoginInput) -> Result<AuthPayload> {
         let phone = Phone::parse(&input.phone, "input.phone")?;
         // A wrong-length password cannot be right; skip the rule's message to leak nothing.
@@ -681,6 +688,7 @@ impl AccountMutation {
             ctx.state(),
             phone,
             password,
+            input.sms_code.as_deref(),
             viewer.client_addr,
             viewer.device.as_deref(),
         ))

@@ -3,7 +3,7 @@
 use std::net::IpAddr;
 
 use chrono::{DateTime, Utc};
-use entity::{account, refresh_token};
+use entity::{account, phone_code::CodePurpose, refresh_token};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set, sea_query::Expr,
 };
@@ -11,7 +11,7 @@ use sea_orm::{
 use super::domain::{DisplayName, Password, Phone};
 use crate::{
     AppState,
-    auth::{password, refresh},
+    auth::{password, rate_limit::Proof, refresh},
     db,
     error::{AppError, AppResult},
 };
@@ -67,7 +67,7 @@ pub async fn register(
     super::codes::prove(
         &state.db,
         &phone,
-        entity::phone_code::CodePurpose::Register,
+        CodePurpose::Register,
         sms_code,
         "input.smsCode",
     )
@@ -97,11 +97,23 @@ pub async fn login(
     state: &AppState,
     phone: Phone,
     password: Password,
+    sms_code: Option<&str>,
     client_addr: Option<IpAddr>,
     device: Option<&str>,
 ) -> AppResult<Session> {
     let _turn = state.login_throttle.turn(phone.as_str()).await;
-    state.login_throttle.check(phone.as_str(), client_addr)?;
+    let proof = if sms_code.is_some() {
+        Proof::Holder
+    } else {
+        Proof::Password
+    };
+    state
+        .login_throttle
+        .check(phone.as_str(), client_addr, proof)?;
+    if let Some(code) = sms_code {
+        // Counted on the code's own budget (five tries), before the password is compared.
+        super::codes::prove(&state.db, &phone, CodePurpose::Login, code, "input.smsCode").await?;
+    }
     let account = account::Entity::find()
         .filter(account::Column::Phone.eq(phone.as_str()))
         .one(&state.db)
@@ -269,7 +281,7 @@ pub async fn reset_password(
     super::codes::prove(
         &state.db,
         &phone,
-        entity::phone_code::CodePurpose::ResetPassword,
+        CodePurpose::ResetPassword,
         sms_code,
         "input.smsCode",
     )
@@ -323,7 +335,7 @@ pub async fn change_phone(
     super::codes::prove(
         &state.db,
         &new_phone,
-        entity::phone_code::CodePurpose::ChangePhone,
+        CodePurpose::ChangePhone,
         sms_code,
         "input.smsCode",
     )
@@ -479,7 +491,11 @@ pub async fn change_password(
     client_addr: Option<IpAddr>,
 ) -> AppResult<()> {
     let _turn = state.login_throttle.turn(&viewer.phone).await;
-    state.login_throttle.check(&viewer.phone, client_addr)?;
+    // Signed in, the caller holds the account already: failures on the number from elsewhere
+    // do not hold them back (those from here do).
+    state
+        .login_throttle
+        .check(&viewer.phone, client_addr, Proof::Holder)?;
     let ok = password::verify(
         Some(viewer.password_hash.clone()),
         current.expose().to_owned(),

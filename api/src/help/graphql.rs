@@ -464,6 +464,8 @@ impl HelpQuery {
     /// Volunteers to offer a request to (the organization's staff): homes within the dispatch
     /// radius, not on a confirmed shift in the next two hours (or until `neededBy`, if sooner)
     /// nor helping with another request; more of the needed skills first, then the nearest.
+    /// Only for requests inside the organization's area (`FORBIDDEN` beyond
+    /// `TONGXING_DISPATCH_AREA_METERS` from it and every located organization below it).
     /// Every lookup is audited, and one person makes at most `TONGXING_NEARBY_LOOKUPS_PER_HOUR`
     /// of them an hour (`RATE_LIMITED` with `retryAfter`).
     #[graphql(complexity = "first.unwrap_or(10).clamp(1, 50) as usize * child_complexity")]
