@@ -9,8 +9,8 @@ use std::{
 };
 
 use async_graphql::{
-    ServerError, ServerResult,
-    parser::types::{ExecutableDocument, Selection, SelectionSet},
+    Name, ServerError, ServerResult,
+    parser::types::{ExecutableDocument, OperationType, Selection, SelectionSet},
 };
 use governor::{
     Quota, RateLimiter,
@@ -50,6 +50,41 @@ pub fn aliases_in(doc: &ExecutableDocument) -> usize {
         .map(|f| count_aliases(&f.node.selection_set.node))
         .sum();
     ops + fragments
+}
+
+/// Root fields of `set`, through fragments (each fragment expanded once per path).
+fn root_fields(doc: &ExecutableDocument, set: &SelectionSet, seen: &mut Vec<Name>) -> usize {
+    set.items
+        .iter()
+        .map(|item| match &item.node {
+            Selection::Field(_) => 1,
+            Selection::InlineFragment(fr) => root_fields(doc, &fr.node.selection_set.node, seen),
+            Selection::FragmentSpread(spread) => {
+                let name = &spread.node.fragment_name.node;
+                match doc.fragments.get(name) {
+                    Some(f) if !seen.contains(name) => {
+                        seen.push(name.clone());
+                        let n = root_fields(doc, &f.node.selection_set.node, seen);
+                        seen.pop();
+                        n
+                    }
+                    _ => 0,
+                }
+            }
+        })
+        .sum()
+}
+
+/// The most mutation fields one operation of `doc` runs (`mutation { a: signUp … b: signUp … }`
+/// is two): each writes, so each is charged as a request. Only one operation of a document
+/// runs, so the largest counts.
+pub fn mutation_fields(doc: &ExecutableDocument) -> usize {
+    doc.operations
+        .iter()
+        .filter(|(_, op)| op.node.ty == OperationType::Mutation)
+        .map(|(_, op)| root_fields(doc, &op.node.selection_set.node, &mut Vec::new()))
+        .max()
+        .unwrap_or(0)
 }
 
 /// Refuse a document with more than `max` aliased fields (`BAD_USER_INPUT`,
@@ -177,6 +212,19 @@ impl RequestLimiter {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn mutation_fields_are_counted_through_fragments_for_the_largest_operation() {
+        let doc = async_graphql::parser::parse_query(
+            "mutation A { a: logout b: logout ...F ... on MutationRoot { c: logout } } \
+             mutation B { logout } query Q { x: me { id } y: me { id } z: me { id } w: me { id } } \
+             fragment F on MutationRoot { d: logout e: logout ...F }",
+        )
+        .unwrap();
+        assert_eq!(mutation_fields(&doc), 5);
+        let query = async_graphql::parser::parse_query("{ a: me { id } b: me { id } }").unwrap();
+        assert_eq!(mutation_fields(&query), 0);
+    }
 
     #[test]
     fn aliases_are_counted_in_operations_and_fragments() {

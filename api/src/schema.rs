@@ -238,6 +238,7 @@ pub fn build_schema(state: AppState) -> AppSchema {
         documents: Some(Arc::new(crate::persisted::DocumentCache::new(512))),
         max_aliases: Some(state.config.max_aliases),
         metrics: Some(state.metrics.clone()),
+        requests: Some(state.request_limiter.clone()),
     })
     .limit_depth(state.config.max_query_depth)
     .limit_complexity(state.config.max_query_complexity)
@@ -263,8 +264,9 @@ pub struct OverWebSocket;
 ///   types, …) is the client's input, `BAD_USER_INPUT`, with `extensions.reason`
 ///   `GRAPHQL_PARSE_FAILED` or `GRAPHQL_VALIDATION_FAILED` and, where the message names one, the
 ///   offending `extensions.field`;
-/// - right after parsing, the alias limit and a calling API client's scopes are checked, so a
-///   refused document runs no resolver;
+/// - right after parsing, the alias limit and a calling API client's scopes are checked, and
+///   every mutation field past the first is charged to the request budgets, so a refused
+///   document runs no resolver;
 /// - the name of the operation being run goes on the request's log span;
 /// - subscription results get the same error codes as HTTP responses.
 #[derive(Default, Clone)]
@@ -273,6 +275,7 @@ struct RequestHooks {
     documents: Option<Arc<crate::persisted::DocumentCache>>,
     max_aliases: Option<usize>,
     metrics: Option<Arc<crate::metrics::Metrics>>,
+    requests: Option<Arc<crate::limits::RequestLimiter>>,
 }
 
 impl ExtensionFactory for RequestHooks {
@@ -370,6 +373,22 @@ impl Extension for RequestHooks {
             }
             if viewer.is_kiosk() {
                 crate::kiosk::service::check_document(&doc)?;
+            }
+            // The request was charged once on arrival; every further mutation field (aliases)
+            // writes like a request of its own, so it is charged as one before any runs.
+            let extra = crate::limits::mutation_fields(&doc).saturating_sub(1);
+            if extra > 0
+                && let Some(limiter) = &self.requests
+                && let Err(limited) = limiter.check(viewer.account_id(), viewer.client_addr, extra)
+            {
+                if let (Some(m), crate::error::AppError::RateLimited { limit, .. }) =
+                    (&self.metrics, &limited)
+                {
+                    m.rate_limited(limit);
+                }
+                let mut err = ServerError::new(limited.to_string(), None);
+                err.source = Some(Arc::new(limited));
+                return Err(err);
             }
         }
         Ok(doc)

@@ -302,3 +302,48 @@ async fn every_offline_event_counts_against_the_request_budget_and_the_complexit
         "{body}"
     );
 }
+
+#[tokio::test]
+async fn every_mutation_field_counts_against_the_request_budget_before_any_runs() {
+    let app = crate::harness::TestApp::spawn_with(|c| c.requests_per_account = 6).await;
+    let vol = app.register("13800000001", "小李").await;
+    let set = |n: usize| {
+        let fields: String = (0..n)
+            .map(|i| {
+                format!("m{i}: updateMyProfile(input: {{skills: [\"技能{i}\"]}}) {{ skills }} ")
+            })
+            .collect();
+        format!("mutation {{ {fields} }}")
+    };
+    // Four fields through aliases and a fragment: four of the six units.
+    let data = app
+        .ok(
+            Some(&vol.access),
+            &format!(
+                "{} fragment F on MutationRoot {{ f: updateMyProfile(input: {{skills: [\"片段\"]}}) {{ skills }} }}",
+                set(3).replacen("mutation {", "mutation { ...F", 1)
+            ),
+            json!({}),
+        )
+        .await;
+    assert_eq!(data["f"]["skills"], json!(["片段"]));
+    // Three more do not fit in the two left: refused whole, nothing written.
+    let (_, body) = app.post(Some(&vol.access), &set(3), json!({})).await;
+    assert_eq!(first_code(&body), "RATE_LIMITED", "{body}");
+    assert!(body["data"].is_null(), "{body}");
+    assert!(
+        body["errors"][0]["extensions"]["retryAfter"]
+            .as_u64()
+            .unwrap()
+            >= 1
+    );
+    let me = app
+        .ok(
+            Some(&vol.access),
+            "{ me { volunteerProfile { skills } } }",
+            json!({}),
+        )
+        .await;
+    // As the first document left it (its fields ran in order, the fragment's first).
+    assert_eq!(me["me"]["volunteerProfile"]["skills"], json!(["技能2"]));
+}
