@@ -493,10 +493,27 @@ where
     }
 }
 
+/// The first `first` rows of `C` under `parent`, in key order: a short nested list that is
+/// capped, not paged (a request's offers and steps, a record's changes, an organization's
+/// funds). Batched with the other parents of a wave asking for as many, one statement each.
+pub async fn first_children<C: Children>(
+    db: &DatabaseConnection,
+    parent: i64,
+    first: u64,
+) -> AppResult<Vec<<C::Entity as sea_orm::EntityTrait>::Model>>
+where
+    <C::Entity as sea_orm::EntityTrait>::Model: Clone + Send + Sync,
+{
+    let page = crate::pagination::PageArgs { first, after: None };
+    Ok(load(db, (parent, page), ChildPages::<C>::new)
+        .await?
+        .map(|p| p.items)
+        .unwrap_or_default())
+}
+
 type_loader!(
-    /// Every row of `C` under each parent of a wave, in key order, in one statement: for short
-    /// lists that are not paged (a request's offers and steps, a record's changes, an
-    /// organization's funds).
+    /// Every row of `C` under each parent of a wave, in key order, in one statement: for lists
+    /// the domain keeps short (a sign-up's check events).
     AllChildren
 );
 

@@ -31,6 +31,33 @@ pub fn page_cost(first: Option<i32>, child_complexity: usize) -> usize {
         .saturating_add(1)
 }
 
+/// Rows a short nested list (`history`, `offers`, `funds`) gives when `first` is not said.
+pub const LIST_DEFAULT: i32 = 20;
+/// Most rows a short nested list gives: lists that could grow past it are capped, not loaded
+/// whole.
+pub const LIST_MAX: i32 = 100;
+
+/// Query complexity of a capped nested list of `first` items.
+pub fn list_cost(first: Option<i32>, child_complexity: usize) -> usize {
+    let n = first.unwrap_or(LIST_DEFAULT).clamp(1, LIST_MAX);
+    usize::try_from(n)
+        .unwrap_or(100)
+        .saturating_mul(child_complexity)
+        .saturating_add(1)
+}
+
+/// `first` of a capped nested list: [`LIST_DEFAULT`] when absent, 0 to [`LIST_MAX`]
+/// (`BAD_USER_INPUT` otherwise).
+pub fn list_first(first: Option<i32>) -> AppResult<u64> {
+    match first.unwrap_or(LIST_DEFAULT) {
+        n @ 0..=LIST_MAX => Ok(n as u64),
+        _ => Err(AppError::bad_input(
+            "first",
+            format!("must be 0 to {LIST_MAX}"),
+        )),
+    }
+}
+
 /// Validated paging arguments.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct PageArgs {

@@ -129,7 +129,7 @@ const funds = await apollo.query({
   query: gql`
     query Funds {
       organizations(first: 10) {
-        edges { node { funds { id balanceFen donatedFen
+        edges { node { funds(first: 3) { id balanceFen donatedFen
           donations(first: 10) { edges { node { status channel amountFen } } } } } }
       }
     }

@@ -4,7 +4,7 @@
 use futures::future::join_all;
 use serde_json::{Value, json};
 
-use crate::harness::{TestApp, World};
+use crate::harness::{TestApp, World, first_code};
 
 const CREATE_FUND: &str =
     "mutation($i: CreateCharityFundInput!) { createCharityFund(input: $i) { id balanceFen } }";
@@ -356,4 +356,70 @@ async fn an_api_client_sees_funds_as_the_public_does() {
     assert_eq!(node["donorName"], "匿名爱心人士");
     assert!(node["receiptNumber"].is_null());
     assert_eq!(f["balanceFen"], 500);
+}
+
+#[tokio::test]
+async fn an_organizations_funds_are_a_capped_list_costed_by_its_size() {
+    let app = TestApp::spawn().await;
+    let w = app.world().await;
+    let mut made = Vec::new();
+    for name in ["一号基金", "二号基金", "三号基金"] {
+        let id = app
+            .ok(
+                Some(&w.organizer.access),
+                CREATE_FUND,
+                json!({ "i": { "organizationId": w.station, "name": name, "purpose": "助老助困" } }),
+            )
+            .await["createCharityFund"]["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        made.push(id);
+    }
+    let list = |first: Option<i32>| {
+        let app = &app;
+        let station = w.station.clone();
+        async move {
+            app.post(
+                None,
+                "query($o: ID!, $n: Int) { organization(id: $o) { funds(first: $n) { id } } }",
+                json!({ "o": station, "n": first }),
+            )
+            .await
+            .1
+        }
+    };
+    // The oldest first, as many as asked for; all three by default (twenty).
+    let two = list(Some(2)).await;
+    let ids: Vec<&str> = two["data"]["organization"]["funds"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, [made[0].as_str(), made[1].as_str()]);
+    let all = list(None).await;
+    assert_eq!(
+        all["data"]["organization"]["funds"]
+            .as_array()
+            .unwrap()
+            .len(),
+        3
+    );
+    // Past the cap is the client's mistake, named.
+    let too_many = list(Some(101)).await;
+    assert_eq!(first_code(&too_many), "BAD_USER_INPUT", "{too_many}");
+    // A list costs its size: a hundred funds under each of thirty organizations is refused
+    // before anything runs (costed as one, it would cost about 120).
+    let (_, body) = app
+        .post(
+            None,
+            "{ organizations(first: 30) { nodes { funds(first: 100) { id name } } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        body["errors"][0]["message"], "Query is too complex.",
+        "{body}"
+    );
 }

@@ -172,16 +172,21 @@ impl ServiceRecord {
         self.check_event(ctx, CheckKind::Out).await
     }
 
-    /// Every review of this record, oldest first: who, when, before, after, why.
-    async fn history(&self, ctx: &Context<'_>) -> Result<Vec<RecordChange>> {
+    /// The reviews of this record, oldest first (the first `first`): who, when, before, after,
+    /// why.
+    #[graphql(complexity = "crate::pagination::list_cost(first, child_complexity)")]
+    async fn history(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "How many (default 20, at most 100).")] first: Option<i32>,
+    ) -> Result<Vec<RecordChange>> {
         let db = &ctx.state().db;
-        let changes = crate::batch::load(
+        let changes = crate::batch::first_children::<records::ChangesOf>(
             db,
             self.0.id,
-            crate::batch::AllChildren::<records::ChangesOf>::new,
+            crate::pagination::list_first(first)?,
         )
-        .await?
-        .unwrap_or_default();
+        .await?;
         Ok(changes.into_iter().map(RecordChange::from).collect())
     }
 

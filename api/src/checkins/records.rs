@@ -370,7 +370,7 @@ pub async fn list_for_staff(
     crate::pagination::fetch_page(db, select, record::Column::Id, page).await
 }
 
-/// The changes of a record, oldest first ([`crate::batch::AllChildren`]).
+/// The changes of a record, oldest first ([`crate::batch::first_children`]).
 pub struct ChangesOf;
 
 /// The check events of each sign-up, batched ([`crate::batch::AllChildren`]).

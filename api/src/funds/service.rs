@@ -724,7 +724,7 @@ impl crate::batch::Children for DisbursementsOf {
     }
 }
 
-/// The funds an organization holds, oldest first ([`crate::batch::AllChildren`]).
+/// The funds an organization holds, oldest first ([`crate::batch::first_children`]).
 pub struct FundsOf;
 
 impl crate::batch::Children for FundsOf {

@@ -180,19 +180,21 @@ impl HelpRequest {
         )
     }
 
-    /// Every offer made: the organization's staff only (`null` for everyone else).
-    async fn offers(&self, ctx: &Context<'_>) -> Result<Option<Vec<HelpOffer>>> {
+    /// The offers made, oldest first (the first `first`): the organization's staff only
+    /// (`null` for everyone else).
+    #[graphql(complexity = "crate::pagination::list_cost(first, child_complexity)")]
+    async fn offers(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "How many (default 20, at most 100).")] first: Option<i32>,
+    ) -> Result<Option<Vec<HelpOffer>>> {
+        let first = crate::pagination::list_first(first)?;
         if !self.staff(ctx).await? {
             return Ok(None);
         }
         let db = &ctx.state().db;
-        let offers = crate::batch::load(
-            db,
-            self.0.id,
-            crate::batch::AllChildren::<service::OffersOf>::new,
-        )
-        .await?
-        .unwrap_or_default();
+        let offers =
+            crate::batch::first_children::<service::OffersOf>(db, self.0.id, first).await?;
         Ok(Some(offers.into_iter().map(HelpOffer).collect()))
     }
 
@@ -235,17 +237,17 @@ impl HelpRequest {
         })
     }
 
-    /// Every step, oldest first, with its time.
-    async fn history(&self, ctx: &Context<'_>) -> Result<Vec<HelpRequestStep>> {
+    /// Its steps, oldest first (the first `first`), each with its time.
+    #[graphql(complexity = "crate::pagination::list_cost(first, child_complexity)")]
+    async fn history(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "How many (default 20, at most 100).")] first: Option<i32>,
+    ) -> Result<Vec<HelpRequestStep>> {
+        let first = crate::pagination::list_first(first)?;
         let staff = self.staff(ctx).await?;
         let db = &ctx.state().db;
-        let steps = crate::batch::load(
-            db,
-            self.0.id,
-            crate::batch::AllChildren::<service::StepsOf>::new,
-        )
-        .await?
-        .unwrap_or_default();
+        let steps = crate::batch::first_children::<service::StepsOf>(db, self.0.id, first).await?;
         Ok(steps
             .into_iter()
             .map(|s| HelpRequestStep { step: s, staff })

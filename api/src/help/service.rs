@@ -371,7 +371,7 @@ pub async fn get_offer<C: ConnectionTrait>(db: &C, id: i64) -> AppResult<Option<
     Ok(offer::Entity::find_by_id(id).one(db).await?)
 }
 
-/// The offers made for a request, oldest first ([`crate::batch::AllChildren`]).
+/// The offers made for a request, oldest first ([`crate::batch::first_children`]).
 pub struct OffersOf;
 
 impl crate::batch::Children for OffersOf {
@@ -387,7 +387,7 @@ impl crate::batch::Children for OffersOf {
     }
 }
 
-/// The steps of a request, oldest first ([`crate::batch::AllChildren`]).
+/// The steps of a request, oldest first ([`crate::batch::first_children`]).
 pub struct StepsOf;
 
 impl crate::batch::Children for StepsOf {

@@ -152,16 +152,20 @@ impl Organization {
         ))
     }
 
-    /// Its community charity funds, oldest first.
-    async fn funds(&self, ctx: &Context<'_>) -> Result<Vec<crate::funds::graphql::CharityFund>> {
+    /// Its community charity funds, oldest first: the first `first`.
+    #[graphql(complexity = "crate::pagination::list_cost(first, child_complexity)")]
+    async fn funds(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "How many (default 20, at most 100).")] first: Option<i32>,
+    ) -> Result<Vec<crate::funds::graphql::CharityFund>> {
         let db = &ctx.state().db;
-        let funds = crate::batch::load(
+        let funds = crate::batch::first_children::<crate::funds::service::FundsOf>(
             db,
             self.0.id,
-            crate::batch::AllChildren::<crate::funds::service::FundsOf>::new,
+            crate::pagination::list_first(first)?,
         )
-        .await?
-        .unwrap_or_default();
+        .await?;
         Ok(funds
             .into_iter()
             .map(crate::funds::graphql::CharityFund)
