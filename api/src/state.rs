@@ -22,6 +22,8 @@ pub struct AppState {
     pub identity_vault: Arc<identity::vault::IdentityVault>,
     /// Live updates: publishing, fan-out between replicas, shutdown of subscriptions.
     pub live: Arc<live::LiveHub>,
+    /// Shifts watched live (`shiftUpdated`): one read per change, however many watch.
+    pub shift_feeds: Arc<live::feeds::Feeds<crate::shifts::service::ShiftSnapshot>>,
     /// Persisted (and trusted) documents.
     pub persisted: Arc<persisted::PersistedQueries>,
     /// Operations per minute per account and per address.
@@ -76,6 +78,7 @@ impl AppState {
             persisted: Arc::new(persisted),
             live: Arc::new(live),
             login_throttle: Arc::new(login_throttle),
+            shift_feeds: Arc::default(),
             draining: Arc::default(),
             metrics: Arc::default(),
         })

@@ -455,3 +455,48 @@ async fn a_volunteer_hears_of_a_help_offer_made_to_them_and_only_to_them() {
         requests[1]
     );
 }
+
+#[tokio::test]
+async fn many_subscribers_to_one_shift_cost_one_read_per_change() {
+    let app = TestApp::spawn().await;
+    let (_w, _event, shift) = one_place_shift(&app).await;
+    let watchers = app.bulk_volunteers(4, "1370000").await;
+    let mut sockets = Vec::new();
+    for (_, token) in &watchers {
+        let (mut ws, ack) = Ws::connect(&app, TRANSPORT_WS, Some(token)).await;
+        assert_eq!(ack["type"], "connection_ack");
+        for id in ["a", "b", "c", "d", "e"] {
+            ws.subscribe(id, SHIFT_UPDATED, json!({ "s": shift })).await;
+        }
+        sockets.push(ws);
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(app.state.shift_feeds.watched(), 1);
+    let before = app.state.shift_feeds.reads();
+    let vol = app.register("13800000002", "小王").await;
+    app.sign_up(&vol.access, &shift, "k1").await;
+    // Twenty subscriptions on four sockets all see the change …
+    for ws in &mut sockets {
+        let mut seen = std::collections::HashSet::new();
+        while seen.len() < 5 {
+            let v = ws.next().await;
+            assert_eq!(v["type"], "next", "{v}");
+            if v["payload"]["data"]["shiftUpdated"]["confirmedCount"] == 1 {
+                seen.insert(v["id"].as_str().unwrap().to_owned());
+            }
+        }
+    }
+    // … read once for all of them (a sign-up may note the shift twice: a burst is one read or
+    // two, never one per subscriber).
+    let reads = app.state.shift_feeds.reads() - before;
+    assert!((1..=2).contains(&reads), "{reads} reads for 20 subscribers");
+    // The reading task stops with the last subscriber.
+    drop(sockets);
+    for _ in 0..50 {
+        if app.state.shift_feeds.watched() == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(app.state.shift_feeds.watched(), 0);
+}

@@ -87,22 +87,38 @@ impl SubscriptionRoot {
         shifts::get_visible(&state.db, Some(&viewer), key)
             .await?
             .ok_or(AppError::NotFound("shift"))?;
-        Ok(watch(
-            state,
-            move |c| match *c {
-                Change::Shift { shift_id } if shift_id == key => Some(key),
-                _ => None,
-            },
-            Some(key),
-            move |state, id| {
-                let viewer = viewer.clone();
-                async move {
-                    Ok(shifts::get_visible(&state.db, Some(&viewer), id)
-                        .await?
-                        .map(Shift::new))
+        // One task reads the shift once per change and hands the value to every subscriber.
+        let feed = state.shift_feeds.watch(
+            &state,
+            key,
+            |c, key| matches!(*c, Change::Shift { shift_id } if shift_id == key),
+            |state, id| async move { shifts::snapshot(&state.db, id).await },
+        );
+        let rx = feed.receiver();
+        let shutdown = state.live.shutting_down();
+        let counted = state.live.subscription();
+        Ok(stream::unfold(
+            (rx, feed, state, viewer, counted),
+            |(mut rx, feed, state, viewer, counted)| async move {
+                loop {
+                    rx.changed().await.ok()?;
+                    let Some(snapshot) = rx.borrow_and_update().clone() else {
+                        continue;
+                    };
+                    // Published is public for good; an unpublished event's shift is its
+                    // managers' only, asked of the database for them alone.
+                    let visible = snapshot.event.published_at.is_some()
+                        || shifts::get_visible(&state.db, Some(&viewer), snapshot.shift.id)
+                            .await
+                            .is_ok_and(|s| s.is_some());
+                    if visible {
+                        let shift = Shift::from_snapshot(&snapshot);
+                        return Some((Ok(shift), (rx, feed, state, viewer, counted)));
+                    }
                 }
             },
-        ))
+        )
+        .take_until(shutdown))
     }
 
     /// The caller's sign-ups as they change: promotion from the waitlist, cancellation by the

@@ -8,6 +8,7 @@
 //! per replica reads the new rows and broadcasts them locally. After a lost listening
 //! connection it reads everything past the last sequence it saw, so no change is missed.
 
+pub mod feeds;
 pub mod graphql;
 pub mod postgres;
 

@@ -30,12 +30,28 @@ pub struct Shift {
     model: shift::Model,
     /// The event, when the query that found the shift fetched it (visibility already checked).
     event: Option<CharityEvent>,
+    /// Counts read already (a live snapshot shared by every subscriber).
+    counts: Option<(u64, i64)>,
 }
 
 impl Shift {
     /// Wrap a row; related objects load when asked for.
     pub fn new(model: shift::Model) -> Self {
-        Self { model, event: None }
+        Self {
+            model,
+            event: None,
+            counts: None,
+        }
+    }
+
+    /// A live snapshot, for a subscriber who may see it: nothing more to read unless the
+    /// subscription asks for per-person fields (`mySignup`, `signups`).
+    pub fn from_snapshot(s: &service::ShiftSnapshot) -> Self {
+        Self {
+            model: s.shift.clone(),
+            event: Some(CharityEvent::new(s.event.clone())),
+            counts: Some((s.waitlist, s.checked_in)),
+        }
     }
 }
 
@@ -171,6 +187,9 @@ impl Shift {
             )
             .await?;
         }
+        if let Some((_, checked_in)) = self.counts {
+            return Ok(checked_in);
+        }
         Ok(crate::batch::load(db, self.model.id, || {
             crate::checkins::service::CheckedInCounts
         })
@@ -190,6 +209,9 @@ impl Shift {
 
     /// How many sign-ups wait for a place.
     async fn waitlist_count(&self, ctx: &Context<'_>) -> Result<u64> {
+        if let Some((waitlist, _)) = self.counts {
+            return Ok(waitlist);
+        }
         Ok(
             crate::batch::load(&ctx.state().db, self.model.id, || service::WaitlistCounts)
                 .await?
@@ -300,6 +322,7 @@ pub async fn list_shifts(
             Fast(Shift {
                 event: Some(CharityEvent::joined(e, near)),
                 model: s,
+                counts: None,
             })
         },
     ))
@@ -326,6 +349,7 @@ pub async fn shifts_of_event(
             Fast(Shift {
                 event: Some(event.clone()),
                 model: s,
+                counts: None,
             })
         },
     ))

@@ -454,6 +454,41 @@ impl crate::batch::Loader for EventPages {
 }
 
 /// How many sign-ups wait on each shift, batched.
+/// A shift as every live subscriber to it sees it after a change: read once per change (see
+/// [`crate::live::feeds`]), whoever and however many watch.
+pub struct ShiftSnapshot {
+    /// The shift.
+    pub shift: shift::Model,
+    /// Its event (its `published_at` decides who may see the shift).
+    pub event: event::Model,
+    /// Sign-ups waiting for a place.
+    pub waitlist: u64,
+    /// People checked in.
+    pub checked_in: i64,
+}
+
+/// Read a shift for its live subscribers: the shift with its event, and its two counts.
+pub async fn snapshot(db: &DatabaseConnection, id: i64) -> AppResult<Option<ShiftSnapshot>> {
+    use crate::batch::Loader;
+    let Some((shift, Some(event))) = shift::Entity::find_by_id(id)
+        .find_also_related(event::Entity)
+        .one(db)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let waitlist = WaitlistCounts.load(db.clone(), vec![id]).await?;
+    let checked_in = crate::checkins::service::CheckedInCounts
+        .load(db.clone(), vec![id])
+        .await?;
+    Ok(Some(ShiftSnapshot {
+        shift,
+        event,
+        waitlist: waitlist.get(&id).copied().unwrap_or(0),
+        checked_in: checked_in.get(&id).copied().unwrap_or(0),
+    }))
+}
+
 pub struct WaitlistCounts;
 
 impl crate::batch::Loader for WaitlistCounts {
