@@ -52,6 +52,64 @@ pub fn aliases_in(doc: &ExecutableDocument) -> usize {
     ops + fragments
 }
 
+/// `extensions.reason` of a document nested deeper than the limit (a validation failure, as
+/// async-graphql's own depth limit was).
+pub const TOO_DEEP: &str = "Query is nested too deep.";
+
+/// How deep `set` nests, through fragments; the introspection fields (`__schema`, `__type`)
+/// are not counted with what is below them — their depth is the schema's, and the standard
+/// introspection query (`getIntrospectionQuery()`, which every GraphQL tool sends) nests
+/// fourteen levels through `ofType`.
+fn depth(doc: &ExecutableDocument, set: &SelectionSet, seen: &mut Vec<Name>) -> usize {
+    set.items
+        .iter()
+        .map(|item| match &item.node {
+            Selection::Field(f) => {
+                let name = f.node.name.node.as_str();
+                if name == "__schema" || name == "__type" {
+                    1
+                } else {
+                    1 + depth(doc, &f.node.selection_set.node, seen)
+                }
+            }
+            Selection::InlineFragment(fr) => depth(doc, &fr.node.selection_set.node, seen),
+            Selection::FragmentSpread(spread) => {
+                let name = &spread.node.fragment_name.node;
+                match doc.fragments.get(name) {
+                    // A cycle is refused by validation; here it only must not loop.
+                    Some(f) if !seen.contains(name) => {
+                        seen.push(name.clone());
+                        let d = depth(doc, &f.node.selection_set.node, seen);
+                        seen.pop();
+                        d
+                    }
+                    _ => 0,
+                }
+            }
+        })
+        .max()
+        .unwrap_or(0)
+}
+
+/// Refuse a document whose operations nest deeper than `max` fields (introspection aside,
+/// see [`depth`]): `BAD_USER_INPUT`, `GRAPHQL_VALIDATION_FAILED`, before any resolver runs.
+pub fn check_depth(doc: &ExecutableDocument, max: usize) -> ServerResult<()> {
+    let deepest = doc
+        .operations
+        .iter()
+        .map(|(_, op)| depth(doc, &op.node.selection_set.node, &mut Vec::new()))
+        .max()
+        .unwrap_or(0);
+    if deepest > max {
+        let mut err = ServerError::new(TOO_DEEP, None);
+        let ext = err.extensions.get_or_insert_with(Default::default);
+        ext.set("code", "BAD_USER_INPUT");
+        ext.set("reason", crate::schema::VALIDATION_FAILED);
+        return Err(err);
+    }
+    Ok(())
+}
+
 /// Root fields of `set`, through fragments (each fragment expanded once per path).
 fn root_fields(doc: &ExecutableDocument, set: &SelectionSet, seen: &mut Vec<Name>) -> usize {
     set.items
@@ -212,6 +270,26 @@ impl RequestLimiter {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn depth_counts_fields_through_fragments_but_not_introspection() {
+        let doc = async_graphql::parser::parse_query(
+            "query { a { b { ...F } } } fragment F on B { c { d } ... on B { e { f { g } } } }",
+        )
+        .unwrap();
+        assert!(check_depth(&doc, 5).is_ok());
+        assert!(check_depth(&doc, 4).is_err());
+        let introspection = async_graphql::parser::parse_query(
+            "{ __schema { types { fields { type { ofType { ofType { ofType { ofType { ofType { ofType { ofType { name } } } } } } } } } } } __type(name: \"X\") { name } }",
+        )
+        .unwrap();
+        assert!(check_depth(&introspection, 2).is_ok());
+        // A cycle (refused later by validation) does not loop here.
+        let cyclic =
+            async_graphql::parser::parse_query("{ a { ...F } } fragment F on A { b { ...F } }")
+                .unwrap();
+        assert!(check_depth(&cyclic, 10).is_ok());
+    }
 
     #[test]
     fn mutation_fields_are_counted_through_fragments_for_the_largest_operation() {

@@ -237,10 +237,12 @@ pub fn build_schema(state: AppState) -> AppSchema {
         persisted: Some(state.persisted.clone()),
         documents: Some(Arc::new(crate::persisted::DocumentCache::new(512))),
         max_aliases: Some(state.config.max_aliases),
+        max_depth: Some(state.config.max_query_depth),
         metrics: Some(state.metrics.clone()),
         requests: Some(state.request_limiter.clone()),
     })
-    .limit_depth(state.config.max_query_depth)
+    // Depth is checked by `RequestHooks` (introspection aside: tools must be able to load the
+    // schema in development; production refuses introspection altogether).
     .limit_complexity(state.config.max_query_complexity)
     .limit_recursive_depth(32);
     if state.config.environment == crate::config::Environment::Production {
@@ -274,6 +276,7 @@ struct RequestHooks {
     persisted: Option<Arc<crate::persisted::PersistedQueries>>,
     documents: Option<Arc<crate::persisted::DocumentCache>>,
     max_aliases: Option<usize>,
+    max_depth: Option<usize>,
     metrics: Option<Arc<crate::metrics::Metrics>>,
     requests: Option<Arc<crate::limits::RequestLimiter>>,
 }
@@ -351,6 +354,9 @@ impl Extension for RequestHooks {
         };
         if let Some(max) = self.max_aliases {
             crate::limits::check_aliases(&doc, max)?;
+        }
+        if let Some(max) = self.max_depth {
+            crate::limits::check_depth(&doc, max)?;
         }
         if ctx.data_opt::<OverWebSocket>().is_some()
             && doc.operations.iter().any(|(_, op)| {

@@ -8,6 +8,7 @@ import WebSocket from 'ws';
 import { createClient } from 'graphql-ws';
 import { ApolloClient, HttpLink, InMemoryCache, gql } from '@apollo/client/core/index.js';
 import { createPersistedQueryLink } from '@apollo/client/link/persisted-queries/index.js';
+import { buildClientSchema, getIntrospectionQuery, printSchema } from 'graphql';
 
 const base = process.argv[2] ?? 'http://127.0.0.1:8080';
 const fail = (msg) => {
@@ -29,6 +30,30 @@ const apollo = new ApolloClient({
   ),
   cache: new InMemoryCache(),
 });
+
+// What GraphiQL, GraphQL Codegen, Altair, Postman and Insomnia do first: the standard
+// introspection query with every option, and a client schema built from the answer.
+{
+  const query = getIntrospectionQuery({
+    descriptions: true,
+    specifiedByUrl: true,
+    directiveIsRepeatable: true,
+    schemaDescription: true,
+    inputValueDeprecation: true,
+    oneOf: true,
+  });
+  const resp = await fetch(`${base}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json' },
+    body: JSON.stringify({ query, operationName: 'IntrospectionQuery' }),
+  });
+  const body = await resp.json();
+  if (body.errors) fail(`introspection: ${JSON.stringify(body.errors)}`);
+  const schema = buildClientSchema(body.data);
+  if (!schema.getQueryType() || schema.getQueryType().name !== 'QueryRoot') fail('no QueryRoot');
+  if (!schema.getType('Shift')) fail('introspection lacks Shift');
+  console.log(`introspection: buildClientSchema read ${printSchema(schema).length} characters of SDL`);
+}
 
 const phone = `137${String(Date.now()).slice(-8)}`;
 // The number is proven by the code the server texts to it: in development the server appends

@@ -347,3 +347,57 @@ async fn every_mutation_field_counts_against_the_request_budget_before_any_runs(
     // As the first document left it (its fields ran in order, the fragment's first).
     assert_eq!(me["me"]["volunteerProfile"]["skills"], json!(["技能2"]));
 }
+
+/// graphql-js's `getIntrospectionQuery()` with every option, as GraphiQL, GraphQL Codegen,
+/// Altair, Postman and Insomnia send it.
+const STANDARD_INTROSPECTION: &str = include_str!("../fixtures/introspection.graphql");
+
+#[tokio::test]
+async fn the_standard_introspection_query_loads_the_schema_in_development_only() {
+    let dev = TestApp::spawn().await;
+    let data = dev.ok(None, STANDARD_INTROSPECTION, json!({})).await;
+    let types = data["__schema"]["types"].as_array().unwrap_or_else(|| panic!("{data}"));
+    assert!(types.iter().any(|t| t["name"] == "QueryRoot"), "{data}");
+    // The depth limit still holds for everything else: twelve levels of nesting, then refused.
+    let deep = format!(
+        "{{ organizations(first: 1) {{ nodes {{ {}id{} }} }} }}",
+        "parent { ".repeat(11),
+        " }".repeat(11)
+    );
+    let (_, body) = dev.post(None, &deep, json!({})).await;
+    assert_eq!(
+        body["errors"][0]["message"], "Query is nested too deep.",
+        "{body}"
+    );
+    assert_eq!(first_code(&body), "BAD_USER_INPUT");
+    assert_eq!(
+        body["errors"][0]["extensions"]["reason"],
+        "GRAPHQL_VALIDATION_FAILED"
+    );
+    // Nor is introspection a way around it: what is below `__type` is the schema's, but a
+    // document's own fields count as ever.
+    let (_, body) = dev
+        .post(
+            None,
+            &format!("{{ __typename {} }}", &deep[1..deep.len() - 1]),
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        body["errors"][0]["message"], "Query is nested too deep.",
+        "{body}"
+    );
+
+    let prod = TestApp::spawn_with(|c| {
+        c.environment = api::config::Environment::Production;
+        c.sms_sender = Some("aliyun".into());
+        c.sms_endpoint = "http://127.0.0.1:9/".into();
+        c.sms_access_key_id = Some("test-id".into());
+        c.sms_access_key_secret = Some(api::config::Secret::new("test-secret"));
+        c.sms_sign_name = Some("同行".into());
+        c.sms_template_code = Some("SMS_1".into());
+    })
+    .await;
+    let (_, body) = prod.post(None, STANDARD_INTROSPECTION, json!({})).await;
+    assert!(body["data"]["__schema"].is_null(), "{body}");
+}
