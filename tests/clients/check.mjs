@@ -1,4 +1,6 @@
 // Reference-client check: real GraphQL client libraries against a running Tongxing server.
+// graphql-http audits the server against the GraphQL-over-HTTP spec; graphql-js loads the
+// schema with the standard introspection query, as GraphiQL and code generators do.
 // Apollo Client (with automatic persisted queries over GET) registers a volunteer and browses
 // the feed; graphql-ws subscribes to a shift; the volunteer signs up and the subscriber sees
 // the count change; the demo fund's offline gifts are counted, and an online donation without a
@@ -9,6 +11,7 @@ import { createClient } from 'graphql-ws';
 import { ApolloClient, HttpLink, InMemoryCache, gql } from '@apollo/client/core/index.js';
 import { createPersistedQueryLink } from '@apollo/client/link/persisted-queries/index.js';
 import { buildClientSchema, getIntrospectionQuery, printSchema } from 'graphql';
+import { serverAudits } from 'graphql-http';
 
 const base = process.argv[2] ?? 'http://127.0.0.1:8080';
 const fail = (msg) => {
@@ -30,6 +33,21 @@ const apollo = new ApolloClient({
   ),
   cache: new InMemoryCache(),
 });
+
+// graphql-http's audit of the GraphQL-over-HTTP spec: no error and no warning (notices are
+// MAYs the server chose otherwise on).
+{
+  const results = [];
+  for (const audit of serverAudits({ url: `${base}/graphql` })) {
+    results.push({ id: audit.id, name: audit.name, ...(await audit.fn()) });
+  }
+  const bad = results.filter((r) => r.status === 'error' || r.status === 'warn');
+  for (const r of bad) console.error(r.status, r.id, r.name, r.reason);
+  if (bad.length) fail(`graphql-http audit: ${bad.length} warnings or errors`);
+  const counts = {};
+  for (const r of results) counts[r.status] = (counts[r.status] ?? 0) + 1;
+  console.log('graphql-http audit:', JSON.stringify(counts));
+}
 
 // What GraphiQL, GraphQL Codegen, Altair, Postman and Insomnia do first: the standard
 // introspection query with every option, and a client schema built from the answer.

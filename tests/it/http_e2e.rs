@@ -82,6 +82,37 @@ async fn syntax_errors_are_parse_failures_and_400_for_graphql_response_json() {
         resp.headers()["content-type"],
         "application/graphql-response+json"
     );
+    // A request error has no `data` entry at all (parse or validation failure, in a batch
+    // too); an error raised while executing sits beside `data`.
+    let body: Value = resp.json().await.unwrap();
+    assert!(body.get("data").is_none(), "{body}");
+    let (_, body) = app.post(None, "{ noSuchField }", json!({})).await;
+    assert_eq!(
+        body["errors"][0]["extensions"]["reason"],
+        "GRAPHQL_VALIDATION_FAILED"
+    );
+    assert!(body.get("data").is_none(), "{body}");
+    let batch: Value = app
+        .client
+        .post(app.url("/graphql"))
+        .json(&json!([{ "query": "{ me { id " }, { "query": "{ __typename }" }]))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(batch[0].get("data").is_none(), "{batch}");
+    assert_eq!(batch[1]["data"]["__typename"], "QueryRoot");
+    let (_, body) = app
+        .post(
+            None,
+            "{ myDonations(first: 1) { edges { cursor } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(first_code(&body), "UNAUTHENTICATED");
+    assert!(body.get("data").is_some(), "{body}");
 }
 
 #[tokio::test]

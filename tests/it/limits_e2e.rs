@@ -356,7 +356,9 @@ const STANDARD_INTROSPECTION: &str = include_str!("../fixtures/introspection.gra
 async fn the_standard_introspection_query_loads_the_schema_in_development_only() {
     let dev = TestApp::spawn().await;
     let data = dev.ok(None, STANDARD_INTROSPECTION, json!({})).await;
-    let types = data["__schema"]["types"].as_array().unwrap_or_else(|| panic!("{data}"));
+    let types = data["__schema"]["types"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{data}"));
     assert!(types.iter().any(|t| t["name"] == "QueryRoot"), "{data}");
     // The depth limit still holds for everything else: twelve levels of nesting, then refused.
     let deep = format!(

@@ -254,7 +254,28 @@ fn respond(headers: &HeaderMap, response: BatchResponse) -> Response {
     } else {
         "application/json"
     };
-    match serde_json::to_vec(&response) {
+    // A request error (the document did not parse or validate, or was refused before it ran)
+    // has no `data` entry at all (GraphQL spec, "Response"; GraphQL over HTTP); only errors
+    // raised while executing sit beside `data: null`.
+    let body = match &response {
+        BatchResponse::Single(r) if refused_before_execution(r) => {
+            without_data(r).and_then(|v| serde_json::to_vec(&v))
+        }
+        BatchResponse::Batch(items) if items.iter().any(refused_before_execution) => items
+            .iter()
+            .map(|r| {
+                if refused_before_execution(r) {
+                    without_data(r)
+                } else {
+                    serde_json::to_value(r)
+                }
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .and_then(|v| serde_json::to_vec(&v)),
+        // The common case, serialized once.
+        _ => serde_json::to_vec(&response),
+    };
+    match body {
         Ok(body) => (
             status,
             [(header::CONTENT_TYPE, HeaderValue::from_static(content_type))],
@@ -264,6 +285,22 @@ fn respond(headers: &HeaderMap, response: BatchResponse) -> Response {
         Err(e) => AppError::Internal(anyhow::Error::new(e).context("serializing a response"))
             .into_response(),
     }
+}
+
+/// Whether `r` is a request error: no data, and errors that name no field (every error raised
+/// while executing has a path).
+fn refused_before_execution(r: &async_graphql::Response) -> bool {
+    r.data == async_graphql::Value::Null
+        && !r.errors.is_empty()
+        && r.errors.iter().all(|e| e.path.is_empty())
+}
+
+fn without_data(r: &async_graphql::Response) -> serde_json::Result<serde_json::Value> {
+    let mut v = serde_json::to_value(r)?;
+    if let Some(o) = v.as_object_mut() {
+        o.remove("data");
+    }
+    Ok(v)
 }
 
 #[cfg(test)]
