@@ -20,14 +20,14 @@ const CHROMIUM: &str = "/usr/bin/chromium";
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 
 /// A chromedriver process with one headless Chromium session; both end on drop.
-struct Browser {
+pub(crate) struct Browser {
     driver: Child,
     client: Option<Client>,
     _profile: tempfile::TempDir,
 }
 
 impl Browser {
-    async fn start() -> Option<Self> {
+    pub(crate) async fn start() -> Option<Self> {
         let present =
             std::path::Path::new(CHROMIUM).exists() && std::path::Path::new(CHROMEDRIVER).exists();
         if !present {
@@ -35,7 +35,7 @@ impl Browser {
                 std::env::var_os("TONGXING_REQUIRE_TOOLS").is_none(),
                 "{CHROMIUM} and {CHROMEDRIVER} are required here (apt-get install chromium chromium-driver)"
             );
-            eprintln!("chromium/chromedriver not installed: skipping the kiosk browser test");
+            eprintln!("chromium/chromedriver not installed: skipping a browser test");
             return None;
         }
         let port = {
@@ -86,11 +86,11 @@ impl Browser {
         panic!("no WebDriver session: {last_err:?}");
     }
 
-    fn client(&self) -> &Client {
+    pub(crate) fn client(&self) -> &Client {
         self.client.as_ref().expect("open session")
     }
 
-    async fn close(mut self) {
+    pub(crate) async fn close(mut self) {
         if let Some(c) = self.client.take() {
             let _ = c.close().await;
         }
@@ -105,7 +105,7 @@ impl Drop for Browser {
 }
 
 /// Poll `f` until it yields `Some`, or fail after `secs` seconds naming `what`.
-async fn eventually<T, F, Fut>(secs: u64, what: &str, mut f: F) -> T
+pub(crate) async fn eventually<T, F, Fut>(secs: u64, what: &str, mut f: F) -> T
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = Option<T>>,
@@ -123,7 +123,7 @@ where
     }
 }
 
-async fn text(c: &Client, css: &str) -> Option<String> {
+pub(crate) async fn text(c: &Client, css: &str) -> Option<String> {
     c.find(Locator::Css(css)).await.ok()?.text().await.ok()
 }
 

@@ -17,6 +17,7 @@ mod evidence_e2e;
 mod exports_e2e;
 mod faults;
 mod funds_e2e;
+mod graphiql_browser;
 mod help_e2e;
 mod http_e2e;
 mod idempotency_service;

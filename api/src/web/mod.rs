@@ -2,12 +2,14 @@
 //! GraphQL over HTTP (`graphql`), subscriptions over WebSocket (`ws`), who is calling
 //! ([`caller`]), the one error-to-response mapping ([`error`]), the routes that are files or
 //! protocols rather than GraphQL ([`exports`], [`certificates`], [`oauth`]), and the server loop
-//! with graceful shutdown ([`server`]). GraphiQL at `/`, `/healthz`, `/readyz`, `/metrics`.
+//! with graceful shutdown ([`server`]). GraphiQL at `/` (embedded, [`graphiql`]), `/healthz`,
+//! `/readyz`, `/metrics`.
 
 pub mod caller;
 pub mod certificates;
 pub mod error;
 pub mod exports;
+mod graphiql;
 mod graphql;
 pub mod oauth;
 pub mod payments;
@@ -16,12 +18,11 @@ mod ws;
 
 use std::time::Duration;
 
-use async_graphql::http::GraphiQLSource;
 use axum::{
     Router,
     extract::State,
     http::StatusCode,
-    response::{Html, IntoResponse, Response},
+    response::{IntoResponse, Response},
     routing::get,
 };
 use tower_http::{
@@ -29,6 +30,7 @@ use tower_http::{
     trace::TraceLayer,
 };
 
+pub use graphiql::GRAPHIQL_VERSION;
 pub use server::{serve, shutdown_signal};
 
 use crate::{
@@ -56,7 +58,9 @@ pub fn app(state: AppState) -> Router {
     let router = if production {
         Router::new()
     } else {
-        Router::new().route("/", get(graphiql))
+        Router::new()
+            .route("/", get(graphiql::page))
+            .route("/graphiql/{version}/{file}", get(graphiql::asset))
     };
     router
         .route("/graphql", get(graphql::get).post(graphql::post))
@@ -127,10 +131,6 @@ pub fn app(state: AppState) -> Router {
                 ),
         )
         .with_state(http)
-}
-
-async fn graphiql() -> Html<String> {
-    Html(GraphiQLSource::build().endpoint("/graphql").finish())
 }
 
 async fn healthz() -> &'static str {
