@@ -88,6 +88,7 @@ pub mod payments;
 pub mod persisted;
 pub mod privacy;
 pub mod profiles;
+pub mod scalars;
 pub mod schema;
 pub mod seed;
 pub mod shifts;

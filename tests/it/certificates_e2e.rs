@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 use crate::harness::{Session, TestApp, World};
 
 const SET_IDENTITY: &str = "mutation($i: SetMyIdentityInput!) { setMyIdentity(input: $i) { legalName idType idNumberMasked } }";
-const ISSUE: &str = "mutation($from: NaiveDate!, $to: NaiveDate!, $v: ID, $o: ID) { issueServiceCertificate(from: $from, to: $to, volunteerId: $v, organizationId: $o) { number legalName volunteerNumber idType idNumberMasked totalMinutes totalHours periodFrom periodTo issueDate pdfPath issuingOrganization { name } lines { eventTitle organizationName category firstDay lastDay minutes records } } }";
+const ISSUE: &str = "mutation($from: Date!, $to: Date!, $v: ID, $o: ID) { issueServiceCertificate(from: $from, to: $to, volunteerId: $v, organizationId: $o) { number legalName volunteerNumber idType idNumberMasked totalMinutes totalHours periodFrom periodTo issueDate pdfPath issuingOrganization { name } lines { eventTitle organizationName category firstDay lastDay minutes records } } }";
 const VERIFY: &str = "query($n: String!) { verifyServiceCertificate(number: $n) { number legalName idNumberMasked volunteerNumber totalMinutes pdfPath issuingOrganization { name } lines { eventTitle minutes } } }";
 
 /// A valid mainland ID number (the standard's own example).
@@ -348,6 +348,10 @@ async fn staff_issue_for_a_volunteer_in_their_organizations_name_only() {
         (today().to_string(), tomorrow),
         (today().to_string(), long_ago.clone()),
         (long_ago.clone(), long_ago),
+        // Not a Date: YYYY-MM-DD only, real days only.
+        ("2026-02-30".to_owned(), today().to_string()),
+        ("2026-1-5".to_owned(), today().to_string()),
+        (format!("{}T00:00:00Z", today()), today().to_string()),
     ] {
         assert_eq!(
             app.err_code(Some(&vol.access), ISSUE, json!({ "from": from, "to": to }))

@@ -1,7 +1,9 @@
 //! GraphQL surface of service certificates.
 
 use async_graphql::{Context, ID, Object, Result, SimpleObject};
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
+
+use crate::scalars::Date;
 use entity::service_certificate as cert;
 
 use super::{
@@ -41,9 +43,9 @@ pub struct ServiceCertificateLine {
     /// The event's category.
     category: EventCategory,
     /// Day of the first shift served (China Standard Time).
-    first_day: NaiveDate,
+    first_day: Date,
     /// Day of the last shift served.
-    last_day: NaiveDate,
+    last_day: Date,
     /// Approved minutes.
     minutes: i64,
     /// Service records counted.
@@ -56,8 +58,8 @@ impl From<Line> for ServiceCertificateLine {
             category: l.category,
             event_title: l.event_title,
             organization_name: l.organization_name,
-            first_day: l.first_day,
-            last_day: l.last_day,
+            first_day: Date(l.first_day),
+            last_day: Date(l.last_day),
             minutes: l.minutes,
             records: l.records,
         }
@@ -100,13 +102,13 @@ impl ServiceCertificate {
     }
 
     /// First day of the period (China Standard Time).
-    async fn period_from(&self) -> NaiveDate {
-        self.model.period_from
+    async fn period_from(&self) -> Date {
+        Date(self.model.period_from)
     }
 
     /// Last day of the period, inclusive.
-    async fn period_to(&self) -> NaiveDate {
-        self.model.period_to
+    async fn period_to(&self) -> Date {
+        Date(self.model.period_to)
     }
 
     /// Approved minutes in all.
@@ -141,11 +143,13 @@ impl ServiceCertificate {
     }
 
     /// The issue date as printed (China Standard Time).
-    async fn issue_date(&self) -> NaiveDate {
-        self.model
-            .issued_at
-            .with_timezone(&crate::clock::city_offset())
-            .date_naive()
+    async fn issue_date(&self) -> Date {
+        Date(
+            self.model
+                .issued_at
+                .with_timezone(&crate::clock::city_offset())
+                .date_naive(),
+        )
     }
 
     /// Path of the PDF (`GET` it with the access token); only for the volunteer and the
@@ -198,8 +202,8 @@ impl CertificateMutation {
     async fn issue_service_certificate(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "First day of the period.")] from: NaiveDate,
-        #[graphql(desc = "Last day of the period, inclusive; not in the future.")] to: NaiveDate,
+        #[graphql(desc = "First day of the period.")] from: Date,
+        #[graphql(desc = "Last day of the period, inclusive; not in the future.")] to: Date,
         #[graphql(desc = "The volunteer (staff only); the caller when omitted.")]
         volunteer_id: Option<ID>,
         #[graphql(desc = "The issuing organization; required when staff issue for a volunteer.")]
@@ -218,8 +222,8 @@ impl CertificateMutation {
             IssueRequest {
                 volunteer,
                 organization,
-                from,
-                to,
+                from: from.0,
+                to: to.0,
             },
         )
         .await?;
