@@ -46,8 +46,8 @@ pub fn rule(ty: &str, field: &str) -> Option<Rule> {
         (
             "QueryRoot",
             "organizations" | "organization" | "campaigns" | "campaign" | "events" | "event"
-            | "shifts" | "shift" | "node" | "charityFund" | "microWishes" | "helpRequest"
-            | "helpRequests" | "verifyServiceCertificate",
+            | "shifts" | "shift" | "node" | "charityFund" | "microWishes" | "microWish"
+            | "helpRequest" | "helpRequests" | "verifyServiceCertificate",
         ) => Needs(PublicRead),
         ("QueryRoot", _) => People,
         ("MutationRoot", "createHelpRequest") => Needs(HelpRequestsWrite),

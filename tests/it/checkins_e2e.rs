@@ -1,7 +1,7 @@
 //! Check-in codes, check-in and check-out over HTTP (issue 4, first part).
 
 use sea_orm::EntityTrait;
-use serde_json::json;
+use serde_json::{Value, json};
 
 use crate::harness::TestApp;
 
@@ -682,4 +682,41 @@ async fn coins_follow_the_category_rate_and_staff_see_the_issuing_account() {
     .unwrap();
     let mine = app.ok(Some(&vol), balance, json!({})).await;
     assert_eq!(mine["me"]["timeBank"]["balance"], 75);
+}
+
+#[tokio::test]
+async fn an_approval_list_shows_who_served_what_where_and_when() {
+    let (app, org, vol, shift, w) = open_shift().await;
+    let record = app.serve_an_hour(&vol, &shift).await;
+    let list = "query($o: ID!) { serviceRecords(filter: {organizationId: $o, status: PENDING}) {
+        edges { node { minutes startedAt endedAt volunteer { displayName }
+            shift { id startsAt endsAt } event { title } helpRequest { title } } } } }";
+    let data = app.ok(Some(&org), list, json!({ "o": w.station })).await;
+    let node = &data["serviceRecords"]["edges"][0]["node"];
+    assert_eq!(node["volunteer"]["displayName"], "小李");
+    assert_eq!(node["shift"]["id"], shift.as_str());
+    assert_eq!(node["event"]["title"], "助餐");
+    assert!(node["helpRequest"].is_null());
+    // Checked in before the shift began and out after it ended: the counted hour is the
+    // shift's own, start to end.
+    let at = |v: &Value| chrono::DateTime::parse_from_rfc3339(v.as_str().unwrap()).unwrap();
+    assert_eq!(node["minutes"], 60);
+    assert_eq!(at(&node["startedAt"]), at(&node["shift"]["startsAt"]));
+    assert_eq!(at(&node["endedAt"]), at(&node["shift"]["endsAt"]));
+    assert_eq!(
+        at(&node["startedAt"]).timestamp(),
+        record.served_at.timestamp()
+    );
+    // The volunteer sees the same record through their own list.
+    let mine = app
+        .ok(
+            Some(&vol),
+            "{ me { serviceRecords(first: 5) { edges { node { event { title } endedAt } } } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        mine["me"]["serviceRecords"]["edges"][0]["node"]["event"]["title"],
+        "助餐"
+    );
 }

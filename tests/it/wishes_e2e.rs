@@ -236,3 +236,31 @@ async fn one_account_cannot_hoard_wishes_even_claiming_them_all_at_once() {
     app.ok(Some(&other.access), CLAIM, json!({ "id": free }))
         .await;
 }
+
+#[tokio::test]
+async fn a_wish_is_read_by_id_by_anyone_and_a_wrong_id_is_named() {
+    let app = TestApp::spawn().await;
+    let w = app.world().await;
+    let id = app
+        .ok(
+            Some(&w.organizer.access),
+            POST,
+            json!({ "i": { "organizationId": w.station, "title": "一台收音机", "story": "独居老人想听戏",
+                           "budgetFen": 15_000, "beneficiaryAlias": "张奶奶" } }),
+        )
+        .await["postMicroWish"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let one = "query($id: ID!) { microWish(id: $id) { id title status } }";
+    let data = app.ok(None, one, json!({ "id": id })).await;
+    assert_eq!(data["microWish"]["id"], id.as_str());
+    assert_eq!(data["microWish"]["status"], "OPEN");
+    let nobody = api::ids::encode(api::ids::NodeType::MicroWish, 999_999).0;
+    let data = app.ok(None, one, json!({ "id": nobody })).await;
+    assert!(data["microWish"].is_null());
+    // An ID of another type is the client's mistake, on its field.
+    let (_, body) = app.post(None, one, json!({ "id": w.station })).await;
+    assert_eq!(crate::harness::first_code(&body), "BAD_USER_INPUT");
+    assert_eq!(body["errors"][0]["extensions"]["field"], "id");
+}

@@ -136,6 +136,12 @@ impl CheckEvent {
 pub struct ServiceRecord(pub service_record::Model);
 
 impl ServiceRecord {
+    /// See `startedAt`: the check-in's time clipped to the shift's start (`served_at`).
+    async fn started(&self, ctx: &Context<'_>) -> Result<DateTime<Utc>> {
+        let checked_in = self.check_event(ctx, CheckKind::In).await?;
+        Ok(checked_in.map_or(self.0.served_at, |e| e.0.occurred_at.max(self.0.served_at)))
+    }
+
     async fn check_event(&self, ctx: &Context<'_>, kind: CheckKind) -> Result<Option<CheckEvent>> {
         let Some(signup) = self.0.signup_id else {
             return Ok(None);
@@ -170,6 +176,76 @@ impl ServiceRecord {
     /// The check-out it came from, with its evidence (`null` for help-request service).
     async fn check_out(&self, ctx: &Context<'_>) -> Result<Option<CheckEvent>> {
         self.check_event(ctx, CheckKind::Out).await
+    }
+
+    /// The volunteer who served.
+    async fn volunteer(&self, ctx: &Context<'_>) -> Result<crate::accounts::graphql::Account> {
+        crate::accounts::graphql::required(ctx, self.0.account_id).await
+    }
+
+    /// The shift served (`null` for help-request service).
+    async fn shift(&self, ctx: &Context<'_>) -> Result<Option<crate::shifts::graphql::Shift>> {
+        match self.0.shift_id {
+            Some(id) => Ok(Some(crate::shifts::graphql::required(ctx, id).await?)),
+            None => Ok(None),
+        }
+    }
+
+    /// The shift's event (`null` for help-request service).
+    async fn event(
+        &self,
+        ctx: &Context<'_>,
+    ) -> Result<Option<crate::events::graphql::CharityEvent>> {
+        let Some(shift_id) = self.0.shift_id else {
+            return Ok(None);
+        };
+        let db = &ctx.state().db;
+        let Some(shift) = crate::batch::load(
+            db,
+            shift_id,
+            crate::batch::ById::<entity::shift::Entity>::new,
+        )
+        .await?
+        else {
+            return Ok(None);
+        };
+        // The record refers to it: whoever may see the record may see where it was served.
+        Ok(crate::batch::load(
+            db,
+            shift.event_id,
+            crate::batch::ById::<entity::charity_event::Entity>::new,
+        )
+        .await?
+        .map(crate::events::graphql::CharityEvent::new))
+    }
+
+    /// The help request answered (`null` for shift service); its personal details follow the
+    /// request's own rules.
+    async fn help_request(
+        &self,
+        ctx: &Context<'_>,
+    ) -> Result<Option<crate::help::graphql::HelpRequest>> {
+        let Some(id) = self.0.help_request_id else {
+            return Ok(None);
+        };
+        Ok(crate::batch::load(
+            &ctx.state().db,
+            id,
+            crate::batch::ById::<entity::help_request::Entity>::new,
+        )
+        .await?
+        .map(crate::help::graphql::HelpRequest))
+    }
+
+    /// When the counted service began: the check-in or the shift's start, whichever was
+    /// later, or the help request's acceptance.
+    async fn started_at(&self, ctx: &Context<'_>) -> Result<DateTime<Utc>> {
+        self.started(ctx).await
+    }
+
+    /// When the counted service ended: `startedAt` plus `minutes` (as approved or corrected).
+    async fn ended_at(&self, ctx: &Context<'_>) -> Result<DateTime<Utc>> {
+        Ok(self.started(ctx).await? + chrono::Duration::minutes(i64::from(self.0.minutes)))
     }
 
     /// The reviews of this record, oldest first (the first `first`): who, when, before, after,

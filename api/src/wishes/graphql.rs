@@ -166,6 +166,16 @@ pub struct WishQuery;
 
 #[Object]
 impl WishQuery {
+    /// One micro-wish by ID (`null` if there is none): public, like the list.
+    async fn micro_wish(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Global ID of the wish.")] id: ID,
+    ) -> Result<Option<MicroWish>> {
+        let key = ids::decode(NodeType::MicroWish, &id, "id")?;
+        Ok(service::get(&ctx.state().db, key).await?.map(MicroWish))
+    }
+
     /// Micro-wishes, oldest first.
     #[graphql(complexity = "crate::pagination::page_cost(first, child_complexity)")]
     async fn micro_wishes(
