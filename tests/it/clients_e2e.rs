@@ -269,3 +269,75 @@ async fn secrets_roll_over_without_downtime() {
         .await;
     assert_eq!(first_code(&body), "NOT_FOUND");
 }
+
+#[tokio::test]
+async fn an_organizations_clients_are_listed_for_its_managers_only() {
+    let app = TestApp::spawn().await;
+    let w = app.world().await;
+    let mut made = Vec::new();
+    for name in ["区志愿服务平台", "旧的对接系统"] {
+        let data = app
+            .ok(
+                Some(&w.organizer.access),
+                CREATE,
+                json!({ "i": { "organizationId": w.station, "name": name, "scopes": ["ORG_READ"] } }),
+            )
+            .await;
+        made.push((
+            data["createApiClient"]["client"]["clientId"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
+            data["createApiClient"]["clientSecret"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
+        ));
+    }
+    app.ok(
+        Some(&w.organizer.access),
+        "mutation($c: String!) { revokeApiClient(clientId: $c) { revokedAt } }",
+        json!({ "c": made[1].0 }),
+    )
+    .await;
+    let list =
+        "query($o: ID!, $r: Boolean) { organization(id: $o) { apiClients(includeRevoked: $r) {
+        edges { node { clientId name revokedAt registeredBy { displayName } } } } } }";
+    let ids = |data: &Value| -> Vec<String> {
+        data["organization"]["apiClients"]["edges"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["node"]["clientId"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    // The station's organizer, and the city's administrator above it.
+    for token in [&w.organizer.access, &w.root.access] {
+        let active = app.ok(Some(token), list, json!({ "o": w.station })).await;
+        assert_eq!(ids(&active), [made[0].0.clone()]);
+        assert_eq!(
+            active["organization"]["apiClients"]["edges"][0]["node"]["registeredBy"]["displayName"],
+            "组织者"
+        );
+        let all = app
+            .ok(Some(token), list, json!({ "o": w.station, "r": true }))
+            .await;
+        assert_eq!(ids(&all), [made[0].0.clone(), made[1].0.clone()]);
+    }
+    // The other station's organizer and a volunteer may not; nor may a client itself.
+    let vol = app.register("13800000001", "小李").await;
+    for token in [&w.other_organizer.access, &vol.access] {
+        assert_eq!(
+            app.err_code(Some(token), list, json!({ "o": w.station }))
+                .await,
+            "FORBIDDEN"
+        );
+    }
+    let (_, body) = grant(&app, &made[0].0, &made[0].1).await;
+    let bearer = body["access_token"].as_str().unwrap().to_owned();
+    assert_eq!(
+        app.err_code(Some(&bearer), list, json!({ "o": w.station }))
+            .await,
+        "FORBIDDEN"
+    );
+}

@@ -14,7 +14,7 @@ use crate::{
 };
 
 /// A third-party system allowed to call the API for an organization.
-pub struct ApiClient(api_client::Model);
+pub struct ApiClient(pub(crate) api_client::Model);
 
 /// A third-party system allowed to call the API for an organization.
 #[Object]
@@ -37,6 +37,12 @@ impl ApiClient {
     /// The organization it acts for (and within).
     async fn organization_id(&self) -> ID {
         ids::encode(NodeType::Organization, self.0.organization_id)
+    }
+
+    /// The staff member who registered it: it acts with their authority, narrowed to its
+    /// organization and scopes.
+    async fn registered_by(&self, ctx: &Context<'_>) -> Result<crate::accounts::graphql::Account> {
+        crate::accounts::graphql::required(ctx, self.0.created_by).await
     }
 
     /// When it was registered.

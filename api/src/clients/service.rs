@@ -67,6 +67,24 @@ async fn add_secret<C: ConnectionTrait>(db: &C, client_key: i64) -> AppResult<St
     Ok(plain)
 }
 
+/// The clients registered for `organization_id`, oldest first, revoked ones too when
+/// `include_revoked`: its organizers and administrators (or those above) only (`FORBIDDEN`).
+pub async fn of_organization(
+    db: &DatabaseConnection,
+    viewer: &account::Model,
+    organization_id: i64,
+    include_revoked: bool,
+    page: crate::pagination::PageArgs,
+) -> AppResult<crate::pagination::Page<client::Model>> {
+    authz::require_manager(db, viewer, organization_id).await?;
+    let mut select =
+        client::Entity::find().filter(client::Column::OrganizationId.eq(organization_id));
+    if !include_revoked {
+        select = select.filter(client::Column::RevokedAt.is_null());
+    }
+    crate::pagination::fetch_page(db, select, client::Column::Id, page).await
+}
+
 /// Register a client for `organization_id` (its organizers and administrators only). Returns
 /// the client and its secret, which is shown this once and stored only as a digest.
 #[tracing::instrument(skip_all, fields(viewer = viewer.id, organization_id))]

@@ -172,6 +172,37 @@ impl Organization {
             .collect())
     }
 
+    /// The API clients registered for it (`createApiClient`), oldest first; revoked ones only
+    /// when asked. Its organizers and administrators (and those above) only (`FORBIDDEN`).
+    #[graphql(complexity = "crate::pagination::page_cost(first, child_complexity)")]
+    async fn api_clients(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Page size (default 20, at most the configured maximum).")] first: Option<
+            i32,
+        >,
+        #[graphql(desc = "Cursor of the last edge of the previous page.")] after: Option<String>,
+        #[graphql(desc = "Revoked clients too (default false).")] include_revoked: Option<bool>,
+    ) -> Result<Connection<String, crate::clients::graphql::ApiClient>> {
+        let viewer = ctx.require_account().await?;
+        let state = ctx.state();
+        let page = crate::pagination::PageArgs::new(first, after.as_deref(), &state.config)?;
+        let rows = crate::clients::service::of_organization(
+            &state.db,
+            viewer,
+            self.0.id,
+            include_revoked.unwrap_or(false),
+            page,
+        )
+        .await?;
+        Ok(crate::pagination::connection(
+            rows,
+            page.after.is_some(),
+            |c| c.id,
+            crate::clients::graphql::ApiClient,
+        ))
+    }
+
     /// Latitude (WGS-84).
     async fn latitude(&self) -> Option<f64> {
         self.0.latitude
