@@ -190,15 +190,9 @@ async fn a_login_brute_force_through_a_batch_is_still_throttled() {
     assert_eq!(first_code(&body), "RATE_LIMITED");
 }
 
-#[tokio::test]
-async fn production_hides_introspection_suggestions_and_graphiql() {
-    let dev = TestApp::spawn().await;
-    let resp = dev.client.get(dev.url("/")).send().await.unwrap();
-    assert_eq!(resp.status(), 200, "GraphiQL in development");
-    dev.ok(None, "{ __schema { queryType { name } } }", json!({}))
-        .await;
-
-    let prod = TestApp::spawn_with(|c| {
+/// A server in production mode.
+async fn production_app() -> TestApp {
+    TestApp::spawn_with(|c| {
         c.environment = api::config::Environment::Production;
         // Production sends texts through a provider (the file sender is refused there).
         c.sms_sender = Some("aliyun".into());
@@ -208,7 +202,18 @@ async fn production_hides_introspection_suggestions_and_graphiql() {
         c.sms_sign_name = Some("同行".into());
         c.sms_template_code = Some("SMS_1".into());
     })
-    .await;
+    .await
+}
+
+#[tokio::test]
+async fn production_hides_introspection_suggestions_and_graphiql() {
+    let dev = TestApp::spawn().await;
+    let resp = dev.client.get(dev.url("/")).send().await.unwrap();
+    assert_eq!(resp.status(), 200, "GraphiQL in development");
+    dev.ok(None, "{ __schema { queryType { name } } }", json!({}))
+        .await;
+
+    let prod = production_app().await;
     let resp = prod.client.get(prod.url("/")).send().await.unwrap();
     assert_eq!(resp.status(), 404);
     let (_, body) = prod
@@ -390,16 +395,7 @@ async fn the_standard_introspection_query_loads_the_schema_in_development_only()
         "{body}"
     );
 
-    let prod = TestApp::spawn_with(|c| {
-        c.environment = api::config::Environment::Production;
-        c.sms_sender = Some("aliyun".into());
-        c.sms_endpoint = "http://127.0.0.1:9/".into();
-        c.sms_access_key_id = Some("test-id".into());
-        c.sms_access_key_secret = Some(api::config::Secret::new("test-secret"));
-        c.sms_sign_name = Some("同行".into());
-        c.sms_template_code = Some("SMS_1".into());
-    })
-    .await;
+    let prod = production_app().await;
     let (_, body) = prod.post(None, STANDARD_INTROSPECTION, json!({})).await;
     assert!(body["data"]["__schema"].is_null(), "{body}");
 }
