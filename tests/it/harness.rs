@@ -218,6 +218,28 @@ impl TestApp {
         Self::start(std::sync::Arc::new(db), conn, config, pay).await
     }
 
+    /// On PostgreSQL a second replica (so live connections sit on another server than the
+    /// changes they must hear of); on SQLite, one process, none.
+    pub async fn replica_on_postgres(&self) -> Option<Self> {
+        if self.state.db.get_database_backend() == sea_orm::DatabaseBackend::Postgres {
+            Some(self.spawn_replica().await)
+        } else {
+            None
+        }
+    }
+
+    /// The error code of logging in to `phone` with `password` (`None`: it worked).
+    pub async fn login_code(&self, phone: &str, password: &str) -> Option<String> {
+        let (_, body) = self
+            .post(
+                None,
+                "mutation($i: LoginInput!) { login(input: $i) { accessToken } }",
+                json!({ "i": { "phone": phone, "password": password } }),
+            )
+            .await;
+        body["errors"].is_array().then(|| first_code(&body))
+    }
+
     /// A second server (another replica) on this server's database, with its own connection
     /// pool and the same configuration.
     pub async fn spawn_replica(&self) -> Self {

@@ -343,11 +343,7 @@ async fn a_change_committed_after_a_later_one_still_reaches_other_replicas() {
 async fn deleting_an_account_closes_its_live_connections_on_every_replica() {
     let a = TestApp::spawn().await;
     // On PostgreSQL the connection is on another replica than the deletion.
-    let b = if a.state.db.get_database_backend() == sea_orm::DatabaseBackend::Postgres {
-        Some(a.spawn_replica().await)
-    } else {
-        None
-    };
+    let b = a.replica_on_postgres().await;
     let live = b.as_ref().unwrap_or(&a);
     let (_w, _event, shift) = one_place_shift(&a).await;
     let me = a.register("13800000001", "小李").await;

@@ -151,22 +151,11 @@ async fn sessions_are_listed_ended_one_by_one_or_all_and_a_new_password_ends_the
         .as_str()
         .unwrap()
         .to_owned();
-    let login = "mutation($i: LoginInput!) { login(input: $i) { accessToken } }";
     assert_eq!(
-        app.err_code(
-            None,
-            login,
-            json!({ "i": { "phone": phone, "password": TEST_PASSWORD } })
-        )
-        .await,
-        "UNAUTHENTICATED"
+        app.login_code(phone, TEST_PASSWORD).await.as_deref(),
+        Some("UNAUTHENTICATED")
     );
-    app.ok(
-        None,
-        login,
-        json!({ "i": { "phone": phone, "password": "a new long password" } }),
-    )
-    .await;
+    assert_eq!(app.login_code(phone, "a new long password").await, None);
 
     // Everywhere: every session ends, this one too.
     let ended = app
@@ -185,11 +174,7 @@ async fn sessions_are_listed_ended_one_by_one_or_all_and_a_new_password_ends_the
 async fn live_connections_end_with_their_session_their_role_or_their_token() {
     let a = TestApp::spawn().await;
     // On PostgreSQL the connections are on another replica than the changes.
-    let b = if a.state.db.get_database_backend() == sea_orm::DatabaseBackend::Postgres {
-        Some(a.spawn_replica().await)
-    } else {
-        None
-    };
+    let b = a.replica_on_postgres().await;
     let live = b.as_ref().unwrap_or(&a);
     let (w, event, shift) = one_place_shift(&a).await;
     let me = a.register("13800000001", "小李").await;

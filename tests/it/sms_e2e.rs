@@ -110,22 +110,11 @@ async fn a_password_is_reset_with_the_code_and_every_session_ends() {
         json!({ "i": { "phone": phone, "smsCode": code, "newPassword": "a brand new password" } }),
     )
     .await;
-    let login = "mutation($i: LoginInput!) { login(input: $i) { accessToken } }";
     assert_eq!(
-        app.err_code(
-            None,
-            login,
-            json!({ "i": { "phone": phone, "password": TEST_PASSWORD } })
-        )
-        .await,
-        "UNAUTHENTICATED"
+        app.login_code(phone, TEST_PASSWORD).await.as_deref(),
+        Some("UNAUTHENTICATED")
     );
-    app.ok(
-        None,
-        login,
-        json!({ "i": { "phone": phone, "password": "a brand new password" } }),
-    )
-    .await;
+    assert_eq!(app.login_code(phone, "a brand new password").await, None);
     // The old session's refresh token no longer works.
     assert_eq!(
         app.err_code(
@@ -309,21 +298,12 @@ async fn a_phone_number_is_changed_with_a_code_sent_to_the_new_one() {
             .unwrap()
             .contains("13800000352")
     );
-    let login = "mutation($i: LoginInput!) { login(input: $i) { accessToken } }";
-    app.ok(
-        None,
-        login,
-        json!({ "i": { "phone": "13800000352", "password": TEST_PASSWORD } }),
-    )
-    .await;
+    assert_eq!(app.login_code("13800000352", TEST_PASSWORD).await, None);
     assert_eq!(
-        app.err_code(
-            None,
-            login,
-            json!({ "i": { "phone": "13800000351", "password": TEST_PASSWORD } })
-        )
-        .await,
-        "UNAUTHENTICATED"
+        app.login_code("13800000351", TEST_PASSWORD)
+            .await
+            .as_deref(),
+        Some("UNAUTHENTICATED")
     );
 }
 
