@@ -105,7 +105,7 @@ pub fn rule(ty: &str, field: &str) -> Option<Rule> {
             "id" | "event" | "title" | "description" | "startsAt" | "endsAt" | "capacity"
             | "confirmedCount" | "checkedInCount" | "remainingSlots" | "waitlistEnabled"
             | "waitlistCount" | "requiredSkills" | "checkInRadiusMeters" | "status"
-            | "cancelReason" | "createdAt",
+            | "cancelReason" | "createdAt" | "updatedAt",
         ) => Public,
         ("Shift", "signups") => Needs(OrgRead),
         ("Shift", _) => People,

@@ -512,6 +512,46 @@ where
 }
 
 type_loader!(
+    /// How many rows of `C` each parent of a wave has, in one `GROUP BY` statement: the
+    /// `totalCount` of a nested connection.
+    ChildCounts
+);
+
+impl<C: Children> Loader for ChildCounts<C> {
+    type Key = i64;
+    type Value = u64;
+    async fn load(self, db: DatabaseConnection, keys: Vec<i64>) -> AppResult<HashMap<i64, u64>> {
+        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+        let select = C::narrow(C::Entity::find().filter(C::parent().is_in(keys)));
+        count_per_parent(&db, select, C::parent()).await
+    }
+}
+
+/// `SELECT parent, COUNT(*) … GROUP BY parent` over `select`: how many rows each parent has.
+pub async fn count_per_parent<E: sea_orm::EntityTrait>(
+    db: &DatabaseConnection,
+    select: sea_orm::Select<E>,
+    parent: E::Column,
+) -> AppResult<HashMap<i64, u64>> {
+    use sea_orm::{
+        QuerySelect,
+        sea_query::{Expr, ExprTrait},
+    };
+    let rows: Vec<(i64, i64)> = select
+        .select_only()
+        .column(parent)
+        .column_as(Expr::col(parent).count(), "n")
+        .group_by(parent)
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(p, n)| (p, u64::try_from(n).unwrap_or(0)))
+        .collect())
+}
+
+type_loader!(
     /// Every row of `C` under each parent of a wave, in key order, in one statement: for lists
     /// the domain keeps short (a sign-up's check events).
     AllChildren

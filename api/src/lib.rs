@@ -90,6 +90,7 @@ pub mod privacy;
 pub mod profiles;
 pub mod scalars;
 pub mod schema;
+pub mod search;
 pub mod seed;
 pub mod shifts;
 pub mod signups;

@@ -105,14 +105,19 @@ pub async fn audit_log_of(
     crate::authz::require_admin(db, viewer, organization_id).await?;
     fetch_page(
         db,
-        audit_log::Entity::find().filter(crate::authz::in_subtree(
-            audit_log::Column::OrganizationId,
-            organization_id,
-        )),
+        audit_log_within(organization_id),
         audit_log::Column::Id,
         page,
     )
     .await
+}
+
+/// Every entry [`audit_log_of`] pages through (its `totalCount`; the caller is checked there).
+pub fn audit_log_within(organization_id: i64) -> sea_orm::Select<audit_log::Entity> {
+    audit_log::Entity::find().filter(crate::authz::in_subtree(
+        audit_log::Column::OrganizationId,
+        organization_id,
+    ))
 }
 
 /// Everything the service holds about `me`, as JSON.

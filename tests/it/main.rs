@@ -25,6 +25,7 @@ mod kiosk_browser;
 mod kiosk_e2e;
 mod launch;
 mod limits_e2e;
+mod lists_e2e;
 mod live_e2e;
 mod live_limits_e2e;
 mod metrics_e2e;

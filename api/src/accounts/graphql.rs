@@ -1,8 +1,6 @@
 //! GraphQL surface of accounts and sessions.
 
-use async_graphql::{
-    Context, ID, InputObject, Object, Result, SimpleObject, connection::Connection,
-};
+use async_graphql::{Context, ID, InputObject, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
 use entity::account;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
@@ -19,7 +17,7 @@ use crate::{
     events::domain::EventCategory,
     ids::{self, NodeType},
     organizations::{graphql::Membership, service as org_service},
-    pagination::{PageArgs, connection},
+    pagination::{PageArgs, TimePageArgs, Total, connection},
     profiles::{graphql::VolunteerProfile, service as profiles},
     signups::{
         graphql::Signup,
@@ -136,19 +134,36 @@ impl Account {
         >,
         #[graphql(desc = "Cursor of the last edge of the previous page.")] after: Option<String>,
         #[graphql(desc = "Which sign-ups.")] filter: Option<MySignupFilterInput>,
-    ) -> Result<Connection<String, Signup>> {
+    ) -> Result<crate::pagination::Conn<Signup>> {
         let state = ctx.state();
         self.require_self(ctx).await?;
-        let page = PageArgs::new(first, after.as_deref(), &state.config)?;
         let f = filter.unwrap_or_default();
         let filter = MySignupFilter {
             status: f.status,
             upcoming: f.upcoming,
         };
+        if let Some(since) = f.updated_since {
+            let page = TimePageArgs::new(first, after.as_deref(), &state.config)?;
+            return Ok(crate::pagination::changed_since(
+                &state.db,
+                signups::of_account(self.model.id, filter),
+                (
+                    entity::signup::Column::UpdatedAt,
+                    entity::signup::Column::Id,
+                ),
+                since,
+                page,
+                |s| (s.updated_at, s.id),
+                Signup::from,
+            )
+            .await?);
+        }
+        let page = PageArgs::new(first, after.as_deref(), &state.config)?;
         let rows = signups::list_for_account(&state.db, self.model.id, filter, page).await?;
         Ok(connection(
             rows,
             page.after.is_some(),
+            Total::of(&state.db, signups::of_account(self.model.id, filter)),
             |s| s.id,
             Signup::from,
         ))
@@ -163,14 +178,35 @@ impl Account {
             i32,
         >,
         #[graphql(desc = "Cursor of the last edge of the previous page.")] after: Option<String>,
-    ) -> Result<Connection<String, ServiceRecord>> {
+        #[graphql(
+            desc = "Only records changed at or after this time (a review, a correction), oldest change first: what a phone asks to refresh its cache."
+        )]
+        updated_since: Option<DateTime<Utc>>,
+    ) -> Result<crate::pagination::Conn<ServiceRecord>> {
         let state = ctx.state();
         self.require_self(ctx).await?;
+        let mine = entity::service_record::Entity::find()
+            .filter(entity::service_record::Column::AccountId.eq(self.model.id));
+        if let Some(since) = updated_since {
+            let page = TimePageArgs::new(first, after.as_deref(), &state.config)?;
+            return Ok(crate::pagination::changed_since(
+                &state.db,
+                mine,
+                (
+                    entity::service_record::Column::UpdatedAt,
+                    entity::service_record::Column::Id,
+                ),
+                since,
+                page,
+                |r| (r.updated_at, r.id),
+                ServiceRecord,
+            )
+            .await?);
+        }
         let page = PageArgs::new(first, after.as_deref(), &state.config)?;
         let rows = crate::pagination::fetch_page(
             &state.db,
-            entity::service_record::Entity::find()
-                .filter(entity::service_record::Column::AccountId.eq(self.model.id)),
+            mine.clone(),
             entity::service_record::Column::Id,
             page,
         )
@@ -178,6 +214,7 @@ impl Account {
         Ok(connection(
             rows,
             page.after.is_some(),
+            Total::of(&state.db, mine),
             |r| r.id,
             ServiceRecord,
         ))
@@ -195,7 +232,7 @@ impl Account {
             i32,
         >,
         #[graphql(desc = "Cursor of the last edge of the previous page.")] after: Option<String>,
-    ) -> Result<Connection<String, crate::help::graphql::HelpOffer>> {
+    ) -> Result<crate::pagination::Conn<crate::help::graphql::HelpOffer>> {
         let state = ctx.state();
         self.require_self(ctx).await?;
         let page = PageArgs::new(first, after.as_deref(), &state.config)?;
@@ -203,6 +240,10 @@ impl Account {
         Ok(connection(
             rows,
             page.after.is_some(),
+            Total::of(
+                &state.db,
+                crate::help::service::offered_to(self.model.id, status),
+            ),
             |o| o.id,
             crate::help::graphql::HelpOffer,
         ))
@@ -257,14 +298,15 @@ impl Account {
             i32,
         >,
         #[graphql(desc = "Cursor of the last edge of the previous page.")] after: Option<String>,
-    ) -> Result<Connection<String, crate::certificates::graphql::ServiceCertificate>> {
+    ) -> Result<crate::pagination::Conn<crate::certificates::graphql::ServiceCertificate>> {
         let state = ctx.state();
         self.require_self(ctx).await?;
         let page = PageArgs::new(first, after.as_deref(), &state.config)?;
+        let mine = entity::service_certificate::Entity::find()
+            .filter(entity::service_certificate::Column::AccountId.eq(self.model.id));
         let rows = crate::pagination::fetch_page(
             &state.db,
-            entity::service_certificate::Entity::find()
-                .filter(entity::service_certificate::Column::AccountId.eq(self.model.id)),
+            mine.clone(),
             entity::service_certificate::Column::Id,
             page,
         )
@@ -272,6 +314,7 @@ impl Account {
         Ok(connection(
             rows,
             page.after.is_some(),
+            Total::of(&state.db, mine),
             |c| c.id,
             |c| crate::certificates::graphql::ServiceCertificate::new(c, true),
         ))
@@ -338,6 +381,11 @@ pub struct MySignupFilterInput {
     status: Option<SignupStatus>,
     /// `true`: only shifts that have not ended; `false`: only past ones.
     upcoming: Option<bool>,
+    /// Only sign-ups changed at or after this time (cancelled ones included), oldest change
+    /// first: what a phone asks to refresh its cache. Pass the largest `updatedAt` it has
+    /// seen (ask a little earlier to be safe: a change committed late may carry an earlier
+    /// time) and page through; leave `status` unset to see cancellations.
+    updated_since: Option<DateTime<Utc>>,
 }
 
 /// A new session: tokens for the client to keep, and the account.
@@ -526,7 +574,7 @@ impl PrivacyQuery {
             i32,
         >,
         #[graphql(desc = "Cursor of the last edge of the previous page.")] after: Option<String>,
-    ) -> Result<Connection<String, AuditEntry>> {
+    ) -> Result<crate::pagination::Conn<AuditEntry>> {
         let viewer = ctx.require_account().await?;
         let state = ctx.state();
         let org = ids::decode(NodeType::Organization, &organization_id, "organizationId")?;
@@ -535,6 +583,7 @@ impl PrivacyQuery {
         Ok(connection(
             rows,
             page.after.is_some(),
+            Total::of(&state.db, crate::privacy::audit_log_within(org)),
             |e| e.id,
             AuditEntry::from,
         ))

@@ -233,6 +233,14 @@ pub async fn list<C: ConnectionTrait>(
     filter: &CampaignFilter,
     page: PageArgs,
 ) -> AppResult<Page<campaign::Model>> {
+    fetch_page(db, listed(viewer, filter), campaign::Column::Id, page).await
+}
+
+/// Every campaign [`list`] pages through (its `totalCount`).
+pub fn listed(
+    viewer: Option<&account::Model>,
+    filter: &CampaignFilter,
+) -> sea_orm::Select<campaign::Entity> {
     let mut cond = visible_to(viewer);
     if let Some(s) = filter.status {
         cond = cond.add(campaign::Column::Status.eq(s));
@@ -256,13 +264,7 @@ pub async fn list<C: ConnectionTrait>(
     {
         cond = cond.add(contains_text(campaign::Column::Title, search));
     }
-    fetch_page(
-        db,
-        campaign::Entity::find().filter(cond),
-        campaign::Column::Id,
-        page,
-    )
-    .await
+    campaign::Entity::find().filter(cond)
 }
 
 /// What a campaign has achieved in approved service.

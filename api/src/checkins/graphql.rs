@@ -183,6 +183,19 @@ impl ServiceRecord {
         crate::accounts::graphql::required(ctx, self.0.account_id).await
     }
 
+    /// How far the server can vouch for the service: the weaker evidence of its check-in and
+    /// check-out (a late code is weaker than staff's word, which is weaker than the phone's
+    /// location, which is weaker than a current kiosk code). `null` for help-request service.
+    async fn evidence(&self, ctx: &Context<'_>) -> Result<Option<Evidence>> {
+        let arrival = self.check_event(ctx, CheckKind::In).await?;
+        let departure = self.check_event(ctx, CheckKind::Out).await?;
+        Ok(match (arrival, departure) {
+            (Some(a), Some(d)) => Some(service::weaker(a.0.evidence, d.0.evidence)),
+            (Some(one), None) | (None, Some(one)) => Some(one.0.evidence),
+            (None, None) => None,
+        })
+    }
+
     /// The shift served (`null` for help-request service).
     async fn shift(&self, ctx: &Context<'_>) -> Result<Option<crate::shifts::graphql::Shift>> {
         match self.0.shift_id {
@@ -289,6 +302,12 @@ impl ServiceRecord {
     /// When it was created.
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at
+    }
+
+    /// When it last changed (a review, a correction): what `serviceRecords(updatedSince:)`
+    /// compares.
+    async fn updated_at(&self) -> DateTime<Utc> {
+        self.0.updated_at
     }
 }
 
@@ -467,7 +486,7 @@ impl ServiceRecordQuery {
         >,
         #[graphql(desc = "Cursor of the last edge of the previous page.")] after: Option<String>,
         #[graphql(desc = "Which records.")] filter: ServiceRecordFilterInput,
-    ) -> Result<async_graphql::connection::Connection<String, ServiceRecord>> {
+    ) -> Result<crate::pagination::Conn<ServiceRecord>> {
         let state = ctx.state();
         let viewer = ctx.require_account().await?;
         let page = crate::pagination::PageArgs::new(first, after.as_deref(), &state.config)?;
@@ -489,6 +508,7 @@ impl ServiceRecordQuery {
         Ok(crate::pagination::connection(
             rows,
             page.after.is_some(),
+            crate::pagination::Total::of(&state.db, records::for_staff(&f)),
             |r| r.id,
             ServiceRecord,
         ))

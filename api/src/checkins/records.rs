@@ -351,6 +351,12 @@ pub async fn list_for_staff(
             "only the organization's staff see its service records".to_owned(),
         ));
     }
+    crate::pagination::fetch_page(db, for_staff(filter), record::Column::Id, page).await
+}
+
+/// Every record [`list_for_staff`] pages through (its `totalCount`; the caller is checked
+/// there).
+pub fn for_staff(filter: &RecordFilter) -> sea_orm::Select<record::Entity> {
     let mut select = record::Entity::find().filter(crate::authz::in_subtree(
         record::Column::OrganizationId,
         filter.organization_id,
@@ -367,7 +373,7 @@ pub async fn list_for_staff(
     if let Some(t) = filter.to {
         select = select.filter(record::Column::ServedAt.lt(t));
     }
-    crate::pagination::fetch_page(db, select, record::Column::Id, page).await
+    select
 }
 
 /// The changes of a record, oldest first ([`crate::batch::first_children`]).

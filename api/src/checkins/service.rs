@@ -284,6 +284,19 @@ pub fn is_proof(evidence: Evidence, accepts_location: bool) -> bool {
     }
 }
 
+/// The evidence of a record whose ends were proven by `a` and `b`: the one the server can vouch
+/// for less. From strongest: a current kiosk code, the phone's location, staff's word, a code
+/// that arrived late.
+pub fn weaker(a: Evidence, b: Evidence) -> Evidence {
+    let strength = |e: Evidence| match e {
+        Evidence::Code => 3,
+        Evidence::Location => 2,
+        Evidence::Staff => 1,
+        Evidence::LateCode => 0,
+    };
+    if strength(a) <= strength(b) { a } else { b }
+}
+
 /// Whether a record whose ends were proven by `arrival` and `departure` may be approved without
 /// review (where the event says so): only codes the server saw while they were current.
 pub fn may_approve_automatically(arrival: Evidence, departure: Evidence) -> bool {
@@ -574,6 +587,16 @@ mod tests {
     #[test]
     fn only_current_codes_at_both_ends_approve_automatically() {
         assert!(may_approve_automatically(Evidence::Code, Evidence::Code));
+        assert_eq!(
+            weaker(Evidence::Code, Evidence::LateCode),
+            Evidence::LateCode
+        );
+        assert_eq!(
+            weaker(Evidence::Location, Evidence::Code),
+            Evidence::Location
+        );
+        assert_eq!(weaker(Evidence::Staff, Evidence::Location), Evidence::Staff);
+        assert_eq!(weaker(Evidence::Code, Evidence::Code), Evidence::Code);
         for other in [Evidence::LateCode, Evidence::Location, Evidence::Staff] {
             assert!(!may_approve_automatically(Evidence::Code, other));
             assert!(!may_approve_automatically(other, Evidence::Code));

@@ -77,12 +77,22 @@ pub async fn of_organization(
     page: crate::pagination::PageArgs,
 ) -> AppResult<crate::pagination::Page<client::Model>> {
     authz::require_manager(db, viewer, organization_id).await?;
-    let mut select =
-        client::Entity::find().filter(client::Column::OrganizationId.eq(organization_id));
-    if !include_revoked {
-        select = select.filter(client::Column::RevokedAt.is_null());
-    }
+    let select = registered_for(organization_id, include_revoked);
     crate::pagination::fetch_page(db, select, client::Column::Id, page).await
+}
+
+/// Every client [`of_organization`] pages through (its `totalCount`; the caller is checked
+/// there).
+pub fn registered_for(
+    organization_id: i64,
+    include_revoked: bool,
+) -> sea_orm::Select<client::Entity> {
+    let select = client::Entity::find().filter(client::Column::OrganizationId.eq(organization_id));
+    if include_revoked {
+        select
+    } else {
+        select.filter(client::Column::RevokedAt.is_null())
+    }
 }
 
 /// Register a client for `organization_id` (its organizers and administrators only). Returns

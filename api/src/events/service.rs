@@ -98,6 +98,8 @@ pub struct EventFilter {
     pub starts_before: Option<DateTime<Utc>>,
     /// Only events within this circle.
     pub near: Option<Near>,
+    /// Only events whose title, address or organization's name contains this.
+    pub search: Option<crate::search::TextSearch>,
 }
 
 /// Events the caller may see ([`crate::lifecycle::visible_to`]).
@@ -362,7 +364,20 @@ fn filter_condition(filter: &EventFilter) -> Condition {
             "longitude",
         ));
     }
+    if let Some(search) = &filter.search {
+        cond = cond.add(search.events());
+    }
     cond
+}
+
+/// Every event [`list`] pages through, as `viewer` may see them (its `totalCount`).
+pub fn listed(
+    viewer: Option<&account::Model>,
+    filter: &EventFilter,
+) -> sea_orm::Select<event::Entity> {
+    event::Entity::find()
+        .filter(visible_to(viewer))
+        .filter(filter_condition(filter))
 }
 
 /// How a page of events was positioned.
@@ -483,6 +498,24 @@ impl crate::batch::Loader for CampaignPages {
             crate::pagination::spread_pages(&mut out, page, parents, pages);
         }
         Ok(out)
+    }
+}
+
+/// How many events of each campaign the viewer may see, batched: the `totalCount` of
+/// `campaign.events`, one `GROUP BY` for every campaign of a wave.
+pub struct CampaignCounts {
+    /// The caller.
+    pub viewer: Option<account::Model>,
+}
+
+impl crate::batch::Loader for CampaignCounts {
+    type Key = i64;
+    type Value = u64;
+    async fn load(self, db: DatabaseConnection, keys: Vec<i64>) -> AppResult<HashMap<i64, u64>> {
+        let select = event::Entity::find()
+            .filter(visible_to(self.viewer.as_ref()))
+            .filter(event::Column::CampaignId.is_in(keys));
+        crate::batch::count_per_parent(&db, select, event::Column::CampaignId).await
     }
 }
 

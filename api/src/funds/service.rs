@@ -631,19 +631,18 @@ pub async fn donations<C: ConnectionTrait>(
     which: Donations,
     page: PageArgs,
 ) -> AppResult<Page<donation::Model>> {
+    fetch_page(db, donations_of(which), donation::Column::Id, page).await
+}
+
+/// Every donation [`donations`] pages through (its `totalCount`).
+pub fn donations_of(which: Donations) -> sea_orm::Select<donation::Entity> {
     let confirmed = donation::Column::Status.eq(DonationStatus::Confirmed);
     let filter = match which {
         Donations::ToFund(id) => donation::Column::FundId.eq(id).and(confirmed),
         Donations::ToCampaign(id) => donation::Column::CampaignId.eq(id).and(confirmed),
         Donations::By(id) => donation::Column::AccountId.eq(id),
     };
-    fetch_page(
-        db,
-        donation::Entity::find().filter(filter),
-        donation::Column::Id,
-        page,
-    )
-    .await
+    donation::Entity::find().filter(filter)
 }
 
 /// The funds of organization `org` and everything below it (a subquery of fund ids).

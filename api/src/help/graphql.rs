@@ -1,6 +1,6 @@
 //! GraphQL surface of help requests and dispatch.
 
-use async_graphql::{Context, ID, InputObject, Object, Result, connection::Connection};
+use async_graphql::{Context, ID, InputObject, Object, Result};
 use chrono::{DateTime, Utc};
 use entity::{help_offer as offer, help_request as request, help_request_step as step};
 
@@ -444,7 +444,7 @@ impl HelpQuery {
         >,
         #[graphql(desc = "Cursor of the last edge of the previous page.")] after: Option<String>,
         #[graphql(desc = "What to list.", default)] filter: HelpRequestFilter,
-    ) -> Result<Connection<String, HelpRequest>> {
+    ) -> Result<crate::pagination::Conn<HelpRequest>> {
         let state = ctx.state();
         let page = PageArgs::new(first, after.as_deref(), &state.config)?;
         let filter = HelpFilter {
@@ -458,6 +458,7 @@ impl HelpQuery {
         Ok(connection(
             rows,
             page.after.is_some(),
+            crate::pagination::Total::of(&state.db, service::listed(&filter)),
             |r| r.id,
             HelpRequest,
         ))

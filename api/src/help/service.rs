@@ -342,6 +342,11 @@ pub async fn list<C: ConnectionTrait>(
     filter: &HelpFilter,
     page: PageArgs,
 ) -> AppResult<Page<request::Model>> {
+    fetch_page(db, listed(filter), request::Column::Id, page).await
+}
+
+/// Every request [`list`] pages through (its `totalCount`).
+pub fn listed(filter: &HelpFilter) -> sea_orm::Select<request::Entity> {
     let mut select = request::Entity::find();
     if let Some(org) = filter.organization_id {
         select = select.filter(authz::in_subtree(request::Column::OrganizationId, org));
@@ -349,7 +354,7 @@ pub async fn list<C: ConnectionTrait>(
     if let Some(s) = filter.status {
         select = select.filter(request::Column::Status.eq(s));
     }
-    fetch_page(db, select, request::Column::Id, page).await
+    select
 }
 
 /// A volunteer's offers, oldest first.
@@ -359,11 +364,16 @@ pub async fn offers_of<C: ConnectionTrait>(
     status: Option<OfferStatus>,
     page: PageArgs,
 ) -> AppResult<Page<offer::Model>> {
-    let mut select = offer::Entity::find().filter(offer::Column::VolunteerId.eq(volunteer));
-    if let Some(s) = status {
-        select = select.filter(offer::Column::Status.eq(s));
+    fetch_page(db, offered_to(volunteer, status), offer::Column::Id, page).await
+}
+
+/// Every offer [`offers_of`] pages through (its `totalCount`).
+pub fn offered_to(volunteer: i64, status: Option<OfferStatus>) -> sea_orm::Select<offer::Entity> {
+    let select = offer::Entity::find().filter(offer::Column::VolunteerId.eq(volunteer));
+    match status {
+        Some(s) => select.filter(offer::Column::Status.eq(s)),
+        None => select,
     }
-    fetch_page(db, select, offer::Column::Id, page).await
 }
 
 /// An offer by key.

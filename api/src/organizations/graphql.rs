@@ -1,6 +1,6 @@
 //! GraphQL surface of organizations and memberships.
 
-use async_graphql::{Context, ID, InputObject, Object, Result, connection::Connection};
+use async_graphql::{Context, ID, InputObject, Object, Result};
 use chrono::{DateTime, Utc};
 use entity::{membership, organization};
 
@@ -11,11 +11,12 @@ use super::{
 use crate::{
     accounts::{domain::Phone, graphql::Account},
     authz,
+    batch::ChildCounts,
     context::ContextExt,
     direct::Fast,
     error::{AppError, AppResult},
     ids::{self, NodeType},
-    pagination::{PageArgs, connection},
+    pagination::{PageArgs, Total, connection},
 };
 
 /// A node of the five-society hierarchy, or a social organization or charity attached to one.
@@ -183,7 +184,7 @@ impl Organization {
         >,
         #[graphql(desc = "Cursor of the last edge of the previous page.")] after: Option<String>,
         #[graphql(desc = "Revoked clients too (default false).")] include_revoked: Option<bool>,
-    ) -> Result<Connection<String, crate::clients::graphql::ApiClient>> {
+    ) -> Result<crate::pagination::Conn<crate::clients::graphql::ApiClient>> {
         let viewer = ctx.require_account().await?;
         let state = ctx.state();
         let page = crate::pagination::PageArgs::new(first, after.as_deref(), &state.config)?;
@@ -198,6 +199,13 @@ impl Organization {
         Ok(crate::pagination::connection(
             rows,
             page.after.is_some(),
+            crate::pagination::Total::of(
+                &state.db,
+                crate::clients::service::registered_for(
+                    self.0.id,
+                    include_revoked.unwrap_or(false),
+                ),
+            ),
             |c| c.id,
             crate::clients::graphql::ApiClient,
         ))
@@ -230,7 +238,7 @@ impl Organization {
             i32,
         >,
         #[graphql(desc = "Cursor of the last edge of the previous page.")] after: Option<String>,
-    ) -> Result<Connection<String, Fast<Organization>>> {
+    ) -> Result<crate::pagination::Conn<Fast<Organization>>> {
         let state = ctx.state();
         let page = PageArgs::new(first, after.as_deref(), &state.config)?;
         let rows = crate::batch::load(
@@ -243,6 +251,11 @@ impl Organization {
         Ok(connection(
             rows,
             page.after.is_some(),
+            Total::batched(
+                &state.db,
+                self.0.id,
+                ChildCounts::<service::ChildrenOf>::new,
+            ),
             |o| o.id,
             |o| Fast(Organization(o)),
         ))
@@ -263,7 +276,7 @@ impl Organization {
             i32,
         >,
         #[graphql(desc = "Cursor of the last edge of the previous page.")] after: Option<String>,
-    ) -> Result<Connection<String, Membership>> {
+    ) -> Result<crate::pagination::Conn<Membership>> {
         let state = ctx.state();
         let viewer = ctx.require_account().await?;
         let page = PageArgs::new(first, after.as_deref(), &state.config)?;
@@ -287,6 +300,7 @@ impl Organization {
         Ok(connection(
             rows,
             page.after.is_some(),
+            Total::batched(db, self.0.id, ChildCounts::<service::MembersOf>::new),
             |m| m.id,
             |m| Membership {
                 model: m,
@@ -508,7 +522,7 @@ impl OrganizationQuery {
         >,
         #[graphql(desc = "Cursor of the last edge of the previous page.")] after: Option<String>,
         #[graphql(desc = "Which organizations.")] filter: Option<OrganizationFilterInput>,
-    ) -> Result<Connection<String, Fast<Organization>>> {
+    ) -> Result<crate::pagination::Conn<Fast<Organization>>> {
         let state = ctx.state();
         let page = PageArgs::new(first, after.as_deref(), &state.config)?;
         let f = filter.unwrap_or_default();
@@ -528,6 +542,7 @@ impl OrganizationQuery {
         Ok(connection(
             rows,
             page.after.is_some(),
+            Total::of(&state.db, service::listed(&filter)),
             |o| o.id,
             |o| Fast(Organization(o)),
         ))

@@ -239,6 +239,11 @@ pub async fn list<C: ConnectionTrait>(
     filter: &OrganizationFilter,
     page: PageArgs,
 ) -> AppResult<Page<organization::Model>> {
+    fetch_page(db, listed(filter), organization::Column::Id, page).await
+}
+
+/// Every organization [`list`] pages through (its `totalCount`).
+pub fn listed(filter: &OrganizationFilter) -> sea_orm::Select<organization::Entity> {
     let mut cond = Condition::all();
     if let Some(kind) = filter.kind {
         cond = cond.add(organization::Column::Kind.eq(kind));
@@ -266,13 +271,7 @@ pub async fn list<C: ConnectionTrait>(
     {
         cond = cond.add(contains_text(organization::Column::Name, search));
     }
-    fetch_page(
-        db,
-        organization::Entity::find().filter(cond),
-        organization::Column::Id,
-        page,
-    )
-    .await
+    organization::Entity::find().filter(cond)
 }
 
 /// The ancestors of an organization, from the top of the hierarchy down to its parent.

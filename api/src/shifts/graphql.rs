@@ -1,8 +1,9 @@
 //! GraphQL surface of shifts and recurring series.
 
-use async_graphql::{Context, ID, InputObject, Object, Result, connection::Connection};
+use async_graphql::{Context, ID, InputObject, Object, Result};
 use chrono::{DateTime, Utc};
 use entity::shift;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
 use super::{
     series::{self, DayOfWeek, Frequency, Recurrence},
@@ -109,6 +110,7 @@ impl crate::direct::Direct for Shift {
             "status" => value(&m.status),
             "cancelReason" => value(&m.cancel_reason),
             "createdAt" => value(&m.created_at),
+            "updatedAt" => value(&m.updated_at),
             _ => Answer::Resolver,
         }
     }
@@ -268,7 +270,7 @@ impl Shift {
         >,
         #[graphql(desc = "Cursor of the last edge of the previous page.")] after: Option<String>,
         #[graphql(desc = "Only sign-ups with this status.")] status: Option<SignupStatus>,
-    ) -> Result<Connection<String, Signup>> {
+    ) -> Result<crate::pagination::Conn<Signup>> {
         self.require_staff(ctx, "only the organization's staff see a shift's sign-ups")
             .await?;
         let state = ctx.state();
@@ -281,6 +283,9 @@ impl Shift {
         Ok(connection(
             rows,
             page.after.is_some(),
+            crate::pagination::Total::batched(&state.db, (self.model.id, status), || {
+                signups::ShiftCounts
+            }),
             |s| s.id,
             Signup::from,
         ))
@@ -289,6 +294,12 @@ impl Shift {
     /// When it was created.
     async fn created_at(&self) -> DateTime<Utc> {
         self.model.created_at
+    }
+
+    /// When it last changed (its details, status or places taken): what
+    /// `event.shifts(updatedSince:)` compares.
+    async fn updated_at(&self) -> DateTime<Utc> {
+        self.model.updated_at
     }
 }
 
@@ -300,7 +311,7 @@ pub async fn list_shifts(
     first: Option<i32>,
     after: Option<String>,
     filter: ShiftFilter,
-) -> Result<Connection<String, Fast<Shift>>> {
+) -> Result<crate::pagination::Conn<Fast<Shift>>> {
     let state = ctx.state();
     let viewer = ctx.optional_account().await?;
     let page = TimePageArgs::new(first, after.as_deref(), &state.config)?;
@@ -317,6 +328,7 @@ pub async fn list_shifts(
     Ok(connection_with(
         rows,
         page.after.is_some(),
+        crate::pagination::Total::of(&state.db, service::listed(viewer, &filter)),
         |_, (s, _)| ids::encode_time_cursor(s.starts_at, s.id),
         |(s, e)| {
             Fast(Shift {
@@ -335,7 +347,7 @@ pub async fn shifts_of_event(
     event: &CharityEvent,
     first: Option<i32>,
     after: Option<String>,
-) -> Result<Connection<String, Fast<Shift>>> {
+) -> Result<crate::pagination::Conn<Fast<Shift>>> {
     let state = ctx.state();
     let page = TimePageArgs::new(first, after.as_deref(), &state.config)?;
     let rows = crate::batch::load(&state.db, (event.key(), page), || service::EventPages)
@@ -344,6 +356,11 @@ pub async fn shifts_of_event(
     Ok(connection_with(
         rows,
         page.after.is_some(),
+        crate::pagination::Total::batched(
+            &state.db,
+            event.key(),
+            crate::batch::ChildCounts::<service::ShiftsOfEvent>::new,
+        ),
         |_, s| ids::encode_time_cursor(s.starts_at, s.id),
         |s| {
             Fast(Shift {
@@ -353,6 +370,35 @@ pub async fn shifts_of_event(
             })
         },
     ))
+}
+
+/// `event.shifts(updatedSince:)`: the event's shifts changed at or after `since`, oldest change
+/// first (one event's, read on their own: a phone syncs the event it shows).
+pub async fn shifts_of_event_changed(
+    ctx: &Context<'_>,
+    event: &CharityEvent,
+    first: Option<i32>,
+    after: Option<String>,
+    since: DateTime<Utc>,
+) -> Result<crate::pagination::Conn<Fast<Shift>>> {
+    let state = ctx.state();
+    let page = TimePageArgs::new(first, after.as_deref(), &state.config)?;
+    Ok(crate::pagination::changed_since(
+        &state.db,
+        shift::Entity::find().filter(shift::Column::EventId.eq(event.key())),
+        (shift::Column::UpdatedAt, shift::Column::Id),
+        since,
+        page,
+        |s| (s.updated_at, s.id),
+        |s| {
+            Fast(Shift {
+                event: Some(event.clone()),
+                model: s,
+                counts: None,
+            })
+        },
+    )
+    .await?)
 }
 
 /// The shift with key `id` (no visibility check: for a row that refers to it, such as a
@@ -483,6 +529,15 @@ pub struct ShiftFilterInput {
     near: Option<NearInput>,
     /// Only shifts that ask for this skill.
     skill: Option<String>,
+    /// Only shifts of events in this category.
+    category: Option<crate::events::domain::EventCategory>,
+    /// Only shifts of events of this organization and every organization below it.
+    organization_id: Option<ID>,
+    /// Only shifts of events in this campaign.
+    campaign_id: Option<ID>,
+    /// Only shifts whose title, or whose event's title or address, or whose organization's
+    /// name, contains this text (at most 50 characters; Chinese works; case does not matter).
+    search: Option<String>,
 }
 
 /// Shift queries.
@@ -522,7 +577,7 @@ impl ShiftQuery {
         >,
         #[graphql(desc = "Cursor of the last edge of the previous page.")] after: Option<String>,
         #[graphql(desc = "Which shifts.")] filter: Option<ShiftFilterInput>,
-    ) -> Result<Connection<String, Fast<Shift>>> {
+    ) -> Result<crate::pagination::Conn<Fast<Shift>>> {
         let f = filter.unwrap_or_default();
         let filter = ShiftFilter {
             event_id: f
@@ -537,6 +592,21 @@ impl ShiftQuery {
                 .skill
                 .map(|s| validate::skills(&[s], "filter.skill").map(|mut v| v.remove(0)))
                 .transpose()?,
+            category: f.category,
+            organization_id: f
+                .organization_id
+                .map(|id| ids::decode(NodeType::Organization, &id, "filter.organizationId"))
+                .transpose()?,
+            campaign_id: f
+                .campaign_id
+                .map(|id| ids::decode(NodeType::Campaign, &id, "filter.campaignId"))
+                .transpose()?,
+            search: validate::search(f.search, "filter.search")?.map(|text| {
+                crate::search::TextSearch::new(
+                    text,
+                    sea_orm::ConnectionTrait::get_database_backend(&ctx.state().db),
+                )
+            }),
         };
         list_shifts(ctx, first, after, filter).await
     }

@@ -85,6 +85,15 @@ pub struct ShiftFilter {
     pub near: Option<Near>,
     /// Only shifts asking for this (normalized) skill.
     pub skill: Option<String>,
+    /// Only shifts of events in this category.
+    pub category: Option<entity::charity_event::EventCategory>,
+    /// Only shifts of events of this organization or any below it.
+    pub organization_id: Option<i64>,
+    /// Only shifts of events in this campaign.
+    pub campaign_id: Option<i64>,
+    /// Only shifts whose title, or their event's title or address, or its organization's
+    /// name, contains this.
+    pub search: Option<crate::search::TextSearch>,
 }
 
 /// Check capacity and radius.
@@ -331,44 +340,7 @@ pub async fn list<C: ConnectionTrait>(
     page: TimePageArgs,
     joins: events::EventJoins,
 ) -> AppResult<Page<(shift::Model, events::JoinedEvent)>> {
-    let mut cond = Condition::all();
-    if let Some(e) = filter.event_id {
-        cond = cond.add(shift::Column::EventId.eq(e));
-    }
-    if let Some(t) = filter.starts_after {
-        cond = cond.add(shift::Column::StartsAt.gte(t));
-    }
-    if let Some(t) = filter.starts_before {
-        cond = cond.add(shift::Column::StartsAt.lt(t));
-    }
-    match filter.has_open_slots {
-        Some(true) => {
-            cond = cond
-                .add(shift::Column::Status.eq(shift::ShiftStatus::Open))
-                .add(event::Column::Status.eq(entity::charity_event::EventStatus::Published))
-                .add(shift::Column::StartsAt.gt(Utc::now()))
-                .add(
-                    Expr::col((shift::Entity, shift::Column::ConfirmedCount))
-                        .lt(Expr::col((shift::Entity, shift::Column::Capacity))),
-                );
-        }
-        Some(false) => {
-            cond = cond.add(
-                Expr::col((shift::Entity, shift::Column::ConfirmedCount))
-                    .gte(Expr::col((shift::Entity, shift::Column::Capacity))),
-            );
-        }
-        None => {}
-    }
-    if let Some(near) = filter.near {
-        cond = cond.add(within(near, "charity_event", "latitude", "longitude"));
-    }
-    if let Some(skill) = &filter.skill {
-        cond = cond.add(
-            Expr::col((shift::Entity, shift::Column::RequiredSkills))
-                .like(LikeExpr::new(validate::skill_like_pattern(skill))),
-        );
-    }
+    let mut cond = matching(filter);
     if page.first == 0 {
         return Ok(Page::default());
     }
@@ -410,8 +382,90 @@ pub async fn list<C: ConnectionTrait>(
     Ok(Page { items, has_next })
 }
 
+/// Every shift [`list`] pages through, as `viewer` may see them (its `totalCount`).
+pub fn listed(
+    viewer: Option<&account::Model>,
+    filter: &ShiftFilter,
+) -> sea_orm::Select<shift::Entity> {
+    shift::Entity::find()
+        .join(JoinType::InnerJoin, shift::Relation::Event.def())
+        .filter(events::visible_to(viewer))
+        .filter(matching(filter))
+}
+
+/// The conditions of `filter` on a shift joined with its event.
+fn matching(filter: &ShiftFilter) -> Condition {
+    let mut cond = Condition::all();
+    if let Some(e) = filter.event_id {
+        cond = cond.add(shift::Column::EventId.eq(e));
+    }
+    if let Some(t) = filter.starts_after {
+        cond = cond.add(shift::Column::StartsAt.gte(t));
+    }
+    if let Some(t) = filter.starts_before {
+        cond = cond.add(shift::Column::StartsAt.lt(t));
+    }
+    match filter.has_open_slots {
+        Some(true) => {
+            cond = cond
+                .add(shift::Column::Status.eq(shift::ShiftStatus::Open))
+                .add(event::Column::Status.eq(entity::charity_event::EventStatus::Published))
+                .add(shift::Column::StartsAt.gt(Utc::now()))
+                .add(
+                    Expr::col((shift::Entity, shift::Column::ConfirmedCount))
+                        .lt(Expr::col((shift::Entity, shift::Column::Capacity))),
+                );
+        }
+        Some(false) => {
+            cond = cond.add(
+                Expr::col((shift::Entity, shift::Column::ConfirmedCount))
+                    .gte(Expr::col((shift::Entity, shift::Column::Capacity))),
+            );
+        }
+        None => {}
+    }
+    if let Some(near) = filter.near {
+        cond = cond.add(within(near, "charity_event", "latitude", "longitude"));
+    }
+    if let Some(skill) = &filter.skill {
+        cond = cond.add(
+            Expr::col((shift::Entity, shift::Column::RequiredSkills))
+                .like(LikeExpr::new(validate::skill_like_pattern(skill))),
+        );
+    }
+    if let Some(c) = filter.category {
+        cond = cond.add(event::Column::Category.eq(c));
+    }
+    if let Some(org) = filter.organization_id {
+        cond = cond.add(crate::authz::in_subtree(event::Column::OrganizationId, org));
+    }
+    if let Some(c) = filter.campaign_id {
+        cond = cond.add(event::Column::CampaignId.eq(c));
+    }
+    if let Some(search) = &filter.search {
+        cond = cond.add(search.shifts());
+    }
+    cond
+}
+
 /// Prefix of the shift's columns in a joined select.
 const SHIFT_PREFIX: &str = "s_";
+
+/// An event's shifts, as a child list: what `event.shifts { totalCount }` counts (batched).
+pub struct ShiftsOfEvent;
+
+impl crate::batch::Children for ShiftsOfEvent {
+    type Entity = shift::Entity;
+    fn parent() -> shift::Column {
+        shift::Column::EventId
+    }
+    fn key() -> shift::Column {
+        shift::Column::Id
+    }
+    fn parent_of(row: &shift::Model) -> i64 {
+        row.event_id
+    }
+}
 
 /// A page of each event's shifts, earliest first, batched: one statement for every event of a
 /// wave that asks for the same page. The events are the caller's to see already (they are

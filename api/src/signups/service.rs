@@ -113,6 +113,8 @@ pub async fn sign_up(
             shift::Column::ConfirmedCount,
             Expr::col(shift::Column::ConfirmedCount).add(1),
         )
+        // The shift's places changed: a phone syncing the event's shifts sees it.
+        .col_expr(shift::Column::UpdatedAt, Expr::value(Utc::now()))
         .filter(shift::Column::Id.eq(shift_id))
         .filter(shift::Column::Status.eq(shift::ShiftStatus::Open))
         .filter(Expr::col(shift::Column::ConfirmedCount).lt(Expr::col(shift::Column::Capacity)))
@@ -213,6 +215,7 @@ pub async fn promote_waitlisted<C: ConnectionTrait>(txn: &C, shift_id: i64) -> A
                 shift::Column::ConfirmedCount,
                 Expr::col(shift::Column::ConfirmedCount).add(1),
             )
+            .col_expr(shift::Column::UpdatedAt, Expr::value(Utc::now()))
             .filter(shift::Column::Id.eq(shift_id))
             .filter(shift::Column::Status.eq(shift::ShiftStatus::Open))
             .filter(Expr::col(shift::Column::ConfirmedCount).lt(Expr::col(shift::Column::Capacity)))
@@ -252,6 +255,7 @@ async fn give_back_place<C: ConnectionTrait>(txn: &C, shift_id: i64) -> AppResul
             shift::Column::ConfirmedCount,
             Expr::col(shift::Column::ConfirmedCount).sub(1),
         )
+        .col_expr(shift::Column::UpdatedAt, Expr::value(Utc::now()))
         .filter(shift::Column::Id.eq(shift_id))
         .exec(txn)
         .await?;
@@ -522,6 +526,11 @@ pub async fn list_for_account<C: ConnectionTrait>(
     filter: MySignupFilter,
     page: PageArgs,
 ) -> AppResult<Page<signup::Model>> {
+    fetch_page(db, of_account(account_id, filter), signup::Column::Id, page).await
+}
+
+/// Every sign-up [`list_for_account`] pages through (its `totalCount`).
+pub fn of_account(account_id: i64, filter: MySignupFilter) -> sea_orm::Select<signup::Entity> {
     let mut cond = Condition::all().add(signup::Column::AccountId.eq(account_id));
     if let Some(s) = filter.status {
         cond = cond.add(signup::Column::Status.eq(s));
@@ -536,7 +545,7 @@ pub async fn list_for_account<C: ConnectionTrait>(
             shift::Column::EndsAt.lte(now)
         });
     }
-    fetch_page(db, select.filter(cond), signup::Column::Id, page).await
+    select.filter(cond)
 }
 
 /// One account's latest sign-up for each shift asked, batched ([`crate::batch`]).
@@ -596,6 +605,35 @@ impl crate::batch::Loader for ShiftPages {
                     (shift, page, status),
                     pages.get(&shift).cloned().unwrap_or_default(),
                 );
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// How many sign-ups each shift has (in one status, or all), batched: one `GROUP BY` per
+/// status asked — the `totalCount` of `shift.signups`.
+pub struct ShiftCounts;
+
+impl crate::batch::Loader for ShiftCounts {
+    type Key = (i64, Option<SignupStatus>);
+    type Value = u64;
+    async fn load(
+        self,
+        db: sea_orm::DatabaseConnection,
+        keys: Vec<Self::Key>,
+    ) -> AppResult<std::collections::HashMap<Self::Key, u64>> {
+        let mut out = std::collections::HashMap::new();
+        for (status, shifts) in crate::pagination::group_by_page(keys) {
+            let mut select = signup::Entity::find()
+                .filter(signup::Column::ShiftId.is_in(shifts.iter().copied()));
+            if let Some(s) = status {
+                select = select.filter(signup::Column::Status.eq(s));
+            }
+            let counts =
+                crate::batch::count_per_parent(&db, select, signup::Column::ShiftId).await?;
+            for (shift, n) in counts {
+                out.insert((shift, status), n);
             }
         }
         Ok(out)

@@ -253,13 +253,12 @@ pub async fn entries<C: ConnectionTrait>(
     account_id: i64,
     page: PageArgs,
 ) -> AppResult<Page<entry::Model>> {
-    crate::pagination::fetch_page(
-        db,
-        entry::Entity::find().filter(entry::Column::AccountId.eq(account_id)),
-        entry::Column::Id,
-        page,
-    )
-    .await
+    crate::pagination::fetch_page(db, entries_of(account_id), entry::Column::Id, page).await
+}
+
+/// Every entry [`entries`] pages through (its `totalCount`).
+pub fn entries_of(account_id: i64) -> sea_orm::Select<entry::Entity> {
+    entry::Entity::find().filter(entry::Column::AccountId.eq(account_id))
 }
 
 /// What one service record is worth in coins.

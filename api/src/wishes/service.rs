@@ -282,6 +282,11 @@ pub async fn list<C: ConnectionTrait>(
     filter: &WishFilter,
     page: PageArgs,
 ) -> AppResult<Page<wish::Model>> {
+    fetch_page(db, listed(filter), wish::Column::Id, page).await
+}
+
+/// Every wish [`list`] pages through (its `totalCount`).
+pub fn listed(filter: &WishFilter) -> sea_orm::Select<wish::Entity> {
     let now = Utc::now();
     let mut select = wish::Entity::find();
     if let Some(s) = filter.status {
@@ -299,7 +304,7 @@ pub async fn list<C: ConnectionTrait>(
     if let Some(near) = filter.near {
         select = select.filter(within(near, "micro_wish", "latitude", "longitude"));
     }
-    fetch_page(db, select, wish::Column::Id, page).await
+    select
 }
 
 #[cfg(test)]
