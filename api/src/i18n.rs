@@ -11,11 +11,16 @@
 //!   [`Msg`]) until the response is written, where [`crate::error::finalize_errors`] writes it
 //!   in the request's language; `extensions.code` never changes with the language.
 //! - Responses written outside GraphQL execution (`AppError` as an HTTP response) read the
-//!   request's language from [`Lang::current`].
+//!   request's language from [`Lang::current`], set for each request by [`scope_language`].
 
 use std::{borrow::Cow, fmt};
 
-use axum::http::{HeaderMap, header};
+use axum::{
+    extract::Request,
+    http::{HeaderMap, header},
+    middleware::Next,
+    response::Response,
+};
 
 /// A language the API answers in.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
@@ -28,7 +33,7 @@ pub enum Lang {
 }
 
 tokio::task_local! {
-    /// The language of the request being served (see [`Lang::scope`]).
+    /// The language of the request being served (see [`scope_language`]).
     static LANG: Lang;
 }
 
@@ -77,7 +82,8 @@ impl Lang {
             .map_or(Lang::Zh, Lang::from_accept_language)
     }
 
-    /// The language of the request being served ([`Lang::scope`]); Chinese outside one.
+    /// The language of the request being served, as [`scope_language`] found it; Chinese
+    /// outside a request.
     pub fn current() -> Lang {
         LANG.try_with(|l| *l).unwrap_or_default()
     }
@@ -109,6 +115,29 @@ fn qvalue(v: &str) -> Option<u16> {
         _ => return None,
     };
     Some(thousandths)
+}
+
+/// Middleware: the request's language for everything answered while serving it
+/// ([`Lang::current`]), and `Vary: Accept-Language` on JSON answers (GraphQL responses and
+/// errors), whose messages are in that language: a cache must not give one person's language
+/// to another. Files (assets, CSV, PDF) are the same in every language.
+pub async fn scope_language(request: Request, next: Next) -> Response {
+    let lang = Lang::from_headers(request.headers());
+    let mut response = LANG.scope(lang, next.run(request)).await;
+    let json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|t| {
+            t.starts_with("application/json") || t.starts_with("application/graphql-response+json")
+        });
+    if json {
+        response.headers_mut().append(
+            header::VARY,
+            header::HeaderValue::from_static("accept-language"),
+        );
+    }
+    response
 }
 
 /// A message in both languages. Made with [`msg!`](crate::msg); shown with [`Msg::get`].
