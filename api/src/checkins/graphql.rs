@@ -263,7 +263,11 @@ impl ServiceRecord {
             crate::pagination::list_first(first)?,
         )
         .await?;
-        Ok(changes.into_iter().map(RecordChange::from).collect())
+        let lang = ctx.lang();
+        Ok(changes
+            .into_iter()
+            .map(|c| RecordChange::from(c).in_language(lang))
+            .collect())
     }
 
     /// Minutes actually served, clipped to the shift's window.
@@ -325,6 +329,20 @@ impl From<service_record_change::Model> for RecordChange {
             reason: c.reason,
             at: c.at,
         }
+    }
+}
+
+impl RecordChange {
+    /// The reason in `lang` where the server wrote it; a person's own words stay as written.
+    fn in_language(mut self, lang: crate::i18n::Lang) -> Self {
+        if let Some(m) = self
+            .reason
+            .as_deref()
+            .and_then(super::service::system_reason)
+        {
+            self.reason = Some(m.get(lang).to_owned());
+        }
+        self
     }
 }
 

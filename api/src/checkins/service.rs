@@ -61,6 +61,21 @@ pub struct CheckOutcome {
     pub record: Option<service_record::Model>,
 }
 
+/// The reason recorded when the event's setting approves a record. Stored as written here (in
+/// English, as it always was), shown in the reader's language ([`system_reason`]).
+pub const AUTO_APPROVED: &str = "approved automatically: verified on site (event setting)";
+
+/// A reason the server wrote into a record's history, in both languages; `None` for a
+/// reviewer's own words.
+pub fn system_reason(stored: &str) -> Option<crate::i18n::Msg> {
+    (stored == AUTO_APPROVED).then(|| {
+        msg!(
+            "approved automatically: verified on site (event setting)",
+            "现场核验通过，已按活动设置自动审核"
+        )
+    })
+}
+
 fn code_error(e: CodeError) -> AppError {
     let message = match e {
         CodeError::Invalid => msg!("not a valid check-in code", "签到码无效"),
@@ -504,9 +519,7 @@ async fn write_record(
             status_after: Set(RecordStatus::Approved),
             minutes_before: Set(minutes),
             minutes_after: Set(minutes),
-            reason: Set(Some(
-                "approved automatically: verified on site (event setting)".to_owned(),
-            )),
+            reason: Set(Some(AUTO_APPROVED.to_owned())),
             at: Set(now),
             ..Default::default()
         }
