@@ -386,8 +386,14 @@ mod tests {
                 i += 1 + string_literal(rest).map_or(rest.len() - 1, |(lit, _)| lit.len() + 1);
             } else if b[i] == b'\'' {
                 // A char literal ('"', '\'') or a lifetime ('a).
-                if rest.starts_with("'\\") {
-                    i += 2 + rest[2..].find('\'').map_or(rest.len() - 2, |n| n + 2);
+                if let Some(escaped) = rest.strip_prefix("'\\") {
+                    // '\n', '\'', '\u{4e00}': the escaped character, then up to the quote.
+                    let first = escaped.chars().next().map_or(0, char::len_utf8);
+                    i += 2
+                        + first
+                        + escaped[first..]
+                            .find('\'')
+                            .map_or(escaped.len() - first, |n| n + 1);
                 } else {
                     let len = rest[1..].chars().next().map_or(0, char::len_utf8);
                     i += if rest[1 + len..].starts_with('\'') {
