@@ -127,7 +127,7 @@ impl DisplayName {
                 field,
                 msg!(
                     "must be 1 to {} characters without control characters",
-                    "须为 1 至 {} 个字，不含控制字符",
+                    "名称须为 1 至 {} 个字，不含控制字符",
                     Self::MAX_CHARS
                 ),
             ));

@@ -162,7 +162,7 @@ pub async fn review(
         let (is, is_zh) = crate::lifecycle::word(&current.status);
         return Err(AppError::Conflict(msg!(
             "the record is {is} or changed meanwhile; reload it",
-            "该记录{is_zh}或已被他人修改，请刷新后重试"
+            "该记录当前为“{is_zh}”或已被他人修改，请刷新后重试"
         )));
     }
     change::ActiveModel {

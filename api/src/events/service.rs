@@ -309,7 +309,7 @@ pub async fn cancel(
         let (is, is_zh) = crate::lifecycle::word(&current.status);
         return Err(AppError::Conflict(msg!(
             "the event is {is} and cannot be cancelled",
-            "该活动{is_zh}，不能取消"
+            "该活动当前为“{is_zh}”，不能取消"
         )));
     }
     // Shifts first, then their sign-ups: the lock order every path uses (a sign-up racing

@@ -129,7 +129,7 @@ pub async fn nearby_volunteers(
         let (is, is_zh) = crate::lifecycle::word(&r.status);
         return Err(AppError::Conflict(msg!(
             "this request is {is}: nobody is to be found for it now",
-            "该求助{is_zh}，现在无需再查找志愿者"
+            "该求助当前为“{is_zh}”，不能再查找志愿者"
         )));
     }
     if !(1..=MAX_OFFERS).contains(&first) {
@@ -331,7 +331,7 @@ pub async fn dispatch(
         let (is, is_zh) = crate::lifecycle::word(&r.status);
         return Err(AppError::Conflict(msg!(
             "this request is {is}: it cannot be offered now",
-            "该求助{is_zh}，现在不能派单"
+            "该求助当前为“{is_zh}”，现在不能派单"
         )));
     }
     offer::Entity::insert_many(ids.iter().map(|&v| offer::ActiveModel {
@@ -486,7 +486,7 @@ pub async fn decline(
         let (is, is_zh) = crate::lifecycle::word(&offer.status);
         return Err(AppError::Conflict(msg!(
             "this offer is {is}",
-            "该派单{is_zh}"
+            "该派单当前为“{is_zh}”"
         )));
     }
     Ok(offer)

@@ -217,7 +217,7 @@ pub async fn complete(
                 "minutesServed",
                 msg!(
                     "only {elapsed} minutes have passed since you took this request",
-                    "你接单至今只过了 {elapsed} 分钟"
+                    "服务时长不能超过接单以来的 {elapsed} 分钟"
                 ),
             ));
         }
@@ -238,7 +238,7 @@ pub async fn complete(
         return Err(
             if r.assignee_id.is_some_and(|a| authz::is_self(viewer, a)) {
                 let (is, is_zh) = crate::lifecycle::word(&r.status);
-                AppError::Conflict(msg!("this request is {is}", "该求助{is_zh}"))
+                AppError::Conflict(msg!("this request is {is}", "该求助当前为“{is_zh}”"))
             } else {
                 AppError::Forbidden(msg!(
                     "only the volunteer who took this request completes it",

@@ -350,7 +350,7 @@ pub async fn cancel(
         let (is, is_zh) = crate::lifecycle::word(&current.status);
         return Err(AppError::Conflict(msg!(
             "the sign-up is {is} and cannot be cancelled",
-            "该报名{is_zh}，不能取消"
+            "该报名当前为“{is_zh}”，不能取消"
         )));
     }
     txn.commit().await?;
@@ -430,7 +430,7 @@ pub async fn mark_no_show(
         let (is, is_zh) = crate::lifecycle::word(&current.status);
         return Err(AppError::Conflict(msg!(
             "the sign-up is {is}, not confirmed",
-            "该报名{is_zh}，不是已确认状态"
+            "该报名当前为“{is_zh}”，只有已确认的报名才能标记缺席"
         )));
     }
     record_signup(&current);

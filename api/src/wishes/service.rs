@@ -151,7 +151,7 @@ pub async fn claim(
         let (is, is_zh) = crate::lifecycle::word(&status_at(&w, now));
         return Err(AppError::Conflict(msg!(
             "this wish is {is} — it cannot be claimed now",
-            "该心愿{is_zh}，现在无法认领"
+            "该心愿当前为“{is_zh}”，现在无法认领"
         )));
     }
     tracing::info!(wish_id = id, viewer = viewer.id, "micro-wish claimed");
