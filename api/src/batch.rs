@@ -157,10 +157,10 @@ fn shared_error(e: &Arc<AppError>) -> AppError {
             AppError::ServiceUnavailable(sea_orm::DbErr::Custom(db.to_string()))
         }
         AppError::Internal(_) => AppError::Internal(anyhow::anyhow!(SharedCause(e.clone()))),
-        AppError::Unauthenticated(m) => AppError::Unauthenticated(m),
+        AppError::Unauthenticated(m) => AppError::Unauthenticated(m.clone()),
         AppError::Forbidden(m) => AppError::Forbidden(m.clone()),
-        AppError::NotFound(m) => AppError::NotFound(m),
-        AppError::BadUserInput { field, message } => AppError::bad_input(field, message),
+        AppError::NotFound(m) => AppError::NotFound(*m),
+        AppError::BadUserInput { field, message } => AppError::bad_input(field, message.clone()),
         AppError::Conflict(m) => AppError::Conflict(m.clone()),
         other => AppError::Internal(anyhow::anyhow!("batched load failed: {}", other.code())),
     }

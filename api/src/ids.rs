@@ -115,7 +115,7 @@ pub fn decode(ty: NodeType, id: &ID, field: &str) -> Result<i64, AppError> {
         Some((t, key)) if t == ty => Ok(key),
         _ => Err(AppError::bad_input(
             field,
-            format!("not a valid {} ID", ty.tag()),
+            msg!("not a valid {} ID", "不是有效的 {} ID", ty.tag()),
         )),
     }
 }
@@ -127,7 +127,7 @@ pub fn encode_cursor(key: i64) -> String {
 
 /// Decode a cursor made by [`encode_cursor`].
 pub fn decode_cursor(cursor: &str) -> Result<i64, AppError> {
-    let bad = || AppError::bad_input("after", "not a valid cursor");
+    let bad = || AppError::bad_input("after", msg!("not a valid cursor", "分页游标无效"));
     let raw = URL_SAFE_NO_PAD.decode(cursor).map_err(|_| bad())?;
     let text = std::str::from_utf8(&raw).map_err(|_| bad())?;
     text.strip_prefix("cursor:")
@@ -148,7 +148,7 @@ pub fn encode_time_cursor(at: chrono::DateTime<chrono::Utc>, key: i64) -> String
 
 /// Decode a cursor made by [`encode_time_cursor`].
 pub fn decode_time_cursor(cursor: &str) -> Result<(chrono::DateTime<chrono::Utc>, i64), AppError> {
-    let bad = || AppError::bad_input("after", "not a valid cursor");
+    let bad = || AppError::bad_input("after", msg!("not a valid cursor", "分页游标无效"));
     let raw = URL_SAFE_NO_PAD.decode(cursor).map_err(|_| bad())?;
     let text = std::str::from_utf8(&raw).map_err(|_| bad())?;
     // `tn:` carries nanoseconds; `tcursor:` (cursors handed out before) microseconds.
@@ -171,7 +171,7 @@ pub fn encode_offset_cursor(offset: u64) -> String {
 
 /// Decode a cursor made by [`encode_offset_cursor`].
 pub fn decode_offset_cursor(cursor: &str) -> Result<u64, AppError> {
-    let bad = || AppError::bad_input("after", "not a valid cursor");
+    let bad = || AppError::bad_input("after", msg!("not a valid cursor", "分页游标无效"));
     let raw = URL_SAFE_NO_PAD.decode(cursor).map_err(|_| bad())?;
     let text = std::str::from_utf8(&raw).map_err(|_| bad())?;
     text.strip_prefix("ocursor:")

@@ -55,7 +55,7 @@ pub fn list_first(first: Option<i32>) -> AppResult<u64> {
         n @ 0..=LIST_MAX => Ok(n as u64),
         _ => Err(AppError::bad_input(
             "first",
-            format!("must be 0 to {LIST_MAX}"),
+            msg!("must be 0 to {LIST_MAX}", "每页条数须为 0 至 {LIST_MAX}"),
         )),
     }
 }
@@ -74,11 +74,20 @@ impl PageArgs {
     pub fn new(first: Option<i32>, after: Option<&str>, config: &Config) -> AppResult<Self> {
         let first = match first {
             None => u64::from(config.default_page_size),
-            Some(n) if n < 0 => return Err(AppError::bad_input("first", "must not be negative")),
+            Some(n) if n < 0 => {
+                return Err(AppError::bad_input(
+                    "first",
+                    msg!("must not be negative", "每页条数不能为负数"),
+                ));
+            }
             Some(n) if n as u64 > u64::from(config.max_page_size) => {
                 return Err(AppError::bad_input(
                     "first",
-                    format!("must be at most {}", config.max_page_size),
+                    msg!(
+                        "must be at most {}",
+                        "每页条数最多为 {}",
+                        config.max_page_size
+                    ),
                 ));
             }
             Some(n) => n as u64,

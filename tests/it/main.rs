@@ -20,6 +20,7 @@ mod funds_e2e;
 mod graphiql_browser;
 mod help_e2e;
 mod http_e2e;
+mod i18n_e2e;
 mod idempotency_service;
 mod kiosk_browser;
 mod kiosk_e2e;

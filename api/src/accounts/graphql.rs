@@ -13,7 +13,7 @@ use crate::{
     authz,
     checkins::{graphql::ServiceRecord, records},
     context::ContextExt,
-    error::{AppError, AppResult},
+    error::{AppError, AppResult, Noun},
     events::domain::EventCategory,
     ids::{self, NodeType},
     organizations::{graphql::Membership, service as org_service},
@@ -96,9 +96,7 @@ impl Account {
     async fn is_system_admin(&self, ctx: &Context<'_>) -> Result<bool> {
         let viewer = ctx.require_account().await?;
         if viewer.id != self.model.id && !viewer.is_system_admin {
-            return Err(
-                AppError::Forbidden("visible to the account itself only".to_owned()).into(),
-            );
+            return Err(AppError::Forbidden(self_only()).into());
         }
         Ok(self.model.is_system_admin)
     }
@@ -108,9 +106,7 @@ impl Account {
     async fn memberships(&self, ctx: &Context<'_>) -> Result<Vec<Membership>> {
         let viewer = ctx.require_account().await?;
         if viewer.id != self.model.id && !viewer.is_system_admin {
-            return Err(
-                AppError::Forbidden("visible to the account itself only".to_owned()).into(),
-            );
+            return Err(AppError::Forbidden(self_only()).into());
         }
         let rows = org_service::memberships_of(&ctx.state().db, self.model.id).await?;
         Ok(rows.into_iter().map(Membership::from).collect())
@@ -347,11 +343,14 @@ impl Account {
         if authz::is_self(viewer, self.model.id) {
             Ok(())
         } else {
-            Err(AppError::Forbidden(
-                "visible to the account itself only".to_owned(),
-            ))
+            Err(AppError::Forbidden(self_only()))
         }
     }
+}
+
+/// Why another person's private fields are refused.
+fn self_only() -> crate::i18n::Msg {
+    msg!("visible to the account itself only", "仅本人可见")
 }
 
 /// Approved service in sum.
@@ -547,7 +546,11 @@ impl PrivacyQuery {
     ) -> Result<async_graphql::Json<serde_json::Value>> {
         let viewer = ctx.require_account().await?;
         if crate::clients::confined_to().is_some() {
-            return Err(AppError::Forbidden("a person exports their own data".to_owned()).into());
+            return Err(AppError::Forbidden(msg!(
+                "a person exports their own data",
+                "只能由本人导出个人数据"
+            ))
+            .into());
         }
         let db = &ctx.state().db;
         let data = crate::privacy::export(db, viewer.id).await?;
@@ -603,9 +606,11 @@ impl AccountMutation {
     ) -> Result<bool> {
         let viewer = ctx.require_account().await?;
         if crate::clients::confined_to().is_some() {
-            return Err(
-                AppError::Forbidden("a person deletes their own account".to_owned()).into(),
-            );
+            return Err(AppError::Forbidden(msg!(
+                "a person deletes their own account",
+                "只能由本人注销账号"
+            ))
+            .into());
         }
         let addr = ctx.viewer().client_addr;
         crate::privacy::delete_account(ctx.state(), viewer, password, addr).await?;
@@ -675,8 +680,9 @@ impl AccountMutation {
     async fn change_phone(&self, ctx: &Context<'_>, input: ChangePhoneInput) -> Result<Account> {
         let viewer = ctx.require_account().await?;
         let phone = Phone::parse(&input.new_phone, "input.newPhone")?;
-        let password = Password::parse(&input.password, "input.password")
-            .map_err(|_| AppError::bad_input("input.password", "the password is wrong"))?;
+        let password = Password::parse(&input.password, "input.password").map_err(|_| {
+            AppError::bad_input("input.password", msg!("the password is wrong", "密码错误"))
+        })?;
         let updated = Box::pin(service::change_phone(
             ctx.state(),
             viewer,
@@ -731,7 +737,7 @@ impl AccountMutation {
         let phone = Phone::parse(&input.phone, "input.phone")?;
         // A wrong-length password cannot be right; skip the rule's message to leak nothing.
         let password = Password::parse(&input.password, "input.password")
-            .map_err(|_| AppError::Unauthenticated("invalid phone number or password"))?;
+            .map_err(|_| AppError::Unauthenticated(service::bad_credentials()))?;
         let viewer = ctx.viewer();
         Ok(Box::pin(service::login(
             ctx.state(),
@@ -772,7 +778,10 @@ impl AccountMutation {
         let viewer = ctx.require_account().await?;
         let current =
             Password::parse(&input.current_password, "input.currentPassword").map_err(|_| {
-                AppError::bad_input("input.currentPassword", "the current password is wrong")
+                AppError::bad_input(
+                    "input.currentPassword",
+                    msg!("the current password is wrong", "当前密码错误"),
+                )
             })?;
         let new = Password::parse(&input.new_password, "input.newPassword")?;
         let caller = ctx.viewer();
@@ -869,5 +878,5 @@ pub async fn by_id(ctx: &Context<'_>, id: i64) -> AppResult<Option<Account>> {
 pub async fn required(ctx: &Context<'_>, id: i64) -> Result<Account> {
     by_id(ctx, id)
         .await?
-        .ok_or_else(|| AppError::NotFound("account").into())
+        .ok_or_else(|| AppError::NotFound(Noun::Account).into())
 }

@@ -8,7 +8,7 @@ use super::service::{self, CampaignChanges, CampaignFilter, CampaignStatus, NewC
 use crate::{
     context::ContextExt,
     direct::Fast,
-    error::AppError,
+    error::{AppError, Noun},
     events::graphql::CharityEvent,
     ids::{self, NodeType},
     organizations::graphql::Organization,
@@ -263,7 +263,7 @@ impl CampaignQuery {
         service::get_visible(&ctx.state().db, viewer, key)
             .await?
             .map(Campaign)
-            .ok_or_else(|| AppError::NotFound("campaign").into())
+            .ok_or_else(|| AppError::NotFound(Noun::Campaign).into())
     }
 
     /// Campaigns the caller may see, oldest first.

@@ -16,7 +16,7 @@ use super::{
 use crate::{
     authz,
     context::ContextExt,
-    error::AppError,
+    error::{AppError, Noun},
     geo::GeoPoint,
     ids::{self, NodeType},
     shifts::service as shifts,
@@ -276,7 +276,11 @@ impl ServiceRecord {
             crate::pagination::list_first(first)?,
         )
         .await?;
-        Ok(changes.into_iter().map(RecordChange::from).collect())
+        let lang = ctx.lang();
+        Ok(changes
+            .into_iter()
+            .map(|c| RecordChange::from(c).in_language(lang))
+            .collect())
     }
 
     /// Minutes actually served, clipped to the shift's window.
@@ -347,6 +351,20 @@ impl From<service_record_change::Model> for RecordChange {
     }
 }
 
+impl RecordChange {
+    /// The reason in `lang` where the server wrote it; a person's own words stay as written.
+    fn in_language(mut self, lang: crate::i18n::Lang) -> Self {
+        if let Some(m) = self
+            .reason
+            .as_deref()
+            .and_then(super::service::system_reason)
+        {
+            self.reason = Some(m.get(lang).to_owned());
+        }
+        self
+    }
+}
+
 /// What `checkIn` / `checkOut` recorded.
 pub struct CheckResult(CheckOutcome);
 
@@ -368,7 +386,7 @@ impl CheckResult {
         signups::get(&ctx.state().db, self.0.event.signup_id)
             .await?
             .map(Signup::from)
-            .ok_or_else(|| AppError::NotFound("signup").into())
+            .ok_or_else(|| AppError::NotFound(Noun::Signup).into())
     }
 
     /// The service record a check-out created.
@@ -563,7 +581,10 @@ impl CheckInMutation {
         if events.len() > MAX_SYNC_BATCH {
             return Err(AppError::bad_input(
                 "events",
-                format!("at most {MAX_SYNC_BATCH} events per batch"),
+                msg!(
+                    "at most {MAX_SYNC_BATCH} events per batch",
+                    "每批最多 {MAX_SYNC_BATCH} 条签到记录"
+                ),
             )
             .into());
         }
@@ -681,27 +702,32 @@ impl CheckInMutation {
             shifts::get_visible(&state.db, None, key)
                 .await?
                 .filter(|s| s.event_id == grant.event_id)
-                .ok_or(AppError::NotFound("shift"))?
+                .ok_or(AppError::NotFound(Noun::Shift))?
         } else {
             let viewer = ctx.require_account().await?;
             let s = shifts::get_visible(&state.db, Some(viewer), key)
                 .await?
-                .ok_or(AppError::NotFound("shift"))?;
+                .ok_or(AppError::NotFound(Noun::Shift))?;
             let e = event::Entity::find_by_id(s.event_id)
                 .one(&state.db)
                 .await
                 .map_err(AppError::from)?
-                .ok_or(AppError::NotFound("shift"))?;
+                .ok_or(AppError::NotFound(Noun::Shift))?;
             if !authz::is_staff(&state.db, viewer, e.organization_id).await? {
-                return Err(AppError::Forbidden(
-                    "only the organization's staff issue check-in codes".to_owned(),
-                )
+                return Err(AppError::Forbidden(msg!(
+                    "only the organization's staff issue check-in codes",
+                    "仅该组织的工作人员可生成签到码"
+                ))
                 .into());
             }
             s
         };
         if s.status != crate::shifts::service::ShiftStatus::Open {
-            return Err(AppError::bad_input("shiftId", "the shift is cancelled").into());
+            return Err(AppError::bad_input(
+                "shiftId",
+                msg!("the shift is cancelled", "该班次已取消"),
+            )
+            .into());
         }
         let code = state.checkin_codes.issue(s.id, Utc::now());
         Ok(CheckInCode {

@@ -12,7 +12,7 @@ use crate::{
     campaigns::graphql::Campaign,
     context::ContextExt,
     direct::Fast,
-    error::{AppError, AppResult},
+    error::{AppError, AppResult, Noun},
     geo::{GeoPoint, Near, NearInput},
     ids::{self, NodeType},
     organizations::graphql::Organization,
@@ -494,7 +494,7 @@ impl EventQuery {
         service::get_visible(&ctx.state().db, viewer, key)
             .await?
             .map(CharityEvent::new)
-            .ok_or_else(|| AppError::NotFound("event").into())
+            .ok_or_else(|| AppError::NotFound(Noun::Event).into())
     }
 
     /// Events the caller may see.
@@ -514,7 +514,14 @@ impl EventQuery {
         let filter = filter.unwrap_or_default().parse(backend)?;
         let order = order_by.unwrap_or_default();
         if order == EventOrder::Distance && filter.near.is_none() {
-            return Err(AppError::bad_input("orderBy", "DISTANCE order needs filter.near").into());
+            return Err(AppError::bad_input(
+                "orderBy",
+                msg!(
+                    "DISTANCE order needs filter.near",
+                    "按距离排序需要提供位置（filter.near）"
+                ),
+            )
+            .into());
         }
         list_events(ctx, first, after, filter, order).await
     }
@@ -573,7 +580,7 @@ impl EventMutation {
             _ => {
                 return Err(AppError::bad_input(
                     "input.latitude",
-                    "latitude and longitude go together",
+                    msg!("latitude and longitude go together", "纬度和经度须同时填写"),
                 )
                 .into());
             }

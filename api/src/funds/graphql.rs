@@ -407,7 +407,10 @@ fn target(fund_id: Option<&ID>, campaign_id: Option<&ID>) -> Result<DonationTarg
         )?)),
         _ => Err(AppError::bad_input(
             "input.fundId",
-            "give exactly one of fundId and campaignId",
+            msg!(
+                "give exactly one of fundId and campaignId",
+                "请在慈善基金和主题活动中选择且只选择一个"
+            ),
         )),
     }
 }

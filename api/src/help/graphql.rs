@@ -15,7 +15,7 @@ use crate::{
     checkins::graphql::ServiceRecord,
     context::ContextExt,
     direct::Fast,
-    error::AppError,
+    error::{AppError, Noun},
     events::domain::EventCategory,
     geo::{GeoPoint, LocationInput},
     ids::{self, NodeType},
@@ -323,7 +323,7 @@ impl HelpOffer {
         )
         .await?
         .map(HelpRequest)
-        .ok_or_else(|| AppError::NotFound("help request").into())
+        .ok_or_else(|| AppError::NotFound(Noun::HelpRequest).into())
     }
 
     /// The volunteer it was made to (phone masked unless the caller may see it).
@@ -545,7 +545,10 @@ impl HelpMutation {
         if volunteer_ids.len() > MAX_OFFERS {
             return Err(AppError::bad_input(
                 "volunteerIds",
-                format!("offer to 1 to {MAX_OFFERS} volunteers"),
+                msg!(
+                    "offer to 1 to {MAX_OFFERS} volunteers",
+                    "每次可派给 1 至 {MAX_OFFERS} 名志愿者"
+                ),
             )
             .into());
         }

@@ -14,7 +14,7 @@ use crate::{
     batch::ChildCounts,
     context::ContextExt,
     direct::Fast,
-    error::{AppError, AppResult},
+    error::{AppError, AppResult, Noun},
     ids::{self, NodeType},
     pagination::{PageArgs, Total, connection},
 };
@@ -143,9 +143,10 @@ impl Organization {
         if crate::clients::confined_to().is_some()
             || !authz::is_staff(db, viewer, self.0.id).await?
         {
-            return Err(AppError::Forbidden(
-                "only the organization's staff read its statistics".to_owned(),
-            )
+            return Err(AppError::Forbidden(msg!(
+                "only the organization's staff read its statistics",
+                "仅该组织的工作人员可查看统计数据"
+            ))
             .into());
         }
         Ok(OrganizationStats(
@@ -282,9 +283,10 @@ impl Organization {
         let page = PageArgs::new(first, after.as_deref(), &state.config)?;
         let db = &state.db;
         if !authz::check(db, viewer, authz::CheckKind::Staff, self.0.id).await? {
-            return Err(AppError::Forbidden(
-                "only the organization's staff see its members".to_owned(),
-            )
+            return Err(AppError::Forbidden(msg!(
+                "only the organization's staff see its members",
+                "仅该组织的工作人员可查看成员"
+            ))
             .into());
         }
         let rows = crate::batch::load(
@@ -328,9 +330,10 @@ impl Organization {
     async fn time_bank(&self, ctx: &Context<'_>) -> Result<crate::timebank::graphql::TimeBank> {
         let viewer = ctx.require_account().await?;
         if !authz::is_staff(&ctx.state().db, viewer, self.0.id).await? {
-            return Err(AppError::Forbidden(
-                "only this organization's staff see its time bank".to_owned(),
-            )
+            return Err(AppError::Forbidden(msg!(
+                "only this organization's staff see its time bank",
+                "仅该组织的工作人员可查看其时间银行"
+            ))
             .into());
         }
         crate::timebank::graphql::time_bank_of(
@@ -425,7 +428,7 @@ impl Membership {
             crate::batch::ById::<entity::account::Entity>::new,
         )
         .await?
-        .ok_or(AppError::NotFound("account"))?;
+        .ok_or(AppError::NotFound(Noun::Account))?;
         Ok(match self.phones_visible {
             Some(true) => Account::with_phone_visibility(model, true),
             _ => Account::new(model),
@@ -682,5 +685,5 @@ pub async fn by_id(ctx: &Context<'_>, id: i64) -> AppResult<Option<Fast<Organiza
 pub async fn required(ctx: &Context<'_>, id: i64) -> Result<Fast<Organization>> {
     by_id(ctx, id)
         .await?
-        .ok_or_else(|| AppError::NotFound("organization").into())
+        .ok_or_else(|| AppError::NotFound(Noun::Organization).into())
 }

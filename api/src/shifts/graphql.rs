@@ -13,7 +13,7 @@ use crate::{
     authz,
     context::ContextExt,
     direct::Fast,
-    error::AppError,
+    error::{AppError, Noun},
     events::{graphql::CharityEvent, service as events},
     geo::NearInput,
     ids::{self, NodeType},
@@ -59,7 +59,7 @@ impl Shift {
 impl Shift {
     /// `FORBIDDEN` (with `why`) unless the caller is on the staff of the event's
     /// organization; the event and the check are batched across the shifts of a list.
-    async fn require_staff(&self, ctx: &Context<'_>, why: &str) -> Result<()> {
+    async fn require_staff(&self, ctx: &Context<'_>, why: crate::i18n::Msg) -> Result<()> {
         let viewer = ctx.require_account().await?;
         let db = &ctx.state().db;
         let org = match &self.event {
@@ -71,14 +71,14 @@ impl Shift {
                     crate::batch::ById::<entity::charity_event::Entity>::new,
                 )
                 .await?
-                .ok_or(AppError::NotFound("event"))?
+                .ok_or(AppError::NotFound(Noun::Event))?
                 .organization_id
             }
         };
         if authz::check(db, viewer, authz::CheckKind::Staff, org).await? {
             Ok(())
         } else {
-            Err(AppError::Forbidden(why.to_owned()).into())
+            Err(AppError::Forbidden(why).into())
         }
     }
 }
@@ -141,7 +141,7 @@ impl Shift {
         crate::events::graphql::visible(ctx, self.model.event_id)
             .await?
             .map(Fast)
-            .ok_or_else(|| AppError::NotFound("event").into())
+            .ok_or_else(|| AppError::NotFound(Noun::Event).into())
     }
 
     /// Title.
@@ -185,7 +185,10 @@ impl Shift {
         if !kiosk_of_event {
             self.require_staff(
                 ctx,
-                "only the organization's staff see the live check-in count",
+                msg!(
+                    "only the organization's staff see the live check-in count",
+                    "仅该组织的工作人员可查看实时签到人数"
+                ),
             )
             .await?;
         }
@@ -271,8 +274,14 @@ impl Shift {
         #[graphql(desc = "Cursor of the last edge of the previous page.")] after: Option<String>,
         #[graphql(desc = "Only sign-ups with this status.")] status: Option<SignupStatus>,
     ) -> Result<crate::pagination::Conn<Signup>> {
-        self.require_staff(ctx, "only the organization's staff see a shift's sign-ups")
-            .await?;
+        self.require_staff(
+            ctx,
+            msg!(
+                "only the organization's staff see a shift's sign-ups",
+                "仅该组织的工作人员可查看班次的报名情况"
+            ),
+        )
+        .await?;
         let state = ctx.state();
         let page = PageArgs::new(first, after.as_deref(), &state.config)?;
         let rows = crate::batch::load(&state.db, (self.model.id, page, status), || {
@@ -411,7 +420,7 @@ pub async fn required(ctx: &Context<'_>, id: i64) -> Result<Shift> {
     )
     .await?
     .map(Shift::new)
-    .ok_or_else(|| AppError::NotFound("shift").into())
+    .ok_or_else(|| AppError::NotFound(Noun::Shift).into())
 }
 
 /// Fields of a new shift (also the template of a series).
@@ -563,7 +572,7 @@ impl ShiftQuery {
             .await?
             .filter(|s| kiosk_event.is_none_or(|e| e == s.event_id))
             .map(Shift::new)
-            .ok_or_else(|| AppError::NotFound("shift").into())
+            .ok_or_else(|| AppError::NotFound(Noun::Shift).into())
     }
 
     /// Shifts the caller may see, earliest first. The volunteer home feed is

@@ -12,7 +12,7 @@ use sea_orm::{
 
 use crate::{
     db::begin_write,
-    error::{AppError, AppResult},
+    error::{AppError, AppResult, Noun},
     events::service as events,
     geo::Near,
     geo::within,
@@ -101,13 +101,16 @@ pub fn check_numbers(capacity: Option<i32>, radius: Option<i32>) -> AppResult<()
     if capacity.is_some_and(|c| !(1..=MAX_CAPACITY).contains(&c)) {
         return Err(AppError::bad_input(
             "input.capacity",
-            format!("must be between 1 and {MAX_CAPACITY}"),
+            msg!(
+                "must be between 1 and {MAX_CAPACITY}",
+                "名额须为 1 至 {MAX_CAPACITY}"
+            ),
         ));
     }
     if radius.is_some_and(|r| !(10..=5_000).contains(&r)) {
         return Err(AppError::bad_input(
             "input.checkInRadiusMeters",
-            "must be between 10 and 5000",
+            msg!("must be between 10 and 5000", "签到范围须为 10 至 5000 米"),
         ));
     }
     Ok(())
@@ -124,7 +127,10 @@ pub fn check_inside_event(
     if starts_at < e.starts_at || ends_at > e.ends_at {
         return Err(AppError::bad_input(
             format!("{field}.startsAt"),
-            "the shift must lie inside its event's start and end",
+            msg!(
+                "the shift must lie inside its event's start and end",
+                "班次时间须在活动的起止时间之内"
+            ),
         ));
     }
     Ok(())
@@ -163,7 +169,7 @@ pub async fn get_managed(
 ) -> AppResult<(shift::Model, event::Model)> {
     let s = get_visible(db, Some(viewer), id)
         .await?
-        .ok_or(AppError::NotFound("shift"))?;
+        .ok_or(AppError::NotFound(Noun::Shift))?;
     let e = events::get_managed(db, viewer, s.event_id).await?;
     Ok((s, e))
 }
@@ -181,9 +187,10 @@ pub async fn create(
         e.status,
         entity::charity_event::EventStatus::Draft | entity::charity_event::EventStatus::Published
     ) {
-        return Err(AppError::Conflict(format!(
-            "the event is {}; shifts cannot be added",
-            crate::lifecycle::word(&e.status)
+        let (is, is_zh) = crate::lifecycle::word(&e.status);
+        return Err(AppError::Conflict(msg!(
+            "the event is {is}; shifts cannot be added",
+            "该活动{is_zh}，不能再添加班次"
         )));
     }
     check_numbers(Some(spec.capacity), Some(spec.check_in_radius_meters))?;
@@ -272,11 +279,15 @@ pub async fn update(
     }
     if update.exec(&txn).await?.rows_affected == 0 {
         return Err(if current.status != ShiftStatus::Open {
-            AppError::Conflict("a cancelled shift cannot be changed".to_owned())
+            AppError::Conflict(msg!(
+                "a cancelled shift cannot be changed",
+                "已取消的班次不能修改"
+            ))
         } else {
-            AppError::Conflict(
-                "capacity cannot go below the number of confirmed sign-ups".to_owned(),
-            )
+            AppError::Conflict(msg!(
+                "capacity cannot go below the number of confirmed sign-ups",
+                "名额不能少于已确认报名的人数"
+            ))
         });
     }
     // Whenever capacity is set (the row read before may be stale), free places go to the
@@ -314,9 +325,10 @@ pub async fn cancel(
         .exec(&txn)
         .await?;
     if done.rows_affected == 0 {
-        return Err(AppError::Conflict(
-            "the shift is already cancelled".to_owned(),
-        ));
+        return Err(AppError::Conflict(msg!(
+            "the shift is already cancelled",
+            "该班次已取消"
+        )));
     }
     signups::cancel_all_on(
         &txn,

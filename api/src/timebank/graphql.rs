@@ -9,7 +9,7 @@ use super::service::{self, Owner};
 use crate::{
     accounts::domain::Phone,
     context::ContextExt,
-    error::AppError,
+    error::{AppError, Noun},
     pagination::{PageArgs, connection},
     validate,
 };
@@ -238,7 +238,7 @@ impl TimeBankMutation {
         )?;
         crate::organizations::service::get(&ctx.state().db, org)
             .await?
-            .ok_or(AppError::NotFound("organization"))?;
+            .ok_or(AppError::NotFound(Noun::Organization))?;
         let memo = validate::text(&input.memo, "input.memo", 200)?;
         Ok(service::redeem(
             &ctx.state().db,
@@ -267,7 +267,7 @@ impl TimeBankMutation {
             .one(&ctx.state().db)
             .await
             .map_err(AppError::from)?
-            .ok_or(AppError::NotFound("account with this phone number"))?;
+            .ok_or(AppError::NotFound(Noun::AccountByPhone))?;
         Ok(service::give(
             &ctx.state().db,
             viewer.id,

@@ -98,13 +98,16 @@ pub async fn post<C: ConnectionTrait>(txn: &C, spec: &TransferSpec) -> AppResult
     if spec.amount <= 0 || spec.amount > MAX_TRANSFER_CENTS {
         return Err(AppError::bad_input(
             "input.amount",
-            format!("must be 1 to {MAX_TRANSFER_CENTS} hundredths of a coin"),
+            msg!(
+                "must be 1 to {MAX_TRANSFER_CENTS} hundredths of a coin",
+                "数额须为 1 至 {MAX_TRANSFER_CENTS}（单位：0.01 时间币）"
+            ),
         ));
     }
     if spec.from == spec.to {
         return Err(AppError::bad_input(
             "input.toPhone",
-            "cannot transfer to the same account",
+            msg!("cannot transfer to the same account", "不能转给自己"),
         ));
     }
     let mut moves = [(spec.from, -spec.amount), (spec.to, spec.amount)];
@@ -124,7 +127,10 @@ pub async fn post<C: ConnectionTrait>(txn: &C, spec: &TransferSpec) -> AppResult
             .exec(txn)
             .await?;
         if done.rows_affected == 0 {
-            return Err(AppError::Conflict("not enough time coins".to_owned()));
+            return Err(AppError::Conflict(msg!(
+                "not enough time coins",
+                "时间币余额不足"
+            )));
         }
     }
     let now = Utc::now();
