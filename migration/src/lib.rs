@@ -26,6 +26,7 @@ mod m20261206_000017_phone_codes;
 mod m20261206_000018_invitations;
 mod m20261207_000019_paid_donations;
 mod m20261207_000020_sessions;
+mod m20261208_000021_calendar_feeds;
 mod postgres;
 mod sqlite_rebuild;
 
@@ -56,6 +57,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000018_invitations::Migration),
             Box::new(m20261207_000019_paid_donations::Migration),
             Box::new(m20261207_000020_sessions::Migration),
+            Box::new(m20261208_000021_calendar_feeds::Migration),
         ]
     }
 }
