@@ -50,6 +50,7 @@
 //!   service certificates.
 //! - [`timebank`]: the time-coin ledger; [`funds`]: charity funds, donations, disbursements;
 //!   [`wishes`]: micro-wishes; [`help`]: help requests and dispatch.
+//! - [`calendar`]: iCalendar feeds of a person's shifts, and one shift's file.
 //! - [`stats`]: figures up the hierarchy.
 
 pub mod access;
@@ -58,6 +59,7 @@ pub mod auth;
 pub mod authz;
 pub mod backup;
 pub mod batch;
+pub mod calendar;
 pub mod campaigns;
 pub mod certificates;
 pub mod checkins;
