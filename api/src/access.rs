@@ -105,7 +105,7 @@ pub fn rule(ty: &str, field: &str) -> Option<Rule> {
             "id" | "event" | "title" | "description" | "startsAt" | "endsAt" | "capacity"
             | "confirmedCount" | "checkedInCount" | "remainingSlots" | "waitlistEnabled"
             | "waitlistCount" | "requiredSkills" | "checkInRadiusMeters" | "status"
-            | "cancelReason" | "createdAt",
+            | "cancelReason" | "createdAt" | "calendarUrl",
         ) => Public,
         ("Shift", "signups") => Needs(OrgRead),
         ("Shift", _) => People,
@@ -178,7 +178,7 @@ pub fn rule(ty: &str, field: &str) -> Option<Rule> {
             | "SyncResult" | "TimeBank" | "TimeCoinEntry" | "TimeCoinTransfer"
             | "VolunteerProfile" | "WechatAppPayment" | "ServiceSummary" | "CategoryMinutes"
             | "NearbyVolunteer" | "CompleteHelpRequestPayload" | "OrganizationStats"
-            | "Session",
+            | "Session" | "CalendarFeed",
             _,
         ) => People,
         _ => return None,

@@ -9,7 +9,7 @@
 //! - [`state`]: [`AppState`], the server's shared state.
 //! - [`web`]: the HTTP edge — router and layers, GraphQL over HTTP and WebSocket, the caller,
 //!   the one error-to-response mapping, CSV exports, certificate PDFs, `/oauth/token`, the
-//!   server loop.
+//!   server loop (the calendar routes live in [`calendar`]).
 //! - [`schema`]: root types, the `Node` interface, schema building and SDL export.
 //! - [`telemetry`]: logging and optional trace export; [`metrics`]: `/metrics`.
 //! - [`housekeeping`]: periodic upkeep while the server runs.
