@@ -17,7 +17,10 @@ use async_graphql::{
     registry::Registry,
 };
 
-use crate::clients::{ClientGrant, Scope};
+use crate::{
+    clients::{ClientGrant, Scope},
+    i18n::Msg,
+};
 
 /// What a field needs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -105,7 +108,7 @@ pub fn rule(ty: &str, field: &str) -> Option<Rule> {
             "id" | "event" | "title" | "description" | "startsAt" | "endsAt" | "capacity"
             | "confirmedCount" | "checkedInCount" | "remainingSlots" | "waitlistEnabled"
             | "waitlistCount" | "requiredSkills" | "checkInRadiusMeters" | "status"
-            | "cancelReason" | "createdAt" | "calendarUrl",
+            | "cancelReason" | "createdAt" | "updatedAt" | "calendarUrl",
         ) => Public,
         ("Shift", "signups") => Needs(OrgRead),
         ("Shift", _) => People,
@@ -186,15 +189,21 @@ pub fn rule(ty: &str, field: &str) -> Option<Rule> {
 }
 
 /// Whether a client with `grant` may ask for `field` of `ty`.
-fn allowed(grant: &ClientGrant, ty: &str, field: &str) -> Result<(), String> {
+fn allowed(grant: &ClientGrant, ty: &str, field: &str) -> Result<(), Msg> {
     match rule(ty, field) {
         Some(Rule::Public) => Ok(()),
         Some(Rule::Scope(s)) if grant.scopes.contains(&s) => Ok(()),
-        Some(Rule::Scope(s)) => Err(format!(
-            "`{ty}.{field}` needs {}, which this client was not granted",
-            s.as_str()
+        Some(Rule::Scope(s)) => {
+            let scope = s.as_str();
+            Err(msg!(
+                "`{ty}.{field}` needs {scope}, which this client was not granted",
+                "`{ty}.{field}` 需要 {scope} 权限，该客户端未获授权"
+            ))
+        }
+        Some(Rule::People) | None => Err(msg!(
+            "`{ty}.{field}` is not open to API clients",
+            "`{ty}.{field}` 不对 API 客户端开放"
         )),
-        Some(Rule::People) | None => Err(format!("`{ty}.{field}` is not open to API clients")),
     }
 }
 
@@ -215,9 +224,12 @@ struct Walk<'a> {
 
 /// Walk `set` (a selection on type `ty`), checking every field; fragments switch the type to
 /// their condition. Refuses documents nested deeper than any query may be.
-fn walk<'a>(w: &mut Walk<'a>, ty: &str, set: &'a SelectionSet, depth: usize) -> Result<(), String> {
+fn walk<'a>(w: &mut Walk<'a>, ty: &str, set: &'a SelectionSet, depth: usize) -> Result<(), Msg> {
     if depth > 64 {
-        return Err("the document nests too deeply for an API client".into());
+        return Err(msg!(
+            "the document nests too deeply for an API client",
+            "查询嵌套过深，API 客户端无法使用"
+        ));
     }
     for item in &set.items {
         match &item.node {
@@ -284,13 +296,8 @@ pub fn check_document(
             OperationType::Mutation => "MutationRoot",
             OperationType::Subscription => "SubscriptionRoot",
         };
-        walk(&mut w, root, &op.node.selection_set.node, 0).map_err(|message| {
-            let mut err = async_graphql::ServerError::new(message, None);
-            err.extensions
-                .get_or_insert_with(Default::default)
-                .set("code", "FORBIDDEN");
-            err
-        })?;
+        walk(&mut w, root, &op.node.selection_set.node, 0)
+            .map_err(|message| crate::i18n::coded_error(message, "FORBIDDEN"))?;
     }
     Ok(())
 }

@@ -81,9 +81,10 @@ pub async fn require_admin<C: ConnectionTrait>(
     if administers(db, viewer, org_id).await? {
         Ok(())
     } else {
-        Err(AppError::Forbidden(
-            "you do not administer this organization".to_owned(),
-        ))
+        Err(AppError::Forbidden(msg!(
+            "you do not administer this organization",
+            "你不是该组织的管理员"
+        )))
     }
 }
 
@@ -226,9 +227,10 @@ pub async fn require_manager<C: ConnectionTrait>(
     if manages(db, viewer, org_id).await? {
         Ok(())
     } else {
-        Err(AppError::Forbidden(
-            "you do not organize for this organization".to_owned(),
-        ))
+        Err(AppError::Forbidden(msg!(
+            "you do not organize for this organization",
+            "你不是该组织的组织者"
+        )))
     }
 }
 

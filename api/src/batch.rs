@@ -157,10 +157,10 @@ fn shared_error(e: &Arc<AppError>) -> AppError {
             AppError::ServiceUnavailable(sea_orm::DbErr::Custom(db.to_string()))
         }
         AppError::Internal(_) => AppError::Internal(anyhow::anyhow!(SharedCause(e.clone()))),
-        AppError::Unauthenticated(m) => AppError::Unauthenticated(m),
+        AppError::Unauthenticated(m) => AppError::Unauthenticated(m.clone()),
         AppError::Forbidden(m) => AppError::Forbidden(m.clone()),
-        AppError::NotFound(m) => AppError::NotFound(m),
-        AppError::BadUserInput { field, message } => AppError::bad_input(field, message),
+        AppError::NotFound(m) => AppError::NotFound(*m),
+        AppError::BadUserInput { field, message } => AppError::bad_input(field, message.clone()),
         AppError::Conflict(m) => AppError::Conflict(m.clone()),
         other => AppError::Internal(anyhow::anyhow!("batched load failed: {}", other.code())),
     }
@@ -509,6 +509,46 @@ where
         .await?
         .map(|p| p.items)
         .unwrap_or_default())
+}
+
+type_loader!(
+    /// How many rows of `C` each parent of a wave has, in one `GROUP BY` statement: the
+    /// `totalCount` of a nested connection.
+    ChildCounts
+);
+
+impl<C: Children> Loader for ChildCounts<C> {
+    type Key = i64;
+    type Value = u64;
+    async fn load(self, db: DatabaseConnection, keys: Vec<i64>) -> AppResult<HashMap<i64, u64>> {
+        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+        let select = C::narrow(C::Entity::find().filter(C::parent().is_in(keys)));
+        count_per_parent(&db, select, C::parent()).await
+    }
+}
+
+/// `SELECT parent, COUNT(*) … GROUP BY parent` over `select`: how many rows each parent has.
+pub async fn count_per_parent<E: sea_orm::EntityTrait>(
+    db: &DatabaseConnection,
+    select: sea_orm::Select<E>,
+    parent: E::Column,
+) -> AppResult<HashMap<i64, u64>> {
+    use sea_orm::{
+        QuerySelect,
+        sea_query::{Expr, ExprTrait},
+    };
+    let rows: Vec<(i64, i64)> = select
+        .select_only()
+        .column(parent)
+        .column_as(Expr::col(parent).count(), "n")
+        .group_by(parent)
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(p, n)| (p, u64::try_from(n).unwrap_or(0)))
+        .collect())
 }
 
 type_loader!(

@@ -18,6 +18,8 @@ pub trait ContextExt {
     /// The calling account when valid credentials were given; `None` for anonymous callers,
     /// and for an API client without `org:read`, which reads only what the public reads.
     fn optional_account(&self) -> impl Future<Output = AppResult<Option<&account::Model>>> + Send;
+    /// The language the caller reads (`Accept-Language`; Chinese by default).
+    fn lang(&self) -> crate::i18n::Lang;
 }
 
 impl ContextExt for Context<'_> {
@@ -49,6 +51,12 @@ impl ContextExt for Context<'_> {
         } else {
             Ok(None)
         }
+    }
+
+    fn lang(&self) -> crate::i18n::Lang {
+        self.data_opt::<crate::i18n::Lang>()
+            .copied()
+            .unwrap_or_default()
     }
 }
 

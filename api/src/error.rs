@@ -1,55 +1,54 @@
 //! The one error type of the API. Every failure a client can see maps to a fixed
 //! `extensions.code`; internal failures are logged with their cause and answered generically.
 
+use std::borrow::Cow;
+
 use async_graphql::{ErrorExtensionValues, ServerError};
 use sea_orm::{DbErr, SqlErr};
+
+use crate::i18n::{Lang, Msg};
+
+/// The message of a failure that is not the client's (its cause is logged, never sent).
+fn internal_message() -> Msg {
+    msg!("internal error", "服务器内部错误，请稍后重试")
+}
 
 /// Result of a service call.
 pub type AppResult<T> = Result<T, AppError>;
 
-/// Everything that can go wrong in a request, as the client should learn it.
+/// Everything that can go wrong in a request, as the client should learn it. Messages exist in
+/// Chinese and English ([`Msg`], [`Noun`]); [`AppError::message`] gives one, `Display` the
+/// English one (for logs).
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
     /// No valid credentials were presented.
-    #[error("{0}")]
-    Unauthenticated(&'static str),
+    Unauthenticated(Msg),
     /// The caller is known but may not do this.
-    #[error("{0}")]
-    Forbidden(String),
+    Forbidden(Msg),
     /// The object does not exist, or the caller may not know it exists.
-    #[error("{0} not found")]
-    NotFound(&'static str),
+    NotFound(Noun),
     /// An input value is invalid; `field` names it as the client sent it.
-    #[error("{message}")]
     BadUserInput {
         /// Input field path, e.g. `input.phone`.
         field: String,
         /// What is wrong with it.
-        message: String,
+        message: Msg,
     },
     /// The request conflicts with the current state (e.g. a duplicate).
-    #[error("{0}")]
-    Conflict(String),
+    Conflict(Msg),
     /// The shift has no room and keeps no waitlist.
-    #[error("the shift is full")]
     ShiftFull,
     /// The volunteer already holds an active sign-up for this shift.
-    #[error("you are already signed up for this shift")]
     AlreadySignedUp,
     /// A charity fund's balance does not cover the disbursement.
-    #[error("the fund's balance does not cover this amount")]
     InsufficientFunds,
     /// The idempotency key was used before with different arguments.
-    #[error("this idempotency key was used for a different request")]
     IdempotencyConflict,
     /// The volunteer lacks skills the shift requires (`FORBIDDEN`, with the list).
-    #[error("missing required skills: {}", .0.join(", "))]
     MissingSkills(Vec<String>),
     /// The action needs a real-name identity the person has not given (`setMyIdentity`).
-    #[error("{0}")]
-    IdentityRequired(&'static str),
+    IdentityRequired(Msg),
     /// Too many attempts; the client should wait `retry_after_secs`.
-    #[error("too many attempts, retry in {retry_after_secs} s")]
     RateLimited {
         /// Seconds until another attempt can succeed.
         retry_after_secs: u64,
@@ -59,32 +58,162 @@ pub enum AppError {
     },
     /// The HTTP request itself is malformed (wrong media type, a body that is not a GraphQL
     /// request, a batch too large, a mutation sent with GET, a missing WebSocket subprotocol).
-    #[error("{0}")]
-    BadRequest(String),
+    BadRequest(Msg),
     /// The request ran longer than the configured limit and was stopped (its transaction
     /// rolled back); the same request may be sent again.
-    #[error("the request took too long and was stopped; try again")]
     Timeout,
     /// The database cannot be reached, or stayed busy through every retry: nothing was
     /// changed, and the same request may be sent again shortly (`SERVICE_UNAVAILABLE`).
-    #[error("the service is briefly unavailable; retry shortly")]
     ServiceUnavailable(#[source] DbErr),
     /// A provider the request needs (the SMS gateway) failed or did not answer; nothing was
     /// changed and the request may be sent again shortly (`SERVICE_UNAVAILABLE`). The cause
     /// was logged where it happened.
-    #[error("{0}")]
-    ProviderUnavailable(&'static str),
+    ProviderUnavailable(Msg),
     /// A failure that is not the client's: its cause is logged, never returned.
-    #[error("internal error")]
     Internal(#[source] anyhow::Error),
+}
+
+/// What a `NOT_FOUND` names: each has its own message in both languages, so the Chinese reads
+/// as a sentence ("找不到该班次"), not a word put into a template.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Noun {
+    Account,
+    /// An account looked up by phone number (an invitation, a transfer).
+    AccountByPhone,
+    ApiClient,
+    /// A calendar feed (a rotated, forged or deleted account's address).
+    CalendarFeed,
+    Campaign,
+    Certificate,
+    CharityFund,
+    Donation,
+    Event,
+    HelpRequest,
+    Invitation,
+    KioskCredential,
+    MicroWish,
+    Organization,
+    ServiceRecord,
+    Session,
+    Shift,
+    Signup,
+}
+
+impl Noun {
+    /// The message of a `NOT_FOUND` about it.
+    pub fn not_found(self) -> Msg {
+        match self {
+            Noun::Account => msg!("account not found", "找不到该账号"),
+            Noun::AccountByPhone => msg!(
+                "account with this phone number not found",
+                "该手机号尚未注册"
+            ),
+            Noun::ApiClient => msg!("API client not found", "找不到该 API 客户端"),
+            Noun::CalendarFeed => msg!("calendar not found", "找不到该日历"),
+            Noun::Campaign => msg!("campaign not found", "找不到该主题活动"),
+            Noun::Certificate => msg!("certificate not found", "找不到该服务证明"),
+            Noun::CharityFund => msg!("charity fund not found", "找不到该慈善基金"),
+            Noun::Donation => msg!("donation not found", "找不到该捐赠记录"),
+            Noun::Event => msg!("event not found", "找不到该公益活动"),
+            Noun::HelpRequest => msg!("help request not found", "找不到该求助"),
+            Noun::Invitation => msg!("invitation not found", "找不到该邀请"),
+            Noun::KioskCredential => msg!("kiosk credential not found", "找不到该签到屏密钥"),
+            Noun::MicroWish => msg!("micro-wish not found", "找不到该微心愿"),
+            Noun::Organization => msg!("organization not found", "找不到该组织"),
+            Noun::ServiceRecord => msg!("service record not found", "找不到该服务记录"),
+            Noun::Session => msg!("session not found", "找不到该登录会话"),
+            Noun::Shift => msg!("shift not found", "找不到该班次"),
+            Noun::Signup => msg!("signup not found", "找不到该报名记录"),
+        }
+    }
+}
+
+impl std::fmt::Display for AppError {
+    /// The English message, for logs.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message(Lang::En))
+    }
+}
+
+/// One language's text of a message.
+fn text(m: Msg, lang: Lang) -> Cow<'static, str> {
+    m.into_text(lang)
 }
 
 impl AppError {
     /// An invalid input field.
-    pub fn bad_input(field: impl Into<String>, message: impl Into<String>) -> Self {
+    pub fn bad_input(field: impl Into<String>, message: Msg) -> Self {
         Self::BadUserInput {
             field: field.into(),
-            message: message.into(),
+            message,
+        }
+    }
+
+    /// The message a client may see, in `lang`. An internal failure's is generic: its cause
+    /// is logged instead ([`AppError::log`]).
+    pub fn message(&self, lang: Lang) -> Cow<'_, str> {
+        match self {
+            Self::Unauthenticated(m)
+            | Self::Forbidden(m)
+            | Self::BadUserInput { message: m, .. }
+            | Self::Conflict(m)
+            | Self::IdentityRequired(m)
+            | Self::BadRequest(m)
+            | Self::ProviderUnavailable(m) => Cow::Borrowed(m.get(lang)),
+            Self::NotFound(noun) => text(noun.not_found(), lang),
+            Self::ShiftFull => text(msg!("the shift is full", "该班次已满"), lang),
+            Self::AlreadySignedUp => text(
+                msg!("you are already signed up for this shift", "你已报名该班次"),
+                lang,
+            ),
+            Self::InsufficientFunds => text(
+                msg!(
+                    "the fund's balance does not cover this amount",
+                    "基金余额不足，无法支出该金额"
+                ),
+                lang,
+            ),
+            Self::IdempotencyConflict => text(
+                msg!(
+                    "this idempotency key was used for a different request",
+                    "该幂等键已用于另一个请求"
+                ),
+                lang,
+            ),
+            Self::MissingSkills(skills) => {
+                let (en, zh) = (skills.join(", "), skills.join("、"));
+                text(
+                    msg!(
+                        "missing required skills: {en}",
+                        "缺少该班次要求的技能：{zh}"
+                    ),
+                    lang,
+                )
+            }
+            Self::RateLimited {
+                retry_after_secs, ..
+            } => text(
+                msg!(
+                    "too many attempts, retry in {retry_after_secs} s",
+                    "操作过于频繁，请 {retry_after_secs} 秒后再试"
+                ),
+                lang,
+            ),
+            Self::Timeout => text(
+                msg!(
+                    "the request took too long and was stopped; try again",
+                    "请求处理超时，已中止，请重试"
+                ),
+                lang,
+            ),
+            Self::ServiceUnavailable(_) => text(
+                msg!(
+                    "the service is briefly unavailable; retry shortly",
+                    "服务暂时不可用，请稍后重试"
+                ),
+                lang,
+            ),
+            Self::Internal(_) => text(internal_message(), lang),
         }
     }
 
@@ -107,15 +236,6 @@ impl AppError {
             Self::Timeout => "TIMEOUT",
             Self::ServiceUnavailable(_) | Self::ProviderUnavailable(_) => "SERVICE_UNAVAILABLE",
             Self::Internal(_) => "INTERNAL",
-        }
-    }
-
-    /// The message a client may see: the error's own, except for internal failures, whose
-    /// cause is logged instead ([`AppError::log`]).
-    pub fn public_message(&self) -> String {
-        match self {
-            Self::Internal(_) => "internal error".to_owned(),
-            other => other.to_string(),
         }
     }
 
@@ -210,11 +330,22 @@ fn set_code(ext: &mut Option<ErrorExtensionValues>, code: &str) {
 }
 
 /// Give every error of a response its `extensions.code`, log internal causes and strip their
-/// details. Errors raised by resolvers carry an [`AppError`] as their source (async-graphql keeps
-/// it when `?` converts); errors async-graphql raises itself while coercing arguments (they have
-/// no source) are the client's input and become `BAD_USER_INPUT`; anything else is `INTERNAL`.
-pub fn finalize_errors(errors: &mut [ServerError]) {
+/// details, and write every message we wrote in `lang`. Errors raised by resolvers carry an
+/// [`AppError`] as their source (async-graphql keeps it when `?` converts); errors refused
+/// before execution carry a [`Msg`] ([`crate::i18n::coded_error`]); errors async-graphql raises
+/// itself while coercing arguments (they have no source) are the client's input and become
+/// `BAD_USER_INPUT`, their message left as async-graphql wrote it (English, for the client's
+/// developers); anything else is `INTERNAL`. Running it again (the schema's hooks finalize, then
+/// the HTTP handler) changes nothing and logs nothing twice.
+pub fn finalize_errors(errors: &mut [ServerError], lang: Lang) {
     for err in errors {
+        let source = err.source.clone();
+        let app = source.as_deref().and_then(|s| s.downcast_ref::<AppError>());
+        if let Some(app) = app {
+            err.message = app.message(lang).into_owned();
+        } else if let Some(m) = source.as_deref().and_then(|s| s.downcast_ref::<Msg>()) {
+            err.message = m.get(lang).to_owned();
+        }
         if err
             .extensions
             .as_ref()
@@ -222,8 +353,7 @@ pub fn finalize_errors(errors: &mut [ServerError]) {
         {
             continue;
         }
-        let source = err.source.clone();
-        if let Some(app) = source.as_deref().and_then(|s| s.downcast_ref::<AppError>()) {
+        if let Some(app) = app {
             let mut ext = err.extensions.take();
             set_code(&mut ext, app.code());
             match app {
@@ -253,7 +383,6 @@ pub fn finalize_errors(errors: &mut [ServerError]) {
                     // The chain of messages, not `Debug`: a database error's debug form carries
                     // the row that failed (`detail`), which can hold personal data.
                     tracing::error!(error = %format_args!("{cause:#}"), path = ?err.path, "internal error");
-                    err.message = "internal error".to_owned();
                 }
                 AppError::ServiceUnavailable(cause) => {
                     tracing::warn!(error = %cause, path = ?err.path, "database unavailable");
@@ -264,18 +393,19 @@ pub fn finalize_errors(errors: &mut [ServerError]) {
         } else if let Some(db) = err.source::<DbErr>() {
             if db_unavailable(db) || db_transient(db) {
                 tracing::warn!(error = %db, path = ?err.path, "database unavailable");
-                err.message =
-                    AppError::ServiceUnavailable(DbErr::Custom(String::new())).to_string();
+                err.message = AppError::ServiceUnavailable(DbErr::Custom(String::new()))
+                    .message(lang)
+                    .into_owned();
                 set_code(&mut err.extensions, "SERVICE_UNAVAILABLE");
                 continue;
             }
             tracing::error!(error = %db, path = ?err.path, "unmapped database error");
-            err.message = "internal error".to_owned();
+            err.message = internal_message().into_text(lang).into_owned();
             set_code(&mut err.extensions, "INTERNAL");
         } else if err.source.is_some() {
             // Some other error type reached a resolver's `?`: not the client's fault.
             tracing::error!(message = %err.message, path = ?err.path, "unmapped resolver error");
-            err.message = "internal error".to_owned();
+            err.message = internal_message().into_text(lang).into_owned();
             set_code(&mut err.extensions, "INTERNAL");
         } else {
             // Raised by async-graphql itself while coercing the client's arguments.
@@ -295,8 +425,11 @@ mod tests {
 
     #[test]
     fn app_errors_get_their_code_and_field() {
-        let mut errors = vec![server_error(AppError::bad_input("input.phone", "bad"))];
-        finalize_errors(&mut errors);
+        let mut errors = vec![server_error(AppError::bad_input(
+            "input.phone",
+            msg!("bad", "不对"),
+        ))];
+        finalize_errors(&mut errors, Lang::Zh);
         let ext = errors[0].extensions.as_ref().unwrap();
         assert_eq!(
             ext.get("code"),
@@ -306,18 +439,173 @@ mod tests {
             ext.get("field"),
             Some(&async_graphql::Value::from("input.phone"))
         );
+        assert_eq!(errors[0].message, "不对");
     }
 
     #[test]
     fn internal_errors_hide_their_cause() {
-        let mut errors = vec![server_error(AppError::Internal(anyhow::anyhow!(
-            "SELECT secret FROM x failed"
-        )))];
-        finalize_errors(&mut errors);
-        assert_eq!(errors[0].message, "internal error");
+        for (lang, generic) in [
+            (Lang::En, "internal error"),
+            (Lang::Zh, "服务器内部错误，请稍后重试"),
+        ] {
+            let mut errors = vec![server_error(AppError::Internal(anyhow::anyhow!(
+                "SELECT secret FROM x failed"
+            )))];
+            finalize_errors(&mut errors, lang);
+            assert_eq!(errors[0].message, generic);
+            assert_eq!(
+                errors[0].extensions.as_ref().unwrap().get("code"),
+                Some(&async_graphql::Value::from("INTERNAL"))
+            );
+        }
+    }
+
+    #[test]
+    fn finalizing_again_in_the_same_language_changes_nothing() {
+        let mut errors = vec![server_error(AppError::ShiftFull)];
+        finalize_errors(&mut errors, Lang::Zh);
+        let once = errors[0].clone();
+        finalize_errors(&mut errors, Lang::Zh);
+        assert_eq!(errors[0], once);
+        assert_eq!(errors[0].message, "该班次已满");
+    }
+
+    #[test]
+    fn messages_refused_before_execution_are_written_in_the_language() {
+        let mut errors = vec![crate::i18n::coded_error(
+            msg!("too deep", "嵌套过深"),
+            "BAD_USER_INPUT",
+        )];
+        assert_eq!(errors[0].message, "too deep");
+        finalize_errors(&mut errors, Lang::Zh);
+        assert_eq!(errors[0].message, "嵌套过深");
+        finalize_errors(&mut errors, Lang::En);
+        assert_eq!(errors[0].message, "too deep");
         assert_eq!(
             errors[0].extensions.as_ref().unwrap().get("code"),
-            Some(&async_graphql::Value::from("INTERNAL"))
+            Some(&async_graphql::Value::from("BAD_USER_INPUT"))
+        );
+    }
+
+    /// Every kind of error has a Chinese message and an English one. The match has no `_`
+    /// arm: a new variant does not compile until it is listed here, with a sample below.
+    #[test]
+    fn every_error_has_a_chinese_and_an_english_message() {
+        const VARIANTS: usize = 17;
+        let variant = |e: &AppError| match e {
+            AppError::Unauthenticated(_) => 0,
+            AppError::Forbidden(_) => 1,
+            AppError::NotFound(_) => 2,
+            AppError::BadUserInput { .. } => 3,
+            AppError::Conflict(_) => 4,
+            AppError::ShiftFull => 5,
+            AppError::AlreadySignedUp => 6,
+            AppError::InsufficientFunds => 7,
+            AppError::IdempotencyConflict => 8,
+            AppError::MissingSkills(_) => 9,
+            AppError::IdentityRequired(_) => 10,
+            AppError::RateLimited { .. } => 11,
+            AppError::BadRequest(_) => 12,
+            AppError::Timeout => 13,
+            AppError::ServiceUnavailable(_) => 14,
+            AppError::ProviderUnavailable(_) => 15,
+            AppError::Internal(_) => 16,
+        };
+        let noun = |n: Noun| match n {
+            Noun::Account
+            | Noun::AccountByPhone
+            | Noun::ApiClient
+            | Noun::CalendarFeed
+            | Noun::Campaign
+            | Noun::Certificate
+            | Noun::CharityFund
+            | Noun::Donation
+            | Noun::Event
+            | Noun::HelpRequest
+            | Noun::Invitation
+            | Noun::KioskCredential
+            | Noun::MicroWish
+            | Noun::Organization
+            | Noun::ServiceRecord
+            | Noun::Session
+            | Noun::Shift
+            | Noun::Signup => AppError::NotFound(n),
+        };
+        let mut samples = vec![
+            AppError::Unauthenticated(msg!("sign in", "请先登录")),
+            AppError::Forbidden(msg!("not yours", "无权操作")),
+            AppError::bad_input(
+                "input.phone",
+                msg!("not a phone number", "手机号格式不正确"),
+            ),
+            AppError::Conflict(msg!("taken", "已被占用")),
+            AppError::ShiftFull,
+            AppError::AlreadySignedUp,
+            AppError::InsufficientFunds,
+            AppError::IdempotencyConflict,
+            AppError::MissingSkills(vec!["first aid".into(), "driving".into()]),
+            AppError::IdentityRequired(msg!("identity first", "请先完成实名认证")),
+            AppError::RateLimited {
+                retry_after_secs: 30,
+                limit: "login",
+            },
+            AppError::BadRequest(msg!("not JSON", "请求不是 JSON")),
+            AppError::Timeout,
+            AppError::ServiceUnavailable(DbErr::Custom("down".into())),
+            AppError::ProviderUnavailable(msg!("SMS down", "短信服务暂不可用")),
+            AppError::Internal(anyhow::anyhow!("boom")),
+        ];
+        samples.extend(
+            [
+                Noun::Account,
+                Noun::AccountByPhone,
+                Noun::ApiClient,
+                Noun::CalendarFeed,
+                Noun::Campaign,
+                Noun::Certificate,
+                Noun::CharityFund,
+                Noun::Donation,
+                Noun::Event,
+                Noun::HelpRequest,
+                Noun::Invitation,
+                Noun::KioskCredential,
+                Noun::MicroWish,
+                Noun::Organization,
+                Noun::ServiceRecord,
+                Noun::Session,
+                Noun::Shift,
+                Noun::Signup,
+            ]
+            .map(noun),
+        );
+        let mut seen = [false; VARIANTS];
+        for e in &samples {
+            seen[variant(e)] = true;
+            let (zh, en) = (e.message(Lang::Zh), e.message(Lang::En));
+            assert!(crate::i18n::has_cjk(&zh), "{}: {zh:?}", e.code());
+            assert!(!crate::i18n::has_cjk(&en), "{}: {en:?}", e.code());
+            assert_ne!(zh, en);
+            assert_eq!(e.to_string(), en, "Display is English");
+        }
+        assert!(
+            seen.iter().all(|s| *s),
+            "a variant without a sample: {seen:?}"
+        );
+    }
+
+    #[test]
+    fn not_found_messages_are_sentences_of_their_own() {
+        assert_eq!(
+            AppError::NotFound(Noun::Shift).message(Lang::Zh),
+            "找不到该班次"
+        );
+        assert_eq!(
+            AppError::NotFound(Noun::Shift).message(Lang::En),
+            "shift not found"
+        );
+        assert_eq!(
+            AppError::MissingSkills(vec!["急救".into(), "驾驶".into()]).message(Lang::Zh),
+            "缺少该班次要求的技能：急救、驾驶"
         );
     }
 }

@@ -31,13 +31,13 @@ impl GeoPoint {
         if !latitude.is_finite() || !(-90.0..=90.0).contains(&latitude) {
             return Err(AppError::bad_input(
                 format!("{field}.latitude"),
-                "must be between -90 and 90",
+                msg!("must be between -90 and 90", "纬度须在 -90 至 90 之间"),
             ));
         }
         if !longitude.is_finite() || !(-180.0..=180.0).contains(&longitude) {
             return Err(AppError::bad_input(
                 format!("{field}.longitude"),
-                "must be between -180 and 180",
+                msg!("must be between -180 and 180", "经度须在 -180 至 180 之间"),
             ));
         }
         Ok(Self {
@@ -84,7 +84,10 @@ impl NearInput {
         {
             return Err(AppError::bad_input(
                 format!("{field}.radiusMeters"),
-                "must be greater than 0 and at most 200000",
+                msg!(
+                    "must be greater than 0 and at most 200000",
+                    "半径须大于 0 米且不超过 200000 米"
+                ),
             ));
         }
         Ok(Near {

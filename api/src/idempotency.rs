@@ -46,7 +46,10 @@ impl IdempotentRequest {
         if key.is_empty() || key.len() > 128 || !key.bytes().all(|b| b.is_ascii_graphic()) {
             return Err(AppError::bad_input(
                 "idempotencyKey",
-                "must be 1 to 128 visible ASCII characters (a UUID is a good choice)",
+                msg!(
+                    "must be 1 to 128 visible ASCII characters (a UUID is a good choice)",
+                    "幂等键须为 1 至 128 个可见 ASCII 字符（建议使用 UUID）"
+                ),
             ));
         }
         let json = serde_json::to_vec(arguments).map_err(|e| AppError::Internal(e.into()))?;

@@ -115,7 +115,7 @@ pub fn decode(ty: NodeType, id: &ID, field: &str) -> Result<i64, AppError> {
         Some((t, key)) if t == ty => Ok(key),
         _ => Err(AppError::bad_input(
             field,
-            format!("not a valid {} ID", ty.tag()),
+            msg!("not a valid {} ID", "不是有效的 {} ID", ty.tag()),
         )),
     }
 }
@@ -127,7 +127,7 @@ pub fn encode_cursor(key: i64) -> String {
 
 /// Decode a cursor made by [`encode_cursor`].
 pub fn decode_cursor(cursor: &str) -> Result<i64, AppError> {
-    let bad = || AppError::bad_input("after", "not a valid cursor");
+    let bad = || AppError::bad_input("after", msg!("not a valid cursor", "分页游标无效"));
     let raw = URL_SAFE_NO_PAD.decode(cursor).map_err(|_| bad())?;
     let text = std::str::from_utf8(&raw).map_err(|_| bad())?;
     text.strip_prefix("cursor:")
@@ -136,20 +136,31 @@ pub fn decode_cursor(cursor: &str) -> Result<i64, AppError> {
 }
 
 /// Encode a cursor over a (time, key) keyset position.
+///
+/// The time keeps every digit the database stored (nanoseconds: SQLite keeps what chrono
+/// wrote), so the next page starts exactly after the row, even among rows a millisecond apart.
 pub fn encode_time_cursor(at: chrono::DateTime<chrono::Utc>, key: i64) -> String {
-    URL_SAFE_NO_PAD.encode(format!("tcursor:{}:{key}", at.timestamp_micros()))
+    match at.timestamp_nanos_opt() {
+        Some(nanos) => URL_SAFE_NO_PAD.encode(format!("tn:{nanos}:{key}")),
+        None => URL_SAFE_NO_PAD.encode(format!("tcursor:{}:{key}", at.timestamp_micros())),
+    }
 }
 
 /// Decode a cursor made by [`encode_time_cursor`].
 pub fn decode_time_cursor(cursor: &str) -> Result<(chrono::DateTime<chrono::Utc>, i64), AppError> {
-    let bad = || AppError::bad_input("after", "not a valid cursor");
+    let bad = || AppError::bad_input("after", msg!("not a valid cursor", "分页游标无效"));
     let raw = URL_SAFE_NO_PAD.decode(cursor).map_err(|_| bad())?;
     let text = std::str::from_utf8(&raw).map_err(|_| bad())?;
-    let rest = text.strip_prefix("tcursor:").ok_or_else(bad)?;
-    let (micros, key) = rest.split_once(':').ok_or_else(bad)?;
-    let micros: i64 = micros.parse().map_err(|_| bad())?;
+    // `tn:` carries nanoseconds; `tcursor:` (cursors handed out before) microseconds.
+    let (rest, nanos_per_unit) = match text.strip_prefix("tn:") {
+        Some(rest) => (rest, 1),
+        None => (text.strip_prefix("tcursor:").ok_or_else(bad)?, 1_000),
+    };
+    let (time, key) = rest.split_once(':').ok_or_else(bad)?;
+    let time: i64 = time.parse().map_err(|_| bad())?;
     let key: i64 = key.parse().map_err(|_| bad())?;
-    let at = chrono::DateTime::from_timestamp_micros(micros).ok_or_else(bad)?;
+    let nanos = time.checked_mul(nanos_per_unit).ok_or_else(bad)?;
+    let at = chrono::DateTime::from_timestamp_nanos(nanos);
     Ok((at, key))
 }
 
@@ -160,7 +171,7 @@ pub fn encode_offset_cursor(offset: u64) -> String {
 
 /// Decode a cursor made by [`encode_offset_cursor`].
 pub fn decode_offset_cursor(cursor: &str) -> Result<u64, AppError> {
-    let bad = || AppError::bad_input("after", "not a valid cursor");
+    let bad = || AppError::bad_input("after", msg!("not a valid cursor", "分页游标无效"));
     let raw = URL_SAFE_NO_PAD.decode(cursor).map_err(|_| bad())?;
     let text = std::str::from_utf8(&raw).map_err(|_| bad())?;
     text.strip_prefix("ocursor:")
@@ -234,6 +245,15 @@ mod tests {
         assert_eq!(decode_offset_cursor(&encode_offset_cursor(40)).unwrap(), 40);
         assert!(decode_offset_cursor(&encode_time_cursor(at, 7)).is_err());
         assert!(decode_time_cursor(&encode_cursor(3)).is_err());
+        // Every digit of a row's time survives (a `Utc::now()` has nanoseconds).
+        let now = chrono::DateTime::from_timestamp_nanos(1_800_000_000_123_456_789);
+        assert_eq!(
+            decode_time_cursor(&encode_time_cursor(now, 8)).unwrap(),
+            (now, 8)
+        );
+        // A cursor handed out before (microseconds) still reads.
+        let old = URL_SAFE_NO_PAD.encode("tcursor:1800000000123456:7");
+        assert_eq!(decode_time_cursor(&old).unwrap(), (at, 7));
     }
 
     #[test]

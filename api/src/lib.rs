@@ -17,7 +17,8 @@
 //! - [`seed`]: the demo city of `tongxing seed-demo`, built through the services.
 //!
 //! **Shared words**
-//! - [`error`]: the one error type and its `extensions.code` values.
+//! - [`error`]: the one error type and its `extensions.code` values; [`i18n`]: the request's
+//!   language (`Accept-Language`, Chinese by default) and messages in Chinese and English.
 //! - [`db`]: connecting to SQLite or PostgreSQL, migrations, write transactions, statement
 //!   counting; `sqlite_malloc`: SQLite allocating through mimalloc.
 //! - `context`: what resolvers get from the GraphQL context — state, caller, caller checks.
@@ -52,6 +53,10 @@
 //!   [`wishes`]: micro-wishes; [`help`]: help requests and dispatch.
 //! - [`calendar`]: iCalendar feeds of a person's shifts, and one shift's file.
 //! - [`stats`]: figures up the hierarchy.
+
+// First: its `msg!` is used by every module below.
+#[macro_use]
+pub mod i18n;
 
 pub mod access;
 pub mod accounts;
@@ -92,6 +97,7 @@ pub mod privacy;
 pub mod profiles;
 pub mod scalars;
 pub mod schema;
+pub mod search;
 pub mod seed;
 pub mod shifts;
 pub mod signups;

@@ -19,6 +19,8 @@ pub trait Lifecycle: EntityTrait {
     type Status: ActiveEnum + Into<Value> + Copy + PartialEq + Send + Sync + 'static;
     /// What a row is called in messages ("event", "campaign").
     const NOUN: &'static str;
+    /// What a row is called in Chinese messages ("活动", "主题活动").
+    const NOUN_ZH: &'static str;
     /// The primary key.
     const ID: Self::Column;
     /// The status.
@@ -36,6 +38,7 @@ pub trait Lifecycle: EntityTrait {
 impl Lifecycle for event::Entity {
     type Status = event::EventStatus;
     const NOUN: &'static str = "event";
+    const NOUN_ZH: &'static str = "活动";
     const ID: event::Column = event::Column::Id;
     const STATUS: event::Column = event::Column::Status;
     const UPDATED_AT: event::Column = event::Column::UpdatedAt;
@@ -47,6 +50,7 @@ impl Lifecycle for event::Entity {
 impl Lifecycle for campaign::Entity {
     type Status = campaign::CampaignStatus;
     const NOUN: &'static str = "campaign";
+    const NOUN_ZH: &'static str = "主题活动";
     const ID: campaign::Column = campaign::Column::Id;
     const STATUS: campaign::Column = campaign::Column::Status;
     const UPDATED_AT: campaign::Column = campaign::Column::UpdatedAt;
@@ -68,9 +72,114 @@ pub fn visible_to<E: Lifecycle>(viewer: Option<&account::Model>) -> Condition {
     }
 }
 
-/// A status as messages say it: `published`, `no_show`.
-pub fn word<S: ActiveEnum<Value = String>>(status: &S) -> String {
-    status.to_value().to_lowercase()
+/// A status as messages say it, in English and in Chinese: (`published`, `已发布`),
+/// (`no_show`, `缺席`).
+pub fn word<S: StatusWord>(status: &S) -> (String, &'static str) {
+    (status.to_value().to_lowercase(), status.zh())
+}
+
+/// A status's name in Chinese messages (the English one is its value, in lower case).
+pub trait StatusWord: ActiveEnum<Value = String> {
+    /// The status in Chinese.
+    fn zh(&self) -> &'static str;
+}
+
+impl StatusWord for event::EventStatus {
+    fn zh(&self) -> &'static str {
+        match self {
+            Self::Draft => "草稿",
+            Self::Published => "已发布",
+            Self::Cancelled => "已取消",
+            Self::Completed => "已结束",
+        }
+    }
+}
+
+impl StatusWord for campaign::CampaignStatus {
+    fn zh(&self) -> &'static str {
+        match self {
+            Self::Draft => "草稿",
+            Self::Published => "已发布",
+            Self::Closed => "已结束",
+            Self::Cancelled => "已取消",
+        }
+    }
+}
+
+impl StatusWord for entity::shift::ShiftStatus {
+    fn zh(&self) -> &'static str {
+        match self {
+            Self::Open => "开放报名",
+            Self::Cancelled => "已取消",
+        }
+    }
+}
+
+impl StatusWord for entity::signup::SignupStatus {
+    fn zh(&self) -> &'static str {
+        match self {
+            Self::Confirmed => "已确认",
+            Self::Waitlisted => "候补中",
+            Self::Cancelled => "已取消",
+            Self::Attended => "已出席",
+            Self::NoShow => "缺席",
+        }
+    }
+}
+
+impl StatusWord for entity::service_record::RecordStatus {
+    fn zh(&self) -> &'static str {
+        match self {
+            Self::Pending => "待审核",
+            Self::Approved => "已通过",
+            Self::Rejected => "已驳回",
+        }
+    }
+}
+
+impl StatusWord for entity::help_request::HelpStatus {
+    fn zh(&self) -> &'static str {
+        match self {
+            Self::Reported => "已上报",
+            Self::Dispatched => "已派单",
+            Self::Accepted => "已接单",
+            Self::Completed => "已完成",
+            Self::Cancelled => "已取消",
+        }
+    }
+}
+
+impl StatusWord for entity::help_offer::OfferStatus {
+    fn zh(&self) -> &'static str {
+        match self {
+            Self::Open => "待回应",
+            Self::Accepted => "已接受",
+            Self::Declined => "已婉拒",
+            Self::Closed => "已关闭",
+        }
+    }
+}
+
+impl StatusWord for entity::micro_wish::WishStatus {
+    fn zh(&self) -> &'static str {
+        match self {
+            Self::Open => "待认领",
+            Self::Claimed => "已认领",
+            Self::Fulfilled => "已实现",
+            Self::Confirmed => "已确认",
+            Self::Cancelled => "已取消",
+        }
+    }
+}
+
+impl StatusWord for entity::donation::DonationStatus {
+    fn zh(&self) -> &'static str {
+        match self {
+            Self::Pending => "待支付",
+            Self::Confirmed => "已到账",
+            Self::Expired => "已过期",
+        }
+    }
 }
 
 /// Move row `id` from one of `from` to `to`. `current` is the status the caller read, for the
@@ -84,7 +193,7 @@ pub async fn transition<E, C>(
 ) -> AppResult<()>
 where
     E: Lifecycle,
-    E::Status: ActiveEnum<Value = String>,
+    E::Status: StatusWord,
     C: ConnectionTrait,
 {
     let now = Utc::now();
@@ -97,11 +206,11 @@ where
         update = update.col_expr(E::PUBLISHED_AT, Expr::value(now));
     }
     if update.exec(db).await?.rows_affected == 0 {
-        return Err(AppError::Conflict(format!(
-            "the {} is {} and cannot become {}",
-            E::NOUN,
-            word(&current),
-            word(&to)
+        let (noun, noun_zh) = (E::NOUN, E::NOUN_ZH);
+        let ((was, was_zh), (to, to_zh)) = (word(&current), word(&to));
+        return Err(AppError::Conflict(msg!(
+            "the {noun} is {was} and cannot become {to}",
+            "该{noun_zh}当前为“{was_zh}”，不能改为“{to_zh}”"
         )));
     }
     Ok(())
@@ -113,7 +222,13 @@ mod tests {
 
     #[test]
     fn messages_name_a_status_in_lower_case() {
-        assert_eq!(super::word(&SignupStatus::NoShow), "no_show");
-        assert_eq!(super::word(&SignupStatus::Confirmed), "confirmed");
+        assert_eq!(
+            super::word(&SignupStatus::NoShow),
+            ("no_show".into(), "缺席")
+        );
+        assert_eq!(
+            super::word(&SignupStatus::Confirmed),
+            ("confirmed".into(), "已确认")
+        );
     }
 }

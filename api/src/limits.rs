@@ -9,7 +9,7 @@ use std::{
 };
 
 use async_graphql::{
-    Name, ServerError, ServerResult,
+    Name, ServerResult,
     parser::types::{ExecutableDocument, OperationType, Selection, SelectionSet},
 };
 use governor::{
@@ -52,10 +52,6 @@ pub fn aliases_in(doc: &ExecutableDocument) -> usize {
     ops + fragments
 }
 
-/// `extensions.reason` of a document nested deeper than the limit (a validation failure, as
-/// async-graphql's own depth limit was).
-pub const TOO_DEEP: &str = "Query is nested too deep.";
-
 /// How deep `set` nests, through fragments; the introspection fields (`__schema`, `__type`)
 /// are not counted with what is below them — their depth is the schema's, and the standard
 /// introspection query (`getIntrospectionQuery()`, which every GraphQL tool sends) nests
@@ -92,7 +88,8 @@ fn depth(doc: &ExecutableDocument, set: &SelectionSet, seen: &mut Vec<Name>) -> 
 }
 
 /// Refuse a document whose operations nest deeper than `max` fields (introspection aside,
-/// see [`depth`]): `BAD_USER_INPUT`, `GRAPHQL_VALIDATION_FAILED`, before any resolver runs.
+/// see [`depth`]): `BAD_USER_INPUT`, `GRAPHQL_VALIDATION_FAILED` (as async-graphql's own depth
+/// limit was, with its English message), before any resolver runs.
 pub fn check_depth(doc: &ExecutableDocument, max: usize) -> ServerResult<()> {
     let deepest = doc
         .operations
@@ -101,10 +98,16 @@ pub fn check_depth(doc: &ExecutableDocument, max: usize) -> ServerResult<()> {
         .max()
         .unwrap_or(0);
     if deepest > max {
-        let mut err = ServerError::new(TOO_DEEP, None);
-        let ext = err.extensions.get_or_insert_with(Default::default);
-        ext.set("code", "BAD_USER_INPUT");
-        ext.set("reason", crate::schema::VALIDATION_FAILED);
+        let mut err = crate::i18n::coded_error(
+            msg!(
+                "Query is nested too deep.",
+                "查询嵌套层数过多（最多 {max} 层）"
+            ),
+            "BAD_USER_INPUT",
+        );
+        if let Some(ext) = err.extensions.as_mut() {
+            ext.set("reason", crate::schema::VALIDATION_FAILED);
+        }
         return Err(err);
     }
     Ok(())
@@ -150,13 +153,16 @@ pub fn mutation_fields(doc: &ExecutableDocument) -> usize {
 pub fn check_aliases(doc: &ExecutableDocument, max: usize) -> ServerResult<()> {
     let n = aliases_in(doc);
     if n > max {
-        let mut err = ServerError::new(
-            format!("the document uses {n} aliases; at most {max} are allowed"),
-            None,
+        let mut err = crate::i18n::coded_error(
+            msg!(
+                "the document uses {n} aliases; at most {max} are allowed",
+                "查询使用了 {n} 个别名，最多允许 {max} 个"
+            ),
+            "BAD_USER_INPUT",
         );
-        let ext = err.extensions.get_or_insert_with(Default::default);
-        ext.set("code", "BAD_USER_INPUT");
-        ext.set("reason", TOO_MANY_ALIASES);
+        if let Some(ext) = err.extensions.as_mut() {
+            ext.set("reason", TOO_MANY_ALIASES);
+        }
         return Err(err);
     }
     Ok(())

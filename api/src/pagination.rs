@@ -1,12 +1,14 @@
 //! Cursor connections (`first`/`after`) over keyset pagination: pages are read with
 //! `WHERE key > cursor ORDER BY key LIMIT first + 1`, so page 1,000 costs what page 1 costs.
 
+use async_graphql::futures_util::future::BoxFuture;
 use async_graphql::{
-    OutputType,
+    Object, OutputType,
     connection::{Connection, Edge},
 };
 use chrono::{DateTime, Utc};
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, EntityTrait, IdenStatic, Order, QueryFilter,
@@ -53,7 +55,7 @@ pub fn list_first(first: Option<i32>) -> AppResult<u64> {
         n @ 0..=LIST_MAX => Ok(n as u64),
         _ => Err(AppError::bad_input(
             "first",
-            format!("must be 0 to {LIST_MAX}"),
+            msg!("must be 0 to {LIST_MAX}", "每页条数须为 0 至 {LIST_MAX}"),
         )),
     }
 }
@@ -72,11 +74,20 @@ impl PageArgs {
     pub fn new(first: Option<i32>, after: Option<&str>, config: &Config) -> AppResult<Self> {
         let first = match first {
             None => u64::from(config.default_page_size),
-            Some(n) if n < 0 => return Err(AppError::bad_input("first", "must not be negative")),
+            Some(n) if n < 0 => {
+                return Err(AppError::bad_input(
+                    "first",
+                    msg!("must not be negative", "每页条数不能为负数"),
+                ));
+            }
             Some(n) if n as u64 > u64::from(config.max_page_size) => {
                 return Err(AppError::bad_input(
                     "first",
-                    format!("must be at most {}", config.max_page_size),
+                    msg!(
+                        "must be at most {}",
+                        "每页条数最多为 {}",
+                        config.max_page_size
+                    ),
                 ));
             }
             Some(n) => n as u64,
@@ -291,14 +302,111 @@ where
     Ok(Page { items, has_next })
 }
 
+/// A cursor connection with `totalCount`.
+pub type Conn<N> = Connection<String, N, Total>;
+
+/// The `totalCount` of a connection: how many items every page together holds, as the caller
+/// may see them. Nothing is counted unless a client selects the field; then one `COUNT` runs
+/// with the list's own conditions (batched with the other parents of a wave for a list nested
+/// under a list).
+#[derive(Clone)]
+pub struct Total(Arc<dyn Fn() -> BoxFuture<'static, AppResult<u64>> + Send + Sync>);
+
+impl Total {
+    /// `SELECT COUNT(*)` over `select`: the rows the list pages through, before any cursor.
+    pub fn of<E>(db: &sea_orm::DatabaseConnection, select: Select<E>) -> Self
+    where
+        E: EntityTrait,
+        E::Model: Send + Sync,
+    {
+        let db = db.clone();
+        Self(Arc::new(move || {
+            let (db, select) = (db.clone(), select.clone());
+            Box::pin(async move {
+                use sea_orm::PaginatorTrait;
+                Ok(select.count(&db).await?)
+            })
+        }))
+    }
+
+    /// The count a batched loader gives for `key` (none: zero).
+    pub fn batched<L>(
+        db: &sea_orm::DatabaseConnection,
+        key: L::Key,
+        make: impl Fn() -> L + Send + Sync + 'static,
+    ) -> Self
+    where
+        L: crate::batch::Loader<Value = u64>,
+    {
+        let db = db.clone();
+        let make = Arc::new(make);
+        Self(Arc::new(move || {
+            let (db, key, make) = (db.clone(), key.clone(), Arc::clone(&make));
+            Box::pin(async move {
+                Ok(crate::batch::load(&db, key, move || make())
+                    .await?
+                    .unwrap_or(0))
+            })
+        }))
+    }
+
+    /// A count already known (a list the caller may not see any of: zero).
+    pub fn known(n: u64) -> Self {
+        Self(Arc::new(move || Box::pin(async move { Ok(n) })))
+    }
+}
+
+/// The `totalCount` of a connection.
+#[Object]
+impl Total {
+    /// How many items the list holds across all its pages, as the caller may see them.
+    /// Counted only when selected (one `COUNT`).
+    async fn total_count(&self) -> async_graphql::Result<i64> {
+        let n = (self.0)().await?;
+        Ok(i64::try_from(n).unwrap_or(i64::MAX))
+    }
+}
+
+/// A list a phone keeps in its cache, read as "what changed since my last sync": the rows of
+/// `select` changed at or after `since` (cancelled ones too — a cancellation is a change), in
+/// (`updated`, `key`) order, with cursors of that order. A row that changes again while the
+/// phone pages moves behind the cursor and comes with a later page.
+pub async fn changed_since<E, N: OutputType>(
+    db: &sea_orm::DatabaseConnection,
+    select: Select<E>,
+    (updated, key): (E::Column, E::Column),
+    since: DateTime<Utc>,
+    page: TimePageArgs,
+    stamp: impl Fn(&E::Model) -> (DateTime<Utc>, i64),
+    node: impl Fn(E::Model) -> N,
+) -> AppResult<Conn<N>>
+where
+    E: EntityTrait,
+    E::Model: Send + Sync,
+{
+    let select = select.filter(updated.gte(since));
+    let rows = fetch_time_page(db, select.clone(), updated, key, page).await?;
+    Ok(connection_with(
+        rows,
+        page.after.is_some(),
+        Total::of(db, select),
+        |_, row| {
+            let (at, k) = stamp(row);
+            ids::encode_time_cursor(at, k)
+        },
+        node,
+    ))
+}
+
 /// Turn a page into a GraphQL connection with cursors made by `cursor`.
 pub fn connection_with<T, N: OutputType>(
     page: Page<T>,
     had_cursor: bool,
+    total: Total,
     cursor: impl Fn(usize, &T) -> String,
     node: impl Fn(T) -> N,
-) -> Connection<String, N> {
-    let mut conn = Connection::new(had_cursor, page.has_next);
+) -> Conn<N> {
+    let mut conn = Connection::with_additional_fields(had_cursor, page.has_next, total);
     conn.edges.extend(
         page.items
             .into_iter()
@@ -326,10 +434,11 @@ pub fn contains_text(column: impl ColumnTrait, text: &str) -> SimpleExpr {
 pub fn connection<T, N: OutputType>(
     page: Page<T>,
     had_cursor: bool,
+    total: Total,
     key: impl Fn(&T) -> i64,
     node: impl Fn(T) -> N,
-) -> Connection<String, N> {
-    let mut conn = Connection::new(had_cursor, page.has_next);
+) -> Conn<N> {
+    let mut conn = Connection::with_additional_fields(had_cursor, page.has_next, total);
     conn.edges.extend(
         page.items
             .into_iter()

@@ -12,6 +12,8 @@ use std::{collections::HashMap, num::NonZeroUsize, path::Path, sync::Arc, sync::
 use async_graphql::{Request, ServerError, ServerResult};
 use sha2::{Digest, Sha256};
 
+use crate::i18n::{Msg, coded_error as coded};
+
 /// Documents kept for automatic persisted queries, per process.
 const APQ_CAPACITY: usize = 2_000;
 /// Longest document that may be registered.
@@ -35,12 +37,21 @@ fn sha256_hex(text: &str) -> String {
         .collect()
 }
 
-fn coded(message: &str, code: &str) -> ServerError {
-    let mut err = ServerError::new(message, None);
+/// Not found: a protocol word, not a message — Apollo's clients compare it, so it is the
+/// same in every language.
+fn not_found() -> ServerError {
+    let mut err = ServerError::new("PersistedQueryNotFound", None);
     err.extensions
         .get_or_insert_with(Default::default)
-        .set("code", code);
+        .set("code", NOT_FOUND);
     err
+}
+
+fn trusted_only() -> Msg {
+    msg!(
+        "this server runs only its trusted documents",
+        "本服务只运行已登记的查询"
+    )
 }
 
 impl PersistedQueries {
@@ -128,22 +139,28 @@ impl PersistedQueries {
             if let Some(trusted) = &self.trusted
                 && !trusted.contains_key(&sha256_hex(&request.query))
             {
-                return Err(coded(
-                    "this server runs only its trusted documents",
-                    NOT_IN_LIST,
-                ));
+                return Err(coded(trusted_only(), NOT_IN_LIST));
             }
             return Ok(());
         };
         let ext = ext.into_json().unwrap_or_default();
         if ext["version"].as_i64() != Some(1) {
             return Err(coded(
-                "only version 1 of persisted queries is supported",
+                msg!(
+                    "only version 1 of persisted queries is supported",
+                    "只支持第 1 版持久化查询"
+                ),
                 "PERSISTED_QUERY_NOT_SUPPORTED",
             ));
         }
         let Some(hash) = ext["sha256Hash"].as_str().map(str::to_ascii_lowercase) else {
-            return Err(coded("persistedQuery needs a sha256Hash", "BAD_USER_INPUT"));
+            return Err(coded(
+                msg!(
+                    "persistedQuery needs a sha256Hash",
+                    "持久化查询须提供 sha256Hash"
+                ),
+                "BAD_USER_INPUT",
+            ));
         };
         if request.query.is_empty() {
             return match self.lookup(&hash) {
@@ -152,21 +169,26 @@ impl PersistedQueries {
                     Ok(())
                 }
                 // Apollo's clients look for this message as well as the code.
-                None => Err(coded("PersistedQueryNotFound", NOT_FOUND)),
+                None => Err(not_found()),
             };
         }
         if sha256_hex(&request.query) != hash {
-            let mut err = coded("provided sha does not match query", "BAD_USER_INPUT");
+            let mut err = coded(
+                msg!(
+                    "provided sha does not match query",
+                    "sha256Hash 与查询内容不符"
+                ),
+                "BAD_USER_INPUT",
+            );
             if let Some(e) = err.extensions.as_mut() {
                 e.set("reason", "PERSISTED_QUERY_HASH_MISMATCH");
             }
             return Err(err);
         }
         match &self.trusted {
-            Some(trusted) if !trusted.contains_key(&hash) => Err(coded(
-                "this server runs only its trusted documents",
-                NOT_IN_LIST,
-            )),
+            Some(trusted) if !trusted.contains_key(&hash) => {
+                Err(coded(trusted_only(), NOT_IN_LIST))
+            }
             Some(_) => Ok(()),
             None => {
                 if request.query.len() <= MAX_DOCUMENT_BYTES {

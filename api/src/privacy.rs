@@ -21,7 +21,7 @@ use serde_json::{Value, json};
 
 use crate::{
     db::begin_write,
-    error::{AppError, AppResult},
+    error::{AppError, AppResult, Noun},
     pagination::{Page, PageArgs, fetch_page},
 };
 
@@ -105,14 +105,19 @@ pub async fn audit_log_of(
     crate::authz::require_admin(db, viewer, organization_id).await?;
     fetch_page(
         db,
-        audit_log::Entity::find().filter(crate::authz::in_subtree(
-            audit_log::Column::OrganizationId,
-            organization_id,
-        )),
+        audit_log_within(organization_id),
         audit_log::Column::Id,
         page,
     )
     .await
+}
+
+/// Every entry [`audit_log_of`] pages through (its `totalCount`; the caller is checked there).
+pub fn audit_log_within(organization_id: i64) -> sea_orm::Select<audit_log::Entity> {
+    audit_log::Entity::find().filter(crate::authz::in_subtree(
+        audit_log::Column::OrganizationId,
+        organization_id,
+    ))
 }
 
 /// Everything the service holds about `me`, as JSON.
@@ -130,7 +135,7 @@ pub async fn export(db: &DatabaseConnection, me: i64) -> AppResult<Value> {
         .into_json()
         .one(db)
         .await?
-        .ok_or(AppError::NotFound("account"))?;
+        .ok_or(AppError::NotFound(Noun::Account))?;
     let profile = volunteer_profile::Entity::find_by_id(me)
         .into_json()
         .one(db)
@@ -259,10 +264,16 @@ pub async fn delete_account(
         .one(db)
         .await?
         .filter(|a| a.password_hash != DELETED_HASH)
-        .ok_or(AppError::Unauthenticated("this account has been deleted"))?;
+        .ok_or(AppError::Unauthenticated(msg!(
+            "this account has been deleted",
+            "该账号已注销"
+        )))?;
     if !crate::auth::password::verify(Some(me.password_hash.clone()), password).await? {
         state.login_throttle.record_failure(&me.phone, client_addr);
-        return Err(AppError::bad_input("password", "the password is wrong"));
+        return Err(AppError::bad_input(
+            "password",
+            msg!("the password is wrong", "密码错误"),
+        ));
     }
     // First give back what others are waiting for: places on shifts still to come (the
     // waitlist moves up), as the person would by cancelling.

@@ -32,6 +32,7 @@ use crate::{
     },
     funds::graphql::{CharityFund, FundMutation, FundQuery},
     help::graphql::{HelpMutation, HelpQuery, HelpRequest},
+    i18n::Lang,
     identity::graphql::IdentityMutation,
     ids::{self, NodeType},
     kiosk::graphql::KioskMutation,
@@ -106,7 +107,9 @@ impl NodeQuery {
         #[graphql(desc = "Global ID of any type.")] id: ID,
     ) -> Result<Option<Node>> {
         let Some((ty, key)) = ids::decode_any(&id) else {
-            return Err(crate::error::AppError::bad_input("id", "not a valid ID").into());
+            return Err(
+                crate::error::AppError::bad_input("id", msg!("not a valid ID", "ID 无效")).into(),
+            );
         };
         let db = &ctx.state().db;
         Ok(match ty {
@@ -304,6 +307,14 @@ fn with_reason(mut err: ServerError, reason: &str) -> ServerError {
         .nth(1)
         .filter(|f| !f.is_empty() && f.len() <= 100)
         .map(str::to_owned);
+    // Our own limit among async-graphql's messages: written in the client's language like
+    // the other limits (`crate::limits`). The rest are for the client's developers: English.
+    if err.message == TOO_COMPLEX {
+        err.source = Some(Arc::new(msg!(
+            "Query is too complex.",
+            "查询过于复杂，请减少字段或每页条数"
+        )));
+    }
     let ext = err.extensions.get_or_insert_with(Default::default);
     ext.set("code", "BAD_USER_INPUT");
     ext.set("reason", reason);
@@ -312,6 +323,9 @@ fn with_reason(mut err: ServerError, reason: &str) -> ServerError {
     }
     err
 }
+
+/// async-graphql's message for a document over the complexity limit.
+const TOO_COMPLEX: &str = "Query is too complex.";
 
 /// `extensions.reason` of a document that does not parse.
 pub const PARSE_FAILED: &str = "GRAPHQL_PARSE_FAILED";
@@ -364,15 +378,13 @@ impl Extension for RequestHooks {
                 op.node.ty != async_graphql::parser::types::OperationType::Subscription
             })
         {
-            let mut err = ServerError::new(
-                "only subscriptions run over the WebSocket; send queries and mutations over HTTP",
-                None,
-            );
-            err.extensions.get_or_insert_with(Default::default).set(
-                "code",
-                crate::error::AppError::BadRequest(String::new()).code(),
-            );
-            return Err(err);
+            return Err(crate::i18n::coded_error(
+                msg!(
+                    "only subscriptions run over the WebSocket; send queries and mutations over HTTP",
+                    "WebSocket 只用于订阅；查询和变更请通过 HTTP 发送"
+                ),
+                "BAD_REQUEST",
+            ));
         }
         if let Some(viewer) = ctx.data_opt::<Arc<crate::auth::Viewer>>() {
             if let Some(grant) = viewer.grant() {
@@ -422,9 +434,10 @@ impl Extension for RequestHooks {
         next: async_graphql::extensions::NextSubscribe<'_>,
     ) -> async_graphql::futures_util::stream::BoxStream<'s, async_graphql::Response> {
         use async_graphql::futures_util::StreamExt;
+        let lang = ctx.data_opt::<Lang>().copied().unwrap_or_default();
         next.run(ctx, stream)
-            .map(|mut r| {
-                crate::error::finalize_errors(&mut r.errors);
+            .map(move |mut r| {
+                crate::error::finalize_errors(&mut r.errors, lang);
                 r
             })
             .boxed()
@@ -449,7 +462,8 @@ impl Extension for RequestHooks {
         // Over the WebSocket this runs once per subscription event: those are not requests.
         let subscription_event = ctx.data_opt::<OverWebSocket>().is_some();
         if let Some(metrics) = &self.metrics {
-            crate::error::finalize_errors(&mut response.errors);
+            let lang = ctx.data_opt::<Lang>().copied().unwrap_or_default();
+            crate::error::finalize_errors(&mut response.errors, lang);
             let outcome = response
                 .errors
                 .first()

@@ -50,10 +50,16 @@ pub struct Stats {
 /// Check a period: `from` before `to`, at most [`MAX_PERIOD_DAYS`].
 pub fn check_period(from: DateTime<Utc>, to: DateTime<Utc>) -> AppResult<()> {
     if from >= to {
-        return Err(AppError::bad_input("to", "must be after `from`"));
+        return Err(AppError::bad_input(
+            "to",
+            msg!("must be after `from`", "结束时间须晚于开始时间"),
+        ));
     }
     if to - from > chrono::Duration::days(MAX_PERIOD_DAYS) {
-        return Err(AppError::bad_input("from", "a period is at most ten years"));
+        return Err(AppError::bad_input(
+            "from",
+            msg!("a period is at most ten years", "统计区间最长十年"),
+        ));
     }
     Ok(())
 }

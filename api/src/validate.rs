@@ -18,7 +18,10 @@ pub fn search(raw: Option<String>, field: &str) -> Result<Option<String>, AppErr
     if s.chars().count() > MAX_SEARCH_CHARS {
         return Err(AppError::bad_input(
             field,
-            format!("search for at most {MAX_SEARCH_CHARS} characters"),
+            msg!(
+                "search for at most {MAX_SEARCH_CHARS} characters",
+                "搜索词最多 {MAX_SEARCH_CHARS} 个字"
+            ),
         ));
     }
     Ok((!s.is_empty()).then(|| s.to_owned()))
@@ -30,7 +33,10 @@ pub fn title(raw: &str, field: &str, max: usize) -> Result<String, AppError> {
     if n == 0 || n > max || t.chars().any(char::is_control) {
         return Err(AppError::bad_input(
             field,
-            format!("must be 1 to {max} characters on one line"),
+            msg!(
+                "must be 1 to {max} characters on one line",
+                "须为 1 至 {max} 个字，且不能换行"
+            ),
         ));
     }
     Ok(t.to_owned())
@@ -42,7 +48,7 @@ pub fn text(raw: &str, field: &str, max: usize) -> Result<String, AppError> {
     if t.chars().count() > max || t.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
         return Err(AppError::bad_input(
             field,
-            format!("must be at most {max} characters"),
+            msg!("must be at most {max} characters", "最多 {max} 个字"),
         ));
     }
     Ok(t.to_owned())
@@ -60,7 +66,10 @@ pub fn url(raw: &str, field: &str) -> Result<String, AppError> {
     } else {
         Err(AppError::bad_input(
             field,
-            "must be an http(s) URL of at most 512 characters",
+            msg!(
+                "must be an http(s) URL of at most 512 characters",
+                "须为 http(s) 网址，最长 512 个字符"
+            ),
         ))
     }
 }
@@ -74,7 +83,10 @@ pub fn window(
     if ends_at > starts_at {
         Ok(())
     } else {
-        Err(AppError::bad_input(field, "must be after startsAt"))
+        Err(AppError::bad_input(
+            field,
+            msg!("must be after startsAt", "结束时间须晚于开始时间"),
+        ))
     }
 }
 
@@ -87,7 +99,7 @@ pub fn skills(raw: &[String], field: &str) -> Result<Vec<String>, AppError> {
     if raw.len() > MAX_SKILLS {
         return Err(AppError::bad_input(
             field,
-            format!("at most {MAX_SKILLS} skills"),
+            msg!("at most {MAX_SKILLS} skills", "最多 {MAX_SKILLS} 项技能"),
         ));
     }
     let mut out = Vec::with_capacity(raw.len());
@@ -102,7 +114,10 @@ pub fn skills(raw: &[String], field: &str) -> Result<Vec<String>, AppError> {
         {
             return Err(AppError::bad_input(
                 field,
-                "each skill is 1 to 32 characters, without quotes, backslashes, % or _",
+                msg!(
+                    "each skill is 1 to 32 characters, without quotes, backslashes, % or _",
+                    "每项技能 1 至 32 个字，不能含引号、反斜杠、% 或 _"
+                ),
             ));
         }
         out.push(skill);

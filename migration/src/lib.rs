@@ -26,7 +26,9 @@ mod m20261206_000017_phone_codes;
 mod m20261206_000018_invitations;
 mod m20261207_000019_paid_donations;
 mod m20261207_000020_sessions;
-mod m20261208_000021_calendar_feeds;
+mod m20261208_000021_sync_indexes;
+pub mod m20261208_000022_text_search;
+mod m20261208_000023_calendar_feeds;
 mod postgres;
 mod sqlite_rebuild;
 
@@ -57,7 +59,9 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000018_invitations::Migration),
             Box::new(m20261207_000019_paid_donations::Migration),
             Box::new(m20261207_000020_sessions::Migration),
-            Box::new(m20261208_000021_calendar_feeds::Migration),
+            Box::new(m20261208_000021_sync_indexes::Migration),
+            Box::new(m20261208_000022_text_search::Migration),
+            Box::new(m20261208_000023_calendar_feeds::Migration),
         ]
     }
 }

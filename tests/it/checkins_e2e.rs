@@ -689,10 +689,14 @@ async fn an_approval_list_shows_who_served_what_where_and_when() {
     let (app, org, vol, shift, w) = open_shift().await;
     let record = app.serve_an_hour(&vol, &shift).await;
     let list = "query($o: ID!) { serviceRecords(filter: {organizationId: $o, status: PENDING}) {
-        edges { node { minutes startedAt endedAt volunteer { displayName }
+        totalCount
+        edges { node { minutes startedAt endedAt evidence volunteer { displayName }
             shift { id startsAt endsAt } event { title } helpRequest { title } } } } }";
     let data = app.ok(Some(&org), list, json!({ "o": w.station })).await;
+    assert_eq!(data["serviceRecords"]["totalCount"], 1);
     let node = &data["serviceRecords"]["edges"][0]["node"];
+    // Both ends by the phone's location: that is what the record rests on.
+    assert_eq!(node["evidence"], "LOCATION");
     assert_eq!(node["volunteer"]["displayName"], "小李");
     assert_eq!(node["shift"]["id"], shift.as_str());
     assert_eq!(node["event"]["title"], "助餐");
@@ -718,5 +722,73 @@ async fn an_approval_list_shows_who_served_what_where_and_when() {
     assert_eq!(
         mine["me"]["serviceRecords"]["edges"][0]["node"]["event"]["title"],
         "助餐"
+    );
+}
+
+#[tokio::test]
+async fn a_ledger_line_says_what_it_paid_for_and_who_was_on_the_other_side() {
+    let (app, org, vol, shift, w) = open_shift().await;
+    let record = app.serve_an_hour(&vol, &shift).await;
+    let record_id = api::ids::encode(api::ids::NodeType::ServiceRecord, record.id);
+    app.ok(
+        Some(&org),
+        "mutation($id: ID!) { approveServiceRecord(id: $id) { status } }",
+        json!({ "id": record_id }),
+    )
+    .await;
+    // The volunteer gives part of it to a neighbour, with a note.
+    let friend = app.register("13800000002", "老王").await;
+    app.ok(
+        Some(&vol),
+        "mutation($i: TransferTimeCoinsInput!) { transferTimeCoins(input: $i) { amount } }",
+        json!({ "i": { "toPhone": "13800000002", "amount": 30, "memo": "谢谢帮忙买菜", "idempotencyKey": "g1" } }),
+    )
+    .await;
+
+    let ledger = "{ me { timeBank { balance entries { totalCount edges { node {
+        amount kind memo
+        counterparty { __typename ... on Account { displayName phone } ... on Organization { name } }
+        serviceRecord { id minutes event { title } } } } } } } }";
+    let mine = app.ok(Some(&vol), ledger, json!({})).await;
+    let bank = &mine["me"]["timeBank"];
+    assert_eq!(bank["entries"]["totalCount"], 2);
+    let paid = &bank["entries"]["edges"][0]["node"];
+    assert_eq!(paid["amount"], 100);
+    assert_eq!(paid["kind"], "SERVICE");
+    assert_eq!(paid["counterparty"]["__typename"], "Organization");
+    assert_eq!(paid["counterparty"]["name"], "亭林社工站");
+    assert_eq!(paid["serviceRecord"]["id"], record_id.as_str());
+    assert_eq!(paid["serviceRecord"]["event"]["title"], "助餐");
+    let gift = &bank["entries"]["edges"][1]["node"];
+    assert_eq!(gift["amount"], -30);
+    assert_eq!(gift["kind"], "GIFT");
+    assert_eq!(gift["memo"], "谢谢帮忙买菜");
+    assert_eq!(gift["counterparty"]["__typename"], "Account");
+    assert_eq!(gift["counterparty"]["displayName"], "老王");
+    assert!(gift["serviceRecord"].is_null());
+
+    // The receiver sees who sent it; the sender's phone stays masked to a stranger.
+    let theirs = app.ok(Some(&friend.access), ledger, json!({})).await;
+    let got = &theirs["me"]["timeBank"]["entries"]["edges"][0]["node"];
+    assert_eq!(got["amount"], 30);
+    assert_eq!(got["counterparty"]["displayName"], "小李");
+    let phone = got["counterparty"]["phone"].as_str().unwrap();
+    assert!(phone.contains('*'), "masked: {phone}");
+
+    // The station's issuing account sees whom it paid, and for what.
+    let org_bank = "query($o: ID!) { node(id: $o) { ... on Organization { timeBank { entries {
+        totalCount edges { node { kind counterparty { ... on Account { displayName } } serviceRecord { id } } } } } } } }";
+    let data = app
+        .ok(Some(&org), org_bank, json!({ "o": w.station }))
+        .await;
+    let entries = &data["node"]["timeBank"]["entries"];
+    assert_eq!(entries["totalCount"], 1);
+    assert_eq!(
+        entries["edges"][0]["node"]["counterparty"]["displayName"],
+        "小李"
+    );
+    assert_eq!(
+        entries["edges"][0]["node"]["serviceRecord"]["id"],
+        record_id.as_str()
     );
 }

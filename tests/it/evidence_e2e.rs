@@ -215,6 +215,24 @@ async fn current_codes_at_both_ends_are_verified_and_approved_automatically() {
         .await;
     let reason = history["node"]["history"][0]["reason"].as_str().unwrap();
     assert!(reason.contains("automatically"), "{reason}");
+    // The server's own words are shown in the reader's language (Chinese by default).
+    let zh: serde_json::Value = reqwest::Client::new()
+        .post(app.url("/graphql"))
+        .bearer_auth(&vol)
+        .json(&json!({
+            "query": "query($id: ID!) { node(id: $id) { ... on ServiceRecord { history { reason } } } }",
+            "variables": { "id": record["id"] },
+        }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        zh["data"]["node"]["history"][0]["reason"],
+        "现场核验通过，已按活动设置自动审核"
+    );
     let coins = app
         .ok(Some(&vol), "{ me { timeBank { balance } } }", json!({}))
         .await;

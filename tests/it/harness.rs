@@ -183,6 +183,7 @@ pub async fn test_state() -> (AppState, TestDb) {
 /// A running server on a free port.
 pub struct TestApp {
     pub addr: SocketAddr,
+    /// Sends `Accept-Language: en` with every request.
     pub client: reqwest::Client,
     pub state: AppState,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
@@ -294,7 +295,18 @@ impl TestApp {
             addr,
             client: {
                 api::sms::install_tls_provider();
-                reqwest::Client::new()
+                // English, explicitly: the assertions on message text throughout the suite are
+                // in English. The default (Chinese) is tested with clients of their own
+                // (`i18n_e2e`).
+                let mut headers = reqwest::header::HeaderMap::new();
+                headers.insert(
+                    reqwest::header::ACCEPT_LANGUAGE,
+                    reqwest::header::HeaderValue::from_static("en"),
+                );
+                reqwest::Client::builder()
+                    .default_headers(headers)
+                    .build()
+                    .expect("HTTP client")
             },
             state,
             shutdown: Some(tx),

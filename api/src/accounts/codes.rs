@@ -145,7 +145,15 @@ pub async fn prove(
     field: &str,
 ) -> AppResult<()> {
     let now = Utc::now();
-    let wrong = || AppError::bad_input(field, "the code is wrong or expired; ask for a new one");
+    let wrong = || {
+        AppError::bad_input(
+            field,
+            msg!(
+                "the code is wrong or expired; ask for a new one",
+                "验证码错误或已过期，请重新获取"
+            ),
+        )
+    };
     let Some(current) = phone_code::Entity::find()
         .filter(phone_code::Column::Phone.eq(phone.as_str()))
         .filter(phone_code::Column::Purpose.eq(purpose))

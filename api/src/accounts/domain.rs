@@ -33,7 +33,10 @@ impl Phone {
         } else {
             Err(AppError::bad_input(
                 field,
-                "must be a mainland mobile number: 11 digits starting with 1, optionally +86",
+                msg!(
+                    "must be a mainland mobile number: 11 digits starting with 1, optionally +86",
+                    "请输入中国大陆手机号：以 1 开头的 11 位数字，可带 +86"
+                ),
             ))
         }
     }
@@ -75,13 +78,21 @@ impl Password {
         if n < Self::MIN_CHARS {
             return Err(AppError::bad_input(
                 field,
-                format!("must be at least {} characters", Self::MIN_CHARS),
+                msg!(
+                    "must be at least {} characters",
+                    "密码至少 {} 个字符",
+                    Self::MIN_CHARS
+                ),
             ));
         }
         if n > Self::MAX_CHARS {
             return Err(AppError::bad_input(
                 field,
-                format!("must be at most {} characters", Self::MAX_CHARS),
+                msg!(
+                    "must be at most {} characters",
+                    "密码最多 {} 个字符",
+                    Self::MAX_CHARS
+                ),
             ));
         }
         Ok(Self(raw.to_owned()))
@@ -114,8 +125,9 @@ impl DisplayName {
         if n == 0 || n > Self::MAX_CHARS || name.chars().any(char::is_control) {
             return Err(AppError::bad_input(
                 field,
-                format!(
+                msg!(
                     "must be 1 to {} characters without control characters",
+                    "名称须为 1 至 {} 个字，不含控制字符",
                     Self::MAX_CHARS
                 ),
             ));

@@ -1,8 +1,6 @@
 //! GraphQL surface of accounts and sessions.
 
-use async_graphql::{
-    Context, ID, InputObject, Object, Result, SimpleObject, connection::Connection,
-};
+use async_graphql::{Context, ID, InputObject, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
 use entity::account;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
@@ -15,11 +13,11 @@ use crate::{
     authz,
     checkins::{graphql::ServiceRecord, records},
     context::ContextExt,
-    error::{AppError, AppResult},
+    error::{AppError, AppResult, Noun},
     events::domain::EventCategory,
     ids::{self, NodeType},
     organizations::{graphql::Membership, service as org_service},
-    pagination::{PageArgs, connection},
+    pagination::{PageArgs, TimePageArgs, Total, connection},
     profiles::{graphql::VolunteerProfile, service as profiles},
     signups::{
         graphql::Signup,
@@ -98,9 +96,7 @@ impl Account {
     async fn is_system_admin(&self, ctx: &Context<'_>) -> Result<bool> {
         let viewer = ctx.require_account().await?;
         if viewer.id != self.model.id && !viewer.is_system_admin {
-            return Err(
-                AppError::Forbidden("visible to the account itself only".to_owned()).into(),
-            );
+            return Err(AppError::Forbidden(self_only()).into());
         }
         Ok(self.model.is_system_admin)
     }
@@ -110,9 +106,7 @@ impl Account {
     async fn memberships(&self, ctx: &Context<'_>) -> Result<Vec<Membership>> {
         let viewer = ctx.require_account().await?;
         if viewer.id != self.model.id && !viewer.is_system_admin {
-            return Err(
-                AppError::Forbidden("visible to the account itself only".to_owned()).into(),
-            );
+            return Err(AppError::Forbidden(self_only()).into());
         }
         let rows = org_service::memberships_of(&ctx.state().db, self.model.id).await?;
         Ok(rows.into_iter().map(Membership::from).collect())
@@ -136,19 +130,36 @@ impl Account {
         >,
         #[graphql(desc = "Cursor of the last edge of the previous page.")] after: Option<String>,
         #[graphql(desc = "Which sign-ups.")] filter: Option<MySignupFilterInput>,
-    ) -> Result<Connection<String, Signup>> {
+    ) -> Result<crate::pagination::Conn<Signup>> {
         let state = ctx.state();
         self.require_self(ctx).await?;
-        let page = PageArgs::new(first, after.as_deref(), &state.config)?;
         let f = filter.unwrap_or_default();
         let filter = MySignupFilter {
             status: f.status,
             upcoming: f.upcoming,
         };
+        if let Some(since) = f.updated_since {
+            let page = TimePageArgs::new(first, after.as_deref(), &state.config)?;
+            return Ok(crate::pagination::changed_since(
+                &state.db,
+                signups::of_account(self.model.id, filter),
+                (
+                    entity::signup::Column::UpdatedAt,
+                    entity::signup::Column::Id,
+                ),
+                since,
+                page,
+                |s| (s.updated_at, s.id),
+                Signup::from,
+            )
+            .await?);
+        }
+        let page = PageArgs::new(first, after.as_deref(), &state.config)?;
         let rows = signups::list_for_account(&state.db, self.model.id, filter, page).await?;
         Ok(connection(
             rows,
             page.after.is_some(),
+            Total::of(&state.db, signups::of_account(self.model.id, filter)),
             |s| s.id,
             Signup::from,
         ))
@@ -163,14 +174,35 @@ impl Account {
             i32,
         >,
         #[graphql(desc = "Cursor of the last edge of the previous page.")] after: Option<String>,
-    ) -> Result<Connection<String, ServiceRecord>> {
+        #[graphql(
+            desc = "Only records changed at or after this time (a review, a correction), oldest change first: what a phone asks to refresh its cache."
+        )]
+        updated_since: Option<DateTime<Utc>>,
+    ) -> Result<crate::pagination::Conn<ServiceRecord>> {
         let state = ctx.state();
         self.require_self(ctx).await?;
+        let mine = entity::service_record::Entity::find()
+            .filter(entity::service_record::Column::AccountId.eq(self.model.id));
+        if let Some(since) = updated_since {
+            let page = TimePageArgs::new(first, after.as_deref(), &state.config)?;
+            return Ok(crate::pagination::changed_since(
+                &state.db,
+                mine,
+                (
+                    entity::service_record::Column::UpdatedAt,
+                    entity::service_record::Column::Id,
+                ),
+                since,
+                page,
+                |r| (r.updated_at, r.id),
+                ServiceRecord,
+            )
+            .await?);
+        }
         let page = PageArgs::new(first, after.as_deref(), &state.config)?;
         let rows = crate::pagination::fetch_page(
             &state.db,
-            entity::service_record::Entity::find()
-                .filter(entity::service_record::Column::AccountId.eq(self.model.id)),
+            mine.clone(),
             entity::service_record::Column::Id,
             page,
         )
@@ -178,6 +210,7 @@ impl Account {
         Ok(connection(
             rows,
             page.after.is_some(),
+            Total::of(&state.db, mine),
             |r| r.id,
             ServiceRecord,
         ))
@@ -195,7 +228,7 @@ impl Account {
             i32,
         >,
         #[graphql(desc = "Cursor of the last edge of the previous page.")] after: Option<String>,
-    ) -> Result<Connection<String, crate::help::graphql::HelpOffer>> {
+    ) -> Result<crate::pagination::Conn<crate::help::graphql::HelpOffer>> {
         let state = ctx.state();
         self.require_self(ctx).await?;
         let page = PageArgs::new(first, after.as_deref(), &state.config)?;
@@ -203,6 +236,10 @@ impl Account {
         Ok(connection(
             rows,
             page.after.is_some(),
+            Total::of(
+                &state.db,
+                crate::help::service::offered_to(self.model.id, status),
+            ),
             |o| o.id,
             crate::help::graphql::HelpOffer,
         ))
@@ -257,14 +294,15 @@ impl Account {
             i32,
         >,
         #[graphql(desc = "Cursor of the last edge of the previous page.")] after: Option<String>,
-    ) -> Result<Connection<String, crate::certificates::graphql::ServiceCertificate>> {
+    ) -> Result<crate::pagination::Conn<crate::certificates::graphql::ServiceCertificate>> {
         let state = ctx.state();
         self.require_self(ctx).await?;
         let page = PageArgs::new(first, after.as_deref(), &state.config)?;
+        let mine = entity::service_certificate::Entity::find()
+            .filter(entity::service_certificate::Column::AccountId.eq(self.model.id));
         let rows = crate::pagination::fetch_page(
             &state.db,
-            entity::service_certificate::Entity::find()
-                .filter(entity::service_certificate::Column::AccountId.eq(self.model.id)),
+            mine.clone(),
             entity::service_certificate::Column::Id,
             page,
         )
@@ -272,6 +310,7 @@ impl Account {
         Ok(connection(
             rows,
             page.after.is_some(),
+            Total::of(&state.db, mine),
             |c| c.id,
             |c| crate::certificates::graphql::ServiceCertificate::new(c, true),
         ))
@@ -314,11 +353,14 @@ impl Account {
         if authz::is_self(viewer, self.model.id) {
             Ok(())
         } else {
-            Err(AppError::Forbidden(
-                "visible to the account itself only".to_owned(),
-            ))
+            Err(AppError::Forbidden(self_only()))
         }
     }
+}
+
+/// Why another person's private fields are refused.
+fn self_only() -> crate::i18n::Msg {
+    msg!("visible to the account itself only", "仅本人可见")
 }
 
 /// Approved service in sum.
@@ -348,6 +390,11 @@ pub struct MySignupFilterInput {
     status: Option<SignupStatus>,
     /// `true`: only shifts that have not ended; `false`: only past ones.
     upcoming: Option<bool>,
+    /// Only sign-ups changed at or after this time (cancelled ones included), oldest change
+    /// first: what a phone asks to refresh its cache. Pass the largest `updatedAt` it has
+    /// seen (ask a little earlier to be safe: a change committed late may carry an earlier
+    /// time) and page through; leave `status` unset to see cancellations.
+    updated_since: Option<DateTime<Utc>>,
 }
 
 /// A new session: tokens for the client to keep, and the account.
@@ -509,7 +556,11 @@ impl PrivacyQuery {
     ) -> Result<async_graphql::Json<serde_json::Value>> {
         let viewer = ctx.require_account().await?;
         if crate::clients::confined_to().is_some() {
-            return Err(AppError::Forbidden("a person exports their own data".to_owned()).into());
+            return Err(AppError::Forbidden(msg!(
+                "a person exports their own data",
+                "只能由本人导出个人数据"
+            ))
+            .into());
         }
         let db = &ctx.state().db;
         let data = crate::privacy::export(db, viewer.id).await?;
@@ -536,7 +587,7 @@ impl PrivacyQuery {
             i32,
         >,
         #[graphql(desc = "Cursor of the last edge of the previous page.")] after: Option<String>,
-    ) -> Result<Connection<String, AuditEntry>> {
+    ) -> Result<crate::pagination::Conn<AuditEntry>> {
         let viewer = ctx.require_account().await?;
         let state = ctx.state();
         let org = ids::decode(NodeType::Organization, &organization_id, "organizationId")?;
@@ -545,6 +596,7 @@ impl PrivacyQuery {
         Ok(connection(
             rows,
             page.after.is_some(),
+            Total::of(&state.db, crate::privacy::audit_log_within(org)),
             |e| e.id,
             AuditEntry::from,
         ))
@@ -564,9 +616,11 @@ impl AccountMutation {
     ) -> Result<bool> {
         let viewer = ctx.require_account().await?;
         if crate::clients::confined_to().is_some() {
-            return Err(
-                AppError::Forbidden("a person deletes their own account".to_owned()).into(),
-            );
+            return Err(AppError::Forbidden(msg!(
+                "a person deletes their own account",
+                "只能由本人注销账号"
+            ))
+            .into());
         }
         let addr = ctx.viewer().client_addr;
         crate::privacy::delete_account(ctx.state(), viewer, password, addr).await?;
@@ -636,8 +690,9 @@ impl AccountMutation {
     async fn change_phone(&self, ctx: &Context<'_>, input: ChangePhoneInput) -> Result<Account> {
         let viewer = ctx.require_account().await?;
         let phone = Phone::parse(&input.new_phone, "input.newPhone")?;
-        let password = Password::parse(&input.password, "input.password")
-            .map_err(|_| AppError::bad_input("input.password", "the password is wrong"))?;
+        let password = Password::parse(&input.password, "input.password").map_err(|_| {
+            AppError::bad_input("input.password", msg!("the password is wrong", "密码错误"))
+        })?;
         let updated = Box::pin(service::change_phone(
             ctx.state(),
             viewer,
@@ -692,7 +747,7 @@ impl AccountMutation {
         let phone = Phone::parse(&input.phone, "input.phone")?;
         // A wrong-length password cannot be right; skip the rule's message to leak nothing.
         let password = Password::parse(&input.password, "input.password")
-            .map_err(|_| AppError::Unauthenticated("invalid phone number or password"))?;
+            .map_err(|_| AppError::Unauthenticated(service::bad_credentials()))?;
         let viewer = ctx.viewer();
         Ok(Box::pin(service::login(
             ctx.state(),
@@ -733,7 +788,10 @@ impl AccountMutation {
         let viewer = ctx.require_account().await?;
         let current =
             Password::parse(&input.current_password, "input.currentPassword").map_err(|_| {
-                AppError::bad_input("input.currentPassword", "the current password is wrong")
+                AppError::bad_input(
+                    "input.currentPassword",
+                    msg!("the current password is wrong", "当前密码错误"),
+                )
             })?;
         let new = Password::parse(&input.new_password, "input.newPassword")?;
         let caller = ctx.viewer();
@@ -830,5 +888,5 @@ pub async fn by_id(ctx: &Context<'_>, id: i64) -> AppResult<Option<Account>> {
 pub async fn required(ctx: &Context<'_>, id: i64) -> Result<Account> {
     by_id(ctx, id)
         .await?
-        .ok_or_else(|| AppError::NotFound("account").into())
+        .ok_or_else(|| AppError::NotFound(Noun::Account).into())
 }

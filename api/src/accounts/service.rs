@@ -13,7 +13,7 @@ use crate::{
     AppState,
     auth::{password, rate_limit::Proof, refresh},
     db,
-    error::{AppError, AppResult},
+    error::{AppError, AppResult, Noun},
 };
 
 /// A logged-in session: the account and its tokens.
@@ -39,7 +39,18 @@ impl std::fmt::Debug for Session {
     }
 }
 
-const BAD_CREDENTIALS: &str = "invalid phone number or password";
+/// Why a login failed, whichever of the two was wrong.
+pub fn bad_credentials() -> crate::i18n::Msg {
+    msg!("invalid phone number or password", "手机号或密码错误")
+}
+
+/// A number that already has an account.
+fn phone_taken() -> AppError {
+    AppError::Conflict(msg!(
+        "this phone number is already registered",
+        "该手机号已注册"
+    ))
+}
 
 /// Create an account and log it in. Registrations are throttled per client address.
 #[tracing::instrument(skip_all)]
@@ -59,9 +70,7 @@ pub async fn register(
         .await?
         .is_some();
     if taken {
-        return Err(AppError::Conflict(
-            "this phone number is already registered".to_owned(),
-        ));
+        return Err(phone_taken());
     }
     // The number is the person's: proven by the code sent to it (and spent by this).
     super::codes::prove(
@@ -130,7 +139,7 @@ pub async fn login(
                 .login_throttle
                 .record_failure(phone.as_str(), client_addr);
             tracing::info!(outcome = "bad_credentials", "login failed");
-            Err(AppError::Unauthenticated(BAD_CREDENTIALS))
+            Err(AppError::Unauthenticated(bad_credentials()))
         }
     }
 }
@@ -195,7 +204,10 @@ pub async fn refresh(state: &AppState, token: &str) -> AppResult<Session> {
         .one(&txn)
         .await?;
     let Some(row) = row else {
-        return Err(AppError::Unauthenticated("invalid refresh token"));
+        return Err(AppError::Unauthenticated(msg!(
+            "invalid refresh token",
+            "刷新凭证无效，请重新登录"
+        )));
     };
     if rotated.rows_affected == 0 {
         if row.rotated_at.is_some() && row.revoked_at.is_none() {
@@ -208,18 +220,23 @@ pub async fn refresh(state: &AppState, token: &str) -> AppResult<Session> {
                 account_id = row.account_id,
                 "refresh token reuse detected; family revoked"
             );
-            return Err(AppError::Unauthenticated(
+            return Err(AppError::Unauthenticated(msg!(
                 "refresh token was already used; the session is revoked, log in again",
-            ));
+                "刷新凭证已被使用，该登录已失效，请重新登录"
+            )));
         }
-        return Err(AppError::Unauthenticated(
+        return Err(AppError::Unauthenticated(msg!(
             "refresh token expired or revoked",
-        ));
+            "登录已过期或已退出，请重新登录"
+        )));
     }
     let account = account::Entity::find_by_id(row.account_id)
         .one(&txn)
         .await?
-        .ok_or(AppError::Unauthenticated("the account no longer exists"))?;
+        .ok_or(AppError::Unauthenticated(msg!(
+            "the account no longer exists",
+            "该账号已不存在"
+        )))?;
     let device = row.device.clone();
     let session =
         start_session(state, &txn, account, Some(row.family_id), device.as_deref()).await?;
@@ -263,7 +280,10 @@ pub async fn reset_password(
     let wrong = || {
         AppError::bad_input(
             "input.smsCode",
-            "the code is wrong or expired; ask for a new one",
+            msg!(
+                "the code is wrong or expired; ask for a new one",
+                "验证码错误或已过期，请重新获取"
+            ),
         )
     };
     let Some(acc) = account::Entity::find()
@@ -324,10 +344,10 @@ pub async fn change_phone(
     if !ok {
         return Err(AppError::bad_input(
             "input.password",
-            "the password is wrong",
+            msg!("the password is wrong", "密码错误"),
         ));
     }
-    let taken = || AppError::Conflict("this phone number is already registered".to_owned());
+    let taken = phone_taken;
     if phone_registered(&state.db, &new_phone).await? {
         return Err(taken());
     }
@@ -353,7 +373,7 @@ pub async fn change_phone(
     account::Entity::find_by_id(viewer.id)
         .one(&state.db)
         .await?
-        .ok_or(AppError::NotFound("account"))
+        .ok_or(AppError::NotFound(Noun::Account))
 }
 
 /// End the session a refresh token belongs to (its whole family). Unknown tokens are ignored,
@@ -461,7 +481,7 @@ pub async fn revoke_session(
     session_id: &str,
 ) -> AppResult<()> {
     if !session_open(db, viewer.id, session_id).await? {
-        return Err(AppError::NotFound("session"));
+        return Err(AppError::NotFound(Noun::Session));
     }
     end_sessions(db, viewer.id, Some(session_id), None).await?;
     tracing::info!("session revoked");
@@ -507,7 +527,7 @@ pub async fn change_password(
             .record_failure(&viewer.phone, client_addr);
         return Err(AppError::bad_input(
             "input.currentPassword",
-            "the current password is wrong",
+            msg!("the current password is wrong", "当前密码错误"),
         ));
     }
     let hash = password::hash(new.expose().to_owned()).await?;
@@ -554,9 +574,10 @@ pub async fn create_admin(
         )
         .await?;
         if !ok {
-            return Err(AppError::Forbidden(
-                "this phone is already registered with another password; give that password to promote the account".to_owned(),
-            ));
+            return Err(AppError::Forbidden(msg!(
+                "this phone is already registered with another password; give that password to promote the account",
+                "该手机号已用其他密码注册；请提供该密码以将其设为管理员"
+            )));
         }
         account::Entity::update_many()
             .col_expr(account::Column::IsSystemAdmin, Expr::value(true))
@@ -591,11 +612,7 @@ async fn insert_account(
     }
     .insert(&state.db)
     .await
-    .map_err(|e| {
-        AppError::from_db_unique(e, || {
-            AppError::Conflict("this phone number is already registered".to_owned())
-        })
-    })
+    .map_err(|e| AppError::from_db_unique(e, phone_taken))
 }
 
 /// Load accounts by key, in one query.

@@ -10,7 +10,16 @@ use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
 
-use crate::{config::Config, error::AppError};
+use crate::{config::Config, error::AppError, i18n::Msg};
+
+/// Why a token was refused: one message for every way a token fails, so a caller learns
+/// nothing about which.
+pub fn bad_token() -> Msg {
+    msg!(
+        "invalid or expired access token",
+        "登录凭证无效或已过期，请重新登录"
+    )
+}
 
 /// The only algorithm issued and accepted; a token whose header names another (`none`
 /// included) is rejected before its signature is looked at.
@@ -173,9 +182,9 @@ impl JwtKeys {
     pub fn verify_client(&self, token: &str) -> Result<ClientClaims, AppError> {
         let data =
             jsonwebtoken::decode::<ClientClaims>(token, &self.decoding, &self.client_validation)
-                .map_err(|_| AppError::Unauthenticated("invalid or expired access token"))?;
+                .map_err(|_| AppError::Unauthenticated(bad_token()))?;
         if !data.claims.sub.starts_with("client:") {
-            return Err(AppError::Unauthenticated("invalid or expired access token"));
+            return Err(AppError::Unauthenticated(bad_token()));
         }
         Ok(data.claims)
     }
@@ -187,7 +196,7 @@ impl JwtKeys {
 
     /// Verify an access token: its account, session and expiry.
     pub fn verify_session(&self, token: &str) -> Result<Verified, AppError> {
-        let bad = || AppError::Unauthenticated("invalid or expired access token");
+        let bad = || AppError::Unauthenticated(bad_token());
         let data = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
             .map_err(|_| bad())?;
         Ok(Verified {

@@ -6,7 +6,10 @@ use entity::account;
 use sea_orm::{DatabaseConnection, EntityTrait};
 use tokio::sync::OnceCell;
 
-use crate::error::{AppError, AppResult};
+use crate::{
+    error::{AppError, AppResult},
+    i18n::Msg,
+};
 
 /// The caller of one request. A bad token does not fail the request up front (a phone with an
 /// expired token must still be able to call `refreshToken` or read public data); it fails every
@@ -14,7 +17,7 @@ use crate::error::{AppError, AppResult};
 #[derive(Debug, Default)]
 pub struct Viewer {
     account_id: Option<i64>,
-    token_error: Option<&'static str>,
+    token_error: Option<Msg>,
     /// Client address, for throttling.
     pub client_addr: Option<IpAddr>,
     account: OnceCell<Option<account::Model>>,
@@ -93,7 +96,10 @@ impl Viewer {
         db: &DatabaseConnection,
     ) -> AppResult<crate::kiosk::service::KioskGrant> {
         let Some(key) = &self.kiosk_key else {
-            return Err(AppError::Unauthenticated("a kiosk key is required"));
+            return Err(AppError::Unauthenticated(msg!(
+                "a kiosk key is required",
+                "需要签到屏密钥"
+            )));
         };
         self.kiosk
             .get_or_try_init(|| crate::kiosk::service::authenticate(db, key))
@@ -107,7 +113,7 @@ impl Viewer {
     }
 
     /// A caller who presented credentials that did not verify.
-    pub fn invalid(reason: &'static str, client_addr: Option<IpAddr>) -> Self {
+    pub fn invalid(reason: Msg, client_addr: Option<IpAddr>) -> Self {
         Self {
             token_error: Some(reason),
             client_addr,
@@ -140,13 +146,16 @@ impl Viewer {
                     Ok::<_, AppError>(account::Entity::find_by_id(c.created_by).one(db).await?)
                 })
                 .await?;
-            return loaded
-                .as_ref()
-                .ok_or(AppError::Unauthenticated("the API client was revoked"));
+            return loaded.as_ref().ok_or(AppError::Unauthenticated(msg!(
+                "the API client was revoked",
+                "该 API 客户端已被撤销"
+            )));
         }
         let Some(id) = self.account_id else {
             return Err(AppError::Unauthenticated(
-                self.token_error.unwrap_or("authentication required"),
+                self.token_error
+                    .clone()
+                    .unwrap_or_else(|| msg!("authentication required", "请先登录")),
             ));
         };
         let loaded = self
@@ -155,11 +164,14 @@ impl Viewer {
             .await?;
         match loaded.as_ref() {
             // A deleted account's tokens stop working at once, not when they expire.
-            Some(a) if a.password_hash == crate::privacy::DELETED_HASH => {
-                Err(AppError::Unauthenticated("the account was deleted"))
-            }
+            Some(a) if a.password_hash == crate::privacy::DELETED_HASH => Err(
+                AppError::Unauthenticated(msg!("the account was deleted", "该账号已注销")),
+            ),
             Some(a) => Ok(a),
-            None => Err(AppError::Unauthenticated("the account no longer exists")),
+            None => Err(AppError::Unauthenticated(msg!(
+                "the account no longer exists",
+                "该账号已不存在"
+            ))),
         }
     }
 }

@@ -77,9 +77,11 @@ impl CalendarMutation {
     async fn rotate_calendar_feed(&self, ctx: &Context<'_>) -> Result<CalendarFeed> {
         let viewer = ctx.require_account().await?;
         if crate::clients::confined_to().is_some() {
-            return Err(
-                AppError::Forbidden("a person rotates their own calendar feed".to_owned()).into(),
-            );
+            return Err(AppError::Forbidden(msg!(
+                "a person rotates their own calendar feed",
+                "日历订阅地址只能由本人重置"
+            ))
+            .into());
         }
         let account_id = viewer.id;
         let feed = Box::pin(service::rotate(&ctx.state().db, account_id)).await?;

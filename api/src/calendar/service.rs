@@ -22,7 +22,7 @@ use super::{
 use crate::{
     config::Config,
     db::begin_write,
-    error::{AppError, AppResult},
+    error::{AppError, AppResult, Noun},
     ids::{self, NodeType},
 };
 
@@ -399,7 +399,7 @@ pub async fn feed(
     now: DateTime<Utc>,
 ) -> AppResult<String> {
     if !claim_is_current(db, claim).await? {
-        return Err(AppError::NotFound("calendar"));
+        return Err(AppError::NotFound(Noun::CalendarFeed));
     }
     let rows = feed_rows(db, claim.account_id, now).await?;
     Ok(render_feed(&rows, &config.public_base_url()))

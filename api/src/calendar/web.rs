@@ -23,7 +23,7 @@ use sha2::{Digest, Sha256};
 use super::service;
 use crate::{
     AppState,
-    error::AppError,
+    error::{AppError, Noun},
     ids::{self, NodeType},
     web::caller,
 };
@@ -66,7 +66,7 @@ async fn feed(
     let claim = file
         .strip_suffix(".ics")
         .and_then(|token| state.calendar.verify(token))
-        .ok_or(AppError::NotFound("calendar"))?;
+        .ok_or(AppError::NotFound(Noun::CalendarFeed))?;
     let body = Box::pin(service::feed(&state.db, &state.config, claim, Utc::now())).await?;
     Ok(calendar_response(body, &headers, FEED_CACHE, None))
 }
@@ -80,11 +80,11 @@ async fn shift(
     spend(&state, &headers, connect)?;
     let key = match file.strip_suffix(".ics").and_then(ids::decode_any) {
         Some((NodeType::Shift, key)) => key,
-        _ => return Err(AppError::NotFound("shift")),
+        _ => return Err(AppError::NotFound(Noun::Shift)),
     };
     let row = service::public_shift(&state.db, key)
         .await?
-        .ok_or(AppError::NotFound("shift"))?;
+        .ok_or(AppError::NotFound(Noun::Shift))?;
     let body = service::render_shift(&row, &state.config.public_base_url());
     let name = format!("attachment; filename=\"tongxing-shift-{key}.ics\"");
     Ok(calendar_response(body, &headers, SHIFT_CACHE, Some(name)))

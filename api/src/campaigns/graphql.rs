@@ -1,6 +1,6 @@
 //! GraphQL surface of campaigns.
 
-use async_graphql::{Context, ID, InputObject, Object, Result, connection::Connection};
+use async_graphql::{Context, ID, InputObject, Object, Result};
 use chrono::{DateTime, Utc};
 use entity::campaign;
 
@@ -8,7 +8,7 @@ use super::service::{self, CampaignChanges, CampaignFilter, CampaignStatus, NewC
 use crate::{
     context::ContextExt,
     direct::Fast,
-    error::AppError,
+    error::{AppError, Noun},
     events::graphql::CharityEvent,
     ids::{self, NodeType},
     organizations::graphql::Organization,
@@ -127,7 +127,7 @@ impl Campaign {
             i32,
         >,
         #[graphql(desc = "Cursor of the last edge of the previous page.")] after: Option<String>,
-    ) -> Result<Connection<String, crate::funds::graphql::Donation>> {
+    ) -> Result<crate::pagination::Conn<crate::funds::graphql::Donation>> {
         let state = ctx.state();
         let page = crate::pagination::PageArgs::new(first, after.as_deref(), &state.config)?;
         let viewer = ctx.optional_account().await?;
@@ -142,6 +142,11 @@ impl Campaign {
         Ok(crate::pagination::connection(
             rows,
             page.after.is_some(),
+            crate::pagination::Total::batched(
+                &state.db,
+                self.0.id,
+                crate::batch::ChildCounts::<crate::funds::service::DonationsToCampaign>::new,
+            ),
             |d| d.id,
             |d| crate::funds::graphql::Donation::shown_to(d, viewer, manager),
         ))
@@ -156,7 +161,7 @@ impl Campaign {
             i32,
         >,
         #[graphql(desc = "Cursor of the last edge of the previous page.")] after: Option<String>,
-    ) -> Result<Connection<String, Fast<CharityEvent>>> {
+    ) -> Result<crate::pagination::Conn<Fast<CharityEvent>>> {
         crate::events::graphql::events_of_campaign(ctx, self.0.id, first, after).await
     }
 
@@ -258,7 +263,7 @@ impl CampaignQuery {
         service::get_visible(&ctx.state().db, viewer, key)
             .await?
             .map(Campaign)
-            .ok_or_else(|| AppError::NotFound("campaign").into())
+            .ok_or_else(|| AppError::NotFound(Noun::Campaign).into())
     }
 
     /// Campaigns the caller may see, oldest first.
@@ -271,7 +276,7 @@ impl CampaignQuery {
         >,
         #[graphql(desc = "Cursor of the last edge of the previous page.")] after: Option<String>,
         #[graphql(desc = "Which campaigns.")] filter: Option<CampaignFilterInput>,
-    ) -> Result<Connection<String, Fast<Campaign>>> {
+    ) -> Result<crate::pagination::Conn<Fast<Campaign>>> {
         let state = ctx.state();
         let page = PageArgs::new(first, after.as_deref(), &state.config)?;
         let f = filter.unwrap_or_default();
@@ -289,6 +294,7 @@ impl CampaignQuery {
         Ok(connection(
             rows,
             page.after.is_some(),
+            crate::pagination::Total::of(&state.db, service::listed(viewer, &filter)),
             |c| c.id,
             |c| Fast(Campaign(c)),
         ))

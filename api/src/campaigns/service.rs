@@ -11,7 +11,7 @@ use sea_orm::{
 
 use crate::{
     authz,
-    error::{AppError, AppResult},
+    error::{AppError, AppResult, Noun},
     pagination::{Page, PageArgs, contains_text, fetch_page},
 };
 
@@ -75,13 +75,19 @@ pub fn check_goals(hours: Option<i32>, fen: Option<i64>) -> AppResult<()> {
     if hours.is_some_and(|h| !(1..=10_000_000).contains(&h)) {
         return Err(AppError::bad_input(
             "input.volunteerHoursGoal",
-            "must be between 1 and 10000000",
+            msg!(
+                "must be between 1 and 10000000",
+                "志愿时长目标须为 1 至 10000000 小时"
+            ),
         ));
     }
     if fen.is_some_and(|f| !(1..=1_000_000_000_000).contains(&f)) {
         return Err(AppError::bad_input(
             "input.fundraisingGoalFen",
-            "must be between 1 and 1000000000000 fen",
+            msg!(
+                "must be between 1 and 1000000000000 fen",
+                "筹款目标须为 1 至 1000000000000 分"
+            ),
         ));
     }
     Ok(())
@@ -133,7 +139,7 @@ async fn get_managed(
 ) -> AppResult<campaign::Model> {
     let c = get_visible(db, Some(viewer), id)
         .await?
-        .ok_or(AppError::NotFound("campaign"))?;
+        .ok_or(AppError::NotFound(Noun::Campaign))?;
     authz::require_manager(db, viewer, c.organization_id).await?;
     Ok(c)
 }
@@ -204,9 +210,10 @@ pub async fn update(
         update = update.col_expr(campaign::Column::CoverImageUrl, Expr::value(v));
     }
     if update.exec(db).await?.rows_affected == 0 {
-        return Err(AppError::Conflict(format!(
-            "a {} campaign cannot be changed",
-            crate::lifecycle::word(&current.status)
+        let (is, is_zh) = crate::lifecycle::word(&current.status);
+        return Err(AppError::Conflict(msg!(
+            "a {is} campaign cannot be changed",
+            "“{is_zh}”的主题活动不能修改"
         )));
     }
     get_managed(db, viewer, id).await
@@ -233,6 +240,14 @@ pub async fn list<C: ConnectionTrait>(
     filter: &CampaignFilter,
     page: PageArgs,
 ) -> AppResult<Page<campaign::Model>> {
+    fetch_page(db, listed(viewer, filter), campaign::Column::Id, page).await
+}
+
+/// Every campaign [`list`] pages through (its `totalCount`).
+pub fn listed(
+    viewer: Option<&account::Model>,
+    filter: &CampaignFilter,
+) -> sea_orm::Select<campaign::Entity> {
     let mut cond = visible_to(viewer);
     if let Some(s) = filter.status {
         cond = cond.add(campaign::Column::Status.eq(s));
@@ -256,13 +271,7 @@ pub async fn list<C: ConnectionTrait>(
     {
         cond = cond.add(contains_text(campaign::Column::Title, search));
     }
-    fetch_page(
-        db,
-        campaign::Entity::find().filter(cond),
-        campaign::Column::Id,
-        page,
-    )
-    .await
+    campaign::Entity::find().filter(cond)
 }
 
 /// What a campaign has achieved in approved service.

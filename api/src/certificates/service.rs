@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 use crate::{
     authz,
     clock::city_offset,
-    error::{AppError, AppResult},
+    error::{AppError, AppResult, Noun},
     identity,
 };
 
@@ -146,33 +146,46 @@ pub async fn issue<C: ConnectionTrait>(
         let Some(org) = req.organization else {
             return Err(AppError::bad_input(
                 "organizationId",
-                "staff issue certificates in the name of their organization",
+                msg!(
+                    "staff issue certificates in the name of their organization",
+                    "工作人员须以所在组织的名义出具证明"
+                ),
             ));
         };
         if !authz::is_staff(db, viewer, org).await? {
-            return Err(AppError::Forbidden(
-                "only the organization's staff issue certificates for others".to_owned(),
-            ));
+            return Err(AppError::Forbidden(msg!(
+                "only the organization's staff issue certificates for others",
+                "仅该组织的工作人员可为他人出具证明"
+            )));
         }
         // Whether the account exists or has an identity is not told before it is known to have
         // served here: an unknown account simply has no service to certify.
     } else if let Some(org) = req.organization {
         crate::organizations::service::get(db, org)
             .await?
-            .ok_or(AppError::NotFound("organization"))?;
+            .ok_or(AppError::NotFound(Noun::Organization))?;
     }
     let offset = city_offset();
     let today = Utc::now().with_timezone(&offset).date_naive();
     if req.from > req.to {
-        return Err(AppError::bad_input("from", "must not be after `to`"));
+        return Err(AppError::bad_input(
+            "from",
+            msg!("must not be after `to`", "开始日期不能晚于结束日期"),
+        ));
     }
     if req.to > today {
-        return Err(AppError::bad_input("to", "must not be in the future"));
+        return Err(AppError::bad_input(
+            "to",
+            msg!("must not be in the future", "结束日期不能晚于今天"),
+        ));
     }
     if (req.to - req.from).num_days() >= MAX_PERIOD_DAYS {
         return Err(AppError::bad_input(
             "from",
-            "a certificate covers at most ten years",
+            msg!(
+                "a certificate covers at most ten years",
+                "一份证明最多涵盖十年"
+            ),
         ));
     }
 
@@ -218,13 +231,17 @@ pub async fn issue<C: ConnectionTrait>(
     if total == 0 {
         return Err(AppError::bad_input(
             "from",
-            "there is no approved service to certify in this period",
+            msg!(
+                "there is no approved service to certify in this period",
+                "该时间段内没有已审核通过的服务记录"
+            ),
         ));
     }
     let identity = identity::service::get(db, volunteer).await?.ok_or(
-        AppError::IdentityRequired(
+        AppError::IdentityRequired(msg!(
             "a certificate names the volunteer's legal name and ID: set it first (setMyIdentity)",
-        ),
+            "证明需载明志愿者的真实姓名和证件号码，请先完成实名认证"
+        )),
     )?;
     let orgs: HashSet<i64> = rows.iter().map(|r| r.4).collect();
     let issuer = match req.organization {
@@ -232,7 +249,10 @@ pub async fn issue<C: ConnectionTrait>(
         None => common_ancestor(db, &orgs).await?.ok_or_else(|| {
             AppError::bad_input(
                 "organizationId",
-                "the service spans unrelated organizations: ask for one certificate per organization",
+                msg!(
+                    "the service spans unrelated organizations: ask for one certificate per organization",
+                    "服务涉及互不隶属的多个组织，请按组织分别申请证明"
+                ),
             )
         })?,
     };

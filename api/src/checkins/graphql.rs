@@ -16,7 +16,7 @@ use super::{
 use crate::{
     authz,
     context::ContextExt,
-    error::AppError,
+    error::{AppError, Noun},
     geo::GeoPoint,
     ids::{self, NodeType},
     shifts::service as shifts,
@@ -183,6 +183,19 @@ impl ServiceRecord {
         crate::accounts::graphql::required(ctx, self.0.account_id).await
     }
 
+    /// How far the server can vouch for the service: the weaker evidence of its check-in and
+    /// check-out (a late code is weaker than staff's word, which is weaker than the phone's
+    /// location, which is weaker than a current kiosk code). `null` for help-request service.
+    async fn evidence(&self, ctx: &Context<'_>) -> Result<Option<Evidence>> {
+        let arrival = self.check_event(ctx, CheckKind::In).await?;
+        let departure = self.check_event(ctx, CheckKind::Out).await?;
+        Ok(match (arrival, departure) {
+            (Some(a), Some(d)) => Some(service::weaker(a.0.evidence, d.0.evidence)),
+            (Some(one), None) | (None, Some(one)) => Some(one.0.evidence),
+            (None, None) => None,
+        })
+    }
+
     /// The shift served (`null` for help-request service).
     async fn shift(&self, ctx: &Context<'_>) -> Result<Option<crate::shifts::graphql::Shift>> {
         match self.0.shift_id {
@@ -263,7 +276,11 @@ impl ServiceRecord {
             crate::pagination::list_first(first)?,
         )
         .await?;
-        Ok(changes.into_iter().map(RecordChange::from).collect())
+        let lang = ctx.lang();
+        Ok(changes
+            .into_iter()
+            .map(|c| RecordChange::from(c).in_language(lang))
+            .collect())
     }
 
     /// Minutes actually served, clipped to the shift's window.
@@ -289,6 +306,12 @@ impl ServiceRecord {
     /// When it was created.
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at
+    }
+
+    /// When it last changed (a review, a correction): what `serviceRecords(updatedSince:)`
+    /// compares.
+    async fn updated_at(&self) -> DateTime<Utc> {
+        self.0.updated_at
     }
 }
 
@@ -328,6 +351,20 @@ impl From<service_record_change::Model> for RecordChange {
     }
 }
 
+impl RecordChange {
+    /// The reason in `lang` where the server wrote it; a person's own words stay as written.
+    fn in_language(mut self, lang: crate::i18n::Lang) -> Self {
+        if let Some(m) = self
+            .reason
+            .as_deref()
+            .and_then(super::service::system_reason)
+        {
+            self.reason = Some(m.get(lang).to_owned());
+        }
+        self
+    }
+}
+
 /// What `checkIn` / `checkOut` recorded.
 pub struct CheckResult(CheckOutcome);
 
@@ -349,7 +386,7 @@ impl CheckResult {
         signups::get(&ctx.state().db, self.0.event.signup_id)
             .await?
             .map(Signup::from)
-            .ok_or_else(|| AppError::NotFound("signup").into())
+            .ok_or_else(|| AppError::NotFound(Noun::Signup).into())
     }
 
     /// The service record a check-out created.
@@ -467,7 +504,7 @@ impl ServiceRecordQuery {
         >,
         #[graphql(desc = "Cursor of the last edge of the previous page.")] after: Option<String>,
         #[graphql(desc = "Which records.")] filter: ServiceRecordFilterInput,
-    ) -> Result<async_graphql::connection::Connection<String, ServiceRecord>> {
+    ) -> Result<crate::pagination::Conn<ServiceRecord>> {
         let state = ctx.state();
         let viewer = ctx.require_account().await?;
         let page = crate::pagination::PageArgs::new(first, after.as_deref(), &state.config)?;
@@ -489,6 +526,7 @@ impl ServiceRecordQuery {
         Ok(crate::pagination::connection(
             rows,
             page.after.is_some(),
+            crate::pagination::Total::of(&state.db, records::for_staff(&f)),
             |r| r.id,
             ServiceRecord,
         ))
@@ -543,7 +581,10 @@ impl CheckInMutation {
         if events.len() > MAX_SYNC_BATCH {
             return Err(AppError::bad_input(
                 "events",
-                format!("at most {MAX_SYNC_BATCH} events per batch"),
+                msg!(
+                    "at most {MAX_SYNC_BATCH} events per batch",
+                    "每批最多 {MAX_SYNC_BATCH} 条签到记录"
+                ),
             )
             .into());
         }
@@ -661,27 +702,32 @@ impl CheckInMutation {
             shifts::get_visible(&state.db, None, key)
                 .await?
                 .filter(|s| s.event_id == grant.event_id)
-                .ok_or(AppError::NotFound("shift"))?
+                .ok_or(AppError::NotFound(Noun::Shift))?
         } else {
             let viewer = ctx.require_account().await?;
             let s = shifts::get_visible(&state.db, Some(viewer), key)
                 .await?
-                .ok_or(AppError::NotFound("shift"))?;
+                .ok_or(AppError::NotFound(Noun::Shift))?;
             let e = event::Entity::find_by_id(s.event_id)
                 .one(&state.db)
                 .await
                 .map_err(AppError::from)?
-                .ok_or(AppError::NotFound("shift"))?;
+                .ok_or(AppError::NotFound(Noun::Shift))?;
             if !authz::is_staff(&state.db, viewer, e.organization_id).await? {
-                return Err(AppError::Forbidden(
-                    "only the organization's staff issue check-in codes".to_owned(),
-                )
+                return Err(AppError::Forbidden(msg!(
+                    "only the organization's staff issue check-in codes",
+                    "仅该组织的工作人员可生成签到码"
+                ))
                 .into());
             }
             s
         };
         if s.status != crate::shifts::service::ShiftStatus::Open {
-            return Err(AppError::bad_input("shiftId", "the shift is cancelled").into());
+            return Err(AppError::bad_input(
+                "shiftId",
+                msg!("the shift is cancelled", "该班次已取消"),
+            )
+            .into());
         }
         let code = state.checkin_codes.issue(s.id, Utc::now());
         Ok(CheckInCode {

@@ -23,7 +23,7 @@ use crate::{
     authz,
     config::Config,
     db::begin_write,
-    error::{AppError, AppResult},
+    error::{AppError, AppResult, Noun},
     timebank::service::ServiceSettlement,
 };
 
@@ -78,15 +78,16 @@ pub async fn review(
 ) -> AppResult<record::Model> {
     let current = get(db, id)
         .await?
-        .ok_or(AppError::NotFound("service record"))?;
+        .ok_or(AppError::NotFound(Noun::ServiceRecord))?;
     let org = current.organization_id;
     if !authz::is_staff(db, viewer, org).await? {
-        return Err(AppError::NotFound("service record"));
+        return Err(AppError::NotFound(Noun::ServiceRecord));
     }
     if current.account_id == viewer.id {
-        return Err(AppError::Forbidden(
-            "nobody reviews their own service record".to_owned(),
-        ));
+        return Err(AppError::Forbidden(msg!(
+            "nobody reviews their own service record",
+            "不能审核自己的服务记录"
+        )));
     }
     let (action, from, to, minutes, reason) = match review {
         Review::Approve { minutes } => {
@@ -94,8 +95,9 @@ pub async fn review(
             if m < 0 || m > current.minutes {
                 return Err(AppError::bad_input(
                     "minutes",
-                    format!(
+                    msg!(
                         "approval may lower the minutes, to 0 at least and {} at most",
+                        "审核时只能调低时长：最少 0 分钟，最多 {} 分钟",
                         current.minutes
                     ),
                 ));
@@ -111,7 +113,10 @@ pub async fn review(
         ),
         Review::Correct { minutes, reason } => {
             if !(0..=24 * 60).contains(&minutes) {
-                return Err(AppError::bad_input("minutes", "must be 0 to 1440"));
+                return Err(AppError::bad_input(
+                    "minutes",
+                    msg!("must be 0 to 1440", "时长须为 0 至 1440 分钟"),
+                ));
             }
             let keep = if current.status == Approved {
                 Approved
@@ -154,9 +159,10 @@ pub async fn review(
         .exec(&txn)
         .await?;
     if done.rows_affected == 0 {
-        return Err(AppError::Conflict(format!(
-            "the record is {} or changed meanwhile; reload it",
-            crate::lifecycle::word(&current.status)
+        let (is, is_zh) = crate::lifecycle::word(&current.status);
+        return Err(AppError::Conflict(msg!(
+            "the record is {is} or changed meanwhile; reload it",
+            "该记录当前为“{is_zh}”或已被他人修改，请刷新后重试"
         )));
     }
     change::ActiveModel {
@@ -191,7 +197,7 @@ pub async fn review(
     tracing::info!(action = ?action, "service record reviewed");
     get(db, id)
         .await?
-        .ok_or(AppError::NotFound("service record"))
+        .ok_or(AppError::NotFound(Noun::ServiceRecord))
 }
 
 /// Approved service of one volunteer.
@@ -347,10 +353,17 @@ pub async fn list_for_staff(
     page: crate::pagination::PageArgs,
 ) -> AppResult<crate::pagination::Page<record::Model>> {
     if !authz::is_staff(db, viewer, filter.organization_id).await? {
-        return Err(AppError::Forbidden(
-            "only the organization's staff see its service records".to_owned(),
-        ));
+        return Err(AppError::Forbidden(msg!(
+            "only the organization's staff see its service records",
+            "仅该组织的工作人员可查看其服务记录"
+        )));
     }
+    crate::pagination::fetch_page(db, for_staff(filter), record::Column::Id, page).await
+}
+
+/// Every record [`list_for_staff`] pages through (its `totalCount`; the caller is checked
+/// there).
+pub fn for_staff(filter: &RecordFilter) -> sea_orm::Select<record::Entity> {
     let mut select = record::Entity::find().filter(crate::authz::in_subtree(
         record::Column::OrganizationId,
         filter.organization_id,
@@ -367,7 +380,7 @@ pub async fn list_for_staff(
     if let Some(t) = filter.to {
         select = select.filter(record::Column::ServedAt.lt(t));
     }
-    crate::pagination::fetch_page(db, select, record::Column::Id, page).await
+    select
 }
 
 /// The changes of a record, oldest first ([`crate::batch::first_children`]).

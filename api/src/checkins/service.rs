@@ -18,7 +18,7 @@ use super::code::CodeError;
 use crate::{
     AppState, authz,
     db::begin_write,
-    error::{AppError, AppResult},
+    error::{AppError, AppResult, Noun},
     geo::GeoPoint,
 };
 
@@ -61,11 +61,29 @@ pub struct CheckOutcome {
     pub record: Option<service_record::Model>,
 }
 
+/// The reason recorded when the event's setting approves a record. Stored as written here (in
+/// English, as it always was), shown in the reader's language ([`system_reason`]).
+pub const AUTO_APPROVED: &str = "approved automatically: verified on site (event setting)";
+
+/// A reason the server wrote into a record's history, in both languages; `None` for a
+/// reviewer's own words.
+pub fn system_reason(stored: &str) -> Option<crate::i18n::Msg> {
+    (stored == AUTO_APPROVED).then(|| {
+        msg!(
+            "approved automatically: verified on site (event setting)",
+            "现场核验通过，已按活动设置自动审核"
+        )
+    })
+}
+
 fn code_error(e: CodeError) -> AppError {
     let message = match e {
-        CodeError::Invalid => "not a valid check-in code",
-        CodeError::WrongShift => "this code belongs to another shift",
-        CodeError::Expired => "the check-in code has expired; scan the kiosk again",
+        CodeError::Invalid => msg!("not a valid check-in code", "签到码无效"),
+        CodeError::WrongShift => msg!("this code belongs to another shift", "该签到码属于其他班次"),
+        CodeError::Expired => msg!(
+            "the check-in code has expired; scan the kiosk again",
+            "签到码已过期，请重新扫描签到屏"
+        ),
     };
     AppError::bad_input("input.code", message)
 }
@@ -144,12 +162,15 @@ pub async fn record(
 fn validate(req: &CheckRequest, now: DateTime<Utc>) -> AppResult<DateTime<Utc>> {
     let occurred = req.occurred_at.unwrap_or(now);
     if occurred > now + MAX_CLOCK_AHEAD {
-        return Err(AppError::bad_input("input.occurredAt", "is in the future"));
+        return Err(AppError::bad_input(
+            "input.occurredAt",
+            msg!("is in the future", "签到时间不能晚于现在"),
+        ));
     }
     if occurred < now - MAX_OFFLINE_AGE {
         return Err(AppError::bad_input(
             "input.occurredAt",
-            "is more than 24 hours ago",
+            msg!("is more than 24 hours ago", "签到时间已超过 24 小时"),
         ));
     }
     if req.client_event_id.is_empty()
@@ -158,7 +179,10 @@ fn validate(req: &CheckRequest, now: DateTime<Utc>) -> AppResult<DateTime<Utc>> 
     {
         return Err(AppError::bad_input(
             "input.clientEventId",
-            "must be 1 to 64 visible ASCII characters",
+            msg!(
+                "must be 1 to 64 visible ASCII characters",
+                "须为 1 至 64 个可见 ASCII 字符"
+            ),
         ));
     }
 
@@ -175,27 +199,31 @@ async fn find_signup(
     let s = shift::Entity::find_by_id(req.shift_id)
         .one(db)
         .await?
-        .ok_or(AppError::NotFound("shift"))?;
+        .ok_or(AppError::NotFound(Noun::Shift))?;
     let e = event::Entity::find_by_id(s.event_id)
         .one(db)
         .await?
-        .ok_or(AppError::NotFound("shift"))?;
+        .ok_or(AppError::NotFound(Noun::Shift))?;
 
     let target = match req.method {
         CheckMethod::Manual => {
             if !authz::is_staff(db, viewer, e.organization_id).await? {
-                return Err(AppError::Forbidden(
-                    "only the organization's staff check volunteers in by hand".to_owned(),
-                ));
+                return Err(AppError::Forbidden(msg!(
+                    "only the organization's staff check volunteers in by hand",
+                    "仅该组织的工作人员可为志愿者手动签到"
+                )));
             }
-            let id = req
-                .signup_id
-                .ok_or_else(|| AppError::bad_input("input.signupId", "MANUAL needs the sign-up"))?;
+            let id = req.signup_id.ok_or_else(|| {
+                AppError::bad_input(
+                    "input.signupId",
+                    msg!("MANUAL needs the sign-up", "手动签到须指定报名记录"),
+                )
+            })?;
             signup::Entity::find_by_id(id)
                 .filter(signup::Column::ShiftId.eq(s.id))
                 .one(db)
                 .await?
-                .ok_or(AppError::NotFound("signup"))?
+                .ok_or(AppError::NotFound(Noun::Signup))?
         }
         _ => signup::Entity::find()
             .filter(signup::Column::ShiftId.eq(s.id))
@@ -207,7 +235,10 @@ async fn find_signup(
             .one(db)
             .await?
             .ok_or_else(|| {
-                AppError::Forbidden("you have no confirmed sign-up for this shift".to_owned())
+                AppError::Forbidden(msg!(
+                    "you have no confirmed sign-up for this shift",
+                    "你没有该班次的已确认报名"
+                ))
             })?,
     };
 
@@ -257,7 +288,10 @@ fn check_window(s: &shift::Model, kind: CheckKind, occurred: DateTime<Utc>) -> A
     if occurred < opens || occurred > closes {
         return Err(AppError::bad_input(
             "input.occurredAt",
-            "outside the shift's check-in window",
+            msg!(
+                "outside the shift's check-in window",
+                "不在该班次的签到时间范围内"
+            ),
         ));
     }
 
@@ -282,6 +316,19 @@ pub fn is_proof(evidence: Evidence, accepts_location: bool) -> bool {
         Evidence::Location => accepts_location,
         Evidence::LateCode | Evidence::Staff => false,
     }
+}
+
+/// The evidence of a record whose ends were proven by `a` and `b`: the one the server can vouch
+/// for less. From strongest: a current kiosk code, the phone's location, staff's word, a code
+/// that arrived late.
+pub fn weaker(a: Evidence, b: Evidence) -> Evidence {
+    let strength = |e: Evidence| match e {
+        Evidence::Code => 3,
+        Evidence::Location => 2,
+        Evidence::Staff => 1,
+        Evidence::LateCode => 0,
+    };
+    if strength(a) <= strength(b) { a } else { b }
 }
 
 /// Whether a record whose ends were proven by `arrival` and `departure` may be approved without
@@ -309,10 +356,12 @@ async fn verify(
     };
     match req.method {
         CheckMethod::Qr => {
-            let code = req
-                .code
-                .as_deref()
-                .ok_or_else(|| AppError::bad_input("input.code", "QR needs the code"))?;
+            let code = req.code.as_deref().ok_or_else(|| {
+                AppError::bad_input(
+                    "input.code",
+                    msg!("QR needs the code", "扫码签到须提供签到码"),
+                )
+            })?;
             let codes = &state.checkin_codes;
             let current = if code.len() == 6 {
                 let budgets = super::guesses::Budgets {
@@ -336,9 +385,12 @@ async fn verify(
             };
         }
         CheckMethod::Geo => {
-            let (point, accuracy) = req
-                .location
-                .ok_or_else(|| AppError::bad_input("input.location", "GEO needs a location"))?;
+            let (point, accuracy) = req.location.ok_or_else(|| {
+                AppError::bad_input(
+                    "input.location",
+                    msg!("GEO needs a location", "定位签到须提供位置"),
+                )
+            })?;
             let venue = GeoPoint {
                 latitude: e.latitude,
                 longitude: e.longitude,
@@ -349,8 +401,9 @@ async fn verify(
             if distance > allowed {
                 return Err(AppError::bad_input(
                     "input.location",
-                    format!(
-                        "{distance:.0} m from the venue; check-in needs to be within {allowed:.0} m"
+                    msg!(
+                        "{distance:.0} m from the venue; check-in needs to be within {allowed:.0} m",
+                        "你距活动地点 {distance:.0} 米，须在 {allowed:.0} 米内才能签到"
                     ),
                 ));
             }
@@ -403,8 +456,8 @@ async fn write_event(
     .map_err(|err| {
         AppError::from_db_unique(err, || {
             AppError::Conflict(match kind {
-                CheckKind::In => "already checked in".to_owned(),
-                CheckKind::Out => "already checked out".to_owned(),
+                CheckKind::In => msg!("already checked in", "已签到"),
+                CheckKind::Out => msg!("already checked out", "已签退"),
             })
         })
     })
@@ -428,11 +481,13 @@ async fn write_record(
         .filter(check_event::Column::Kind.eq(CheckKind::In))
         .one(txn)
         .await?
-        .ok_or_else(|| AppError::Conflict("check in before checking out".to_owned()))?;
+        .ok_or_else(|| {
+            AppError::Conflict(msg!("check in before checking out", "请先签到再签退"))
+        })?;
     if occurred < arrived.occurred_at {
         return Err(AppError::bad_input(
             "input.occurredAt",
-            "is before the check-in",
+            msg!("is before the check-in", "签退时间不能早于签到时间"),
         ));
     }
     let minutes = served_minutes(arrived.occurred_at, occurred, s.starts_at, s.ends_at);
@@ -477,9 +532,7 @@ async fn write_record(
             status_after: Set(RecordStatus::Approved),
             minutes_before: Set(minutes),
             minutes_after: Set(minutes),
-            reason: Set(Some(
-                "approved automatically: verified on site (event setting)".to_owned(),
-            )),
+            reason: Set(Some(AUTO_APPROVED.to_owned())),
             at: Set(now),
             ..Default::default()
         }
@@ -574,6 +627,16 @@ mod tests {
     #[test]
     fn only_current_codes_at_both_ends_approve_automatically() {
         assert!(may_approve_automatically(Evidence::Code, Evidence::Code));
+        assert_eq!(
+            weaker(Evidence::Code, Evidence::LateCode),
+            Evidence::LateCode
+        );
+        assert_eq!(
+            weaker(Evidence::Location, Evidence::Code),
+            Evidence::Location
+        );
+        assert_eq!(weaker(Evidence::Staff, Evidence::Location), Evidence::Staff);
+        assert_eq!(weaker(Evidence::Code, Evidence::Code), Evidence::Code);
         for other in [Evidence::LateCode, Evidence::Location, Evidence::Staff] {
             assert!(!may_approve_automatically(Evidence::Code, other));
             assert!(!may_approve_automatically(other, Evidence::Code));

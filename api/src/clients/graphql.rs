@@ -8,7 +8,7 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use super::{Scope, service};
 use crate::{
     context::ContextExt,
-    error::AppError,
+    error::{AppError, Noun},
     ids::{self, NodeType},
     validate,
 };
@@ -86,7 +86,7 @@ async fn client_key(ctx: &Context<'_>, client_id: &str) -> Result<i64> {
         .one(&ctx.state().db)
         .await
         .map_err(AppError::from)?
-        .ok_or(AppError::NotFound("API client"))?
+        .ok_or(AppError::NotFound(Noun::ApiClient))?
         .id)
 }
 
@@ -124,7 +124,11 @@ impl ApiClientMutation {
     ) -> Result<ApiClientCredentials> {
         let viewer = ctx.require_account().await?;
         if !(0..=service::MAX_OVERLAP_HOURS * 60).contains(&i64::from(overlap_minutes)) {
-            return Err(AppError::bad_input("overlapMinutes", "must be 0 to 10080").into());
+            return Err(AppError::bad_input(
+                "overlapMinutes",
+                msg!("must be 0 to 10080", "须为 0 至 10080 分钟"),
+            )
+            .into());
         }
         let key = client_key(ctx, &client_id).await?;
         let (c, secret) = service::rotate(

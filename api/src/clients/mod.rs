@@ -110,17 +110,11 @@ fn root_fields<'a>(
 /// `who` names the caller in the message about fragments nested too deeply to check.
 pub fn check_root_fields(
     doc: &async_graphql::parser::types::ExecutableDocument,
-    who: &str,
-    allowed: impl Fn(&str, &str) -> Result<(), String>,
+    who: crate::i18n::Msg,
+    allowed: impl Fn(&str, &str) -> Result<(), crate::i18n::Msg>,
 ) -> async_graphql::ServerResult<()> {
     use async_graphql::parser::types::OperationType;
-    let forbidden = |message: String| {
-        let mut err = async_graphql::ServerError::new(message, None);
-        err.extensions
-            .get_or_insert_with(Default::default)
-            .set("code", "FORBIDDEN");
-        err
-    };
+    let forbidden = |message| crate::i18n::coded_error(message, "FORBIDDEN");
     for (_, op) in doc.operations.iter() {
         let parent = match op.node.ty {
             OperationType::Query => "QueryRoot",
@@ -129,8 +123,10 @@ pub fn check_root_fields(
         };
         let mut fields = Vec::new();
         if !root_fields(doc, &op.node.selection_set.node, &mut fields, 0) {
-            return Err(forbidden(format!(
-                "fragments nest too deeply at the root for {who}"
+            let (who, who_zh) = (who.en(), who.zh());
+            return Err(forbidden(msg!(
+                "fragments nest too deeply at the root for {who}",
+                "查询根部的片段嵌套过深，{who_zh}无法使用"
             )));
         }
         for field in fields {

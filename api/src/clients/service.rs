@@ -11,7 +11,7 @@ use super::Scope;
 use crate::{
     auth::refresh,
     authz,
-    error::{AppError, AppResult},
+    error::{AppError, AppResult, Noun},
 };
 
 /// Longest roll-over during which the previous secret keeps working.
@@ -46,9 +46,9 @@ async fn managed_client(
     let c = client::Entity::find_by_id(key)
         .one(db)
         .await?
-        .ok_or(AppError::NotFound("API client"))?;
+        .ok_or(AppError::NotFound(Noun::ApiClient))?;
     if !authz::manages(db, viewer, c.organization_id).await? {
-        return Err(AppError::NotFound("API client"));
+        return Err(AppError::NotFound(Noun::ApiClient));
     }
     Ok(c)
 }
@@ -77,12 +77,22 @@ pub async fn of_organization(
     page: crate::pagination::PageArgs,
 ) -> AppResult<crate::pagination::Page<client::Model>> {
     authz::require_manager(db, viewer, organization_id).await?;
-    let mut select =
-        client::Entity::find().filter(client::Column::OrganizationId.eq(organization_id));
-    if !include_revoked {
-        select = select.filter(client::Column::RevokedAt.is_null());
-    }
+    let select = registered_for(organization_id, include_revoked);
     crate::pagination::fetch_page(db, select, client::Column::Id, page).await
+}
+
+/// Every client [`of_organization`] pages through (its `totalCount`; the caller is checked
+/// there).
+pub fn registered_for(
+    organization_id: i64,
+    include_revoked: bool,
+) -> sea_orm::Select<client::Entity> {
+    let select = client::Entity::find().filter(client::Column::OrganizationId.eq(organization_id));
+    if include_revoked {
+        select
+    } else {
+        select.filter(client::Column::RevokedAt.is_null())
+    }
 }
 
 /// Register a client for `organization_id` (its organizers and administrators only). Returns
@@ -99,7 +109,7 @@ pub async fn create(
     if scopes.is_empty() {
         return Err(AppError::bad_input(
             "input.scopes",
-            "name at least one scope",
+            msg!("name at least one scope", "请至少选择一项权限范围"),
         ));
     }
     let txn = crate::db::begin_write(db).await?;
@@ -132,7 +142,10 @@ pub async fn rotate(
 ) -> AppResult<(client::Model, String)> {
     let c = managed_client(db, viewer, key).await?;
     if c.revoked_at.is_some() {
-        return Err(AppError::Conflict("the client is revoked".to_owned()));
+        return Err(AppError::Conflict(msg!(
+            "the client is revoked",
+            "该 API 客户端已被撤销"
+        )));
     }
     let now = Utc::now();
     let txn = crate::db::begin_write(db).await?;
@@ -171,7 +184,7 @@ pub async fn revoke(
     client::Entity::find_by_id(key)
         .one(db)
         .await?
-        .ok_or(AppError::NotFound("API client"))
+        .ok_or(AppError::NotFound(Noun::ApiClient))
 }
 
 /// The client with this id and secret, if both are right, the client is not revoked and the

@@ -1,6 +1,6 @@
 //! GraphQL surface of charity events.
 
-use async_graphql::{Context, ID, InputObject, Object, Result, connection::Connection};
+use async_graphql::{Context, ID, InputObject, Object, Result};
 use chrono::{DateTime, Utc};
 use entity::charity_event as event;
 
@@ -12,7 +12,7 @@ use crate::{
     campaigns::graphql::Campaign,
     context::ContextExt,
     direct::Fast,
-    error::{AppError, AppResult},
+    error::{AppError, AppResult, Noun},
     geo::{GeoPoint, Near, NearInput},
     ids::{self, NodeType},
     organizations::graphql::Organization,
@@ -256,8 +256,18 @@ impl CharityEvent {
             i32,
         >,
         #[graphql(desc = "Cursor of the last edge of the previous page.")] after: Option<String>,
-    ) -> Result<Connection<String, Fast<Shift>>> {
-        crate::shifts::graphql::shifts_of_event(ctx, self, first, after).await
+        #[graphql(
+            desc = "Only shifts changed at or after this time (details, places taken, cancellation), oldest change first: what a phone asks to refresh its cache."
+        )]
+        updated_since: Option<DateTime<Utc>>,
+    ) -> Result<crate::pagination::Conn<Fast<Shift>>> {
+        match updated_since {
+            Some(since) => {
+                crate::shifts::graphql::shifts_of_event_changed(ctx, self, first, after, since)
+                    .await
+            }
+            None => crate::shifts::graphql::shifts_of_event(ctx, self, first, after).await,
+        }
     }
 
     /// When it was created.
@@ -279,10 +289,11 @@ pub async fn list_events(
     after: Option<String>,
     filter: EventFilter,
     order: EventOrder,
-) -> Result<Connection<String, Fast<CharityEvent>>> {
+) -> Result<crate::pagination::Conn<Fast<CharityEvent>>> {
     let state = ctx.state();
     let viewer = ctx.optional_account().await?;
     let near = filter.near;
+    let total = crate::pagination::Total::of(&state.db, service::listed(viewer, &filter));
     let joins = if crate::batch::per_field(ctx) {
         service::EventJoins::default()
     } else {
@@ -299,6 +310,7 @@ pub async fn list_events(
             Ok(connection_with(
                 rows,
                 page.after.is_some(),
+                total,
                 |_, e| ids::encode_time_cursor(e.event.starts_at, e.event.id),
                 |e| Fast(CharityEvent::joined(e, near)),
             ))
@@ -321,6 +333,7 @@ pub async fn list_events(
             Ok(connection_with(
                 rows,
                 offset > 0,
+                total,
                 |i, _| ids::encode_offset_cursor(offset + i as u64 + 1),
                 |e| Fast(CharityEvent::joined(e, near)),
             ))
@@ -335,7 +348,7 @@ pub async fn events_of_campaign(
     campaign_id: i64,
     first: Option<i32>,
     after: Option<String>,
-) -> Result<Connection<String, Fast<CharityEvent>>> {
+) -> Result<crate::pagination::Conn<Fast<CharityEvent>>> {
     let state = ctx.state();
     let viewer = ctx.optional_account().await?;
     let page = TimePageArgs::new(first, after.as_deref(), &state.config)?;
@@ -344,9 +357,16 @@ pub async fn events_of_campaign(
     })
     .await?
     .unwrap_or_default();
+    let total = {
+        let viewer = viewer.cloned();
+        crate::pagination::Total::batched(&state.db, campaign_id, move || service::CampaignCounts {
+            viewer: viewer.clone(),
+        })
+    };
     Ok(connection_with(
         rows,
         page.after.is_some(),
+        total,
         |_, e| ids::encode_time_cursor(e.starts_at, e.id),
         |e| Fast(CharityEvent::new(e)),
     ))
@@ -436,10 +456,13 @@ pub struct EventFilterInput {
     starts_before: Option<DateTime<Utc>>,
     /// Only events within this circle; also fills `distanceMeters`.
     near: Option<NearInput>,
+    /// Only events whose title, address or organization's name contains this text (at most
+    /// 50 characters; Chinese works; case does not matter).
+    search: Option<String>,
 }
 
 impl EventFilterInput {
-    fn parse(self) -> Result<EventFilter, AppError> {
+    fn parse(self, backend: sea_orm::DbBackend) -> Result<EventFilter, AppError> {
         Ok(EventFilter {
             campaign_id: self
                 .campaign_id
@@ -453,6 +476,8 @@ impl EventFilterInput {
             starts_after: self.starts_after,
             starts_before: self.starts_before,
             near: self.near.map(|n| n.parse("filter.near")).transpose()?,
+            search: crate::validate::search(self.search, "filter.search")?
+                .map(|text| crate::search::TextSearch::new(text, backend)),
         })
     }
 }
@@ -475,7 +500,7 @@ impl EventQuery {
         service::get_visible(&ctx.state().db, viewer, key)
             .await?
             .map(CharityEvent::new)
-            .ok_or_else(|| AppError::NotFound("event").into())
+            .ok_or_else(|| AppError::NotFound(Noun::Event).into())
     }
 
     /// Events the caller may see.
@@ -490,11 +515,19 @@ impl EventQuery {
         #[graphql(desc = "Which events.")] filter: Option<EventFilterInput>,
         #[graphql(desc = "Order: soonest first (default) or nearest first (needs `near`).")]
         order_by: Option<EventOrder>,
-    ) -> Result<Connection<String, Fast<CharityEvent>>> {
-        let filter = filter.unwrap_or_default().parse()?;
+    ) -> Result<crate::pagination::Conn<Fast<CharityEvent>>> {
+        let backend = sea_orm::ConnectionTrait::get_database_backend(&ctx.state().db);
+        let filter = filter.unwrap_or_default().parse(backend)?;
         let order = order_by.unwrap_or_default();
         if order == EventOrder::Distance && filter.near.is_none() {
-            return Err(AppError::bad_input("orderBy", "DISTANCE order needs filter.near").into());
+            return Err(AppError::bad_input(
+                "orderBy",
+                msg!(
+                    "DISTANCE order needs filter.near",
+                    "按距离排序需要提供位置（filter.near）"
+                ),
+            )
+            .into());
         }
         list_events(ctx, first, after, filter, order).await
     }
@@ -553,7 +586,7 @@ impl EventMutation {
             _ => {
                 return Err(AppError::bad_input(
                     "input.latitude",
-                    "latitude and longitude go together",
+                    msg!("latitude and longitude go together", "纬度和经度须同时填写"),
                 )
                 .into());
             }

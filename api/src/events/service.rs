@@ -18,7 +18,7 @@ use super::domain::{EventCategory, EventStatus};
 use crate::{
     authz,
     db::begin_write,
-    error::{AppError, AppResult},
+    error::{AppError, AppResult, Noun},
     geo::{GeoPoint, Near, distance_sql},
     pagination::{Page, TimePageArgs},
 };
@@ -98,6 +98,8 @@ pub struct EventFilter {
     pub starts_before: Option<DateTime<Utc>>,
     /// Only events within this circle.
     pub near: Option<Near>,
+    /// Only events whose title, address or organization's name contains this.
+    pub search: Option<crate::search::TextSearch>,
 }
 
 /// Events the caller may see ([`crate::lifecycle::visible_to`]).
@@ -125,7 +127,7 @@ pub async fn get_managed(
 ) -> AppResult<event::Model> {
     let e = get_visible(db, Some(viewer), id)
         .await?
-        .ok_or(AppError::NotFound("event"))?;
+        .ok_or(AppError::NotFound(Noun::Event))?;
     authz::require_manager(db, viewer, e.organization_id).await?;
     Ok(e)
 }
@@ -153,7 +155,10 @@ async fn check_campaign(
         Some(_) => Ok(()),
         None => Err(AppError::bad_input(
             "input.campaignId",
-            "must be a published campaign of the event's organization or one above it",
+            msg!(
+                "must be a published campaign of the event's organization or one above it",
+                "须为本组织或上级组织已发布的主题活动"
+            ),
         )),
     }
 }
@@ -239,9 +244,10 @@ pub async fn update(
             .col_expr(event::Column::Longitude, Expr::value(p.longitude));
     }
     if update.exec(&txn).await?.rows_affected == 0 {
-        return Err(AppError::Conflict(format!(
-            "a {} event cannot be changed",
-            crate::lifecycle::word(&current.status)
+        let (is, is_zh) = crate::lifecycle::word(&current.status);
+        return Err(AppError::Conflict(msg!(
+            "a {is} event cannot be changed",
+            "“{is_zh}”的活动不能修改"
         )));
     }
     let outside = shift::Entity::find()
@@ -257,7 +263,10 @@ pub async fn update(
     if outside.is_some() {
         return Err(AppError::bad_input(
             "input.startsAt",
-            "the event's window must still contain all of its open shifts",
+            msg!(
+                "the event's window must still contain all of its open shifts",
+                "活动时间须仍涵盖其所有开放中的班次"
+            ),
         ));
     }
     txn.commit().await?;
@@ -299,9 +308,10 @@ pub async fn cancel(
         .exec(&txn)
         .await?;
     if done.rows_affected == 0 {
-        return Err(AppError::Conflict(format!(
-            "the event is {} and cannot be cancelled",
-            crate::lifecycle::word(&current.status)
+        let (is, is_zh) = crate::lifecycle::word(&current.status);
+        return Err(AppError::Conflict(msg!(
+            "the event is {is} and cannot be cancelled",
+            "该活动当前为“{is_zh}”，不能取消"
         )));
     }
     // Shifts first, then their sign-ups: the lock order every path uses (a sign-up racing
@@ -362,7 +372,20 @@ fn filter_condition(filter: &EventFilter) -> Condition {
             "longitude",
         ));
     }
+    if let Some(search) = &filter.search {
+        cond = cond.add(search.events());
+    }
     cond
+}
+
+/// Every event [`list`] pages through, as `viewer` may see them (its `totalCount`).
+pub fn listed(
+    viewer: Option<&account::Model>,
+    filter: &EventFilter,
+) -> sea_orm::Select<event::Entity> {
+    event::Entity::find()
+        .filter(visible_to(viewer))
+        .filter(filter_condition(filter))
 }
 
 /// How a page of events was positioned.
@@ -412,7 +435,13 @@ pub async fn list<C: ConnectionTrait>(
         }
         EventPosition::Ranked { first, offset } => {
             let near = filter.near.ok_or_else(|| {
-                AppError::bad_input("orderBy", "DISTANCE order needs a `near` filter")
+                AppError::bad_input(
+                    "orderBy",
+                    msg!(
+                        "DISTANCE order needs a `near` filter",
+                        "按距离排序需要提供位置（near）"
+                    ),
+                )
             })?;
             (
                 select
@@ -483,6 +512,24 @@ impl crate::batch::Loader for CampaignPages {
             crate::pagination::spread_pages(&mut out, page, parents, pages);
         }
         Ok(out)
+    }
+}
+
+/// How many events of each campaign the viewer may see, batched: the `totalCount` of
+/// `campaign.events`, one `GROUP BY` for every campaign of a wave.
+pub struct CampaignCounts {
+    /// The caller.
+    pub viewer: Option<account::Model>,
+}
+
+impl crate::batch::Loader for CampaignCounts {
+    type Key = i64;
+    type Value = u64;
+    async fn load(self, db: DatabaseConnection, keys: Vec<i64>) -> AppResult<HashMap<i64, u64>> {
+        let select = event::Entity::find()
+            .filter(visible_to(self.viewer.as_ref()))
+            .filter(event::Column::CampaignId.is_in(keys));
+        crate::batch::count_per_parent(&db, select, event::Column::CampaignId).await
     }
 }
 

@@ -1,6 +1,6 @@
 //! GraphQL surface of charity funds, donations and disbursements.
 
-use async_graphql::{Context, ID, InputObject, Object, Result, connection::Connection};
+use async_graphql::{Context, ID, InputObject, Object, Result};
 use chrono::{DateTime, Utc};
 use entity::{
     charity_fund as fund, disbursement, donation,
@@ -14,13 +14,14 @@ use super::service::{
 use crate::{
     accounts::graphql::Account,
     authz,
+    batch::ChildCounts,
     campaigns::graphql::Campaign,
     context::ContextExt,
     direct::Fast,
     error::AppError,
     ids::{self, NodeType},
     organizations::graphql::Organization,
-    pagination::{PageArgs, connection},
+    pagination::{PageArgs, Total, connection},
     payments::wechat::AppPayment,
     validate,
 };
@@ -81,7 +82,7 @@ impl CharityFund {
             i32,
         >,
         #[graphql(desc = "Cursor of the last edge of the previous page.")] after: Option<String>,
-    ) -> Result<Connection<String, Donation>> {
+    ) -> Result<crate::pagination::Conn<Donation>> {
         let state = ctx.state();
         let page = PageArgs::new(first, after.as_deref(), &state.config)?;
         let manager = crate::context::person_manages(ctx, self.0.organization_id).await?;
@@ -96,6 +97,11 @@ impl CharityFund {
         Ok(connection(
             rows,
             page.after.is_some(),
+            Total::batched(
+                &state.db,
+                self.0.id,
+                ChildCounts::<service::DonationsToFund>::new,
+            ),
             |d| d.id,
             |d| Donation::shown_to(d, viewer, manager),
         ))
@@ -110,7 +116,7 @@ impl CharityFund {
             i32,
         >,
         #[graphql(desc = "Cursor of the last edge of the previous page.")] after: Option<String>,
-    ) -> Result<Connection<String, Disbursement>> {
+    ) -> Result<crate::pagination::Conn<Disbursement>> {
         let state = ctx.state();
         let page = PageArgs::new(first, after.as_deref(), &state.config)?;
         let manager = crate::context::person_manages(ctx, self.0.organization_id).await?;
@@ -124,6 +130,11 @@ impl CharityFund {
         Ok(connection(
             rows,
             page.after.is_some(),
+            Total::batched(
+                &state.db,
+                self.0.id,
+                ChildCounts::<service::DisbursementsOf>::new,
+            ),
             |d| d.id,
             |d| Disbursement { model: d, manager },
         ))
@@ -396,7 +407,10 @@ fn target(fund_id: Option<&ID>, campaign_id: Option<&ID>) -> Result<DonationTarg
         )?)),
         _ => Err(AppError::bad_input(
             "input.fundId",
-            "give exactly one of fundId and campaignId",
+            msg!(
+                "give exactly one of fundId and campaignId",
+                "请在慈善基金和主题活动中选择且只选择一个"
+            ),
         )),
     }
 }
@@ -443,7 +457,7 @@ impl FundQuery {
             i32,
         >,
         #[graphql(desc = "Cursor of the last edge of the previous page.")] after: Option<String>,
-    ) -> Result<Connection<String, Donation>> {
+    ) -> Result<crate::pagination::Conn<Donation>> {
         let viewer = ctx.require_account().await?;
         let state = ctx.state();
         let page = PageArgs::new(first, after.as_deref(), &state.config)?;
@@ -451,6 +465,10 @@ impl FundQuery {
         Ok(connection(
             rows,
             page.after.is_some(),
+            Total::of(
+                &state.db,
+                service::donations_of(service::Donations::By(viewer.id)),
+            ),
             |d| d.id,
             |d| Donation::shown_to(d, Some(viewer), false),
         ))

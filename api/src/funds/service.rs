@@ -17,7 +17,7 @@ use crate::{
     authz,
     campaigns::service as campaigns,
     db::begin_write,
-    error::{AppError, AppResult},
+    error::{AppError, AppResult, Noun},
     idempotency::{self, Claim, IdempotentRequest},
     ids,
     pagination::{Page, PageArgs, fetch_page},
@@ -42,7 +42,10 @@ pub fn check_amount(amount_fen: i64, field: &str) -> AppResult<i64> {
     } else {
         Err(AppError::bad_input(
             field,
-            format!("must be 1 to {MAX_AMOUNT_FEN} fen (¥0.01 to ¥1,000,000)"),
+            msg!(
+                "must be 1 to {MAX_AMOUNT_FEN} fen (¥0.01 to ¥1,000,000)",
+                "金额须为 0.01 至 1,000,000 元"
+            ),
         ))
     }
 }
@@ -67,7 +70,7 @@ pub async fn create_fund(
     organization::Entity::find_by_id(new.organization_id)
         .one(db)
         .await?
-        .ok_or(AppError::NotFound("organization"))?;
+        .ok_or(AppError::NotFound(Noun::Organization))?;
     authz::require_manager(db, viewer, new.organization_id).await?;
     let row = fund::ActiveModel {
         organization_id: Set(new.organization_id),
@@ -141,10 +144,11 @@ pub async fn donate(
     idempotency_key: &str,
 ) -> AppResult<Donated> {
     check_amount(new.amount_fen, "input.amountFen")?;
-    let pay = pay.ok_or(AppError::ProviderUnavailable(
+    let pay = pay.ok_or(AppError::ProviderUnavailable(msg!(
         "online donations are not set up on this server; the organization's staff can record \
          cash and bank transfers",
-    ))?;
+        "暂未开通在线捐赠；现金和银行转账可由组织工作人员登记"
+    )))?;
     let req = IdempotentRequest::new(viewer.id, idempotency_key, "donate", &new)?;
     let donor_name = match &new.donor_name {
         Some(n) => validate::title(n, "input.donorName", 50)?,
@@ -159,23 +163,26 @@ pub async fn donate(
             donation::Entity::find_by_id(original.id)
                 .one(db)
                 .await?
-                .ok_or(AppError::NotFound("donation"))?
+                .ok_or(AppError::NotFound(Noun::Donation))?
         }
         Claim::New => {
             match new.target {
                 DonationTarget::Fund(id) => {
                     get_fund(&txn, id)
                         .await?
-                        .ok_or(AppError::NotFound("charity fund"))?;
+                        .ok_or(AppError::NotFound(Noun::CharityFund))?;
                 }
                 DonationTarget::Campaign(id) => {
                     let c = campaigns::get_visible(&txn, Some(viewer), id)
                         .await?
-                        .ok_or(AppError::NotFound("campaign"))?;
+                        .ok_or(AppError::NotFound(Noun::Campaign))?;
                     if c.status != entity::campaign::CampaignStatus::Published {
                         return Err(AppError::bad_input(
                             "input.campaignId",
-                            "the campaign does not take donations now (it is not published)",
+                            msg!(
+                                "the campaign does not take donations now (it is not published)",
+                                "该主题活动未发布，暂不接受捐赠"
+                            ),
                         ));
                     }
                 }
@@ -212,9 +219,10 @@ pub async fn donate(
         (DonationStatus::Pending, Some(out_trade_no)) => {
             let expires_at = row.created_at + window;
             if expires_at <= Utc::now() {
-                return Err(AppError::Conflict(
-                    "this donation's payment window has passed; start a new donation".into(),
-                ));
+                return Err(AppError::Conflict(msg!(
+                    "this donation's payment window has passed; start a new donation",
+                    "该笔捐赠已超过支付时限，请重新发起捐赠"
+                )));
             }
             // Boxed: an HTTP request's future is large, and resolvers' stacks are not.
             Some(
@@ -306,7 +314,7 @@ pub async fn confirm_payment(db: &DatabaseConnection, paid: &Paid) -> AppResult<
     let d = by_order()
         .one(&txn)
         .await?
-        .ok_or(AppError::NotFound("donation"))?;
+        .ok_or(AppError::NotFound(Noun::Donation))?;
     let settled = |d: &donation::Model| {
         if d.transaction_id.as_deref() == Some(paid.transaction_id.as_str()) {
             Ok(Confirmation::AlreadyConfirmed)
@@ -315,9 +323,10 @@ pub async fn confirm_payment(db: &DatabaseConnection, paid: &Paid) -> AppResult<
                 donation_id = d.id,
                 "a second payment arrived for a confirmed donation; refund it by hand"
             );
-            Err(AppError::Conflict(
-                "the donation was confirmed by another transaction".into(),
-            ))
+            Err(AppError::Conflict(msg!(
+                "the donation was confirmed by another transaction",
+                "该笔捐赠已由另一笔交易确认"
+            )))
         }
     };
     if d.status == DonationStatus::Confirmed {
@@ -330,9 +339,10 @@ pub async fn confirm_payment(db: &DatabaseConnection, paid: &Paid) -> AppResult<
             expected_fen = d.amount_fen,
             "a payment's amount differs from its donation's; not counted"
         );
-        return Err(AppError::Conflict(
-            "the amount paid differs from the donation's".into(),
-        ));
+        return Err(AppError::Conflict(msg!(
+            "the amount paid differs from the donation's",
+            "支付金额与捐赠金额不符"
+        )));
     }
     let moved = donation::Entity::update_many()
         .col_expr(
@@ -350,7 +360,10 @@ pub async fn confirm_payment(db: &DatabaseConnection, paid: &Paid) -> AppResult<
         .await
         .map_err(|e| {
             AppError::from_db_unique(e, || {
-                AppError::Conflict("this transaction already confirmed another donation".into())
+                AppError::Conflict(msg!(
+                    "this transaction already confirmed another donation",
+                    "该笔交易已确认过另一笔捐赠"
+                ))
             })
         })?;
     if moved.rows_affected == 0 {
@@ -358,7 +371,7 @@ pub async fn confirm_payment(db: &DatabaseConnection, paid: &Paid) -> AppResult<
         let now = by_order()
             .one(&txn)
             .await?
-            .ok_or(AppError::NotFound("donation"))?;
+            .ok_or(AppError::NotFound(Noun::Donation))?;
         return settled(&now);
     }
     let confirmed = donation::Model {
@@ -432,7 +445,10 @@ pub async fn record_offline_gift(
     {
         return Err(AppError::bad_input(
             "input.receivedAt",
-            "must be in the past year, and not in the future",
+            msg!(
+                "must be in the past year, and not in the future",
+                "收款时间须在过去一年内，且不能晚于现在"
+            ),
         ));
     }
     let req = IdempotentRequest::new(viewer.id, idempotency_key, "recordOfflineGift", &new)?;
@@ -440,16 +456,16 @@ pub async fn record_offline_gift(
         DonationTarget::Fund(id) => {
             get_fund(db, id)
                 .await?
-                .ok_or(AppError::NotFound("charity fund"))?
+                .ok_or(AppError::NotFound(Noun::CharityFund))?
                 .organization_id
         }
         DonationTarget::Campaign(id) => {
             let c = campaign::Entity::find_by_id(id)
                 .one(db)
                 .await?
-                .ok_or(AppError::NotFound("campaign"))?;
+                .ok_or(AppError::NotFound(Noun::Campaign))?;
             if !authz::is_staff(db, viewer, c.organization_id).await? {
-                return Err(AppError::NotFound("campaign"));
+                return Err(AppError::NotFound(Noun::Campaign));
             }
             if !matches!(
                 c.status,
@@ -458,16 +474,20 @@ pub async fn record_offline_gift(
             ) {
                 return Err(AppError::bad_input(
                     "input.campaignId",
-                    "only a published or closed campaign takes gifts",
+                    msg!(
+                        "only a published or closed campaign takes gifts",
+                        "只有已发布或已结束的主题活动可以登记捐赠"
+                    ),
                 ));
             }
             c.organization_id
         }
     };
     if !authz::is_staff(db, viewer, organization_id).await? {
-        return Err(AppError::Forbidden(
-            "only staff of the receiving organization record offline gifts".into(),
-        ));
+        return Err(AppError::Forbidden(msg!(
+            "only staff of the receiving organization record offline gifts",
+            "仅受赠组织的工作人员可登记线下捐赠"
+        )));
     }
     let txn = begin_write(db).await?;
     if let Claim::Replay(original) = idempotency::claim::<_, donation::Model>(&txn, &req).await? {
@@ -497,9 +517,10 @@ pub async fn record_offline_gift(
     .await
     .map_err(|e| {
         AppError::from_db_unique(e, || {
-            AppError::Conflict(
-                "a gift with this reference is already recorded for this recipient".into(),
-            )
+            AppError::Conflict(msg!(
+                "a gift with this reference is already recorded for this recipient",
+                "该受赠方已登记过相同凭证号的捐赠"
+            ))
         })
     })?;
     credit(&txn, &row).await?;
@@ -569,7 +590,7 @@ pub async fn disburse(
     let req = IdempotentRequest::new(viewer.id, idempotency_key, "disburse", &new)?;
     let f = get_fund(db, new.fund_id)
         .await?
-        .ok_or(AppError::NotFound("charity fund"))?;
+        .ok_or(AppError::NotFound(Noun::CharityFund))?;
     authz::require_manager(db, viewer, f.organization_id).await?;
     let txn = begin_write(db).await?;
     if let Claim::Replay(original) =
@@ -631,19 +652,18 @@ pub async fn donations<C: ConnectionTrait>(
     which: Donations,
     page: PageArgs,
 ) -> AppResult<Page<donation::Model>> {
+    fetch_page(db, donations_of(which), donation::Column::Id, page).await
+}
+
+/// Every donation [`donations`] pages through (its `totalCount`).
+pub fn donations_of(which: Donations) -> sea_orm::Select<donation::Entity> {
     let confirmed = donation::Column::Status.eq(DonationStatus::Confirmed);
     let filter = match which {
         Donations::ToFund(id) => donation::Column::FundId.eq(id).and(confirmed),
         Donations::ToCampaign(id) => donation::Column::CampaignId.eq(id).and(confirmed),
         Donations::By(id) => donation::Column::AccountId.eq(id),
     };
-    fetch_page(
-        db,
-        donation::Entity::find().filter(filter),
-        donation::Column::Id,
-        page,
-    )
-    .await
+    donation::Entity::find().filter(filter)
 }
 
 /// The funds of organization `org` and everything below it (a subquery of fund ids).

@@ -59,11 +59,13 @@ async fn require_in_area<C: ConnectionTrait>(
     if site.is_some() {
         return Ok(());
     }
-    Err(AppError::Forbidden(format!(
-        "volunteers are searched for only within {} km of the organization or a located \
+    let km = area_m / 1000.0;
+    Err(AppError::Forbidden(msg!(
+        "volunteers are searched for only within {km} km of the organization or a located \
          organization below it; set their locations (updateOrganization) or report the request \
          from the organization whose area it is in",
-        area_m / 1000.0
+        "只能在本组织或其下设有位置的组织周边 {km} 公里内查找志愿者；\
+         请先设置组织位置（updateOrganization），或由求助所在区域的组织上报"
     )))
 }
 
@@ -124,15 +126,16 @@ pub async fn nearby_volunteers(
     require_staff(db, viewer, &r).await?;
     // Only while it can still be offered: no looking up who lives near a closed request.
     if !matches!(r.status, HelpStatus::Reported | HelpStatus::Dispatched) {
-        return Err(AppError::Conflict(format!(
-            "this request is {}: nobody is to be found for it now",
-            crate::lifecycle::word(&r.status)
+        let (is, is_zh) = crate::lifecycle::word(&r.status);
+        return Err(AppError::Conflict(msg!(
+            "this request is {is}: nobody is to be found for it now",
+            "该求助当前为“{is_zh}”，不能再查找志愿者"
         )));
     }
     if !(1..=MAX_OFFERS).contains(&first) {
         return Err(AppError::bad_input(
             "first",
-            format!("must be 1 to {MAX_OFFERS}"),
+            msg!("must be 1 to {MAX_OFFERS}", "人数须为 1 至 {MAX_OFFERS}"),
         ));
     }
     let center = GeoPoint {
@@ -292,7 +295,10 @@ pub async fn dispatch(
     if ids.is_empty() || ids.len() > MAX_OFFERS {
         return Err(AppError::bad_input(
             "volunteerIds",
-            format!("offer to 1 to {MAX_OFFERS} volunteers"),
+            msg!(
+                "offer to 1 to {MAX_OFFERS} volunteers",
+                "每次可派给 1 至 {MAX_OFFERS} 名志愿者"
+            ),
         ));
     }
     let known = account::Entity::find()
@@ -302,7 +308,7 @@ pub async fn dispatch(
     if known != ids.len() as u64 {
         return Err(AppError::bad_input(
             "volunteerIds",
-            "names an account that does not exist",
+            msg!("names an account that does not exist", "其中有不存在的账号"),
         ));
     }
     let now = Utc::now();
@@ -322,9 +328,10 @@ pub async fn dispatch(
         .exec(&txn)
         .await?;
     if moved.rows_affected == 0 {
-        return Err(AppError::Conflict(format!(
-            "this request is {}: it cannot be offered now",
-            crate::lifecycle::word(&r.status)
+        let (is, is_zh) = crate::lifecycle::word(&r.status);
+        return Err(AppError::Conflict(msg!(
+            "this request is {is}: it cannot be offered now",
+            "该求助当前为“{is_zh}”，现在不能派单"
         )));
     }
     offer::Entity::insert_many(ids.iter().map(|&v| offer::ActiveModel {
@@ -426,13 +433,14 @@ pub async fn accept(
         }
         let offer = offer_of(db, id, viewer.id).await?;
         return Err(match offer {
-            None => AppError::Forbidden("this request was not offered to you".to_owned()),
+            None => AppError::Forbidden(not_offered()),
             Some(o) if o.status == OfferStatus::Declined => {
-                AppError::Conflict("you declined this request".to_owned())
+                AppError::Conflict(msg!("you declined this request", "你已婉拒该求助"))
             }
-            Some(_) => {
-                AppError::Conflict("someone else took this request, or it was withdrawn".to_owned())
-            }
+            Some(_) => AppError::Conflict(msg!(
+                "someone else took this request, or it was withdrawn",
+                "该求助已由他人接单或已撤回"
+            )),
         });
     }
     offer::Entity::update_many()
@@ -473,12 +481,18 @@ pub async fn decline(
         .await?;
     let offer = offer_of(db, id, viewer.id)
         .await?
-        .ok_or_else(|| AppError::Forbidden("this request was not offered to you".to_owned()))?;
+        .ok_or_else(|| AppError::Forbidden(not_offered()))?;
     if res.rows_affected == 0 {
-        return Err(AppError::Conflict(format!(
-            "this offer is {}",
-            crate::lifecycle::word(&offer.status)
+        let (is, is_zh) = crate::lifecycle::word(&offer.status);
+        return Err(AppError::Conflict(msg!(
+            "this offer is {is}",
+            "该派单当前为“{is_zh}”"
         )));
     }
     Ok(offer)
+}
+
+/// Why a volunteer may not answer a request: it was not offered to them.
+fn not_offered() -> crate::i18n::Msg {
+    msg!("this request was not offered to you", "该求助未派给你")
 }

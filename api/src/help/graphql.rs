@@ -1,6 +1,6 @@
 //! GraphQL surface of help requests and dispatch.
 
-use async_graphql::{Context, ID, InputObject, Object, Result, connection::Connection};
+use async_graphql::{Context, ID, InputObject, Object, Result};
 use chrono::{DateTime, Utc};
 use entity::{help_offer as offer, help_request as request, help_request_step as step};
 
@@ -15,7 +15,7 @@ use crate::{
     checkins::graphql::ServiceRecord,
     context::ContextExt,
     direct::Fast,
-    error::AppError,
+    error::{AppError, Noun},
     events::domain::EventCategory,
     geo::{GeoPoint, LocationInput},
     ids::{self, NodeType},
@@ -323,7 +323,7 @@ impl HelpOffer {
         )
         .await?
         .map(HelpRequest)
-        .ok_or_else(|| AppError::NotFound("help request").into())
+        .ok_or_else(|| AppError::NotFound(Noun::HelpRequest).into())
     }
 
     /// The volunteer it was made to (phone masked unless the caller may see it).
@@ -444,7 +444,7 @@ impl HelpQuery {
         >,
         #[graphql(desc = "Cursor of the last edge of the previous page.")] after: Option<String>,
         #[graphql(desc = "What to list.", default)] filter: HelpRequestFilter,
-    ) -> Result<Connection<String, HelpRequest>> {
+    ) -> Result<crate::pagination::Conn<HelpRequest>> {
         let state = ctx.state();
         let page = PageArgs::new(first, after.as_deref(), &state.config)?;
         let filter = HelpFilter {
@@ -458,6 +458,7 @@ impl HelpQuery {
         Ok(connection(
             rows,
             page.after.is_some(),
+            crate::pagination::Total::of(&state.db, service::listed(&filter)),
             |r| r.id,
             HelpRequest,
         ))
@@ -544,7 +545,10 @@ impl HelpMutation {
         if volunteer_ids.len() > MAX_OFFERS {
             return Err(AppError::bad_input(
                 "volunteerIds",
-                format!("offer to 1 to {MAX_OFFERS} volunteers"),
+                msg!(
+                    "offer to 1 to {MAX_OFFERS} volunteers",
+                    "每次可派给 1 至 {MAX_OFFERS} 名志愿者"
+                ),
             )
             .into());
         }

@@ -19,7 +19,7 @@ use sea_orm::{
 use crate::{
     authz,
     db::begin_write,
-    error::{AppError, AppResult},
+    error::{AppError, AppResult, Noun},
     events::domain::EventCategory,
     geo::GeoPoint,
     pagination::{Page, PageArgs, fetch_page},
@@ -80,17 +80,18 @@ pub async fn create(
 ) -> AppResult<request::Model> {
     crate::organizations::service::get(db, new.organization_id)
         .await?
-        .ok_or(AppError::NotFound("organization"))?;
+        .ok_or(AppError::NotFound(Noun::Organization))?;
     if !authz::is_staff(db, viewer, new.organization_id).await? {
-        return Err(AppError::Forbidden(
-            "only the organization's staff (or its hotline) report help requests".to_owned(),
-        ));
+        return Err(AppError::Forbidden(msg!(
+            "only the organization's staff (or its hotline) report help requests",
+            "仅该组织的工作人员（或其热线）可上报求助"
+        )));
     }
     let now = Utc::now();
     if new.needed_by.is_some_and(|t| t <= now) {
         return Err(AppError::bad_input(
             "input.neededBy",
-            "must be in the future",
+            msg!("must be in the future", "需求时间须晚于现在"),
         ));
     }
     let txn = begin_write(db).await?;
@@ -133,7 +134,9 @@ pub async fn get<C: ConnectionTrait>(db: &C, id: i64) -> AppResult<Option<reques
 }
 
 pub(super) async fn require(db: &DatabaseConnection, id: i64) -> AppResult<request::Model> {
-    get(db, id).await?.ok_or(AppError::NotFound("help request"))
+    get(db, id)
+        .await?
+        .ok_or(AppError::NotFound(Noun::HelpRequest))
 }
 
 /// Whether `viewer` may read the personal details and exact location: the volunteer who took
@@ -173,9 +176,10 @@ pub(super) async fn require_staff(
     if authz::is_staff(db, viewer, r.organization_id).await? {
         Ok(())
     } else {
-        Err(AppError::Forbidden(
-            "only the organization's staff dispatch its help requests".to_owned(),
-        ))
+        Err(AppError::Forbidden(msg!(
+            "only the organization's staff dispatch its help requests",
+            "仅该组织的工作人员可派发其求助"
+        )))
     }
 }
 
@@ -198,7 +202,10 @@ pub async fn complete(
     minutes: i32,
 ) -> AppResult<Completion> {
     if !(1..=24 * 60).contains(&minutes) {
-        return Err(AppError::bad_input("minutesServed", "must be 1 to 1440"));
+        return Err(AppError::bad_input(
+            "minutesServed",
+            msg!("must be 1 to 1440", "服务时长须为 1 至 1440 分钟"),
+        ));
     }
     let r = require(db, id).await?;
     let now = Utc::now();
@@ -208,7 +215,10 @@ pub async fn complete(
         if i64::from(minutes) > elapsed && r.assignee_id == Some(viewer.id) {
             return Err(AppError::bad_input(
                 "minutesServed",
-                format!("only {elapsed} minutes have passed since you took this request"),
+                msg!(
+                    "only {elapsed} minutes have passed since you took this request",
+                    "服务时长不能超过接单以来的 {elapsed} 分钟"
+                ),
             ));
         }
     }
@@ -227,14 +237,13 @@ pub async fn complete(
     if done.rows_affected == 0 {
         return Err(
             if r.assignee_id.is_some_and(|a| authz::is_self(viewer, a)) {
-                AppError::Conflict(format!(
-                    "this request is {}",
-                    crate::lifecycle::word(&r.status)
-                ))
+                let (is, is_zh) = crate::lifecycle::word(&r.status);
+                AppError::Conflict(msg!("this request is {is}", "该求助当前为“{is_zh}”"))
             } else {
-                AppError::Forbidden(
-                    "only the volunteer who took this request completes it".to_owned(),
-                )
+                AppError::Forbidden(msg!(
+                    "only the volunteer who took this request completes it",
+                    "只有接单的志愿者才能完成该求助"
+                ))
             },
         );
     }
@@ -302,9 +311,10 @@ pub async fn cancel(
         .exec(&txn)
         .await?;
     if done.rows_affected == 0 {
-        return Err(AppError::Conflict(format!(
-            "a {} request cannot be cancelled",
-            crate::lifecycle::word(&r.status)
+        let (is, is_zh) = crate::lifecycle::word(&r.status);
+        return Err(AppError::Conflict(msg!(
+            "a {is} request cannot be cancelled",
+            "“{is_zh}”的求助不能取消"
         )));
     }
     offer::Entity::update_many()
@@ -342,6 +352,11 @@ pub async fn list<C: ConnectionTrait>(
     filter: &HelpFilter,
     page: PageArgs,
 ) -> AppResult<Page<request::Model>> {
+    fetch_page(db, listed(filter), request::Column::Id, page).await
+}
+
+/// Every request [`list`] pages through (its `totalCount`).
+pub fn listed(filter: &HelpFilter) -> sea_orm::Select<request::Entity> {
     let mut select = request::Entity::find();
     if let Some(org) = filter.organization_id {
         select = select.filter(authz::in_subtree(request::Column::OrganizationId, org));
@@ -349,7 +364,7 @@ pub async fn list<C: ConnectionTrait>(
     if let Some(s) = filter.status {
         select = select.filter(request::Column::Status.eq(s));
     }
-    fetch_page(db, select, request::Column::Id, page).await
+    select
 }
 
 /// A volunteer's offers, oldest first.
@@ -359,11 +374,16 @@ pub async fn offers_of<C: ConnectionTrait>(
     status: Option<OfferStatus>,
     page: PageArgs,
 ) -> AppResult<Page<offer::Model>> {
-    let mut select = offer::Entity::find().filter(offer::Column::VolunteerId.eq(volunteer));
-    if let Some(s) = status {
-        select = select.filter(offer::Column::Status.eq(s));
+    fetch_page(db, offered_to(volunteer, status), offer::Column::Id, page).await
+}
+
+/// Every offer [`offers_of`] pages through (its `totalCount`).
+pub fn offered_to(volunteer: i64, status: Option<OfferStatus>) -> sea_orm::Select<offer::Entity> {
+    let select = offer::Entity::find().filter(offer::Column::VolunteerId.eq(volunteer));
+    match status {
+        Some(s) => select.filter(offer::Column::Status.eq(s)),
+        None => select,
     }
-    fetch_page(db, select, offer::Column::Id, page).await
 }
 
 /// An offer by key.

@@ -2,7 +2,7 @@
 
 use chrono::{Datelike, NaiveDate};
 
-use crate::error::AppError;
+use crate::{error::AppError, i18n::Msg};
 
 pub use entity::identity::IdType;
 
@@ -65,28 +65,43 @@ pub fn normalize_id_number(kind: IdType, raw: &str, today: NaiveDate) -> Result<
         .collect::<String>()
         .to_ascii_uppercase();
     let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
-    let bad = |what: &str| Err(AppError::bad_input(field, what.to_owned()));
+    let bad = |what: Msg| Err(AppError::bad_input(field, what));
     // Every document number is ASCII; checking first also makes the byte slicing below safe
     // (a full-width digit would otherwise split a character).
     if n.is_empty() || n.len() > 32 || !n.is_ascii() {
-        return bad("use the letters and digits printed on the document (half-width)");
+        return bad(msg!(
+            "use the letters and digits printed on the document (half-width)",
+            "请按证件上印的字母和数字填写（半角）"
+        ));
     }
     match kind {
         IdType::MainlandId => {
             if n.len() != 18 || !digits(&n[..17]) || !(digits(&n[17..]) || &n[17..] == "X") {
-                return bad("a mainland ID number has 17 digits and a digit or X");
+                return bad(msg!(
+                    "a mainland ID number has 17 digits and a digit or X",
+                    "居民身份证号码为 17 位数字加 1 位数字或 X"
+                ));
             }
             if !PROVINCES.contains(&&n[..2]) {
-                return bad("the ID number does not start with a province code");
+                return bad(msg!(
+                    "the ID number does not start with a province code",
+                    "身份证号码开头不是有效的省份代码"
+                ));
             }
             let birth = NaiveDate::parse_from_str(&n[6..14], "%Y%m%d")
                 .ok()
                 .filter(|d| d.year() >= 1900 && *d <= today);
             if birth.is_none() {
-                return bad("the ID number's date of birth is not a real date");
+                return bad(msg!(
+                    "the ID number's date of birth is not a real date",
+                    "身份证号码中的出生日期无效"
+                ));
             }
             if !checksum_ok(&n) {
-                return bad("the ID number's check digit does not match; please check it");
+                return bad(msg!(
+                    "the ID number's check digit does not match; please check it",
+                    "身份证号码校验位不符，请核对"
+                ));
             }
         }
         IdType::HongKongMacaoPermit => {
@@ -94,17 +109,26 @@ pub fn normalize_id_number(kind: IdType, raw: &str, today: NaiveDate) -> Result<
                 && digits(&n[1..])
                 && matches!(n.len(), 9 | 11);
             if !ok {
-                return bad("a Hong Kong or Macao permit number is H or M and 8 or 10 digits");
+                return bad(msg!(
+                    "a Hong Kong or Macao permit number is H or M and 8 or 10 digits",
+                    "港澳居民来往内地通行证号码为 H 或 M 加 8 位或 10 位数字"
+                ));
             }
         }
         IdType::TaiwanPermit => {
             if !(digits(&n) && matches!(n.len(), 8 | 10)) {
-                return bad("a Taiwan permit number has 8 or 10 digits");
+                return bad(msg!(
+                    "a Taiwan permit number has 8 or 10 digits",
+                    "台湾居民来往大陆通行证号码为 8 位或 10 位数字"
+                ));
             }
         }
         IdType::Passport => {
             if !(5..=17).contains(&n.len()) || !n.bytes().all(|b| b.is_ascii_alphanumeric()) {
-                return bad("a passport number has 5 to 17 letters and digits");
+                return bad(msg!(
+                    "a passport number has 5 to 17 letters and digits",
+                    "护照号码为 5 至 17 位字母和数字"
+                ));
             }
         }
         IdType::ForeignPermanentResident => {
@@ -115,7 +139,10 @@ pub fn normalize_id_number(kind: IdType, raw: &str, today: NaiveDate) -> Result<
                 && digits(&n[3..]);
             let new = n.len() == 18 && n.starts_with('9') && checksum_ok(&n);
             if !(old || new) {
-                return bad("not a valid permanent residence ID number");
+                return bad(msg!(
+                    "not a valid permanent residence ID number",
+                    "不是有效的外国人永久居留身份证号码"
+                ));
             }
         }
     }
@@ -147,7 +174,10 @@ pub fn legal_name(raw: &str) -> Result<String, AppError> {
     if !ok {
         return Err(AppError::bad_input(
             "input.legalName",
-            "must be 1 to 50 letters as on the ID document",
+            msg!(
+                "must be 1 to 50 letters as on the ID document",
+                "姓名须与证件一致，1 至 50 个字"
+            ),
         ));
     }
     Ok(n.to_owned())

@@ -55,7 +55,12 @@ pub async fn set<C: ConnectionTrait>(
         created_at: Set(now),
         updated_at: Set(now),
     };
-    let taken = || AppError::Conflict("this ID document is registered to another account".into());
+    let taken = || {
+        AppError::Conflict(msg!(
+            "this ID document is registered to another account",
+            "该证件已被其他账号实名认证"
+        ))
+    };
     let saved = match get(db, account_id).await? {
         Some(existing) => {
             let mut row = row;

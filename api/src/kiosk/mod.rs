@@ -58,7 +58,8 @@ async fn asset(body: &'static str, content_type: &'static str) -> Response {
 async fn page(Path(id): Path<String>) -> Response {
     // Only a shift's ID makes a kiosk; the page reads it from its own address.
     if !matches!(ids::decode_any(&id), Some((NodeType::Shift, _))) {
-        return (StatusCode::NOT_FOUND, "no such shift").into_response();
+        // Bilingual, like the page itself.
+        return (StatusCode::NOT_FOUND, "找不到该班次 · No such shift").into_response();
     }
     (
         [

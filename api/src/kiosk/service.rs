@@ -12,7 +12,7 @@ use sea_orm::{
 
 use crate::{
     authz,
-    error::{AppError, AppResult},
+    error::{AppError, AppResult, Noun},
     events::domain::EventStatus,
 };
 
@@ -50,11 +50,12 @@ async fn staff_event<C: ConnectionTrait>(
 ) -> AppResult<event::Model> {
     let e = crate::events::service::get_visible(db, Some(viewer), event_id)
         .await?
-        .ok_or(AppError::NotFound("event"))?;
+        .ok_or(AppError::NotFound(Noun::Event))?;
     if !authz::is_staff(db, viewer, e.organization_id).await? {
-        return Err(AppError::Forbidden(
-            "only the organization's staff manage kiosk credentials".to_owned(),
-        ));
+        return Err(AppError::Forbidden(msg!(
+            "only the organization's staff manage kiosk credentials",
+            "仅该组织的工作人员可管理签到屏密钥"
+        )));
     }
     Ok(e)
 }
@@ -72,7 +73,7 @@ pub async fn issue(
     if e.status == EventStatus::Cancelled || expires_at(&e) <= now {
         return Err(AppError::bad_input(
             "eventId",
-            "the event is over or cancelled",
+            msg!("the event is over or cancelled", "该活动已结束或已取消"),
         ));
     }
     let key = format!("{KEY_PREFIX}{}", crate::auth::refresh::generate());
@@ -106,7 +107,7 @@ pub async fn revoke(
     let c = credential::Entity::find_by_id(id)
         .one(db)
         .await?
-        .ok_or(AppError::NotFound("kiosk credential"))?;
+        .ok_or(AppError::NotFound(Noun::KioskCredential))?;
     let e = staff_event(db, viewer, c.event_id).await?;
     credential::Entity::update_many()
         .col_expr(credential::Column::RevokedAt, Expr::value(Utc::now()))
@@ -118,7 +119,7 @@ pub async fn revoke(
     let c = credential::Entity::find_by_id(id)
         .one(db)
         .await?
-        .ok_or(AppError::NotFound("kiosk credential"))?;
+        .ok_or(AppError::NotFound(Noun::KioskCredential))?;
     Ok((c, expires_at(&e)))
 }
 
@@ -140,7 +141,10 @@ pub async fn list(
 /// The grant of a presented key: `UNAUTHENTICATED` unless it is known, not revoked, and its
 /// event is neither cancelled nor over.
 pub async fn authenticate<C: ConnectionTrait>(db: &C, key: &str) -> AppResult<KioskGrant> {
-    let refused = AppError::Unauthenticated("the kiosk key is unknown, revoked or expired");
+    let refused = AppError::Unauthenticated(msg!(
+        "the kiosk key is unknown, revoked or expired",
+        "签到屏密钥无效、已撤销或已过期"
+    ));
     let Some(c) = credential::Entity::find()
         .filter(credential::Column::KeyDigest.eq(crate::auth::refresh::digest(key)))
         .one(db)
@@ -173,12 +177,19 @@ const KIOSK_FIELDS: [(&str, &str); 2] =
 pub fn check_document(
     doc: &async_graphql::parser::types::ExecutableDocument,
 ) -> async_graphql::ServerResult<()> {
-    crate::clients::check_root_fields(doc, "a kiosk key", |parent, field| {
-        KIOSK_FIELDS
-            .contains(&(parent, field))
-            .then_some(())
-            .ok_or_else(|| {
-                format!("a kiosk key only shows check-in codes; `{field}` is not open to it")
-            })
-    })
+    crate::clients::check_root_fields(
+        doc,
+        msg!("a kiosk key", "签到屏密钥"),
+        |parent, field| {
+            KIOSK_FIELDS
+                .contains(&(parent, field))
+                .then_some(())
+                .ok_or_else(|| {
+                    msg!(
+                        "a kiosk key only shows check-in codes; `{field}` is not open to it",
+                        "签到屏密钥只能显示签到码，不能使用 `{field}`"
+                    )
+                })
+        },
+    )
 }

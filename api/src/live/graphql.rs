@@ -15,7 +15,7 @@ use crate::{
     AppState, authz,
     checkins::graphql::CheckEvent,
     context::ContextExt,
-    error::AppError,
+    error::{AppError, Noun},
     help::graphql::HelpOffer,
     ids::{self, NodeType},
     shifts::{graphql::Shift, service as shifts},
@@ -86,7 +86,7 @@ impl SubscriptionRoot {
         let state = ctx.state().clone();
         shifts::get_visible(&state.db, Some(&viewer), key)
             .await?
-            .ok_or(AppError::NotFound("shift"))?;
+            .ok_or(AppError::NotFound(Noun::Shift))?;
         // One task reads the shift once per change and hands the value to every subscriber.
         let feed = state.shift_feeds.watch(
             &state,
@@ -184,11 +184,12 @@ impl SubscriptionRoot {
             .one(&state.db)
             .await
             .map_err(AppError::from)?
-            .ok_or(AppError::NotFound("event"))?;
+            .ok_or(AppError::NotFound(Noun::Event))?;
         if !authz::is_staff(&state.db, viewer, event.organization_id).await? {
-            return Err(AppError::Forbidden(
-                "only the organization's staff follow its check-ins".to_owned(),
-            )
+            return Err(AppError::Forbidden(msg!(
+                "only the organization's staff follow its check-ins",
+                "仅该组织的工作人员可查看签到动态"
+            ))
             .into());
         }
         Ok(watch(

@@ -36,13 +36,20 @@ pub fn check_parent(
         return Ok(());
     }
     let expected = match kind {
-        CityCenter => "a city center has no parent",
-        DistrictCenter => "a district center must be under a city center",
-        Station => "a station must be under a district center",
-        Room => "a room must be under a station",
-        SocialOrg | Charity => {
-            "a social organization or charity must be under a city center, district center, station or room"
-        }
+        CityCenter => msg!("a city center has no parent", "市级中心不能有上级组织"),
+        DistrictCenter => msg!(
+            "a district center must be under a city center",
+            "区级中心的上级须为市级中心"
+        ),
+        Station => msg!(
+            "a station must be under a district center",
+            "社工站的上级须为区级中心"
+        ),
+        Room => msg!("a room must be under a station", "社工室的上级须为社工站"),
+        SocialOrg | Charity => msg!(
+            "a social organization or charity must be under a city center, district center, station or room",
+            "社会组织或慈善组织的上级须为市级中心、区级中心、社工站或社工室"
+        ),
     };
     Err(AppError::bad_input(field, expected))
 }
@@ -55,24 +62,24 @@ pub fn check_location(latitude: Option<f64>, longitude: Option<f64>) -> Result<(
             if !(-90.0..=90.0).contains(&lat) {
                 return Err(AppError::bad_input(
                     "input.latitude",
-                    "must be between -90 and 90",
+                    msg!("must be between -90 and 90", "纬度须在 -90 至 90 之间"),
                 ));
             }
             if !(-180.0..=180.0).contains(&lng) {
                 return Err(AppError::bad_input(
                     "input.longitude",
-                    "must be between -180 and 180",
+                    msg!("must be between -180 and 180", "经度须在 -180 至 180 之间"),
                 ));
             }
             Ok(())
         }
         (None, Some(_)) => Err(AppError::bad_input(
             "input.latitude",
-            "latitude and longitude go together",
+            msg!("latitude and longitude go together", "纬度和经度须同时填写"),
         )),
         (Some(_), None) => Err(AppError::bad_input(
             "input.longitude",
-            "latitude and longitude go together",
+            msg!("latitude and longitude go together", "纬度和经度须同时填写"),
         )),
     }
 }

@@ -1,6 +1,6 @@
 //! GraphQL surface of organizations and memberships.
 
-use async_graphql::{Context, ID, InputObject, Object, Result, connection::Connection};
+use async_graphql::{Context, ID, InputObject, Object, Result};
 use chrono::{DateTime, Utc};
 use entity::{membership, organization};
 
@@ -11,11 +11,12 @@ use super::{
 use crate::{
     accounts::{domain::Phone, graphql::Account},
     authz,
+    batch::ChildCounts,
     context::ContextExt,
     direct::Fast,
-    error::{AppError, AppResult},
+    error::{AppError, AppResult, Noun},
     ids::{self, NodeType},
-    pagination::{PageArgs, connection},
+    pagination::{PageArgs, Total, connection},
 };
 
 /// A node of the five-society hierarchy, or a social organization or charity attached to one.
@@ -142,9 +143,10 @@ impl Organization {
         if crate::clients::confined_to().is_some()
             || !authz::is_staff(db, viewer, self.0.id).await?
         {
-            return Err(AppError::Forbidden(
-                "only the organization's staff read its statistics".to_owned(),
-            )
+            return Err(AppError::Forbidden(msg!(
+                "only the organization's staff read its statistics",
+                "仅该组织的工作人员可查看统计数据"
+            ))
             .into());
         }
         Ok(OrganizationStats(
@@ -183,7 +185,7 @@ impl Organization {
         >,
         #[graphql(desc = "Cursor of the last edge of the previous page.")] after: Option<String>,
         #[graphql(desc = "Revoked clients too (default false).")] include_revoked: Option<bool>,
-    ) -> Result<Connection<String, crate::clients::graphql::ApiClient>> {
+    ) -> Result<crate::pagination::Conn<crate::clients::graphql::ApiClient>> {
         let viewer = ctx.require_account().await?;
         let state = ctx.state();
         let page = crate::pagination::PageArgs::new(first, after.as_deref(), &state.config)?;
@@ -198,6 +200,13 @@ impl Organization {
         Ok(crate::pagination::connection(
             rows,
             page.after.is_some(),
+            crate::pagination::Total::of(
+                &state.db,
+                crate::clients::service::registered_for(
+                    self.0.id,
+                    include_revoked.unwrap_or(false),
+                ),
+            ),
             |c| c.id,
             crate::clients::graphql::ApiClient,
         ))
@@ -230,7 +239,7 @@ impl Organization {
             i32,
         >,
         #[graphql(desc = "Cursor of the last edge of the previous page.")] after: Option<String>,
-    ) -> Result<Connection<String, Fast<Organization>>> {
+    ) -> Result<crate::pagination::Conn<Fast<Organization>>> {
         let state = ctx.state();
         let page = PageArgs::new(first, after.as_deref(), &state.config)?;
         let rows = crate::batch::load(
@@ -243,6 +252,11 @@ impl Organization {
         Ok(connection(
             rows,
             page.after.is_some(),
+            Total::batched(
+                &state.db,
+                self.0.id,
+                ChildCounts::<service::ChildrenOf>::new,
+            ),
             |o| o.id,
             |o| Fast(Organization(o)),
         ))
@@ -263,15 +277,16 @@ impl Organization {
             i32,
         >,
         #[graphql(desc = "Cursor of the last edge of the previous page.")] after: Option<String>,
-    ) -> Result<Connection<String, Membership>> {
+    ) -> Result<crate::pagination::Conn<Membership>> {
         let state = ctx.state();
         let viewer = ctx.require_account().await?;
         let page = PageArgs::new(first, after.as_deref(), &state.config)?;
         let db = &state.db;
         if !authz::check(db, viewer, authz::CheckKind::Staff, self.0.id).await? {
-            return Err(AppError::Forbidden(
-                "only the organization's staff see its members".to_owned(),
-            )
+            return Err(AppError::Forbidden(msg!(
+                "only the organization's staff see its members",
+                "仅该组织的工作人员可查看成员"
+            ))
             .into());
         }
         let rows = crate::batch::load(
@@ -287,6 +302,7 @@ impl Organization {
         Ok(connection(
             rows,
             page.after.is_some(),
+            Total::batched(db, self.0.id, ChildCounts::<service::MembersOf>::new),
             |m| m.id,
             |m| Membership {
                 model: m,
@@ -314,9 +330,10 @@ impl Organization {
     async fn time_bank(&self, ctx: &Context<'_>) -> Result<crate::timebank::graphql::TimeBank> {
         let viewer = ctx.require_account().await?;
         if !authz::is_staff(&ctx.state().db, viewer, self.0.id).await? {
-            return Err(AppError::Forbidden(
-                "only this organization's staff see its time bank".to_owned(),
-            )
+            return Err(AppError::Forbidden(msg!(
+                "only this organization's staff see its time bank",
+                "仅该组织的工作人员可查看其时间银行"
+            ))
             .into());
         }
         crate::timebank::graphql::time_bank_of(
@@ -411,7 +428,7 @@ impl Membership {
             crate::batch::ById::<entity::account::Entity>::new,
         )
         .await?
-        .ok_or(AppError::NotFound("account"))?;
+        .ok_or(AppError::NotFound(Noun::Account))?;
         Ok(match self.phones_visible {
             Some(true) => Account::with_phone_visibility(model, true),
             _ => Account::new(model),
@@ -508,7 +525,7 @@ impl OrganizationQuery {
         >,
         #[graphql(desc = "Cursor of the last edge of the previous page.")] after: Option<String>,
         #[graphql(desc = "Which organizations.")] filter: Option<OrganizationFilterInput>,
-    ) -> Result<Connection<String, Fast<Organization>>> {
+    ) -> Result<crate::pagination::Conn<Fast<Organization>>> {
         let state = ctx.state();
         let page = PageArgs::new(first, after.as_deref(), &state.config)?;
         let f = filter.unwrap_or_default();
@@ -528,6 +545,7 @@ impl OrganizationQuery {
         Ok(connection(
             rows,
             page.after.is_some(),
+            Total::of(&state.db, service::listed(&filter)),
             |o| o.id,
             |o| Fast(Organization(o)),
         ))
@@ -667,5 +685,5 @@ pub async fn by_id(ctx: &Context<'_>, id: i64) -> AppResult<Option<Fast<Organiza
 pub async fn required(ctx: &Context<'_>, id: i64) -> Result<Fast<Organization>> {
     by_id(ctx, id)
         .await?
-        .ok_or_else(|| AppError::NotFound("organization").into())
+        .ok_or_else(|| AppError::NotFound(Noun::Organization).into())
 }

@@ -14,7 +14,7 @@ use super::domain::{MemberRole, OrganizationKind, check_location, check_parent};
 use crate::{
     authz,
     db::begin_write,
-    error::{AppError, AppResult},
+    error::{AppError, AppResult, Noun},
     pagination::{Page, PageArgs, contains_text, fetch_page},
 };
 
@@ -72,7 +72,10 @@ pub fn parse_name(raw: &str, field: &str) -> AppResult<String> {
     if n == 0 || n > 128 || name.chars().any(char::is_control) {
         return Err(AppError::bad_input(
             field,
-            "must be 1 to 128 characters without control characters",
+            msg!(
+                "must be 1 to 128 characters without control characters",
+                "须为 1 至 128 个字，不含控制字符"
+            ),
         ));
     }
     Ok(name.to_owned())
@@ -84,7 +87,10 @@ pub fn parse_region_code(raw: &str, field: &str) -> AppResult<String> {
     if (6..=12).contains(&code.len()) && code.bytes().all(|b| b.is_ascii_digit()) {
         Ok(code.to_owned())
     } else {
-        Err(AppError::bad_input(field, "must be 6 to 12 digits"))
+        Err(AppError::bad_input(
+            field,
+            msg!("must be 6 to 12 digits", "行政区划代码须为 6 至 12 位数字"),
+        ))
     }
 }
 
@@ -94,7 +100,10 @@ pub fn parse_address(raw: &str, field: &str) -> AppResult<String> {
     if address.chars().count() > 256 || address.chars().any(char::is_control) {
         return Err(AppError::bad_input(
             field,
-            "must be at most 256 characters without control characters",
+            msg!(
+                "must be at most 256 characters without control characters",
+                "最多 256 个字，不含控制字符"
+            ),
         ));
     }
     Ok(address.to_owned())
@@ -126,7 +135,9 @@ pub async fn get_many<C: ConnectionTrait>(
 }
 
 async fn get_required<C: ConnectionTrait>(db: &C, id: i64) -> AppResult<organization::Model> {
-    get(db, id).await?.ok_or(AppError::NotFound("organization"))
+    get(db, id)
+        .await?
+        .ok_or(AppError::NotFound(Noun::Organization))
 }
 
 /// Create an organization under `parent_id`. Only a system administrator creates a city
@@ -139,11 +150,12 @@ pub async fn create(
 ) -> AppResult<organization::Model> {
     check_location(new.latitude, new.longitude)?;
     let parent = match new.parent_id {
-        Some(pid) => Some(
-            get(db, pid)
-                .await?
-                .ok_or_else(|| AppError::bad_input("input.parentId", "no such organization"))?,
-        ),
+        Some(pid) => Some(get(db, pid).await?.ok_or_else(|| {
+            AppError::bad_input(
+                "input.parentId",
+                msg!("no such organization", "上级组织不存在"),
+            )
+        })?),
         None => None,
     };
     let parent_kind = parent.as_ref().map(|p| p.kind);
@@ -151,9 +163,10 @@ pub async fn create(
         Some(p) => authz::require_admin(db, viewer, p.id).await?,
         None if viewer.is_system_admin => {}
         None => {
-            return Err(AppError::Forbidden(
-                "only a system administrator creates a top-level organization".to_owned(),
-            ));
+            return Err(AppError::Forbidden(msg!(
+                "only a system administrator creates a top-level organization",
+                "仅系统管理员可创建顶级组织"
+            )));
         }
     }
     check_parent(new.kind, parent_kind, "input.kind")?;
@@ -239,6 +252,11 @@ pub async fn list<C: ConnectionTrait>(
     filter: &OrganizationFilter,
     page: PageArgs,
 ) -> AppResult<Page<organization::Model>> {
+    fetch_page(db, listed(filter), organization::Column::Id, page).await
+}
+
+/// Every organization [`list`] pages through (its `totalCount`).
+pub fn listed(filter: &OrganizationFilter) -> sea_orm::Select<organization::Entity> {
     let mut cond = Condition::all();
     if let Some(kind) = filter.kind {
         cond = cond.add(organization::Column::Kind.eq(kind));
@@ -266,13 +284,7 @@ pub async fn list<C: ConnectionTrait>(
     {
         cond = cond.add(contains_text(organization::Column::Name, search));
     }
-    fetch_page(
-        db,
-        organization::Entity::find().filter(cond),
-        organization::Column::Id,
-        page,
-    )
-    .await
+    organization::Entity::find().filter(cond)
 }
 
 /// The ancestors of an organization, from the top of the hierarchy down to its parent.
@@ -358,7 +370,7 @@ pub async fn accept_invitation(
         .one(db)
         .await?
         .filter(|i| i.phone == viewer.phone)
-        .ok_or(AppError::NotFound("invitation"))?;
+        .ok_or(AppError::NotFound(Noun::Invitation))?;
     let txn = crate::db::begin_write(db).await?;
     let taken = invitation::Entity::update_many()
         .col_expr(invitation::Column::AcceptedAt, Expr::value(Utc::now()))
@@ -367,9 +379,10 @@ pub async fn accept_invitation(
         .exec(&txn)
         .await?;
     if taken.rows_affected == 0 {
-        return Err(AppError::Conflict(
-            "this invitation was accepted already".to_owned(),
-        ));
+        return Err(AppError::Conflict(msg!(
+            "this invitation was accepted already",
+            "该邀请已被接受"
+        )));
     }
     let row = put_membership(&txn, viewer.id, inv.organization_id, inv.role).await?;
     txn.commit().await?;
@@ -425,7 +438,7 @@ pub async fn grant_membership(
         .filter(account::Column::Phone.eq(phone))
         .one(db)
         .await?
-        .ok_or(AppError::NotFound("account with this phone number"))?;
+        .ok_or(AppError::NotFound(Noun::AccountByPhone))?;
     let row = put_membership(db, member.id, org_id, role).await?;
     tracing::info!(member = member.id, role = ?row.role, "member added");
     Ok(row)
@@ -465,9 +478,10 @@ pub async fn members(
     page: PageArgs,
 ) -> AppResult<Page<membership::Model>> {
     if !authz::is_staff(db, viewer, org_id).await? {
-        return Err(AppError::Forbidden(
-            "only the organization's staff see its members".to_owned(),
-        ));
+        return Err(AppError::Forbidden(msg!(
+            "only the organization's staff see its members",
+            "仅该组织的工作人员可查看成员"
+        )));
     }
     fetch_page(
         db,

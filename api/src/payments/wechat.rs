@@ -392,7 +392,10 @@ impl WechatPay {
         );
         let unavailable = |what: &str| {
             tracing::warn!(what, "WeChat Pay order failed");
-            AppError::ProviderUnavailable("the payment service is unavailable; try again shortly")
+            AppError::ProviderUnavailable(msg!(
+                "the payment service is unavailable; try again shortly",
+                "支付服务暂不可用，请稍后重试"
+            ))
         };
         let response = self
             .client
@@ -426,9 +429,10 @@ impl WechatPay {
                 .map(|f| f.code)
                 .unwrap_or_default();
             if code == "ORDERPAID" {
-                return Err(AppError::Conflict(
-                    "this donation is already paid; its confirmation is on its way".into(),
-                ));
+                return Err(AppError::Conflict(msg!(
+                    "this donation is already paid; its confirmation is on its way",
+                    "该笔捐赠已支付，到账确认稍后送达"
+                )));
             }
             return Err(unavailable(&format!("HTTP {status} {code}")));
         }

@@ -1,8 +1,9 @@
 //! GraphQL surface of shifts and recurring series.
 
-use async_graphql::{Context, ID, InputObject, Object, Result, connection::Connection};
+use async_graphql::{Context, ID, InputObject, Object, Result};
 use chrono::{DateTime, Utc};
 use entity::shift;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
 use super::{
     series::{self, DayOfWeek, Frequency, Recurrence},
@@ -12,7 +13,7 @@ use crate::{
     authz,
     context::ContextExt,
     direct::Fast,
-    error::AppError,
+    error::{AppError, Noun},
     events::{graphql::CharityEvent, service as events},
     geo::NearInput,
     ids::{self, NodeType},
@@ -58,7 +59,7 @@ impl Shift {
 impl Shift {
     /// `FORBIDDEN` (with `why`) unless the caller is on the staff of the event's
     /// organization; the event and the check are batched across the shifts of a list.
-    async fn require_staff(&self, ctx: &Context<'_>, why: &str) -> Result<()> {
+    async fn require_staff(&self, ctx: &Context<'_>, why: crate::i18n::Msg) -> Result<()> {
         let viewer = ctx.require_account().await?;
         let db = &ctx.state().db;
         let org = match &self.event {
@@ -70,14 +71,14 @@ impl Shift {
                     crate::batch::ById::<entity::charity_event::Entity>::new,
                 )
                 .await?
-                .ok_or(AppError::NotFound("event"))?
+                .ok_or(AppError::NotFound(Noun::Event))?
                 .organization_id
             }
         };
         if authz::check(db, viewer, authz::CheckKind::Staff, org).await? {
             Ok(())
         } else {
-            Err(AppError::Forbidden(why.to_owned()).into())
+            Err(AppError::Forbidden(why).into())
         }
     }
 }
@@ -109,6 +110,7 @@ impl crate::direct::Direct for Shift {
             "status" => value(&m.status),
             "cancelReason" => value(&m.cancel_reason),
             "createdAt" => value(&m.created_at),
+            "updatedAt" => value(&m.updated_at),
             _ => Answer::Resolver,
         }
     }
@@ -139,7 +141,7 @@ impl Shift {
         crate::events::graphql::visible(ctx, self.model.event_id)
             .await?
             .map(Fast)
-            .ok_or_else(|| AppError::NotFound("event").into())
+            .ok_or_else(|| AppError::NotFound(Noun::Event).into())
     }
 
     /// Title.
@@ -183,7 +185,10 @@ impl Shift {
         if !kiosk_of_event {
             self.require_staff(
                 ctx,
-                "only the organization's staff see the live check-in count",
+                msg!(
+                    "only the organization's staff see the live check-in count",
+                    "仅该组织的工作人员可查看实时签到人数"
+                ),
             )
             .await?;
         }
@@ -268,9 +273,15 @@ impl Shift {
         >,
         #[graphql(desc = "Cursor of the last edge of the previous page.")] after: Option<String>,
         #[graphql(desc = "Only sign-ups with this status.")] status: Option<SignupStatus>,
-    ) -> Result<Connection<String, Signup>> {
-        self.require_staff(ctx, "only the organization's staff see a shift's sign-ups")
-            .await?;
+    ) -> Result<crate::pagination::Conn<Signup>> {
+        self.require_staff(
+            ctx,
+            msg!(
+                "only the organization's staff see a shift's sign-ups",
+                "仅该组织的工作人员可查看班次的报名情况"
+            ),
+        )
+        .await?;
         let state = ctx.state();
         let page = PageArgs::new(first, after.as_deref(), &state.config)?;
         let rows = crate::batch::load(&state.db, (self.model.id, page, status), || {
@@ -281,6 +292,9 @@ impl Shift {
         Ok(connection(
             rows,
             page.after.is_some(),
+            crate::pagination::Total::batched(&state.db, (self.model.id, status), || {
+                signups::ShiftCounts
+            }),
             |s| s.id,
             Signup::from,
         ))
@@ -289,6 +303,12 @@ impl Shift {
     /// When it was created.
     async fn created_at(&self) -> DateTime<Utc> {
         self.model.created_at
+    }
+
+    /// When it last changed (its details, status or places taken): what
+    /// `event.shifts(updatedSince:)` compares.
+    async fn updated_at(&self) -> DateTime<Utc> {
+        self.model.updated_at
     }
 
     /// Where to download this shift as an iCalendar file (`.ics`), for an "add to my
@@ -319,7 +339,7 @@ pub async fn list_shifts(
     first: Option<i32>,
     after: Option<String>,
     filter: ShiftFilter,
-) -> Result<Connection<String, Fast<Shift>>> {
+) -> Result<crate::pagination::Conn<Fast<Shift>>> {
     let state = ctx.state();
     let viewer = ctx.optional_account().await?;
     let page = TimePageArgs::new(first, after.as_deref(), &state.config)?;
@@ -336,6 +356,7 @@ pub async fn list_shifts(
     Ok(connection_with(
         rows,
         page.after.is_some(),
+        crate::pagination::Total::of(&state.db, service::listed(viewer, &filter)),
         |_, (s, _)| ids::encode_time_cursor(s.starts_at, s.id),
         |(s, e)| {
             Fast(Shift {
@@ -354,7 +375,7 @@ pub async fn shifts_of_event(
     event: &CharityEvent,
     first: Option<i32>,
     after: Option<String>,
-) -> Result<Connection<String, Fast<Shift>>> {
+) -> Result<crate::pagination::Conn<Fast<Shift>>> {
     let state = ctx.state();
     let page = TimePageArgs::new(first, after.as_deref(), &state.config)?;
     let rows = crate::batch::load(&state.db, (event.key(), page), || service::EventPages)
@@ -363,6 +384,11 @@ pub async fn shifts_of_event(
     Ok(connection_with(
         rows,
         page.after.is_some(),
+        crate::pagination::Total::batched(
+            &state.db,
+            event.key(),
+            crate::batch::ChildCounts::<service::ShiftsOfEvent>::new,
+        ),
         |_, s| ids::encode_time_cursor(s.starts_at, s.id),
         |s| {
             Fast(Shift {
@@ -372,6 +398,35 @@ pub async fn shifts_of_event(
             })
         },
     ))
+}
+
+/// `event.shifts(updatedSince:)`: the event's shifts changed at or after `since`, oldest change
+/// first (one event's, read on their own: a phone syncs the event it shows).
+pub async fn shifts_of_event_changed(
+    ctx: &Context<'_>,
+    event: &CharityEvent,
+    first: Option<i32>,
+    after: Option<String>,
+    since: DateTime<Utc>,
+) -> Result<crate::pagination::Conn<Fast<Shift>>> {
+    let state = ctx.state();
+    let page = TimePageArgs::new(first, after.as_deref(), &state.config)?;
+    Ok(crate::pagination::changed_since(
+        &state.db,
+        shift::Entity::find().filter(shift::Column::EventId.eq(event.key())),
+        (shift::Column::UpdatedAt, shift::Column::Id),
+        since,
+        page,
+        |s| (s.updated_at, s.id),
+        |s| {
+            Fast(Shift {
+                event: Some(event.clone()),
+                model: s,
+                counts: None,
+            })
+        },
+    )
+    .await?)
 }
 
 /// The shift with key `id` (no visibility check: for a row that refers to it, such as a
@@ -384,7 +439,7 @@ pub async fn required(ctx: &Context<'_>, id: i64) -> Result<Shift> {
     )
     .await?
     .map(Shift::new)
-    .ok_or_else(|| AppError::NotFound("shift").into())
+    .ok_or_else(|| AppError::NotFound(Noun::Shift).into())
 }
 
 /// Fields of a new shift (also the template of a series).
@@ -502,6 +557,15 @@ pub struct ShiftFilterInput {
     near: Option<NearInput>,
     /// Only shifts that ask for this skill.
     skill: Option<String>,
+    /// Only shifts of events in this category.
+    category: Option<crate::events::domain::EventCategory>,
+    /// Only shifts of events of this organization and every organization below it.
+    organization_id: Option<ID>,
+    /// Only shifts of events in this campaign.
+    campaign_id: Option<ID>,
+    /// Only shifts whose title, or whose event's title or address, or whose organization's
+    /// name, contains this text (at most 50 characters; Chinese works; case does not matter).
+    search: Option<String>,
 }
 
 /// Shift queries.
@@ -527,7 +591,7 @@ impl ShiftQuery {
             .await?
             .filter(|s| kiosk_event.is_none_or(|e| e == s.event_id))
             .map(Shift::new)
-            .ok_or_else(|| AppError::NotFound("shift").into())
+            .ok_or_else(|| AppError::NotFound(Noun::Shift).into())
     }
 
     /// Shifts the caller may see, earliest first. The volunteer home feed is
@@ -541,7 +605,7 @@ impl ShiftQuery {
         >,
         #[graphql(desc = "Cursor of the last edge of the previous page.")] after: Option<String>,
         #[graphql(desc = "Which shifts.")] filter: Option<ShiftFilterInput>,
-    ) -> Result<Connection<String, Fast<Shift>>> {
+    ) -> Result<crate::pagination::Conn<Fast<Shift>>> {
         let f = filter.unwrap_or_default();
         let filter = ShiftFilter {
             event_id: f
@@ -556,6 +620,21 @@ impl ShiftQuery {
                 .skill
                 .map(|s| validate::skills(&[s], "filter.skill").map(|mut v| v.remove(0)))
                 .transpose()?,
+            category: f.category,
+            organization_id: f
+                .organization_id
+                .map(|id| ids::decode(NodeType::Organization, &id, "filter.organizationId"))
+                .transpose()?,
+            campaign_id: f
+                .campaign_id
+                .map(|id| ids::decode(NodeType::Campaign, &id, "filter.campaignId"))
+                .transpose()?,
+            search: validate::search(f.search, "filter.search")?.map(|text| {
+                crate::search::TextSearch::new(
+                    text,
+                    sea_orm::ConnectionTrait::get_database_backend(&ctx.state().db),
+                )
+            }),
         };
         list_shifts(ctx, first, after, filter).await
     }

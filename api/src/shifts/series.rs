@@ -83,13 +83,19 @@ pub fn occurrences(first: DateTime<Utc>, rule: &Recurrence) -> AppResult<Vec<Dat
         (Some(_), Some(_)) | (None, None) => {
             return Err(AppError::bad_input(
                 "input.recurrence",
-                "give exactly one of until and count",
+                msg!(
+                    "give exactly one of until and count",
+                    "请在截止日期和重复次数中选择且只选择一个"
+                ),
             ));
         }
         (None, Some(c)) if c == 0 || c as usize > MAX_OCCURRENCES => {
             return Err(AppError::bad_input(
                 "input.recurrence.count",
-                format!("must be between 1 and {MAX_OCCURRENCES}"),
+                msg!(
+                    "must be between 1 and {MAX_OCCURRENCES}",
+                    "重复次数须为 1 至 {MAX_OCCURRENCES}"
+                ),
             ));
         }
         _ => {}
@@ -137,7 +143,10 @@ pub fn occurrences(first: DateTime<Utc>, rule: &Recurrence) -> AppResult<Vec<Dat
     if out.len() > MAX_OCCURRENCES {
         return Err(AppError::bad_input(
             "input.recurrence.until",
-            format!("a series makes at most {MAX_OCCURRENCES} shifts"),
+            msg!(
+                "a series makes at most {MAX_OCCURRENCES} shifts",
+                "一次最多生成 {MAX_OCCURRENCES} 个班次"
+            ),
         ));
     }
     Ok(out)
@@ -158,9 +167,10 @@ pub async fn create_series(
         e.status,
         entity::charity_event::EventStatus::Draft | entity::charity_event::EventStatus::Published
     ) {
-        return Err(AppError::Conflict(format!(
-            "the event is {}; shifts cannot be added",
-            crate::lifecycle::word(&e.status)
+        let (is, is_zh) = crate::lifecycle::word(&e.status);
+        return Err(AppError::Conflict(msg!(
+            "the event is {is}; shifts cannot be added",
+            "该活动{is_zh}，不能再添加班次"
         )));
     }
     check_numbers(

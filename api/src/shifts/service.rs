@@ -12,7 +12,7 @@ use sea_orm::{
 
 use crate::{
     db::begin_write,
-    error::{AppError, AppResult},
+    error::{AppError, AppResult, Noun},
     events::service as events,
     geo::Near,
     geo::within,
@@ -85,6 +85,15 @@ pub struct ShiftFilter {
     pub near: Option<Near>,
     /// Only shifts asking for this (normalized) skill.
     pub skill: Option<String>,
+    /// Only shifts of events in this category.
+    pub category: Option<entity::charity_event::EventCategory>,
+    /// Only shifts of events of this organization or any below it.
+    pub organization_id: Option<i64>,
+    /// Only shifts of events in this campaign.
+    pub campaign_id: Option<i64>,
+    /// Only shifts whose title, or their event's title or address, or its organization's
+    /// name, contains this.
+    pub search: Option<crate::search::TextSearch>,
 }
 
 /// Check capacity and radius.
@@ -92,13 +101,16 @@ pub fn check_numbers(capacity: Option<i32>, radius: Option<i32>) -> AppResult<()
     if capacity.is_some_and(|c| !(1..=MAX_CAPACITY).contains(&c)) {
         return Err(AppError::bad_input(
             "input.capacity",
-            format!("must be between 1 and {MAX_CAPACITY}"),
+            msg!(
+                "must be between 1 and {MAX_CAPACITY}",
+                "名额须为 1 至 {MAX_CAPACITY}"
+            ),
         ));
     }
     if radius.is_some_and(|r| !(10..=5_000).contains(&r)) {
         return Err(AppError::bad_input(
             "input.checkInRadiusMeters",
-            "must be between 10 and 5000",
+            msg!("must be between 10 and 5000", "签到范围须为 10 至 5000 米"),
         ));
     }
     Ok(())
@@ -115,7 +127,10 @@ pub fn check_inside_event(
     if starts_at < e.starts_at || ends_at > e.ends_at {
         return Err(AppError::bad_input(
             format!("{field}.startsAt"),
-            "the shift must lie inside its event's start and end",
+            msg!(
+                "the shift must lie inside its event's start and end",
+                "班次时间须在活动的起止时间之内"
+            ),
         ));
     }
     Ok(())
@@ -154,7 +169,7 @@ pub async fn get_managed(
 ) -> AppResult<(shift::Model, event::Model)> {
     let s = get_visible(db, Some(viewer), id)
         .await?
-        .ok_or(AppError::NotFound("shift"))?;
+        .ok_or(AppError::NotFound(Noun::Shift))?;
     let e = events::get_managed(db, viewer, s.event_id).await?;
     Ok((s, e))
 }
@@ -172,9 +187,10 @@ pub async fn create(
         e.status,
         entity::charity_event::EventStatus::Draft | entity::charity_event::EventStatus::Published
     ) {
-        return Err(AppError::Conflict(format!(
-            "the event is {}; shifts cannot be added",
-            crate::lifecycle::word(&e.status)
+        let (is, is_zh) = crate::lifecycle::word(&e.status);
+        return Err(AppError::Conflict(msg!(
+            "the event is {is}; shifts cannot be added",
+            "该活动{is_zh}，不能再添加班次"
         )));
     }
     check_numbers(Some(spec.capacity), Some(spec.check_in_radius_meters))?;
@@ -263,11 +279,15 @@ pub async fn update(
     }
     if update.exec(&txn).await?.rows_affected == 0 {
         return Err(if current.status != ShiftStatus::Open {
-            AppError::Conflict("a cancelled shift cannot be changed".to_owned())
+            AppError::Conflict(msg!(
+                "a cancelled shift cannot be changed",
+                "已取消的班次不能修改"
+            ))
         } else {
-            AppError::Conflict(
-                "capacity cannot go below the number of confirmed sign-ups".to_owned(),
-            )
+            AppError::Conflict(msg!(
+                "capacity cannot go below the number of confirmed sign-ups",
+                "名额不能少于已确认报名的人数"
+            ))
         });
     }
     // Whenever capacity is set (the row read before may be stale), free places go to the
@@ -305,9 +325,10 @@ pub async fn cancel(
         .exec(&txn)
         .await?;
     if done.rows_affected == 0 {
-        return Err(AppError::Conflict(
-            "the shift is already cancelled".to_owned(),
-        ));
+        return Err(AppError::Conflict(msg!(
+            "the shift is already cancelled",
+            "该班次已取消"
+        )));
     }
     signups::cancel_all_on(
         &txn,
@@ -331,44 +352,7 @@ pub async fn list<C: ConnectionTrait>(
     page: TimePageArgs,
     joins: events::EventJoins,
 ) -> AppResult<Page<(shift::Model, events::JoinedEvent)>> {
-    let mut cond = Condition::all();
-    if let Some(e) = filter.event_id {
-        cond = cond.add(shift::Column::EventId.eq(e));
-    }
-    if let Some(t) = filter.starts_after {
-        cond = cond.add(shift::Column::StartsAt.gte(t));
-    }
-    if let Some(t) = filter.starts_before {
-        cond = cond.add(shift::Column::StartsAt.lt(t));
-    }
-    match filter.has_open_slots {
-        Some(true) => {
-            cond = cond
-                .add(shift::Column::Status.eq(shift::ShiftStatus::Open))
-                .add(event::Column::Status.eq(entity::charity_event::EventStatus::Published))
-                .add(shift::Column::StartsAt.gt(Utc::now()))
-                .add(
-                    Expr::col((shift::Entity, shift::Column::ConfirmedCount))
-                        .lt(Expr::col((shift::Entity, shift::Column::Capacity))),
-                );
-        }
-        Some(false) => {
-            cond = cond.add(
-                Expr::col((shift::Entity, shift::Column::ConfirmedCount))
-                    .gte(Expr::col((shift::Entity, shift::Column::Capacity))),
-            );
-        }
-        None => {}
-    }
-    if let Some(near) = filter.near {
-        cond = cond.add(within(near, "charity_event", "latitude", "longitude"));
-    }
-    if let Some(skill) = &filter.skill {
-        cond = cond.add(
-            Expr::col((shift::Entity, shift::Column::RequiredSkills))
-                .like(LikeExpr::new(validate::skill_like_pattern(skill))),
-        );
-    }
+    let mut cond = matching(filter);
     if page.first == 0 {
         return Ok(Page::default());
     }
@@ -410,8 +394,90 @@ pub async fn list<C: ConnectionTrait>(
     Ok(Page { items, has_next })
 }
 
+/// Every shift [`list`] pages through, as `viewer` may see them (its `totalCount`).
+pub fn listed(
+    viewer: Option<&account::Model>,
+    filter: &ShiftFilter,
+) -> sea_orm::Select<shift::Entity> {
+    shift::Entity::find()
+        .join(JoinType::InnerJoin, shift::Relation::Event.def())
+        .filter(events::visible_to(viewer))
+        .filter(matching(filter))
+}
+
+/// The conditions of `filter` on a shift joined with its event.
+fn matching(filter: &ShiftFilter) -> Condition {
+    let mut cond = Condition::all();
+    if let Some(e) = filter.event_id {
+        cond = cond.add(shift::Column::EventId.eq(e));
+    }
+    if let Some(t) = filter.starts_after {
+        cond = cond.add(shift::Column::StartsAt.gte(t));
+    }
+    if let Some(t) = filter.starts_before {
+        cond = cond.add(shift::Column::StartsAt.lt(t));
+    }
+    match filter.has_open_slots {
+        Some(true) => {
+            cond = cond
+                .add(shift::Column::Status.eq(shift::ShiftStatus::Open))
+                .add(event::Column::Status.eq(entity::charity_event::EventStatus::Published))
+                .add(shift::Column::StartsAt.gt(Utc::now()))
+                .add(
+                    Expr::col((shift::Entity, shift::Column::ConfirmedCount))
+                        .lt(Expr::col((shift::Entity, shift::Column::Capacity))),
+                );
+        }
+        Some(false) => {
+            cond = cond.add(
+                Expr::col((shift::Entity, shift::Column::ConfirmedCount))
+                    .gte(Expr::col((shift::Entity, shift::Column::Capacity))),
+            );
+        }
+        None => {}
+    }
+    if let Some(near) = filter.near {
+        cond = cond.add(within(near, "charity_event", "latitude", "longitude"));
+    }
+    if let Some(skill) = &filter.skill {
+        cond = cond.add(
+            Expr::col((shift::Entity, shift::Column::RequiredSkills))
+                .like(LikeExpr::new(validate::skill_like_pattern(skill))),
+        );
+    }
+    if let Some(c) = filter.category {
+        cond = cond.add(event::Column::Category.eq(c));
+    }
+    if let Some(org) = filter.organization_id {
+        cond = cond.add(crate::authz::in_subtree(event::Column::OrganizationId, org));
+    }
+    if let Some(c) = filter.campaign_id {
+        cond = cond.add(event::Column::CampaignId.eq(c));
+    }
+    if let Some(search) = &filter.search {
+        cond = cond.add(search.shifts());
+    }
+    cond
+}
+
 /// Prefix of the shift's columns in a joined select.
 const SHIFT_PREFIX: &str = "s_";
+
+/// An event's shifts, as a child list: what `event.shifts { totalCount }` counts (batched).
+pub struct ShiftsOfEvent;
+
+impl crate::batch::Children for ShiftsOfEvent {
+    type Entity = shift::Entity;
+    fn parent() -> shift::Column {
+        shift::Column::EventId
+    }
+    fn key() -> shift::Column {
+        shift::Column::Id
+    }
+    fn parent_of(row: &shift::Model) -> i64 {
+        row.event_id
+    }
+}
 
 /// A page of each event's shifts, earliest first, batched: one statement for every event of a
 /// wave that asks for the same page. The events are the caller's to see already (they are

@@ -75,6 +75,12 @@ impl Signup {
         self.0.created_at
     }
 
+    /// When it last changed (status, promotion, cancellation, check-in): what
+    /// `signups(filter: {updatedSince})` compares.
+    async fn updated_at(&self) -> DateTime<Utc> {
+        self.0.updated_at
+    }
+
     /// When a waitlisted sign-up got a place.
     async fn promoted_at(&self) -> Option<DateTime<Utc>> {
         self.0.promoted_at

@@ -15,7 +15,7 @@ use sea_orm::{
 use crate::{
     authz,
     db::begin_write,
-    error::{AppError, AppResult},
+    error::{AppError, AppResult, Noun},
     events::service as events,
     idempotency::{self, Claim, IdempotentRequest},
     pagination::{Page, PageArgs, fetch_page},
@@ -73,17 +73,23 @@ pub async fn sign_up(
         .one(&txn)
         .await?
         .and_then(|(s, e)| e.map(|e| (s, e)))
-        .ok_or(AppError::NotFound("shift"))?;
+        .ok_or(AppError::NotFound(Noun::Shift))?;
     if s.status != crate::shifts::service::ShiftStatus::Open {
-        return Err(AppError::bad_input("shiftId", "the shift is cancelled"));
+        return Err(AppError::bad_input(
+            "shiftId",
+            msg!("the shift is cancelled", "该班次已取消"),
+        ));
     }
     if e.status != entity::charity_event::EventStatus::Published {
-        return Err(AppError::bad_input("shiftId", "the event is not published"));
+        return Err(AppError::bad_input(
+            "shiftId",
+            msg!("the event is not published", "该活动尚未发布"),
+        ));
     }
     if s.starts_at <= now {
         return Err(AppError::bad_input(
             "shiftId",
-            "the shift has already started",
+            msg!("the shift has already started", "该班次已开始，不能再报名"),
         ));
     }
     check_skills(&txn, viewer.id, &s).await?;
@@ -102,9 +108,10 @@ pub async fn sign_up(
         return Err(AppError::AlreadySignedUp);
     }
     if !overlapping.is_empty() {
-        return Err(AppError::Conflict(
-            "you are signed up for another shift at the same time".to_owned(),
-        ));
+        return Err(AppError::Conflict(msg!(
+            "you are signed up for another shift at the same time",
+            "你已报名同一时间的其他班次"
+        )));
     }
 
     // Take a place, or a waitlist ticket: single conditional statements on the shift row.
@@ -113,6 +120,8 @@ pub async fn sign_up(
             shift::Column::ConfirmedCount,
             Expr::col(shift::Column::ConfirmedCount).add(1),
         )
+        // The shift's places changed: a phone syncing the event's shifts sees it.
+        .col_expr(shift::Column::UpdatedAt, Expr::value(Utc::now()))
         .filter(shift::Column::Id.eq(shift_id))
         .filter(shift::Column::Status.eq(shift::ShiftStatus::Open))
         .filter(Expr::col(shift::Column::ConfirmedCount).lt(Expr::col(shift::Column::Capacity)))
@@ -134,7 +143,10 @@ pub async fn sign_up(
             .await?;
         if ticket.rows_affected == 0 {
             // Cancelled between our read and our lock.
-            return Err(AppError::bad_input("shiftId", "the shift is cancelled"));
+            return Err(AppError::bad_input(
+                "shiftId",
+                msg!("the shift is cancelled", "该班次已取消"),
+            ));
         }
         let seq = shift::Entity::find_by_id(shift_id)
             .select_only()
@@ -142,7 +154,7 @@ pub async fn sign_up(
             .into_tuple::<i64>()
             .one(&txn)
             .await?
-            .ok_or(AppError::NotFound("shift"))?;
+            .ok_or(AppError::NotFound(Noun::Shift))?;
         (SignupStatus::Waitlisted, Some(seq))
     } else {
         return Err(AppError::ShiftFull);
@@ -213,6 +225,7 @@ pub async fn promote_waitlisted<C: ConnectionTrait>(txn: &C, shift_id: i64) -> A
                 shift::Column::ConfirmedCount,
                 Expr::col(shift::Column::ConfirmedCount).add(1),
             )
+            .col_expr(shift::Column::UpdatedAt, Expr::value(Utc::now()))
             .filter(shift::Column::Id.eq(shift_id))
             .filter(shift::Column::Status.eq(shift::ShiftStatus::Open))
             .filter(Expr::col(shift::Column::ConfirmedCount).lt(Expr::col(shift::Column::Capacity)))
@@ -252,6 +265,7 @@ async fn give_back_place<C: ConnectionTrait>(txn: &C, shift_id: i64) -> AppResul
             shift::Column::ConfirmedCount,
             Expr::col(shift::Column::ConfirmedCount).sub(1),
         )
+        .col_expr(shift::Column::UpdatedAt, Expr::value(Utc::now()))
         .filter(shift::Column::Id.eq(shift_id))
         .exec(txn)
         .await?;
@@ -268,15 +282,15 @@ pub async fn cancel(
     reason: Option<String>,
 ) -> AppResult<signup::Model> {
     let now = Utc::now();
-    let current = get(db, id).await?.ok_or(AppError::NotFound("signup"))?;
+    let current = get(db, id).await?.ok_or(AppError::NotFound(Noun::Signup))?;
     let s = shift::Entity::find_by_id(current.shift_id)
         .one(db)
         .await?
-        .ok_or(AppError::NotFound("signup"))?;
+        .ok_or(AppError::NotFound(Noun::Signup))?;
     let e = event::Entity::find_by_id(s.event_id)
         .one(db)
         .await?
-        .ok_or(AppError::NotFound("signup"))?;
+        .ok_or(AppError::NotFound(Noun::Signup))?;
     let own = current.account_id == viewer.id;
     let by_staff = if own && s.starts_at > now {
         false
@@ -284,12 +298,15 @@ pub async fn cancel(
         authz::is_staff(db, viewer, e.organization_id).await?
     };
     if !own && !by_staff {
-        return Err(AppError::NotFound("signup"));
+        return Err(AppError::NotFound(Noun::Signup));
     }
     if own && !by_staff && s.starts_at <= now {
         return Err(AppError::bad_input(
             "signupId",
-            "the shift has started; ask its organizers to cancel",
+            msg!(
+                "the shift has started; ask its organizers to cancel",
+                "班次已开始，如需取消请联系组织者"
+            ),
         ));
     }
 
@@ -334,15 +351,16 @@ pub async fn cancel(
         .rows_affected
         == 0
     {
-        return Err(AppError::Conflict(format!(
-            "the sign-up is {} and cannot be cancelled",
-            crate::lifecycle::word(&current.status)
+        let (is, is_zh) = crate::lifecycle::word(&current.status);
+        return Err(AppError::Conflict(msg!(
+            "the sign-up is {is} and cannot be cancelled",
+            "该报名当前为“{is_zh}”，不能取消"
         )));
     }
     txn.commit().await?;
     tracing::info!(by_staff, "sign-up cancelled");
     record_signup(&current);
-    get(db, id).await?.ok_or(AppError::NotFound("signup"))
+    get(db, id).await?.ok_or(AppError::NotFound(Noun::Signup))
 }
 
 /// Cancel every active sign-up on the shifts `shifts` selects (one statement), for a shift or
@@ -387,22 +405,22 @@ pub async fn mark_no_show(
     viewer: &account::Model,
     id: i64,
 ) -> AppResult<signup::Model> {
-    let current = get(db, id).await?.ok_or(AppError::NotFound("signup"))?;
+    let current = get(db, id).await?.ok_or(AppError::NotFound(Noun::Signup))?;
     let s = shift::Entity::find_by_id(current.shift_id)
         .one(db)
         .await?
-        .ok_or(AppError::NotFound("signup"))?;
+        .ok_or(AppError::NotFound(Noun::Signup))?;
     let e = event::Entity::find_by_id(s.event_id)
         .one(db)
         .await?
-        .ok_or(AppError::NotFound("signup"))?;
+        .ok_or(AppError::NotFound(Noun::Signup))?;
     if !authz::is_staff(db, viewer, e.organization_id).await? {
-        return Err(AppError::NotFound("signup"));
+        return Err(AppError::NotFound(Noun::Signup));
     }
     if s.starts_at > Utc::now() {
         return Err(AppError::bad_input(
             "signupId",
-            "the shift has not started yet",
+            msg!("the shift has not started yet", "班次尚未开始"),
         ));
     }
     let done = signup::Entity::update_many()
@@ -413,13 +431,14 @@ pub async fn mark_no_show(
         .exec(db)
         .await?;
     if done.rows_affected == 0 {
-        return Err(AppError::Conflict(format!(
-            "the sign-up is {}, not confirmed",
-            crate::lifecycle::word(&current.status)
+        let (is, is_zh) = crate::lifecycle::word(&current.status);
+        return Err(AppError::Conflict(msg!(
+            "the sign-up is {is}, not confirmed",
+            "该报名当前为“{is_zh}”，只有已确认的报名才能标记缺席"
         )));
     }
     record_signup(&current);
-    get(db, id).await?.ok_or(AppError::NotFound("signup"))
+    get(db, id).await?.ok_or(AppError::NotFound(Noun::Signup))
 }
 
 /// Load a sign-up.
@@ -522,6 +541,11 @@ pub async fn list_for_account<C: ConnectionTrait>(
     filter: MySignupFilter,
     page: PageArgs,
 ) -> AppResult<Page<signup::Model>> {
+    fetch_page(db, of_account(account_id, filter), signup::Column::Id, page).await
+}
+
+/// Every sign-up [`list_for_account`] pages through (its `totalCount`).
+pub fn of_account(account_id: i64, filter: MySignupFilter) -> sea_orm::Select<signup::Entity> {
     let mut cond = Condition::all().add(signup::Column::AccountId.eq(account_id));
     if let Some(s) = filter.status {
         cond = cond.add(signup::Column::Status.eq(s));
@@ -536,7 +560,7 @@ pub async fn list_for_account<C: ConnectionTrait>(
             shift::Column::EndsAt.lte(now)
         });
     }
-    fetch_page(db, select.filter(cond), signup::Column::Id, page).await
+    select.filter(cond)
 }
 
 /// One account's latest sign-up for each shift asked, batched ([`crate::batch`]).
@@ -596,6 +620,35 @@ impl crate::batch::Loader for ShiftPages {
                     (shift, page, status),
                     pages.get(&shift).cloned().unwrap_or_default(),
                 );
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// How many sign-ups each shift has (in one status, or all), batched: one `GROUP BY` per
+/// status asked — the `totalCount` of `shift.signups`.
+pub struct ShiftCounts;
+
+impl crate::batch::Loader for ShiftCounts {
+    type Key = (i64, Option<SignupStatus>);
+    type Value = u64;
+    async fn load(
+        self,
+        db: sea_orm::DatabaseConnection,
+        keys: Vec<Self::Key>,
+    ) -> AppResult<std::collections::HashMap<Self::Key, u64>> {
+        let mut out = std::collections::HashMap::new();
+        for (status, shifts) in crate::pagination::group_by_page(keys) {
+            let mut select = signup::Entity::find()
+                .filter(signup::Column::ShiftId.is_in(shifts.iter().copied()));
+            if let Some(s) = status {
+                select = select.filter(signup::Column::Status.eq(s));
+            }
+            let counts =
+                crate::batch::count_per_parent(&db, select, signup::Column::ShiftId).await?;
+            for (shift, n) in counts {
+                out.insert((shift, status), n);
             }
         }
         Ok(out)

@@ -111,7 +111,10 @@ impl Aliyun {
         params.push(("Signature".to_owned(), signature));
         let failed = |why: String| {
             tracing::error!(provider = "aliyun", why, "SMS not sent");
-            AppError::ProviderUnavailable("the text message could not be sent; try again shortly")
+            AppError::ProviderUnavailable(msg!(
+                "the text message could not be sent; try again shortly",
+                "短信发送失败，请稍后重试"
+            ))
         };
         let resp = self
             .client

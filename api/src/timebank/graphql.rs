@@ -1,6 +1,6 @@
 //! GraphQL surface of the time bank.
 
-use async_graphql::{Context, InputObject, Object, Result, SimpleObject, connection::Connection};
+use async_graphql::{Context, InputObject, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
 use entity::{account, timebank_entry, timebank_transfer};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
@@ -9,7 +9,7 @@ use super::service::{self, Owner};
 use crate::{
     accounts::domain::Phone,
     context::ContextExt,
-    error::AppError,
+    error::{AppError, Noun},
     pagination::{PageArgs, connection},
     validate,
 };
@@ -39,12 +39,107 @@ impl From<timebank_transfer::Model> for TimeCoinTransfer {
 }
 
 /// One line of an account's ledger.
-#[derive(SimpleObject)]
-pub struct TimeCoinEntry {
+pub struct TimeCoinEntry(timebank_entry::Model);
+
+impl TimeCoinEntry {
+    /// The transfer this line is one side of (batched with the page's other lines).
+    async fn transfer(&self, ctx: &Context<'_>) -> Result<timebank_transfer::Model> {
+        crate::batch::load(
+            &ctx.state().db,
+            self.0.transfer_id,
+            crate::batch::ById::<timebank_transfer::Entity>::new,
+        )
+        .await?
+        .ok_or_else(|| {
+            AppError::Internal(anyhow::anyhow!(
+                "ledger entry {} has no transfer",
+                self.0.id
+            ))
+            .into()
+        })
+    }
+}
+
+/// Who is on the other side of a ledger line: a person, or an organization's issuing account.
+#[derive(async_graphql::Union)]
+pub enum TimeCoinCounterparty {
+    /// A person (phone masked unless the caller may see it).
+    Account(crate::accounts::graphql::Account),
+    /// An organization (its issuing account paid for service, or received a redemption).
+    Organization(crate::organizations::graphql::Organization),
+}
+
+/// One line of an account's ledger.
+#[Object]
+impl TimeCoinEntry {
     /// Signed hundredths of a coin: credits positive, debits negative.
-    amount: i64,
+    async fn amount(&self) -> i64 {
+        self.0.amount
+    }
+
     /// When.
-    created_at: DateTime<Utc>,
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+
+    /// Why the coins moved: paid for service, a gift, a redemption, or a correction.
+    async fn kind(&self, ctx: &Context<'_>) -> Result<timebank_transfer::TransferKind> {
+        Ok(self.transfer(ctx).await?.kind)
+    }
+
+    /// The words that came with it (a gift's note, what a redemption paid for); may be empty.
+    async fn memo(&self, ctx: &Context<'_>) -> Result<String> {
+        Ok(self.transfer(ctx).await?.memo)
+    }
+
+    /// Who sent the coins (for a credit) or received them (for a debit).
+    async fn counterparty(&self, ctx: &Context<'_>) -> Result<Option<TimeCoinCounterparty>> {
+        let t = self.transfer(ctx).await?;
+        let other = if t.from_account_id == self.0.account_id {
+            t.to_account_id
+        } else {
+            t.from_account_id
+        };
+        let Some(bank) = crate::batch::load(
+            &ctx.state().db,
+            other,
+            crate::batch::ById::<entity::timebank_account::Entity>::new,
+        )
+        .await?
+        else {
+            return Ok(None);
+        };
+        if let Some(person) = bank.owner_account_id {
+            let a = crate::accounts::graphql::required(ctx, person).await?;
+            return Ok(Some(TimeCoinCounterparty::Account(a)));
+        }
+        match bank.owner_organization_id {
+            Some(org) => {
+                let o = crate::organizations::graphql::required(ctx, org).await?;
+                Ok(Some(TimeCoinCounterparty::Organization(o.0)))
+            }
+            None => Ok(None),
+        }
+    }
+
+    /// The service record the coins paid for (`SERVICE`); `null` for other kinds.
+    async fn service_record(
+        &self,
+        ctx: &Context<'_>,
+    ) -> Result<Option<crate::checkins::graphql::ServiceRecord>> {
+        let Some(id) = self.transfer(ctx).await?.service_record_id else {
+            return Ok(None);
+        };
+        // The line is the caller's to see, and so is the service it paid for (the volunteer's
+        // own record, or one of the paying organization's).
+        Ok(crate::batch::load(
+            &ctx.state().db,
+            id,
+            crate::batch::ById::<entity::service_record::Entity>::new,
+        )
+        .await?
+        .map(crate::checkins::graphql::ServiceRecord))
+    }
 }
 
 /// A time-bank account (时间银行): a person's, or an organization's issuing account.
@@ -71,18 +166,16 @@ impl TimeBank {
             i32,
         >,
         #[graphql(desc = "Cursor of the last edge of the previous page.")] after: Option<String>,
-    ) -> Result<Connection<String, TimeCoinEntry>> {
+    ) -> Result<crate::pagination::Conn<TimeCoinEntry>> {
         let state = ctx.state();
         let page = PageArgs::new(first, after.as_deref(), &state.config)?;
         let rows = service::entries(&state.db, self.account_id, page).await?;
         Ok(connection(
             rows,
             page.after.is_some(),
+            crate::pagination::Total::of(&state.db, service::entries_of(self.account_id)),
             |e| e.id,
-            |e: timebank_entry::Model| TimeCoinEntry {
-                amount: e.amount,
-                created_at: e.created_at,
-            },
+            TimeCoinEntry,
         ))
     }
 }
@@ -145,7 +238,7 @@ impl TimeBankMutation {
         )?;
         crate::organizations::service::get(&ctx.state().db, org)
             .await?
-            .ok_or(AppError::NotFound("organization"))?;
+            .ok_or(AppError::NotFound(Noun::Organization))?;
         let memo = validate::text(&input.memo, "input.memo", 200)?;
         Ok(service::redeem(
             &ctx.state().db,
@@ -174,7 +267,7 @@ impl TimeBankMutation {
             .one(&ctx.state().db)
             .await
             .map_err(AppError::from)?
-            .ok_or(AppError::NotFound("account with this phone number"))?;
+            .ok_or(AppError::NotFound(Noun::AccountByPhone))?;
         Ok(service::give(
             &ctx.state().db,
             viewer.id,

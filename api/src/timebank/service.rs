@@ -98,13 +98,16 @@ pub async fn post<C: ConnectionTrait>(txn: &C, spec: &TransferSpec) -> AppResult
     if spec.amount <= 0 || spec.amount > MAX_TRANSFER_CENTS {
         return Err(AppError::bad_input(
             "input.amount",
-            format!("must be 1 to {MAX_TRANSFER_CENTS} hundredths of a coin"),
+            msg!(
+                "must be 1 to {MAX_TRANSFER_CENTS} hundredths of a coin",
+                "数额须为 1 至 {MAX_TRANSFER_CENTS}（单位：0.01 时间币）"
+            ),
         ));
     }
     if spec.from == spec.to {
         return Err(AppError::bad_input(
             "input.toPhone",
-            "cannot transfer to the same account",
+            msg!("cannot transfer to the same account", "不能转给自己"),
         ));
     }
     let mut moves = [(spec.from, -spec.amount), (spec.to, spec.amount)];
@@ -124,7 +127,10 @@ pub async fn post<C: ConnectionTrait>(txn: &C, spec: &TransferSpec) -> AppResult
             .exec(txn)
             .await?;
         if done.rows_affected == 0 {
-            return Err(AppError::Conflict("not enough time coins".to_owned()));
+            return Err(AppError::Conflict(msg!(
+                "not enough time coins",
+                "时间币余额不足"
+            )));
         }
     }
     let now = Utc::now();
@@ -253,13 +259,12 @@ pub async fn entries<C: ConnectionTrait>(
     account_id: i64,
     page: PageArgs,
 ) -> AppResult<Page<entry::Model>> {
-    crate::pagination::fetch_page(
-        db,
-        entry::Entity::find().filter(entry::Column::AccountId.eq(account_id)),
-        entry::Column::Id,
-        page,
-    )
-    .await
+    crate::pagination::fetch_page(db, entries_of(account_id), entry::Column::Id, page).await
+}
+
+/// Every entry [`entries`] pages through (its `totalCount`).
+pub fn entries_of(account_id: i64) -> sea_orm::Select<entry::Entity> {
+    entry::Entity::find().filter(entry::Column::AccountId.eq(account_id))
 }
 
 /// What one service record is worth in coins.

@@ -10,7 +10,7 @@ use axum::{
     http::{HeaderMap, header},
 };
 
-use crate::{AppState, auth::Viewer, error::AppError};
+use crate::{AppState, auth::Viewer, error::AppError, i18n::Msg};
 
 /// The client's address.
 pub fn client_addr(
@@ -68,7 +68,7 @@ fn caller(state: &AppState, headers: &HeaderMap, addr: Option<IpAddr>) -> Viewer
     }
     match token.and_then(|t| client_grant(state, t)) {
         Some(grant) => Viewer::client(grant, addr),
-        None => Viewer::invalid("invalid or expired access token", addr),
+        None => Viewer::invalid(crate::auth::jwt::bad_token(), addr),
     }
 }
 
@@ -78,7 +78,7 @@ fn caller(state: &AppState, headers: &HeaderMap, addr: Option<IpAddr>) -> Viewer
 pub async fn require_person(
     state: &AppState,
     headers: &HeaderMap,
-    why: &'static str,
+    why: Msg,
 ) -> Result<entity::account::Model, AppError> {
     let account_id = bearer_token(headers)
         .flatten()

@@ -14,7 +14,7 @@ use super::caller;
 use crate::{
     AppState,
     certificates::{pdf, service},
-    error::AppError,
+    error::{AppError, Noun},
 };
 
 /// The certificate routes.
@@ -35,19 +35,22 @@ async fn certificate_pdf(
 async fn render(state: &AppState, file: &str, headers: &HeaderMap) -> Result<Response, AppError> {
     let number = file
         .strip_suffix(".pdf")
-        .ok_or(AppError::NotFound("certificate"))?;
+        .ok_or(AppError::NotFound(Noun::Certificate))?;
     let viewer = caller::require_person(
         state,
         headers,
-        "sign in: the PDF names the volunteer (send the access token)",
+        msg!(
+            "sign in: the PDF names the volunteer (send the access token)",
+            "请先登录：证明文件含志愿者个人信息"
+        ),
     )
     .await?;
     let cert = service::find(&state.db, number)
         .await?
-        .ok_or(AppError::NotFound("certificate"))?;
+        .ok_or(AppError::NotFound(Noun::Certificate))?;
     // Others get the same answer as for a number that does not exist.
     if !service::may_see_in_full(&state.db, &viewer, &cert).await? {
-        return Err(AppError::NotFound("certificate"));
+        return Err(AppError::NotFound(Noun::Certificate));
     }
     let lines = service::lines(&cert)?;
     let issuer = crate::organizations::service::get(&state.db, cert.organization_id)

@@ -9,7 +9,7 @@ use axum::{
     response::{IntoResponse, Response},
 };
 
-use crate::error::AppError;
+use crate::{error::AppError, i18n::Lang};
 
 /// The HTTP status of an error: one per kind of failure, as its code says.
 pub fn status(err: &AppError) -> StatusCode {
@@ -48,7 +48,7 @@ impl IntoResponse for AppError {
             _ => {}
         }
         let body = serde_json::json!({
-            "errors": [{ "message": self.public_message(), "extensions": extensions }]
+            "errors": [{ "message": self.message(Lang::current()), "extensions": extensions }]
         });
         let mut resp = (
             status(&self),
@@ -79,6 +79,7 @@ impl IntoResponse for AppError {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::Noun;
 
     async fn body(resp: Response) -> serde_json::Value {
         let bytes = axum::body::to_bytes(resp.into_body(), 1 << 16)
@@ -93,14 +94,14 @@ mod tests {
             AppError::Internal(anyhow::anyhow!("SELECT phone FROM account failed")).into_response();
         assert_eq!(resp.status(), StatusCode::INTERNAL_SERVER_ERROR);
         let b = body(resp).await;
-        assert_eq!(b["errors"][0]["message"], "internal error");
+        assert_eq!(b["errors"][0]["message"], "服务器内部错误，请稍后重试");
         assert_eq!(b["errors"][0]["extensions"]["code"], "INTERNAL");
 
-        let resp = AppError::Unauthenticated("sign in").into_response();
+        let resp = AppError::Unauthenticated(msg!("sign in", "请先登录")).into_response();
         assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
         assert_eq!(resp.headers()[header::WWW_AUTHENTICATE], "Bearer");
 
-        let resp = AppError::bad_input("organizationId", "unknown").into_response();
+        let resp = AppError::bad_input("organizationId", msg!("unknown", "未知")).into_response();
         assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
         assert_eq!(
             body(resp).await["errors"][0]["extensions"]["field"],
@@ -118,13 +119,27 @@ mod tests {
 
         assert_eq!(status(&AppError::Timeout), StatusCode::SERVICE_UNAVAILABLE);
         assert_eq!(
-            status(&AppError::BadRequest("x".into())),
+            status(&AppError::BadRequest(msg!("x", "错"))),
             StatusCode::BAD_REQUEST
         );
         assert_eq!(
-            status(&AppError::NotFound("certificate")),
+            status(&AppError::NotFound(Noun::Certificate)),
             StatusCode::NOT_FOUND
         );
         assert_eq!(status(&AppError::ShiftFull), StatusCode::CONFLICT);
+    }
+
+    #[tokio::test]
+    async fn the_message_is_in_the_requests_language_and_the_code_is_not() {
+        let resp = Lang::En
+            .scope(async { AppError::ShiftFull.into_response() })
+            .await;
+        let b = body(resp).await;
+        assert_eq!(b["errors"][0]["message"], "the shift is full");
+        assert_eq!(b["errors"][0]["extensions"]["code"], "SHIFT_FULL");
+        // Outside a request (and by default): Chinese.
+        let b = body(AppError::ShiftFull.into_response()).await;
+        assert_eq!(b["errors"][0]["message"], "该班次已满");
+        assert_eq!(b["errors"][0]["extensions"]["code"], "SHIFT_FULL");
     }
 }

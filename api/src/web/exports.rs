@@ -33,7 +33,7 @@ use crate::{
     accounts::domain::mask_phone,
     authz,
     clock::city_offset,
-    error::{AppError, AppResult},
+    error::{AppError, AppResult, Noun},
     funds::service::ANONYMOUS_DONOR,
     ids::{self, NodeType},
 };
@@ -82,31 +82,38 @@ fn parse_time(raw: &str, field: &str) -> AppResult<DateTime<Utc>> {
         .and_then(|d| d.and_hms_opt(0, 0, 0))
         .and_then(|t| city_offset().from_local_datetime(&t).single())
         .map(|t| t.with_timezone(&Utc))
-        .ok_or_else(|| AppError::bad_input(field, "an RFC 3339 time or a YYYY-MM-DD day"))
+        .ok_or_else(|| {
+            AppError::bad_input(
+                field,
+                msg!(
+                    "an RFC 3339 time or a YYYY-MM-DD day",
+                    "请填写 RFC 3339 时间或 YYYY-MM-DD 格式的日期"
+                ),
+            )
+        })
 }
 
 impl ExportParams {
     /// Check the parameters.
     pub fn parse(&self) -> AppResult<Period> {
-        let org = self
-            .organization_id
-            .as_deref()
-            .ok_or_else(|| AppError::bad_input("organizationId", "is required"))?;
+        let org = self.organization_id.as_deref().ok_or_else(|| {
+            AppError::bad_input("organizationId", msg!("is required", "请选择组织"))
+        })?;
         let organization_id = ids::decode(
             NodeType::Organization,
             &async_graphql::ID(org.to_owned()),
             "organizationId",
         )?;
         let from = parse_time(
-            self.from
-                .as_deref()
-                .ok_or_else(|| AppError::bad_input("from", "is required"))?,
+            self.from.as_deref().ok_or_else(|| {
+                AppError::bad_input("from", msg!("is required", "请填写开始时间"))
+            })?,
             "from",
         )?;
         let to = parse_time(
             self.to
                 .as_deref()
-                .ok_or_else(|| AppError::bad_input("to", "is required"))?,
+                .ok_or_else(|| AppError::bad_input("to", msg!("is required", "请填写结束时间")))?,
             "to",
         )?;
         crate::stats::check_period(from, to)?;
@@ -193,12 +200,15 @@ async fn authorize(
     let viewer = super::caller::require_person(
         state,
         headers,
-        "sign in: exports hold personal data (send the access token)",
+        msg!(
+            "sign in: exports hold personal data (send the access token)",
+            "请先登录：导出文件含个人信息"
+        ),
     )
     .await?;
     crate::organizations::service::get(&state.db, period.organization_id)
         .await?
-        .ok_or(AppError::NotFound("organization"))?;
+        .ok_or(AppError::NotFound(Noun::Organization))?;
     authz::require_manager(&state.db, &viewer, period.organization_id).await?;
     let action = match kind {
         Kind::ServiceRecords => "EXPORT_SERVICE_RECORDS",

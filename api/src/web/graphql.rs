@@ -25,6 +25,7 @@ use super::{Http, caller};
 use crate::{
     db,
     error::{AppError, finalize_errors},
+    i18n::Lang,
     schema::{PARSE_FAILED, VALIDATION_FAILED},
 };
 
@@ -44,16 +45,22 @@ pub(super) async fn post(
             v.starts_with("application/json") || v.starts_with("application/graphql+json")
         });
     if !is_json {
-        let mut resp =
-            AppError::BadRequest("send the request as application/json".into()).into_response();
+        let mut resp = AppError::BadRequest(msg!(
+            "send the request as application/json",
+            "请以 application/json 格式发送请求"
+        ))
+        .into_response();
         *resp.status_mut() = StatusCode::UNSUPPORTED_MEDIA_TYPE;
         return resp;
     }
     let batch: BatchRequest = match serde_json::from_slice(&body) {
         Ok(b) => b,
         Err(e) => {
-            return AppError::BadRequest(format!("the body is not a GraphQL request: {e}"))
-                .into_response();
+            return AppError::BadRequest(msg!(
+                "the body is not a GraphQL request: {e}",
+                "请求体不是 GraphQL 请求：{e}"
+            ))
+            .into_response();
         }
     };
     execute(http, connect, headers, batch).await
@@ -70,18 +77,25 @@ pub(super) async fn get(
     {
         Ok(r) => r,
         Err(e) => {
-            return AppError::BadRequest(format!("the query string is not a GraphQL request: {e}"))
-                .into_response();
+            return AppError::BadRequest(msg!(
+                "the query string is not a GraphQL request: {e}",
+                "查询参数不是 GraphQL 请求：{e}"
+            ))
+            .into_response();
         }
     };
     // A persisted query's text is needed to know whether it is a mutation.
     if let Err(e) = http.state.persisted.resolve(&mut request) {
-        let response = async_graphql::Response::from_errors(vec![e]);
+        let mut response = async_graphql::Response::from_errors(vec![e]);
+        finalize_errors(&mut response.errors, Lang::from_headers(&headers));
         return respond(&headers, BatchResponse::Single(response));
     }
     if is_mutation(&request.query, request.operation_name.as_deref()) {
-        let mut resp =
-            AppError::BadRequest("mutations must be sent with POST".into()).into_response();
+        let mut resp = AppError::BadRequest(msg!(
+            "mutations must be sent with POST",
+            "变更操作（mutation）须用 POST 发送"
+        ))
+        .into_response();
         *resp.status_mut() = StatusCode::METHOD_NOT_ALLOWED;
         resp.headers_mut()
             .insert(header::ALLOW, HeaderValue::from_static("POST"));
@@ -117,11 +131,16 @@ async fn execute(
     if let BatchRequest::Batch(items) = &batch
         && (items.is_empty() || items.len() > max_batch)
     {
-        return AppError::BadRequest(format!("a batch holds 1 to {max_batch} operations"))
-            .into_response();
+        return AppError::BadRequest(msg!(
+            "a batch holds 1 to {max_batch} operations",
+            "批量请求须包含 1 至 {max_batch} 个操作"
+        ))
+        .into_response();
     }
     let addr = caller::client_addr(&http.state, &headers, connect);
     let viewer = Arc::new(caller::viewer(&http.state, &headers, addr));
+    // Messages are written in the language the client asks for; codes are the same in all.
+    let lang = Lang::from_headers(&headers);
     // Every operation of a batch spends the budgets, so batching buys no extra attempts.
     if let Err(limited) =
         http.state
@@ -153,7 +172,7 @@ async fn execute(
         let started = Instant::now();
         // A client's request is confined to its organization's subtree (see `authz`).
         let confined = viewer.grant().map(|g| g.organization_id);
-        let exec = http.schema.execute_batch(batch.data(viewer));
+        let exec = http.schema.execute_batch(batch.data(viewer).data(lang));
         let exec = async move {
             match confined {
                 Some(org) => crate::clients::CLIENT_ORGANIZATION.scope(org, exec).await,
@@ -172,7 +191,7 @@ async fn execute(
         };
         let mut codes: Vec<String> = Vec::new();
         for errors in response_errors(&mut response) {
-            finalize_errors(errors);
+            finalize_errors(errors, lang);
             codes.extend(errors.iter().filter_map(error_code));
             // Documents refused before running (parse, validation, limits, scopes, unknown
             // persisted queries: errors without a path) never reach the schema's count of

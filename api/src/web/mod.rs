@@ -90,6 +90,9 @@ pub fn app(state: AppState) -> Router {
                 AppError::Internal(anyhow::anyhow!("a request handler panicked")).into_response()
             },
         ))
+        // The request's language (`Accept-Language`) for every message answered, the panic's
+        // above included.
+        .layer(axum::middleware::from_fn(crate::i18n::scope_language))
         .layer(
             TraceLayer::new_for_http()
                 .make_span_with(|req: &axum::http::Request<_>| {

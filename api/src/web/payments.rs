@@ -72,7 +72,7 @@ async fn notify(State(state): State<AppState>, headers: HeaderMap, body: Bytes) 
         }
         Err(AppError::Conflict(message)) => {
             metrics.payment_notification("conflict");
-            fail(StatusCode::CONFLICT, &message)
+            fail(StatusCode::CONFLICT, message.en())
         }
         Err(e) => {
             e.log("confirming a payment (WeChat Pay will retry)");

@@ -29,6 +29,7 @@ use crate::{
     AppState,
     auth::Viewer,
     error::AppError,
+    i18n::{Lang, Msg},
     live::{Closing, Holder, Seat},
 };
 
@@ -48,9 +49,10 @@ pub(super) async fn upgrade(
                 .find_map(|p| p.trim().parse::<WebSocketProtocols>().ok())
         });
     let Some(protocol) = protocol else {
-        return AppError::BadRequest(
-            "ask for the graphql-transport-ws (or graphql-ws) subprotocol".into(),
-        )
+        return AppError::BadRequest(msg!(
+            "ask for the graphql-transport-ws (or graphql-ws) subprotocol",
+            "请使用 graphql-transport-ws（或 graphql-ws）子协议"
+        ))
         .into_response();
     };
     let addr = caller::client_addr(&http.state, &headers, connect);
@@ -74,13 +76,16 @@ pub(super) async fn upgrade(
         },
         None => None,
     };
+    // Messages and close reasons in the upgrade request's language (or the `language` of
+    // `connection_init`, for clients that cannot set headers on a WebSocket).
+    let lang = Lang::from_headers(&headers);
     // A message is no larger than a request body may be.
     let max = config.max_body_bytes;
     upgrade
         .protocols(ALL_WEBSOCKET_PROTOCOLS)
         .max_message_size(max)
         .max_frame_size(max)
-        .on_upgrade(move |socket| serve_ws(http, socket, protocol, addr, seat))
+        .on_upgrade(move |socket| serve_ws(http, socket, protocol, addr, seat, lang))
 }
 
 /// What the input side asks the connection loop to do.
@@ -88,7 +93,7 @@ enum Control {
     /// Send this text message to the client.
     Reply(String),
     /// Close with this code and reason.
-    Close(u16, &'static str),
+    Close(u16, Msg),
 }
 
 /// What the input side tracks of one connection: its running subscriptions and message rate.
@@ -98,6 +103,8 @@ struct Inbound {
     active: std::collections::HashSet<String>,
     rate: governor::DefaultDirectRateLimiter,
     control: tokio::sync::mpsc::UnboundedSender<Control>,
+    /// The connection's language.
+    lang: Arc<std::sync::Mutex<Lang>>,
 }
 
 impl Inbound {
@@ -105,9 +112,13 @@ impl Inbound {
     /// the control channel.
     fn admit(&mut self, bytes: &[u8]) -> bool {
         if self.rate.check().is_err() {
-            let _ = self
-                .control
-                .send(Control::Close(4429, "too many messages: slow down"));
+            let _ = self.control.send(Control::Close(
+                4429,
+                msg!(
+                    "too many messages: slow down",
+                    "消息发送过于频繁，请放慢速度"
+                ),
+            ));
             return false;
         }
         #[derive(serde::Deserialize)]
@@ -123,8 +134,12 @@ impl Inbound {
         match (msg.kind.as_str(), msg.id) {
             ("subscribe" | "start", Some(id)) => {
                 if !self.active.contains(&id) && self.active.len() >= self.max_subscriptions {
+                    let message = msg!(
+                        "too many subscriptions on this connection; complete one first",
+                        "该连接上的订阅过多，请先结束一个"
+                    );
                     let error = serde_json::json!({
-                        "message": "too many subscriptions on this connection; complete one first",
+                        "message": message.get(*lock(&self.lang)),
                         "extensions": { "code": "RATE_LIMITED" },
                     });
                     let payload = match self.protocol {
@@ -147,11 +162,31 @@ impl Inbound {
     }
 }
 
-/// Why a `connection_init` was refused.
-const BAD_INIT_TOKEN: &str = "invalid or expired access token";
+/// Why a `connection_init` was refused: the token does not verify.
+fn bad_init_token() -> Msg {
+    crate::auth::jwt::bad_token()
+}
 
 /// Why a `connection_init` was refused: the account holds its share of connections.
-const TOO_MANY_CONNECTIONS: &str = "too many live connections for this account";
+fn too_many_connections() -> Msg {
+    msg!(
+        "too many live connections for this account",
+        "该账号的实时连接过多"
+    )
+}
+
+/// The close code of a `connection_init` refused with `reason` (in either language): a refused
+/// token is 4403 Forbidden in graphql-transport-ws, not a protocol error.
+fn init_close_code(code: u16, reason: &str) -> u16 {
+    let is = |m: Msg| reason == m.en() || reason == m.zh();
+    if is(bad_init_token()) {
+        4403
+    } else if is(too_many_connections()) {
+        4429
+    } else {
+        code
+    }
+}
 
 /// The access token a `connection_init` payload carries, under the names clients use.
 fn init_token(payload: &serde_json::Value) -> Option<&str> {
@@ -175,7 +210,9 @@ async fn serve_ws(
     protocol: WebSocketProtocols,
     addr: Option<IpAddr>,
     _address_seat: Option<Seat>,
+    lang: Lang,
 ) {
+    let lang = Arc::new(std::sync::Mutex::new(lang));
     let state = http.state.clone();
     let _open = state.live.connection();
     let (mut sink, stream) = socket.split();
@@ -196,6 +233,7 @@ async fn serve_ws(
             ),
         ),
         control: control_tx.clone(),
+        lang: lang.clone(),
     }));
     let admit = inbound.clone();
     // Set once `connection_init` was answered; without it in time, the connection closes.
@@ -209,15 +247,15 @@ async fn serve_ws(
     let ping_state = state.clone();
     let ping_auth = auth.clone();
     // How the client's side ended, if it broke off with an error (a message too large).
-    let broke = Arc::new(std::sync::Mutex::new(None::<(u16, &'static str)>));
+    let broke = Arc::new(std::sync::Mutex::new(None::<(u16, Msg)>));
     let broke_in = broke.clone();
     let input = stream
         .take_while(move |m| {
             if let Err(e) = m {
                 *lock(&broke_in) = Some(if e.to_string().contains("too long") {
-                    (1009, "message too big")
+                    (1009, msg!("message too big", "消息过大"))
                 } else {
-                    (1002, "protocol error")
+                    (1002, msg!("protocol error", "协议错误"))
                 });
             }
             std::future::ready(m.is_ok())
@@ -240,8 +278,14 @@ async fn serve_ws(
     let init_auth = auth.clone();
     let init_done = inited.clone();
     let init_seat = account_seat.clone();
+    let init_lang = lang.clone();
     let mut closed_accounts = state.live.closed_accounts();
     let on_init = move |payload: serde_json::Value| async move {
+        // `{"language": "en"}` (an `Accept-Language` value) for clients that cannot set
+        // headers on a WebSocket (browsers); otherwise the upgrade request's.
+        if let Some(asked) = payload.get("language").and_then(|v| v.as_str()) {
+            *lock(&init_lang) = Lang::from_accept_language(asked);
+        }
         let viewer = match init_token(&payload) {
             None => Viewer::anonymous(addr),
             Some(token) => match signed_in(&init_state, token).await {
@@ -251,7 +295,8 @@ async fn serve_ws(
                         init_state.config.ws_connections_per_account,
                     ) else {
                         init_state.metrics.rate_limited("websocket");
-                        return Err(TOO_MANY_CONNECTIONS.into());
+                        let lang = *lock(&init_lang);
+                        return Err(too_many_connections().into_text(lang).into_owned().into());
                     };
                     *lock(&init_seat) = Some(seat);
                     let viewer = Viewer::signed_in(
@@ -265,13 +310,17 @@ async fn serve_ws(
                     *lock(&init_auth) = Some(a);
                     viewer
                 }
-                None => return Err(BAD_INIT_TOKEN.into()),
+                None => {
+                    let lang = *lock(&init_lang);
+                    return Err(bad_init_token().into_text(lang).into_owned().into());
+                }
             },
         };
         init_done.store(true, std::sync::atomic::Ordering::SeqCst);
         let mut data = async_graphql::Data::default();
         data.insert(Arc::new(viewer));
         data.insert(crate::schema::OverWebSocket);
+        data.insert(*lock(&init_lang));
         Ok(data)
     };
     let mut out = async_graphql::http::WebSocket::new(http.schema.clone(), input, protocol)
@@ -279,15 +328,8 @@ async fn serve_ws(
         .map(|msg| match msg {
             async_graphql::http::WsMessage::Text(text) => WsMessage::Text(text.into()),
             async_graphql::http::WsMessage::Close(code, reason) => {
-                // A refused token is 4403 Forbidden in graphql-transport-ws, not a protocol
-                // error.
-                let code = match reason.as_str() {
-                    BAD_INIT_TOKEN => 4403,
-                    TOO_MANY_CONNECTIONS => 4429,
-                    _ => code,
-                };
                 WsMessage::Close(Some(CloseFrame {
-                    code,
+                    code: init_close_code(code, &reason),
                     reason: reason.into(),
                 }))
             }
@@ -302,7 +344,7 @@ async fn serve_ws(
     );
     loop {
         let signed = lock(&auth).clone();
-        let mut close: Option<(u16, &'static str)> = None;
+        let mut close: Option<(u16, Msg)> = None;
         let deadline = drain_until
             .unwrap_or_else(|| tokio::time::Instant::now() + Duration::from_secs(86_400));
         // When the token runs out (a `ping` carrying a fresh one moves it).
@@ -336,7 +378,10 @@ async fn serve_ws(
             () = tokio::time::sleep_until(init_deadline),
                 if !inited.load(std::sync::atomic::Ordering::SeqCst) && drain_until.is_none() =>
             {
-                close = Some((4408, "connection initialisation timeout"));
+                close = Some((
+                    4408,
+                    msg!("connection initialisation timeout", "连接初始化超时"),
+                ));
             }
             () = &mut shutdown, if drain_until.is_none() => {
                 drain_until = Some(tokio::time::Instant::now() + Duration::from_millis(300));
@@ -345,7 +390,13 @@ async fn serve_ws(
                 let was = signed.as_ref().map_or(0, |a| a.expires_at);
                 let renewed = lock(&auth).as_ref().is_some_and(|a| a.expires_at > was);
                 if !renewed {
-                    close = Some((4401, "access token expired: reconnect with a fresh one"));
+                    close = Some((
+                        4401,
+                        msg!(
+                            "access token expired: reconnect with a fresh one",
+                            "登录凭证已过期，请用新凭证重新连接"
+                        ),
+                    ));
                 }
             }
             closed = closed_accounts.recv(), if signed.is_some() && !hub_gone => {
@@ -353,8 +404,8 @@ async fn serve_ws(
                 match closed {
                     Ok((id, why)) if Some(id) == me => {
                         close = Some(match why {
-                            Closing::Deleted => (4403, "account deleted"),
-                            Closing::AccessChanged => (4401, ACCESS_CHANGED),
+                            Closing::Deleted => (4403, account_deleted_reason()),
+                            Closing::AccessChanged => (4401, access_changed()),
                         });
                     }
                     Ok(_) => {}
@@ -373,6 +424,7 @@ async fn serve_ws(
             () = tokio::time::sleep_until(deadline), if drain_until.is_some() => break,
         }
         if let Some((code, reason)) = close {
+            let reason = reason.get(*lock(&lang)).to_owned();
             let _ = sink
                 .send(WsMessage::Close(Some(CloseFrame {
                     code,
@@ -382,10 +434,11 @@ async fn serve_ws(
             return;
         }
     }
-    let (code, reason) = match *lock(&broke) {
+    let (code, reason) = match lock(&broke).take() {
         Some(why) if drain_until.is_none() => why,
-        _ => (1001, "server shutting down"),
+        _ => (1001, msg!("server shutting down", "服务器正在关闭")),
     };
+    let reason = reason.get(*lock(&lang)).to_owned();
     let _ = sink
         .send(WsMessage::Close(Some(CloseFrame {
             code,
@@ -395,7 +448,17 @@ async fn serve_ws(
 }
 
 /// Why a connection closes when its account's sessions or roles changed.
-const ACCESS_CHANGED: &str = "signed out, or access changed: reconnect with a current token";
+fn access_changed() -> Msg {
+    msg!(
+        "signed out, or access changed: reconnect with a current token",
+        "已退出登录或权限已变更，请用当前凭证重新连接"
+    )
+}
+
+/// Why a connection closes when its account was deleted.
+fn account_deleted_reason() -> Msg {
+    msg!("account deleted", "账号已注销")
+}
 
 /// Who a connection speaks for, and until when.
 #[derive(Clone, Debug)]
@@ -431,10 +494,10 @@ async fn signed_in(state: &AppState, token: &str) -> Option<Auth> {
 
 /// Why the connection of `auth` must close now, if it must: the account was deleted, or its
 /// session ended. A database error keeps it open (the next check decides).
-async fn still_valid(state: &AppState, auth: Option<&Auth>) -> Option<(u16, &'static str)> {
+async fn still_valid(state: &AppState, auth: Option<&Auth>) -> Option<(u16, Msg)> {
     let auth = auth?;
     if account_deleted(state, auth.account_id).await {
-        return Some((4403, "account deleted"));
+        return Some((4403, account_deleted_reason()));
     }
     if let Some(sid) = &auth.session
         && matches!(
@@ -442,7 +505,7 @@ async fn still_valid(state: &AppState, auth: Option<&Auth>) -> Option<(u16, &'st
             Ok(false)
         )
     {
-        return Some((4401, ACCESS_CHANGED));
+        return Some((4401, access_changed()));
     }
     None
 }

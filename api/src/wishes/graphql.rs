@@ -1,6 +1,6 @@
 //! GraphQL surface of micro-wishes.
 
-use async_graphql::{Context, ID, InputObject, Object, Result, connection::Connection};
+use async_graphql::{Context, ID, InputObject, Object, Result};
 use chrono::{DateTime, Utc};
 use entity::micro_wish as wish;
 
@@ -186,7 +186,7 @@ impl WishQuery {
         >,
         #[graphql(desc = "Cursor of the last edge of the previous page.")] after: Option<String>,
         #[graphql(desc = "What to list.", default)] filter: MicroWishFilter,
-    ) -> Result<Connection<String, MicroWish>> {
+    ) -> Result<crate::pagination::Conn<MicroWish>> {
         let state = ctx.state();
         let page = PageArgs::new(first, after.as_deref(), &state.config)?;
         let filter = WishFilter {
@@ -198,7 +198,13 @@ impl WishQuery {
             near: filter.near.map(|n| n.parse("filter.near")).transpose()?,
         };
         let rows = service::list(&state.db, &filter, page).await?;
-        Ok(connection(rows, page.after.is_some(), |w| w.id, MicroWish))
+        Ok(connection(
+            rows,
+            page.after.is_some(),
+            crate::pagination::Total::of(&state.db, service::listed(&filter)),
+            |w| w.id,
+            MicroWish,
+        ))
     }
 }
 

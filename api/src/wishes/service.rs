@@ -13,7 +13,7 @@ use sea_orm::{
 
 use crate::{
     authz,
-    error::{AppError, AppResult},
+    error::{AppError, AppResult, Noun},
     funds::service::MAX_AMOUNT_FEN,
     geo::Near,
     geo::within,
@@ -62,13 +62,16 @@ pub async fn post(
     if !(1..=MAX_AMOUNT_FEN).contains(&new.budget_fen) {
         return Err(AppError::bad_input(
             "input.budgetFen",
-            format!("must be 1 to {MAX_AMOUNT_FEN} fen"),
+            msg!(
+                "must be 1 to {MAX_AMOUNT_FEN} fen",
+                "预算须为 1 至 {MAX_AMOUNT_FEN} 分"
+            ),
         ));
     }
     let org = organization::Entity::find_by_id(new.organization_id)
         .one(db)
         .await?
-        .ok_or(AppError::NotFound("organization"))?;
+        .ok_or(AppError::NotFound(Noun::Organization))?;
     authz::require_manager(db, viewer, org.id).await?;
     let now = Utc::now();
     Ok(wish::ActiveModel {
@@ -95,7 +98,9 @@ pub async fn get<C: ConnectionTrait>(db: &C, id: i64) -> AppResult<Option<wish::
 }
 
 async fn require(db: &DatabaseConnection, id: i64) -> AppResult<wish::Model> {
-    get(db, id).await?.ok_or(AppError::NotFound("micro-wish"))
+    get(db, id)
+        .await?
+        .ok_or(AppError::NotFound(Noun::MicroWish))
 }
 
 /// Claim a wish for `claim_for`. Exactly one of many concurrent claims wins; the others get
@@ -125,8 +130,9 @@ pub async fn claim(
         .count(&txn)
         .await?;
     if open >= u64::from(max_open) {
-        return Err(AppError::Conflict(format!(
-            "you hold {open} open claims; fulfil one (or let one lapse) before taking another"
+        return Err(AppError::Conflict(msg!(
+            "you hold {open} open claims; fulfil one (or let one lapse) before taking another",
+            "你已认领 {open} 个尚未完成的心愿，请先完成一个（或待其过期）再认领"
         )));
     }
     let res = wish::Entity::update_many()
@@ -142,9 +148,10 @@ pub async fn claim(
     txn.commit().await?;
     let w = require(db, id).await?;
     if res.rows_affected == 0 {
-        return Err(AppError::Conflict(format!(
-            "this wish is {} — it cannot be claimed now",
-            crate::lifecycle::word(&status_at(&w, now))
+        let (is, is_zh) = crate::lifecycle::word(&status_at(&w, now));
+        return Err(AppError::Conflict(msg!(
+            "this wish is {is} — it cannot be claimed now",
+            "该心愿当前为“{is_zh}”，现在无法认领"
         )));
     }
     tracing::info!(wish_id = id, viewer = viewer.id, "micro-wish claimed");
@@ -174,9 +181,15 @@ pub async fn fulfil(
     if res.rows_affected == 0 {
         return Err(
             if w.claimed_by != Some(viewer.id) || status_at(&w, now) == WishStatus::Open {
-                AppError::Forbidden("only a current claimant can fulfil this wish".to_owned())
+                AppError::Forbidden(msg!(
+                    "only a current claimant can fulfil this wish",
+                    "只有当前认领人才能确认实现该心愿"
+                ))
             } else {
-                AppError::Conflict("this wish is not waiting to be fulfilled".to_owned())
+                AppError::Conflict(msg!(
+                    "this wish is not waiting to be fulfilled",
+                    "该心愿不在待实现状态"
+                ))
             },
         );
     }
@@ -204,13 +217,21 @@ pub async fn settle(
         WishStatus::Cancelled => {
             update.filter(wish::Column::Status.is_in([WishStatus::Open, WishStatus::Claimed]))
         }
-        _ => return Err(AppError::bad_input("status", "not a settling status")),
+        _ => {
+            return Err(AppError::bad_input(
+                "status",
+                msg!("not a settling status", "只能改为已确认或已取消"),
+            ));
+        }
     };
     if update.exec(db).await?.rows_affected == 0 {
-        return Err(AppError::Conflict(format!(
-            "a {} wish cannot become {}",
+        let ((was, was_zh), (to, to_zh)) = (
             crate::lifecycle::word(&status_at(&w, now)),
-            crate::lifecycle::word(&to)
+            crate::lifecycle::word(&to),
+        );
+        return Err(AppError::Conflict(msg!(
+            "a {was} wish cannot become {to}",
+            "“{was_zh}”的心愿不能改为“{to_zh}”"
         )));
     }
     require(db, id).await
@@ -282,6 +303,11 @@ pub async fn list<C: ConnectionTrait>(
     filter: &WishFilter,
     page: PageArgs,
 ) -> AppResult<Page<wish::Model>> {
+    fetch_page(db, listed(filter), wish::Column::Id, page).await
+}
+
+/// Every wish [`list`] pages through (its `totalCount`).
+pub fn listed(filter: &WishFilter) -> sea_orm::Select<wish::Entity> {
     let now = Utc::now();
     let mut select = wish::Entity::find();
     if let Some(s) = filter.status {
@@ -299,7 +325,7 @@ pub async fn list<C: ConnectionTrait>(
     if let Some(near) = filter.near {
         select = select.filter(within(near, "micro_wish", "latitude", "longitude"));
     }
-    fetch_page(db, select, wish::Column::Id, page).await
+    select
 }
 
 #[cfg(test)]
