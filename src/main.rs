@@ -186,7 +186,7 @@ async fn run() -> anyhow::Result<()> {
     }
 }
 
-async fn serve(config: Config) -> anyhow::Result<()> {
+async fn serve(mut config: Config) -> anyhow::Result<()> {
     let traces = telemetry::init_server(config.log_format)?;
     let conn = db::connect_with(
         &config.database_url(),
@@ -198,12 +198,26 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     db::migrate(&conn).await.context("applying migrations")?;
     let listen = config.listen;
     let grace = Duration::from_secs(config.shutdown_grace_secs);
-    let state = AppState::new(conn, config)?;
-    api::housekeeping::spawn(state.clone());
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .with_context(|| format!("binding {listen}"))?;
-    tracing::info!(addr = %listener.local_addr()?, "serving GraphQL at /graphql, GraphiQL at /");
+    // The port actually bound (port 0 picks one): links derived from the listening address
+    // (no TONGXING_PUBLIC_URL) must name it.
+    config.listen = listener.local_addr()?;
+    if config
+        .public_url
+        .as_deref()
+        .is_none_or(|u| u.trim().is_empty())
+        && config.environment == api::config::Environment::Production
+    {
+        tracing::warn!(
+            base = %config.public_base_url(),
+            "TONGXING_PUBLIC_URL is not set: calendar links name the listening address"
+        );
+    }
+    let state = AppState::new(conn, config)?;
+    api::housekeeping::spawn(state.clone());
+    tracing::info!(addr = %state.config.listen, "serving GraphQL at /graphql, GraphiQL at /");
     let live = state.live.clone();
     let draining = state.draining.clone();
     let delay = Duration::from_secs(state.config.shutdown_delay_secs);

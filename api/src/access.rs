@@ -108,7 +108,7 @@ pub fn rule(ty: &str, field: &str) -> Option<Rule> {
             "id" | "event" | "title" | "description" | "startsAt" | "endsAt" | "capacity"
             | "confirmedCount" | "checkedInCount" | "remainingSlots" | "waitlistEnabled"
             | "waitlistCount" | "requiredSkills" | "checkInRadiusMeters" | "status"
-            | "cancelReason" | "createdAt" | "updatedAt",
+            | "cancelReason" | "createdAt" | "updatedAt" | "calendarUrl",
         ) => Public,
         ("Shift", "signups") => Needs(OrgRead),
         ("Shift", _) => People,
@@ -181,7 +181,7 @@ pub fn rule(ty: &str, field: &str) -> Option<Rule> {
             | "SyncResult" | "TimeBank" | "TimeCoinEntry" | "TimeCoinTransfer"
             | "VolunteerProfile" | "WechatAppPayment" | "ServiceSummary" | "CategoryMinutes"
             | "NearbyVolunteer" | "CompleteHelpRequestPayload" | "OrganizationStats"
-            | "Session",
+            | "Session" | "CalendarFeed",
             _,
         ) => People,
         _ => return None,

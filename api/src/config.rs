@@ -110,6 +110,15 @@ pub struct Config {
     )]
     pub listen: SocketAddr,
 
+    /// The address clients reach this server at, e.g. `https://api.example.org` (with a path
+    /// where a proxy serves it under one): the base of the absolute links the API hands out —
+    /// calendar feeds (`me.calendarFeed`) and "add to my calendar" files (`Shift.calendarUrl`).
+    /// Unset: `http://` and the address the server listens on (an unspecified address such as
+    /// `0.0.0.0` reads as loopback), right only for a server used on its own machine. Set it
+    /// behind a proxy or load balancer, and in production.
+    #[arg(long, env = "TONGXING_PUBLIC_URL", global = true)]
+    pub public_url: Option<String>,
+
     /// Database URL: `sqlite://PATH?mode=rwc` or `postgres://USER@HOST:PORT/DB`.
     /// Defaults to the SQLite file `tongxing.db` in the data directory.
     #[arg(long, env = "DATABASE_URL", global = true)]
@@ -672,6 +681,30 @@ impl Config {
         }
     }
 
+    /// The base of absolute links to this server, without a trailing slash: the configured
+    /// [`Config::public_url`], or `http://` and the listening address (loopback where it
+    /// listens on every address).
+    pub fn public_base_url(&self) -> String {
+        match self
+            .public_url
+            .as_deref()
+            .map(str::trim)
+            .filter(|u| !u.is_empty())
+        {
+            Some(url) => url.trim_end_matches('/').to_owned(),
+            None => {
+                let mut addr = self.listen;
+                if addr.ip().is_unspecified() {
+                    addr.set_ip(match addr.ip() {
+                        std::net::IpAddr::V4(_) => std::net::Ipv4Addr::LOCALHOST.into(),
+                        std::net::IpAddr::V6(_) => std::net::Ipv6Addr::LOCALHOST.into(),
+                    });
+                }
+                format!("http://{addr}")
+            }
+        }
+    }
+
     /// The pool size: [`Config::db_max_connections`], or the database's default.
     pub fn pool_size(&self) -> u32 {
         self.db_max_connections.unwrap_or_else(|| {
@@ -742,6 +775,24 @@ impl Config {
             self.max_query_depth > 0 && self.max_query_complexity > 0,
             "query limits must be positive"
         );
+        // Empty counts as unset (an `.env` line with no value).
+        if let Some(url) = self
+            .public_url
+            .as_deref()
+            .map(str::trim)
+            .filter(|u| !u.is_empty())
+        {
+            let url = url.trim_end_matches('/');
+            let rest = url
+                .strip_prefix("https://")
+                .or_else(|| url.strip_prefix("http://"));
+            ensure!(
+                rest.is_some_and(|r| !r.is_empty()
+                    && !r.contains(['?', '#'])
+                    && !r.chars().any(|c| c.is_whitespace() || c.is_control())),
+                "TONGXING_PUBLIC_URL must be an http(s) URL without query or fragment"
+            );
+        }
         ensure!(self.pool_size() > 0, "the pool needs a connection");
         ensure!(
             (100..=60_000).contains(&self.db_acquire_timeout_ms),
@@ -905,6 +956,34 @@ mod tests {
             "HEALTH=1,HEALTH=2",
         ] {
             assert!(bad.parse::<CoinRates>().is_err(), "{bad} should be refused");
+        }
+    }
+
+    #[test]
+    fn public_base_url_is_the_setting_or_the_listening_address() {
+        let mut c = Config::for_data_dir("/tmp/tx");
+        assert_eq!(c.public_base_url(), "http://127.0.0.1:8000");
+        c.listen = "0.0.0.0:9000".parse().unwrap();
+        assert_eq!(c.public_base_url(), "http://127.0.0.1:9000");
+        c.listen = "[::]:9000".parse().unwrap();
+        assert_eq!(c.public_base_url(), "http://[::1]:9000");
+        c.environment = Environment::Production;
+        c.public_url = Some(" ".into());
+        c.validate().unwrap();
+        assert_eq!(c.public_base_url(), "http://[::1]:9000");
+        c.public_url = Some("https://api.example.org/".into());
+        assert_eq!(c.public_base_url(), "https://api.example.org");
+        c.validate().unwrap();
+        for bad in [
+            "api.example.org",
+            "ftp://api.example.org",
+            "https://",
+            "https://api.example.org/?x=1",
+            "https://api.example.org/#top",
+            "https://api example.org",
+        ] {
+            c.public_url = Some(bad.into());
+            assert!(c.validate().is_err(), "{bad} should be refused");
         }
     }
 

@@ -81,6 +81,8 @@ pub enum Noun {
     /// An account looked up by phone number (an invitation, a transfer).
     AccountByPhone,
     ApiClient,
+    /// A calendar feed (a rotated, forged or deleted account's address).
+    CalendarFeed,
     Campaign,
     Certificate,
     CharityFund,
@@ -107,6 +109,7 @@ impl Noun {
                 "该手机号尚未注册"
             ),
             Noun::ApiClient => msg!("API client not found", "找不到该 API 客户端"),
+            Noun::CalendarFeed => msg!("calendar not found", "找不到该日历"),
             Noun::Campaign => msg!("campaign not found", "找不到该主题活动"),
             Noun::Certificate => msg!("certificate not found", "找不到该服务证明"),
             Noun::CharityFund => msg!("charity fund not found", "找不到该慈善基金"),
@@ -512,6 +515,7 @@ mod tests {
             Noun::Account
             | Noun::AccountByPhone
             | Noun::ApiClient
+            | Noun::CalendarFeed
             | Noun::Campaign
             | Noun::Certificate
             | Noun::CharityFund
@@ -556,6 +560,7 @@ mod tests {
                 Noun::Account,
                 Noun::AccountByPhone,
                 Noun::ApiClient,
+                Noun::CalendarFeed,
                 Noun::Campaign,
                 Noun::Certificate,
                 Noun::CharityFund,

@@ -9,7 +9,7 @@
 //! - [`state`]: [`AppState`], the server's shared state.
 //! - [`web`]: the HTTP edge — router and layers, GraphQL over HTTP and WebSocket, the caller,
 //!   the one error-to-response mapping, CSV exports, certificate PDFs, `/oauth/token`, the
-//!   server loop.
+//!   server loop (the calendar routes live in [`calendar`]).
 //! - [`schema`]: root types, the `Node` interface, schema building and SDL export.
 //! - [`telemetry`]: logging and optional trace export; [`metrics`]: `/metrics`.
 //! - [`housekeeping`]: periodic upkeep while the server runs.
@@ -51,6 +51,7 @@
 //!   service certificates.
 //! - [`timebank`]: the time-coin ledger; [`funds`]: charity funds, donations, disbursements;
 //!   [`wishes`]: micro-wishes; [`help`]: help requests and dispatch.
+//! - [`calendar`]: iCalendar feeds of a person's shifts, and one shift's file.
 //! - [`stats`]: figures up the hierarchy.
 
 // First: its `msg!` is used by every module below.
@@ -63,6 +64,7 @@ pub mod auth;
 pub mod authz;
 pub mod backup;
 pub mod batch;
+pub mod calendar;
 pub mod campaigns;
 pub mod certificates;
 pub mod checkins;

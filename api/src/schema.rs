@@ -215,6 +215,7 @@ pub struct MutationRoot(
     WishMutation,
     HelpMutation,
     KioskMutation,
+    crate::calendar::graphql::CalendarMutation,
 );
 
 /// The schema without runtime data: enough to print the SDL.

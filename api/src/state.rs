@@ -18,6 +18,8 @@ pub struct AppState {
     pub jwt: Arc<auth::jwt::JwtKeys>,
     /// Check-in code issuer and checker.
     pub checkin_codes: Arc<checkins::code::CheckInCodes>,
+    /// Calendar-feed tokens (derived from the server secret).
+    pub calendar: Arc<crate::calendar::token::FeedTokens>,
     /// Encryption of ID numbers.
     pub identity_vault: Arc<identity::vault::IdentityVault>,
     /// Live updates: publishing, fan-out between replicas, shutdown of subscriptions.
@@ -48,6 +50,7 @@ impl AppState {
         let jwt = auth::jwt::JwtKeys::from_secret(&secret, &config)?;
         let checkin_codes =
             checkins::code::CheckInCodes::new(&secret, i64::from(config.checkin_code_secs));
+        let calendar = crate::calendar::token::FeedTokens::new(&secret);
         let persisted = match &config.trusted_documents {
             Some(path) => persisted::PersistedQueries::trusted_from_file(path)?,
             None => persisted::PersistedQueries::automatic(),
@@ -73,6 +76,7 @@ impl AppState {
             config: Arc::new(config),
             jwt: Arc::new(jwt),
             checkin_codes: Arc::new(checkin_codes),
+            calendar: Arc::new(calendar),
             identity_vault: Arc::new(identity_vault),
             request_limiter: Arc::new(request_limiter),
             persisted: Arc::new(persisted),

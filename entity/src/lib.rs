@@ -5,6 +5,7 @@ pub mod account;
 pub mod api_client;
 pub mod api_client_secret;
 pub mod audit_log;
+pub mod calendar_feed;
 pub mod campaign;
 pub mod charity_event;
 pub mod charity_fund;

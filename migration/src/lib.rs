@@ -28,6 +28,7 @@ mod m20261207_000019_paid_donations;
 mod m20261207_000020_sessions;
 mod m20261208_000021_sync_indexes;
 pub mod m20261208_000022_text_search;
+mod m20261208_000023_calendar_feeds;
 mod postgres;
 mod sqlite_rebuild;
 
@@ -60,6 +61,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000020_sessions::Migration),
             Box::new(m20261208_000021_sync_indexes::Migration),
             Box::new(m20261208_000022_text_search::Migration),
+            Box::new(m20261208_000023_calendar_feeds::Migration),
         ]
     }
 }

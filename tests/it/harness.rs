@@ -264,6 +264,8 @@ impl TestApp {
     ) -> Self {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
+        // As `tongxing serve` does: links derived from the listening address name this port.
+        config.listen = addr;
         if config.environment == api::config::Environment::Production {
             // Production takes payment notifications over HTTPS only, which a test server on
             // 127.0.0.1 does not have: production-mode test servers take no online payments.

@@ -9,6 +9,7 @@ mod access_e2e;
 mod accounts_service;
 mod auth_e2e;
 mod backup;
+mod calendar_e2e;
 mod certificates_e2e;
 mod checkins_e2e;
 mod cli;

@@ -167,6 +167,32 @@ async fn serve_starts_with_no_setup_logs_no_personal_data_and_stops_on_sigterm()
     );
     // The identity key was generated beside the JWT key on first use.
     assert!(dir.path().join("identity.key").exists());
+    // The calendar feed's address names the port actually bound (the server listens on port
+    // 0 here), and the address, its credential, stays out of the log.
+    let feed = gql(
+        &client,
+        &server.addr,
+        Some(&token),
+        "{ me { calendarFeed { url } } }",
+        json!({}),
+    )
+    .await;
+    let feed_url = feed["data"]["me"]["calendarFeed"]["url"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        feed_url.starts_with(&format!("http://{}/calendar/", server.addr)),
+        "{feed_url}"
+    );
+    let got = client.get(&feed_url).send().await.unwrap();
+    assert_eq!(got.status(), 200);
+    let feed_token = feed_url
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .trim_end_matches(".ics")
+        .to_owned();
 
     let (status, log) = server.terminate();
     assert!(status.success(), "exit status {status:?}\n{log}");
@@ -174,6 +200,7 @@ async fn serve_starts_with_no_setup_logs_no_personal_data_and_stops_on_sigterm()
     assert!(log.contains("\"operation\":\"Me\""), "{log}");
     assert!(log.contains("UNAUTHENTICATED"), "{log}");
     assert!(log.contains("stopped"), "{log}");
+    assert!(log.contains("/calendar/[feed].ics"), "{log}");
     // … and never the phone, the passwords, the token or the ID number, even at debug level.
     for secret in [
         phone,
@@ -182,6 +209,7 @@ async fn serve_starts_with_no_setup_logs_no_personal_data_and_stops_on_sigterm()
         token.as_str(),
         id_number,
         "110105",
+        feed_token.as_str(),
     ] {
         assert!(!log.contains(secret), "log contains {secret}:\n{log}");
     }

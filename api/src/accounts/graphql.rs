@@ -331,6 +331,16 @@ impl Account {
         })
     }
 
+    /// The account's calendar feed: a secret address calendar apps subscribe to, listing the
+    /// shifts the account signed up for. Visible to the account itself.
+    async fn calendar_feed(
+        &self,
+        ctx: &Context<'_>,
+    ) -> Result<crate::calendar::graphql::CalendarFeed> {
+        self.require_self(ctx).await?;
+        crate::calendar::graphql::feed_of(ctx, self.model.id).await
+    }
+
     /// When the account was registered.
     async fn created_at(&self) -> DateTime<Utc> {
         self.model.created_at

@@ -64,6 +64,12 @@ impl CharityEvent {
         self.model.organization_id
     }
 
+    /// Whether the public may see the event (it was published; a cancelled event stays
+    /// readable).
+    pub fn is_public(&self) -> bool {
+        self.model.published_at.is_some()
+    }
+
     /// Wrap a row, measuring from the query's `near` point if there was one.
     pub fn measured(model: event::Model, near: Option<Near>) -> Self {
         let distance_m = near.map(|n| {

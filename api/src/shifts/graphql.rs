@@ -310,6 +310,25 @@ impl Shift {
     async fn updated_at(&self) -> DateTime<Utc> {
         self.model.updated_at
     }
+
+    /// Where to download this shift as an iCalendar file (`.ics`), for an "add to my
+    /// calendar" button: anyone may fetch it, without signing in. `null` while the shift's
+    /// event is unpublished (the file is not served then). To follow every shift one signed up
+    /// for, subscribe to `me.calendarFeed` instead.
+    async fn calendar_url(&self, ctx: &Context<'_>) -> Result<Option<String>> {
+        let state = ctx.state();
+        let public = match &self.event {
+            Some(e) => e.is_public(),
+            None => crate::batch::load(
+                &state.db,
+                self.model.event_id,
+                crate::batch::ById::<entity::charity_event::Entity>::new,
+            )
+            .await?
+            .is_some_and(|e| e.published_at.is_some()),
+        };
+        Ok(public.then(|| crate::calendar::service::shift_url(&state.config, self.model.id)))
+    }
 }
 
 /// List shifts for a resolver. The page's events come with the shifts in one statement, and

@@ -1,7 +1,8 @@
 //! The HTTP edge, the one place requests come in: the router and its layers (this file),
 //! GraphQL over HTTP (`graphql`), subscriptions over WebSocket (`ws`), who is calling
 //! ([`caller`]), the one error-to-response mapping ([`error`]), the routes that are files or
-//! protocols rather than GraphQL ([`exports`], [`certificates`], [`oauth`]), and the server loop
+//! protocols rather than GraphQL ([`exports`], [`certificates`], [`oauth`]; the calendar's are
+//! merged from [`crate::calendar::web`]), and the server loop
 //! with graceful shutdown ([`server`]). GraphiQL at `/` (embedded, [`graphiql`]), `/healthz`,
 //! `/readyz`, `/metrics`.
 
@@ -75,6 +76,7 @@ pub fn app(state: AppState) -> Router {
         .merge(certificates::router(http.state.clone()))
         .merge(exports::router(http.state.clone()))
         .merge(payments::router(http.state.clone()))
+        .merge(crate::calendar::web::router(http.state.clone()))
         .merge(crate::kiosk::router())
         .layer(RequestBodyLimitLayer::new(body_limit))
         // The configured limit above is the one that counts, not axum's 2 MB default.
@@ -94,8 +96,14 @@ pub fn app(state: AppState) -> Router {
         .layer(
             TraceLayer::new_for_http()
                 .make_span_with(|req: &axum::http::Request<_>| {
-                    // Path only: query strings may carry GraphQL variables.
-                    let path = req.uri().path();
+                    // Path only: query strings may carry GraphQL variables. A calendar feed's
+                    // path is its credential: it is never logged.
+                    let path = match req.uri().path() {
+                        p if p.starts_with("/calendar/") && !p.starts_with("/calendar/shifts/") => {
+                            "/calendar/[feed].ics"
+                        }
+                        p => p,
+                    };
                     // Span names for traces: a handful, not one per shift, certificate or
                     // path a scanner tries.
                     let route = match path.split('/').nth(1).unwrap_or_default() {
@@ -105,6 +113,7 @@ pub fn app(state: AppState) -> Router {
                         "certificates" => "/certificates",
                         "exports" => "/exports",
                         "payments" => "/payments",
+                        "calendar" => "/calendar",
                         "healthz" => "/healthz",
                         "readyz" => "/readyz",
                         "metrics" => "/metrics",
