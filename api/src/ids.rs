@@ -151,16 +151,20 @@ pub fn decode_time_cursor(cursor: &str) -> Result<(chrono::DateTime<chrono::Utc>
     let bad = || AppError::bad_input("after", msg!("not a valid cursor", "分页游标无效"));
     let raw = URL_SAFE_NO_PAD.decode(cursor).map_err(|_| bad())?;
     let text = std::str::from_utf8(&raw).map_err(|_| bad())?;
-    // `tn:` carries nanoseconds; `tcursor:` (cursors handed out before) microseconds.
-    let (rest, nanos_per_unit) = match text.strip_prefix("tn:") {
-        Some(rest) => (rest, 1),
-        None => (text.strip_prefix("tcursor:").ok_or_else(bad)?, 1_000),
+    // `tn:` carries nanoseconds; `tcursor:` microseconds (times beyond what nanoseconds in an
+    // i64 hold, 1677–2262, and cursors handed out before).
+    let (nanos, rest) = match text.strip_prefix("tn:") {
+        Some(rest) => (true, rest),
+        None => (false, text.strip_prefix("tcursor:").ok_or_else(bad)?),
     };
     let (time, key) = rest.split_once(':').ok_or_else(bad)?;
     let time: i64 = time.parse().map_err(|_| bad())?;
     let key: i64 = key.parse().map_err(|_| bad())?;
-    let nanos = time.checked_mul(nanos_per_unit).ok_or_else(bad)?;
-    let at = chrono::DateTime::from_timestamp_nanos(nanos);
+    let at = if nanos {
+        chrono::DateTime::from_timestamp_nanos(time)
+    } else {
+        chrono::DateTime::from_timestamp_micros(time).ok_or_else(bad)?
+    };
     Ok((at, key))
 }
 
@@ -250,6 +254,12 @@ mod tests {
         assert_eq!(
             decode_time_cursor(&encode_time_cursor(now, 8)).unwrap(),
             (now, 8)
+        );
+        // Far from now (a typo's year 20260) there are no i64 nanoseconds: microseconds.
+        let far = chrono::DateTime::from_timestamp(571_000_000_000, 123_456_000).unwrap();
+        assert_eq!(
+            decode_time_cursor(&encode_time_cursor(far, 9)).unwrap(),
+            (far, 9)
         );
         // A cursor handed out before (microseconds) still reads.
         let old = URL_SAFE_NO_PAD.encode("tcursor:1800000000123456:7");

@@ -370,7 +370,9 @@ impl Total {
 /// A list a phone keeps in its cache, read as "what changed since my last sync": the rows of
 /// `select` changed at or after `since` (cancelled ones too — a cancellation is a change), in
 /// (`updated`, `key`) order, with cursors of that order. A row that changes again while the
-/// phone pages moves behind the cursor and comes with a later page.
+/// phone pages moves behind the cursor and comes with a later page. A row is stamped when its
+/// request starts and committed before the request times out, so a phone that asks from its
+/// last `updatedAt` minus the request timeout misses nothing.
 pub async fn changed_since<E, N: OutputType>(
     db: &sea_orm::DatabaseConnection,
     select: Select<E>,

@@ -15,6 +15,12 @@ pub fn search(raw: Option<String>, field: &str) -> Result<Option<String>, AppErr
         return Ok(None);
     };
     let s = raw.trim();
+    if s.chars().any(char::is_control) {
+        return Err(AppError::bad_input(
+            field,
+            msg!("search for text on one line", "搜索内容不能包含控制字符"),
+        ));
+    }
     if s.chars().count() > MAX_SEARCH_CHARS {
         return Err(AppError::bad_input(
             field,

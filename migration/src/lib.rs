@@ -27,7 +27,7 @@ mod m20261206_000018_invitations;
 mod m20261207_000019_paid_donations;
 mod m20261207_000020_sessions;
 mod m20261208_000021_sync_indexes;
-pub mod m20261208_000022_text_search;
+mod m20261208_000022_text_search;
 mod m20261208_000023_calendar_feeds;
 mod postgres;
 mod sqlite_rebuild;

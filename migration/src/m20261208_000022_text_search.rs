@@ -9,8 +9,8 @@
 //!   columns, as external-content tables of the rows they index, kept in step by triggers, so
 //!   every writer (the API, the seeders, a restore) keeps them right.
 //!
-//! A table rebuilt by a later SQLite migration (`sqlite_rebuild`) loses its triggers with it:
-//! such a migration must create them again ([`sqlite_triggers`]).
+//! A later SQLite migration that rebuilds one of these tables (`sqlite_rebuild`) creates its
+//! triggers again on the new table (the rows keep their ids, so the index stays right).
 
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::sea_orm::DatabaseBackend;
@@ -34,7 +34,7 @@ const POSTGRES: [(&str, &str, &str); 4] = [
 ];
 
 /// The triggers that keep FTS table `fts` in step with `table`'s `columns`.
-pub fn sqlite_triggers(fts: &str, table: &str, columns: &[&str]) -> Vec<String> {
+fn sqlite_triggers(fts: &str, table: &str, columns: &[&str]) -> Vec<String> {
     let cols = columns.join(", ");
     let new = columns
         .iter()

@@ -1,8 +1,8 @@
 //! Changing a table SQLite cannot `ALTER` (dropping a `NOT NULL`, adding a table `CHECK`): the
 //! rebuild SQLite documents (<https://sqlite.org/lang_altertable.html#otheralter>). On one
 //! connection with foreign keys off, in one transaction: create the new table, copy, check that
-//! every row came along, drop the old, rename, re-index, check every foreign key; then foreign
-//! keys back on. Any failure rolls the whole rebuild back.
+//! every row came along, drop the old, rename, re-index, re-create its triggers, check every
+//! foreign key; then foreign keys back on. Any failure rolls the whole rebuild back.
 
 use sea_orm_migration::{prelude::*, sea_orm::sqlx};
 
@@ -76,7 +76,15 @@ pub async fn rebuild(manager: &SchemaManager<'_>, r: Rebuild) -> Result<(), DbEr
                 "{old} rows but only {new} could be copied"
             )));
         }
-        for s in tail.into_iter().chain(indexes) {
+        // Dropping the table drops its triggers (those that keep the text-search tables in
+        // step): take them as they are and create them again on the rebuilt table.
+        let triggers: Vec<(String,)> =
+            sqlx::query_as("SELECT sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = ?")
+                .bind(table)
+                .fetch_all(&mut *conn)
+                .await?;
+        let triggers = triggers.into_iter().map(|(sql,)| sql);
+        for s in tail.into_iter().chain(indexes).chain(triggers) {
             sqlx::query(sqlx::AssertSqlSafe(s))
                 .execute(&mut *conn)
                 .await?;

@@ -520,6 +520,19 @@ async fn a_missing_check_out_is_closed_at_the_end_and_flagged() {
     assert!(r.flagged);
     assert!(!r.verified);
     assert_eq!(r.status, entity::service_record::RecordStatus::Pending);
+    // The server closed it: no check-out vouches for the end, so the record claims no
+    // evidence, however good its check-in was.
+    let mine = app
+        .ok(
+            Some(&vol),
+            "{ me { serviceRecords { edges { node { evidence flagged checkIn { evidence } checkOut { evidence } } } } } }",
+            json!({}),
+        )
+        .await;
+    let node = &mine["me"]["serviceRecords"]["edges"][0]["node"];
+    assert_eq!(node["checkIn"]["evidence"], "LOCATION");
+    assert!(node["checkOut"].is_null());
+    assert!(node["evidence"].is_null());
     // Running again (or on another replica) adds nothing.
     api::housekeeping::run_once(&app.state).await;
     assert_eq!(

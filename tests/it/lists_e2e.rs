@@ -178,9 +178,7 @@ async fn a_phone_refreshes_its_cache_with_what_changed_since_its_last_sync() {
                 .to_owned(),
         );
     }
-    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    let synced = chrono::Utc::now();
-    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    let synced = a_sync().await;
 
     // Since the sync: the volunteer cancels their sign-up on shift 0, another volunteer takes
     // a place on shift 1, the organizer renames shift 2 and cancels shift 3.
@@ -280,8 +278,7 @@ async fn a_phone_sees_its_records_reviewed_since_its_last_sync() {
     app.sign_up(&vol.access, &shift, "s1").await;
     let record = app.serve_an_hour(&vol.access, &shift).await;
     let q = "query($t: DateTime!) { me { serviceRecords(updatedSince: $t) { totalCount edges { node { id status updatedAt } } } } }";
-    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    let synced = chrono::Utc::now();
+    let synced = a_sync().await;
     let none = app
         .ok(Some(&vol.access), q, json!({ "t": synced.to_rfc3339() }))
         .await;
@@ -315,6 +312,23 @@ async fn a_phone_sees_its_records_reviewed_since_its_last_sync() {
         "BAD_USER_INPUT",
         "{body}"
     );
+}
+
+/// The IDs `list` (`events` or `shifts`) finds for `text`, sorted; its `totalCount` agrees.
+async fn found(app: &TestApp, list: &str, text: &str) -> Vec<String> {
+    let query = format!(
+        "query($s: String!) {{ {list}(filter: {{search: $s}}) {{ totalCount edges {{ node {{ id }} }} }} }}"
+    );
+    let data = app.ok(None, &query, json!({ "s": text })).await;
+    let mut ids: Vec<String> = data[list]["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["node"]["id"].as_str().unwrap().to_owned())
+        .collect();
+    ids.sort();
+    assert_eq!(data[list]["totalCount"], ids.len(), "{list}: {text}");
+    ids
 }
 
 #[tokio::test]
@@ -366,28 +380,7 @@ async fn search_finds_chinese_text_in_titles_addresses_and_organization_names() 
     let other_shift = app
         .shift_in(&w.other_organizer.access, &other, 5, false, &[])
         .await;
-    let events = |text: &str| {
-        let text = text.to_owned();
-        let app = &app;
-        async move {
-            let data = app
-                .ok(
-                    None,
-                    "query($s: String!) { events(filter: {search: $s}) { totalCount edges { node { id } } } }",
-                    json!({ "s": text }),
-                )
-                .await;
-            let mut ids: Vec<String> = data["events"]["edges"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|e| e["node"]["id"].as_str().unwrap().to_owned())
-                .collect();
-            ids.sort();
-            assert_eq!(data["events"]["totalCount"], ids.len(), "{text}");
-            ids
-        }
-    };
+    let events = |text: &'static str| found(&app, "events", text);
     let sorted = |mut v: Vec<&String>| {
         v.sort();
         v.into_iter().cloned().collect::<Vec<_>>()
@@ -403,6 +396,20 @@ async fn search_finds_chinese_text_in_titles_addresses_and_organization_names() 
     assert_eq!(events("前进西路").await, sorted(vec![&station, &other]));
     assert_eq!(events("周市社工").await, vec![other.clone()]);
     assert_eq!(events("社工站").await, sorted(vec![&station, &other]));
+    // Control characters are refused (they would end an FTS5 phrase early).
+    let body = app
+        .post(
+            None,
+            "query($s: String!) { events(filter: {search: $s}) { totalCount } }",
+            json!({ "s": "敬老\u{0}助餐" }),
+        )
+        .await
+        .1;
+    assert_eq!(
+        crate::harness::first_code(&body),
+        "BAD_USER_INPUT",
+        "{body}"
+    );
     // Wildcards are text, not patterns; nothing found is an empty page.
     assert_eq!(events("%").await, Vec::<String>::new());
     assert_eq!(events("敬_老").await, Vec::<String>::new());
@@ -428,28 +435,7 @@ async fn search_finds_chinese_text_in_titles_addresses_and_organization_names() 
     assert_eq!(events("敬老助餐").await, Vec::<String>::new());
 
     // Shifts: by their own title, or by their event's title, address or organization.
-    let shifts = |text: &str| {
-        let text = text.to_owned();
-        let app = &app;
-        async move {
-            let data = app
-                .ok(
-                    None,
-                    "query($s: String!) { shifts(filter: {search: $s}) { totalCount edges { node { id } } } }",
-                    json!({ "s": text }),
-                )
-                .await;
-            let mut ids: Vec<String> = data["shifts"]["edges"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|e| e["node"]["id"].as_str().unwrap().to_owned())
-                .collect();
-            ids.sort();
-            assert_eq!(data["shifts"]["totalCount"], ids.len(), "{text}");
-            ids
-        }
-    };
+    let shifts = |text: &'static str| found(&app, "shifts", text);
     assert_eq!(shifts("理发义剪").await, vec![shift.clone()]);
     assert_eq!(shifts("义剪").await, vec![shift.clone()]);
     assert_eq!(shifts("中秋慰问").await, vec![shift.clone()]);
@@ -589,5 +575,58 @@ async fn shifts_filter_by_category_organization_subtree_and_campaign() {
     assert_eq!(
         body["errors"][0]["extensions"]["field"],
         "filter.campaignId"
+    );
+}
+
+/// A phone's sync time, a moment apart from the writes before and after it.
+async fn a_sync() -> chrono::DateTime<chrono::Utc> {
+    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    let t = chrono::Utc::now();
+    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    t
+}
+
+#[tokio::test]
+async fn a_waitlist_that_moves_marks_the_shift_changed() {
+    let app = TestApp::spawn().await;
+    let w = app.world().await;
+    let org = &w.organizer.access;
+    let event = app
+        .event_at(org, &w.station, "助餐", 31.38, 120.98, 1, true)
+        .await;
+    let shift = app.shift_in(org, &event, 1, true, &[]).await;
+    let first = app.register("13800000001", "小李").await;
+    app.sign_up(&first.access, &shift, "a").await;
+    let changed = "query($e: ID!, $t: DateTime!) { event(id: $e) { shifts(updatedSince: $t) { edges { node { id waitlistCount } } } } }";
+    // Joining the waitlist changes no place, only the queue: the shift still counts as changed.
+    let t0 = a_sync().await;
+    let second = app.register("13800000002", "老王").await;
+    let body = app.sign_up(&second.access, &shift, "b").await;
+    assert_eq!(body["data"]["signUpForShift"]["status"], "WAITLISTED");
+    let data = app
+        .ok(None, changed, json!({ "e": event, "t": t0.to_rfc3339() }))
+        .await;
+    assert_eq!(
+        data["event"]["shifts"]["edges"][0]["node"]["id"],
+        shift.as_str()
+    );
+    assert_eq!(
+        data["event"]["shifts"]["edges"][0]["node"]["waitlistCount"],
+        1
+    );
+    // Leaving it again changes the shift again.
+    let t1 = a_sync().await;
+    app.ok(
+        Some(&second.access),
+        "mutation($id: ID!) { cancelSignup(signupId: $id) { status } }",
+        json!({ "id": body["data"]["signUpForShift"]["id"] }),
+    )
+    .await;
+    let data = app
+        .ok(None, changed, json!({ "e": event, "t": t1.to_rfc3339() }))
+        .await;
+    assert_eq!(
+        data["event"]["shifts"]["edges"][0]["node"]["waitlistCount"],
+        0
     );
 }

@@ -392,8 +392,9 @@ pub struct MySignupFilterInput {
     upcoming: Option<bool>,
     /// Only sign-ups changed at or after this time (cancelled ones included), oldest change
     /// first: what a phone asks to refresh its cache. Pass the largest `updatedAt` it has
-    /// seen (ask a little earlier to be safe: a change committed late may carry an earlier
-    /// time) and page through; leave `status` unset to see cancellations.
+    /// seen minus the server's request timeout (15 s unless configured: a change is stamped
+    /// when its request starts and commits before it times out) and merge by `id`; leave
+    /// `status` unset to see cancellations.
     updated_since: Option<DateTime<Utc>>,
 }
 

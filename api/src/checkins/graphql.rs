@@ -185,14 +185,18 @@ impl ServiceRecord {
 
     /// How far the server can vouch for the service: the weaker evidence of its check-in and
     /// check-out (a late code is weaker than staff's word, which is weaker than the phone's
-    /// location, which is weaker than a current kiosk code). `null` for help-request service.
+    /// location, which is weaker than a current kiosk code). `null` when an end is missing (a
+    /// check-out the server closed for the volunteer, flagged) and for help-request service.
     async fn evidence(&self, ctx: &Context<'_>) -> Result<Option<Evidence>> {
-        let arrival = self.check_event(ctx, CheckKind::In).await?;
-        let departure = self.check_event(ctx, CheckKind::Out).await?;
+        // Both ends in one wave: they come from the same sign-up's check events.
+        let (arrival, departure) = async_graphql::futures_util::try_join(
+            self.check_event(ctx, CheckKind::In),
+            self.check_event(ctx, CheckKind::Out),
+        )
+        .await?;
         Ok(match (arrival, departure) {
             (Some(a), Some(d)) => Some(service::weaker(a.0.evidence, d.0.evidence)),
-            (Some(one), None) | (None, Some(one)) => Some(one.0.evidence),
-            (None, None) => None,
+            _ => None,
         })
     }
 

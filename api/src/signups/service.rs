@@ -137,6 +137,8 @@ pub async fn sign_up(
                 shift::Column::WaitlistSeq,
                 Expr::col(shift::Column::WaitlistSeq).add(1),
             )
+            // The waitlist grew: a phone syncing the event's shifts sees it.
+            .col_expr(shift::Column::UpdatedAt, Expr::value(Utc::now()))
             .filter(shift::Column::Id.eq(shift_id))
             .filter(shift::Column::Status.eq(shift::ShiftStatus::Open))
             .exec(&txn)
@@ -312,12 +314,10 @@ pub async fn cancel(
 
     let txn = begin_write(db).await?;
     // Lock order on every path is shift, then sign-ups (as in cancelling a shift or promoting):
-    // take the shift row before touching the sign-up.
+    // take the shift row before touching the sign-up. Its places or its waitlist change with
+    // the cancellation, so the lock also marks it changed for phones syncing the event.
     shift::Entity::update_many()
-        .col_expr(
-            shift::Column::UpdatedAt,
-            Expr::col(shift::Column::UpdatedAt),
-        )
+        .col_expr(shift::Column::UpdatedAt, Expr::value(Utc::now()))
         .filter(shift::Column::Id.eq(s.id))
         .exec(&txn)
         .await?;
