@@ -34,7 +34,7 @@ const POSTGRES: [(&str, &str, &str); 4] = [
 ];
 
 /// The triggers that keep FTS table `fts` in step with `table`'s `columns`.
-fn sqlite_triggers(fts: &str, table: &str, columns: &[&str]) -> Vec<String> {
+pub(crate) fn sqlite_triggers(fts: &str, table: &str, columns: &[&str]) -> Vec<String> {
     let cols = columns.join(", ");
     let new = columns
         .iter()

@@ -112,3 +112,95 @@ pub async fn rebuild(manager: &SchemaManager<'_>, r: Rebuild) -> Result<(), DbEr
     restored.map_err(db_err)?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sea_orm_migration::sea_orm::{ConnectionTrait, Database};
+
+    /// Rows of `fts` matching `phrase`.
+    async fn found(db: &sea_orm_migration::sea_orm::DatabaseConnection, phrase: &str) -> i64 {
+        let row = db
+            .query_one_raw(sea_orm_migration::sea_orm::Statement::from_string(
+                db.get_database_backend(),
+                format!(
+                    "SELECT COUNT(*) AS n FROM item_search WHERE item_search MATCH '\"{phrase}\"'"
+                ),
+            ))
+            .await
+            .unwrap()
+            .unwrap();
+        row.try_get("", "n").unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_rebuilt_table_keeps_its_triggers_and_its_search_index() {
+        let dir = std::env::temp_dir().join(format!(
+            "tongxing-rebuild-{}-{}",
+            std::process::id(),
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_nanos()
+        ));
+        std::fs::create_dir_all(&dir).unwrap();
+        let url = format!("sqlite://{}?mode=rwc", dir.join("t.db").display());
+        let db = Database::connect(&url).await.unwrap();
+        db.execute_unprepared("CREATE TABLE item (id INTEGER PRIMARY KEY, name TEXT NOT NULL)")
+            .await
+            .unwrap();
+        db.execute_unprepared(
+            "CREATE VIRTUAL TABLE item_search USING fts5(name, content='item', \
+             content_rowid='id', tokenize='trigram')",
+        )
+        .await
+        .unwrap();
+        for t in
+            crate::m20261208_000022_text_search::sqlite_triggers("item_search", "item", &["name"])
+        {
+            db.execute_unprepared(&t).await.unwrap();
+        }
+        db.execute_unprepared("INSERT INTO item (id, name) VALUES (1, '重阳节敬老助餐')")
+            .await
+            .unwrap();
+        assert_eq!(found(&db, "敬老助").await, 1);
+
+        let manager = SchemaManager::new(&db);
+        rebuild(
+            &manager,
+            Rebuild {
+                table: "item",
+                marker: "note",
+                create_new: Table::create()
+                    .table(Alias::new("item_new"))
+                    .col(
+                        ColumnDef::new(Alias::new("id"))
+                            .integer()
+                            .not_null()
+                            .primary_key(),
+                    )
+                    .col(ColumnDef::new(Alias::new("name")).string().not_null())
+                    .col(ColumnDef::new(Alias::new("note")).string().null())
+                    .to_owned(),
+                copy: "INSERT INTO item_new (id, name) SELECT id, name FROM item".to_owned(),
+                indexes: Vec::new(),
+            },
+        )
+        .await
+        .unwrap();
+
+        // The rebuilt table still feeds the index: a rename and a new row are found, the old
+        // name is not.
+        db.execute_unprepared("UPDATE item SET name = '中秋慰问' WHERE id = 1")
+            .await
+            .unwrap();
+        db.execute_unprepared("INSERT INTO item (id, name) VALUES (2, '敬老院探访')")
+            .await
+            .unwrap();
+        assert_eq!(found(&db, "敬老助").await, 0);
+        assert_eq!(found(&db, "中秋慰").await, 1);
+        assert_eq!(found(&db, "敬老院").await, 1);
+        drop(db);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}

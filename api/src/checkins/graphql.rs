@@ -189,7 +189,7 @@ impl ServiceRecord {
     /// check-out the server closed for the volunteer, flagged) and for help-request service.
     async fn evidence(&self, ctx: &Context<'_>) -> Result<Option<Evidence>> {
         // Both ends in one wave: they come from the same sign-up's check events.
-        let (arrival, departure) = async_graphql::futures_util::try_join(
+        let (arrival, departure) = async_graphql::futures_util::future::try_join(
             self.check_event(ctx, CheckKind::In),
             self.check_event(ctx, CheckKind::Out),
         )
