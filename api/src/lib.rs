@@ -24,7 +24,10 @@
 //! - `context`: what resolvers get from the GraphQL context — state, caller, caller checks.
 //! - [`auth`]: passwords, JWTs, refresh tokens, login throttling, the viewer; [`authz`]: who
 //!   may do what in the organization hierarchy.
-//! - [`ids`]: global IDs and cursors; [`pagination`]: keyset pages and connections.
+//! - [`ids`]: global IDs and cursors; [`pagination`]: keyset pages, connections and their
+//!   `totalCount`, "changed since" pages; [`scalars`]: `Date`.
+//! - [`access`]: who may read each field of the schema (public, a client's scope, people);
+//!   [`search`]: text search on events and shifts through the databases' trigram indexes.
 //! - [`clock`]: city time; [`geo`]: points, distances and the bounding box;
 //!   [`validate`]: input checks shared by many inputs.
 //! - [`idempotency`]: idempotency keys for mutations; [`limits`]: aliases per document and
@@ -34,7 +37,8 @@
 //! - [`persisted`]: persisted queries and the parsed-document cache.
 //! - [`live`]: live updates (subscriptions, fan-out between replicas).
 //! - [`sms`]: text messages (one-time codes) through a provider, or a file in development.
-//! - [`privacy`]: personal-data export, deletion, audit of staff reads.
+//! - [`privacy`]: personal-data export, deletion, audit of staff reads; [`stats`]: the
+//!   figures an organization reports for a period, over everything below it.
 //!
 //! **The read path**
 //! - [`batch`]: one statement per relation level, whatever the query's shape;

@@ -88,7 +88,7 @@ fn depth(doc: &ExecutableDocument, set: &SelectionSet, seen: &mut Vec<Name>) -> 
 }
 
 /// Refuse a document whose operations nest deeper than `max` fields (introspection aside,
-/// see [`depth`]): `BAD_USER_INPUT`, `GRAPHQL_VALIDATION_FAILED` (as async-graphql's own depth
+/// see `depth`): `BAD_USER_INPUT`, `GRAPHQL_VALIDATION_FAILED` (as async-graphql's own depth
 /// limit was, with its English message), before any resolver runs.
 pub fn check_depth(doc: &ExecutableDocument, max: usize) -> ServerResult<()> {
     let deepest = doc

@@ -567,7 +567,7 @@ fn write_event(w: &mut Writer, e: &Event<'_>) {
     w.end("VEVENT");
 }
 
-/// `SEQUENCE` of an event last changed at `modified`: whole seconds since [`SEQUENCE_EPOCH`],
+/// `SEQUENCE` of an event last changed at `modified`: whole seconds since `SEQUENCE_EPOCH`,
 /// so it rises with every change a calendar should notice (two changes within one second share
 /// a number; a subscribed calendar replaces its copy on every fetch anyway).
 pub fn sequence(modified: DateTime<Utc>) -> i32 {

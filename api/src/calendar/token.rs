@@ -23,7 +23,7 @@ type HmacSha256 = Hmac<Sha256>;
 const MAC_BYTES: usize = 16;
 /// Bytes of a decoded token: account, generation, MAC.
 const RAW_BYTES: usize = 8 + 4 + MAC_BYTES;
-/// Characters of an encoded token (unpadded base64url of [`RAW_BYTES`]).
+/// Characters of an encoded token (unpadded base64url of `RAW_BYTES`).
 pub const TOKEN_CHARS: usize = (RAW_BYTES * 4).div_ceil(3);
 /// Label that derives the feed key from the server secret: no other use of the secret (access
 /// tokens, check-in codes) can produce or accept a feed MAC.

@@ -3,7 +3,7 @@
 //! ([`caller`]), the one error-to-response mapping ([`error`]), the routes that are files or
 //! protocols rather than GraphQL ([`exports`], [`certificates`], [`oauth`]; the calendar's are
 //! merged from [`crate::calendar::web`]), and the server loop
-//! with graceful shutdown ([`server`]). GraphiQL at `/` (embedded, [`graphiql`]), `/healthz`,
+//! with graceful shutdown ([`server`]). GraphiQL at `/` (embedded, `graphiql`), `/healthz`,
 //! `/readyz`, `/metrics`.
 
 pub mod caller;
