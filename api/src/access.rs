@@ -181,7 +181,7 @@ pub fn rule(ty: &str, field: &str) -> Option<Rule> {
             | "SyncResult" | "TimeBank" | "TimeCoinEntry" | "TimeCoinTransfer"
             | "VolunteerProfile" | "WechatAppPayment" | "ServiceSummary" | "CategoryMinutes"
             | "NearbyVolunteer" | "CompleteHelpRequestPayload" | "OrganizationStats"
-            | "Session" | "CalendarFeed",
+            | "Session" | "CalendarFeed" | "Notification",
             _,
         ) => People,
         _ => return None,

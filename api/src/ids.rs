@@ -43,10 +43,12 @@ pub enum NodeType {
     KioskCredential,
     /// A role offered to a phone number.
     Invitation,
+    /// A notification to a person.
+    Notification,
 }
 
 impl NodeType {
-    const ALL: [NodeType; 16] = [
+    const ALL: [NodeType; 17] = [
         Self::Account,
         Self::Organization,
         Self::Membership,
@@ -63,6 +65,7 @@ impl NodeType {
         Self::HelpOffer,
         Self::KioskCredential,
         Self::Invitation,
+        Self::Notification,
     ];
 
     fn tag(self) -> &'static str {
@@ -83,6 +86,7 @@ impl NodeType {
             Self::HelpOffer => "HelpOffer",
             Self::KioskCredential => "KioskCredential",
             Self::Invitation => "Invitation",
+            Self::Notification => "Notification",
         }
     }
 

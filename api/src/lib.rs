@@ -55,7 +55,8 @@
 //!   service certificates.
 //! - [`timebank`]: the time-coin ledger; [`funds`]: charity funds, donations, disbursements;
 //!   [`wishes`]: micro-wishes; [`help`]: help requests and dispatch.
-//! - [`calendar`]: iCalendar feeds of a person's shifts, and one shift's file.
+//! - [`calendar`]: iCalendar feeds of a person's shifts, and one shift's file;
+//!   [`notifications`]: what a person is told about changes that concern them.
 //! - [`stats`]: figures up the hierarchy.
 
 // First: its `msg!` is used by every module below.
@@ -93,6 +94,7 @@ pub mod lifecycle;
 pub mod limits;
 pub mod live;
 pub mod metrics;
+pub mod notifications;
 pub mod organizations;
 pub mod pagination;
 pub mod payments;

@@ -168,7 +168,11 @@ impl NodeQuery {
                 .await?
                 .map(|r| Node::HelpRequest(HelpRequest(r))),
             // Reached through `me.helpOffers` or the request (staff).
-            NodeType::HelpOffer | NodeType::KioskCredential | NodeType::Invitation => None,
+            // Reached through `me.notifications`.
+            NodeType::HelpOffer
+            | NodeType::KioskCredential
+            | NodeType::Invitation
+            | NodeType::Notification => None,
             NodeType::Membership => {
                 let viewer = ctx.require_account().await?;
                 org_service::get_visible_membership(db, viewer, key)
@@ -216,6 +220,7 @@ pub struct MutationRoot(
     HelpMutation,
     KioskMutation,
     crate::calendar::graphql::CalendarMutation,
+    crate::notifications::graphql::NotificationMutation,
 );
 
 /// The schema without runtime data: enough to print the SDL.

@@ -22,6 +22,7 @@ pub mod kiosk_credential;
 pub mod live_event;
 pub mod membership;
 pub mod micro_wish;
+pub mod notification;
 pub mod organization;
 pub mod organization_closure;
 pub mod phone_code;
@@ -50,7 +51,18 @@ mod tests {
     /// a data migration.
     #[test]
     fn stored_values_are_the_ones_already_in_the_database() {
-        let cases: [(&str, Vec<String>, &[&str]); 22] = [
+        let cases: [(&str, Vec<String>, &[&str]); 23] = [
+            (
+                "notification",
+                stored::<super::notification::NotificationKind>(),
+                &[
+                    "SIGNED_UP",
+                    "WAITLISTED",
+                    "PROMOTED",
+                    "SIGNUP_CANCELLED",
+                    "SHIFT_CANCELLED",
+                ],
+            ),
             (
                 "shift",
                 stored::<super::shift::ShiftStatus>(),

@@ -29,6 +29,7 @@ mod m20261207_000020_sessions;
 mod m20261208_000021_sync_indexes;
 mod m20261208_000022_text_search;
 mod m20261208_000023_calendar_feeds;
+mod m20261208_000024_notifications;
 mod postgres;
 mod sqlite_rebuild;
 
@@ -62,6 +63,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261208_000021_sync_indexes::Migration),
             Box::new(m20261208_000022_text_search::Migration),
             Box::new(m20261208_000023_calendar_feeds::Migration),
+            Box::new(m20261208_000024_notifications::Migration),
         ]
     }
 }

@@ -32,6 +32,7 @@ mod live_e2e;
 mod live_limits_e2e;
 mod metrics_e2e;
 mod migration_upgrade;
+mod notifications_e2e;
 mod organizations_e2e;
 mod organizations_service;
 mod payments_e2e;

@@ -245,6 +245,31 @@ impl Account {
         ))
     }
 
+    /// The account's notifications, oldest first (sign-ups, promotions from the waitlist,
+    /// cancellations). Visible to the account itself.
+    #[graphql(complexity = "crate::pagination::page_cost(first, child_complexity)")]
+    async fn notifications(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Page size (default 20, at most the configured maximum).")] first: Option<
+            i32,
+        >,
+        #[graphql(desc = "Cursor of the last edge of the previous page.")] after: Option<String>,
+        #[graphql(desc = "Only those not yet marked read (default false).")] unread_only: Option<
+            bool,
+        >,
+    ) -> Result<crate::pagination::Conn<crate::notifications::graphql::Notification>> {
+        self.require_self(ctx).await?;
+        crate::notifications::graphql::of_account(
+            ctx,
+            self.model.id,
+            first,
+            after,
+            unread_only.unwrap_or(false),
+        )
+        .await
+    }
+
     /// The account's time-bank balance and ledger. Visible to the account itself.
     async fn time_bank(&self, ctx: &Context<'_>) -> Result<crate::timebank::graphql::TimeBank> {
         self.require_self(ctx).await?;

@@ -5,7 +5,10 @@
 //! write transaction (`BEGIN IMMEDIATE` on SQLite; row locks on PostgreSQL).
 
 use chrono::Utc;
-use entity::{account, charity_event as event, shift, signup, volunteer_profile};
+use entity::{
+    account, charity_event as event, notification::NotificationKind, shift, signup,
+    volunteer_profile,
+};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait,
     JoinType, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, RelationTrait, Set,
@@ -178,6 +181,11 @@ pub async fn sign_up(
     .insert(&txn)
     .await
     .map_err(|e| AppError::from_db_unique(e, || AppError::AlreadySignedUp))?;
+    let told = match row.status {
+        SignupStatus::Waitlisted => NotificationKind::Waitlisted,
+        _ => NotificationKind::SignedUp,
+    };
+    crate::notifications::service::notify(&txn, told, &row).await?;
     idempotency::complete(&txn, &req, &row).await?;
     txn.commit().await?;
     tracing::info!(signup_id = row.id, status = ?row.status, "signed up");
@@ -255,6 +263,7 @@ pub async fn promote_waitlisted<C: ConnectionTrait>(txn: &C, shift_id: i64) -> A
             continue;
         }
         promoted += 1;
+        crate::notifications::service::notify(txn, NotificationKind::Promoted, &head).await?;
         tracing::info!(signup_id = head.id, shift_id, "promoted from the waitlist");
         record_signup(&head);
     }
@@ -357,6 +366,11 @@ pub async fn cancel(
             "该报名当前为“{is_zh}”，不能取消"
         )));
     }
+    if !own {
+        // The organizers did it: the volunteer is told.
+        crate::notifications::service::notify(&txn, NotificationKind::SignupCancelled, &current)
+            .await?;
+    }
     txn.commit().await?;
     tracing::info!(by_staff, "sign-up cancelled");
     record_signup(&current);
@@ -381,6 +395,8 @@ pub async fn cancel_all_on<C: ConnectionTrait>(
     for s in &affected {
         record_signup(s);
     }
+    crate::notifications::service::notify_many(txn, NotificationKind::ShiftCancelled, &affected)
+        .await?;
     let res = signup::Entity::update_many()
         .col_expr(signup::Column::Status, Expr::value(SignupStatus::Cancelled))
         .col_expr(
