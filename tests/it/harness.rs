@@ -597,6 +597,21 @@ impl TestApp {
             .expect("a service record")
     }
 
+    /// A published event of `w`'s station starting in an hour, by its organizer; returns its
+    /// ID.
+    pub async fn station_event(&self, w: &World, title: &str) -> String {
+        self.event_at(
+            &w.organizer.access,
+            &w.station,
+            title,
+            31.38,
+            120.98,
+            1,
+            true,
+        )
+        .await
+    }
+
     /// Create (and optionally publish) an event at a place; returns its ID.
     #[allow(clippy::too_many_arguments)] // a test helper: every argument is a knob tests turn
     pub async fn event_at(

@@ -117,17 +117,7 @@ async fn total_count_follows_the_lists_visibility_and_costs_one_count_when_asked
 async fn total_count_of_a_staff_list_needs_the_staff() {
     let app = TestApp::spawn().await;
     let w = app.world().await;
-    let event = app
-        .event_at(
-            &w.organizer.access,
-            &w.station,
-            "助餐",
-            31.38,
-            120.98,
-            1,
-            true,
-        )
-        .await;
+    let event = app.station_event(&w, "助餐").await;
     let shift = app
         .shift_in(&w.organizer.access, &event, 1, true, &[])
         .await;
@@ -157,9 +147,7 @@ async fn a_phone_refreshes_its_cache_with_what_changed_since_its_last_sync() {
     let app = TestApp::spawn().await;
     let w = app.world().await;
     let org = &w.organizer.access;
-    let event = app
-        .event_at(org, &w.station, "助餐", 31.38, 120.98, 1, true)
-        .await;
+    let event = app.station_event(&w, "助餐").await;
     let starts = chrono::Utc::now() + chrono::Duration::minutes(61);
     let mut shifts = Vec::new();
     // The first three do not overlap: the volunteer signs up for each.
@@ -335,17 +323,7 @@ async fn found(app: &TestApp, list: &str, text: &str) -> Vec<String> {
 async fn search_finds_chinese_text_in_titles_addresses_and_organization_names() {
     let app = TestApp::spawn().await;
     let w = app.world().await;
-    let station = app
-        .event_at(
-            &w.organizer.access,
-            &w.station,
-            "重阳节敬老助餐",
-            31.38,
-            120.98,
-            1,
-            true,
-        )
-        .await;
+    let station = app.station_event(&w, "重阳节敬老助餐").await;
     let other = app
         .event_at(
             &w.other_organizer.access,
@@ -591,9 +569,7 @@ async fn a_waitlist_that_moves_marks_the_shift_changed() {
     let app = TestApp::spawn().await;
     let w = app.world().await;
     let org = &w.organizer.access;
-    let event = app
-        .event_at(org, &w.station, "助餐", 31.38, 120.98, 1, true)
-        .await;
+    let event = app.station_event(&w, "助餐").await;
     let shift = app.shift_in(org, &event, 1, true, &[]).await;
     let first = app.register("13800000001", "小李").await;
     app.sign_up(&first.access, &shift, "a").await;

@@ -28,9 +28,7 @@ async fn each_change_to_a_sign_up_tells_its_volunteer_once() {
     let app = TestApp::spawn().await;
     let w = app.world().await;
     let org = &w.organizer.access;
-    let event = app
-        .event_at(org, &w.station, "助餐", 31.38, 120.98, 1, true)
-        .await;
+    let event = app.station_event(&w, "助餐").await;
     let shift = app.shift_in(org, &event, 1, true, &[]).await;
     let a = app.register("13800000001", "小李").await;
     let b = app.register("13800000002", "老王").await;
@@ -103,17 +101,7 @@ async fn each_change_to_a_sign_up_tells_its_volunteer_once() {
 async fn concurrent_retries_write_one_notification_per_sign_up() {
     let app = TestApp::spawn().await;
     let w = app.world().await;
-    let event = app
-        .event_at(
-            &w.organizer.access,
-            &w.station,
-            "助餐",
-            31.38,
-            120.98,
-            1,
-            true,
-        )
-        .await;
+    let event = app.station_event(&w, "助餐").await;
     let shift = app
         .shift_in(&w.organizer.access, &event, 5, true, &[])
         .await;
@@ -145,9 +133,7 @@ async fn only_the_volunteer_reads_and_marks_their_notifications() {
     let app = TestApp::spawn().await;
     let w = app.world().await;
     let org = &w.organizer.access;
-    let event = app
-        .event_at(org, &w.station, "助餐", 31.38, 120.98, 1, true)
-        .await;
+    let event = app.station_event(&w, "助餐").await;
     let a = app.register("13800000001", "小李").await;
     for i in 0..3 {
         let starts = chrono::Utc::now() + chrono::Duration::minutes(61 + 150 * i);
