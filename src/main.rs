@@ -217,6 +217,9 @@ async fn serve(mut config: Config) -> anyhow::Result<()> {
     }
     let state = AppState::new(conn, config)?;
     api::housekeeping::spawn(state.clone());
+    if state.config.notifications_deliver {
+        api::notifications::worker::spawn(state.clone());
+    }
     tracing::info!(addr = %state.config.listen, "serving GraphQL at /graphql, GraphiQL at /");
     let live = state.live.clone();
     let draining = state.draining.clone();

@@ -181,7 +181,9 @@ pub fn rule(ty: &str, field: &str) -> Option<Rule> {
             | "SyncResult" | "TimeBank" | "TimeCoinEntry" | "TimeCoinTransfer"
             | "VolunteerProfile" | "WechatAppPayment" | "ServiceSummary" | "CategoryMinutes"
             | "NearbyVolunteer" | "CompleteHelpRequestPayload" | "OrganizationStats"
-            | "Session" | "CalendarFeed" | "Notification",
+            | "Session" | "CalendarFeed" | "Notification" | "NotificationSettings"
+            | "NotificationPreference" | "QuietHours" | "WechatConsent" | "NotificationTemplate"
+            | "NotificationDelivery",
             _,
         ) => People,
         _ => return None,

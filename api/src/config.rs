@@ -411,6 +411,89 @@ pub struct Config {
     #[arg(long, env = "TONGXING_SMS_TEMPLATE_CODE", global = true)]
     pub sms_template_code: Option<String>,
 
+    /// Approved SMS templates of notifications, `KIND=TEMPLATE_CODE,…` (e.g.
+    /// `PROMOTED=SMS_1,SHIFT_CANCELLED=SMS_2`). Each template takes `title` and `time`. Only
+    /// what matters is texted (promotions within 24 h of the shift, cancellations, help
+    /// offers), and only kinds listed here; the `file:` sender texts them all.
+    #[arg(long, env = "TONGXING_SMS_NOTICE_TEMPLATES", global = true)]
+    pub sms_notice_templates: Option<String>,
+
+    /// The WeChat mini-program's AppID. With `TONGXING_WECHAT_SECRET` and
+    /// `TONGXING_WECHAT_TEMPLATES` it turns subscribe messages (and `linkWechat`) on.
+    #[arg(long, env = "TONGXING_WECHAT_APPID", global = true)]
+    pub wechat_appid: Option<String>,
+
+    /// The mini-program's AppSecret (never printed).
+    #[arg(
+        long,
+        env = "TONGXING_WECHAT_SECRET",
+        global = true,
+        hide_env_values = true
+    )]
+    pub wechat_secret: Option<Secret>,
+
+    /// The WeChat API (`/cgi-bin/token`, `/cgi-bin/message/subscribe/send`,
+    /// `/sns/jscode2session`).
+    #[arg(
+        long,
+        env = "TONGXING_WECHAT_ENDPOINT",
+        default_value = "https://api.weixin.qq.com",
+        global = true
+    )]
+    pub wechat_endpoint: String,
+
+    /// Subscribe-message templates, `KIND=TEMPLATE_ID,…`. Each template has the fields
+    /// `thing1` (what: the event or subject), `time2` (when) and `thing3` (what happened).
+    #[arg(long, env = "TONGXING_WECHAT_TEMPLATES", global = true)]
+    pub wechat_templates: Option<String>,
+
+    /// The mini-program page a subscribe message opens.
+    #[arg(
+        long,
+        env = "TONGXING_WECHAT_PAGE",
+        default_value = "pages/notifications/index",
+        global = true
+    )]
+    pub wechat_page: String,
+
+    /// Which build of the mini-program messages open: `formal`, `trial` or `developer`.
+    #[arg(
+        long,
+        env = "TONGXING_WECHAT_MINIPROGRAM_STATE",
+        default_value = "formal",
+        global = true
+    )]
+    pub wechat_miniprogram_state: String,
+
+    /// Whether this replica delivers notifications (SMS, mini-program messages) and schedules
+    /// reminders. Any number of replicas may; they share the work through the database.
+    #[arg(
+        long,
+        env = "TONGXING_NOTIFICATIONS_DELIVER",
+        default_value_t = true,
+        action = clap::ArgAction::Set,
+        global = true
+    )]
+    pub notifications_deliver: bool,
+
+    /// Tries of one delivery before it is a dead letter.
+    #[arg(
+        long,
+        env = "TONGXING_NOTIFICATION_ATTEMPTS",
+        default_value_t = 6,
+        global = true
+    )]
+    pub notification_attempts: u32,
+
+    /// How long a worker may take to send one delivery before another may take it over.
+    #[arg(
+        long,
+        env = "TONGXING_NOTIFICATION_LEASE_SECS",
+        default_value_t = 60,
+        global = true
+    )]
+    pub notification_lease_secs: u32,
+
     /// WeChat Pay merchant ID (商户号). Setting it turns online donations on, and then every
     /// `TONGXING_WECHATPAY_*` setting below without a default is required. Unset: online
     /// donations answer `SERVICE_UNAVAILABLE`; staff can still record cash and bank transfers.
@@ -743,6 +826,26 @@ impl Config {
         ensure!(
             (1..=1_000).contains(&self.nearby_lookups_per_hour),
             "TONGXING_NEARBY_LOOKUPS_PER_HOUR must be 1 to 1,000"
+        );
+        ensure!(
+            (1..=50).contains(&self.notification_attempts),
+            "TONGXING_NOTIFICATION_ATTEMPTS must be 1 to 50"
+        );
+        ensure!(
+            (5..=3600).contains(&self.notification_lease_secs),
+            "TONGXING_NOTIFICATION_LEASE_SECS must be 5 to 3,600"
+        );
+        crate::notifications::templates::Templates::parse(
+            self.sms_notice_templates.as_deref(),
+            "TONGXING_SMS_NOTICE_TEMPLATES",
+        )?;
+        crate::notifications::templates::Templates::parse(
+            self.wechat_templates.as_deref(),
+            "TONGXING_WECHAT_TEMPLATES",
+        )?;
+        ensure!(
+            ["formal", "trial", "developer"].contains(&self.wechat_miniprogram_state.as_str()),
+            "TONGXING_WECHAT_MINIPROGRAM_STATE must be formal, trial or developer"
         );
         ensure!(
             (5..=1440).contains(&self.payment_window_minutes),

@@ -45,10 +45,12 @@ pub enum NodeType {
     Invitation,
     /// A notification to a person.
     Notification,
+    /// One channel's delivery of a notification (dead letters).
+    NotificationDelivery,
 }
 
 impl NodeType {
-    const ALL: [NodeType; 17] = [
+    const ALL: [NodeType; 18] = [
         Self::Account,
         Self::Organization,
         Self::Membership,
@@ -66,6 +68,7 @@ impl NodeType {
         Self::KioskCredential,
         Self::Invitation,
         Self::Notification,
+        Self::NotificationDelivery,
     ];
 
     fn tag(self) -> &'static str {
@@ -87,6 +90,7 @@ impl NodeType {
             Self::KioskCredential => "KioskCredential",
             Self::Invitation => "Invitation",
             Self::Notification => "Notification",
+            Self::NotificationDelivery => "NotificationDelivery",
         }
     }
 

@@ -10,6 +10,8 @@
 //! - `tongxing_rate_limited_total{limit}` — refusals by the account, address, login,
 //!   registration and identity-change limits;
 //! - `tongxing_signups_total{status}`, `tongxing_check_ins_total{kind}`;
+//! - `tongxing_notifications_total{channel, outcome}` — notification deliveries queued, sent,
+//!   failed (each failed try), retried, dead-lettered, skipped and deferred by quiet hours;
 //! - gauges read when scraped: WebSocket connections, active subscriptions, database pool
 //!   connections in use / idle / maximum.
 
@@ -135,6 +137,25 @@ impl Metrics {
         self.with(|| {
             metrics::counter!("tongxing_payment_notifications_total", "outcome" => outcome)
                 .increment(1)
+        });
+    }
+
+    /// Count a notification delivery event on `channel`: `queued`, `sent`, `failed` (a try),
+    /// `retried` (scheduled again), `dead` (a dead letter), `skipped`, `deferred` (quiet hours).
+    pub fn notification(
+        &self,
+        channel: entity::notification::NotificationChannel,
+        outcome: &'static str,
+    ) {
+        use sea_orm::ActiveEnum;
+        let channel = channel.to_value();
+        self.with(|| {
+            metrics::counter!(
+                "tongxing_notifications_total",
+                "channel" => channel,
+                "outcome" => outcome
+            )
+            .increment(1)
         });
     }
 

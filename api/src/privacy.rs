@@ -199,6 +199,16 @@ pub async fn export(db: &DatabaseConnection, me: i64) -> AppResult<Value> {
         "helpRequestSteps": help_request_step::Entity::find().filter(help_request_step::Column::ActorId.eq(me)).order_by_asc(help_request_step::Column::Id).into_json().all(db).await?,
         // Who on staff read or exported data about the person.
         "accessLog": audit_log::Entity::find().filter(audit_log::Column::SubjectAccountId.eq(me)).order_by_asc(audit_log::Column::Id).into_json().all(db).await?,
+        // What the person was told, where it went, and what they chose.
+        "notifications": entity::notification::Entity::find().filter(entity::notification::Column::AccountId.eq(me)).order_by_asc(entity::notification::Column::Id).into_json().all(db).await?,
+        "notificationDeliveries": entity::notification_delivery::Entity::find()
+            .inner_join(entity::notification::Entity)
+            .filter(entity::notification::Column::AccountId.eq(me))
+            .order_by_asc(entity::notification_delivery::Column::Id).into_json().all(db).await?,
+        "notificationPreferences": entity::notification_preference::Entity::find().filter(entity::notification_preference::Column::AccountId.eq(me)).into_json().all(db).await?,
+        "notificationSettings": entity::notification_setting::Entity::find().filter(entity::notification_setting::Column::AccountId.eq(me)).into_json().all(db).await?,
+        "wechatConsents": entity::wechat_consent::Entity::find().filter(entity::wechat_consent::Column::AccountId.eq(me)).into_json().all(db).await?,
+        "wechatLinked": entity::wechat_link::Entity::find_by_id(me).one(db).await?.is_some(),
         "certificates": service_certificate::Entity::find().filter(service_certificate::Column::AccountId.eq(me)).into_json().all(db).await?,
         "sessions": refresh_token::Entity::find()
             .select_only()
@@ -406,6 +416,20 @@ pub async fn delete_account(
         .await?;
     identity::Entity::delete_many()
         .filter(identity::Column::AccountId.eq(me.id))
+        .exec(&txn)
+        .await?;
+    // Nothing more is told: the notifications (and their queued deliveries), the WeChat user
+    // and their consents go.
+    entity::notification::Entity::delete_many()
+        .filter(entity::notification::Column::AccountId.eq(me.id))
+        .exec(&txn)
+        .await?;
+    entity::wechat_link::Entity::delete_many()
+        .filter(entity::wechat_link::Column::AccountId.eq(me.id))
+        .exec(&txn)
+        .await?;
+    entity::wechat_consent::Entity::delete_many()
+        .filter(entity::wechat_consent::Column::AccountId.eq(me.id))
         .exec(&txn)
         .await?;
     forget_locations(&txn, Some(me.id), None).await?;

@@ -172,7 +172,8 @@ impl NodeQuery {
             NodeType::HelpOffer
             | NodeType::KioskCredential
             | NodeType::Invitation
-            | NodeType::Notification => None,
+            | NodeType::Notification
+            | NodeType::NotificationDelivery => None,
             NodeType::Membership => {
                 let viewer = ctx.require_account().await?;
                 org_service::get_visible_membership(db, viewer, key)
@@ -197,6 +198,7 @@ pub struct QueryRoot(
     WishQuery,
     HelpQuery,
     crate::accounts::graphql::PrivacyQuery,
+    crate::notifications::graphql::NotificationQuery,
     NodeQuery,
 );
 

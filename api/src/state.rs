@@ -36,8 +36,10 @@ pub struct AppState {
     pub draining: Arc<std::sync::atomic::AtomicBool>,
     /// What `/metrics` reports.
     pub metrics: Arc<metrics::Metrics>,
-    /// Where one-time codes are sent.
+    /// Where one-time codes and texted notifications are sent.
     pub sms: Arc<crate::sms::Sender>,
+    /// Notification channels beyond the app (SMS templates, the mini-program sender).
+    pub channels: Arc<crate::notifications::outbox::Channels>,
     /// The payment provider online donations go through (`None`: not set up).
     pub payments: Option<Arc<crate::payments::WechatPay>>,
 }
@@ -69,8 +71,10 @@ impl AppState {
         crate::sms::install_tls_provider();
         let sms = crate::sms::Sender::from_config(&config)?;
         let payments = crate::payments::from_config(&config)?;
+        let channels = crate::notifications::outbox::Channels::from_config(&config)?;
         Ok(Self {
             db,
+            channels: Arc::new(channels),
             payments,
             sms: Arc::new(sms),
             config: Arc::new(config),

@@ -23,11 +23,16 @@ pub mod live_event;
 pub mod membership;
 pub mod micro_wish;
 pub mod notification;
+pub mod notification_delivery;
+pub mod notification_preference;
+pub mod notification_setting;
 pub mod organization;
 pub mod organization_closure;
+pub mod organization_reminder;
 pub mod phone_code;
 pub mod pin_guess;
 pub mod refresh_token;
+pub mod scheduler_mark;
 pub mod service_certificate;
 pub mod service_record;
 pub mod service_record_change;
@@ -37,6 +42,8 @@ pub mod timebank_account;
 pub mod timebank_entry;
 pub mod timebank_transfer;
 pub mod volunteer_profile;
+pub mod wechat_consent;
+pub mod wechat_link;
 
 #[cfg(test)]
 mod tests {
@@ -51,7 +58,7 @@ mod tests {
     /// a data migration.
     #[test]
     fn stored_values_are_the_ones_already_in_the_database() {
-        let cases: [(&str, Vec<String>, &[&str]); 23] = [
+        let cases: [(&str, Vec<String>, &[&str]); 26] = [
             (
                 "notification",
                 stored::<super::notification::NotificationKind>(),
@@ -61,7 +68,43 @@ mod tests {
                     "PROMOTED",
                     "SIGNUP_CANCELLED",
                     "SHIFT_CANCELLED",
+                    "SHIFT_CHANGED",
+                    "SHIFT_REMINDER",
+                    "CHECKOUT_MISSING",
+                    "HELP_OFFERED",
+                    "HELP_WITHDRAWN",
+                    "RECORD_APPROVED",
+                    "RECORD_REJECTED",
+                    "RECORD_CORRECTED",
+                    "CERTIFICATE_ISSUED",
+                    "WISH_CLAIM_LAPSING",
+                    "INVITED",
+                    "RECORDS_AWAITING_REVIEW",
                 ],
+            ),
+            (
+                "notification_preference",
+                stored::<super::notification::NotificationCategory>(),
+                &[
+                    "SIGNUPS",
+                    "SHIFT_CHANGES",
+                    "REMINDERS",
+                    "HELP",
+                    "RECORDS",
+                    "CERTIFICATES",
+                    "WISHES",
+                    "INVITATIONS",
+                ],
+            ),
+            (
+                "notification_delivery",
+                stored::<super::notification::NotificationChannel>(),
+                &["IN_APP", "SMS", "WECHAT"],
+            ),
+            (
+                "notification_delivery",
+                stored::<super::notification_delivery::DeliveryStatus>(),
+                &["PENDING", "SENT", "SKIPPED", "DEAD"],
             ),
             (
                 "shift",
@@ -203,6 +246,7 @@ mod tests {
                     "HELP_OFFER",
                     "ACCOUNT_CLOSED",
                     "ACCESS_CHANGED",
+                    "NOTIFICATION",
                 ],
             ),
             (

@@ -40,6 +40,9 @@ pub enum LiveKind {
     /// from an organization): its live connections end and must sign in again.
     #[sea_orm(string_value = "ACCESS_CHANGED")]
     AccessChanged,
+    /// A notification was written for an account.
+    #[sea_orm(string_value = "NOTIFICATION")]
+    Notification,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

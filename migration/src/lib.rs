@@ -30,6 +30,7 @@ mod m20261208_000021_sync_indexes;
 mod m20261208_000022_text_search;
 mod m20261208_000023_calendar_feeds;
 mod m20261208_000024_notifications;
+mod m20261209_000025_notification_delivery;
 mod postgres;
 mod sqlite_rebuild;
 
@@ -64,6 +65,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261208_000022_text_search::Migration),
             Box::new(m20261208_000023_calendar_feeds::Migration),
             Box::new(m20261208_000024_notifications::Migration),
+            Box::new(m20261209_000025_notification_delivery::Migration),
         ]
     }
 }

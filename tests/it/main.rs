@@ -2,6 +2,7 @@
 //! Every test gets its own freshly migrated database; set `TEST_DATABASE_URL` to a PostgreSQL
 //! server (e.g. `postgres://postgres@127.0.0.1:5432/postgres`) to run them all on PostgreSQL.
 
+mod fakenotify;
 mod fakepay;
 mod harness;
 
@@ -33,6 +34,7 @@ mod live_limits_e2e;
 mod metrics_e2e;
 mod migration_upgrade;
 mod notifications_e2e;
+mod notify_delivery_e2e;
 mod organizations_e2e;
 mod organizations_service;
 mod payments_e2e;

@@ -245,8 +245,9 @@ impl Account {
         ))
     }
 
-    /// The account's notifications, oldest first (sign-ups, promotions from the waitlist,
-    /// cancellations). Visible to the account itself.
+    /// The account's notifications, oldest first: sign-ups, promotions from the waitlist,
+    /// cancellations, changed shifts, reminders, help offers, reviewed hours, certificates,
+    /// lapsing wish claims, invitations. Visible to the account itself.
     #[graphql(complexity = "crate::pagination::page_cost(first, child_complexity)")]
     async fn notifications(
         &self,
@@ -268,6 +269,16 @@ impl Account {
             unread_only.unwrap_or(false),
         )
         .await
+    }
+
+    /// The account's notification settings: categories per channel, quiet hours,
+    /// unsubscribe, WeChat consents. Visible to the account itself.
+    async fn notification_settings(
+        &self,
+        ctx: &Context<'_>,
+    ) -> Result<crate::notifications::graphql::NotificationSettings> {
+        self.require_self(ctx).await?;
+        crate::notifications::graphql::settings_of(ctx, self.model.id).await
     }
 
     /// The account's time-bank balance and ledger. Visible to the account itself.

@@ -216,8 +216,10 @@ impl CertificateMutation {
         let organization = organization_id
             .map(|id| ids::decode(NodeType::Organization, &id, "organizationId"))
             .transpose()?;
+        // The certificate and the volunteer's notification commit together.
+        let txn = crate::db::begin_write(&ctx.state().db).await?;
         let c = service::issue(
-            &ctx.state().db,
+            &txn,
             viewer,
             IssueRequest {
                 volunteer,
@@ -227,6 +229,7 @@ impl CertificateMutation {
             },
         )
         .await?;
+        txn.commit().await?;
         Ok(ServiceCertificate::new(c, true))
     }
 }

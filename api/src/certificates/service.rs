@@ -306,6 +306,18 @@ pub async fn issue<C: ConnectionTrait>(
         match row.insert(db).await {
             Ok(c) => {
                 tracing::info!(certificate_id = c.id, "certificate issued");
+                // Staff issued it for the volunteer: they hear of it.
+                if c.account_id != viewer.id {
+                    crate::notifications::service::write(
+                        db,
+                        vec![crate::notifications::service::Notice::subject(
+                            entity::notification::NotificationKind::CertificateIssued,
+                            c.account_id,
+                            c.id,
+                        )],
+                    )
+                    .await?;
+                }
                 return Ok(c);
             }
             // 60 random bits: a clash is all but impossible, but never an error.

@@ -165,7 +165,7 @@ pub async fn review(
             "该记录当前为“{is_zh}”或已被他人修改，请刷新后重试"
         )));
     }
-    change::ActiveModel {
+    let logged = change::ActiveModel {
         record_id: Set(id),
         actor_id: Set(viewer.id),
         action: Set(action),
@@ -179,6 +179,22 @@ pub async fn review(
     }
     .insert(&txn)
     .await?;
+    {
+        use entity::notification::NotificationKind as K;
+        let told = match action {
+            RecordAction::Approve => K::RecordApproved,
+            RecordAction::Reject => K::RecordRejected,
+            _ => K::RecordCorrected,
+        };
+        crate::notifications::service::write(
+            &txn,
+            vec![
+                crate::notifications::service::Notice::subject(told, current.account_id, id)
+                    .on(logged.id),
+            ],
+        )
+        .await?;
+    }
     // Coins follow approved minutes, in the same transaction: approval credits them, a
     // correction of approved time posts the difference. Only one approval can get here.
     crate::timebank::service::settle_service(

@@ -349,6 +349,22 @@ pub async fn dispatch(
     )
     .exec_without_returning(&txn)
     .await?;
+    let offered = offer::Entity::find()
+        .filter(offer::Column::HelpRequestId.eq(id))
+        .filter(offer::Column::VolunteerId.is_in(ids.iter().copied()))
+        .filter(offer::Column::Status.eq(OfferStatus::Open))
+        .all(&txn)
+        .await?;
+    crate::notifications::service::help_offers(
+        &txn,
+        entity::notification::NotificationKind::HelpOffered,
+        &offered,
+        matches!(
+            r.urgency,
+            entity::help_request::Urgency::High | entity::help_request::Urgency::Critical
+        ),
+    )
+    .await?;
     add_step(
         &txn,
         id,
@@ -443,6 +459,19 @@ pub async fn accept(
             )),
         });
     }
+    let withdrawn = offer::Entity::find()
+        .filter(offer::Column::HelpRequestId.eq(id))
+        .filter(offer::Column::Status.eq(OfferStatus::Open))
+        .filter(offer::Column::VolunteerId.ne(viewer.id))
+        .all(&txn)
+        .await?;
+    crate::notifications::service::help_offers(
+        &txn,
+        entity::notification::NotificationKind::HelpWithdrawn,
+        &withdrawn,
+        false,
+    )
+    .await?;
     offer::Entity::update_many()
         .col_expr(
             offer::Column::Status,

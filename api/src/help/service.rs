@@ -317,6 +317,18 @@ pub async fn cancel(
             "“{is_zh}”的求助不能取消"
         )));
     }
+    let withdrawn = offer::Entity::find()
+        .filter(offer::Column::HelpRequestId.eq(id))
+        .filter(offer::Column::Status.eq(OfferStatus::Open))
+        .all(&txn)
+        .await?;
+    crate::notifications::service::help_offers(
+        &txn,
+        entity::notification::NotificationKind::HelpWithdrawn,
+        &withdrawn,
+        false,
+    )
+    .await?;
     offer::Entity::update_many()
         .col_expr(offer::Column::Status, Expr::value(OfferStatus::Closed))
         .col_expr(offer::Column::ClosedAt, Expr::value(now))

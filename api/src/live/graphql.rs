@@ -121,6 +121,17 @@ impl SubscriptionRoot {
         .take_until(shutdown))
     }
 
+    /// Each notification written for the caller from now on, as it is written (categories
+    /// switched off for the app excepted). Nothing is lost between events: each one reads
+    /// everything newer than the last sent.
+    async fn notification_received(
+        &self,
+        ctx: &Context<'_>,
+    ) -> Result<impl Stream<Item = Result<crate::notifications::graphql::Notification>> + use<>>
+    {
+        crate::notifications::graphql::received(ctx).await
+    }
+
     /// The caller's sign-ups as they change: promotion from the waitlist, cancellation by the
     /// organizer, check-in, no-show.
     async fn my_signup_updated(

@@ -66,6 +66,11 @@ pub enum Change {
         /// The account.
         account_id: i64,
     },
+    /// Notifications were written for an account.
+    Notification {
+        /// The account.
+        account_id: i64,
+    },
 }
 
 /// Why an account's live connections must close.

@@ -78,6 +78,10 @@ fn columns(c: &Change) -> Columns {
             account: Some(account_id),
             ..none(LiveKind::AccessChanged)
         },
+        Change::Notification { account_id } => Columns {
+            account: Some(account_id),
+            ..none(LiveKind::Notification)
+        },
     }
 }
 
@@ -104,6 +108,9 @@ fn change_of(row: &live_event::Model) -> Option<Change> {
             account_id: row.account_id?,
         },
         LiveKind::AccessChanged => Change::AccessChanged {
+            account_id: row.account_id?,
+        },
+        LiveKind::Notification => Change::Notification {
             account_id: row.account_id?,
         },
     })

@@ -128,6 +128,12 @@ impl Organization {
         self.0.address.as_deref()
     }
 
+    /// How long before its shifts volunteers are reminded, in minutes, largest first (empty:
+    /// never). Set with `setOrganizationReminders`.
+    async fn reminder_minutes(&self, ctx: &Context<'_>) -> Result<Vec<i32>> {
+        Ok(crate::notifications::schedule::offsets_of(&ctx.state().db, self.0.id).await?)
+    }
+
     /// Figures for this organization and everything below it over `[from, to)` (at most ten
     /// years): its staff and the administrators above it only (`FORBIDDEN`; also for API
     /// clients).

@@ -342,6 +342,25 @@ pub async fn invite(
         .await?
         .ok_or_else(|| AppError::Internal(anyhow::anyhow!("invitation vanished after upsert")))?;
     tracing::info!(invitation = row.id, role = ?row.role, "member invited");
+    // Someone already registered with the number hears of it (again when invited again).
+    if let Some(invitee) = account::Entity::find()
+        .filter(account::Column::Phone.eq(phone))
+        .one(db)
+        .await?
+    {
+        crate::notifications::service::write(
+            db,
+            vec![
+                crate::notifications::service::Notice::subject(
+                    entity::notification::NotificationKind::Invited,
+                    invitee.id,
+                    row.id,
+                )
+                .on(row.created_at.timestamp()),
+            ],
+        )
+        .await?;
+    }
     Ok(row)
 }
 

@@ -295,6 +295,9 @@ pub async fn update(
     if changes.capacity.is_some() {
         signups::promote_waitlisted(&txn, id).await?;
     }
+    if starts_at != current.starts_at || ends_at != current.ends_at {
+        crate::notifications::service::shift_changed(&txn, id, starts_at, ends_at).await?;
+    }
     txn.commit().await?;
     crate::live::record(crate::live::Change::Shift { shift_id: id });
     get_managed(db, viewer, id).await.map(|(s, _)| s)

@@ -81,6 +81,29 @@ impl Aliyun {
 
     /// Send `code` to `phone` (11 digits) with the configured template.
     pub async fn send_code(&self, phone: &str, code: &str) -> AppResult<()> {
+        let template = self.template_code.clone();
+        self.send(phone, &template, &serde_json::json!({ "code": code }), None)
+            .await
+            .map_err(|e| {
+                tracing::error!(provider = "aliyun", why = %e.reason(), "SMS not sent");
+                AppError::ProviderUnavailable(msg!(
+                    "the text message could not be sent; try again shortly",
+                    "短信发送失败，请稍后重试"
+                ))
+            })
+    }
+
+    /// Send the template `template` with `params` (a JSON object) to `phone` (11 digits);
+    /// `out_id` is echoed in the provider's receipts. What went wrong says whether trying
+    /// again can help; it never holds the number or the parameters.
+    pub async fn send(
+        &self,
+        phone: &str,
+        template: &str,
+        params: &serde_json::Value,
+        out_id: Option<&str>,
+    ) -> Result<(), super::SendError> {
+        use super::SendError;
         // Mainland numbers (the only ones accounts hold) go as the 11 digits.
         let number = phone.trim_start_matches("+86").to_owned();
         let mut params: Vec<(String, String)> = [
@@ -93,11 +116,8 @@ impl Aliyun {
             ("SignatureMethod", "HMAC-SHA1".to_owned()),
             ("SignatureNonce", uuid::Uuid::new_v4().to_string()),
             ("SignatureVersion", "1.0".to_owned()),
-            ("TemplateCode", self.template_code.clone()),
-            (
-                "TemplateParam",
-                serde_json::json!({ "code": code }).to_string(),
-            ),
+            ("TemplateCode", template.to_owned()),
+            ("TemplateParam", params.to_string()),
             (
                 "Timestamp",
                 Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string(),
@@ -106,39 +126,49 @@ impl Aliyun {
         ]
         .into_iter()
         .map(|(k, v)| (k.to_owned(), v))
+        .chain(out_id.map(|o| ("OutId".to_owned(), o.to_owned())))
         .collect();
         let signature = sign("POST", &params, self.access_key_secret.expose());
         params.push(("Signature".to_owned(), signature));
-        let failed = |why: String| {
-            tracing::error!(provider = "aliyun", why, "SMS not sent");
-            AppError::ProviderUnavailable(msg!(
-                "the text message could not be sent; try again shortly",
-                "短信发送失败，请稍后重试"
-            ))
-        };
         let resp = self
             .client
             .post(&self.endpoint)
             .form(&params)
             .send()
             .await
-            .map_err(|e| failed(format!("{e:#}")))?;
+            .map_err(|e| SendError::Transient(format!("aliyun: {e:#}")))?;
         let status = resp.status();
         let body: serde_json::Value = resp
             .json()
             .await
-            .map_err(|e| failed(format!("{status}: {e:#}")))?;
-        if body["Code"] != "OK" {
-            // The provider's code and message, never the number or the code sent.
-            return Err(failed(format!(
-                "{status}: {} {}",
-                body["Code"].as_str().unwrap_or("?"),
-                body["Message"].as_str().unwrap_or("")
-            )));
+            .map_err(|e| SendError::Transient(format!("aliyun: {status}: {e:#}")))?;
+        let code = body["Code"].as_str().unwrap_or("?");
+        if code == "OK" {
+            return Ok(());
         }
-        Ok(())
+        // The provider's code and message, never the number or what was sent.
+        let reason = format!(
+            "aliyun: {status}: {code} {}",
+            body["Message"].as_str().unwrap_or("")
+        );
+        Err(if PERMANENT.contains(&code) {
+            SendError::Permanent(reason)
+        } else {
+            SendError::Transient(reason)
+        })
     }
 }
+
+/// Refusals that the same message would get again: a bad number, template or signature.
+const PERMANENT: [&str; 7] = [
+    "isv.MOBILE_NUMBER_ILLEGAL",
+    "isv.SMS_TEMPLATE_ILLEGAL",
+    "isv.TEMPLATE_MISSING_PARAMETERS",
+    "isv.TEMPLATE_PARAMS_ILLEGAL",
+    "isv.SMS_SIGNATURE_ILLEGAL",
+    "isv.BLACK_KEY_CONTROL_LIMIT",
+    "isv.SMS_CONTENT_ILLEGAL",
+];
 
 #[cfg(test)]
 mod tests {

@@ -1,4 +1,5 @@
-//! Text messages to phones: one-time codes that prove a person holds a number. Senders are
+//! Text messages to phones: one-time codes that prove a person holds a number, and
+//! notifications that matter (issue 19, [`Sender::send_notice`]). Senders are
 //! chosen by `TONGXING_SMS_SENDER`: `aliyun` (Alibaba Cloud SMS, [`aliyun`]) in production, or
 //! `file:PATH` for development and tests, which appends each message as one JSON line
 //! `{"phone": …, "text": …}` to PATH. Production refuses to start with the file sender.
@@ -7,7 +8,13 @@ pub mod aliyun;
 
 use std::{io::Write, path::PathBuf};
 
-use crate::error::{AppError, AppResult};
+use entity::notification::NotificationKind;
+use sea_orm::ActiveEnum;
+
+use crate::{
+    error::{AppError, AppResult},
+    notifications::templates::Templates,
+};
 
 /// Make rustls use *ring* (as sqlx does) for every HTTPS client in the process; reqwest needs
 /// a provider before any client is built. Idempotent.
@@ -55,19 +62,75 @@ impl Sender {
         match self {
             Self::File(path) => {
                 let text = format!("【同行】验证码 {code}，5 分钟内有效。请勿告诉他人。");
-                let line = serde_json::json!({ "phone": phone, "text": text }).to_string();
-                let path = path.lock().unwrap_or_else(|e| e.into_inner());
-                let mut file = std::fs::OpenOptions::new()
-                    .create(true)
-                    .append(true)
-                    .open(&*path)
-                    .map_err(|e| AppError::Internal(anyhow::anyhow!("SMS outbox: {e}")))?;
-                writeln!(file, "{line}")
-                    .map_err(|e| AppError::Internal(anyhow::anyhow!("SMS outbox: {e}")))?;
-                Ok(())
+                append(path, &serde_json::json!({ "phone": phone, "text": text }))
+                    .map_err(|e| AppError::Internal(anyhow::anyhow!("SMS outbox: {e}")))
             }
             // Boxed: an HTTP request's future is large, and resolvers' stacks are not.
             Self::Aliyun(a) => Box::pin(a.send_code(phone, code)).await,
         }
     }
+
+    /// Whether notifications of `kind` can be texted: the file sender texts every kind, a
+    /// provider those with an approved template in `templates`.
+    pub fn can_notify(&self, templates: &Templates, kind: NotificationKind) -> bool {
+        match self {
+            Self::File(_) => true,
+            Self::Aliyun(_) => templates.of(kind).is_some(),
+        }
+    }
+
+    /// Send a notification of `kind` to `phone`: `text` is the whole message (what the file
+    /// sender writes), `params` the template's parameters (what a provider gets, with the
+    /// template of `kind` from `templates`), `out_id` our reference for receipts.
+    pub async fn send_notice(
+        &self,
+        phone: &str,
+        templates: &Templates,
+        kind: NotificationKind,
+        text: &str,
+        params: &serde_json::Value,
+        out_id: &str,
+    ) -> Result<(), SendError> {
+        match self {
+            Self::File(path) => append(
+                path,
+                &serde_json::json!({ "phone": phone, "text": text, "kind": kind.to_value(), "outId": out_id }),
+            )
+            .map_err(|e| SendError::Transient(format!("SMS outbox: {e}"))),
+            Self::Aliyun(a) => {
+                let template = templates.of(kind).ok_or_else(|| {
+                    SendError::Permanent("no SMS template is configured for the kind".into())
+                })?;
+                Box::pin(a.send(phone, template, params, Some(out_id))).await
+            }
+        }
+    }
+}
+
+/// Why a message was not sent.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SendError {
+    /// Trying again later may work (network, provider busy or rate-limited).
+    Transient(String),
+    /// It never will (bad number, template, refused for good).
+    Permanent(String),
+}
+
+impl SendError {
+    /// What went wrong, for logs and dead letters (never personal data).
+    pub fn reason(&self) -> &str {
+        match self {
+            Self::Transient(r) | Self::Permanent(r) => r,
+        }
+    }
+}
+
+/// Append `line` as one JSON line to the file sender's file.
+fn append(path: &std::sync::Mutex<PathBuf>, line: &serde_json::Value) -> std::io::Result<()> {
+    let path = path.lock().unwrap_or_else(|e| e.into_inner());
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&*path)?;
+    writeln!(file, "{line}")
 }
