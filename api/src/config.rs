@@ -476,11 +476,12 @@ pub struct Config {
     )]
     pub notifications_deliver: bool,
 
-    /// Tries of one delivery before it is a dead letter.
+    /// Tries of one delivery before it is a dead letter (10: backing off to an hour, about
+    /// three hours of a provider's outage).
     #[arg(
         long,
         env = "TONGXING_NOTIFICATION_ATTEMPTS",
-        default_value_t = 6,
+        default_value_t = 10,
         global = true
     )]
     pub notification_attempts: u32,

@@ -1,6 +1,7 @@
 //! Periodic upkeep while the server runs: forgetting idempotency keys past their retention,
 //! closing check-ins whose check-out never came, reopening lapsed micro-wish claims, dropping
-//! check-in locations past their retention, and expiring online donations never paid.
+//! check-in locations past their retention, expiring online donations never paid, and
+//! forgetting notification deliveries done a month ago.
 
 use std::time::Duration;
 
@@ -44,6 +45,11 @@ pub async fn run_once(state: &AppState) {
         Ok(0) => {}
         Ok(n) => tracing::info!(expired = n, "unpaid online donations expired"),
         Err(e) => e.log("expiring unpaid donations (will retry)"),
+    }
+    match crate::notifications::outbox::forget_done(&state.db, chrono::Utc::now()).await {
+        Ok(0) => {}
+        Ok(n) => tracing::debug!(forgotten = n, "old notification deliveries forgotten"),
+        Err(e) => e.log("forgetting old notification deliveries (will retry)"),
     }
     match crate::accounts::codes::forget_old(&state.db, chrono::Utc::now()).await {
         Ok(0) => {}

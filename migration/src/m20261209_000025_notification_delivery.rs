@@ -6,7 +6,7 @@
 //!   migration count as planned: nobody is texted about old news.
 //! - `notification_delivery`: one row per (notification, channel), unique, with its status,
 //!   attempts, when it is next due (also the lease of a worker sending it), the last error and
-//!   when it was sent. Pending rows are found by a partial index on `next_at`.
+//!   when it was sent. Due rows are found by an index on `(status, next_at)`.
 //! - `notification_preference`: per person, category and channel, on or off (no row: on).
 //! - `notification_setting`: per person, quiet hours and a global unsubscribe (no row: quiet
 //!   22:00–08:00 China time, subscribed).
@@ -14,7 +14,8 @@
 //!   subscription consents left, per template).
 //! - `organization_reminder`: how long before its shifts an organization reminds volunteers.
 //! - `scheduler_mark`: how far each scheduled job (reminders, digests) has got, so a restart or
-//!   a second replica neither skips nor repeats a moment.
+//!   a second replica neither skips nor repeats a moment; `shift.ends_at` gets an index for the
+//!   missing check-out nudge.
 
 use sea_orm_migration::{prelude::*, schema::*};
 
@@ -96,6 +97,12 @@ enum SchedulerMark {
     Table,
     Name,
     Until,
+}
+
+#[derive(DeriveIden)]
+enum Shift {
+    Table,
+    EndsAt,
 }
 
 #[derive(DeriveIden)]
@@ -192,16 +199,36 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
-        db.execute_unprepared(
-            "CREATE INDEX idx_notification_delivery_due ON notification_delivery (next_at) \
-             WHERE status = 'PENDING'",
-        )
-        .await?;
-        db.execute_unprepared(
-            "CREATE INDEX idx_notification_delivery_dead ON notification_delivery (id) \
-             WHERE status = 'DEAD'",
-        )
-        .await?;
+        // Plain, not partial: the status is a bound parameter, and PostgreSQL (with generic
+        // plans) never matches a parameter against a partial index's predicate.
+        for (name, second) in [
+            (
+                "idx_notification_delivery_due",
+                NotificationDelivery::NextAt,
+            ),
+            ("idx_notification_delivery_status", NotificationDelivery::Id),
+        ] {
+            manager
+                .create_index(
+                    Index::create()
+                        .name(name)
+                        .table(NotificationDelivery::Table)
+                        .col(NotificationDelivery::Status)
+                        .col(second)
+                        .to_owned(),
+                )
+                .await?;
+        }
+        // Shifts that just ended (the missing check-out nudge).
+        manager
+            .create_index(
+                Index::create()
+                    .name("idx_shift_ends_at")
+                    .table(Shift::Table)
+                    .col(Shift::EndsAt)
+                    .to_owned(),
+            )
+            .await?;
 
         manager
             .create_table(
@@ -322,6 +349,14 @@ impl MigrationTrait for Migration {
         manager
             .get_connection()
             .execute_unprepared("DROP INDEX idx_notification_unplanned")
+            .await?;
+        manager
+            .drop_index(
+                Index::drop()
+                    .name("idx_shift_ends_at")
+                    .table(Shift::Table)
+                    .to_owned(),
+            )
             .await?;
         for col in [
             Notification::PlannedAt.into_iden(),

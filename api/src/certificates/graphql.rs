@@ -216,10 +216,8 @@ impl CertificateMutation {
         let organization = organization_id
             .map(|id| ids::decode(NodeType::Organization, &id, "organizationId"))
             .transpose()?;
-        // The certificate and the volunteer's notification commit together.
-        let txn = crate::db::begin_write(&ctx.state().db).await?;
         let c = service::issue(
-            &txn,
+            &ctx.state().db,
             viewer,
             IssueRequest {
                 volunteer,
@@ -229,7 +227,6 @@ impl CertificateMutation {
             },
         )
         .await?;
-        txn.commit().await?;
         Ok(ServiceCertificate::new(c, true))
     }
 }

@@ -306,7 +306,9 @@ pub async fn issue<C: ConnectionTrait>(
         match row.insert(db).await {
             Ok(c) => {
                 tracing::info!(certificate_id = c.id, "certificate issued");
-                // Staff issued it for the volunteer: they hear of it.
+                // Staff issued it for the volunteer: they hear of it. (Not in one transaction
+                // with the insert, whose clash retry needs a statement that may fail; a
+                // notification lost here leaves the certificate itself intact.)
                 if c.account_id != viewer.id {
                     crate::notifications::service::write(
                         db,

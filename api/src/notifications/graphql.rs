@@ -549,6 +549,9 @@ impl NotificationMutation {
         let viewer = ctx.require_account().await?;
         let org = ids::decode(NodeType::Organization, &organization_id, "organizationId")?;
         let db = &ctx.state().db;
+        crate::organizations::service::get(db, org)
+            .await?
+            .ok_or(AppError::NotFound(crate::error::Noun::Organization))?;
         crate::authz::require_manager(db, viewer, org).await?;
         Ok(schedule::set_offsets(db, org, &minutes_before).await?)
     }
@@ -578,20 +581,48 @@ impl NotificationMutation {
 async fn newer(
     state: &crate::AppState,
     account: i64,
-    after: i64,
+    seen: &mut Seen,
 ) -> Result<Vec<notification::Model>, AppError> {
     let rows = notification::Entity::find()
         .filter(notification::Column::AccountId.eq(account))
-        .filter(notification::Column::Id.gt(after))
+        .filter(notification::Column::Id.gt(seen.floor()))
         .order_by_asc(notification::Column::Id)
-        .limit(100)
+        .limit(500)
         .all(&state.db)
         .await?;
     let settings = prefs::of(&state.db, account).await?;
     Ok(rows
         .into_iter()
+        .filter(|n| seen.first_time(n.id))
         .filter(|n| settings.allows(n.kind.category(), NotificationChannel::InApp))
         .collect())
+}
+
+/// What a `notificationReceived` stream has sent. Ids are taken before commit, so a
+/// notification may commit after one with a higher id: each read looks [`Seen::LOOK_BACK`]
+/// ids behind the highest sent and skips what it sent already.
+struct Seen {
+    highest: i64,
+    sent: std::collections::BTreeSet<i64>,
+}
+
+impl Seen {
+    const LOOK_BACK: i64 = 10_000;
+
+    fn floor(&self) -> i64 {
+        self.highest.saturating_sub(Self::LOOK_BACK)
+    }
+
+    /// Whether `id` is new (and from now on, seen).
+    fn first_time(&mut self, id: i64) -> bool {
+        if id <= self.floor() || !self.sent.insert(id) {
+            return false;
+        }
+        self.highest = self.highest.max(id);
+        let floor = self.floor();
+        self.sent = self.sent.split_off(&floor);
+        true
+    }
 }
 
 /// `notificationReceived`: each notification written for the caller from now on.
@@ -615,6 +646,11 @@ pub async fn received(
         let shutdown = state.live.shutting_down();
         let counted = state.live.subscription();
         let pending = std::collections::VecDeque::<notification::Model>::new();
+        // Everything up to now counts as sent (only what comes after subscribing is new).
+        let last = Seen {
+            highest: last.saturating_add(Seen::LOOK_BACK),
+            sent: std::collections::BTreeSet::new(),
+        };
         Ok(stream::unfold(
             (rx, state, last, pending, counted),
             move |(mut rx, state, mut last, mut pending, counted)| async move {
@@ -629,13 +665,8 @@ pub async fn received(
                         Ok(_) => continue,
                         Err(RecvError::Closed) => return None,
                     }
-                    match newer(&state, me, last).await {
-                        Ok(rows) => {
-                            if let Some(n) = rows.last() {
-                                last = n.id;
-                            }
-                            pending.extend(rows);
-                        }
+                    match newer(&state, me, &mut last).await {
+                        Ok(rows) => pending.extend(rows),
                         Err(e) => {
                             return Some((Err(e.into()), (rx, state, last, pending, counted)));
                         }

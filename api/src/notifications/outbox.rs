@@ -21,10 +21,10 @@ use std::collections::{HashMap, HashSet};
 use async_graphql::futures_util::{StreamExt, stream};
 use chrono::{DateTime, Duration, Utc};
 use entity::{
-    account, charity_event,
+    account, charity_event, help_offer,
     notification::{self, NotificationChannel, NotificationKind},
     notification_delivery::{self as delivery, DeliveryStatus},
-    shift, wechat_consent, wechat_link,
+    shift, signup, wechat_consent, wechat_link,
 };
 use sea_orm::{
     ActiveValue::Set,
@@ -44,10 +44,9 @@ use crate::{AppState, error::AppResult, sms::SendError};
 
 /// Notifications planned per transaction.
 pub const PLAN_BATCH: u64 = 500;
-/// Deliveries claimed per round.
-pub const SEND_BATCH: u64 = 64;
-/// Sends in flight at once per replica.
-const SEND_CONCURRENCY: usize = 16;
+/// Deliveries claimed (and sent at once) per round: few enough that each is sent well within
+/// its lease even when the provider is slow (four 10-second calls at worst).
+pub const SEND_BATCH: u64 = 16;
 
 /// The channels beyond the app, as configured.
 pub struct Channels {
@@ -105,26 +104,27 @@ pub async fn plan(state: &AppState, now: DateTime<Utc>) -> AppResult<usize> {
     accounts.dedup();
     let settings = prefs::load(&txn, &accounts).await?;
     // Who can get mini-program messages, and with which templates.
-    let (linked, consents): (HashSet<i64>, HashSet<(i64, String)>) = if channels.wechat.is_some() {
-        let linked = wechat_link::Entity::find()
-            .filter(wechat_link::Column::AccountId.is_in(accounts.iter().copied()))
-            .all(&txn)
-            .await?
-            .into_iter()
-            .map(|l| l.account_id)
-            .collect();
-        let consents = wechat_consent::Entity::find()
-            .filter(wechat_consent::Column::AccountId.is_in(accounts.iter().copied()))
-            .filter(wechat_consent::Column::Remaining.gt(0))
-            .all(&txn)
-            .await?
-            .into_iter()
-            .map(|c| (c.account_id, c.template_id))
-            .collect();
-        (linked, consents)
-    } else {
-        Default::default()
-    };
+    let (linked, mut consents): (HashSet<i64>, HashMap<(i64, String), i32>) =
+        if channels.wechat.is_some() {
+            let linked = wechat_link::Entity::find()
+                .filter(wechat_link::Column::AccountId.is_in(accounts.iter().copied()))
+                .all(&txn)
+                .await?
+                .into_iter()
+                .map(|l| l.account_id)
+                .collect();
+            let consents = wechat_consent::Entity::find()
+                .filter(wechat_consent::Column::AccountId.is_in(accounts.iter().copied()))
+                .filter(wechat_consent::Column::Remaining.gt(0))
+                .all(&txn)
+                .await?
+                .into_iter()
+                .map(|c| ((c.account_id, c.template_id), c.remaining))
+                .collect();
+            (linked, consents)
+        } else {
+            Default::default()
+        };
     // Promotions are texted only close to the shift.
     let promoted: Vec<i64> = rows
         .iter()
@@ -146,6 +146,8 @@ pub async fn plan(state: &AppState, now: DateTime<Utc>) -> AppResult<usize> {
     let mut deliveries = Vec::new();
     let mut queued = Vec::new();
     let mut muted = Vec::new();
+    // Consents each (person, template) spends in this batch.
+    let mut spent: HashMap<(i64, String), i32> = HashMap::new();
     let fallback = Settings::default();
     for n in &rows {
         let s = settings.get(&n.account_id).unwrap_or(&fallback);
@@ -189,9 +191,30 @@ pub async fn plan(state: &AppState, now: DateTime<Utc>) -> AppResult<usize> {
             .and_then(|w| w.templates.of(n.kind))
             && s.allows(category, NotificationChannel::Wechat)
             && linked.contains(&n.account_id)
-            && consents.contains(&(n.account_id, template.to_owned()))
+            && let Some(left) = consents.get_mut(&(n.account_id, template.to_owned()))
+            && *left > 0
         {
+            // The delivery holds the consent from now on: a retry after a crash does not
+            // need another one.
+            *left -= 1;
+            *spent
+                .entry((n.account_id, template.to_owned()))
+                .or_default() += 1;
             add(NotificationChannel::Wechat);
+        }
+    }
+    // Spend the consents; where another replica spent them first, drop those messages.
+    for ((account, template), n) in spent {
+        if !wechat::spend(&txn, account, &template, n).await? {
+            let short: HashSet<i64> = rows
+                .iter()
+                .filter(|r| r.account_id == account)
+                .map(|r| r.id)
+                .collect();
+            deliveries.retain(|d| {
+                !(d.channel == Set(NotificationChannel::Wechat)
+                    && matches!(&d.notification_id, sea_orm::ActiveValue::Set(id) if short.contains(id)))
+            });
         }
     }
     for chunk in deliveries.chunks(500) {
@@ -260,12 +283,33 @@ pub async fn claim(
 pub enum Outcome {
     /// The provider took it.
     Sent,
-    /// Not sent, and never will be (switched off, no consent left).
+    /// Not sent, and never will be (switched off, out of date, refused by the person).
     Skipped(String),
     /// Not now: quiet hours until then (not counted as a try).
     Later(DateTime<Utc>),
     /// The provider failed or refused.
     Failed(SendError),
+}
+
+/// Time for a round that started at `base` (which tests set): it moves on with the wall
+/// clock, so leases, backoff and quiet hours are reckoned from the moment of each step.
+#[derive(Clone, Copy)]
+struct Clock {
+    base: DateTime<Utc>,
+    started: std::time::Instant,
+}
+
+impl Clock {
+    fn new(base: DateTime<Utc>) -> Self {
+        Self {
+            base,
+            started: std::time::Instant::now(),
+        }
+    }
+
+    fn now(&self) -> DateTime<Utc> {
+        self.base + Duration::from_std(self.started.elapsed()).unwrap_or_default()
+    }
 }
 
 /// What the sends of a round need, read in a few statements for the whole round.
@@ -275,6 +319,10 @@ struct Round {
     openids: HashMap<i64, String>,
     details: HashMap<i64, Detail>,
     settings: HashMap<i64, Settings>,
+    /// Sign-ups no longer active (cancelled): their news is out of date.
+    cancelled_signups: HashSet<i64>,
+    /// Help offers no longer open.
+    closed_offers: HashSet<i64>,
 }
 
 impl Round {
@@ -345,6 +393,40 @@ impl Round {
                 (n.id, d)
             })
             .collect();
+        let signup_ids: Vec<i64> = notifications.values().filter_map(|n| n.signup_id).collect();
+        let cancelled_signups = if signup_ids.is_empty() {
+            HashSet::new()
+        } else {
+            signup::Entity::find()
+                .select_only()
+                .column(signup::Column::Id)
+                .filter(signup::Column::Id.is_in(signup_ids))
+                .filter(signup::Column::Status.eq(signup::SignupStatus::Cancelled))
+                .into_tuple()
+                .all(db)
+                .await?
+                .into_iter()
+                .collect()
+        };
+        let offer_ids: Vec<i64> = notifications
+            .values()
+            .filter(|n| n.kind == NotificationKind::HelpOffered)
+            .filter_map(|n| n.subject_id)
+            .collect();
+        let closed_offers = if offer_ids.is_empty() {
+            HashSet::new()
+        } else {
+            help_offer::Entity::find()
+                .select_only()
+                .column(help_offer::Column::Id)
+                .filter(help_offer::Column::Id.is_in(offer_ids))
+                .filter(help_offer::Column::Status.ne(help_offer::OfferStatus::Open))
+                .into_tuple()
+                .all(db)
+                .await?
+                .into_iter()
+                .collect()
+        };
         let settings = prefs::load(db, &accounts).await?;
         Ok(Self {
             notifications,
@@ -352,12 +434,47 @@ impl Round {
             openids,
             details,
             settings,
+            cancelled_signups,
+            closed_offers,
         })
+    }
+
+    /// Why `n`'s news is out of date by `now`, if it is: its sign-up was cancelled since, the
+    /// shift a sign-up notice is about has begun, or the help offer is no longer open.
+    fn stale(&self, n: &notification::Model, now: DateTime<Utc>) -> Option<&'static str> {
+        use NotificationKind as K;
+        let about_signup = matches!(
+            n.kind,
+            K::SignedUp | K::Waitlisted | K::Promoted | K::ShiftReminder | K::ShiftChanged
+        );
+        if about_signup
+            && n.signup_id
+                .is_some_and(|s| self.cancelled_signups.contains(&s))
+        {
+            return Some("out of date: the sign-up was cancelled since");
+        }
+        let begun = self
+            .details
+            .get(&n.id)
+            .and_then(|d| d.at)
+            .is_some_and(|at| at <= now);
+        if about_signup && begun {
+            return Some("out of date: the shift has begun");
+        }
+        if n.kind == K::HelpOffered
+            && n.subject_id
+                .is_some_and(|o| self.closed_offers.contains(&o))
+        {
+            return Some("out of date: the help offer is closed");
+        }
+        None
     }
 }
 
-/// Claim due deliveries and send them; returns how many were claimed.
+/// Claim due deliveries (as many as are sent at once, so every claim is sent well within its
+/// lease) and send them; returns how many were claimed.
 pub async fn deliver(state: &AppState, now: DateTime<Utc>) -> AppResult<usize> {
+    let clock = Clock::new(now);
     let lease = now + Duration::seconds(i64::from(state.config.notification_lease_secs));
     let claimed = claim(&state.db, now, lease, SEND_BATCH).await?;
     if claimed.is_empty() {
@@ -366,11 +483,11 @@ pub async fn deliver(state: &AppState, now: DateTime<Utc>) -> AppResult<usize> {
     let round = Round::load(&state.db, &claimed).await?;
     let n = claimed.len();
     stream::iter(claimed)
-        .for_each_concurrent(SEND_CONCURRENCY, |d| {
+        .for_each_concurrent(SEND_BATCH as usize, |d| {
             let round = &round;
             async move {
-                let outcome = Box::pin(send_one(state, round, &d, now)).await;
-                if let Err(e) = finish(state, &d, outcome, now).await {
+                let outcome = Box::pin(send_one(state, round, &d, clock)).await;
+                if let Err(e) = finish(state, &d, outcome, clock.now()).await {
                     e.log("recording a notification delivery (its lease will end)");
                 }
             }
@@ -380,19 +497,18 @@ pub async fn deliver(state: &AppState, now: DateTime<Utc>) -> AppResult<usize> {
 }
 
 /// Send one claimed delivery.
-async fn send_one(
-    state: &AppState,
-    round: &Round,
-    d: &delivery::Model,
-    now: DateTime<Utc>,
-) -> Outcome {
+async fn send_one(state: &AppState, round: &Round, d: &delivery::Model, clock: Clock) -> Outcome {
     let Some(n) = round.notifications.get(&d.notification_id) else {
         return Outcome::Skipped("the notification is gone".into());
     };
+    let now = clock.now();
     let fallback = Settings::default();
     let s = round.settings.get(&n.account_id).unwrap_or(&fallback);
     if !s.allows(n.kind.category(), d.channel) {
         return Outcome::Skipped("switched off by the person".into());
+    }
+    if let Some(why) = round.stale(n, now) {
+        return Outcome::Skipped(why.into());
     }
     if !n.urgent {
         let at = quiet::release(now, s.quiet);
@@ -433,27 +549,17 @@ async fn send_one(
             let Some(openid) = round.openids.get(&n.account_id) else {
                 return Outcome::Skipped("no WeChat account linked".into());
             };
-            match wechat::spend(&state.db, n.account_id, template).await {
-                Ok(true) => {}
-                Ok(false) => return Outcome::Skipped("no subscription consent left".into()),
-                Err(e) => return Outcome::Failed(SendError::Transient(e.to_string())),
-            }
             let data = texts::wechat_data(n.kind, &detail, now);
             match w.send(openid, template, &data).await {
                 Ok(()) => Outcome::Sent,
-                Err(e) => {
-                    let kept = match &e {
-                        // WeChat says the person gave no consent: none is left.
-                        SendError::Permanent(r) if r.starts_with("wechat: 43101") => {
-                            wechat::forget(&state.db, n.account_id, template).await
-                        }
-                        _ => wechat::refund(&state.db, n.account_id, template).await,
-                    };
-                    if let Err(k) = kept {
-                        k.log("keeping a WeChat consent");
+                // WeChat says the person gave no consent: none is left, and nothing is wrong.
+                Err(SendError::Permanent(r)) if r.starts_with("wechat: 43101") => {
+                    if let Err(e) = wechat::forget(&state.db, n.account_id, template).await {
+                        e.log("forgetting a refused WeChat consent");
                     }
-                    Outcome::Failed(e)
+                    Outcome::Skipped("the person gave no consent (43101)".into())
                 }
+                Err(e) => Outcome::Failed(e),
             }
         }
         NotificationChannel::InApp => Outcome::Skipped("in-app needs no delivery".into()),
@@ -468,7 +574,8 @@ pub fn backoff(attempt: i32, id: i64) -> Duration {
     Duration::seconds(secs + id.rem_euclid(secs / 5 + 1))
 }
 
-/// Record what came of a send, if the claim is still ours (same attempt, still pending).
+/// Record what came of a send, if the claim is still ours (same attempt, still pending). A
+/// mini-program message that will never be sent gives its consent back.
 async fn finish(
     state: &AppState,
     d: &delivery::Model,
@@ -482,6 +589,7 @@ async fn finish(
         .filter(delivery::Column::Attempts.eq(d.attempts))
         .filter(delivery::Column::Status.eq(DeliveryStatus::Pending));
     let error = |r: &str| Expr::value(r.chars().take(500).collect::<String>());
+    let mut gives_back = false;
     let label = match &outcome {
         Outcome::Sent => {
             update = update
@@ -491,6 +599,7 @@ async fn finish(
             "sent"
         }
         Outcome::Skipped(why) => {
+            gives_back = !why.contains("43101");
             update = update
                 .col_expr(
                     delivery::Column::Status,
@@ -510,8 +619,10 @@ async fn finish(
         }
         Outcome::Failed(e) => {
             state.metrics.notification(channel, "failed");
-            let last = d.attempts >= i32::try_from(state.config.notification_attempts).unwrap_or(6);
+            let last =
+                d.attempts >= i32::try_from(state.config.notification_attempts).unwrap_or(10);
             if matches!(e, SendError::Permanent(_)) || last {
+                // A dead letter keeps its consent: an admin may retry it.
                 tracing::warn!(delivery = d.id, ?channel, why = e.reason(), "dead letter");
                 update = update
                     .col_expr(delivery::Column::Status, Expr::value(DeliveryStatus::Dead))
@@ -529,9 +640,29 @@ async fn finish(
             }
         }
     };
-    update.exec(&state.db).await?;
+    let ours = update.exec(&state.db).await?.rows_affected == 1;
+    if ours && gives_back && channel == NotificationChannel::Wechat {
+        give_back_consent(state, d.notification_id).await?;
+    }
     state.metrics.notification(channel, label);
     Ok(())
+}
+
+/// Return the consent a mini-program delivery held (it will not be sent).
+async fn give_back_consent(state: &AppState, notification_id: i64) -> AppResult<()> {
+    let Some(w) = state.channels.wechat.as_ref() else {
+        return Ok(());
+    };
+    let Some(n) = notification::Entity::find_by_id(notification_id)
+        .one(&state.db)
+        .await?
+    else {
+        return Ok(());
+    };
+    match w.templates.of(n.kind) {
+        Some(template) => wechat::refund(&state.db, n.account_id, template).await,
+        None => Ok(()),
+    }
 }
 
 /// Dead letters, oldest first (for the admin list).
@@ -543,14 +674,41 @@ pub fn dead_letters(channel: Option<NotificationChannel>) -> sea_orm::Select<del
     }
 }
 
-/// Put dead letters (those of `ids`, or all) back in the queue with fresh tries; returns how
-/// many.
+/// Dead letters put back per call at most.
+pub const RETRY_BATCH: u64 = 1000;
+
+/// Deliveries done (sent or skipped) are kept this long, for the admin's questions.
+pub const KEEP_DONE_DAYS: i64 = 30;
+
+/// Forget deliveries sent or skipped more than [`KEEP_DONE_DAYS`] ago (dead letters stay until
+/// retried); returns how many.
+pub async fn forget_done<C: ConnectionTrait>(db: &C, now: DateTime<Utc>) -> AppResult<u64> {
+    Ok(delivery::Entity::delete_many()
+        .filter(delivery::Column::Status.is_in([DeliveryStatus::Sent, DeliveryStatus::Skipped]))
+        .filter(delivery::Column::UpdatedAt.lt(now - Duration::days(KEEP_DONE_DAYS)))
+        .exec(db)
+        .await?
+        .rows_affected)
+}
+
+/// Put dead letters (those of `ids`, or all — at most [`RETRY_BATCH`] of them, oldest first)
+/// back in the queue with fresh tries; returns how many. A mini-program message still holds
+/// the consent it was planned with.
 pub async fn retry<C: ConnectionTrait>(
     db: &C,
     ids: Option<&[i64]>,
     now: DateTime<Utc>,
 ) -> AppResult<u64> {
+    // At most this many at once (the oldest first), so one call cannot flood the providers.
+    let batch = Query::select()
+        .column(delivery::Column::Id)
+        .from(delivery::Entity)
+        .and_where(delivery::Column::Status.eq(DeliveryStatus::Dead))
+        .order_by(delivery::Column::Id, sea_orm::Order::Asc)
+        .limit(RETRY_BATCH)
+        .to_owned();
     let mut update = delivery::Entity::update_many()
+        .filter(delivery::Column::Id.in_subquery(batch))
         .col_expr(
             delivery::Column::Status,
             Expr::value(DeliveryStatus::Pending),

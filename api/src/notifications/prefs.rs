@@ -112,27 +112,30 @@ pub async fn update(
     let txn = crate::db::begin_write(db).await?;
     let now = Utc::now();
     if change.quiet.is_some() || change.unsubscribed.is_some() {
-        let current = of(&txn, account).await?;
-        let quiet = change.quiet.unwrap_or(current.quiet);
-        let (from, until) = match quiet {
-            Some(q) => (i16::try_from(q.from).ok(), i16::try_from(q.until).ok()),
-            None => (None, None),
-        };
+        // A new row starts from the defaults; an existing one changes only in the columns
+        // given, so two concurrent changes (quiet hours here, unsubscribe there) both hold.
+        let quiet = change.quiet.unwrap_or(Some(quiet::DEFAULT));
+        let minutes = |m: Option<u16>| m.and_then(|m| i16::try_from(m).ok());
+        let mut columns = vec![setting::Column::UpdatedAt];
+        if change.quiet.is_some() {
+            columns.extend([
+                setting::Column::QuietFromMinute,
+                setting::Column::QuietUntilMinute,
+            ]);
+        }
+        if change.unsubscribed.is_some() {
+            columns.push(setting::Column::Unsubscribed);
+        }
         setting::Entity::insert(setting::ActiveModel {
             account_id: Set(account),
-            quiet_from_minute: Set(from),
-            quiet_until_minute: Set(until),
-            unsubscribed: Set(change.unsubscribed.unwrap_or(current.unsubscribed)),
+            quiet_from_minute: Set(minutes(quiet.map(|q| q.from))),
+            quiet_until_minute: Set(minutes(quiet.map(|q| q.until))),
+            unsubscribed: Set(change.unsubscribed.unwrap_or(false)),
             updated_at: Set(now),
         })
         .on_conflict(
             OnConflict::column(setting::Column::AccountId)
-                .update_columns([
-                    setting::Column::QuietFromMinute,
-                    setting::Column::QuietUntilMinute,
-                    setting::Column::Unsubscribed,
-                    setting::Column::UpdatedAt,
-                ])
+                .update_columns(columns)
                 .to_owned(),
         )
         .exec_without_returning(&txn)

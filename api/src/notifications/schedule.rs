@@ -32,6 +32,9 @@ use crate::{AppState, clock::city_offset, error::AppResult};
 const MARK: &str = "notifications";
 /// Reminders before a shift when its organization set none: a day and two hours.
 pub const DEFAULT_OFFSETS: [i32; 2] = [24 * 60, 2 * 60];
+/// How long after a shift's end a volunteer still checked in is nudged (a few minutes late
+/// is not forgetting).
+pub const CHECKOUT_GRACE_MINUTES: i64 = 10;
 /// How long before a micro-wish claim lapses its claimant is warned.
 const CLAIM_LEAD_HOURS: i64 = 24;
 /// The staff digest goes out at this hour, city time.
@@ -112,25 +115,32 @@ pub async fn run(state: &AppState, now: DateTime<Utc>) -> AppResult<usize> {
     )
     .exec_without_returning(&state.db)
     .await?;
-    let txn = crate::db::begin_write(&state.db).await?;
+    // Read what fell due without holding the write lock (SQLite has one writer)...
     let Some(mark) = scheduler_mark::Entity::find_by_id(MARK.to_owned())
-        .lock_with_behavior(LockType::Update, LockBehavior::SkipLocked)
-        .one(&txn)
+        .one(&state.db)
         .await?
     else {
-        // Another replica is running it.
-        txn.rollback().await?;
         return Ok(0);
     };
     let from = mark.until;
     if now <= from {
+        return Ok(0);
+    }
+    let mut notices = reminders(&state.db, from, now).await?;
+    notices.extend(missing_checkouts(&state.db, from, now).await?);
+    notices.extend(digests(&state.db, from, now).await?);
+    notices.extend(lapsing_claims(&state.db, from, now).await?);
+    // ... then write it and move the mark, if the mark is still where it was read: another
+    // replica that got there first has written the same, and this run leaves it be.
+    let txn = crate::db::begin_write(&state.db).await?;
+    let locked = scheduler_mark::Entity::find_by_id(MARK.to_owned())
+        .lock_with_behavior(LockType::Update, LockBehavior::SkipLocked)
+        .one(&txn)
+        .await?;
+    if locked.is_none_or(|m| m.until != from) {
         txn.rollback().await?;
         return Ok(0);
     }
-    let mut notices = reminders(&txn, from, now).await?;
-    notices.extend(missing_checkouts(&txn, from, now).await?);
-    notices.extend(digests(&txn, from, now).await?);
-    notices.extend(lapsing_claims(&txn, from, now).await?);
     let accounts: BTreeSet<i64> = notices.iter().map(|n| n.account_id).collect();
     let n = notices.len();
     write(&txn, notices).await?;
@@ -178,14 +188,14 @@ async fn reminders<C: ConnectionTrait>(
             .filter(charity_event::Column::Status.eq(charity_event::EventStatus::Published))
             .all(db)
             .await?;
-        let due: HashMap<i64, DateTime<Utc>> = shifts
+        let due: HashMap<i64, (DateTime<Utc>, DateTime<Utc>)> = shifts
             .into_iter()
             .filter_map(|(s, e)| {
                 let e = e?;
                 let wanted = custom
                     .get(&e.organization_id)
                     .map_or(DEFAULT_OFFSETS.contains(&offset), |o| o.contains(&offset));
-                wanted.then_some((s.id, s.starts_at - before))
+                wanted.then_some((s.id, (s.starts_at - before, s.starts_at)))
             })
             .collect();
         if due.is_empty() {
@@ -197,26 +207,34 @@ async fn reminders<C: ConnectionTrait>(
             .all(db)
             .await?
         {
-            // Whoever signed up after the moment knows already.
-            if due.get(&s.shift_id).is_some_and(|at| s.created_at < *at) {
-                notices.push(Notice::signup(NotificationKind::ShiftReminder, &s).on(offset));
+            // Whoever signed up after the moment knows already. The key names the start: a
+            // shift moved after its reminder is reminded again for the new time.
+            if let Some((moment, starts)) = due.get(&s.shift_id)
+                && s.created_at < *moment
+            {
+                notices.push(
+                    Notice::signup(NotificationKind::ShiftReminder, &s)
+                        .on(format!("{offset}@{}", starts.timestamp())),
+                );
             }
         }
     }
     Ok(notices)
 }
 
-/// A nudge to each volunteer still checked in when their shift ended in `(from, to]`.
+/// A nudge to each volunteer still checked in [`CHECKOUT_GRACE_MINUTES`] after their shift
+/// ended, when that moment fell in `(from, to]`.
 async fn missing_checkouts<C: ConnectionTrait>(
     db: &C,
     from: DateTime<Utc>,
     to: DateTime<Utc>,
 ) -> AppResult<Vec<Notice>> {
+    let grace = Duration::minutes(CHECKOUT_GRACE_MINUTES);
     let ended: Vec<i64> = shift::Entity::find()
         .select_only()
         .column(shift::Column::Id)
-        .filter(shift::Column::EndsAt.gt(from))
-        .filter(shift::Column::EndsAt.lte(to))
+        .filter(shift::Column::EndsAt.gt(from - grace))
+        .filter(shift::Column::EndsAt.lte(to - grace))
         .into_tuple()
         .all(db)
         .await?;

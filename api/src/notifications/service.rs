@@ -148,13 +148,12 @@ pub async fn write<C: ConnectionTrait>(txn: &C, notices: Vec<Notice>) -> AppResu
     Ok(())
 }
 
-/// Tell everyone signed up for (or waiting on) shift `shift` that its time changed to
-/// `starts_at`–`ends_at`: once per sign-up and new time.
+/// Tell everyone signed up for (or waiting on) shift `shift` that its time changed, by the
+/// change made `at` (the shift's new `updated_at`): once per sign-up and change.
 pub async fn shift_changed<C: ConnectionTrait>(
     txn: &C,
     shift: i64,
-    starts_at: chrono::DateTime<Utc>,
-    ends_at: chrono::DateTime<Utc>,
+    at: chrono::DateTime<Utc>,
 ) -> AppResult<()> {
     use sea_orm::QueryFilter;
     let active = signup::Entity::find()
@@ -165,12 +164,12 @@ pub async fn shift_changed<C: ConnectionTrait>(
         ]))
         .all(txn)
         .await?;
-    let occasion = format!("{}-{}", starts_at.timestamp(), ends_at.timestamp());
+    let occasion = at.timestamp_micros();
     write(
         txn,
         active
             .iter()
-            .map(|s| Notice::signup(NotificationKind::ShiftChanged, s).on(&occasion))
+            .map(|s| Notice::signup(NotificationKind::ShiftChanged, s).on(occasion))
             .collect(),
     )
     .await

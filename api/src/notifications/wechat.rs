@@ -87,18 +87,20 @@ impl Wechat {
         let resp = req
             .send()
             .await
-            .map_err(|e| SendError::Transient(format!("wechat: {e:#}")))?;
+            // Without the URL: it carries the access token or the app secret.
+            .map_err(|e| SendError::Transient(format!("wechat: {:#}", e.without_url())))?;
         let status = resp.status();
         resp.json()
             .await
-            .map_err(|e| SendError::Transient(format!("wechat: {status}: {e:#}")))
+            .map_err(|e| SendError::Transient(format!("wechat: {status}: {:#}", e.without_url())))
     }
 
-    /// The access token: cached, or fetched (and cached) when missing, near expiry or `stale`.
-    async fn access_token(&self, stale: bool) -> Result<String, SendError> {
+    /// The access token: cached, or fetched (and cached) when missing, near expiry, or the
+    /// cached one is `stale` (WeChat refused it; another send may have refreshed it already).
+    async fn access_token(&self, stale: Option<&str>) -> Result<String, SendError> {
         let mut cached = self.token.lock().await;
         if let Some((token, until)) = cached.as_ref()
-            && !stale
+            && stale != Some(token.as_str())
             && Instant::now() < *until
         {
             return Ok(token.clone());
@@ -140,9 +142,9 @@ impl Wechat {
             "miniprogram_state": self.state,
             "lang": "zh_CN",
         });
-        let mut stale = false;
+        let mut stale: Option<String> = None;
         loop {
-            let token = self.access_token(stale).await?;
+            let token = self.access_token(stale.as_deref()).await?;
             let body = self
                 .call(
                     self.client
@@ -155,8 +157,8 @@ impl Wechat {
             if code == 0 {
                 return Ok(());
             }
-            if STALE_TOKEN.contains(&code) && !stale {
-                stale = true;
+            if STALE_TOKEN.contains(&code) && stale.is_none() {
+                stale = Some(token);
                 continue;
             }
             let reason = format!(
@@ -296,21 +298,27 @@ pub async fn consent<C: ConnectionTrait>(
     Ok(left)
 }
 
-/// Spend one of `account`'s consents for `template`; `false` when none is left.
-pub async fn spend<C: ConnectionTrait>(db: &C, account: i64, template: &str) -> AppResult<bool> {
-    let n = wechat_consent::Entity::update_many()
+/// Spend `n` of `account`'s consents for `template`; `false` (and nothing spent) when fewer
+/// are left.
+pub async fn spend<C: ConnectionTrait>(
+    db: &C,
+    account: i64,
+    template: &str,
+    n: i32,
+) -> AppResult<bool> {
+    let changed = wechat_consent::Entity::update_many()
         .col_expr(
             wechat_consent::Column::Remaining,
-            Expr::col(wechat_consent::Column::Remaining).sub(1),
+            Expr::col(wechat_consent::Column::Remaining).sub(n),
         )
         .col_expr(wechat_consent::Column::UpdatedAt, Expr::value(Utc::now()))
         .filter(wechat_consent::Column::AccountId.eq(account))
         .filter(wechat_consent::Column::TemplateId.eq(template))
-        .filter(wechat_consent::Column::Remaining.gt(0))
+        .filter(wechat_consent::Column::Remaining.gte(n))
         .exec(db)
         .await?
         .rows_affected;
-    Ok(n == 1)
+    Ok(changed == 1)
 }
 
 /// Give back a consent spent on a message that was not sent.

@@ -311,6 +311,7 @@ pub async fn invite(
 ) -> AppResult<invitation::Model> {
     get_required(db, org_id).await?;
     authz::require_admin(db, viewer, org_id).await?;
+    let txn = crate::db::begin_write(db).await?;
     invitation::Entity::insert(invitation::ActiveModel {
         organization_id: Set(org_id),
         phone: Set(phone.to_owned()),
@@ -333,34 +334,36 @@ pub async fn invite(
         ])
         .to_owned(),
     )
-    .exec(db)
+    .exec(&txn)
     .await?;
     let row = invitation::Entity::find()
         .filter(invitation::Column::OrganizationId.eq(org_id))
         .filter(invitation::Column::Phone.eq(phone))
-        .one(db)
+        .one(&txn)
         .await?
         .ok_or_else(|| AppError::Internal(anyhow::anyhow!("invitation vanished after upsert")))?;
     tracing::info!(invitation = row.id, role = ?row.role, "member invited");
-    // Someone already registered with the number hears of it (again when invited again).
+    // Someone already registered with the number hears of it (again when offered another
+    // role, not when the same offer is repeated).
     if let Some(invitee) = account::Entity::find()
         .filter(account::Column::Phone.eq(phone))
-        .one(db)
+        .one(&txn)
         .await?
     {
         crate::notifications::service::write(
-            db,
+            &txn,
             vec![
                 crate::notifications::service::Notice::subject(
                     entity::notification::NotificationKind::Invited,
                     invitee.id,
                     row.id,
                 )
-                .on(row.created_at.timestamp()),
+                .on(format!("{:?}", row.role)),
             ],
         )
         .await?;
     }
+    txn.commit().await?;
     Ok(row)
 }
 

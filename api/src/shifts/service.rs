@@ -296,7 +296,7 @@ pub async fn update(
         signups::promote_waitlisted(&txn, id).await?;
     }
     if starts_at != current.starts_at || ends_at != current.ends_at {
-        crate::notifications::service::shift_changed(&txn, id, starts_at, ends_at).await?;
+        crate::notifications::service::shift_changed(&txn, id, now).await?;
     }
     txn.commit().await?;
     crate::live::record(crate::live::Change::Shift { shift_id: id });

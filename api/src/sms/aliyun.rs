@@ -136,12 +136,11 @@ impl Aliyun {
             .form(&params)
             .send()
             .await
-            .map_err(|e| SendError::Transient(format!("aliyun: {e:#}")))?;
+            .map_err(|e| SendError::Transient(format!("aliyun: {:#}", e.without_url())))?;
         let status = resp.status();
-        let body: serde_json::Value = resp
-            .json()
-            .await
-            .map_err(|e| SendError::Transient(format!("aliyun: {status}: {e:#}")))?;
+        let body: serde_json::Value = resp.json().await.map_err(|e| {
+            SendError::Transient(format!("aliyun: {status}: {:#}", e.without_url()))
+        })?;
         let code = body["Code"].as_str().unwrap_or("?");
         if code == "OK" {
             return Ok(());
