@@ -19,6 +19,14 @@
 //! host; the CPU time each side used during the run is printed too (this process — replicas
 //! and client together — and PostgreSQL's processes when it runs here), per request and per
 //! sign-up, which is what the capacity note in `deploy/README.md` scales from.
+//!
+//! With `LAUNCH_NOTIFICATIONS=1` (the default) every replica also runs the notification worker
+//! (issue 19), every volunteer has a linked mini-program user with consents for the sign-up
+//! messages and no quiet hours, and a local fake WeChat API takes the messages: each sign-up's
+//! notification is planned and sent while the launch runs. After the burst the run waits for
+//! the outbox to drain (nothing unplanned, nothing pending) and prints how long that took; more
+//! than a minute fails the run. `LAUNCH_NOTIFICATIONS=0` runs the same launch with no worker,
+//! for the throughput comparison.
 
 #[path = "../common/mod.rs"]
 mod common;
@@ -101,6 +109,23 @@ async fn run() -> i32 {
     config.requests_per_address = u32::MAX / 2;
     config.requests_per_account = u32::MAX / 2;
 
+    let notify = env_or("LAUNCH_NOTIFICATIONS", 1u8) == 1;
+    let wechat = if notify {
+        let w = fake_wechat().await;
+        config.wechat_appid = Some("wx-bench".into());
+        config.wechat_secret = Some(Secret::new("bench"));
+        config.wechat_endpoint = w.0.clone();
+        config.wechat_templates =
+            Some("SIGNED_UP=tmpl-signed-up,WAITLISTED=tmpl-waitlisted".into());
+        Some(w)
+    } else {
+        None
+    };
+    let label = format!(
+        "{label}, notifications {}",
+        if notify { "on" } else { "off" }
+    );
+
     let mut states: Vec<AppState> = Vec::new();
     let mut bases = Vec::new();
     for _ in 0..replicas {
@@ -125,6 +150,12 @@ async fn run() -> i32 {
     }
 
     let launch = scenario::prepare(&states[0], &plan).await;
+    if notify {
+        subscribe_everyone(&states[0]).await;
+        for s in &states {
+            api::notifications::worker::spawn(s.clone());
+        }
+    }
     let urls: Vec<String> = bases.iter().map(|b| format!("{b}/graphql")).collect();
     let cpu_before = cpu_seconds();
     let outcome = scenario::drive(&urls, &launch, &plan).await;
@@ -162,6 +193,32 @@ async fn run() -> i32 {
             failed = true;
         }
     }
+    if let Some((_, sent)) = &wechat {
+        let burst_over = std::time::Instant::now();
+        let drained = loop {
+            let left = outbox_left(&states[0]).await;
+            if left == 0 {
+                break Some(burst_over.elapsed());
+            }
+            if burst_over.elapsed() > Duration::from_secs(120) {
+                println!("  OUTBOX NOT DRAINED after 120 s: {left} left");
+                break None;
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        };
+        let messages = sent.load(std::sync::atomic::Ordering::SeqCst);
+        match drained {
+            Some(d) => println!(
+                "  notifications: outbox drained {:.1} s after the burst; {messages} mini-program messages sent",
+                d.as_secs_f64()
+            ),
+            None => failed = true,
+        }
+        if drained.is_some_and(|d| d > Duration::from_secs(60)) {
+            println!("  OUTBOX TOOK OVER A MINUTE TO DRAIN");
+            failed = true;
+        }
+    }
     let counted = scenario::counted_requests(&bases).await;
     let sent = outcome.per_replica(replicas);
     println!("  per replica: answered {sent:?}, /metrics counted {counted:?}");
@@ -179,4 +236,72 @@ async fn run() -> i32 {
     }
     bench_db.drop_database().await;
     i32::from(failed)
+}
+
+/// A local stand-in for the WeChat API: hands out a token and accepts every subscribe
+/// message, counting them. Returns its address and the count.
+async fn fake_wechat() -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use axum::{Json, Router, routing::post};
+    use std::sync::{Arc, atomic::AtomicUsize};
+    let sent = Arc::new(AtomicUsize::new(0));
+    let counted = sent.clone();
+    let app = Router::new()
+        .route(
+            "/cgi-bin/stable_token",
+            post(|| async {
+                Json(serde_json::json!({ "access_token": "bench-token", "expires_in": 7200 }))
+            }),
+        )
+        .route(
+            "/cgi-bin/message/subscribe/send",
+            post(move || {
+                let counted = counted.clone();
+                async move {
+                    counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    Json(serde_json::json!({ "errcode": 0, "errmsg": "ok" }))
+                }
+            }),
+        );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let url = format!("http://{}", listener.local_addr().expect("addr"));
+    tokio::spawn(axum::serve(listener, app).into_future());
+    (url, sent)
+}
+
+/// Every account gets a linked mini-program user, consents for the sign-up messages and no
+/// quiet hours (the run may fall in the night).
+async fn subscribe_everyone(state: &AppState) {
+    use sea_orm::ConnectionTrait;
+    for sql in [
+        "INSERT INTO wechat_link (account_id, openid, linked_at) \
+         SELECT id, 'bench-' || id, created_at FROM account",
+        "INSERT INTO wechat_consent (account_id, template_id, remaining, updated_at) \
+         SELECT id, 'tmpl-signed-up', 5, created_at FROM account",
+        "INSERT INTO wechat_consent (account_id, template_id, remaining, updated_at) \
+         SELECT id, 'tmpl-waitlisted', 5, created_at FROM account",
+        "INSERT INTO notification_setting \
+         (account_id, quiet_from_minute, quiet_until_minute, unsubscribed, updated_at) \
+         SELECT id, NULL, NULL, FALSE, created_at FROM account",
+    ] {
+        state.db.execute_unprepared(sql).await.expect("subscribe");
+    }
+}
+
+/// Notifications not yet planned plus deliveries not yet done.
+async fn outbox_left(state: &AppState) -> u64 {
+    use entity::{notification, notification_delivery as delivery};
+    use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+    let unplanned = notification::Entity::find()
+        .filter(notification::Column::PlannedAt.is_null())
+        .count(&state.db)
+        .await
+        .unwrap_or(u64::MAX / 2);
+    let pending = delivery::Entity::find()
+        .filter(delivery::Column::Status.eq(delivery::DeliveryStatus::Pending))
+        .count(&state.db)
+        .await
+        .unwrap_or(u64::MAX / 2);
+    unplanned + pending
 }
