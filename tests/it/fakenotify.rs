@@ -151,6 +151,8 @@ pub struct FakeWechat {
     pub tokens: Arc<AtomicUsize>,
     /// The token currently valid (`T<n>`); earlier ones get 40001.
     current: Arc<Mutex<String>>,
+    /// Users who gave no consent: 43101.
+    refused: Arc<Mutex<Vec<String>>>,
 }
 
 impl FakeWechat {
@@ -159,7 +161,8 @@ impl FakeWechat {
         let tokens = Arc::new(AtomicUsize::new(0));
         let current = Arc::new(Mutex::new(String::new()));
         let (t1, c1) = (tokens.clone(), current.clone());
-        let (s2, c2) = (sent.clone(), current.clone());
+        let refused = Arc::new(Mutex::new(Vec::<String>::new()));
+        let (s2, c2, r2) = (sent.clone(), current.clone(), refused.clone());
         let app = Router::new()
             .route(
                 "/cgi-bin/stable_token",
@@ -184,8 +187,14 @@ impl FakeWechat {
                 post(
                     move |Query(q): Query<std::collections::HashMap<String, String>>,
                           Json(body): Json<Value>| {
-                        let (sent, current) = (s2.clone(), c2.clone());
+                        let (sent, current, refused) = (s2.clone(), c2.clone(), r2.clone());
                         async move {
+                            if body["touser"]
+                                .as_str()
+                                .is_some_and(|u| refused.lock().unwrap().iter().any(|r| r == u))
+                            {
+                                return Json(json!({ "errcode": 43101, "errmsg": "user refuse to accept the msg rid: 1" }));
+                            }
                             if q.get("access_token") != Some(&*current.lock().unwrap()) {
                                 return Json(
                                     json!({ "errcode": 40001, "errmsg": "invalid credential" }),
@@ -231,7 +240,13 @@ impl FakeWechat {
             sent,
             tokens,
             current,
+            refused,
         }
+    }
+
+    /// Answer 43101 (the user gave no consent) for `openid` from now on.
+    pub fn refuse_openid(&self, openid: &str) {
+        self.refused.lock().unwrap().push(openid.to_owned());
     }
 
     /// Make the current access token invalid (as another fetch elsewhere would).

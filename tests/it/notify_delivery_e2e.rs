@@ -859,3 +859,92 @@ async fn a_missing_check_out_and_the_staff_digest_are_told_once() {
     assert_eq!(record.status, entity::service_record::RecordStatus::Pending);
     assert_eq!(digests, 1);
 }
+
+/// News that went out of date before it could be sent is skipped, not sent: a promotion whose
+/// sign-up was cancelled between planning and sending.
+#[tokio::test]
+async fn out_of_date_news_is_not_sent() {
+    let sms = FakeSms::start().await;
+    let app = TestApp::spawn_with(|c| sms.configure(c)).await;
+    let w = app.world().await;
+    let org = &w.organizer.access;
+    let event = app.station_event(&w, "夜间送餐").await;
+    let shift = app.shift_in(org, &event, 1, true, &[]).await;
+    let people = app.bulk_volunteers(2, "1380079").await;
+    no_quiet_hours(&app, &people[1].1).await;
+    let first = app.sign_up(&people[0].1, &shift, "s-a").await;
+    let second = app.sign_up(&people[1].1, &shift, "s-b").await;
+    app.ok(
+        Some(&people[0].1),
+        "mutation($id: ID!) { cancelSignup(signupId: $id) { status } }",
+        json!({ "id": first["data"]["signUpForShift"]["id"] }),
+    )
+    .await;
+    // The promotion's text is queued ...
+    let now = Utc::now();
+    outbox::plan(&app.state, now).await.unwrap();
+    assert_eq!(deliveries(&app).await.len(), 1);
+    // ... and the volunteer gives the place up before it goes.
+    app.ok(
+        Some(&people[1].1),
+        "mutation($id: ID!) { cancelSignup(signupId: $id) { status } }",
+        json!({ "id": second["data"]["signUpForShift"]["id"] }),
+    )
+    .await;
+    worker::run_once(&app.state, now).await;
+    let d = &deliveries(&app).await[0];
+    assert_eq!(d.status, DeliveryStatus::Skipped);
+    assert!(d.last_error.as_deref().unwrap().contains("cancelled"));
+    assert!(sms.field("TemplateCode").is_empty());
+}
+
+/// WeChat answering "no consent" (43101) skips the message and zeroes the count, without a
+/// dead letter; a message that will never be sent gives its consent back.
+#[tokio::test]
+async fn a_refused_consent_is_skipped_and_unsent_messages_give_consent_back() {
+    let wx = FakeWechat::start().await;
+    let app = TestApp::spawn_with(|c| wx.configure(c)).await;
+    let people = app.bulk_volunteers(2, "1380080").await;
+    const LINK: &str = "mutation($c: String!) { linkWechat(code: $c) }";
+    const CONSENT: &str = "mutation($t: [String!]!) { recordWechatConsents(templateIds: $t) { templateId remaining } }";
+    for (i, (_, token)) in people.iter().enumerate() {
+        no_quiet_hours(&app, token).await;
+        app.ok(Some(token), LINK, json!({ "c": format!("code-{i}") }))
+            .await;
+        for _ in 0..2 {
+            app.ok(Some(token), CONSENT, json!({ "t": ["tmpl-promoted"] }))
+                .await;
+        }
+    }
+    let consents = |account: i64| {
+        let db = app.state.db.clone();
+        async move {
+            entity::wechat_consent::Entity::find_by_id((account, "tmpl-promoted".to_owned()))
+                .one(&db)
+                .await
+                .unwrap()
+                .unwrap()
+                .remaining
+        }
+    };
+    wx.refuse_openid("openid-0");
+    tell(&app, NotificationKind::Promoted, &[people[0].0], false).await;
+    worker::run_once(&app.state, Utc::now()).await;
+    let d = &deliveries(&app).await[0];
+    assert_eq!(d.status, DeliveryStatus::Skipped, "{d:?}");
+    assert_eq!(consents(people[0].0).await, 0);
+    // The other switches mini-program messages off after one was queued: skipped at send, and
+    // the consent it held comes back.
+    tell(&app, NotificationKind::Promoted, &[people[1].0], false).await;
+    outbox::plan(&app.state, Utc::now()).await.unwrap();
+    assert_eq!(consents(people[1].0).await, 1);
+    app.ok(
+        Some(&people[1].1),
+        SETTINGS,
+        json!({ "i": { "preferences": [{ "category": "SIGNUPS", "channel": "WECHAT", "enabled": false }] } }),
+    )
+    .await;
+    outbox::deliver(&app.state, Utc::now()).await.unwrap();
+    assert_eq!(consents(people[1].0).await, 2);
+    assert!(wx.sent.lock().unwrap().is_empty());
+}
