@@ -183,7 +183,7 @@ pub fn rule(ty: &str, field: &str) -> Option<Rule> {
             | "NearbyVolunteer" | "CompleteHelpRequestPayload" | "OrganizationStats"
             | "Session" | "CalendarFeed" | "Notification" | "NotificationSettings"
             | "NotificationPreference" | "QuietHours" | "WechatConsent" | "NotificationTemplate"
-            | "NotificationDelivery",
+            | "NotificationDelivery" | "StaffAssignment",
             _,
         ) => People,
         _ => return None,

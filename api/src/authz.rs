@@ -88,7 +88,8 @@ pub async fn require_admin<C: ConnectionTrait>(
     }
 }
 
-/// Whether `viewer` is staff of `org_id`: any role in it, or an administrator above it.
+/// Whether `viewer` is staff of `org_id`: any role in it, a social worker assigned to it while
+/// the assignment runs, or an administrator above it.
 pub async fn is_staff<C: ConnectionTrait>(
     db: &C,
     viewer: &account::Model,
@@ -106,6 +107,21 @@ pub async fn is_staff<C: ConnectionTrait>(
         .one(db)
         .await?;
     if member.is_some() {
+        return Ok(true);
+    }
+    // A social worker assigned to the station, while the assignment runs.
+    let assigned = entity::staff_assignment::Entity::find()
+        .select_only()
+        .column(entity::staff_assignment::Column::Id)
+        .filter(entity::staff_assignment::Column::AccountId.eq(viewer.id))
+        .filter(entity::staff_assignment::Column::StationId.eq(org_id))
+        .filter(crate::staffing::service::running_on(
+            crate::staffing::service::today(),
+        ))
+        .into_tuple::<i64>()
+        .one(db)
+        .await?;
+    if assigned.is_some() {
         return Ok(true);
     }
     administers(db, viewer, org_id).await
@@ -323,9 +339,18 @@ async fn member_or_administered<C: ConnectionTrait>(
     if !roles.is_empty() {
         own.and_where(membership::Column::Role.is_in(roles.iter().copied()));
     }
+    // Staff in any role also counts running assignments (see `is_staff`).
+    let assigned = roles.is_empty().then(|| {
+        crate::staffing::service::stations_served(viewer.id, crate::staffing::service::today())
+    });
     orgs_where(db, org_ids, viewer.is_system_admin, |c| {
-        c.add(organization::Column::Id.in_subquery(own))
-            .add(organization::Column::Id.in_subquery(administered_by(viewer)))
+        let c = c
+            .add(organization::Column::Id.in_subquery(own))
+            .add(organization::Column::Id.in_subquery(administered_by(viewer)));
+        match assigned {
+            Some(stations) => c.add(organization::Column::Id.in_subquery(stations)),
+            None => c,
+        }
     })
     .await
 }

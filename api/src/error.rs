@@ -97,6 +97,8 @@ pub enum Noun {
     Session,
     Shift,
     Signup,
+    /// A social worker's assignment to a station.
+    StaffAssignment,
 }
 
 impl Noun {
@@ -124,6 +126,7 @@ impl Noun {
             Noun::Session => msg!("session not found", "找不到该登录会话"),
             Noun::Shift => msg!("shift not found", "找不到该班次"),
             Noun::Signup => msg!("signup not found", "找不到该报名记录"),
+            Noun::StaffAssignment => msg!("staff assignment not found", "找不到该社工派驻记录"),
         }
     }
 }
@@ -529,7 +532,8 @@ mod tests {
             | Noun::ServiceRecord
             | Noun::Session
             | Noun::Shift
-            | Noun::Signup => AppError::NotFound(n),
+            | Noun::Signup
+            | Noun::StaffAssignment => AppError::NotFound(n),
         };
         let mut samples = vec![
             AppError::Unauthenticated(msg!("sign in", "请先登录")),

@@ -47,10 +47,12 @@ pub enum NodeType {
     Notification,
     /// One channel's delivery of a notification (dead letters).
     NotificationDelivery,
+    /// A social worker's assignment to a station.
+    StaffAssignment,
 }
 
 impl NodeType {
-    const ALL: [NodeType; 18] = [
+    const ALL: [NodeType; 19] = [
         Self::Account,
         Self::Organization,
         Self::Membership,
@@ -69,6 +71,7 @@ impl NodeType {
         Self::Invitation,
         Self::Notification,
         Self::NotificationDelivery,
+        Self::StaffAssignment,
     ];
 
     fn tag(self) -> &'static str {
@@ -91,6 +94,7 @@ impl NodeType {
             Self::Invitation => "Invitation",
             Self::Notification => "Notification",
             Self::NotificationDelivery => "NotificationDelivery",
+            Self::StaffAssignment => "StaffAssignment",
         }
     }
 

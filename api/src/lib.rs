@@ -109,6 +109,7 @@ pub mod shifts;
 pub mod signups;
 pub mod sms;
 mod sqlite_malloc;
+pub mod staffing;
 pub mod state;
 pub mod stats;
 pub mod telemetry;

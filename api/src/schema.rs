@@ -173,7 +173,8 @@ impl NodeQuery {
             | NodeType::KioskCredential
             | NodeType::Invitation
             | NodeType::Notification
-            | NodeType::NotificationDelivery => None,
+            | NodeType::NotificationDelivery
+            | NodeType::StaffAssignment => None,
             NodeType::Membership => {
                 let viewer = ctx.require_account().await?;
                 org_service::get_visible_membership(db, viewer, key)
@@ -223,6 +224,7 @@ pub struct MutationRoot(
     KioskMutation,
     crate::calendar::graphql::CalendarMutation,
     crate::notifications::graphql::NotificationMutation,
+    crate::staffing::graphql::StaffingMutation,
 );
 
 /// The schema without runtime data: enough to print the SDL.

@@ -45,6 +45,8 @@ pub struct Stats {
     pub help_requests_resolved: i64,
     /// Median minutes from report to acceptance of help requests accepted in the period.
     pub median_response_minutes: Option<f64>,
+    /// Social workers assigned in the subtree at some time in the period (issue 20).
+    pub staffing: crate::staffing::service::Staffing,
 }
 
 /// Check a period: `from` before `to`, at most [`MAX_PERIOD_DAYS`].
@@ -231,8 +233,16 @@ pub async fn of_subtree<C: ConnectionTrait>(
         .into_tuple::<(i64, i64)>()
         .one(db);
 
-    let (approved, volunteers, events, filled, donated, disbursed, help) = tokio::try_join!(
-        approved, volunteers, events, filled, donated, disbursed, help
+    // Assignments are by city day: the days the period touches.
+    let city = |t: DateTime<Utc>| t.with_timezone(&crate::clock::city_offset()).date_naive();
+    let staffing = crate::staffing::service::staffing_query(
+        org,
+        city(from),
+        city(to - chrono::Duration::nanoseconds(1)) + chrono::Duration::days(1),
+    )
+    .one(db);
+    let (approved, volunteers, events, filled, donated, disbursed, help, staffing) = tokio::try_join!(
+        approved, volunteers, events, filled, donated, disbursed, help, staffing
     )?;
     let (approved_minutes, active_volunteer_count) = approved.unwrap_or((0, 0));
     let volunteer_count = match volunteers {
@@ -272,6 +282,7 @@ pub async fn of_subtree<C: ConnectionTrait>(
         disbursed_fen: disbursed.unwrap_or(0),
         help_requests_resolved,
         median_response_minutes,
+        staffing: staffing.map(Into::into).unwrap_or_default(),
     })
 }
 

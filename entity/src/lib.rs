@@ -38,6 +38,7 @@ pub mod service_record;
 pub mod service_record_change;
 pub mod shift;
 pub mod signup;
+pub mod staff_assignment;
 pub mod timebank_account;
 pub mod timebank_entry;
 pub mod timebank_transfer;
@@ -58,7 +59,7 @@ mod tests {
     /// a data migration.
     #[test]
     fn stored_values_are_the_ones_already_in_the_database() {
-        let cases: [(&str, Vec<String>, &[&str]); 26] = [
+        let cases: [(&str, Vec<String>, &[&str]); 28] = [
             (
                 "notification",
                 stored::<super::notification::NotificationKind>(),
@@ -105,6 +106,16 @@ mod tests {
                 "notification_delivery",
                 stored::<super::notification_delivery::DeliveryStatus>(),
                 &["PENDING", "SENT", "SKIPPED", "DEAD"],
+            ),
+            (
+                "staff_assignment",
+                stored::<super::staff_assignment::AssignmentKind>(),
+                &["RESIDENT", "DISPATCHED"],
+            ),
+            (
+                "staff_assignment",
+                stored::<super::staff_assignment::SocialWorkerLevel>(),
+                &["ASSISTANT", "INTERMEDIATE", "SENIOR"],
             ),
             (
                 "shift",

@@ -31,6 +31,7 @@ mod m20261208_000022_text_search;
 mod m20261208_000023_calendar_feeds;
 mod m20261208_000024_notifications;
 mod m20261209_000025_notification_delivery;
+mod m20261210_000026_staff_assignments;
 mod postgres;
 mod sqlite_rebuild;
 
@@ -66,6 +67,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261208_000023_calendar_feeds::Migration),
             Box::new(m20261208_000024_notifications::Migration),
             Box::new(m20261209_000025_notification_delivery::Migration),
+            Box::new(m20261210_000026_staff_assignments::Migration),
         ]
     }
 }

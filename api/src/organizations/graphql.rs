@@ -98,6 +98,27 @@ impl OrganizationStats {
     async fn median_response_minutes(&self) -> Option<f64> {
         self.0.median_response_minutes
     }
+
+    /// Resident social workers (驻站社工) assigned in the subtree at some time in the period.
+    async fn resident_social_workers(&self) -> i64 {
+        self.0.staffing.resident
+    }
+
+    /// Dispatched social workers (外派社工) assigned in the subtree at some time in the period.
+    async fn dispatched_social_workers(&self) -> i64 {
+        self.0.staffing.dispatched
+    }
+
+    /// Of the social workers of either kind, those holding a qualification (持证社工).
+    async fn certified_social_workers(&self) -> i64 {
+        self.0.staffing.certified
+    }
+
+    /// The certified share of the social workers (0 to 1; `null` with none).
+    async fn certified_share(&self) -> Option<f64> {
+        let s = &self.0.staffing;
+        (s.workers > 0).then(|| s.certified as f64 / s.workers as f64)
+    }
 }
 
 /// A node of the five-society hierarchy, or a social organization or charity attached to one.
@@ -126,6 +147,30 @@ impl Organization {
     /// Street address.
     async fn address(&self) -> Option<&str> {
         self.0.address.as_deref()
+    }
+
+    /// Social workers serving this station or room (派驻社工) on `activeOn` (today when left
+    /// out): resident (驻站) first, then dispatched (外派). Its staff only.
+    async fn staffing(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The day (city date); today when left out.")] active_on: Option<
+            crate::scalars::Date,
+        >,
+    ) -> Result<Vec<crate::staffing::graphql::StaffAssignment>> {
+        crate::staffing::graphql::staffing_of(ctx, self.0.id, active_on).await
+    }
+
+    /// The social workers this operator organization has dispatched (外派社工) on `activeOn`
+    /// (today when left out), across every station. Its staff only.
+    async fn dispatched_workers(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The day (city date); today when left out.")] active_on: Option<
+            crate::scalars::Date,
+        >,
+    ) -> Result<Vec<crate::staffing::graphql::StaffAssignment>> {
+        crate::staffing::graphql::dispatched_by(ctx, self.0.id, active_on).await
     }
 
     /// How long before its shifts volunteers are reminded, in minutes, largest first (empty:

@@ -89,6 +89,7 @@ pub(super) fn demo_phones() -> Vec<&'static str> {
     std::iter::once(ADMIN_PHONE)
         .chain(ORGANIZERS.iter().map(|o| o.phone))
         .chain(VOLUNTEERS.iter().map(|v| v.phone))
+        .chain(super::staffing::phones())
         .collect()
 }
 

@@ -14,6 +14,7 @@
 mod charity;
 mod city;
 mod data;
+mod staffing;
 
 use std::fmt;
 
@@ -56,6 +57,8 @@ pub struct SeedSummary {
     pub wishes: usize,
     /// Help requests.
     pub help_requests: usize,
+    /// Social workers assigned to stations (resident and dispatched).
+    pub staff_assignments: usize,
 }
 
 impl fmt::Display for SeedSummary {
@@ -64,7 +67,7 @@ impl fmt::Display for SeedSummary {
             f,
             "{} organizations, {} accounts, {} campaign(s), {} events, {} shifts, \
              {} confirmed and {} waitlisted sign-ups, {} fund(s) with {} donations, \
-             {} micro-wishes, {} help requests",
+             {} micro-wishes, {} help requests, {} social workers assigned",
             self.organizations,
             self.accounts,
             self.campaigns,
@@ -75,7 +78,8 @@ impl fmt::Display for SeedSummary {
             self.funds,
             self.donations,
             self.wishes,
-            self.help_requests
+            self.help_requests,
+            self.staff_assignments
         )
     }
 }
@@ -146,6 +150,7 @@ pub async fn seed_demo(state: &AppState) -> anyhow::Result<SeedSummary> {
         &mut summary,
     )
     .await?;
+    staffing::seed(state, &admin, city, &stations, today, &mut summary).await?;
     let volunteers = city::volunteers(state, &mut summary).await?;
     city::sign_ups(
         state,
@@ -178,6 +183,7 @@ pub async fn seed_demo(state: &AppState) -> anyhow::Result<SeedSummary> {
         donations = summary.donations,
         wishes = summary.wishes,
         help_requests = summary.help_requests,
+        staff_assignments = summary.staff_assignments,
         "demo city seeded"
     );
     Ok(summary)
