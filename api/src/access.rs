@@ -107,7 +107,8 @@ pub fn rule(ty: &str, field: &str) -> Option<Rule> {
             "Shift",
             "id" | "event" | "title" | "description" | "startsAt" | "endsAt" | "capacity"
             | "confirmedCount" | "checkedInCount" | "remainingSlots" | "waitlistEnabled"
-            | "waitlistCount" | "requiredSkills" | "checkInRadiusMeters" | "status"
+            | "waitlistCount" | "requiredSkills" | "requiredTraining" | "checkInRadiusMeters"
+            | "status"
             | "cancelReason" | "createdAt" | "updatedAt" | "calendarUrl",
         ) => Public,
         ("Shift", "signups") => Needs(OrgRead),
@@ -183,7 +184,8 @@ pub fn rule(ty: &str, field: &str) -> Option<Rule> {
             | "NearbyVolunteer" | "CompleteHelpRequestPayload" | "OrganizationStats"
             | "Session" | "CalendarFeed" | "Notification" | "NotificationSettings"
             | "NotificationPreference" | "QuietHours" | "WechatConsent" | "NotificationTemplate"
-            | "NotificationDelivery" | "StaffAssignment",
+            | "NotificationDelivery" | "StaffAssignment" | "Squad" | "SquadMember"
+            | "SquadFigures" | "SquadSignupOutcome" | "TrainingRecord",
             _,
         ) => People,
         _ => return None,

@@ -97,6 +97,8 @@ pub enum Noun {
     Session,
     Shift,
     Signup,
+    /// A volunteer squad.
+    Squad,
     /// A social worker's assignment to a station.
     StaffAssignment,
 }
@@ -127,6 +129,7 @@ impl Noun {
             Noun::Shift => msg!("shift not found", "找不到该班次"),
             Noun::Signup => msg!("signup not found", "找不到该报名记录"),
             Noun::StaffAssignment => msg!("staff assignment not found", "找不到该社工派驻记录"),
+            Noun::Squad => msg!("squad not found", "找不到该志愿分队"),
         }
     }
 }
@@ -533,6 +536,7 @@ mod tests {
             | Noun::Session
             | Noun::Shift
             | Noun::Signup
+            | Noun::Squad
             | Noun::StaffAssignment => AppError::NotFound(n),
         };
         let mut samples = vec![

@@ -49,10 +49,12 @@ pub enum NodeType {
     NotificationDelivery,
     /// A social worker's assignment to a station.
     StaffAssignment,
+    /// A volunteer squad.
+    Squad,
 }
 
 impl NodeType {
-    const ALL: [NodeType; 19] = [
+    const ALL: [NodeType; 20] = [
         Self::Account,
         Self::Organization,
         Self::Membership,
@@ -72,6 +74,7 @@ impl NodeType {
         Self::Notification,
         Self::NotificationDelivery,
         Self::StaffAssignment,
+        Self::Squad,
     ];
 
     fn tag(self) -> &'static str {
@@ -95,6 +98,7 @@ impl NodeType {
             Self::Notification => "Notification",
             Self::NotificationDelivery => "NotificationDelivery",
             Self::StaffAssignment => "StaffAssignment",
+            Self::Squad => "Squad",
         }
     }
 

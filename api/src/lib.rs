@@ -59,6 +59,9 @@
 //!   [`notifications`]: what a person is told about changes that concern them.
 //! - [`stats`]: figures up the hierarchy.
 
+// The merged mutation root of every module nests deeply enough for the default limit.
+#![recursion_limit = "256"]
+
 // First: its `msg!` is used by every module below.
 #[macro_use]
 pub mod i18n;
@@ -109,6 +112,7 @@ pub mod shifts;
 pub mod signups;
 pub mod sms;
 mod sqlite_malloc;
+pub mod squads;
 pub mod staffing;
 pub mod state;
 pub mod stats;

@@ -174,7 +174,8 @@ impl NodeQuery {
             | NodeType::Invitation
             | NodeType::Notification
             | NodeType::NotificationDelivery
-            | NodeType::StaffAssignment => None,
+            | NodeType::StaffAssignment
+            | NodeType::Squad => None,
             NodeType::Membership => {
                 let viewer = ctx.require_account().await?;
                 org_service::get_visible_membership(db, viewer, key)
@@ -200,6 +201,7 @@ pub struct QueryRoot(
     HelpQuery,
     crate::accounts::graphql::PrivacyQuery,
     crate::notifications::graphql::NotificationQuery,
+    crate::squads::graphql::SquadQuery,
     NodeQuery,
 );
 
@@ -225,6 +227,7 @@ pub struct MutationRoot(
     crate::calendar::graphql::CalendarMutation,
     crate::notifications::graphql::NotificationMutation,
     crate::staffing::graphql::StaffingMutation,
+    crate::squads::graphql::SquadMutation,
 );
 
 /// The schema without runtime data: enough to print the SDL.

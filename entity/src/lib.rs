@@ -37,11 +37,15 @@ pub mod service_certificate;
 pub mod service_record;
 pub mod service_record_change;
 pub mod shift;
+pub mod shift_training;
 pub mod signup;
+pub mod squad;
+pub mod squad_member;
 pub mod staff_assignment;
 pub mod timebank_account;
 pub mod timebank_entry;
 pub mod timebank_transfer;
+pub mod training_record;
 pub mod volunteer_profile;
 pub mod wechat_consent;
 pub mod wechat_link;
@@ -59,7 +63,7 @@ mod tests {
     /// a data migration.
     #[test]
     fn stored_values_are_the_ones_already_in_the_database() {
-        let cases: [(&str, Vec<String>, &[&str]); 28] = [
+        let cases: [(&str, Vec<String>, &[&str]); 30] = [
             (
                 "notification",
                 stored::<super::notification::NotificationKind>(),
@@ -106,6 +110,16 @@ mod tests {
                 "notification_delivery",
                 stored::<super::notification_delivery::DeliveryStatus>(),
                 &["PENDING", "SENT", "SKIPPED", "DEAD"],
+            ),
+            (
+                "squad_member",
+                stored::<super::squad_member::SquadRole>(),
+                &["LEADER", "MEMBER"],
+            ),
+            (
+                "squad_member",
+                stored::<super::squad_member::SquadMemberStatus>(),
+                &["APPLIED", "INVITED", "ACTIVE", "LEFT", "REMOVED"],
             ),
             (
                 "staff_assignment",

@@ -32,6 +32,8 @@ mod m20261208_000023_calendar_feeds;
 mod m20261208_000024_notifications;
 mod m20261209_000025_notification_delivery;
 mod m20261210_000026_staff_assignments;
+mod m20261210_000027_squads;
+mod m20261210_000028_training;
 mod postgres;
 mod sqlite_rebuild;
 
@@ -68,6 +70,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261208_000024_notifications::Migration),
             Box::new(m20261209_000025_notification_delivery::Migration),
             Box::new(m20261210_000026_staff_assignments::Migration),
+            Box::new(m20261210_000027_squads::Migration),
+            Box::new(m20261210_000028_training::Migration),
         ]
     }
 }

@@ -48,6 +48,7 @@ mod server_process;
 mod sessions_e2e;
 mod signup_rush;
 mod sms_e2e;
+mod squads_e2e;
 mod staffing_e2e;
 mod stats_e2e;
 mod timebank;

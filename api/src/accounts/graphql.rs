@@ -271,6 +271,21 @@ impl Account {
         .await
     }
 
+    /// Courses the account completed (培训记录), newest first. Visible to the account itself.
+    async fn trainings(
+        &self,
+        ctx: &Context<'_>,
+    ) -> Result<Vec<crate::squads::graphql::TrainingRecord>> {
+        self.require_self(ctx).await?;
+        crate::squads::graphql::trainings_of(ctx, self.model.id).await
+    }
+
+    /// The squads (志愿分队) the account is an active member of. Visible to the account itself.
+    async fn squads(&self, ctx: &Context<'_>) -> Result<Vec<crate::squads::graphql::Squad>> {
+        self.require_self(ctx).await?;
+        crate::squads::graphql::of_account(ctx, self.model.id).await
+    }
+
     /// The account's notification settings: categories per channel, quiet hours,
     /// unsubscribe, WeChat consents. Visible to the account itself.
     async fn notification_settings(

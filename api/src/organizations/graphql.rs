@@ -173,6 +173,11 @@ impl Organization {
         crate::staffing::graphql::dispatched_by(ctx, self.0.id, active_on).await
     }
 
+    /// Its volunteer squads (志愿分队), by name.
+    async fn squads(&self, ctx: &Context<'_>) -> Result<Vec<crate::squads::graphql::Squad>> {
+        crate::squads::graphql::of_organization(ctx, self.0.id).await
+    }
+
     /// How long before its shifts volunteers are reminded, in minutes, largest first (empty:
     /// never). Set with `setOrganizationReminders`.
     async fn reminder_minutes(&self, ctx: &Context<'_>) -> Result<Vec<i32>> {

@@ -229,6 +229,11 @@ impl Shift {
         validate::skills_from_db(&self.model.required_skills)
     }
 
+    /// Courses (培训) a volunteer must have completed to sign up (`setShiftTraining`).
+    async fn required_training(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
+        Ok(crate::squads::training::required(&ctx.state().db, self.model.id).await?)
+    }
+
     /// How close to the event's location a location check-in must be, in meters.
     async fn check_in_radius_meters(&self) -> i32 {
         self.model.check_in_radius_meters

@@ -51,7 +51,6 @@ pub async fn sign_up(
     idempotency_key: &str,
 ) -> AppResult<signup::Model> {
     let req = IdempotentRequest::new(viewer.id, idempotency_key, "signUpForShift", &shift_id)?;
-    let now = Utc::now();
     let txn = begin_write(db).await?;
     // A replay answers with the sign-up as the first request returned it (a retry whose
     // answer was lost must see that answer), not as it is now.
@@ -59,6 +58,25 @@ pub async fn sign_up(
         txn.commit().await?;
         return Ok(original);
     }
+    let row = take_place(&txn, viewer, viewer.id, shift_id).await?;
+    idempotency::complete(&txn, &req, &row).await?;
+    txn.commit().await?;
+    tracing::info!(signup_id = row.id, status = ?row.status, "signed up");
+    record_signup(&row);
+    Ok(row)
+}
+
+/// Inside the caller's write transaction, sign `volunteer` up for a shift `viewer` may see:
+/// every check of [`sign_up`], then a place or a waitlist ticket taken by a conditional
+/// statement on the shift row, the sign-up row and its notification. A squad leader signs
+/// members up through this too, each seat counted the same way.
+pub async fn take_place<C: ConnectionTrait>(
+    txn: &C,
+    viewer: &account::Model,
+    volunteer: i64,
+    shift_id: i64,
+) -> AppResult<signup::Model> {
+    let now = Utc::now();
     // Serialize this volunteer's own sign-ups (the overlap check reads, then writes): every
     // sign-up transaction of an account first takes that account's row lock.
     account::Entity::update_many()
@@ -66,14 +84,14 @@ pub async fn sign_up(
             account::Column::UpdatedAt,
             Expr::col(account::Column::UpdatedAt),
         )
-        .filter(account::Column::Id.eq(viewer.id))
-        .exec(&txn)
+        .filter(account::Column::Id.eq(volunteer))
+        .exec(txn)
         .await?;
 
     let (s, e) = shift::Entity::find_by_id(shift_id)
         .find_also_related(event::Entity)
         .filter(events::visible_to(Some(viewer)))
-        .one(&txn)
+        .one(txn)
         .await?
         .and_then(|(s, e)| e.map(|e| (s, e)))
         .ok_or(AppError::NotFound(Noun::Shift))?;
@@ -95,17 +113,18 @@ pub async fn sign_up(
             msg!("the shift has already started", "该班次已开始，不能再报名"),
         ));
     }
-    check_skills(&txn, viewer.id, &s).await?;
+    check_skills(txn, volunteer, &s).await?;
+    crate::squads::training::check(txn, volunteer, shift_id).await?;
 
     // Active sign-ups of this volunteer overlapping this shift's time: this very shift (it
     // overlaps itself) means already signed up; any other is a clash. One query for both.
     let overlapping = signup::Entity::find()
         .join(JoinType::InnerJoin, signup::Relation::Shift.def())
-        .filter(signup::Column::AccountId.eq(viewer.id))
+        .filter(signup::Column::AccountId.eq(volunteer))
         .filter(signup::Column::Status.is_in(ACTIVE))
         .filter(shift::Column::StartsAt.lt(s.ends_at))
         .filter(shift::Column::EndsAt.gt(s.starts_at))
-        .all(&txn)
+        .all(txn)
         .await?;
     if overlapping.iter().any(|o| o.shift_id == shift_id) {
         return Err(AppError::AlreadySignedUp);
@@ -128,7 +147,7 @@ pub async fn sign_up(
         .filter(shift::Column::Id.eq(shift_id))
         .filter(shift::Column::Status.eq(shift::ShiftStatus::Open))
         .filter(Expr::col(shift::Column::ConfirmedCount).lt(Expr::col(shift::Column::Capacity)))
-        .exec(&txn)
+        .exec(txn)
         .await?
         .rows_affected
         == 1;
@@ -144,7 +163,7 @@ pub async fn sign_up(
             .col_expr(shift::Column::UpdatedAt, Expr::value(Utc::now()))
             .filter(shift::Column::Id.eq(shift_id))
             .filter(shift::Column::Status.eq(shift::ShiftStatus::Open))
-            .exec(&txn)
+            .exec(txn)
             .await?;
         if ticket.rows_affected == 0 {
             // Cancelled between our read and our lock.
@@ -157,7 +176,7 @@ pub async fn sign_up(
             .select_only()
             .column(shift::Column::WaitlistSeq)
             .into_tuple::<i64>()
-            .one(&txn)
+            .one(txn)
             .await?
             .ok_or(AppError::NotFound(Noun::Shift))?;
         (SignupStatus::Waitlisted, Some(seq))
@@ -167,7 +186,7 @@ pub async fn sign_up(
 
     let row = signup::ActiveModel {
         shift_id: Set(shift_id),
-        account_id: Set(viewer.id),
+        account_id: Set(volunteer),
         status: Set(status),
         waitlist_ticket: Set(ticket),
         created_at: Set(now),
@@ -178,18 +197,14 @@ pub async fn sign_up(
         cancelled_by: Set(None),
         ..Default::default()
     }
-    .insert(&txn)
+    .insert(txn)
     .await
     .map_err(|e| AppError::from_db_unique(e, || AppError::AlreadySignedUp))?;
     let told = match row.status {
         SignupStatus::Waitlisted => NotificationKind::Waitlisted,
         _ => NotificationKind::SignedUp,
     };
-    crate::notifications::service::notify(&txn, told, &row).await?;
-    idempotency::complete(&txn, &req, &row).await?;
-    txn.commit().await?;
-    tracing::info!(signup_id = row.id, status = ?row.status, "signed up");
-    record_signup(&row);
+    crate::notifications::service::notify(txn, told, &row).await?;
     Ok(row)
 }
 
