@@ -209,6 +209,10 @@ pub async fn export(db: &DatabaseConnection, me: i64) -> AppResult<Value> {
         "notificationSettings": entity::notification_setting::Entity::find().filter(entity::notification_setting::Column::AccountId.eq(me)).into_json().all(db).await?,
         "wechatConsents": entity::wechat_consent::Entity::find().filter(entity::wechat_consent::Column::AccountId.eq(me)).into_json().all(db).await?,
         "wechatLinked": entity::wechat_link::Entity::find_by_id(me).one(db).await?.is_some(),
+        // Where the person served as a social worker, their squads and their training.
+        "staffAssignments": entity::staff_assignment::Entity::find().filter(entity::staff_assignment::Column::AccountId.eq(me)).order_by_asc(entity::staff_assignment::Column::Id).into_json().all(db).await?,
+        "squadMemberships": entity::squad_member::Entity::find().filter(entity::squad_member::Column::AccountId.eq(me)).order_by_asc(entity::squad_member::Column::Id).into_json().all(db).await?,
+        "trainings": entity::training_record::Entity::find().filter(entity::training_record::Column::AccountId.eq(me)).order_by_asc(entity::training_record::Column::Id).into_json().all(db).await?,
         "certificates": service_certificate::Entity::find().filter(service_certificate::Column::AccountId.eq(me)).into_json().all(db).await?,
         "sessions": refresh_token::Entity::find()
             .select_only()
@@ -432,6 +436,45 @@ pub async fn delete_account(
         .filter(entity::wechat_consent::Column::AccountId.eq(me.id))
         .exec(&txn)
         .await?;
+    // Out of every squad; training records go; assignments keep their days (the station's
+    // history) but lose the certificate number, and none runs on.
+    entity::squad_member::Entity::update_many()
+        .col_expr(
+            entity::squad_member::Column::Status,
+            Expr::value(entity::squad_member::SquadMemberStatus::Left),
+        )
+        .col_expr(entity::squad_member::Column::UpdatedAt, Expr::value(now))
+        .filter(entity::squad_member::Column::AccountId.eq(me.id))
+        .exec(&txn)
+        .await?;
+    entity::training_record::Entity::delete_many()
+        .filter(entity::training_record::Column::AccountId.eq(me.id))
+        .exec(&txn)
+        .await?;
+    {
+        use entity::staff_assignment as sa;
+        let today = crate::staffing::service::today();
+        sa::Entity::delete_many()
+            .filter(sa::Column::AccountId.eq(me.id))
+            .filter(sa::Column::StartsOn.gte(today))
+            .exec(&txn)
+            .await?;
+        sa::Entity::update_many()
+            .col_expr(sa::Column::EndsOn, Expr::value(today.pred_opt()))
+            .filter(sa::Column::AccountId.eq(me.id))
+            .filter(
+                sea_orm::Condition::any()
+                    .add(sa::Column::EndsOn.is_null())
+                    .add(sa::Column::EndsOn.gte(today)),
+            )
+            .exec(&txn)
+            .await?;
+        sa::Entity::update_many()
+            .col_expr(sa::Column::CertificateNumber, Expr::value(None::<String>))
+            .filter(sa::Column::AccountId.eq(me.id))
+            .exec(&txn)
+            .await?;
+    }
     forget_locations(&txn, Some(me.id), None).await?;
     donation::Entity::update_many()
         .col_expr(donation::Column::DonorName, Expr::value(DELETED_NAME))

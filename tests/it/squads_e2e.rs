@@ -195,19 +195,21 @@ async fn people_apply_are_invited_leave_and_are_removed() {
 }
 
 /// 5 leaders each sign 10 members up while 100 individuals sign themselves up, all at once,
-/// for a shift of 50 places without a waitlist: exactly 50 get a place, the counter equals the
-/// rows, and every member signed up is told.
+/// for a shift of 50 places with a waitlist — ten of the individuals are also members of the
+/// first squad, so a member's own sign-up races the leader's: exactly 50 get a place, the
+/// counter equals the rows, nobody holds two sign-ups, and everyone signed up is told.
 #[tokio::test]
 async fn a_squad_rush_never_overbooks_a_shift() {
     let app = TestApp::spawn().await;
     let w = app.world().await;
     let event = app.station_event(&w, "大型义诊").await;
     let shift = app
-        .shift_in(&w.organizer.access, &event, 50, false, &[])
+        .shift_in(&w.organizer.access, &event, 50, true, &[])
         .await;
     let leaders = app.bulk_volunteers(5, "1380091").await;
     let members = app.bulk_volunteers(50, "1380092").await;
-    let solo = app.bulk_volunteers(100, "1380093").await;
+    let others = app.bulk_volunteers(90, "1380093").await;
+    let solo: Vec<(i64, String)> = members[..10].iter().cloned().chain(others).collect();
     let mut squads = Vec::new();
     for (i, (leader, _)) in leaders.iter().enumerate() {
         let leader_id = api::ids::encode(api::ids::NodeType::Account, *leader);
@@ -260,27 +262,42 @@ async fn a_squad_rush_never_overbooks_a_shift() {
         .map(|(i, (_, token))| app.sign_up(token, &shift, format!("solo-{i}")));
     let (groups, singles) = tokio::join!(join_all(group_calls), join_all(solo_calls));
     let mut placed = 0;
+    let mut signed_up = std::collections::HashSet::new();
+    let mut by_squads = 0;
     for g in &groups {
         let outcomes = g["data"]["signUpSquad"]
             .as_array()
             .unwrap_or_else(|| panic!("{g}"));
         assert_eq!(outcomes.len(), 10);
         for o in outcomes {
-            if o["signup"]["status"] == "CONFIRMED" {
-                placed += 1;
-            } else {
-                assert_eq!(o["errorCode"], "SHIFT_FULL", "{o}");
+            match o["signup"]["status"].as_str() {
+                Some(status) => {
+                    by_squads += 1;
+                    placed += usize::from(status == "CONFIRMED");
+                    assert!(signed_up.insert(o["member"]["id"].as_str().unwrap().to_owned()));
+                }
+                // The member signed themselves up first.
+                None => assert_eq!(o["errorCode"], "ALREADY_SIGNED_UP", "{o}"),
             }
         }
     }
-    for s in &singles {
-        if s["data"]["signUpForShift"]["status"] == "CONFIRMED" {
-            placed += 1;
-        } else {
-            assert_eq!(s["errors"][0]["extensions"]["code"], "SHIFT_FULL", "{s}");
+    // Squads 2 to 5 share nobody with the individuals: all 40 of theirs have a sign-up.
+    assert!(by_squads >= 40, "{by_squads}");
+    for (s, (id, _)) in singles.iter().zip(&solo) {
+        match s["data"]["signUpForShift"]["status"].as_str() {
+            Some(status) => {
+                placed += usize::from(status == "CONFIRMED");
+                let gid = api::ids::encode(api::ids::NodeType::Account, *id).0;
+                assert!(signed_up.insert(gid), "two sign-ups for one person");
+            }
+            None => assert_eq!(
+                s["errors"][0]["extensions"]["code"], "ALREADY_SIGNED_UP",
+                "{s}"
+            ),
         }
     }
     assert_eq!(placed, 50);
+    assert_eq!(signed_up.len(), 140, "every person once");
     let key = api::ids::decode_any(&async_graphql::ID(shift.clone()))
         .unwrap()
         .1;
@@ -297,16 +314,24 @@ async fn a_squad_rush_never_overbooks_a_shift() {
         .unwrap()
         .confirmed_count;
     assert_eq!((rows, counted), (50, 50));
-    // Every member signed up was told.
-    let told = entity::notification::Entity::find()
+    // Everyone signed up was told, once: a place or the waitlist.
+    let told: std::collections::HashSet<i64> = entity::notification::Entity::find()
         .filter(entity::notification::Column::ShiftId.eq(key))
-        .filter(
-            entity::notification::Column::Kind.eq(entity::notification::NotificationKind::SignedUp),
-        )
-        .count(&app.state.db)
+        .all(&app.state.db)
         .await
-        .unwrap();
-    assert_eq!(told, 50);
+        .unwrap()
+        .into_iter()
+        .map(|n| n.account_id)
+        .collect();
+    let expected: std::collections::HashSet<i64> = signed_up
+        .iter()
+        .map(|g| {
+            api::ids::decode_any(&async_graphql::ID(g.clone()))
+                .unwrap()
+                .1
+        })
+        .collect();
+    assert_eq!(told, expected);
     // A leader's retry with the same key answers the same, and takes nothing more.
     let ids: Vec<String> = members[0..10]
         .iter()
@@ -322,7 +347,7 @@ async fn a_squad_rush_never_overbooks_a_shift() {
         .1;
     assert_eq!(again["data"], groups[0]["data"]);
     // Someone not in the squad cannot be signed up by its leader.
-    let outsider = api::ids::encode(api::ids::NodeType::Account, solo[0].0);
+    let outsider = api::ids::encode(api::ids::NodeType::Account, solo[10].0);
     let (_, body) = app
         .post(
             Some(&leaders[0].1),

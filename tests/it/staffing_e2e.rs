@@ -158,6 +158,10 @@ async fn bad_assignments_are_refused_with_the_field() {
             "input.operatorId",
         ),
         (
+            input(&w.station, &worker, "RESIDENT", json!({ "operatorId": op })),
+            "input.operatorId",
+        ),
+        (
             input(
                 &w.station,
                 &worker,
@@ -295,7 +299,11 @@ async fn stats_count_social_workers_over_the_subtree() {
     ];
     for (phone, station, kind, level) in people {
         let worker = app.register(phone, "社工").await;
-        let mut extra = json!({ "operatorId": op });
+        let mut extra = if kind == "DISPATCHED" {
+            json!({ "operatorId": op })
+        } else {
+            json!({})
+        };
         if let Some(l) = level {
             extra["qualification"] = json!(l);
         }

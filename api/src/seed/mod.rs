@@ -59,6 +59,8 @@ pub struct SeedSummary {
     pub help_requests: usize,
     /// Social workers assigned to stations (resident and dispatched).
     pub staff_assignments: usize,
+    /// Volunteer squads.
+    pub squads: usize,
 }
 
 impl fmt::Display for SeedSummary {
@@ -67,7 +69,7 @@ impl fmt::Display for SeedSummary {
             f,
             "{} organizations, {} accounts, {} campaign(s), {} events, {} shifts, \
              {} confirmed and {} waitlisted sign-ups, {} fund(s) with {} donations, \
-             {} micro-wishes, {} help requests, {} social workers assigned",
+             {} micro-wishes, {} help requests, {} social workers assigned, {} squad(s)",
             self.organizations,
             self.accounts,
             self.campaigns,
@@ -79,7 +81,8 @@ impl fmt::Display for SeedSummary {
             self.donations,
             self.wishes,
             self.help_requests,
-            self.staff_assignments
+            self.staff_assignments,
+            self.squads
         )
     }
 }
@@ -152,6 +155,7 @@ pub async fn seed_demo(state: &AppState) -> anyhow::Result<SeedSummary> {
     .await?;
     staffing::seed(state, &admin, city, &stations, today, &mut summary).await?;
     let volunteers = city::volunteers(state, &mut summary).await?;
+    staffing::squad(state, &admin, stations[0], &volunteers, today, &mut summary).await?;
     city::sign_ups(
         state,
         &volunteers,
@@ -184,6 +188,7 @@ pub async fn seed_demo(state: &AppState) -> anyhow::Result<SeedSummary> {
         wishes = summary.wishes,
         help_requests = summary.help_requests,
         staff_assignments = summary.staff_assignments,
+        squads = summary.squads,
         "demo city seeded"
     );
     Ok(summary)

@@ -107,3 +107,55 @@ pub(super) async fn seed(
     }
     Ok(())
 }
+
+/// A squad of the first station like the article's "晋邻" squad: the first volunteer leads,
+/// the next ones joined (one by applying, the rest by invitation), and a first-aid course is
+/// on record for the leader.
+pub(super) async fn squad(
+    state: &AppState,
+    admin: &account::Model,
+    station: i64,
+    volunteers: &[account::Model],
+    today: NaiveDate,
+    summary: &mut SeedSummary,
+) -> anyhow::Result<()> {
+    use crate::squads::{service as squads, training};
+    let Some((leader, rest)) = volunteers.split_first() else {
+        return Ok(());
+    };
+    let s = squads::create(
+        &state.db,
+        admin,
+        squads::NewSquad {
+            organization: station,
+            name: "晋邻志愿分队".into(),
+            description: "小区党员、居民志愿者组成的长期分队：助老、环境整治、议事协商".into(),
+            tags: vec!["党员".into(), "居民".into()],
+            leaders: vec![leader.id],
+        },
+    )
+    .await?;
+    for (i, v) in rest.iter().take(5).enumerate() {
+        if i == 0 {
+            squads::apply(&state.db, v, s.id).await?;
+            squads::approve(&state.db, leader, s.id, v.id).await?;
+        } else {
+            squads::invite(&state.db, leader, s.id, v.id).await?;
+            squads::accept(&state.db, v, s.id).await?;
+        }
+    }
+    training::record(
+        &state.db,
+        admin,
+        training::NewTraining {
+            account: leader.id,
+            course: "红十字救护员培训".into(),
+            completed_on: today - Duration::days(30),
+            minutes: 960,
+            issuer: station,
+        },
+    )
+    .await?;
+    summary.squads += 1;
+    Ok(())
+}

@@ -58,6 +58,7 @@ pub async fn sign_up(
         txn.commit().await?;
         return Ok(original);
     }
+    lock_volunteers(&txn, &[viewer.id]).await?;
     let row = take_place(&txn, viewer, viewer.id, shift_id).await?;
     idempotency::complete(&txn, &req, &row).await?;
     txn.commit().await?;
@@ -66,10 +67,33 @@ pub async fn sign_up(
     Ok(row)
 }
 
-/// Inside the caller's write transaction, sign `volunteer` up for a shift `viewer` may see:
-/// every check of [`sign_up`], then a place or a waitlist ticket taken by a conditional
-/// statement on the shift row, the sign-up row and its notification. A squad leader signs
-/// members up through this too, each seat counted the same way.
+/// Lock the accounts of `volunteers` (in id order) for the rest of the caller's transaction,
+/// before any shift row: every sign-up transaction takes its volunteers' locks first and the
+/// shift's last, so two of them never wait on each other in a cycle. Serializes each
+/// volunteer's own sign-ups (the overlap check reads, then writes). Returns the accounts that
+/// can sign up (deleted ones cannot).
+pub async fn lock_volunteers<C: ConnectionTrait>(
+    txn: &C,
+    volunteers: &[i64],
+) -> AppResult<std::collections::HashSet<i64>> {
+    Ok(account::Entity::find()
+        .select_only()
+        .column(account::Column::Id)
+        .filter(account::Column::Id.is_in(volunteers.iter().copied()))
+        .filter(account::Column::PasswordHash.ne(crate::privacy::DELETED_HASH))
+        .order_by_asc(account::Column::Id)
+        .lock_exclusive()
+        .into_tuple::<i64>()
+        .all(txn)
+        .await?
+        .into_iter()
+        .collect())
+}
+
+/// Inside the caller's write transaction, after [`lock_volunteers`], sign `volunteer` up for a
+/// shift `viewer` may see: every check of [`sign_up`], then a place or a waitlist ticket taken
+/// by a conditional statement on the shift row, the sign-up row and its notification. A squad
+/// leader signs members up through this too, each seat counted the same way.
 pub async fn take_place<C: ConnectionTrait>(
     txn: &C,
     viewer: &account::Model,
@@ -77,16 +101,6 @@ pub async fn take_place<C: ConnectionTrait>(
     shift_id: i64,
 ) -> AppResult<signup::Model> {
     let now = Utc::now();
-    // Serialize this volunteer's own sign-ups (the overlap check reads, then writes): every
-    // sign-up transaction of an account first takes that account's row lock.
-    account::Entity::update_many()
-        .col_expr(
-            account::Column::UpdatedAt,
-            Expr::col(account::Column::UpdatedAt),
-        )
-        .filter(account::Column::Id.eq(volunteer))
-        .exec(txn)
-        .await?;
 
     let (s, e) = shift::Entity::find_by_id(shift_id)
         .find_also_related(event::Entity)

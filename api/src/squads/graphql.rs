@@ -58,8 +58,8 @@ impl Squad {
             .map(SquadMember))
     }
 
-    /// Its people in `status` (active when left out), leaders first. Its leaders, its active
-    /// members and the organization's staff.
+    /// Its people in `status` (active when left out), leaders first. Active ones: its leaders,
+    /// its active members and the organization's staff; the others: its leaders only.
     async fn members(
         &self,
         ctx: &Context<'_>,
@@ -68,7 +68,14 @@ impl Squad {
     ) -> Result<Vec<SquadMember>> {
         let viewer = ctx.require_account().await?;
         let db = &ctx.state().db;
-        if !service::may_see_members(db, viewer, &self.0).await? {
+        // Who applied, was invited or is gone: the leaders' business only.
+        let wants_others = status.is_some_and(|s| s != SquadMemberStatus::Active);
+        let may = if wants_others {
+            service::leads(db, viewer, &self.0).await?
+        } else {
+            service::may_see_members(db, viewer, &self.0).await?
+        };
+        if !may {
             return Err(AppError::Forbidden(msg!(
                 "only the squad and its organization's staff see its members",
                 "只有分队成员和所属组织的工作人员可以查看队员"
@@ -203,7 +210,7 @@ pub struct RecordTrainingInput {
     pub completed_on: crate::scalars::Date,
     /// How long, in minutes (1 to 10,000).
     pub minutes: i32,
-    /// The organization that gave it (the caller is its staff).
+    /// The organization that gave it (the caller organizes for it).
     pub issuer_id: ID,
 }
 
@@ -418,7 +425,8 @@ impl SquadMutation {
         ))
     }
 
-    /// Record a course a person completed (培训记录). The issuing organization's staff.
+    /// Record a course a person completed (培训记录). The issuing organization's organizers
+    /// and administrators, for someone else.
     async fn record_training(
         &self,
         ctx: &Context<'_>,
@@ -474,15 +482,25 @@ impl SquadMutation {
             .map(|id| ids::decode(NodeType::Account, id, "memberIds"))
             .collect::<Result<Vec<_>, _>>()?;
         let squad = squad_key(&squad_id)?;
-        let outcomes = Box::pin(service::sign_up_members(
-            &ctx.state().db,
-            viewer,
-            squad,
-            shift,
-            &members,
-            &idempotency_key,
-        ))
+        let db = &ctx.state().db;
+        let outcomes = crate::db::retry_transient(|| {
+            Box::pin(service::sign_up_members(
+                db,
+                viewer,
+                squad,
+                shift,
+                &members,
+                &idempotency_key,
+            ))
+        })
         .await?;
+        for o in &outcomes {
+            if let Some(s) = &o.signup {
+                ctx.state()
+                    .metrics
+                    .signup(&sea_orm::ActiveEnum::to_value(&s.status));
+            }
+        }
         Ok(outcomes.into_iter().map(SquadSignupOutcome).collect())
     }
 }

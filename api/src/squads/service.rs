@@ -241,32 +241,50 @@ async fn transition(
     }
     let joined = (to == Status::Active).then_some(now);
     let row = match current {
+        // Conditional on the state decided from: a concurrent move (a removal racing an
+        // acceptance) makes this one a conflict, never a silent overwrite.
         Some(m) => {
-            let mut a: member::ActiveModel = m.into();
-            a.status = Set(to);
+            let mut update = member::Entity::update_many()
+                .col_expr(member::Column::Status, Expr::value(to))
+                .col_expr(member::Column::UpdatedAt, Expr::value(now))
+                .filter(member::Column::Id.eq(m.id))
+                .filter(member::Column::Status.eq(m.status));
             if to == Status::Active {
-                a.joined_at = Set(joined);
+                update = update.col_expr(member::Column::JoinedAt, Expr::value(joined));
+            } else {
+                update = update.col_expr(member::Column::Role, Expr::value(SquadRole::Member));
             }
-            if to != Status::Active {
-                a.role = Set(SquadRole::Member);
+            if update.exec(&txn).await?.rows_affected == 0 {
+                return Err(AppError::Conflict(msg!(
+                    "the membership changed meanwhile; reload it",
+                    "该成员状态已被他人修改，请刷新后重试"
+                )));
             }
-            a.updated_at = Set(now);
-            a.update(&txn).await?
+            member::Entity::find_by_id(m.id)
+                .one(&txn)
+                .await?
+                .ok_or(AppError::NotFound(Noun::Squad))?
         }
-        None => {
-            member::ActiveModel {
-                squad_id: Set(squad),
-                account_id: Set(account),
-                role: Set(SquadRole::Member),
-                status: Set(to),
-                joined_at: Set(joined),
-                created_at: Set(now),
-                updated_at: Set(now),
-                ..Default::default()
-            }
-            .insert(&txn)
-            .await?
+        None => member::ActiveModel {
+            squad_id: Set(squad),
+            account_id: Set(account),
+            role: Set(SquadRole::Member),
+            status: Set(to),
+            joined_at: Set(joined),
+            created_at: Set(now),
+            updated_at: Set(now),
+            ..Default::default()
         }
+        .insert(&txn)
+        .await
+        .map_err(|e| {
+            AppError::from_db_unique(e, || {
+                AppError::Conflict(msg!(
+                    "the membership changed meanwhile; reload it",
+                    "该成员状态已被他人修改，请刷新后重试"
+                ))
+            })
+        })?,
     };
     txn.commit().await?;
     Ok(row)
@@ -440,10 +458,24 @@ pub async fn set_role(
                 "只有在队成员可以设定角色"
             ))
         })?;
-    let mut a: member::ActiveModel = m.into();
-    a.role = Set(role);
-    a.updated_at = Set(Utc::now());
-    Ok(a.update(db).await?)
+    // Only while still active: a concurrent leave or removal wins.
+    let changed = member::Entity::update_many()
+        .col_expr(member::Column::Role, Expr::value(role))
+        .col_expr(member::Column::UpdatedAt, Expr::value(Utc::now()))
+        .filter(member::Column::Id.eq(m.id))
+        .filter(member::Column::Status.eq(Status::Active))
+        .exec(db)
+        .await?
+        .rows_affected;
+    if changed == 0 {
+        return Err(AppError::Conflict(msg!(
+            "only an active member takes a role",
+            "只有在队成员可以设定角色"
+        )));
+    }
+    membership(db, squad, account)
+        .await?
+        .ok_or(AppError::NotFound(Noun::Squad))
 }
 
 /// The squad's rows (in `status`, or active ones), leaders first.
@@ -618,24 +650,6 @@ pub async fn sign_up_members(
             ),
         ));
     }
-    let active: Vec<i64> = member::Entity::find()
-        .select_only()
-        .column(member::Column::AccountId)
-        .filter(member::Column::SquadId.eq(squad))
-        .filter(member::Column::Status.eq(Status::Active))
-        .filter(member::Column::AccountId.is_in(wanted.iter().copied()))
-        .into_tuple()
-        .all(db)
-        .await?;
-    if active.len() != wanted.len() {
-        return Err(AppError::bad_input(
-            "memberIds",
-            msg!(
-                "names someone who is not an active member of the squad",
-                "其中有不是本分队在队成员的人"
-            ),
-        ));
-    }
     let req = IdempotentRequest::new(
         viewer.id,
         idempotency_key,
@@ -646,6 +660,32 @@ pub async fn sign_up_members(
     if let Claim::Replay(original) = idempotency::claim::<_, Vec<GroupOutcome>>(&txn, &req).await? {
         txn.commit().await?;
         return Ok(original);
+    }
+    // The members' accounts first, in id order (as every sign-up takes them), then who is an
+    // active member now, in the same transaction.
+    let alive = crate::signups::service::lock_volunteers(&txn, &wanted).await?;
+    let active: std::collections::HashSet<i64> = member::Entity::find()
+        .select_only()
+        .column(member::Column::AccountId)
+        .filter(member::Column::SquadId.eq(squad))
+        .filter(member::Column::Status.eq(Status::Active))
+        .filter(member::Column::AccountId.is_in(wanted.iter().copied()))
+        .into_tuple::<i64>()
+        .all(&txn)
+        .await?
+        .into_iter()
+        .collect();
+    if wanted
+        .iter()
+        .any(|m| !active.contains(m) || !alive.contains(m))
+    {
+        return Err(AppError::bad_input(
+            "memberIds",
+            msg!(
+                "names someone who is not an active member of the squad",
+                "其中有不是本分队在队成员的人"
+            ),
+        ));
     }
     let mut outcomes = Vec::with_capacity(wanted.len());
     for m in wanted {

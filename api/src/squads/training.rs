@@ -46,7 +46,8 @@ pub fn course(raw: &str, field: &str) -> AppResult<String> {
     Ok(c.to_owned())
 }
 
-/// Record a completed course. The issuing organization's staff.
+/// Record a completed course. The issuing organization's organizers and administrators, for
+/// someone else.
 pub async fn record(
     db: &DatabaseConnection,
     viewer: &account::Model,
@@ -68,10 +69,16 @@ pub async fn record(
     crate::organizations::service::get(db, t.issuer)
         .await?
         .ok_or(AppError::NotFound(Noun::Organization))?;
-    if !authz::is_staff(db, viewer, t.issuer).await? {
+    if !authz::manages(db, viewer, t.issuer).await? {
         return Err(AppError::Forbidden(msg!(
-            "only the issuing organization's staff record its courses",
-            "只有培训机构的工作人员可以登记培训记录"
+            "only the issuing organization's organizers record its courses",
+            "只有培训机构的组织者可以登记培训记录"
+        )));
+    }
+    if t.account == viewer.id && !viewer.is_system_admin {
+        return Err(AppError::Forbidden(msg!(
+            "nobody records their own training",
+            "不能为自己登记培训记录"
         )));
     }
     if account::Entity::find_by_id(t.account)

@@ -73,6 +73,15 @@ pub struct Assign {
 
 /// Check an assignment's own fields (no database).
 pub fn check(a: &Assign) -> AppResult<()> {
+    if a.kind == AssignmentKind::Resident && a.operator.is_some() {
+        return Err(AppError::bad_input(
+            "input.operatorId",
+            msg!(
+                "a resident social worker is the station's own: no operator",
+                "驻站社工属本站，无需注明运营机构"
+            ),
+        ));
+    }
     if a.kind == AssignmentKind::Dispatched && a.operator.is_none() {
         return Err(AppError::bad_input(
             "input.operatorId",
