@@ -22,6 +22,16 @@ use crate::{
     idempotency::{self, Claim, IdempotentRequest},
 };
 
+/// Where a person stands who is on the squad's roll: a member, or on the way in.
+const ON_THE_ROLL: [Option<Status>; 3] = [
+    Some(Status::Active),
+    Some(Status::Applied),
+    Some(Status::Invited),
+];
+
+/// Where a person stands who is outside the squad: never in it, or gone.
+const OUTSIDE: [Option<Status>; 3] = [None, Some(Status::Left), Some(Status::Removed)];
+
 /// Members one squad sign-up takes at most.
 pub const MAX_GROUP_SIGNUP: usize = 50;
 
@@ -307,12 +317,7 @@ pub async fn apply(
         db,
         squad,
         viewer.id,
-        &[
-            None,
-            Some(Status::Left),
-            Some(Status::Removed),
-            Some(Status::Applied),
-        ],
+        &[OUTSIDE.as_slice(), &[Some(Status::Applied)]].concat(),
         Status::Applied,
     )
     .await
@@ -356,12 +361,7 @@ pub async fn invite(
         db,
         squad,
         account,
-        &[
-            None,
-            Some(Status::Left),
-            Some(Status::Removed),
-            Some(Status::Invited),
-        ],
+        &[OUTSIDE.as_slice(), &[Some(Status::Invited)]].concat(),
         Status::Invited,
     )
     .await
@@ -391,18 +391,7 @@ pub async fn leave(
     squad: i64,
 ) -> AppResult<member::Model> {
     required(db, squad).await?;
-    transition(
-        db,
-        squad,
-        viewer.id,
-        &[
-            Some(Status::Active),
-            Some(Status::Applied),
-            Some(Status::Invited),
-        ],
-        Status::Left,
-    )
-    .await
+    transition(db, squad, viewer.id, &ON_THE_ROLL, Status::Left).await
 }
 
 /// A leader removes a member (or refuses an application, or withdraws an invitation). Only
@@ -425,18 +414,7 @@ pub async fn remove(
             "只有所属组织的组织者可以移出队长"
         )));
     }
-    transition(
-        db,
-        squad,
-        account,
-        &[
-            Some(Status::Active),
-            Some(Status::Applied),
-            Some(Status::Invited),
-        ],
-        Status::Removed,
-    )
-    .await
+    transition(db, squad, account, &ON_THE_ROLL, Status::Removed).await
 }
 
 /// The organization's organizers make an active member a leader, or a leader a member.
