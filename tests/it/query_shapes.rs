@@ -65,6 +65,13 @@ fn corpus() -> Vec<Shape> {
             max_statements: 4,
         },
         Shape {
+            name: "shifts with the training they require",
+            caller: Caller::Anonymous,
+            query: "query($n: Int!) { shifts(first: $n) { nodes { id requiredSkills requiredTraining } } }",
+            // page; every shift's courses in one statement
+            max_statements: 2,
+        },
+        Shape {
             // What `crate::direct` writes without resolvers: every plain column of the four
             // listed types, under aliases, asked twice (merged), through interface and named
             // fragments, with `__typename` and `@skip`/`@include`.

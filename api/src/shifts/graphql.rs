@@ -231,7 +231,12 @@ impl Shift {
 
     /// Courses (培训) a volunteer must have completed to sign up (`setShiftTraining`).
     async fn required_training(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
-        Ok(crate::squads::training::required(&ctx.state().db, self.model.id).await?)
+        // Batched: a list of shifts reads every list's courses in one statement.
+        Ok(crate::batch::load(&ctx.state().db, self.model.id, || {
+            crate::squads::training::RequiredOfShifts
+        })
+        .await?
+        .unwrap_or_default())
     }
 
     /// How close to the event's location a location check-in must be, in meters.
