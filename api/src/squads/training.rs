@@ -208,28 +208,24 @@ impl crate::batch::Loader for RequiredOfShifts {
     type Key = i64;
     type Value = Vec<String>;
 
-    fn load(
+    async fn load(
         self,
         db: DatabaseConnection,
         keys: Vec<i64>,
-    ) -> impl Future<Output = AppResult<std::collections::HashMap<i64, Vec<String>>>> + Send + 'static
-    {
-        async move {
-            let rows: Vec<(i64, String)> = shift_training::Entity::find()
-                .select_only()
-                .column(shift_training::Column::ShiftId)
-                .column(shift_training::Column::Course)
-                .filter(shift_training::Column::ShiftId.is_in(keys))
-                .order_by_asc(shift_training::Column::Course)
-                .into_tuple()
-                .all(&db)
-                .await?;
-            let mut out: std::collections::HashMap<i64, Vec<String>> =
-                std::collections::HashMap::new();
-            for (shift, course) in rows {
-                out.entry(shift).or_default().push(course);
-            }
-            Ok(out)
+    ) -> AppResult<std::collections::HashMap<i64, Vec<String>>> {
+        let rows: Vec<(i64, String)> = shift_training::Entity::find()
+            .select_only()
+            .column(shift_training::Column::ShiftId)
+            .column(shift_training::Column::Course)
+            .filter(shift_training::Column::ShiftId.is_in(keys))
+            .order_by_asc(shift_training::Column::Course)
+            .into_tuple()
+            .all(&db)
+            .await?;
+        let mut out: std::collections::HashMap<i64, Vec<String>> = std::collections::HashMap::new();
+        for (shift, course) in rows {
+            out.entry(shift).or_default().push(course);
         }
+        Ok(out)
     }
 }
