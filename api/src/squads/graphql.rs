@@ -249,6 +249,26 @@ fn account_key(id: &ID) -> Result<i64, AppError> {
     ids::decode(NodeType::Account, id, "accountId")
 }
 
+/// A leader's move on someone's membership (approve, invite, remove): the caller, the decoded
+/// squad and account, and the service function that makes it.
+async fn on_member(
+    ctx: &Context<'_>,
+    squad_id: &ID,
+    account_id: &ID,
+    op: impl AsyncFnOnce(
+        &sea_orm::DatabaseConnection,
+        &entity::account::Model,
+        i64,
+        i64,
+    ) -> crate::error::AppResult<member::Model>,
+) -> Result<SquadMember> {
+    let viewer = ctx.require_account().await?;
+    let (squad, account) = (squad_key(squad_id)?, account_key(account_id)?);
+    Ok(SquadMember(
+        op(&ctx.state().db, viewer, squad, account).await?,
+    ))
+}
+
 /// `squad(id:)`, `organization.squads` and `me.squads`.
 pub async fn by_id(ctx: &Context<'_>, id: &ID) -> Result<Option<Squad>> {
     ctx.require_account().await?;
@@ -333,16 +353,7 @@ impl SquadMutation {
         squad_id: ID,
         account_id: ID,
     ) -> Result<SquadMember> {
-        let viewer = ctx.require_account().await?;
-        Ok(SquadMember(
-            service::approve(
-                &ctx.state().db,
-                viewer,
-                squad_key(&squad_id)?,
-                account_key(&account_id)?,
-            )
-            .await?,
-        ))
+        on_member(ctx, &squad_id, &account_id, service::approve).await
     }
 
     /// Invite a person to the squad (they accept). The squad's leaders.
@@ -352,16 +363,7 @@ impl SquadMutation {
         squad_id: ID,
         account_id: ID,
     ) -> Result<SquadMember> {
-        let viewer = ctx.require_account().await?;
-        Ok(SquadMember(
-            service::invite(
-                &ctx.state().db,
-                viewer,
-                squad_key(&squad_id)?,
-                account_key(&account_id)?,
-            )
-            .await?,
-        ))
+        on_member(ctx, &squad_id, &account_id, service::invite).await
     }
 
     /// Accept an invitation to a squad.
@@ -392,16 +394,7 @@ impl SquadMutation {
         squad_id: ID,
         account_id: ID,
     ) -> Result<SquadMember> {
-        let viewer = ctx.require_account().await?;
-        Ok(SquadMember(
-            service::remove(
-                &ctx.state().db,
-                viewer,
-                squad_key(&squad_id)?,
-                account_key(&account_id)?,
-            )
-            .await?,
-        ))
+        on_member(ctx, &squad_id, &account_id, service::remove).await
     }
 
     /// Make an active member a leader, or a leader a member. The organization's organizers.
