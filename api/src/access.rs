@@ -50,7 +50,7 @@ pub fn rule(ty: &str, field: &str) -> Option<Rule> {
             "QueryRoot",
             "organizations" | "organization" | "campaigns" | "campaign" | "events" | "event"
             | "shifts" | "shift" | "node" | "charityFund" | "microWishes" | "microWish"
-            | "helpRequest" | "helpRequests" | "verifyServiceCertificate",
+            | "helpRequest" | "helpRequests" | "verifyServiceCertificate" | "serviceProject",
         ) => Needs(PublicRead),
         ("QueryRoot", _) => People,
         ("MutationRoot", "createHelpRequest") => Needs(HelpRequestsWrite),
@@ -81,7 +81,8 @@ pub fn rule(ty: &str, field: &str) -> Option<Rule> {
         (
             "Organization",
             "id" | "name" | "kind" | "regionCode" | "address" | "latitude" | "longitude"
-            | "parent" | "children" | "ancestors" | "funds" | "createdAt" | "updatedAt",
+            | "parent" | "children" | "ancestors" | "funds" | "createdAt" | "updatedAt"
+            | "serviceProjects" | "serviceList" | "needs",
         ) => Public,
         ("Organization", "members") => Needs(OrgRead),
         ("Organization", _) => People,
@@ -100,7 +101,7 @@ pub fn rule(ty: &str, field: &str) -> Option<Rule> {
             "id" | "organization" | "campaign" | "title" | "description" | "category" | "address"
             | "latitude" | "longitude" | "distanceMeters" | "startsAt" | "endsAt" | "status"
             | "cancelReason" | "publishedAt" | "autoApproveVerified" | "acceptLocationEvidence"
-            | "shifts" | "createdAt" | "updatedAt",
+            | "shifts" | "createdAt" | "updatedAt" | "project",
         ) => Public,
         ("CharityEvent", _) => People,
         (
@@ -126,7 +127,7 @@ pub fn rule(ty: &str, field: &str) -> Option<Rule> {
         (
             "CharityFund",
             "id" | "name" | "purpose" | "organization" | "balanceFen" | "donatedFen"
-            | "disbursedFen" | "createdAt" | "donations" | "disbursements",
+            | "disbursedFen" | "createdAt" | "donations" | "disbursements" | "project",
         ) => Public,
         (
             "Donation",
@@ -139,15 +140,48 @@ pub fn rule(ty: &str, field: &str) -> Option<Rule> {
         // fund's managers in person only (`context::person_manages`, `authz::is_self`).
         (
             "Disbursement",
-            "id" | "amountFen" | "purpose" | "projectRef" | "createdAt" | "recordedBy",
+            "id" | "amountFen" | "purpose" | "projectRef" | "createdAt" | "recordedBy"
+            | "project",
         ) => Public,
+
+        // Service projects and the lists a community publishes; reviews, resources and the
+        // matching are the staff's.
+        (
+            "ServiceProject",
+            "id" | "title" | "description" | "field" | "funding" | "budgetFen" | "startsOn"
+            | "endsOn" | "running" | "beneficiaries" | "beneficiaryTarget" | "organization"
+            | "operator" | "evaluator" | "need" | "deliverables" | "progress" | "createdAt",
+        ) => Public,
+        ("ServiceProject", _) => People,
+        (
+            "ProjectProgress",
+            "deliverables" | "deliverablesMet" | "deliverablesMissed" | "deliverablesOverdue"
+            | "deliverablesMetShare" | "eventsHeld" | "eventsPlanned" | "helpRequestsCompleted"
+            | "minutesServed" | "hoursServed" | "disbursedFen" | "budgetSpentShare",
+        ) => Public,
+        (
+            "ProjectDeliverable",
+            "id" | "title" | "dueOn" | "status" | "overdue" | "note" | "settledAt",
+        ) => Public,
+        (
+            "StationService",
+            "id" | "organization" | "title" | "field" | "description" | "schedule" | "active"
+            | "createdAt",
+        ) => Public,
+        (
+            "CommunityNeed",
+            "id" | "organization" | "title" | "description" | "field" | "skills" | "latitude"
+            | "longitude" | "neededFrom" | "neededUntil" | "people" | "status" | "helpRequest"
+            | "event" | "project" | "createdAt",
+        ) => Public,
+        ("CommunityNeed", _) => People,
 
         // Help requests: the public sees what and roughly where; details are the staff's.
         (
             "HelpRequest",
             "id" | "title" | "category" | "urgency" | "status" | "neededSkills" | "neededBy"
             | "approximateLocation" | "organization" | "reportedAt" | "dispatchedAt"
-            | "acceptedAt" | "responseMinutes" | "completedAt" | "minutesServed"
+            | "acceptedAt" | "responseMinutes" | "completedAt" | "minutesServed" | "project"
             // `null` (or without notes) except to the organization's staff and the volunteer
             // who took it, in person: never to a client, whatever its scopes.
             | "details" | "location" | "assignee" | "offers" | "completionNote" | "history",
@@ -185,7 +219,8 @@ pub fn rule(ty: &str, field: &str) -> Option<Rule> {
             | "Session" | "CalendarFeed" | "Notification" | "NotificationSettings"
             | "NotificationPreference" | "QuietHours" | "WechatConsent" | "NotificationTemplate"
             | "NotificationDelivery" | "StaffAssignment" | "Squad" | "SquadMember"
-            | "SquadFigures" | "SquadSignupOutcome" | "TrainingRecord",
+            | "SquadFigures" | "SquadSignupOutcome" | "TrainingRecord" | "ProjectReview"
+            | "CommunityResource" | "NeedMatches" | "NeedMatch",
             _,
         ) => People,
         _ => return None,

@@ -101,6 +101,16 @@ pub enum Noun {
     Squad,
     /// A social worker's assignment to a station.
     StaffAssignment,
+    /// A service project.
+    ServiceProject,
+    /// A service project's deliverable.
+    Deliverable,
+    /// An entry of a station's service list.
+    StationService,
+    /// An entry of a community's needs list.
+    CommunityNeed,
+    /// An entry of a community's resources list.
+    CommunityResource,
 }
 
 impl Noun {
@@ -130,6 +140,11 @@ impl Noun {
             Noun::Signup => msg!("signup not found", "找不到该报名记录"),
             Noun::StaffAssignment => msg!("staff assignment not found", "找不到该社工派驻记录"),
             Noun::Squad => msg!("squad not found", "找不到该志愿分队"),
+            Noun::ServiceProject => msg!("service project not found", "找不到该服务项目"),
+            Noun::Deliverable => msg!("deliverable not found", "找不到该项目产出"),
+            Noun::StationService => msg!("service not found", "找不到该服务项目清单条目"),
+            Noun::CommunityNeed => msg!("need not found", "找不到该需求"),
+            Noun::CommunityResource => msg!("resource not found", "找不到该资源"),
         }
     }
 }
@@ -537,7 +552,12 @@ mod tests {
             | Noun::Shift
             | Noun::Signup
             | Noun::Squad
-            | Noun::StaffAssignment => AppError::NotFound(n),
+            | Noun::StaffAssignment
+            | Noun::ServiceProject
+            | Noun::Deliverable
+            | Noun::StationService
+            | Noun::CommunityNeed
+            | Noun::CommunityResource => AppError::NotFound(n),
         };
         let mut samples = vec![
             AppError::Unauthenticated(msg!("sign in", "请先登录")),

@@ -51,10 +51,22 @@ pub enum NodeType {
     StaffAssignment,
     /// A volunteer squad.
     Squad,
+    /// A service project.
+    ServiceProject,
+    /// A service project's deliverable.
+    ProjectDeliverable,
+    /// An evaluator's review of a project.
+    ProjectReview,
+    /// A service on a station's list.
+    StationService,
+    /// A need on a community's list.
+    CommunityNeed,
+    /// A resource on a community's list.
+    CommunityResource,
 }
 
 impl NodeType {
-    const ALL: [NodeType; 20] = [
+    const ALL: [NodeType; 26] = [
         Self::Account,
         Self::Organization,
         Self::Membership,
@@ -75,6 +87,12 @@ impl NodeType {
         Self::NotificationDelivery,
         Self::StaffAssignment,
         Self::Squad,
+        Self::ServiceProject,
+        Self::ProjectDeliverable,
+        Self::ProjectReview,
+        Self::StationService,
+        Self::CommunityNeed,
+        Self::CommunityResource,
     ];
 
     fn tag(self) -> &'static str {
@@ -99,6 +117,12 @@ impl NodeType {
             Self::NotificationDelivery => "NotificationDelivery",
             Self::StaffAssignment => "StaffAssignment",
             Self::Squad => "Squad",
+            Self::ServiceProject => "ServiceProject",
+            Self::ProjectDeliverable => "ProjectDeliverable",
+            Self::ProjectReview => "ProjectReview",
+            Self::StationService => "StationService",
+            Self::CommunityNeed => "CommunityNeed",
+            Self::CommunityResource => "CommunityResource",
         }
     }
 

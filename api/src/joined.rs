@@ -102,6 +102,7 @@ positional!(entity::charity_event::Model {
     created_by,
     created_at,
     updated_at,
+    project_id,
 });
 positional!(entity::organization::Model {
     id,

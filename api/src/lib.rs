@@ -104,6 +104,7 @@ pub mod payments;
 pub mod persisted;
 pub mod privacy;
 pub mod profiles;
+pub mod projects;
 pub mod scalars;
 pub mod schema;
 pub mod search;

@@ -213,6 +213,8 @@ pub async fn export(db: &DatabaseConnection, me: i64) -> AppResult<Value> {
         "staffAssignments": entity::staff_assignment::Entity::find().filter(entity::staff_assignment::Column::AccountId.eq(me)).order_by_asc(entity::staff_assignment::Column::Id).into_json().all(db).await?,
         "squadMemberships": entity::squad_member::Entity::find().filter(entity::squad_member::Column::AccountId.eq(me)).order_by_asc(entity::squad_member::Column::Id).into_json().all(db).await?,
         "trainings": entity::training_record::Entity::find().filter(entity::training_record::Column::AccountId.eq(me)).order_by_asc(entity::training_record::Column::Id).into_json().all(db).await?,
+        // Where a community lists the person as one of its resources (资源清单).
+        "communityResources": entity::community_resource::Entity::find().filter(entity::community_resource::Column::AccountId.eq(me)).order_by_asc(entity::community_resource::Column::Id).into_json().all(db).await?,
         "certificates": service_certificate::Entity::find().filter(service_certificate::Column::AccountId.eq(me)).into_json().all(db).await?,
         "sessions": refresh_token::Entity::find()
             .select_only()
@@ -449,6 +451,11 @@ pub async fn delete_account(
         .await?;
     entity::training_record::Entity::delete_many()
         .filter(entity::training_record::Column::AccountId.eq(me.id))
+        .exec(&txn)
+        .await?;
+    // A community's resources list stops naming the person (with their contact).
+    entity::community_resource::Entity::delete_many()
+        .filter(entity::community_resource::Column::AccountId.eq(me.id))
         .exec(&txn)
         .await?;
     {

@@ -89,6 +89,10 @@ pub enum Node {
     MicroWish(MicroWish),
     /// A help request.
     HelpRequest(HelpRequest),
+    /// A service project.
+    ServiceProject(crate::projects::graphql::ServiceProject),
+    /// A need on a community's list.
+    CommunityNeed(crate::projects::graphql::CommunityNeed),
 }
 
 /// `node(id:)`.
@@ -175,7 +179,17 @@ impl NodeQuery {
             | NodeType::Notification
             | NodeType::NotificationDelivery
             | NodeType::StaffAssignment
-            | NodeType::Squad => None,
+            | NodeType::Squad
+            | NodeType::ProjectDeliverable
+            | NodeType::ProjectReview
+            | NodeType::StationService
+            | NodeType::CommunityResource => None,
+            NodeType::ServiceProject => crate::projects::service::get(db, key)
+                .await?
+                .map(|p| Node::ServiceProject(crate::projects::graphql::ServiceProject(p))),
+            NodeType::CommunityNeed => crate::projects::lists::get_need(db, key)
+                .await?
+                .map(|n| Node::CommunityNeed(crate::projects::graphql::CommunityNeed(n))),
             NodeType::Membership => {
                 let viewer = ctx.require_account().await?;
                 org_service::get_visible_membership(db, viewer, key)
@@ -202,6 +216,7 @@ pub struct QueryRoot(
     crate::accounts::graphql::PrivacyQuery,
     crate::notifications::graphql::NotificationQuery,
     crate::squads::graphql::SquadQuery,
+    crate::projects::graphql::ProjectQuery,
     NodeQuery,
 );
 
@@ -228,6 +243,7 @@ pub struct MutationRoot(
     crate::notifications::graphql::NotificationMutation,
     crate::staffing::graphql::StaffingMutation,
     crate::squads::graphql::SquadMutation,
+    crate::projects::graphql::ProjectMutation,
 );
 
 /// The schema without runtime data: enough to print the SDL.

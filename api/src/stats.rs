@@ -11,7 +11,8 @@ use entity::{
     service_record as record, shift, signup,
 };
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter, QueryOrder,
+    QuerySelect,
     sea_query::{Alias, Expr, ExprTrait, Func, Query, UnionType},
 };
 
@@ -47,6 +48,8 @@ pub struct Stats {
     pub median_response_minutes: Option<f64>,
     /// Social workers assigned in the subtree at some time in the period (issue 20).
     pub staffing: crate::staffing::service::Staffing,
+    /// Service projects and community needs of the subtree (issue 20).
+    pub projects: crate::projects::service::Figures,
 }
 
 /// Check a period: `from` before `to`, at most [`MAX_PERIOD_DAYS`].
@@ -241,8 +244,19 @@ pub async fn of_subtree<C: ConnectionTrait>(
         city(to - chrono::Duration::nanoseconds(1)) + chrono::Duration::days(1),
     )
     .one(db);
-    let (approved, volunteers, events, filled, donated, disbursed, help, staffing) = tokio::try_join!(
-        approved, volunteers, events, filled, donated, disbursed, help, staffing
+    let projects_query = crate::projects::service::figures_query(
+        org,
+        city(from),
+        city(to - chrono::Duration::nanoseconds(1)) + chrono::Duration::days(1),
+        from,
+        to,
+    );
+    let projects = crate::projects::service::Figures::find_by_statement(
+        db.get_database_backend().build(&projects_query),
+    )
+    .one(db);
+    let (approved, volunteers, events, filled, donated, disbursed, help, staffing, projects) = tokio::try_join!(
+        approved, volunteers, events, filled, donated, disbursed, help, staffing, projects
     )?;
     let (approved_minutes, active_volunteer_count) = approved.unwrap_or((0, 0));
     let volunteer_count = match volunteers {
@@ -283,6 +297,7 @@ pub async fn of_subtree<C: ConnectionTrait>(
         help_requests_resolved,
         median_response_minutes,
         staffing: staffing.map(Into::into).unwrap_or_default(),
+        projects: projects.unwrap_or_default(),
     })
 }
 

@@ -225,6 +225,8 @@ impl Station {
                 ends_at: starts + Duration::hours(hours),
                 auto_approve_verified: false,
                 accept_location_evidence: false,
+                project_id: None,
+                need_id: None,
             },
         )
         .await

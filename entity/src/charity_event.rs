@@ -27,6 +27,8 @@ pub struct Model {
     pub created_by: i64,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    /// The service project it is part of.
+    pub project_id: Option<i64>,
 }
 
 /// What kind of service an event (or a help request, or a service record) is.

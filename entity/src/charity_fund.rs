@@ -16,6 +16,8 @@ pub struct Model {
     pub disbursed_fen: i64,
     pub created_by: i64,
     pub created_at: DateTimeUtc,
+    /// The service project it is tagged to: its disbursements count towards it.
+    pub project_id: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

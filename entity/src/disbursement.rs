@@ -15,6 +15,8 @@ pub struct Model {
     pub project_ref: String,
     pub created_by: i64,
     pub created_at: DateTimeUtc,
+    /// The service project the money went to (counted in its progress).
+    pub project_id: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -34,6 +34,8 @@ pub struct Model {
     pub minutes_served: Option<i32>,
     pub cancel_reason: Option<String>,
     pub updated_at: DateTimeUtc,
+    /// The service project it is part of.
+    pub project_id: Option<i64>,
 }
 
 /// How soon help is needed.

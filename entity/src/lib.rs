@@ -10,6 +10,8 @@ pub mod campaign;
 pub mod charity_event;
 pub mod charity_fund;
 pub mod check_event;
+pub mod community_need;
+pub mod community_resource;
 pub mod disbursement;
 pub mod donation;
 pub mod help_offer;
@@ -31,9 +33,12 @@ pub mod organization_closure;
 pub mod organization_reminder;
 pub mod phone_code;
 pub mod pin_guess;
+pub mod project_deliverable;
+pub mod project_review;
 pub mod refresh_token;
 pub mod scheduler_mark;
 pub mod service_certificate;
+pub mod service_project;
 pub mod service_record;
 pub mod service_record_change;
 pub mod shift;
@@ -42,6 +47,7 @@ pub mod signup;
 pub mod squad;
 pub mod squad_member;
 pub mod staff_assignment;
+pub mod station_service;
 pub mod timebank_account;
 pub mod timebank_entry;
 pub mod timebank_transfer;
@@ -63,7 +69,7 @@ mod tests {
     /// a data migration.
     #[test]
     fn stored_values_are_the_ones_already_in_the_database() {
-        let cases: [(&str, Vec<String>, &[&str]); 30] = [
+        let cases: [(&str, Vec<String>, &[&str]); 37] = [
             (
                 "notification",
                 stored::<super::notification::NotificationKind>(),
@@ -283,6 +289,55 @@ mod tests {
                 "donation.channel",
                 stored::<super::donation::DonationChannel>(),
                 &["WECHAT_PAY", "CASH", "BANK_TRANSFER", "UNVERIFIED"],
+            ),
+            (
+                "service_project.field",
+                stored::<super::service_project::ServiceField>(),
+                &[
+                    "SOCIAL_WELFARE",
+                    "SOCIAL_ASSISTANCE",
+                    "COMMUNITY_BUILDING",
+                    "CHILDREN_IN_DIFFICULTY",
+                    "DISABILITY_REHABILITATION",
+                    "ELDERLY_SERVICE",
+                    "OTHER",
+                ],
+            ),
+            (
+                "service_project.funding",
+                stored::<super::service_project::FundingSource>(),
+                &[
+                    "GOVERNMENT_PURCHASE",
+                    "WELFARE_LOTTERY",
+                    "CHARITY_FUND",
+                    "JOINT_VENTURE",
+                    "OTHER",
+                ],
+            ),
+            (
+                "project_deliverable.status",
+                stored::<super::project_deliverable::DeliverableStatus>(),
+                &["PENDING", "MET", "MISSED"],
+            ),
+            (
+                "project_review.stage",
+                stored::<super::project_review::ReviewStage>(),
+                &["MID_TERM", "FINAL"],
+            ),
+            (
+                "project_review.grade",
+                stored::<super::project_review::ReviewGrade>(),
+                &["EXCELLENT", "GOOD", "PASS", "FAIL"],
+            ),
+            (
+                "community_need.status",
+                stored::<super::community_need::NeedStatus>(),
+                &["OPEN", "ADDRESSED", "CLOSED"],
+            ),
+            (
+                "community_resource.kind",
+                stored::<super::community_resource::ResourceKind>(),
+                &["PERSON", "VENUE", "FUND", "SKILL"],
             ),
         ];
         for (table, got, want) in cases {

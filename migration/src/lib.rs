@@ -34,6 +34,7 @@ mod m20261209_000025_notification_delivery;
 mod m20261210_000026_staff_assignments;
 mod m20261210_000027_squads;
 mod m20261210_000028_training;
+mod m20261211_000029_service_projects;
 mod postgres;
 mod sqlite_rebuild;
 
@@ -72,6 +73,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261210_000026_staff_assignments::Migration),
             Box::new(m20261210_000027_squads::Migration),
             Box::new(m20261210_000028_training::Migration),
+            Box::new(m20261211_000029_service_projects::Migration),
         ]
     }
 }

@@ -40,6 +40,7 @@ mod organizations_service;
 mod payments_e2e;
 mod persisted_e2e;
 mod privacy_e2e;
+mod projects_e2e;
 mod query_cost;
 mod query_shapes;
 mod schema_file;

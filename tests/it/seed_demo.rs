@@ -94,7 +94,7 @@ async fn seed_demo_fills_an_empty_database_once() {
     let data = app
         .ok(
             None,
-            "{ organizations(first: 50) { edges { node { name funds { balanceFen donatedFen disbursedFen } } } }
+            "{ organizations(first: 50) { edges { node { id name funds { balanceFen donatedFen disbursedFen } } } }
                microWishes { edges { node { status beneficiaryAlias } } }
                helpRequests { edges { node { status details } } } }",
             json!({}),
@@ -108,8 +108,9 @@ async fn seed_demo_fills_an_empty_database_once() {
         .map(|o| o["node"]["funds"][0].clone())
         .expect("the Tinglin station's fund");
     assert_eq!(fund["donatedFen"], 78_800);
-    assert_eq!(fund["disbursedFen"], 30_000);
-    assert_eq!(fund["balanceFen"], 48_800);
+    // 300 yuan of winter clothes, and 200 yuan to the elderly-care project it is tagged to.
+    assert_eq!(fund["disbursedFen"], 50_000);
+    assert_eq!(fund["balanceFen"], 28_800);
     let wishes: Vec<&str> = data["microWishes"]["edges"]
         .as_array()
         .unwrap()
@@ -126,6 +127,82 @@ async fn seed_demo_fills_an_empty_database_once() {
     assert!(
         requests.iter().all(|e| e["node"]["details"].is_null()),
         "the public never sees the details"
+    );
+
+    // Service projects, the service list and the needs of 亭林, matched by its staff.
+    let station = data["organizations"]["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["node"]["name"] == "亭林社工站")
+        .map(|o| o["node"]["id"].as_str().unwrap().to_owned())
+        .expect("the Tinglin station");
+    let lists = app
+        .ok(
+            None,
+            "query($o: ID!) { organization(id: $o) {
+                serviceProjects { title funding operator { name } evaluator { name }
+                  progress { deliverables deliverablesMet disbursedFen } need { title } }
+                serviceList { title }
+                needs { title status } } }",
+            json!({ "o": station }),
+        )
+        .await;
+    let projects = lists["organization"]["serviceProjects"].as_array().unwrap();
+    assert_eq!(projects.len(), 2, "{lists}");
+    let elderly = projects
+        .iter()
+        .find(|p| p["funding"] == "GOVERNMENT_PURCHASE")
+        .unwrap();
+    assert_eq!(
+        elderly["progress"],
+        json!({ "deliverables": 4, "deliverablesMet": 2, "disbursedFen": 20_000 })
+    );
+    assert_eq!(
+        elderly["operator"]["name"],
+        "苏州姑苏区益众社会工作服务中心"
+    );
+    let children = projects
+        .iter()
+        .find(|p| p["funding"] == "JOINT_VENTURE")
+        .unwrap();
+    assert_eq!(children["need"]["title"], "困境儿童暑期学业辅导");
+    assert_eq!(
+        lists["organization"]["serviceList"]
+            .as_array()
+            .unwrap()
+            .len(),
+        4
+    );
+    let statuses: Vec<&str> = lists["organization"]["needs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(statuses, ["OPEN", "ADDRESSED", "OPEN"]);
+    let admin = app
+        .ok(
+            None,
+            "mutation($i: LoginInput!) { login(input: $i) { accessToken } }",
+            json!({ "i": { "phone": "13900000000", "password": "tongxing-demo" } }),
+        )
+        .await["login"]["accessToken"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let matched = app
+        .ok(
+            Some(&admin),
+            "query($o: ID!) { matchNeeds(organizationId: $o) { need { title } matches { resource { name } project { title } } } }",
+            json!({ "o": station }),
+        )
+        .await;
+    let first = &matched["matchNeeds"][0];
+    assert_eq!(first["need"]["title"], "独居老人冬季助浴");
+    assert_eq!(
+        first["matches"][0]["resource"]["name"], "退休护士志愿服务队",
+        "{matched}"
     );
 
     // A second run refuses: demo data never mixes with existing data.

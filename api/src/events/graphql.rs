@@ -160,6 +160,14 @@ impl CharityEvent {
         Ok(crate::campaigns::graphql::visible(ctx, id).await?.map(Fast))
     }
 
+    /// The service project it belongs to (所属项目), if any.
+    async fn project(
+        &self,
+        ctx: &Context<'_>,
+    ) -> Result<Option<crate::projects::graphql::ServiceProject>> {
+        crate::projects::graphql::project_of(ctx, self.model.project_id).await
+    }
+
     /// Title.
     async fn title(&self) -> &str {
         &self.model.title
@@ -414,6 +422,12 @@ pub struct CreateEventInput {
     /// Count a phone's location within a shift's radius as proof of presence.
     #[graphql(default)]
     accept_location_evidence: bool,
+    /// The service project it belongs to (项目活动): one serving this organization's line of
+    /// the network, or run by it.
+    project_id: Option<ID>,
+    /// An open community need it answers: the need becomes `ADDRESSED` with it, or neither
+    /// happens.
+    need_id: Option<ID>,
 }
 
 /// Input of `updateEvent`: fields left out stay as they are.
@@ -565,6 +579,14 @@ impl EventMutation {
             ends_at: input.ends_at,
             auto_approve_verified: input.auto_approve_verified,
             accept_location_evidence: input.accept_location_evidence,
+            project_id: input
+                .project_id
+                .map(|id| ids::decode(NodeType::ServiceProject, &id, "input.projectId"))
+                .transpose()?,
+            need_id: input
+                .need_id
+                .map(|id| ids::decode(NodeType::CommunityNeed, &id, "input.needId"))
+                .transpose()?,
         };
         Ok(CharityEvent::new(
             service::create(&ctx.state().db, viewer, new).await?,

@@ -58,6 +58,10 @@ pub struct NewEvent {
     pub auto_approve_verified: bool,
     /// Count a phone's location as proof of presence.
     pub accept_location_evidence: bool,
+    /// The service project it belongs to.
+    pub project_id: Option<i64>,
+    /// The open community need it answers (turned `ADDRESSED` with it).
+    pub need_id: Option<i64>,
 }
 
 /// Changes to an event; `None` keeps a field.
@@ -175,8 +179,15 @@ pub async fn create(
     if let Some(c) = new.campaign_id {
         check_campaign(db, new.organization_id, c).await?;
     }
+    if let Some(p) = new.project_id {
+        crate::projects::service::check_part_of(db, p, new.organization_id).await?;
+    }
+    if let Some(n) = new.need_id {
+        crate::projects::lists::check_need(db, viewer, n, new.organization_id).await?;
+    }
     let now = Utc::now();
-    Ok(event::ActiveModel {
+    let txn = begin_write(db).await?;
+    let row = event::ActiveModel {
         organization_id: Set(new.organization_id),
         campaign_id: Set(new.campaign_id),
         title: Set(new.title),
@@ -195,10 +206,17 @@ pub async fn create(
         created_by: Set(viewer.id),
         created_at: Set(now),
         updated_at: Set(now),
+        project_id: Set(new.project_id),
         ..Default::default()
     }
-    .insert(db)
-    .await?)
+    .insert(&txn)
+    .await?;
+    if let Some(n) = new.need_id {
+        crate::projects::lists::take_need(&txn, n, crate::projects::lists::Taken::Event(row.id))
+            .await?;
+    }
+    txn.commit().await?;
+    Ok(row)
 }
 
 /// Change a draft or published event. Its window must still hold all of its shifts.

@@ -72,6 +72,14 @@ impl CharityFund {
         self.0.created_at
     }
 
+    /// The service project it is tagged to (定向项目): its disbursements count towards it.
+    async fn project(
+        &self,
+        ctx: &Context<'_>,
+    ) -> Result<Option<crate::projects::graphql::ServiceProject>> {
+        crate::projects::graphql::project_of(ctx, self.0.project_id).await
+    }
+
     /// Donations, oldest first. Anonymous donors are hidden except from themselves and the
     /// fund's managers.
     #[graphql(complexity = "crate::pagination::page_cost(first, child_complexity)")]
@@ -303,6 +311,14 @@ impl Disbursement {
         &self.model.project_ref
     }
 
+    /// The service project it went to (counted in its progress), if any.
+    async fn project(
+        &self,
+        ctx: &Context<'_>,
+    ) -> Result<Option<crate::projects::graphql::ServiceProject>> {
+        crate::projects::graphql::project_of(ctx, self.model.project_id).await
+    }
+
     /// Who recorded it: only for the fund's managers.
     async fn recorded_by(&self, ctx: &Context<'_>) -> Result<Option<Account>> {
         if !self.manager {
@@ -424,8 +440,13 @@ pub struct DisburseInput {
     amount_fen: i64,
     /// Why, 1–500 characters.
     purpose: String,
-    /// The project's reference, 1–100 characters.
+    /// The project's reference, 1–100 characters; the project's title when left out with a
+    /// `projectId`.
+    #[graphql(default)]
     project_ref: String,
+    /// The service project the money goes to (counted in its progress); the fund's tagged
+    /// project when left out (`tagFundToProject`).
+    project_id: Option<ID>,
     /// Any unique string (a UUID): a retry with the same key pays nothing more.
     idempotency_key: String,
 }
@@ -569,7 +590,11 @@ impl FundMutation {
             fund_id: ids::decode(NodeType::CharityFund, &input.fund_id, "input.fundId")?,
             amount_fen: input.amount_fen,
             purpose: validate::title(&input.purpose, "input.purpose", 500)?,
-            project_ref: validate::title(&input.project_ref, "input.projectRef", 100)?,
+            project_ref: input.project_ref,
+            project_id: input
+                .project_id
+                .map(|id| ids::decode(NodeType::ServiceProject, &id, "input.projectId"))
+                .transpose()?,
         };
         let row = service::disburse(&ctx.state().db, viewer, new, &input.idempotency_key).await?;
         Ok(Disbursement {

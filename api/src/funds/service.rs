@@ -573,8 +573,11 @@ pub struct NewDisbursement {
     pub amount_fen: i64,
     /// Why, 1–500 characters.
     pub purpose: String,
-    /// The project's reference, 1–100 characters.
+    /// The project's reference, 1–100 characters (the project's title when empty with a
+    /// project).
     pub project_ref: String,
+    /// The service project it goes to; the fund's tagged project when `None`.
+    pub project_id: Option<i64>,
 }
 
 /// Pay out of a fund (its managers only). `INSUFFICIENT_FUNDS` when the balance does not cover
@@ -592,6 +595,19 @@ pub async fn disburse(
         .await?
         .ok_or(AppError::NotFound(Noun::CharityFund))?;
     authz::require_manager(db, viewer, f.organization_id).await?;
+    let project = match new.project_id.or(f.project_id) {
+        Some(p) => Some(crate::projects::service::get(db, p).await?.ok_or_else(|| {
+            AppError::bad_input(
+                "input.projectId",
+                msg!("no such service project", "找不到该服务项目"),
+            )
+        })?),
+        None => None,
+    };
+    let project_ref = match (&project, new.project_ref.trim().is_empty()) {
+        (Some(p), true) => p.title.chars().take(100).collect(),
+        _ => crate::validate::title(&new.project_ref, "input.projectRef", 100)?,
+    };
     let txn = begin_write(db).await?;
     if let Claim::Replay(original) =
         idempotency::claim::<_, disbursement::Model>(&txn, &req).await?
@@ -621,7 +637,8 @@ pub async fn disburse(
         fund_id: Set(f.id),
         amount_fen: Set(new.amount_fen),
         purpose: Set(new.purpose),
-        project_ref: Set(new.project_ref),
+        project_ref: Set(project_ref),
+        project_id: Set(project.map(|p| p.id)),
         created_by: Set(viewer.id),
         created_at: Set(Utc::now()),
         ..Default::default()

@@ -71,6 +71,7 @@ mod tests {
             minutes_served: None,
             cancel_reason: None,
             updated_at: now,
+            project_id: None,
         }
     }
 

@@ -86,6 +86,14 @@ impl HelpRequest {
         ids::encode(NodeType::HelpRequest, self.0.id)
     }
 
+    /// The service project it belongs to (所属项目), if any.
+    async fn project(
+        &self,
+        ctx: &Context<'_>,
+    ) -> Result<Option<crate::projects::graphql::ServiceProject>> {
+        crate::projects::graphql::project_of(ctx, self.0.project_id).await
+    }
+
     /// What is needed, in a few public words.
     async fn title(&self) -> &str {
         &self.0.title
@@ -402,6 +410,12 @@ pub struct CreateHelpRequestInput {
     needed_skills: Vec<String>,
     /// Needed by then (in the future), if it matters.
     needed_by: Option<DateTime<Utc>>,
+    /// The service project it belongs to: one serving this organization's line of the
+    /// network, or run by it.
+    project_id: Option<ID>,
+    /// An open community need it answers: the need becomes `ADDRESSED` with it, or neither
+    /// happens.
+    need_id: Option<ID>,
 }
 
 /// Filter of `helpRequests`.
@@ -527,6 +541,14 @@ impl HelpMutation {
             needed_skills: validate::skills(&input.needed_skills, "input.neededSkills")?,
             needed_by: input.needed_by,
             via_client: ctx.viewer().grant().map(|g| g.client_key),
+            project_id: input
+                .project_id
+                .map(|id| ids::decode(NodeType::ServiceProject, &id, "input.projectId"))
+                .transpose()?,
+            need_id: input
+                .need_id
+                .map(|id| ids::decode(NodeType::CommunityNeed, &id, "input.needId"))
+                .transpose()?,
         };
         Ok(HelpRequest(
             service::create(&ctx.state().db, viewer, new).await?,

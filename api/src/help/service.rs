@@ -49,6 +49,10 @@ pub struct NewHelpRequest {
     pub needed_by: Option<DateTime<Utc>>,
     /// The API client (hotline) reporting it.
     pub via_client: Option<i64>,
+    /// The service project it belongs to.
+    pub project_id: Option<i64>,
+    /// The open community need it answers (turned `ADDRESSED` with it).
+    pub need_id: Option<i64>,
 }
 
 pub(super) async fn add_step<C: ConnectionTrait>(
@@ -94,6 +98,12 @@ pub async fn create(
             msg!("must be in the future", "需求时间须晚于现在"),
         ));
     }
+    if let Some(p) = new.project_id {
+        crate::projects::service::check_part_of(db, p, new.organization_id).await?;
+    }
+    if let Some(n) = new.need_id {
+        crate::projects::lists::check_need(db, viewer, n, new.organization_id).await?;
+    }
     let txn = begin_write(db).await?;
     let row = request::ActiveModel {
         organization_id: Set(new.organization_id),
@@ -110,10 +120,19 @@ pub async fn create(
         reported_via_client: Set(new.via_client),
         reported_at: Set(now),
         updated_at: Set(now),
+        project_id: Set(new.project_id),
         ..Default::default()
     }
     .insert(&txn)
     .await?;
+    if let Some(n) = new.need_id {
+        crate::projects::lists::take_need(
+            &txn,
+            n,
+            crate::projects::lists::Taken::HelpRequest(row.id),
+        )
+        .await?;
+    }
     add_step(
         &txn,
         row.id,

@@ -119,6 +119,26 @@ impl OrganizationStats {
         let s = &self.0.staffing;
         (s.workers > 0).then(|| s.certified as f64 / s.workers as f64)
     }
+
+    /// Service projects (社工服务项目) of the subtree whose period touches the period.
+    async fn service_projects(&self) -> i64 {
+        self.0.projects.projects
+    }
+
+    /// Their budget, in fen (项目预算合计).
+    async fn service_project_budget_fen(&self) -> i64 {
+        self.0.projects.budget_fen
+    }
+
+    /// Community needs (需求清单) raised in the subtree in the period.
+    async fn needs_raised(&self) -> i64 {
+        self.0.projects.needs_raised
+    }
+
+    /// Of those, the ones turned into a help request, an event or a project (已对接).
+    async fn needs_addressed(&self) -> i64 {
+        self.0.projects.needs_addressed
+    }
 }
 
 /// A node of the five-society hierarchy, or a social organization or charity attached to one.
@@ -171,6 +191,54 @@ impl Organization {
         >,
     ) -> Result<Vec<crate::staffing::graphql::StaffAssignment>> {
         crate::staffing::graphql::dispatched_by(ctx, self.0.id, active_on).await
+    }
+
+    /// Service projects (社工服务项目): with `SERVED` (the default) those serving it or an
+    /// organization below it, with `OPERATED` those it runs, with `EVALUATED` those it
+    /// evaluates; latest period first, at most 500. Public.
+    async fn service_projects(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(
+            desc = "Its part in the projects.",
+            default_with = "crate::projects::graphql::ProjectRole::Served"
+        )]
+        role: crate::projects::graphql::ProjectRole,
+    ) -> Result<Vec<crate::projects::graphql::ServiceProject>> {
+        crate::projects::graphql::of_organization(ctx, self.0.id, role).await
+    }
+
+    /// Its service list (服务清单): the services it offers residents, by field and title.
+    /// Public.
+    async fn service_list(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Include withdrawn entries.", default)] include_withdrawn: bool,
+    ) -> Result<Vec<crate::projects::graphql::StationService>> {
+        crate::projects::graphql::services_of(ctx, self.0.id, include_withdrawn).await
+    }
+
+    /// Its needs list (需求清单), with those of the organizations below it, oldest first, at
+    /// most 500. Public.
+    async fn needs(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Only needs in this status.")] status: Option<
+            entity::community_need::NeedStatus,
+        >,
+    ) -> Result<Vec<crate::projects::graphql::CommunityNeed>> {
+        crate::projects::graphql::needs_of(ctx, self.0.id, status).await
+    }
+
+    /// Its resources list (资源清单): people, venues, funds and skills it can call on, by kind
+    /// and name. Its staff only.
+    async fn resources(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Only this kind.")] kind: Option<entity::community_resource::ResourceKind>,
+        #[graphql(desc = "Include withdrawn entries.", default)] include_withdrawn: bool,
+    ) -> Result<Vec<crate::projects::graphql::CommunityResource>> {
+        crate::projects::graphql::resources_of(ctx, self.0.id, kind, include_withdrawn).await
     }
 
     /// Its volunteer squads (志愿分队), by name.

@@ -106,6 +106,7 @@ pub(super) async fn seed(
             amount_fen: 30_000,
             purpose: "为12位独居老人购买冬衣".to_owned(),
             project_ref: "TL-2026-WINTER".to_owned(),
+            project_id: None,
         },
         "seed-demo-disbursement-0",
     )
@@ -191,6 +192,8 @@ pub(super) async fn seed(
                 needed_skills: validate::skills(&skills, "neededSkills")?,
                 needed_by: Some(Utc::now() + Duration::days(2)),
                 via_client: None,
+                project_id: None,
+                need_id: None,
             },
         )
         .await

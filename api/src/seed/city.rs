@@ -287,6 +287,8 @@ pub(super) async fn events(
                 ends_at: starts_at + Duration::minutes(e.minutes),
                 auto_approve_verified: false,
                 accept_location_evidence: false,
+                project_id: None,
+                need_id: None,
             },
         )
         .await
@@ -357,6 +359,8 @@ pub(super) async fn weekly_series(
             auto_approve_verified: true,
             // A community room the station's own staff run: a phone's location will do.
             accept_location_evidence: true,
+            project_id: None,
+            need_id: None,
         },
     )
     .await

@@ -14,6 +14,7 @@
 mod charity;
 mod city;
 mod data;
+mod projects;
 mod staffing;
 
 use std::fmt;
@@ -61,6 +62,12 @@ pub struct SeedSummary {
     pub staff_assignments: usize,
     /// Volunteer squads.
     pub squads: usize,
+    /// Service projects.
+    pub service_projects: usize,
+    /// Needs on the communities' lists.
+    pub community_needs: usize,
+    /// Resources on the communities' lists.
+    pub community_resources: usize,
 }
 
 impl fmt::Display for SeedSummary {
@@ -69,7 +76,8 @@ impl fmt::Display for SeedSummary {
             f,
             "{} organizations, {} accounts, {} campaign(s), {} events, {} shifts, \
              {} confirmed and {} waitlisted sign-ups, {} fund(s) with {} donations, \
-             {} micro-wishes, {} help requests, {} social workers assigned, {} squad(s)",
+             {} micro-wishes, {} help requests, {} social workers assigned, {} squad(s), \
+             {} service projects, {} community needs, {} community resources",
             self.organizations,
             self.accounts,
             self.campaigns,
@@ -82,7 +90,10 @@ impl fmt::Display for SeedSummary {
             self.wishes,
             self.help_requests,
             self.staff_assignments,
-            self.squads
+            self.squads,
+            self.service_projects,
+            self.community_needs,
+            self.community_resources
         )
     }
 }
@@ -153,7 +164,7 @@ pub async fn seed_demo(state: &AppState) -> anyhow::Result<SeedSummary> {
         &mut summary,
     )
     .await?;
-    staffing::seed(state, &admin, city, &stations, today, &mut summary).await?;
+    let operator = staffing::seed(state, &admin, city, &stations, today, &mut summary).await?;
     let volunteers = city::volunteers(state, &mut summary).await?;
     staffing::squad(state, &admin, stations[0], &volunteers, today, &mut summary).await?;
     city::sign_ups(
@@ -174,6 +185,16 @@ pub async fn seed_demo(state: &AppState) -> anyhow::Result<SeedSummary> {
         &mut summary,
     )
     .await?;
+    projects::seed(
+        state,
+        &admin,
+        city,
+        operator,
+        &stations,
+        today,
+        &mut summary,
+    )
+    .await?;
 
     tracing::info!(
         organizations = summary.organizations,
@@ -189,6 +210,9 @@ pub async fn seed_demo(state: &AppState) -> anyhow::Result<SeedSummary> {
         help_requests = summary.help_requests,
         staff_assignments = summary.staff_assignments,
         squads = summary.squads,
+        service_projects = summary.service_projects,
+        community_needs = summary.community_needs,
+        community_resources = summary.community_resources,
         "demo city seeded"
     );
     Ok(summary)

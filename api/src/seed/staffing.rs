@@ -64,7 +64,8 @@ pub(super) fn phones() -> impl Iterator<Item = &'static str> {
     WORKERS.iter().map(|w| w.0)
 }
 
-/// Seed the operator and the workers' assignments (this year's service purchase).
+/// Seed the operator and the workers' assignments (this year's service purchase); the
+/// operator's key.
 pub(super) async fn seed(
     state: &AppState,
     admin: &account::Model,
@@ -72,7 +73,7 @@ pub(super) async fn seed(
     stations: &[i64],
     today: NaiveDate,
     summary: &mut SeedSummary,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<i64> {
     let operator = create_org(
         state,
         admin,
@@ -105,7 +106,7 @@ pub(super) async fn seed(
         .await?;
         summary.staff_assignments += 1;
     }
-    Ok(())
+    Ok(operator)
 }
 
 /// A squad of the first station like the article's "晋邻" squad: the first volunteer leads,
