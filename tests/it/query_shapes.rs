@@ -11,6 +11,8 @@
 
 use std::sync::Arc;
 
+use chrono::TimeZone;
+
 use serde_json::{Value, json};
 
 use crate::harness::{TestDb, test_config};
@@ -188,6 +190,13 @@ fn corpus() -> Vec<Shape> {
             query: "query($n: Int!) { campaigns(first: $n) { nodes { title donations(first: 10) { nodes { amountFen fund { name } campaign { title } } } } } }",
             max_statements: 4,
         },
+        Shape {
+            name: "events with their service project's progress and deliverables",
+            caller: Caller::Anonymous,
+            query: "query($n: Int!) { events(first: $n) { nodes { title project { title operator { name } progress { minutesServed eventsHeld disbursedFen deliverablesMet } deliverables { title status overdue } } } } }",
+            // page; projects; their operators; progress; deliverables
+            max_statements: 5,
+        },
     ]
 }
 
@@ -273,11 +282,24 @@ async fn every_shape_costs_one_statement_per_relation_level_and_answers_as_per_f
         json!({ "id": campaign }),
     )
     .await;
+    // The demo's service projects, so the events below belong to them.
+    let projects: Vec<Value> = admin_run(
+        "{ organizations(first: 50) { nodes { serviceProjects(role: OPERATED) { id } } } }",
+        json!({}),
+    )
+    .await["organizations"]["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|o| o["serviceProjects"].as_array().unwrap().clone())
+        .map(|p| p["id"].clone())
+        .collect();
+    assert!(projects.len() >= 2, "the demo has projects");
     let starts = chrono::Utc::now() + chrono::Duration::days(3);
     for i in 0..3 {
         let event = admin_run(
             "mutation($i: CreateEventInput!) { createEvent(input: $i) { id } }",
-            json!({ "i": { "organizationId": city, "campaignId": campaign, "title": format!("守望{i}"), "category": "ELDERLY_CARE",
+            json!({ "i": { "organizationId": city, "campaignId": campaign, "projectId": projects[i % projects.len()], "title": format!("守望{i}"), "category": "ELDERLY_CARE",
                 "address": "人民路1号", "latitude": 31.3, "longitude": 120.6,
                 "startsAt": starts.to_rfc3339(), "endsAt": (starts + chrono::Duration::hours(4)).to_rfc3339() } }),
         )
@@ -298,6 +320,50 @@ async fn every_shape_costs_one_statement_per_relation_level_and_answers_as_per_f
             .await;
         }
     }
+
+    // An event of a project listed first (moved to the start of the century), so the smallest
+    // page of events already reaches a project.
+    let first_event = admin_run(
+        "mutation($i: CreateEventInput!) { createEvent(input: $i) { id } }",
+        json!({ "i": { "organizationId": city, "campaignId": campaign, "projectId": projects[0], "title": "项目启动会", "category": "ELDERLY_CARE",
+            "address": "人民路1号", "latitude": 31.3, "longitude": 120.6,
+            "startsAt": starts.to_rfc3339(), "endsAt": (starts + chrono::Duration::hours(2)).to_rfc3339() } }),
+    )
+    .await["createEvent"]["id"]
+        .clone();
+    admin_run(
+        "mutation($id: ID!) { publishEvent(id: $id) { id } }",
+        json!({ "id": first_event }),
+    )
+    .await;
+    for k in 0..3 {
+        let at = starts + chrono::Duration::minutes(20 * k);
+        admin_run(
+            "mutation($i: CreateShiftInput!) { createShift(input: $i) { id } }",
+            json!({ "i": { "eventId": first_event, "title": format!("签到{k}"), "startsAt": at.to_rfc3339(),
+                "endsAt": (at + chrono::Duration::hours(1)).to_rfc3339(), "capacity": 5 } }),
+        )
+        .await;
+    }
+    crate::harness::exec(
+        &db.conn,
+        "UPDATE charity_event SET starts_at = ?, ends_at = ? WHERE id = ?",
+        vec![
+            chrono::Utc
+                .with_ymd_and_hms(2001, 1, 1, 1, 0, 0)
+                .unwrap()
+                .into(),
+            chrono::Utc
+                .with_ymd_and_hms(2001, 1, 1, 3, 0, 0)
+                .unwrap()
+                .into(),
+            api::ids::decode_any(first_event.as_str().unwrap())
+                .unwrap()
+                .1
+                .into(),
+        ],
+    )
+    .await;
 
     // A fund at the top, so the first organization listed has one too.
     admin_run(
