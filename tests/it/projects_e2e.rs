@@ -526,6 +526,39 @@ async fn who_runs_reviews_and_reads_a_project() {
         assert_eq!(seen["serviceProject"]["title"], "银龄守护");
         assert!(seen["serviceProject"]["reviews"].is_null(), "{seen}");
     }
+    // Another station's fund can neither pay the project nor be tagged to it.
+    let theirs = app
+        .ok(
+            Some(&w.other_organizer.access),
+            "mutation($i: CreateCharityFundInput!) { createCharityFund(input: $i) { id } }",
+            json!({ "i": { "organizationId": w.other_station, "name": "周市基金", "purpose": "助老" } }),
+        )
+        .await["createCharityFund"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (_, body) = app
+        .post(
+            Some(&w.other_organizer.access),
+            "mutation($i: DisburseInput!) { disburse(input: $i) { id } }",
+            json!({ "i": { "fundId": theirs, "amountFen": 100, "purpose": "越界", "projectId": project, "idempotencyKey": "x" } }),
+        )
+        .await;
+    assert_eq!(
+        body["errors"][0]["extensions"]["field"], "input.projectId",
+        "{body}"
+    );
+    let (_, body) = app
+        .post(
+            Some(&w.other_organizer.access),
+            "mutation($f: ID!, $p: ID) { tagFundToProject(fundId: $f, projectId: $p) { id } }",
+            json!({ "f": theirs, "p": project }),
+        )
+        .await;
+    assert_eq!(
+        body["errors"][0]["extensions"]["field"], "projectId",
+        "{body}"
+    );
     // An event of another part of the network cannot join the project.
     let (_, body) = app
         .post(

@@ -595,13 +595,13 @@ pub async fn disburse(
         .await?
         .ok_or(AppError::NotFound(Noun::CharityFund))?;
     authz::require_manager(db, viewer, f.organization_id).await?;
+    // A project named here must be of the fund's line of the network (a tagged one was
+    // checked when it was tagged).
+    if let Some(p) = new.project_id {
+        crate::projects::service::check_part_of(db, p, f.organization_id).await?;
+    }
     let project = match new.project_id.or(f.project_id) {
-        Some(p) => Some(crate::projects::service::get(db, p).await?.ok_or_else(|| {
-            AppError::bad_input(
-                "input.projectId",
-                msg!("no such service project", "找不到该服务项目"),
-            )
-        })?),
+        Some(p) => crate::projects::service::get(db, p).await?,
         None => None,
     };
     let project_ref = match (&project, new.project_ref.trim().is_empty()) {

@@ -549,10 +549,23 @@ pub async fn tag_fund(
     authz::require_manager(db, viewer, f.organization_id).await?;
     if let Some(p) = project_id {
         required(db, p).await?;
+        check_part_of(db, p, f.organization_id)
+            .await
+            .map_err(|_| out_of_line("projectId"))?;
     }
     let mut active: fund::ActiveModel = f.into();
     active.project_id = Set(project_id);
     Ok(active.update(db).await?)
+}
+
+fn out_of_line(field: &str) -> AppError {
+    AppError::bad_input(
+        field,
+        msg!(
+            "the project serves another part of the network: pick one of this organization's",
+            "该项目不属于本组织所在的服务体系，请选择本组织相关的项目"
+        ),
+    )
 }
 
 /// `BAD_USER_INPUT` unless something of `org` may belong to project `project_id`: `org` is on
@@ -572,13 +585,7 @@ pub async fn check_part_of<C: ConnectionTrait>(db: &C, project_id: i64, org: i64
     {
         return Ok(());
     }
-    Err(AppError::bad_input(
-        "input.projectId",
-        msg!(
-            "the project serves another part of the network: pick one of this organization's",
-            "该项目不属于本组织所在的服务体系，请选择本组织相关的项目"
-        ),
-    ))
+    Err(out_of_line("input.projectId"))
 }
 
 /// Which projects an organization lists.
