@@ -445,6 +445,8 @@ async fn who_runs_reviews_and_reads_a_project() {
         (json!({ "operatorId": w.other_station }), "input.operatorId"),
         (json!({ "evaluatorId": p.operator }), "input.evaluatorId"),
         (json!({ "evaluatorId": w.station }), "input.evaluatorId"),
+        // Above the station: on its line, and no social organization.
+        (json!({ "evaluatorId": w.district }), "input.evaluatorId"),
         (json!({ "endsOn": day(-31) }), "input.endsOn"),
         (json!({ "budgetFen": -1 }), "input.budgetFen"),
         (
@@ -484,6 +486,12 @@ async fn who_runs_reviews_and_reads_a_project() {
             "FORBIDDEN"
         );
     }
+    // A system administrator manages every side of the project, so does not review it.
+    assert_eq!(
+        app.err_code(Some(&w.root.access), REVIEW, review("MID_TERM"))
+            .await,
+        "FORBIDDEN"
+    );
     // The final review waits for the last day.
     assert_eq!(
         app.err_code(Some(&p.evaluator_admin.access), REVIEW, review("FINAL"))
@@ -645,6 +653,21 @@ async fn the_service_list_is_public_and_kept_by_the_station() {
         all["organization"]["serviceList"].as_array().unwrap().len(),
         2
     );
+    // Listing a withdrawn service again brings it back, as it is described now.
+    let mut again = add("长者助餐", "ELDERLY_SERVICE");
+    again["i"]["schedule"] = json!("每日午间");
+    let back = app.ok(Some(&w.organizer.access), ADD, again).await;
+    assert_eq!(back["addStationService"]["id"], meal.as_str());
+    assert_eq!(back["addStationService"]["active"], true);
+    let list = app.ok(None, LIST, json!({ "o": w.station })).await;
+    let meal_entry = list["organization"]["serviceList"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["title"] == "长者助餐")
+        .unwrap()
+        .clone();
+    assert_eq!(meal_entry["schedule"], "每日午间");
 }
 
 fn need_input(org: &str, title: &str, field: &str, skills: &[&str], extra: Value) -> Value {
@@ -668,7 +691,13 @@ async fn a_need_is_answered_once_by_a_help_request_an_event_or_a_project() {
             app.ok(
                 Some(&token),
                 NEED,
-                need_input(&station, title, "ELDERLY_SERVICE", &["护理"], json!({})),
+                need_input(
+                    &station,
+                    title,
+                    "ELDERLY_SERVICE",
+                    &["护理"],
+                    json!({ "location": { "latitude": 31.3812, "longitude": 120.9786 } }),
+                ),
             )
             .await["raiseCommunityNeed"]["id"]
                 .as_str()
@@ -691,13 +720,35 @@ async fn a_need_is_answered_once_by_a_help_request_an_event_or_a_project() {
     let public = app
         .ok(
             None,
-            "query($o: ID!) { organization(id: $o) { needs { title status skills raisedBy { id } } } }",
+            "query($o: ID!) { organization(id: $o) { needs { title status skills latitude longitude raisedBy { id } } } }",
             json!({ "o": w.district }),
         )
         .await;
+    let public = &public["organization"]["needs"][0];
+    assert_eq!(public["title"], "独居老人助浴");
+    assert_eq!(public["status"], "OPEN");
+    assert_eq!(public["skills"], json!(["护理"]));
+    assert!(public["raisedBy"].is_null());
+    // Roughly where, to the public; exactly, to the community's staff.
+    assert!(
+        (public["latitude"].as_f64().unwrap() - 31.38).abs() < 1e-9,
+        "{public}"
+    );
+    assert!(
+        (public["longitude"].as_f64().unwrap() - 120.98).abs() < 1e-9,
+        "{public}"
+    );
+    let staff = app
+        .ok(
+            Some(&w.organizer.access),
+            "query($o: ID!) { organization(id: $o) { needs { latitude raisedBy { id } } } }",
+            json!({ "o": w.station }),
+        )
+        .await;
+    assert_eq!(staff["organization"]["needs"][0]["latitude"], 31.3812);
     assert_eq!(
-        public["organization"]["needs"],
-        json!([{ "title": "独居老人助浴", "status": "OPEN", "skills": ["护理"], "raisedBy": null }])
+        staff["organization"]["needs"][0]["raisedBy"]["id"],
+        w.organizer.account_id.as_str()
     );
 
     // Into a help request: the need is addressed with it.
@@ -742,6 +793,25 @@ async fn a_need_is_answered_once_by_a_help_request_an_event_or_a_project() {
             .await
             .unwrap(),
         before
+    );
+
+    // Cancelling what answered a need opens it again, for another answer.
+    app.ok(
+        Some(&w.organizer.access),
+        "mutation($id: ID!) { cancelHelpRequest(id: $id, reason: \"家属已安排\") { status } }",
+        json!({ "id": hr }),
+    )
+    .await;
+    let seen = app
+        .ok(
+            Some(&w.organizer.access),
+            "query($id: ID!) { node(id: $id) { ... on CommunityNeed { status helpRequest { id } } } }",
+            json!({ "id": bath }),
+        )
+        .await;
+    assert_eq!(
+        seen["node"],
+        json!({ "status": "OPEN", "helpRequest": null })
     );
 
     // Twelve organizers' sessions race to turn one need into an event: exactly one event
@@ -824,7 +894,8 @@ async fn a_need_is_answered_once_by_a_help_request_an_event_or_a_project() {
         "CONFLICT"
     );
 
-    // The station's figures: four needs raised, three addressed.
+    // The station's figures: four needs raised, two addressed (the event and the project; the
+    // bath need is open again).
     let stats = app
         .ok(
             Some(&w.organizer.access),
@@ -834,7 +905,7 @@ async fn a_need_is_answered_once_by_a_help_request_an_event_or_a_project() {
         .await;
     assert_eq!(
         stats["organization"]["stats"],
-        json!({ "needsRaised": 4, "needsAddressed": 3 })
+        json!({ "needsRaised": 4, "needsAddressed": 2 })
     );
 }
 
@@ -1006,9 +1077,10 @@ async fn needs_are_matched_by_field_skills_place_and_time() {
     )
     .await;
 
+    // The whole ranking, for someone who may list every resource of the line.
     let got = app
         .ok(
-            Some(&w.organizer.access),
+            Some(&w.root.access),
             MATCH,
             json!({ "o": w.station, "f": 10 }),
         )
@@ -1056,6 +1128,28 @@ async fn needs_are_matched_by_field_skills_place_and_time() {
         .collect();
     assert_eq!(civic_names, ["按摩师"]);
     assert_eq!(lists[1]["matches"][0]["score"], 1.0);
+
+    // The station's organizer may not list the district's resources, so they are not offered
+    // to it either; the rest keeps its order.
+    let mine = app
+        .ok(
+            Some(&w.organizer.access),
+            MATCH,
+            json!({ "o": w.station, "n": need, "f": 10 }),
+        )
+        .await;
+    let names: Vec<&str> = mine["matchNeeds"][0]["matches"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| {
+            m["resource"]["name"]
+                .as_str()
+                .or(m["project"]["title"].as_str())
+                .unwrap()
+        })
+        .collect();
+    assert_eq!(names, ["护理队", "银龄守护", "活动室", "按摩师"]);
 
     // One need, the first two.
     let one = app

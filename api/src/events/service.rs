@@ -359,6 +359,7 @@ pub async fn cancel(
         now,
     )
     .await?;
+    crate::projects::lists::reopen_need(&txn, crate::projects::lists::Taken::Event(id)).await?;
     txn.commit().await?;
     tracing::info!("event cancelled with its shifts and sign-ups");
     get_managed(db, viewer, id).await

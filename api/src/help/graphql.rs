@@ -28,7 +28,7 @@ use crate::{
 /// Public locations are rounded to this many degrees (about a kilometre).
 const APPROXIMATE_DEGREES: f64 = 0.01;
 
-fn approximate(v: f64) -> f64 {
+pub(crate) fn approximate(v: f64) -> f64 {
     (v / APPROXIMATE_DEGREES).round() * APPROXIMATE_DEGREES
 }
 

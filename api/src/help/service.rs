@@ -364,6 +364,8 @@ pub async fn cancel(
         now,
     )
     .await?;
+    crate::projects::lists::reopen_need(&txn, crate::projects::lists::Taken::HelpRequest(id))
+        .await?;
     txn.commit().await?;
     require(db, id).await
 }

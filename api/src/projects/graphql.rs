@@ -124,9 +124,13 @@ impl ServiceProject {
     /// The community need it was started for (来源需求), if any.
     async fn need(&self, ctx: &Context<'_>) -> Result<Option<CommunityNeed>> {
         match self.0.need_id {
-            Some(id) => Ok(lists::get_need(&ctx.state().db, id)
-                .await?
-                .map(CommunityNeed)),
+            Some(id) => Ok(crate::batch::load(
+                &ctx.state().db,
+                id,
+                crate::batch::ById::<need::Entity>::new,
+            )
+            .await?
+            .map(CommunityNeed)),
             None => Ok(None),
         }
     }
@@ -150,7 +154,21 @@ impl ServiceProject {
             return Ok(None);
         };
         let db = &ctx.state().db;
-        if !service::sees_reviews(db, viewer, &self.0).await? {
+        let mut sees = false;
+        for org in [
+            Some(self.0.organization_id),
+            self.0.operator_id,
+            self.0.evaluator_id,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            if authz::check(db, viewer, authz::CheckKind::Staff, org).await? {
+                sees = true;
+                break;
+            }
+        }
+        if !sees {
             return Ok(None);
         }
         Ok(Some(
@@ -420,14 +438,16 @@ impl CommunityNeed {
         validate::skills_from_db(&self.0.skills)
     }
 
-    /// Latitude, when a place was given (else the community's).
-    async fn latitude(&self) -> Option<f64> {
-        self.0.latitude
+    /// Latitude, when a place was given (else the community's): exact for the community's
+    /// staff, rounded to about 1 km for everyone else.
+    async fn latitude(&self, ctx: &Context<'_>) -> Result<Option<f64>> {
+        self.place(ctx, self.0.latitude).await
     }
 
-    /// Longitude, when a place was given.
-    async fn longitude(&self) -> Option<f64> {
-        self.0.longitude
+    /// Longitude, when a place was given: exact for the community's staff, rounded to about
+    /// 1 km for everyone else.
+    async fn longitude(&self, ctx: &Context<'_>) -> Result<Option<f64>> {
+        self.place(ctx, self.0.longitude).await
     }
 
     /// From when it is needed.
@@ -450,15 +470,19 @@ impl CommunityNeed {
         self.0.status
     }
 
-    /// The help request that answers it, if the caller may see it.
+    /// The help request that answers it (its own fields say what the caller may see).
     async fn help_request(
         &self,
         ctx: &Context<'_>,
     ) -> Result<Option<crate::help::graphql::HelpRequest>> {
         match self.0.help_request_id {
-            Some(id) => Ok(crate::help::service::get(&ctx.state().db, id)
-                .await?
-                .map(crate::help::graphql::HelpRequest)),
+            Some(id) => Ok(crate::batch::load(
+                &ctx.state().db,
+                id,
+                crate::batch::ById::<entity::help_request::Entity>::new,
+            )
+            .await?
+            .map(crate::help::graphql::HelpRequest)),
             None => Ok(None),
         }
     }
@@ -481,10 +505,7 @@ impl CommunityNeed {
 
     /// Who raised it: the community's staff only (`null` for others).
     async fn raised_by(&self, ctx: &Context<'_>) -> Result<Option<Account>> {
-        let Some(viewer) = ctx.optional_account().await? else {
-            return Ok(None);
-        };
-        if !authz::is_staff(&ctx.state().db, viewer, self.0.organization_id).await? {
+        if !self.staff(ctx).await? {
             return Ok(None);
         }
         crate::accounts::graphql::by_id(ctx, self.0.raised_by)
@@ -498,21 +519,45 @@ impl CommunityNeed {
     }
 }
 
+impl CommunityNeed {
+    /// Whether the caller is staff of the need's community (batched over a list).
+    async fn staff(&self, ctx: &Context<'_>) -> Result<bool> {
+        let Some(viewer) = ctx.optional_account().await? else {
+            return Ok(false);
+        };
+        Ok(authz::check(
+            &ctx.state().db,
+            viewer,
+            authz::CheckKind::Staff,
+            self.0.organization_id,
+        )
+        .await?)
+    }
+
+    async fn place(&self, ctx: &Context<'_>, v: Option<f64>) -> Result<Option<f64>> {
+        let Some(v) = v else { return Ok(None) };
+        Ok(Some(if self.staff(ctx).await? {
+            v
+        } else {
+            crate::help::graphql::approximate(v)
+        }))
+    }
+}
+
 /// A resource on a community's list (资源清单).
 pub struct CommunityResource(pub resource::Model);
 
-/// Mask a contact for staff who do not manage the resource: a number keeps its first three and
-/// last four digits, anything else its first character.
+/// Mask a contact for staff who do not manage the resource: a mobile number as `138****5678`,
+/// anything else (a landline, a name, a WeChat ID) wholly.
 pub fn mask_contact(contact: &str) -> String {
-    let digits = contact.chars().all(|c| c.is_ascii_digit() || c == '-');
-    let n = contact.chars().count();
-    if digits && n >= 8 {
-        let head: String = contact.chars().take(3).collect();
-        let tail: String = contact.chars().skip(n - 4).collect();
-        format!("{head}****{tail}")
+    let digits: String = contact
+        .chars()
+        .filter(|c| !matches!(c, ' ' | '-'))
+        .collect();
+    if digits.len() == 11 && digits.chars().all(|c| c.is_ascii_digit()) {
+        crate::accounts::domain::mask_phone(&digits)
     } else {
-        let head: String = contact.chars().take(1).collect();
-        format!("{head}**")
+        "****".to_owned()
     }
 }
 
@@ -580,15 +625,22 @@ impl CommunityResource {
         self.0.capacity
     }
 
-    /// How to reach it (联系方式): in full to the community's managers, masked (`138****5678`)
-    /// for other staff.
+    /// How to reach it (联系方式): in full to the community's managers; for other staff a
+    /// mobile number masked as `138****5678`, anything else as `****`.
     async fn contact(&self, ctx: &Context<'_>) -> Result<Option<String>> {
         let Some(c) = &self.0.contact else {
             return Ok(None);
         };
         let viewer = ctx.require_account().await?;
         Ok(Some(
-            if authz::manages(&ctx.state().db, viewer, self.0.organization_id).await? {
+            if authz::check(
+                &ctx.state().db,
+                viewer,
+                authz::CheckKind::Manages,
+                self.0.organization_id,
+            )
+            .await?
+            {
                 c.clone()
             } else {
                 mask_contact(c)
@@ -607,9 +659,13 @@ impl CommunityResource {
     /// The fund, when it is a charity fund.
     async fn fund(&self, ctx: &Context<'_>) -> Result<Option<crate::funds::graphql::CharityFund>> {
         match self.0.fund_id {
-            Some(id) => Ok(crate::funds::service::get_fund(&ctx.state().db, id)
-                .await?
-                .map(crate::funds::graphql::CharityFund)),
+            Some(id) => Ok(crate::batch::load(
+                &ctx.state().db,
+                id,
+                crate::batch::ById::<entity::charity_fund::Entity>::new,
+            )
+            .await?
+            .map(crate::funds::graphql::CharityFund)),
             None => Ok(None),
         }
     }

@@ -80,6 +80,30 @@ pub async fn add_service(
         .ok_or(AppError::NotFound(Noun::Organization))?;
     authz::require_manager(db, viewer, n.organization).await?;
     let now = Utc::now();
+    // A withdrawn entry of the same title comes back, with what is said now.
+    let revived = service::Entity::update_many()
+        .col_expr(service::Column::Active, Expr::value(true))
+        .col_expr(service::Column::Field, Expr::value(n.field))
+        .col_expr(
+            service::Column::Description,
+            Expr::value(description.clone()),
+        )
+        .col_expr(service::Column::Schedule, Expr::value(schedule.clone()))
+        .col_expr(service::Column::UpdatedAt, Expr::value(now))
+        .filter(service::Column::OrganizationId.eq(n.organization))
+        .filter(service::Column::Title.eq(title.as_str()))
+        .filter(service::Column::Active.eq(false))
+        .exec(db)
+        .await?;
+    if revived.rows_affected > 0
+        && let Some(s) = service::Entity::find()
+            .filter(service::Column::OrganizationId.eq(n.organization))
+            .filter(service::Column::Title.eq(title.as_str()))
+            .one(db)
+            .await?
+    {
+        return Ok(s);
+    }
     service::ActiveModel {
         organization_id: Set(n.organization),
         title: Set(title),
@@ -174,6 +198,12 @@ pub async fn raise_need(
     let description = text(&n.description, "input.description", 0, 2000)?;
     let skills = validate::skills(&n.skills, "input.skills")?;
     window(n.needed_from, n.needed_until, "input.neededUntil")?;
+    if n.needed_until.is_some_and(|u| u <= Utc::now()) {
+        return Err(AppError::bad_input(
+            "input.neededUntil",
+            msg!("must be in the future", "须晚于现在"),
+        ));
+    }
     if !(0..=100_000).contains(&n.people) {
         return Err(AppError::bad_input(
             "input.people",
@@ -317,6 +347,25 @@ pub async fn check_need<C: ConnectionTrait>(
         ));
     }
     Ok(n)
+}
+
+/// A need answered by `taken` is open again (what answered it was cancelled), in the caller's
+/// transaction.
+pub async fn reopen_need<C: ConnectionTrait>(db: &C, taken: Taken) -> AppResult<()> {
+    let (col, key) = match taken {
+        Taken::HelpRequest(k) => (need::Column::HelpRequestId, k),
+        Taken::Event(k) => (need::Column::EventId, k),
+        Taken::Project(k) => (need::Column::ProjectId, k),
+    };
+    need::Entity::update_many()
+        .col_expr(need::Column::Status, Expr::value(NeedStatus::Open))
+        .col_expr(col, Expr::value(Option::<i64>::None))
+        .col_expr(need::Column::UpdatedAt, Expr::value(Utc::now()))
+        .filter(col.eq(key))
+        .filter(need::Column::Status.eq(NeedStatus::Addressed))
+        .exec(db)
+        .await?;
+    Ok(())
 }
 
 /// Mark need `id` answered by `taken`, in the caller's transaction: a conditional update from

@@ -9,7 +9,8 @@
 //! - **time** (0.1): 1 when its availability covers the need's window, 0.5 when it overlaps.
 //!
 //! A candidate that neither serves the field nor brings any skill, or whose availability does
-//! not meet the need's window at all, is not a match. Ties go to the nearer, then to resources
+//! not meet the need's window at all, is not a match; nor is one off the need's own line of the
+//! network (it could not answer it), or a resource the caller may not list. Ties go to the nearer, then to resources
 //! before projects, then to the older entry, so the order is the same on every run.
 
 use std::collections::HashMap;
@@ -237,16 +238,20 @@ pub struct NeedMatches {
 /// Order matches: best score, then nearer (unknown last), then resources before projects, then
 /// the older entry.
 pub fn rank(matches: &mut [(Candidate, Score)]) {
-    matches.sort_by(|(ca, a), (cb, b)| {
-        b.score
-            .total_cmp(&a.score)
-            .then_with(|| {
-                let da = a.distance_m.unwrap_or(f64::INFINITY);
-                let db = b.distance_m.unwrap_or(f64::INFINITY);
-                da.total_cmp(&db)
-            })
-            .then_with(|| ca.rank_key().cmp(&cb.rank_key()))
-    });
+    rank_by(matches, Candidate::rank_key);
+}
+
+/// [`rank`] over scores whose candidates `key` names.
+fn rank_by<T>(matches: &mut [(T, Score)], key: impl Fn(&T) -> (u8, i64)) {
+    matches.sort_by(|(ta, a), (tb, b)| by_rank(a, b).then_with(|| key(ta).cmp(&key(tb))));
+}
+
+fn by_rank(a: &Score, b: &Score) -> std::cmp::Ordering {
+    b.score.total_cmp(&a.score).then_with(|| {
+        let da = a.distance_m.unwrap_or(f64::INFINITY);
+        let db = b.distance_m.unwrap_or(f64::INFINITY);
+        da.total_cmp(&db)
+    })
 }
 
 fn place(
@@ -328,13 +333,34 @@ pub async fn match_needs<C: ConnectionTrait>(
                     .to_owned(),
             ),
         );
+    let now = chrono::Utc::now();
     let resources = resource::Entity::find()
         .filter(line)
         .filter(resource::Column::Active.eq(true))
-        .order_by_asc(resource::Column::Id)
+        .filter(
+            Condition::any()
+                .add(resource::Column::AvailableUntil.is_null())
+                .add(resource::Column::AvailableUntil.gt(now)),
+        )
+        .order_by_desc(resource::Column::Id)
         .limit(MAX_CANDIDATES)
         .all(db)
         .await?;
+    // Resources are the staff's: only those of organizations the caller is staff of (an
+    // organizer of a room sees its own and its rooms', not the district's).
+    let seen = authz::staff_of_many(
+        db,
+        viewer,
+        &resources
+            .iter()
+            .map(|r| r.organization_id)
+            .collect::<Vec<_>>(),
+    )
+    .await?;
+    let resources: Vec<resource::Model> = resources
+        .into_iter()
+        .filter(|r| seen.contains(&r.organization_id))
+        .collect();
     let project_line = Condition::any()
         .add(authz::in_subtree(project::Column::OrganizationId, org))
         .add(
@@ -349,10 +375,32 @@ pub async fn match_needs<C: ConnectionTrait>(
     let projects = project::Entity::find()
         .filter(project_line)
         .filter(project::Column::EndsOn.gte(crate::staffing::service::today()))
-        .order_by_asc(project::Column::Id)
+        .order_by_desc(project::Column::Id)
         .limit(MAX_CANDIDATES)
         .all(db)
         .await?;
+    // Which organizations are on one line (one above the other): a need is answered only from
+    // its own community's line, as `check_need` demands.
+    let involved: Vec<i64> = needs
+        .iter()
+        .map(|n| n.organization_id)
+        .chain(resources.iter().map(|r| r.organization_id))
+        .chain(projects.iter().map(|p| p.organization_id))
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let pairs: std::collections::HashSet<(i64, i64)> = closure::Entity::find()
+        .select_only()
+        .column(closure::Column::AncestorId)
+        .column(closure::Column::DescendantId)
+        .filter(closure::Column::AncestorId.is_in(involved.iter().copied()))
+        .filter(closure::Column::DescendantId.is_in(involved.iter().copied()))
+        .into_tuple::<(i64, i64)>()
+        .all(db)
+        .await?
+        .into_iter()
+        .collect();
+    let on_line = |a: i64, b: i64| a == b || pairs.contains(&(a, b)) || pairs.contains(&(b, a));
     let orgs: HashMap<i64, organization::Model> = crate::organizations::service::get_many(
         db,
         needs
@@ -404,12 +452,19 @@ pub async fn match_needs<C: ConnectionTrait>(
                     until: n.needed_until,
                 },
             };
-            let mut matches: Vec<(Candidate, Score)> = offers
+            // Score by position; only the best `per_need` rows are copied out.
+            let mut scored: Vec<(usize, Score)> = offers
                 .iter()
-                .filter_map(|(c, o)| score(&ask, o).map(|s| (c.clone(), s)))
+                .enumerate()
+                .filter(|(_, (_, o))| on_line(o.organization, ask.organization))
+                .filter_map(|(i, (_, o))| score(&ask, o).map(|s| (i, s)))
                 .collect();
-            rank(&mut matches);
-            matches.truncate(per_need);
+            rank_by(&mut scored, |i| offers[*i].0.rank_key());
+            scored.truncate(per_need);
+            let matches = scored
+                .into_iter()
+                .map(|(i, s)| (offers[i].0.clone(), s))
+                .collect();
             NeedMatches { need: n, matches }
         })
         .collect())

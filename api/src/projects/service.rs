@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use chrono::{Datelike, NaiveDate, Utc};
+use chrono::{NaiveDate, Utc};
 use entity::{
     account, charity_event as event, charity_fund as fund, disbursement, help_request,
     organization::OrganizationKind,
@@ -31,7 +31,7 @@ use crate::{
 /// Largest budget: 100 million yuan, in fen.
 pub const MAX_BUDGET_FEN: i64 = 10_000_000_000;
 /// Longest project: ten years.
-const MAX_YEARS: i32 = 10;
+const MAX_YEARS: u32 = 10;
 /// Most deliverables one project has.
 pub const MAX_DELIVERABLES: usize = 50;
 
@@ -150,7 +150,7 @@ pub fn check(n: &NewProject) -> AppResult<()> {
     }
     let limit = n
         .starts_on
-        .with_year(n.starts_on.year() + MAX_YEARS)
+        .checked_add_months(chrono::Months::new(12 * MAX_YEARS))
         .unwrap_or(NaiveDate::MAX);
     if n.ends_on > limit {
         return Err(AppError::bad_input(
@@ -240,7 +240,7 @@ pub async fn create(
         }
     }
     if let Some(ev) = n.evaluator {
-        crate::organizations::service::get(db, ev)
+        let e = crate::organizations::service::get(db, ev)
             .await?
             .ok_or_else(|| {
                 AppError::bad_input(
@@ -248,6 +248,27 @@ pub async fn create(
                     msg!("no such organization", "找不到该组织"),
                 )
             })?;
+        // A third party: an organization of its own, on neither the station's line of the
+        // network nor the operator's.
+        let tied = related(db, ev, n.organization).await?
+            || match n.operator {
+                Some(op) => related(db, ev, op).await?,
+                None => false,
+            };
+        if tied
+            || !matches!(
+                e.kind,
+                OrganizationKind::SocialOrg | OrganizationKind::Charity
+            )
+        {
+            return Err(AppError::bad_input(
+                "input.evaluatorId",
+                msg!(
+                    "the evaluator is a third-party social organization, off the station's and the operator's lines of the network",
+                    "评估机构须为独立的第三方社会组织，不能隶属于服务站点或运营机构所在体系"
+                ),
+            ));
+        }
     }
     if let Some(need) = n.need {
         super::lists::check_need(db, viewer, need, n.organization).await?;
@@ -345,24 +366,6 @@ async fn require_runs<C: ConnectionTrait>(
             "只有服务站点或运营机构的组织者可以管理该项目"
         )))
     }
-}
-
-/// Whether `viewer` may read the project's reviews: staff of the station served (or above
-/// it), of the operator, or of the evaluator.
-pub async fn sees_reviews<C: ConnectionTrait>(
-    db: &C,
-    viewer: &account::Model,
-    p: &project::Model,
-) -> AppResult<bool> {
-    for org in [Some(p.organization_id), p.operator_id, p.evaluator_id]
-        .into_iter()
-        .flatten()
-    {
-        if authz::is_staff(db, viewer, org).await? {
-            return Ok(true);
-        }
-    }
-    Ok(false)
 }
 
 /// Add a deliverable to a project (those who run it).
@@ -493,6 +496,13 @@ pub async fn review(
             "只有评估机构的组织者可以评估该项目"
         )));
     }
+    // Nobody reviews a project they run, whatever else they manage.
+    if runs(db, viewer, &p).await? {
+        return Err(AppError::Forbidden(msg!(
+            "those who run a project do not review it",
+            "项目的执行方不能评估本项目"
+        )));
+    }
     let day = today();
     let opens = match r.stage {
         ReviewStage::MidTerm => p.starts_on,
@@ -548,10 +558,15 @@ pub async fn tag_fund(
         .ok_or(AppError::NotFound(Noun::CharityFund))?;
     authz::require_manager(db, viewer, f.organization_id).await?;
     if let Some(p) = project_id {
-        required(db, p).await?;
         check_part_of(db, p, f.organization_id)
             .await
-            .map_err(|_| out_of_line("projectId"))?;
+            .map_err(|e| match e {
+                AppError::BadUserInput { message, .. } => AppError::BadUserInput {
+                    field: "projectId".into(),
+                    message,
+                },
+                other => other,
+            })?;
     }
     let mut active: fund::ActiveModel = f.into();
     active.project_id = Set(project_id);
@@ -921,6 +936,14 @@ mod tests {
         let mut p = sample();
         p.ends_on = day("2036-01-02");
         assert_eq!(field_of(check(&p).unwrap_err()), "input.endsOn");
+        // Ten years from a 29 February still ends ten years on.
+        let mut p = sample();
+        p.starts_on = day("2028-02-29");
+        p.ends_on = day("9999-12-31");
+        p.deliverables.clear();
+        assert_eq!(field_of(check(&p).unwrap_err()), "input.endsOn");
+        p.ends_on = day("2038-02-28");
+        check(&p).unwrap();
         let mut p = sample();
         p.budget_fen = -1;
         assert_eq!(field_of(check(&p).unwrap_err()), "input.budgetFen");

@@ -90,6 +90,7 @@ pub(super) fn demo_phones() -> Vec<&'static str> {
         .chain(ORGANIZERS.iter().map(|o| o.phone))
         .chain(VOLUNTEERS.iter().map(|v| v.phone))
         .chain(super::staffing::phones())
+        .chain(std::iter::once(super::projects::EVALUATOR_PHONE))
         .collect()
 }
 

@@ -29,6 +29,9 @@ const EVALUATOR: DemoOrg = DemoOrg {
     longitude: 120.5990,
 };
 
+/// The evaluator's reviewer (评估专员): reviews are never written by those who run a project.
+pub(super) const EVALUATOR_PHONE: &str = "13900000201";
+
 /// Seed the projects, the service list, and the needs and resources of the first station's
 /// line.
 pub(super) async fn seed(
@@ -53,6 +56,16 @@ pub(super) async fn seed(
     )
     .await?;
     summary.organizations += 1;
+    let reviewer = super::city::register(state, EVALUATOR_PHONE, "钱评估").await?;
+    summary.accounts += 1;
+    crate::organizations::service::grant_membership(
+        db,
+        admin,
+        evaluator,
+        EVALUATOR_PHONE,
+        crate::organizations::domain::MemberRole::Admin,
+    )
+    .await?;
 
     let starts = today - Duration::days(150);
     let elderly = projects::create(
@@ -107,7 +120,7 @@ pub(super) async fn seed(
     }
     projects::review(
         db,
-        admin,
+        &reviewer,
         projects::NewReview {
             project: elderly.id,
             stage: ReviewStage::MidTerm,

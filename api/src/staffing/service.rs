@@ -1,6 +1,6 @@
 //! Assigning social workers to stations, ending assignments, and who serves where.
 
-use chrono::{Datelike, NaiveDate, Utc};
+use chrono::{NaiveDate, Utc};
 use entity::{
     account,
     organization::{self, OrganizationKind},
@@ -100,7 +100,7 @@ pub fn check(a: &Assign) -> AppResult<()> {
         }
         let limit = a
             .starts_on
-            .with_year(a.starts_on.year() + MAX_YEARS)
+            .checked_add_months(chrono::Months::new(12 * MAX_YEARS as u32))
             .unwrap_or(NaiveDate::MAX);
         if end > limit {
             return Err(AppError::bad_input(
