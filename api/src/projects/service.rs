@@ -596,8 +596,15 @@ pub async fn check_part_of<C: ConnectionTrait>(db: &C, project_id: i64, org: i64
         return Ok(());
     }
     if let Some(op) = p.operator_id
-        && (op == org || related(db, op, org).await?)
+        && closure::Entity::find()
+            .filter(closure::Column::AncestorId.eq(op))
+            .filter(closure::Column::DescendantId.eq(org))
+            .one(db)
+            .await?
+            .is_some()
     {
+        // The operator itself or an organization below it (the closure holds each
+        // organization as its own ancestor).
         return Ok(());
     }
     Err(out_of_line("input.projectId"))
