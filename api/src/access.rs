@@ -220,7 +220,8 @@ pub fn rule(ty: &str, field: &str) -> Option<Rule> {
             | "NotificationPreference" | "QuietHours" | "WechatConsent" | "NotificationTemplate"
             | "NotificationDelivery" | "StaffAssignment" | "Squad" | "SquadMember"
             | "SquadFigures" | "SquadSignupOutcome" | "TrainingRecord" | "ProjectReview"
-            | "CommunityResource" | "NeedMatches" | "NeedMatch",
+            | "CommunityResource" | "NeedMatches" | "NeedMatch" | "CareRecipient" | "CareContact"
+            | "CareConsent",
             _,
         ) => People,
         _ => return None,

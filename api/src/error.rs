@@ -111,6 +111,8 @@ pub enum Noun {
     CommunityNeed,
     /// An entry of a community's resources list.
     CommunityResource,
+    /// A person on the register of people served (or one of their consents).
+    CareRecipient,
 }
 
 impl Noun {
@@ -145,6 +147,7 @@ impl Noun {
             Noun::StationService => msg!("service not found", "找不到该服务项目清单条目"),
             Noun::CommunityNeed => msg!("need not found", "找不到该需求"),
             Noun::CommunityResource => msg!("resource not found", "找不到该资源"),
+            Noun::CareRecipient => msg!("record not found", "找不到该服务对象档案"),
         }
     }
 }
@@ -557,7 +560,8 @@ mod tests {
             | Noun::Deliverable
             | Noun::StationService
             | Noun::CommunityNeed
-            | Noun::CommunityResource => AppError::NotFound(n),
+            | Noun::CommunityResource
+            | Noun::CareRecipient => AppError::NotFound(n),
         };
         let mut samples = vec![
             AppError::Unauthenticated(msg!("sign in", "请先登录")),

@@ -63,10 +63,14 @@ pub enum NodeType {
     CommunityNeed,
     /// A resource on a community's list.
     CommunityResource,
+    /// A person on the register of people served.
+    CareRecipient,
+    /// A consent on that register.
+    CareConsent,
 }
 
 impl NodeType {
-    const ALL: [NodeType; 26] = [
+    const ALL: [NodeType; 28] = [
         Self::Account,
         Self::Organization,
         Self::Membership,
@@ -93,6 +97,8 @@ impl NodeType {
         Self::StationService,
         Self::CommunityNeed,
         Self::CommunityResource,
+        Self::CareRecipient,
+        Self::CareConsent,
     ];
 
     fn tag(self) -> &'static str {
@@ -123,6 +129,8 @@ impl NodeType {
             Self::StationService => "StationService",
             Self::CommunityNeed => "CommunityNeed",
             Self::CommunityResource => "CommunityResource",
+            Self::CareRecipient => "CareRecipient",
+            Self::CareConsent => "CareConsent",
         }
     }
 

@@ -74,6 +74,7 @@ pub mod backup;
 pub mod batch;
 pub mod calendar;
 pub mod campaigns;
+pub mod care;
 pub mod certificates;
 pub mod checkins;
 pub mod clients;

@@ -183,7 +183,10 @@ impl NodeQuery {
             | NodeType::ProjectDeliverable
             | NodeType::ProjectReview
             | NodeType::StationService
-            | NodeType::CommunityResource => None,
+            | NodeType::CommunityResource
+            // The register is read through `careRecipient(id)`, which audits the read.
+            | NodeType::CareRecipient
+            | NodeType::CareConsent => None,
             NodeType::ServiceProject => crate::projects::service::get(db, key)
                 .await?
                 .map(|p| Node::ServiceProject(crate::projects::graphql::ServiceProject(p))),
@@ -217,6 +220,7 @@ pub struct QueryRoot(
     crate::notifications::graphql::NotificationQuery,
     crate::squads::graphql::SquadQuery,
     crate::projects::graphql::ProjectQuery,
+    crate::care::graphql::CareQuery,
     NodeQuery,
 );
 
@@ -244,6 +248,7 @@ pub struct MutationRoot(
     crate::staffing::graphql::StaffingMutation,
     crate::squads::graphql::SquadMutation,
     crate::projects::graphql::ProjectMutation,
+    crate::care::graphql::CareMutation,
 );
 
 /// The schema without runtime data: enough to print the SDL.

@@ -22,6 +22,8 @@ pub struct AppState {
     pub calendar: Arc<crate::calendar::token::FeedTokens>,
     /// Encryption of ID numbers.
     pub identity_vault: Arc<identity::vault::IdentityVault>,
+    /// Seals the register of people served (issue 21), under keys of its own.
+    pub care_vault: Arc<identity::vault::IdentityVault>,
     /// Live updates: publishing, fan-out between replicas, shutdown of subscriptions.
     pub live: Arc<live::LiveHub>,
     /// Shifts watched live (`shiftUpdated`): one read per change, however many watch.
@@ -60,8 +62,9 @@ impl AppState {
         let live = live::LiveHub::new(&db);
         let request_limiter =
             limits::RequestLimiter::new(config.requests_per_account, config.requests_per_address);
-        let identity_vault =
-            identity::vault::IdentityVault::new(&auth::jwt::identity_key(&config)?)?;
+        let identity_key = auth::jwt::identity_key(&config)?;
+        let identity_vault = identity::vault::IdentityVault::new(&identity_key)?;
+        let care_vault = identity::vault::IdentityVault::for_purpose(&identity_key, "care")?;
         let login_throttle = auth::rate_limit::LoginThrottle::new(
             config.login_attempts_per_phone,
             config.login_attempts_per_address,
@@ -82,6 +85,7 @@ impl AppState {
             checkin_codes: Arc::new(checkin_codes),
             calendar: Arc::new(calendar),
             identity_vault: Arc::new(identity_vault),
+            care_vault: Arc::new(care_vault),
             request_limiter: Arc::new(request_limiter),
             persisted: Arc::new(persisted),
             live: Arc::new(live),

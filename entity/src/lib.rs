@@ -7,6 +7,8 @@ pub mod api_client_secret;
 pub mod audit_log;
 pub mod calendar_feed;
 pub mod campaign;
+pub mod care_consent;
+pub mod care_recipient;
 pub mod charity_event;
 pub mod charity_fund;
 pub mod check_event;
@@ -69,7 +71,7 @@ mod tests {
     /// a data migration.
     #[test]
     fn stored_values_are_the_ones_already_in_the_database() {
-        let cases: [(&str, Vec<String>, &[&str]); 37] = [
+        let cases: [(&str, Vec<String>, &[&str]); 41] = [
             (
                 "notification",
                 stored::<super::notification::NotificationKind>(),
@@ -338,6 +340,26 @@ mod tests {
                 "community_resource.kind",
                 stored::<super::community_resource::ResourceKind>(),
                 &["PERSON", "VENUE", "FUND", "SKILL"],
+            ),
+            (
+                "care_recipient.age_group",
+                stored::<super::care_recipient::AgeGroup>(),
+                &["MINOR", "ADULT", "SENIOR", "ELDERLY_80_PLUS"],
+            ),
+            (
+                "care_recipient.status",
+                stored::<super::care_recipient::RecipientStatus>(),
+                &["ACTIVE", "ERASED"],
+            ),
+            (
+                "care_consent.given_by",
+                stored::<super::care_consent::ConsentGiver>(),
+                &["PERSON", "GUARDIAN", "AGENT"],
+            ),
+            (
+                "care_consent.means",
+                stored::<super::care_consent::ConsentMeans>(),
+                &["WRITTEN", "ORAL_RECORDED", "ELECTRONIC"],
             ),
         ];
         for (table, got, want) in cases {

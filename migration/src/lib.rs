@@ -35,6 +35,7 @@ mod m20261210_000026_staff_assignments;
 mod m20261210_000027_squads;
 mod m20261210_000028_training;
 mod m20261211_000029_service_projects;
+mod m20261212_000030_care_register;
 mod postgres;
 mod sqlite_rebuild;
 
@@ -74,6 +75,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261210_000027_squads::Migration),
             Box::new(m20261210_000028_training::Migration),
             Box::new(m20261211_000029_service_projects::Migration),
+            Box::new(m20261212_000030_care_register::Migration),
         ]
     }
 }

@@ -11,6 +11,7 @@ mod accounts_service;
 mod auth_e2e;
 mod backup;
 mod calendar_e2e;
+mod care_e2e;
 mod certificates_e2e;
 mod checkins_e2e;
 mod cli;

@@ -205,6 +205,22 @@ async fn seed_demo_fills_an_empty_database_once() {
         "{matched}"
     );
 
+    // The register of people served: masked in the list, whole when opened.
+    let people = app
+        .ok(
+            Some(&admin),
+            "query($o: ID!) { careRecipients(organizationId: $o) { name categories } }",
+            json!({ "o": station }),
+        )
+        .await;
+    assert_eq!(
+        people["careRecipients"],
+        json!([
+            { "name": "许**", "categories": ["LIVING_ALONE", "BEREAVED_PARENTS"] },
+            { "name": "戈**", "categories": ["LIVING_ALONE", "DISABILITY"] }
+        ])
+    );
+
     // A second run refuses: demo data never mixes with existing data.
     let err = api::seed::seed_demo(&app.state)
         .await

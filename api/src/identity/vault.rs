@@ -37,16 +37,22 @@ fn derive(master: &[u8], label: &[u8]) -> [u8; 32] {
 impl IdentityVault {
     /// Derive the encryption and digest keys from the master key (at least 32 bytes).
     pub fn new(master: &[u8]) -> anyhow::Result<Self> {
+        Self::for_purpose(master, "identity")
+    }
+
+    /// The keys of one purpose (`identity`, `care`…), derived from the master key under their
+    /// own labels: what one purpose sealed, another cannot open.
+    pub fn for_purpose(master: &[u8], purpose: &str) -> anyhow::Result<Self> {
         anyhow::ensure!(
             master.len() >= 32,
             "the identity key must be at least 32 bytes"
         );
-        let enc = derive(master, b"tongxing/identity/encrypt/v1");
+        let enc = derive(master, format!("tongxing/{purpose}/encrypt/v1").as_bytes());
         let cipher = Aes256Gcm::new_from_slice(&enc)
             .map_err(|_| anyhow::anyhow!("AES-256 takes a 32-byte key"))?;
         Ok(Self {
             cipher,
-            digest_key: derive(master, b"tongxing/identity/digest/v1"),
+            digest_key: derive(master, format!("tongxing/{purpose}/digest/v1").as_bytes()),
         })
     }
 

@@ -139,6 +139,12 @@ impl OrganizationStats {
     async fn needs_addressed(&self) -> i64 {
         self.0.projects.needs_addressed
     }
+
+    /// People served (服务对象) on the subtree's registers by the end of the period, erased
+    /// records included: a count, never who.
+    async fn people_registered(&self) -> i64 {
+        self.0.projects.people_registered
+    }
 }
 
 /// A node of the five-society hierarchy, or a social organization or charity attached to one.

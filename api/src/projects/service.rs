@@ -877,6 +877,18 @@ pub fn figures_query(
         )
         .expr_as(sub(needs(false)), Alias::new("needs_raised"))
         .expr_as(sub(needs(true)), Alias::new("needs_addressed"))
+        .expr_as(
+            sub(Query::select()
+                .expr(Func::count(Expr::col(Asterisk)))
+                .from(entity::care_recipient::Entity)
+                .and_where(authz::in_subtree(
+                    entity::care_recipient::Column::OrganizationId,
+                    org,
+                ))
+                .and_where(entity::care_recipient::Column::CreatedAt.lt(to))
+                .to_owned()),
+            Alias::new("people_registered"),
+        )
         .to_owned()
 }
 
@@ -891,6 +903,9 @@ pub struct Figures {
     pub needs_raised: i64,
     /// Of those, the ones turned into a help request, an event or a project.
     pub needs_addressed: i64,
+    /// People served registered by the end of the period (erased records still count: a count
+    /// is all statistics ever show of the register).
+    pub people_registered: i64,
 }
 
 #[cfg(test)]

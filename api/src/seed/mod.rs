@@ -11,6 +11,7 @@
 //! the organizers 13900000001 (the Kunshan stations) and 13900000002 (the Wujiang stations),
 //! and the volunteers 13800000001 to 13800000005.
 
+mod care;
 mod charity;
 mod city;
 mod data;
@@ -68,6 +69,8 @@ pub struct SeedSummary {
     pub community_needs: usize,
     /// Resources on the communities' lists.
     pub community_resources: usize,
+    /// People served on the registers.
+    pub people_registered: usize,
 }
 
 impl fmt::Display for SeedSummary {
@@ -77,7 +80,8 @@ impl fmt::Display for SeedSummary {
             "{} organizations, {} accounts, {} campaign(s), {} events, {} shifts, \
              {} confirmed and {} waitlisted sign-ups, {} fund(s) with {} donations, \
              {} micro-wishes, {} help requests, {} social workers assigned, {} squad(s), \
-             {} service projects, {} community needs, {} community resources",
+             {} service projects, {} community needs, {} community resources, \
+             {} people served registered",
             self.organizations,
             self.accounts,
             self.campaigns,
@@ -93,7 +97,8 @@ impl fmt::Display for SeedSummary {
             self.squads,
             self.service_projects,
             self.community_needs,
-            self.community_resources
+            self.community_resources,
+            self.people_registered
         )
     }
 }
@@ -195,6 +200,7 @@ pub async fn seed_demo(state: &AppState) -> anyhow::Result<SeedSummary> {
         &mut summary,
     )
     .await?;
+    care::seed(state, &admin, stations[0], today, &mut summary).await?;
 
     tracing::info!(
         organizations = summary.organizations,
@@ -213,6 +219,7 @@ pub async fn seed_demo(state: &AppState) -> anyhow::Result<SeedSummary> {
         service_projects = summary.service_projects,
         community_needs = summary.community_needs,
         community_resources = summary.community_resources,
+        people_registered = summary.people_registered,
         "demo city seeded"
     );
     Ok(summary)
