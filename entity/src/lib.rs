@@ -8,7 +8,10 @@ pub mod audit_log;
 pub mod calendar_feed;
 pub mod campaign;
 pub mod care_consent;
+pub mod care_plan;
 pub mod care_recipient;
+pub mod care_task;
+pub mod care_visit;
 pub mod charity_event;
 pub mod charity_fund;
 pub mod check_event;
@@ -71,7 +74,7 @@ mod tests {
     /// a data migration.
     #[test]
     fn stored_values_are_the_ones_already_in_the_database() {
-        let cases: [(&str, Vec<String>, &[&str]); 41] = [
+        let cases: [(&str, Vec<String>, &[&str]); 45] = [
             (
                 "notification",
                 stored::<super::notification::NotificationKind>(),
@@ -360,6 +363,31 @@ mod tests {
                 "care_consent.means",
                 stored::<super::care_consent::ConsentMeans>(),
                 &["WRITTEN", "ORAL_RECORDED", "ELECTRONIC"],
+            ),
+            (
+                "care_task.party",
+                stored::<super::care_task::CareParty>(),
+                &[
+                    "CIVIL_AFFAIRS",
+                    "COMMUNITY_WORKER",
+                    "THIRD_PARTY",
+                    "VOLUNTEER",
+                ],
+            ),
+            (
+                "care_task.kind",
+                stored::<super::care_task::CareTaskKind>(),
+                &["PHONE_CALL", "HOME_VISIT"],
+            ),
+            (
+                "care_task.cadence",
+                stored::<super::care_task::Cadence>(),
+                &["WEEKLY", "FORTNIGHTLY", "MONTHLY", "QUARTERLY"],
+            ),
+            (
+                "care_visit.observation",
+                stored::<super::care_visit::Observation>(),
+                &["OK", "CONCERN", "URGENT"],
             ),
         ];
         for (table, got, want) in cases {

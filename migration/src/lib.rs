@@ -36,6 +36,7 @@ mod m20261210_000027_squads;
 mod m20261210_000028_training;
 mod m20261211_000029_service_projects;
 mod m20261212_000030_care_register;
+mod m20261212_000031_care_plans;
 mod postgres;
 mod sqlite_rebuild;
 
@@ -76,6 +77,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261210_000028_training::Migration),
             Box::new(m20261211_000029_service_projects::Migration),
             Box::new(m20261212_000030_care_register::Migration),
+            Box::new(m20261212_000031_care_plans::Migration),
         ]
     }
 }

@@ -5,4 +5,5 @@
 //! request down to what statistics count.
 
 pub mod graphql;
+pub mod plans;
 pub mod register;

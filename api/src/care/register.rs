@@ -316,7 +316,7 @@ pub fn consent_name(vault: &IdentityVault, c: &consent::Model) -> Option<String>
 
 /// `FORBIDDEN` unless the viewer is staff of the record's organization (its members, the
 /// social workers assigned to it, the administrators above it).
-async fn require_staff<C: ConnectionTrait>(
+pub(super) async fn require_staff<C: ConnectionTrait>(
     db: &C,
     viewer: &account::Model,
     org: i64,
@@ -572,7 +572,7 @@ pub async fn withdraw_consent(
         .ok_or(AppError::NotFound(Noun::CareRecipient))
 }
 
-fn erased() -> AppError {
+pub(super) fn erased() -> AppError {
     AppError::Conflict(msg!("the record was erased", "该档案已删除"))
 }
 

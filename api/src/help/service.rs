@@ -105,6 +105,21 @@ pub async fn create(
         crate::projects::lists::check_need(db, viewer, n, new.organization_id).await?;
     }
     let txn = begin_write(db).await?;
+    let row = insert(&txn, viewer.id, new, now).await?;
+    txn.commit().await?;
+    tracing::info!(help_request_id = row.id, "help request reported");
+    Ok(row)
+}
+
+/// Write a reported request (its first step, and the need it answers) in the caller's
+/// transaction, without the checks [`create`] makes: for callers that made their own (a care
+/// visit's alert, raised by whoever made the visit).
+pub async fn insert<C: ConnectionTrait>(
+    txn: &C,
+    reporter: i64,
+    new: NewHelpRequest,
+    now: DateTime<Utc>,
+) -> AppResult<request::Model> {
     let row = request::ActiveModel {
         organization_id: Set(new.organization_id),
         title: Set(new.title),
@@ -116,34 +131,24 @@ pub async fn create(
         needed_skills: Set(validate::skills_to_db(&new.needed_skills)),
         needed_by: Set(new.needed_by),
         status: Set(HelpStatus::Reported),
-        reported_by: Set(viewer.id),
+        reported_by: Set(reporter),
         reported_via_client: Set(new.via_client),
         reported_at: Set(now),
         updated_at: Set(now),
         project_id: Set(new.project_id),
         ..Default::default()
     }
-    .insert(&txn)
+    .insert(txn)
     .await?;
     if let Some(n) = new.need_id {
         crate::projects::lists::take_need(
-            &txn,
+            txn,
             n,
             crate::projects::lists::Taken::HelpRequest(row.id),
         )
         .await?;
     }
-    add_step(
-        &txn,
-        row.id,
-        HelpStatus::Reported,
-        Some(viewer.id),
-        None,
-        now,
-    )
-    .await?;
-    txn.commit().await?;
-    tracing::info!(help_request_id = row.id, "help request reported");
+    add_step(txn, row.id, HelpStatus::Reported, Some(reporter), None, now).await?;
     Ok(row)
 }
 

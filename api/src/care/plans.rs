@@ -1,0 +1,567 @@
+//! Care plans and visits (四方关爱), independent of GraphQL: a plan names a person served and
+//! the tasks of the four parties; each task is due on its schedule, counted in city days from
+//! the plan's first day; a visit logged against a task moves it on, and raises a help request
+//! when something is wrong.
+
+use chrono::{DateTime, Datelike, Duration, Months, NaiveDate, Utc};
+use entity::{
+    account, care_consent as consent, care_plan as plan,
+    care_recipient::{self as recipient, RecipientStatus},
+    care_task::{self as task, Cadence, CareParty, CareTaskKind},
+    care_visit::{self as visit, Observation},
+};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
+    EntityTrait, QueryFilter, QueryOrder, QuerySelect, sea_query::Expr,
+};
+
+use super::register::{self, ConsentPurpose, require_staff};
+use crate::{
+    authz,
+    db::begin_write,
+    error::{AppError, AppResult, Noun},
+    identity::vault::IdentityVault,
+};
+
+/// The `k`-th scheduled day of a task that starts on `start`.
+fn scheduled(start: NaiveDate, cadence: Cadence, k: u32) -> NaiveDate {
+    match cadence {
+        Cadence::Weekly => start + Duration::days(7 * i64::from(k)),
+        Cadence::Fortnightly => start + Duration::days(14 * i64::from(k)),
+        Cadence::Monthly => start
+            .checked_add_months(Months::new(k))
+            .unwrap_or(NaiveDate::MAX),
+        Cadence::Quarterly => start
+            .checked_add_months(Months::new(3 * k))
+            .unwrap_or(NaiveDate::MAX),
+    }
+}
+
+/// The first scheduled day after `after` (the plan's first day when `after` is before it).
+/// Months count from the start day: a plan starting on 31 January is due on 28 (or 29)
+/// February, 31 March, 30 April…
+pub fn next_due(start: NaiveDate, cadence: Cadence, after: NaiveDate) -> NaiveDate {
+    if after < start {
+        return start;
+    }
+    let mut k: u32 = match cadence {
+        Cadence::Weekly => ((after - start).num_days() / 7) as u32,
+        Cadence::Fortnightly => ((after - start).num_days() / 14) as u32,
+        Cadence::Monthly | Cadence::Quarterly => {
+            let months =
+                (after.year() - start.year()) * 12 + after.month() as i32 - start.month() as i32;
+            let per = if cadence == Cadence::Monthly { 1 } else { 3 };
+            (months.max(0) / per) as u32
+        }
+    };
+    while scheduled(start, cadence, k) <= after {
+        k += 1;
+    }
+    scheduled(start, cadence, k)
+}
+
+/// One party's task in a new plan.
+#[derive(Clone, Debug)]
+pub struct NewTask {
+    /// Which party.
+    pub party: CareParty,
+    /// A call or a home visit.
+    pub kind: CareTaskKind,
+    /// How often.
+    pub cadence: Cadence,
+    /// Who does it.
+    pub assignee: i64,
+}
+
+/// A new plan.
+#[derive(Clone, Debug)]
+pub struct NewPlan {
+    /// The person served.
+    pub recipient: i64,
+    /// First day: today or later, or at most 30 days back.
+    pub starts_on: NaiveDate,
+    /// The tasks, 1 to 8.
+    pub tasks: Vec<NewTask>,
+}
+
+/// Whether the record holds a consent, not withdrawn, to each of `purposes`.
+async fn consented<C: ConnectionTrait>(
+    db: &C,
+    recipient_id: i64,
+    purposes: &[ConsentPurpose],
+) -> AppResult<bool> {
+    let given: Vec<String> = consent::Entity::find()
+        .select_only()
+        .column(consent::Column::Purposes)
+        .filter(consent::Column::RecipientId.eq(recipient_id))
+        .filter(consent::Column::WithdrawnAt.is_null())
+        .into_tuple()
+        .all(db)
+        .await?;
+    let held: Vec<ConsentPurpose> = given
+        .iter()
+        .flat_map(|p| ConsentPurpose::list_from_db(p))
+        .collect();
+    Ok(purposes.iter().all(|p| held.contains(p)))
+}
+
+async fn active_recipient<C: ConnectionTrait>(db: &C, id: i64) -> AppResult<recipient::Model> {
+    let r = recipient::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or(AppError::NotFound(Noun::CareRecipient))?;
+    if r.status == RecipientStatus::Erased {
+        return Err(register::erased());
+    }
+    Ok(r)
+}
+
+/// Start a plan (the staff of the person's station or room). It needs a consent to care
+/// visits on record — and, with a volunteer among the parties, to sharing what a visit needs
+/// with them — else `CONFLICT`; one plan runs per person.
+pub async fn create(
+    db: &DatabaseConnection,
+    viewer: &account::Model,
+    n: NewPlan,
+) -> AppResult<(plan::Model, Vec<task::Model>)> {
+    if n.tasks.is_empty() || n.tasks.len() > 8 {
+        return Err(AppError::bad_input(
+            "input.tasks",
+            msg!("1 to 8 tasks", "须有 1 至 8 项任务"),
+        ));
+    }
+    let today = crate::staffing::service::today();
+    if n.starts_on < today - Duration::days(30) || n.starts_on > today + Duration::days(365) {
+        return Err(AppError::bad_input(
+            "input.startsOn",
+            msg!(
+                "from 30 days ago to a year from now",
+                "开始日期须在 30 天前至一年后之间"
+            ),
+        ));
+    }
+    let r = active_recipient(db, n.recipient).await?;
+    require_staff(db, viewer, r.organization_id).await?;
+    let mut needed = vec![ConsentPurpose::CareVisits];
+    if n.tasks.iter().any(|t| t.party == CareParty::Volunteer) {
+        needed.push(ConsentPurpose::ShareWithVolunteers);
+    }
+    if !consented(db, r.id, &needed).await? {
+        return Err(AppError::Conflict(msg!(
+            "no consent on record to care visits (and, with a volunteer, to sharing with them): record one first",
+            "尚无探访关爱（及向志愿者提供信息）的同意记录，请先登记同意"
+        )));
+    }
+    let mut assignees: Vec<i64> = n.tasks.iter().map(|t| t.assignee).collect();
+    assignees.sort_unstable();
+    assignees.dedup();
+    let known = account::Entity::find()
+        .filter(account::Column::Id.is_in(assignees.iter().copied()))
+        .filter(account::Column::PasswordHash.ne(crate::privacy::DELETED_HASH))
+        .all(db)
+        .await?
+        .len();
+    if known != assignees.len() {
+        return Err(AppError::bad_input(
+            "input.tasks",
+            msg!("names an account that does not exist", "其中有不存在的账号"),
+        ));
+    }
+    let now = Utc::now();
+    let txn = begin_write(db).await?;
+    let p = plan::ActiveModel {
+        recipient_id: Set(r.id),
+        organization_id: Set(r.organization_id),
+        starts_on: Set(n.starts_on),
+        ended_at: Set(None),
+        created_by: Set(viewer.id),
+        created_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await
+    .map_err(|e| {
+        AppError::from_db_unique(e, || {
+            AppError::Conflict(msg!(
+                "the person already has a running plan",
+                "该服务对象已有执行中的关爱计划"
+            ))
+        })
+    })?;
+    let mut tasks = Vec::with_capacity(n.tasks.len());
+    for t in &n.tasks {
+        tasks.push(
+            task::ActiveModel {
+                plan_id: Set(p.id),
+                recipient_id: Set(r.id),
+                organization_id: Set(r.organization_id),
+                party: Set(t.party),
+                kind: Set(t.kind),
+                cadence: Set(t.cadence),
+                assignee_id: Set(t.assignee),
+                next_due_on: Set(n.starts_on),
+                last_done_on: Set(None),
+                created_at: Set(now),
+                ..Default::default()
+            }
+            .insert(&txn)
+            .await?,
+        );
+    }
+    crate::privacy::audit(
+        &txn,
+        viewer.id,
+        "care.plan",
+        Some(r.organization_id),
+        None,
+        format!("care recipient {}: plan {}", r.id, p.id),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok((p, tasks))
+}
+
+/// Tasks of running plans for people still on the register, due by `until`.
+fn due_by(until: NaiveDate) -> sea_orm::Select<task::Entity> {
+    task::Entity::find()
+        .filter(task::Column::NextDueOn.lte(until))
+        .filter(
+            task::Column::PlanId.in_subquery(
+                sea_orm::sea_query::Query::select()
+                    .column(plan::Column::Id)
+                    .from(plan::Entity)
+                    .and_where(plan::Column::EndedAt.is_null())
+                    .to_owned(),
+            ),
+        )
+        .order_by_asc(task::Column::NextDueOn)
+        .order_by_asc(task::Column::Id)
+}
+
+/// How far ahead the due lists look: a week.
+pub const HORIZON_DAYS: i64 = 7;
+
+/// The caller's tasks due within the coming week (overdue ones first).
+pub async fn due_for(
+    db: &DatabaseConnection,
+    viewer: &account::Model,
+) -> AppResult<Vec<task::Model>> {
+    let until = crate::staffing::service::today() + Duration::days(HORIZON_DAYS);
+    Ok(due_by(until)
+        .filter(task::Column::AssigneeId.eq(viewer.id))
+        .limit(200)
+        .all(db)
+        .await?)
+}
+
+/// The tasks due within the coming week in an organization and below it (its staff), overdue
+/// ones first; `overdue_only` for the station's list of late visits.
+pub async fn due_in(
+    db: &DatabaseConnection,
+    viewer: &account::Model,
+    org: i64,
+    overdue_only: bool,
+) -> AppResult<Vec<task::Model>> {
+    require_staff(db, viewer, org).await?;
+    let today = crate::staffing::service::today();
+    let until = if overdue_only {
+        today - Duration::days(1)
+    } else {
+        today + Duration::days(HORIZON_DAYS)
+    };
+    Ok(due_by(until)
+        .filter(authz::in_subtree(task::Column::OrganizationId, org))
+        .limit(500)
+        .all(db)
+        .await?)
+}
+
+/// Whether `viewer` may see the person's record for `t`: the staff of its organization, or the
+/// task's assignee from two days before it is due until it is done (a volunteer only with the
+/// consent to share).
+pub async fn may_open_for_task<C: ConnectionTrait>(
+    db: &C,
+    viewer: &account::Model,
+    t: &task::Model,
+) -> AppResult<bool> {
+    if crate::clients::confined_to().is_some() {
+        return Ok(false);
+    }
+    if authz::is_staff(db, viewer, t.organization_id).await? {
+        return Ok(true);
+    }
+    if t.assignee_id != viewer.id
+        || crate::staffing::service::today() < t.next_due_on - Duration::days(2)
+    {
+        return Ok(false);
+    }
+    if t.party == CareParty::Volunteer
+        && !consented(db, t.recipient_id, &[ConsentPurpose::ShareWithVolunteers]).await?
+    {
+        return Ok(false);
+    }
+    Ok(true)
+}
+
+/// A visit as logged.
+#[derive(Clone, Debug)]
+pub struct LoggedVisit {
+    /// The task.
+    pub task: i64,
+    /// The day: not in the future, at most 30 days back, not before the plan.
+    pub visited_on: NaiveDate,
+    /// Health (健康).
+    pub health: Observation,
+    /// Safety (安全).
+    pub safety: Observation,
+    /// Living conditions (居住环境).
+    pub living: Observation,
+    /// Mood (情绪).
+    pub mood: Observation,
+    /// Notes, at most 1,000 characters (sealed).
+    pub notes: String,
+    /// Ask for help even if nothing is marked urgent.
+    pub raise_help: bool,
+}
+
+/// Whether a visit's checklist calls for a help request.
+pub fn needs_help(v: &LoggedVisit) -> bool {
+    v.raise_help || [v.health, v.safety, v.living, v.mood].contains(&Observation::Urgent)
+}
+
+/// Log a visit (the task's assignee or the organization's staff). The task moves on to its
+/// next scheduled day after both the visit and the day it was due, in a conditional update, so
+/// two logs of one due visit cannot both move it (`CONFLICT`). An urgent observation (or
+/// `raise_help`) raises a help request for the staff in the same transaction.
+pub async fn log_visit(
+    db: &DatabaseConnection,
+    vault: &IdentityVault,
+    viewer: &account::Model,
+    v: LoggedVisit,
+) -> AppResult<(visit::Model, Option<entity::help_request::Model>)> {
+    let notes = v.notes.trim().to_owned();
+    if notes.chars().count() > 1000 {
+        return Err(AppError::bad_input(
+            "input.notes",
+            msg!("at most 1,000 characters", "记录最多 1000 字"),
+        ));
+    }
+    let t = task::Entity::find_by_id(v.task)
+        .one(db)
+        .await?
+        .ok_or(AppError::NotFound(Noun::CareRecipient))?;
+    if t.assignee_id != viewer.id || crate::clients::confined_to().is_some() {
+        require_staff(db, viewer, t.organization_id).await?;
+    }
+    let p = plan::Entity::find_by_id(t.plan_id)
+        .one(db)
+        .await?
+        .ok_or(AppError::NotFound(Noun::CareRecipient))?;
+    if p.ended_at.is_some() {
+        return Err(AppError::Conflict(msg!(
+            "the plan has ended",
+            "该关爱计划已结束"
+        )));
+    }
+    let r = active_recipient(db, t.recipient_id).await?;
+    let today = crate::staffing::service::today();
+    if v.visited_on > today
+        || v.visited_on < today - Duration::days(30)
+        || v.visited_on < p.starts_on
+    {
+        return Err(AppError::bad_input(
+            "input.visitedOn",
+            msg!(
+                "the day of the visit: not in the future, at most 30 days back, not before the plan",
+                "探访日期不能晚于今天、不能早于 30 天前或计划开始之前"
+            ),
+        ));
+    }
+    let help = if needs_help(&v) {
+        let o = crate::organizations::service::get(db, r.organization_id)
+            .await?
+            .ok_or(AppError::NotFound(Noun::Organization))?;
+        let home = register::open(vault, &r);
+        let place = home
+            .as_ref()
+            .and_then(|h| Some((h.latitude?, h.longitude?)))
+            .or_else(|| Some((o.latitude?, o.longitude?)));
+        let Some((lat, lng)) = place else {
+            return Err(AppError::bad_input(
+                "input.raiseHelp",
+                msg!(
+                    "neither the home nor the station has a place to send help to",
+                    "服务对象住址和站点均无定位，无法派单"
+                ),
+            ));
+        };
+        Some(crate::help::service::NewHelpRequest {
+            organization_id: r.organization_id,
+            title: "关爱探访发现需协助".into(),
+            details: notes.clone(),
+            category: entity::charity_event::EventCategory::ElderlyCare,
+            urgency: entity::help_request::Urgency::High,
+            location: crate::geo::GeoPoint::new(lat, lng, "location")?,
+            needed_skills: Vec::new(),
+            needed_by: None,
+            via_client: None,
+            project_id: None,
+            need_id: None,
+        })
+    } else {
+        None
+    };
+    let now = Utc::now();
+    let next = next_due(p.starts_on, t.cadence, v.visited_on.max(t.next_due_on));
+    let txn = begin_write(db).await?;
+    let moved = task::Entity::update_many()
+        .col_expr(task::Column::NextDueOn, Expr::value(next))
+        .col_expr(
+            task::Column::LastDoneOn,
+            Expr::value(Some(
+                t.last_done_on.map_or(v.visited_on, |d| d.max(v.visited_on)),
+            )),
+        )
+        .filter(task::Column::Id.eq(t.id))
+        .filter(task::Column::NextDueOn.eq(t.next_due_on))
+        .exec(&txn)
+        .await?;
+    if moved.rows_affected == 0 {
+        return Err(AppError::Conflict(msg!(
+            "this visit was just logged by someone else: reload the task",
+            "该次探访刚由他人登记，请刷新"
+        )));
+    }
+    let request = match help {
+        Some(h) => Some(crate::help::service::insert(&txn, viewer.id, h, now).await?),
+        None => None,
+    };
+    let row = visit::ActiveModel {
+        task_id: Set(t.id),
+        recipient_id: Set(r.id),
+        organization_id: Set(r.organization_id),
+        visitor_id: Set(viewer.id),
+        visited_on: Set(v.visited_on),
+        health: Set(v.health),
+        safety: Set(v.safety),
+        living: Set(v.living),
+        mood: Set(v.mood),
+        sealed_notes: Set((!notes.is_empty()).then(|| vault.seal(r.id, &notes))),
+        help_request_id: Set(request.as_ref().map(|h| h.id)),
+        created_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    crate::privacy::audit(
+        &txn,
+        viewer.id,
+        "care.visit",
+        Some(r.organization_id),
+        None,
+        format!("care recipient {}: visit {}", r.id, row.id),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok((row, request))
+}
+
+/// Whether a task is past its day, as the city reads today.
+pub fn overdue(t: &task::Model, now: DateTime<Utc>) -> bool {
+    t.next_due_on < now.with_timezone(&crate::clock::city_offset()).date_naive()
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+
+    use super::*;
+
+    fn d(s: &str) -> NaiveDate {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn months_count_from_the_start_day_across_month_ends() {
+        let start = d("2026-01-31");
+        assert_eq!(next_due(start, Cadence::Monthly, d("2026-01-30")), start);
+        assert_eq!(
+            next_due(start, Cadence::Monthly, d("2026-01-31")),
+            d("2026-02-28")
+        );
+        assert_eq!(
+            next_due(start, Cadence::Monthly, d("2026-02-28")),
+            d("2026-03-31")
+        );
+        assert_eq!(
+            next_due(start, Cadence::Monthly, d("2026-04-15")),
+            d("2026-04-30")
+        );
+        assert_eq!(
+            next_due(d("2027-01-31"), Cadence::Monthly, d("2028-02-01")),
+            d("2028-02-29")
+        );
+        assert_eq!(
+            next_due(start, Cadence::Quarterly, d("2026-02-01")),
+            d("2026-04-30")
+        );
+        assert_eq!(
+            next_due(start, Cadence::Quarterly, d("2026-12-31")),
+            d("2027-01-31")
+        );
+    }
+
+    #[test]
+    fn weeks_count_from_the_start_day() {
+        let start = d("2026-12-01");
+        assert_eq!(
+            next_due(start, Cadence::Weekly, d("2026-12-01")),
+            d("2026-12-08")
+        );
+        assert_eq!(
+            next_due(start, Cadence::Weekly, d("2026-12-07")),
+            d("2026-12-08")
+        );
+        assert_eq!(
+            next_due(start, Cadence::Weekly, d("2026-12-20")),
+            d("2026-12-22")
+        );
+        assert_eq!(
+            next_due(start, Cadence::Fortnightly, d("2026-12-15")),
+            d("2026-12-29")
+        );
+        assert_eq!(next_due(start, Cadence::Weekly, d("2025-12-31")), start);
+    }
+
+    #[test]
+    fn overdue_is_decided_by_the_city_date() {
+        let t = task::Model {
+            id: 1,
+            plan_id: 1,
+            recipient_id: 1,
+            organization_id: 1,
+            party: CareParty::Volunteer,
+            kind: CareTaskKind::HomeVisit,
+            cadence: Cadence::Weekly,
+            assignee_id: 1,
+            next_due_on: d("2026-12-06"),
+            last_done_on: None,
+            created_at: Utc::now(),
+        };
+        // 23:30 UTC on the 5th is 07:30 on the 6th in the city: due today, not late.
+        assert!(!overdue(
+            &t,
+            Utc.with_ymd_and_hms(2026, 12, 5, 23, 30, 0).unwrap()
+        ));
+        // 16:30 UTC on the 6th is 00:30 on the 7th in the city: late.
+        assert!(overdue(
+            &t,
+            Utc.with_ymd_and_hms(2026, 12, 6, 16, 30, 0).unwrap()
+        ));
+        // 15:59 UTC on the 6th is still the 6th in the city.
+        assert!(!overdue(
+            &t,
+            Utc.with_ymd_and_hms(2026, 12, 6, 15, 59, 0).unwrap()
+        ));
+    }
+}
