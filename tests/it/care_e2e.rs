@@ -12,7 +12,7 @@ const REGISTER: &str = "mutation($i: RegisterCareRecipientInput!) { registerCare
     id name ageGroup categories address needs contacts { name phone } consents { givenBy name purposes } } }";
 const LIST: &str = "query($o: ID!) { careRecipients(organizationId: $o) { id name address needs contacts { name } consents { name } categories } }";
 const READ: &str = "query($id: ID!) { careRecipient(id: $id) { id name status address needs location { latitude } contacts { name relation phone } consents { id givenBy name means } } }";
-const ERASE: &str = "mutation($id: ID!) { eraseCareRecipient(id: $id, reason: \"本人要求删除\") { status name erasedAt } }";
+const ERASE: &str = "mutation($id: ID!) { eraseCareRecipient(id: $id, reason: PERSON_REQUESTED) { status name erasedAt } }";
 const STATS: &str = "query($o: ID!, $f: DateTime!, $t: DateTime!) { organization(id: $o) { stats(from: $f, to: $t) { peopleRegistered } } }";
 
 fn today() -> String {
@@ -96,11 +96,28 @@ async fn the_register_is_the_staffs_masked_in_lists_and_every_read_audited() {
         json!([{ "id": id, "name": "许**", "address": null, "needs": null, "contacts": [], "consents": [],
                  "categories": ["LIVING_ALONE", "BEREAVED_PARENTS"] }])
     );
-    // The district's administrators see it too, from above.
+    // The district's administrators see it too, from above; a mere member of the district
+    // (not its administrator) is not staff of the station, so lists nothing of it.
     let from_above = app
         .ok(Some(&w.root.access), LIST, json!({ "o": w.district }))
         .await;
     assert_eq!(from_above["careRecipients"].as_array().unwrap().len(), 1);
+    let district_member = app.register("13800007003", "区里的组织者").await;
+    app.add_member(&w.root.access, &w.district, "13800007003", "ORGANIZER")
+        .await;
+    let listed = app
+        .ok(
+            Some(&district_member.access),
+            LIST,
+            json!({ "o": w.district }),
+        )
+        .await;
+    assert_eq!(listed["careRecipients"], json!([]));
+    assert_eq!(
+        app.err_code(Some(&district_member.access), READ, json!({ "id": id }))
+            .await,
+        "FORBIDDEN"
+    );
     let whole = app
         .ok(Some(&worker.access), READ, json!({ "id": id }))
         .await;
@@ -309,4 +326,20 @@ async fn consent_comes_first_and_erasure_keeps_only_the_counts() {
             .await,
         "CONFLICT"
     );
+    // The last consent to keep the record is not withdrawn: the record is erased instead.
+    let first = app
+        .ok(Some(&w.organizer.access), READ, json!({ "id": child }))
+        .await["careRecipient"]["consents"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        app.err_code(Some(&w.organizer.access), WITHDRAW, json!({ "id": first }))
+            .await,
+        "CONFLICT"
+    );
+    let still = app
+        .ok(Some(&w.organizer.access), READ, json!({ "id": child }))
+        .await;
+    assert_eq!(still["careRecipient"]["status"], "ACTIVE");
 }

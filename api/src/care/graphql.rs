@@ -347,7 +347,9 @@ impl CareMutation {
         Ok(ids::encode(NodeType::CareConsent, c.id))
     }
 
-    /// Withdraw a consent (its organization's staff); returns when it was withdrawn.
+    /// Withdraw a consent (its organization's staff), audited; returns when it was withdrawn. The
+    /// last consent to keep the record is not withdrawn but the record erased
+    /// (`eraseCareRecipient` with `CONSENT_WITHDRAWN`): `CONFLICT` says so.
     async fn withdraw_care_consent(
         &self,
         ctx: &Context<'_>,
@@ -366,11 +368,12 @@ impl CareMutation {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "Global ID of the record.")] id: ID,
-        #[graphql(desc = "Why (the request), 1–200 characters.")] reason: String,
+        #[graphql(desc = "Why: a code, never free text (the audit log outlives the record).")]
+        reason: register::ErasureReason,
     ) -> Result<CareRecipient> {
         let viewer = ctx.require_account().await?;
         let key = ids::decode(NodeType::CareRecipient, &id, "id")?;
-        let model = register::erase(&ctx.state().db, viewer, key, &reason).await?;
+        let model = register::erase(&ctx.state().db, viewer, key, reason).await?;
         Ok(CareRecipient {
             model,
             personal: None,

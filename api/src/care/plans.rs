@@ -141,7 +141,13 @@ pub async fn create(
         ));
     }
     let r = active_recipient(db, n.recipient).await?;
-    require_staff(db, viewer, r.organization_id).await?;
+    require_staff(
+        db,
+        viewer,
+        r.organization_id,
+        &format!("start a plan for care recipient {}", r.id),
+    )
+    .await?;
     let mut needed = vec![ConsentPurpose::CareVisits];
     if n.tasks.iter().any(|t| t.party == CareParty::Volunteer) {
         needed.push(ConsentPurpose::ShareWithVolunteers);
@@ -262,7 +268,7 @@ pub async fn due_in(
     org: i64,
     overdue_only: bool,
 ) -> AppResult<Vec<task::Model>> {
-    require_staff(db, viewer, org).await?;
+    require_staff(db, viewer, org, "list the visits due").await?;
     let today = crate::staffing::service::today();
     let until = if overdue_only {
         today - Duration::days(1)
@@ -351,7 +357,13 @@ pub async fn log_visit(
         .await?
         .ok_or(AppError::NotFound(Noun::CareRecipient))?;
     if t.assignee_id != viewer.id || crate::clients::confined_to().is_some() {
-        require_staff(db, viewer, t.organization_id).await?;
+        require_staff(
+            db,
+            viewer,
+            t.organization_id,
+            &format!("log a visit of care task {}", t.id),
+        )
+        .await?;
     }
     let p = plan::Entity::find_by_id(t.plan_id)
         .one(db)
@@ -446,7 +458,8 @@ pub async fn log_visit(
         safety: Set(v.safety),
         living: Set(v.living),
         mood: Set(v.mood),
-        sealed_notes: Set((!notes.is_empty()).then(|| vault.seal(r.id, &notes))),
+        sealed_notes: Set((!notes.is_empty())
+            .then(|| vault.seal_for(&register::aad("care_visit.sealed_notes", r.id), &notes))),
         help_request_id: Set(request.as_ref().map(|h| h.id)),
         created_at: Set(now),
         ..Default::default()

@@ -140,7 +140,7 @@ impl ConsentPurpose {
 }
 
 /// Someone to call about the person (联系人).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Contact {
     /// 1–30 characters.
     pub name: String,
@@ -150,8 +150,27 @@ pub struct Contact {
     pub phone: String,
 }
 
+// Personal data: never printed by accident (a `?value` in a log line, an `#[instrument]`).
+impl std::fmt::Debug for Contact {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Contact([redacted])")
+    }
+}
+
+impl std::fmt::Debug for Personal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Personal([redacted])")
+    }
+}
+
+impl std::fmt::Debug for NewConsent {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("NewConsent([redacted])")
+    }
+}
+
 /// The sealed part of a record.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub struct Personal {
     /// Name, 1–30 characters.
     pub name: String,
@@ -168,7 +187,7 @@ pub struct Personal {
 }
 
 /// A consent as recorded.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct NewConsent {
     /// Who gave it.
     pub given_by: ConsentGiver,
@@ -197,23 +216,19 @@ pub struct NewRecipient {
     pub consent: NewConsent,
 }
 
+/// One line of 1 to `max` characters, or (with `min` 0) an empty one; no control characters.
 fn chars_in(s: &str, min: usize, max: usize, field: &str) -> AppResult<String> {
-    let t = s.trim();
-    let n = t.chars().count();
-    if n < min || n > max {
-        return Err(AppError::bad_input(
-            field,
-            msg!("{min} to {max} characters", "须为 {min} 至 {max} 个字"),
-        ));
+    if min == 0 && s.trim().is_empty() {
+        return Ok(String::new());
     }
-    Ok(t.to_owned())
+    crate::validate::title(s, field, max)
 }
 
 /// Check and tidy the personal part.
 pub fn check_personal(p: &Personal) -> AppResult<Personal> {
     let name = chars_in(&p.name, 1, 30, "input.name")?;
     let address = chars_in(&p.address, 0, 200, "input.address")?;
-    let needs = chars_in(&p.needs, 0, 1000, "input.needs")?;
+    let needs = crate::validate::text(&p.needs, "input.needs", 1000)?;
     if p.latitude.is_some() != p.longitude.is_some() {
         return Err(AppError::bad_input(
             "input.location",
@@ -297,21 +312,30 @@ pub fn check_consent(
     Ok(name)
 }
 
+/// What each sealed field is bound to: its table, column and row, so a ciphertext copied to
+/// another row or another column does not open.
+pub fn aad(field: &str, id: i64) -> Vec<u8> {
+    format!("tongxing/care/{field}/{id}").into_bytes()
+}
+
 fn seal(vault: &IdentityVault, id: i64, p: &Personal) -> AppResult<Vec<u8>> {
     let json = serde_json::to_string(p)
         .map_err(|e| AppError::Internal(anyhow::anyhow!("sealing a record: {e}")))?;
-    Ok(vault.seal(id, &json))
+    Ok(vault.seal_for(&aad("care_recipient.sealed", id), &json))
 }
 
 /// Open a record's personal part; `None` when erased (or unreadable under this key).
 pub fn open(vault: &IdentityVault, r: &recipient::Model) -> Option<Personal> {
     let sealed = r.sealed.as_ref()?;
-    serde_json::from_str(&vault.open(r.id, sealed)?).ok()
+    serde_json::from_str(&vault.open_for(&aad("care_recipient.sealed", r.id), sealed)?).ok()
 }
 
 /// Open a consent's name; `None` when erased.
 pub fn consent_name(vault: &IdentityVault, c: &consent::Model) -> Option<String> {
-    vault.open(c.recipient_id, c.sealed_name.as_ref()?)
+    vault.open_for(
+        &aad("care_consent.sealed_name", c.id),
+        c.sealed_name.as_ref()?,
+    )
 }
 
 /// `FORBIDDEN` unless the viewer is staff of the record's organization (its members, the
@@ -320,6 +344,7 @@ pub(super) async fn require_staff<C: ConnectionTrait>(
     db: &C,
     viewer: &account::Model,
     org: i64,
+    what: &str,
 ) -> AppResult<()> {
     // An API client never reaches the register, whatever its scopes.
     if crate::clients::confined_to().is_some() || !authz::is_staff(db, viewer, org).await? {
@@ -330,7 +355,7 @@ pub(super) async fn require_staff<C: ConnectionTrait>(
             "care.refused",
             Some(org),
             None,
-            "refused access to the register",
+            format!("refused: {what}"),
         )
         .await?;
         return Err(AppError::Forbidden(msg!(
@@ -369,7 +394,7 @@ pub async fn register(
     let org = crate::organizations::service::get(db, n.organization)
         .await?
         .ok_or(AppError::NotFound(Noun::Organization))?;
-    require_staff(db, viewer, org.id).await?;
+    require_staff(db, viewer, org.id, "register a person").await?;
     if !matches!(org.kind, OrganizationKind::Station | OrganizationKind::Room) {
         return Err(AppError::bad_input(
             "input.organizationId",
@@ -421,10 +446,10 @@ async fn insert_consent<C: ConnectionTrait>(
     c: &NewConsent,
     name: &str,
 ) -> AppResult<consent::Model> {
-    Ok(consent::ActiveModel {
+    let row = consent::ActiveModel {
         recipient_id: Set(recipient_id),
         given_by: Set(c.given_by),
-        sealed_name: Set(Some(vault.seal(recipient_id, name))),
+        sealed_name: Set(None),
         purposes: Set(ConsentPurpose::list_to_db(&c.purposes)),
         means: Set(c.means),
         given_on: Set(c.given_on),
@@ -434,7 +459,12 @@ async fn insert_consent<C: ConnectionTrait>(
         ..Default::default()
     }
     .insert(db)
-    .await?)
+    .await?;
+    // Sealed under its own id, which the insert just gave it.
+    let sealed = vault.seal_for(&aad("care_consent.sealed_name", row.id), name);
+    let mut active: consent::ActiveModel = row.into();
+    active.sealed_name = Set(Some(sealed));
+    Ok(active.update(db).await?)
 }
 
 /// The records of an organization and those below it (its staff), oldest first, at most 500,
@@ -448,7 +478,7 @@ pub async fn list(
     crate::organizations::service::get(db, org)
         .await?
         .ok_or(AppError::NotFound(Noun::Organization))?;
-    require_staff(db, viewer, org).await?;
+    require_staff(db, viewer, org, "list the register").await?;
     let mut q = recipient::Entity::find()
         .filter(authz::in_subtree(recipient::Column::OrganizationId, org))
         .filter(recipient::Column::Status.eq(RecipientStatus::Active));
@@ -460,6 +490,14 @@ pub async fn list(
         .limit(MAX_LISTED)
         .all(db)
         .await?;
+    // Only the records the caller could open one by one: a member of a district center (not
+    // its administrator) is not staff of the stations below it.
+    let orgs: Vec<i64> = rows.iter().map(|r| r.organization_id).collect();
+    let staff_of = authz::staff_of_many(db, viewer, &orgs).await?;
+    let rows: Vec<recipient::Model> = rows
+        .into_iter()
+        .filter(|r| staff_of.contains(&r.organization_id))
+        .collect();
     if !rows.is_empty() {
         let now = Utc::now();
         entity::audit_log::Entity::insert_many(rows.iter().map(|r| {
@@ -489,7 +527,13 @@ pub async fn read(
         .one(db)
         .await?
         .ok_or(AppError::NotFound(Noun::CareRecipient))?;
-    require_staff(db, viewer, r.organization_id).await?;
+    require_staff(
+        db,
+        viewer,
+        r.organization_id,
+        &format!("read care recipient {id}"),
+    )
+    .await?;
     crate::privacy::audit(
         db,
         viewer.id,
@@ -519,12 +563,16 @@ pub async fn record_consent(
         .one(db)
         .await?
         .ok_or(AppError::NotFound(Noun::CareRecipient))?;
-    require_staff(db, viewer, r.organization_id).await?;
-    if r.status == RecipientStatus::Erased {
-        return Err(erased());
-    }
+    require_staff(
+        db,
+        viewer,
+        r.organization_id,
+        &format!("record a consent for care recipient {recipient_id}"),
+    )
+    .await?;
     let name = check_consent(&c, r.age_group, crate::staffing::service::today(), "input")?;
     let txn = begin_write(db).await?;
+    still_active(&txn, r.id).await?;
     let row = insert_consent(&txn, vault, viewer, r.id, &c, &name).await?;
     crate::privacy::audit(
         &txn,
@@ -539,7 +587,25 @@ pub async fn record_consent(
     Ok(row)
 }
 
-/// Withdraw a consent (its organization's staff); a second withdrawal is `CONFLICT`.
+/// Within a write transaction: the record is still on the register (and, on PostgreSQL, stays
+/// so until the transaction ends: the touch locks its row), else `CONFLICT`.
+async fn still_active<C: ConnectionTrait>(txn: &C, id: i64) -> AppResult<()> {
+    let touched = recipient::Entity::update_many()
+        .col_expr(recipient::Column::UpdatedAt, Expr::value(Utc::now()))
+        .filter(recipient::Column::Id.eq(id))
+        .filter(recipient::Column::Status.eq(RecipientStatus::Active))
+        .exec(txn)
+        .await?;
+    if touched.rows_affected == 0 {
+        return Err(erased());
+    }
+    Ok(())
+}
+
+/// Withdraw a consent (its organization's staff), audited; a second withdrawal is `CONFLICT`.
+/// The last consent to keep the record cannot be withdrawn here: the record is erased instead
+/// (`eraseCareRecipient` with `CONSENT_WITHDRAWN`), so nothing stays on the register without
+/// consent.
 pub async fn withdraw_consent(
     db: &DatabaseConnection,
     viewer: &account::Model,
@@ -553,12 +619,20 @@ pub async fn withdraw_consent(
         .one(db)
         .await?
         .ok_or(AppError::NotFound(Noun::CareRecipient))?;
-    require_staff(db, viewer, r.organization_id).await?;
+    require_staff(
+        db,
+        viewer,
+        r.organization_id,
+        &format!("withdraw consent {id} of care recipient {}", r.id),
+    )
+    .await?;
+    let txn = begin_write(db).await?;
+    still_active(&txn, r.id).await?;
     let moved = consent::Entity::update_many()
         .col_expr(consent::Column::WithdrawnAt, Expr::value(Utc::now()))
         .filter(consent::Column::Id.eq(id))
         .filter(consent::Column::WithdrawnAt.is_null())
-        .exec(db)
+        .exec(&txn)
         .await?;
     if moved.rows_affected == 0 {
         return Err(AppError::Conflict(msg!(
@@ -566,6 +640,34 @@ pub async fn withdraw_consent(
             "该同意已撤回"
         )));
     }
+    let left: Vec<String> = consent::Entity::find()
+        .select_only()
+        .column(consent::Column::Purposes)
+        .filter(consent::Column::RecipientId.eq(r.id))
+        .filter(consent::Column::WithdrawnAt.is_null())
+        .into_tuple()
+        .all(&txn)
+        .await?;
+    if !left
+        .iter()
+        .any(|p| ConsentPurpose::list_from_db(p).contains(&ConsentPurpose::Register))
+    {
+        // Rolled back on drop.
+        return Err(AppError::Conflict(msg!(
+            "this is the last consent to keep the record: erase the record instead (CONSENT_WITHDRAWN)",
+            "这是保留档案的最后一份同意：请改为删除档案（原因：撤回同意）"
+        )));
+    }
+    crate::privacy::audit(
+        &txn,
+        viewer.id,
+        "care.consent.withdraw",
+        Some(r.organization_id),
+        None,
+        format!("care recipient {}: consent {id}", r.id),
+    )
+    .await?;
+    txn.commit().await?;
     consent::Entity::find_by_id(id)
         .one(db)
         .await?
@@ -576,22 +678,45 @@ pub(super) fn erased() -> AppError {
     AppError::Conflict(msg!("the record was erased", "该档案已删除"))
 }
 
+/// Why a record is erased: a code, never free text (which would name the person in the audit
+/// log that outlives the record).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, async_graphql::Enum)]
+pub enum ErasureReason {
+    /// The person asked (本人申请).
+    PersonRequested,
+    /// A guardian or agent asked (监护人或代理人申请).
+    GuardianRequested,
+    /// The consent to keep the record was withdrawn (撤回同意).
+    ConsentWithdrawn,
+    /// No longer served: moved away or died (不再服务).
+    NoLongerServed,
+}
+
 /// Erase a record on request (an administrator of its organization, or above): the sealed
-/// personal part and the consenters' names go; age group, categories and the record's place in
-/// the counts stay. Audited; a second erasure is `CONFLICT`.
+/// personal part, the consenters' names and the visit notes go; age group, categories and the
+/// record's place in the counts stay. Audited (a refusal too); a second erasure is `CONFLICT`.
 pub async fn erase(
     db: &DatabaseConnection,
     viewer: &account::Model,
     id: i64,
-    reason: &str,
+    reason: ErasureReason,
 ) -> AppResult<recipient::Model> {
-    let reason = chars_in(reason, 1, 200, "reason")?;
     let r = recipient::Entity::find_by_id(id)
         .one(db)
         .await?
         .ok_or(AppError::NotFound(Noun::CareRecipient))?;
-    require_staff(db, viewer, r.organization_id).await?;
+    let what = format!("erase care recipient {id}");
+    require_staff(db, viewer, r.organization_id, &what).await?;
     if !authz::administers(db, viewer, r.organization_id).await? {
+        crate::privacy::audit(
+            db,
+            viewer.id,
+            "care.refused",
+            Some(r.organization_id),
+            None,
+            format!("refused: {what}"),
+        )
+        .await?;
         return Err(AppError::Forbidden(msg!(
             "only the station's administrators erase a record",
             "只有本站管理员可以删除服务对象档案"
@@ -625,13 +750,29 @@ pub async fn erase(
         .filter(consent::Column::RecipientId.eq(id))
         .exec(&txn)
         .await?;
+    // The care history stays as counts: visits keep their day and checklist, not their notes;
+    // a running plan ends.
+    entity::care_visit::Entity::update_many()
+        .col_expr(
+            entity::care_visit::Column::SealedNotes,
+            Expr::value(Option::<Vec<u8>>::None),
+        )
+        .filter(entity::care_visit::Column::RecipientId.eq(id))
+        .exec(&txn)
+        .await?;
+    entity::care_plan::Entity::update_many()
+        .col_expr(entity::care_plan::Column::EndedAt, Expr::value(now))
+        .filter(entity::care_plan::Column::RecipientId.eq(id))
+        .filter(entity::care_plan::Column::EndedAt.is_null())
+        .exec(&txn)
+        .await?;
     crate::privacy::audit(
         &txn,
         viewer.id,
         "care.erase",
         Some(r.organization_id),
         None,
-        format!("care recipient {id}: {reason}"),
+        format!("care recipient {id}: {reason:?}"),
     )
     .await?;
     txn.commit().await?;
@@ -755,5 +896,19 @@ mod tests {
             "another purpose's key"
         );
         assert!(!String::from_utf8_lossy(&sealed).contains("城北"));
+        // Copied into a consent's name column, it does not open as a name.
+        let c = consent::Model {
+            id: 5,
+            recipient_id: 5,
+            given_by: ConsentGiver::Person,
+            sealed_name: Some(sealed),
+            purposes: String::new(),
+            means: ConsentMeans::Written,
+            given_on: "2026-12-01".parse().unwrap(),
+            recorded_by: 1,
+            created_at: Utc::now(),
+            withdrawn_at: None,
+        };
+        assert_eq!(consent_name(&vault, &c), None);
     }
 }

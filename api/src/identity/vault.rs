@@ -56,18 +56,17 @@ impl IdentityVault {
         })
     }
 
-    /// Encrypt `number` for `account_id`: nonce followed by ciphertext and tag.
-    pub fn seal(&self, account_id: i64, number: &str) -> Vec<u8> {
+    /// Encrypt `text` bound to `aad` (what it belongs to): nonce, then ciphertext and tag.
+    pub fn seal_for(&self, aad: &[u8], text: &str) -> Vec<u8> {
         let mut nonce = [0u8; NONCE_LEN];
         rand::rng().fill_bytes(&mut nonce);
-        let aad = account_id.to_be_bytes();
         let sealed = self
             .cipher
             .encrypt(
                 &Nonce::from(nonce),
                 Payload {
-                    msg: number.as_bytes(),
-                    aad: &aad,
+                    msg: text.as_bytes(),
+                    aad,
                 },
             )
             .expect("AES-GCM encrypts any message under 64 GiB");
@@ -76,26 +75,30 @@ impl IdentityVault {
         out
     }
 
-    /// Decrypt what [`seal`](Self::seal) wrote for `account_id`; `None` if it was tampered
-    /// with, belongs to another account, or was sealed under another key.
-    pub fn open(&self, account_id: i64, sealed: &[u8]) -> Option<String> {
+    /// Decrypt what [`seal_for`](Self::seal_for) sealed for `aad`; `None` if tampered with,
+    /// bound to something else, or sealed under another key.
+    pub fn open_for(&self, aad: &[u8], sealed: &[u8]) -> Option<String> {
         if sealed.len() < NONCE_LEN {
             return None;
         }
         let (nonce, body) = sealed.split_at(NONCE_LEN);
         let nonce: [u8; NONCE_LEN] = nonce.try_into().ok()?;
-        let aad = account_id.to_be_bytes();
         let plain = self
             .cipher
-            .decrypt(
-                &Nonce::from(nonce),
-                Payload {
-                    msg: body,
-                    aad: &aad,
-                },
-            )
+            .decrypt(&Nonce::from(nonce), Payload { msg: body, aad })
             .ok()?;
         String::from_utf8(plain).ok()
+    }
+
+    /// Encrypt `number` for `account_id`: nonce followed by ciphertext and tag.
+    pub fn seal(&self, account_id: i64, number: &str) -> Vec<u8> {
+        self.seal_for(&account_id.to_be_bytes(), number)
+    }
+
+    /// Decrypt what [`seal`](Self::seal) wrote for `account_id`; `None` if it was tampered
+    /// with, belongs to another account, or was sealed under another key.
+    pub fn open(&self, account_id: i64, sealed: &[u8]) -> Option<String> {
+        self.open_for(&account_id.to_be_bytes(), sealed)
     }
 
     /// Hex digest identifying (type, number) without revealing it.
