@@ -221,7 +221,7 @@ pub fn rule(ty: &str, field: &str) -> Option<Rule> {
             | "NotificationDelivery" | "StaffAssignment" | "Squad" | "SquadMember"
             | "SquadFigures" | "SquadSignupOutcome" | "TrainingRecord" | "ProjectReview"
             | "CommunityResource" | "NeedMatches" | "NeedMatch" | "CareRecipient" | "CareContact"
-            | "CareConsent",
+            | "CareConsent" | "CareTask" | "CareVisitLogged",
             _,
         ) => People,
         _ => return None,

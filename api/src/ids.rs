@@ -67,10 +67,14 @@ pub enum NodeType {
     CareRecipient,
     /// A consent on that register.
     CareConsent,
+    /// A task of a care plan.
+    CareTask,
+    /// A visit logged against a care task.
+    CareVisit,
 }
 
 impl NodeType {
-    const ALL: [NodeType; 28] = [
+    const ALL: [NodeType; 30] = [
         Self::Account,
         Self::Organization,
         Self::Membership,
@@ -99,6 +103,8 @@ impl NodeType {
         Self::CommunityResource,
         Self::CareRecipient,
         Self::CareConsent,
+        Self::CareTask,
+        Self::CareVisit,
     ];
 
     fn tag(self) -> &'static str {
@@ -131,6 +137,8 @@ impl NodeType {
             Self::CommunityResource => "CommunityResource",
             Self::CareRecipient => "CareRecipient",
             Self::CareConsent => "CareConsent",
+            Self::CareTask => "CareTask",
+            Self::CareVisit => "CareVisit",
         }
     }
 

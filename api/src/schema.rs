@@ -186,7 +186,9 @@ impl NodeQuery {
             | NodeType::CommunityResource
             // The register is read through `careRecipient(id)`, which audits the read.
             | NodeType::CareRecipient
-            | NodeType::CareConsent => None,
+            | NodeType::CareConsent
+            | NodeType::CareTask
+            | NodeType::CareVisit => None,
             NodeType::ServiceProject => crate::projects::service::get(db, key)
                 .await?
                 .map(|p| Node::ServiceProject(crate::projects::graphql::ServiceProject(p))),
@@ -221,6 +223,7 @@ pub struct QueryRoot(
     crate::squads::graphql::SquadQuery,
     crate::projects::graphql::ProjectQuery,
     crate::care::graphql::CareQuery,
+    crate::care::graphql::CarePlanQuery,
     NodeQuery,
 );
 
@@ -249,6 +252,7 @@ pub struct MutationRoot(
     crate::squads::graphql::SquadMutation,
     crate::projects::graphql::ProjectMutation,
     crate::care::graphql::CareMutation,
+    crate::care::graphql::CarePlanMutation,
 );
 
 /// The schema without runtime data: enough to print the SDL.

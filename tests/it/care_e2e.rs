@@ -343,3 +343,149 @@ async fn consent_comes_first_and_erasure_keeps_only_the_counts() {
         .await;
     assert_eq!(still["careRecipient"]["status"], "ACTIVE");
 }
+
+const START: &str = "mutation($i: StartCarePlanInput!) { startCarePlan(input: $i) { id party nextDueOn assignee { id } } }";
+const MINE: &str = "{ myCareTasks { id party kind nextDueOn overdue recipient { name address } } }";
+const LOG: &str = "mutation($i: LogCareVisitInput!) { logCareVisit(input: $i) { alert nextDueOn helpRequest { id status title } } }";
+const DUE: &str = "query($o: ID!, $late: Boolean!) { careTasksDue(organizationId: $o, overdueOnly: $late) { id party overdue nextDueOn } }";
+
+#[tokio::test]
+async fn a_plan_needs_consent_its_visits_come_due_and_an_urgent_one_becomes_a_help_request() {
+    let app = TestApp::spawn().await;
+    let w = app.world().await;
+    let volunteer = app.register("13800007101", "结对志愿者").await;
+    let stranger = app.register("13800007102", "别的志愿者").await;
+    let elder = registered(&app, &w).await;
+    let plan = |tasks: Value| json!({ "i": { "recipientId": elder, "startsOn": today(), "tasks": tasks } });
+    let tasks = json!([
+        { "party": "COMMUNITY_WORKER", "kind": "PHONE_CALL", "cadence": "WEEKLY", "assigneeId": w.organizer.account_id },
+        { "party": "VOLUNTEER", "kind": "HOME_VISIT", "cadence": "MONTHLY", "assigneeId": volunteer.account_id }
+    ]);
+    // The record's consent covers visits but not sharing with a volunteer: no plan yet.
+    assert_eq!(
+        app.err_code(Some(&w.organizer.access), START, plan(tasks.clone()))
+            .await,
+        "CONFLICT"
+    );
+    app.ok(
+        Some(&w.organizer.access),
+        "mutation($r: ID!, $i: CareConsentInput!) { recordCareConsent(recipientId: $r, input: $i) }",
+        json!({ "r": elder, "i": { "givenBy": "PERSON", "name": "许老伯", "purposes": ["SHARE_WITH_VOLUNTEERS"], "means": "ORAL_RECORDED", "givenOn": today() } }),
+    )
+    .await;
+    // A volunteer cannot start one; the station's staff can, once.
+    assert_eq!(
+        app.err_code(Some(&volunteer.access), START, plan(tasks.clone()))
+            .await,
+        "FORBIDDEN"
+    );
+    let started = app
+        .ok(Some(&w.organizer.access), START, plan(tasks.clone()))
+        .await;
+    assert_eq!(started["startCarePlan"].as_array().unwrap().len(), 2);
+    assert_eq!(
+        app.err_code(Some(&w.organizer.access), START, plan(tasks))
+            .await,
+        "CONFLICT"
+    );
+
+    // The volunteer's list: the visit due today, with the person to visit; a stranger has
+    // nothing and still cannot open the record.
+    let mine = app.ok(Some(&volunteer.access), MINE, json!({})).await;
+    let task = &mine["myCareTasks"][0];
+    assert_eq!(mine["myCareTasks"].as_array().unwrap().len(), 1, "{mine}");
+    assert_eq!(task["party"], "VOLUNTEER");
+    assert_eq!(task["nextDueOn"], today());
+    assert_eq!(task["overdue"], false);
+    assert_eq!(task["recipient"]["name"], "许老伯");
+    assert_eq!(task["recipient"]["address"], "亭林街道城北社区3栋502");
+    assert_eq!(
+        audited(&app, &volunteer.account_id, "care.read.task").await,
+        1
+    );
+    let task_id = task["id"].as_str().unwrap().to_owned();
+    assert_eq!(
+        app.ok(Some(&stranger.access), MINE, json!({})).await["myCareTasks"],
+        json!([])
+    );
+    assert_eq!(
+        app.err_code(Some(&stranger.access), READ, json!({ "id": elder }))
+            .await,
+        "FORBIDDEN"
+    );
+    // Nor may the stranger log the volunteer's visit.
+    let visit = |urgent: bool| {
+        json!({ "i": { "taskId": task_id, "visitedOn": today(),
+            "health": if urgent { "URGENT" } else { "OK" }, "safety": "OK", "living": "CONCERN", "mood": "OK",
+            "notes": "老人摔倒后腿疼，需陪同就医" } })
+    };
+    assert_eq!(
+        app.err_code(Some(&stranger.access), LOG, visit(true)).await,
+        "FORBIDDEN"
+    );
+
+    // The station sees both tasks due.
+    let due = app
+        .ok(
+            Some(&w.organizer.access),
+            DUE,
+            json!({ "o": w.station, "late": false }),
+        )
+        .await;
+    assert_eq!(due["careTasksDue"].as_array().unwrap().len(), 2);
+
+    // The volunteer logs an urgent visit: a help request for the staff, the task a month on.
+    let logged = app.ok(Some(&volunteer.access), LOG, visit(true)).await;
+    let logged = &logged["logCareVisit"];
+    assert_eq!(logged["alert"], true);
+    assert_eq!(logged["helpRequest"]["status"], "REPORTED");
+    assert_eq!(logged["helpRequest"]["title"], "关爱探访发现需协助");
+    let start: chrono::NaiveDate = today().parse().unwrap();
+    assert_eq!(
+        logged["nextDueOn"],
+        start
+            .checked_add_months(chrono::Months::new(1))
+            .unwrap()
+            .to_string()
+    );
+    let details = app
+        .ok(
+            Some(&w.organizer.access),
+            "query($id: ID!) { helpRequest(id: $id) { details organization { id } } }",
+            json!({ "id": logged["helpRequest"]["id"] }),
+        )
+        .await;
+    assert_eq!(
+        details["helpRequest"]["details"],
+        "老人摔倒后腿疼，需陪同就医"
+    );
+    assert_eq!(
+        details["helpRequest"]["organization"]["id"],
+        w.station.as_str()
+    );
+    // Done for now: off the volunteer's week, and the record closed to them again.
+    assert_eq!(
+        app.ok(Some(&volunteer.access), MINE, json!({})).await["myCareTasks"],
+        json!([])
+    );
+
+    // The weekly call, three days late: on the station's overdue list.
+    crate::harness::exec(
+        &app.state.db,
+        "UPDATE care_task SET next_due_on = ? WHERE party = 'COMMUNITY_WORKER'",
+        vec![(start - Duration::days(3)).into()],
+    )
+    .await;
+    // On the station's overdue list, and the district administrators' above it.
+    let late = app
+        .ok(
+            Some(&w.root.access),
+            DUE,
+            json!({ "o": w.district, "late": true }),
+        )
+        .await;
+    let late = late["careTasksDue"].as_array().unwrap();
+    assert_eq!(late.len(), 1);
+    assert_eq!(late[0]["party"], "COMMUNITY_WORKER");
+    assert_eq!(late[0]["overdue"], true);
+}

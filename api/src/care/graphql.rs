@@ -382,3 +382,269 @@ impl CareMutation {
         })
     }
 }
+
+/// A task of a care plan (四方关爱): one party's calls or visits.
+pub struct CareTask(entity::care_task::Model);
+
+/// One party's part of a care plan (四方关爱): a call or a home visit, how often, by whom, and
+/// when it is next due (city dates).
+#[Object]
+impl CareTask {
+    /// Global ID.
+    async fn id(&self) -> ID {
+        ids::encode(NodeType::CareTask, self.0.id)
+    }
+
+    /// Which of the four parties (民政干部, 社区工作者, 第三方机构, 志愿者).
+    async fn party(&self) -> entity::care_task::CareParty {
+        self.0.party
+    }
+
+    /// A phone call or a home visit.
+    async fn kind(&self) -> entity::care_task::CareTaskKind {
+        self.0.kind
+    }
+
+    /// How often.
+    async fn cadence(&self) -> entity::care_task::Cadence {
+        self.0.cadence
+    }
+
+    /// Who does it.
+    async fn assignee(&self, ctx: &Context<'_>) -> Result<crate::accounts::graphql::Account> {
+        crate::accounts::graphql::required(ctx, self.0.assignee_id).await
+    }
+
+    /// Next due day (city date).
+    async fn next_due_on(&self) -> Date {
+        Date(self.0.next_due_on)
+    }
+
+    /// When it was last done.
+    async fn last_done_on(&self) -> Option<Date> {
+        self.0.last_done_on.map(Date)
+    }
+
+    /// Past its day (逾期), as the city reads today.
+    async fn overdue(&self) -> bool {
+        super::plans::overdue(&self.0, Utc::now())
+    }
+
+    /// The person served, whole: for the organization's staff, and for the assignee from two
+    /// days before the task is due until it is done (a volunteer only with the consent to
+    /// share); `null` otherwise. Each read is audited.
+    async fn recipient(&self, ctx: &Context<'_>) -> Result<Option<CareRecipient>> {
+        let viewer = ctx.require_account().await?;
+        let state = ctx.state();
+        if !super::plans::may_open_for_task(&state.db, viewer, &self.0).await? {
+            return Ok(None);
+        }
+        crate::privacy::audit(
+            &state.db,
+            viewer.id,
+            "care.read.task",
+            Some(self.0.organization_id),
+            None,
+            format!(
+                "care recipient {} for care task {}",
+                self.0.recipient_id, self.0.id
+            ),
+        )
+        .await?;
+        let Some(model) =
+            <recipient::Entity as sea_orm::EntityTrait>::find_by_id(self.0.recipient_id)
+                .one(&state.db)
+                .await?
+        else {
+            return Ok(None);
+        };
+        let personal = register::open(&state.care_vault, &model);
+        Ok(Some(CareRecipient {
+            model,
+            personal,
+            masked: None,
+            consents: Vec::new(),
+        }))
+    }
+}
+
+/// A logged visit and the help request it raised.
+#[derive(SimpleObject)]
+pub struct CareVisitLogged {
+    /// Global ID of the visit.
+    id: ID,
+    /// The day of the visit.
+    visited_on: Date,
+    /// Whether anything was marked as a concern or urgent (需关注).
+    alert: bool,
+    /// The help request it raised for the staff, when something was urgent.
+    help_request: Option<crate::help::graphql::HelpRequest>,
+    /// The task's next due day.
+    next_due_on: Date,
+}
+
+/// A task to give a party in a new plan.
+#[derive(InputObject)]
+pub struct CareTaskInput {
+    /// Which party.
+    pub party: entity::care_task::CareParty,
+    /// A call or a home visit.
+    pub kind: entity::care_task::CareTaskKind,
+    /// How often.
+    pub cadence: entity::care_task::Cadence,
+    /// Who does it.
+    pub assignee_id: ID,
+}
+
+/// Input of `startCarePlan`.
+#[derive(InputObject)]
+pub struct StartCarePlanInput {
+    /// The person served.
+    pub recipient_id: ID,
+    /// First day (city date): today or later, or at most 30 days back.
+    pub starts_on: Date,
+    /// The parties' tasks, 1 to 8.
+    pub tasks: Vec<CareTaskInput>,
+}
+
+/// Input of `logCareVisit`.
+#[derive(InputObject)]
+pub struct LogCareVisitInput {
+    /// The task.
+    pub task_id: ID,
+    /// The day of the visit (not in the future, at most 30 days back).
+    pub visited_on: Date,
+    /// Health (健康).
+    pub health: entity::care_visit::Observation,
+    /// Safety (安全).
+    pub safety: entity::care_visit::Observation,
+    /// Living conditions (居住环境).
+    pub living: entity::care_visit::Observation,
+    /// Mood (情绪).
+    pub mood: entity::care_visit::Observation,
+    /// What was seen, at most 1,000 characters (sealed; the staff and the help request's
+    /// volunteer read it).
+    #[graphql(default)]
+    pub notes: String,
+    /// Raise a help request even if nothing is marked urgent.
+    #[graphql(default)]
+    pub raise_help: bool,
+}
+
+/// Care plan queries.
+#[derive(Default)]
+pub struct CarePlanQuery;
+
+#[Object]
+impl CarePlanQuery {
+    /// The caller's care tasks due within the coming week, overdue ones first (每方的待办).
+    async fn my_care_tasks(&self, ctx: &Context<'_>) -> Result<Vec<CareTask>> {
+        let viewer = ctx.require_account().await?;
+        if crate::clients::confined_to().is_some() {
+            return Ok(Vec::new());
+        }
+        Ok(super::plans::due_for(&ctx.state().db, viewer)
+            .await?
+            .into_iter()
+            .map(CareTask)
+            .collect())
+    }
+
+    /// The care tasks due within the coming week in an organization and below it — or, with
+    /// `overdueOnly`, those past their day (逾期探访) — overdue first. Its staff only.
+    async fn care_tasks_due(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The station or room (or above).")] organization_id: ID,
+        #[graphql(desc = "Only those past their day.", default)] overdue_only: bool,
+    ) -> Result<Vec<CareTask>> {
+        let viewer = ctx.require_account().await?;
+        let org = ids::decode(NodeType::Organization, &organization_id, "organizationId")?;
+        Ok(
+            super::plans::due_in(&ctx.state().db, viewer, org, overdue_only)
+                .await?
+                .into_iter()
+                .map(CareTask)
+                .collect(),
+        )
+    }
+}
+
+/// Care plan mutations.
+#[derive(Default)]
+pub struct CarePlanMutation;
+
+#[Object]
+impl CarePlanMutation {
+    /// Start a care plan (四方关爱计划) for a person served: the parties' tasks, due from its
+    /// first day. The staff of the person's station or room; needs a consent to care visits
+    /// (and, with a volunteer, to sharing with them) on record, else `CONFLICT`; one plan runs
+    /// per person.
+    async fn start_care_plan(
+        &self,
+        ctx: &Context<'_>,
+        input: StartCarePlanInput,
+    ) -> Result<Vec<CareTask>> {
+        let viewer = ctx.require_account().await?;
+        let mut tasks = Vec::with_capacity(input.tasks.len());
+        for (i, t) in input.tasks.into_iter().enumerate() {
+            tasks.push(super::plans::NewTask {
+                party: t.party,
+                kind: t.kind,
+                cadence: t.cadence,
+                assignee: ids::decode(
+                    NodeType::Account,
+                    &t.assignee_id,
+                    &format!("input.tasks.{i}.assigneeId"),
+                )?,
+            });
+        }
+        let n = super::plans::NewPlan {
+            recipient: ids::decode(
+                NodeType::CareRecipient,
+                &input.recipient_id,
+                "input.recipientId",
+            )?,
+            starts_on: input.starts_on.0,
+            tasks,
+        };
+        let (_, tasks) = super::plans::create(&ctx.state().db, viewer, n).await?;
+        Ok(tasks.into_iter().map(CareTask).collect())
+    }
+
+    /// Log a call or visit (the task's assignee, or the staff): the checklist, notes, and a
+    /// help request for the staff when something is urgent. The task moves to its next day.
+    async fn log_care_visit(
+        &self,
+        ctx: &Context<'_>,
+        input: LogCareVisitInput,
+    ) -> Result<CareVisitLogged> {
+        let viewer = ctx.require_account().await?;
+        let state = ctx.state();
+        let v = super::plans::LoggedVisit {
+            task: ids::decode(NodeType::CareTask, &input.task_id, "input.taskId")?,
+            visited_on: input.visited_on.0,
+            health: input.health,
+            safety: input.safety,
+            living: input.living,
+            mood: input.mood,
+            notes: input.notes,
+            raise_help: input.raise_help,
+        };
+        let (visit, help) =
+            super::plans::log_visit(&state.db, &state.care_vault, viewer, v).await?;
+        let task = <entity::care_task::Entity as sea_orm::EntityTrait>::find_by_id(visit.task_id)
+            .one(&state.db)
+            .await?;
+        use entity::care_visit::Observation::Ok as Fine;
+        Ok(CareVisitLogged {
+            id: ids::encode(NodeType::CareVisit, visit.id),
+            visited_on: Date(visit.visited_on),
+            alert: [visit.health, visit.safety, visit.living, visit.mood]
+                .iter()
+                .any(|o| *o != Fine),
+            help_request: help.map(crate::help::graphql::HelpRequest),
+            next_due_on: Date(task.map_or(visit.visited_on, |t| t.next_due_on)),
+        })
+    }
+}
