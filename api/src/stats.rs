@@ -50,6 +50,8 @@ pub struct Stats {
     pub staffing: crate::staffing::service::Staffing,
     /// Service projects and community needs of the subtree (issue 20).
     pub projects: crate::projects::service::Figures,
+    /// Care plans and visits of the subtree (issue 21).
+    pub care: crate::care::plans::Figures,
 }
 
 /// Check a period: `from` before `to`, at most [`MAX_PERIOD_DAYS`].
@@ -255,9 +257,20 @@ pub async fn of_subtree<C: ConnectionTrait>(
         db.get_database_backend().build(&projects_query),
     )
     .one(db);
-    let (approved, volunteers, events, filled, donated, disbursed, help, staffing, projects) = tokio::try_join!(
-        approved, volunteers, events, filled, donated, disbursed, help, staffing, projects
-    )?;
+    let care_query = crate::care::plans::figures_query(
+        org,
+        city(from),
+        city(to - chrono::Duration::nanoseconds(1)) + chrono::Duration::days(1),
+    );
+    let care = crate::care::plans::Figures::find_by_statement(
+        db.get_database_backend().build(&care_query),
+    )
+    .one(db);
+    let (approved, volunteers, events, filled, donated, disbursed, help, staffing, projects, care) =
+        tokio::try_join!(
+            approved, volunteers, events, filled, donated, disbursed, help, staffing, projects,
+            care
+        )?;
     let (approved_minutes, active_volunteer_count) = approved.unwrap_or((0, 0));
     let volunteer_count = match volunteers {
         Some(row) => row.try_get_by_index::<i64>(0)?,
@@ -298,6 +311,7 @@ pub async fn of_subtree<C: ConnectionTrait>(
         median_response_minutes,
         staffing: staffing.map(Into::into).unwrap_or_default(),
         projects: projects.unwrap_or_default(),
+        care: care.unwrap_or_default(),
     })
 }
 

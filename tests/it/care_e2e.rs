@@ -488,4 +488,20 @@ async fn a_plan_needs_consent_its_visits_come_due_and_an_urgent_one_becomes_a_he
     assert_eq!(late.len(), 1);
     assert_eq!(late[0]["party"], "COMMUNITY_WORKER");
     assert_eq!(late[0]["overdue"], true);
+
+    // The district's figures, by hand: one person registered and covered, one visit (an
+    // alert, not yet taken up), one task late.
+    let stats = app
+        .ok(
+            Some(&w.root.access),
+            "query($o: ID!, $f: DateTime!, $t: DateTime!) { organization(id: $o) { stats(from: $f, to: $t) {
+                peopleRegistered peopleWithCarePlan careVisitsDone careTasksOverdue careAlertsRaised careAlertsAnswered } } }",
+            json!({ "o": w.district, "f": (Utc::now() - Duration::days(1)).to_rfc3339(), "t": (Utc::now() + Duration::days(1)).to_rfc3339() }),
+        )
+        .await;
+    assert_eq!(
+        stats["organization"]["stats"],
+        json!({ "peopleRegistered": 1, "peopleWithCarePlan": 1, "careVisitsDone": 1,
+                "careTasksOverdue": 1, "careAlertsRaised": 1, "careAlertsAnswered": 0 })
+    );
 }

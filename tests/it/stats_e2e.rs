@@ -352,7 +352,7 @@ async fn a_city_of_two_thousand_rooms_costs_as_few_statements_as_one_room() {
         costs.insert(name, statements);
     }
     assert_eq!(costs["city"], costs["room"], "{costs:?}");
-    // Seven figure families and staffing, each one statement (the median is an eighth read
-    // only when there are help requests).
-    assert!(costs["city"] <= 9, "{costs:?}");
+    // Seven figure families, staffing, projects and needs, and care, each one statement (the
+    // median is one more read only when there are help requests).
+    assert!(costs["city"] <= 10, "{costs:?}");
 }

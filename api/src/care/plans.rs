@@ -479,6 +479,91 @@ pub async fn log_visit(
     Ok((row, request))
 }
 
+/// The care figures of a subtree, one statement: people with a running plan, visits made in
+/// `[from_day, to_day)`, tasks past their day now, and the visits of the period that raised an
+/// alert, and of those whose help request a volunteer has taken.
+pub fn figures_query(
+    org: i64,
+    from_day: NaiveDate,
+    to_day: NaiveDate,
+) -> sea_orm::sea_query::SelectStatement {
+    use sea_orm::sea_query::{Alias, Asterisk, Func, Query, SelectStatement};
+    let sub = |q: SelectStatement| Expr::SubQuery(None, Box::new(q.into()));
+    let count = || Func::count(Expr::col(Asterisk));
+    let visits = |alerts: bool, answered: bool| {
+        let mut q = Query::select();
+        q.expr(count())
+            .from(visit::Entity)
+            .and_where(authz::in_subtree(visit::Column::OrganizationId, org))
+            .and_where(visit::Column::VisitedOn.gte(from_day))
+            .and_where(visit::Column::VisitedOn.lt(to_day));
+        if alerts {
+            q.cond_where(
+                sea_orm::Condition::any()
+                    .add(visit::Column::Health.ne(Observation::Ok))
+                    .add(visit::Column::Safety.ne(Observation::Ok))
+                    .add(visit::Column::Living.ne(Observation::Ok))
+                    .add(visit::Column::Mood.ne(Observation::Ok)),
+            );
+        }
+        if answered {
+            q.and_where(
+                visit::Column::HelpRequestId.in_subquery(
+                    Query::select()
+                        .column(entity::help_request::Column::Id)
+                        .from(entity::help_request::Entity)
+                        .and_where(entity::help_request::Column::AcceptedAt.is_not_null())
+                        .to_owned(),
+                ),
+            );
+        }
+        q.to_owned()
+    };
+    let covered = Query::select()
+        .expr(Func::count_distinct(Expr::col(plan::Column::RecipientId)))
+        .from(plan::Entity)
+        .and_where(authz::in_subtree(plan::Column::OrganizationId, org))
+        .and_where(plan::Column::EndedAt.is_null())
+        .to_owned();
+    let late = Query::select()
+        .expr(count())
+        .from(task::Entity)
+        .and_where(authz::in_subtree(task::Column::OrganizationId, org))
+        .and_where(task::Column::NextDueOn.lt(crate::staffing::service::today()))
+        .and_where(
+            task::Column::PlanId.in_subquery(
+                Query::select()
+                    .column(plan::Column::Id)
+                    .from(plan::Entity)
+                    .and_where(plan::Column::EndedAt.is_null())
+                    .to_owned(),
+            ),
+        )
+        .to_owned();
+    Query::select()
+        .expr_as(sub(covered), Alias::new("people_with_plan"))
+        .expr_as(sub(visits(false, false)), Alias::new("visits_done"))
+        .expr_as(sub(late), Alias::new("tasks_overdue"))
+        .expr_as(sub(visits(true, false)), Alias::new("alerts_raised"))
+        .expr_as(sub(visits(true, true)), Alias::new("alerts_answered"))
+        .to_owned()
+}
+
+/// What [`figures_query`] reads.
+#[derive(Clone, Debug, Default, PartialEq, Eq, sea_orm::FromQueryResult)]
+pub struct Figures {
+    /// People served with a running plan (coverage: with `peopleRegistered`).
+    pub people_with_plan: i64,
+    /// Visits and calls made in the period.
+    pub visits_done: i64,
+    /// Tasks of running plans past their day now.
+    pub tasks_overdue: i64,
+    /// Visits in the period that marked something as a concern or urgent.
+    pub alerts_raised: i64,
+    /// Of those, the ones whose help request a volunteer has taken.
+    pub alerts_answered: i64,
+}
+
 /// Whether a task is past its day, as the city reads today.
 pub fn overdue(t: &task::Model, now: DateTime<Utc>) -> bool {
     t.next_due_on < now.with_timezone(&crate::clock::city_offset()).date_naive()

@@ -145,6 +145,31 @@ impl OrganizationStats {
     async fn people_registered(&self) -> i64 {
         self.0.projects.people_registered
     }
+
+    /// People served with a running care plan (四方关爱覆盖人数) now.
+    async fn people_with_care_plan(&self) -> i64 {
+        self.0.care.people_with_plan
+    }
+
+    /// Care visits and calls made in the period (已完成探访).
+    async fn care_visits_done(&self) -> i64 {
+        self.0.care.visits_done
+    }
+
+    /// Care tasks of running plans past their day now (逾期探访).
+    async fn care_tasks_overdue(&self) -> i64 {
+        self.0.care.tasks_overdue
+    }
+
+    /// Visits in the period that marked a concern or something urgent (探访预警).
+    async fn care_alerts_raised(&self) -> i64 {
+        self.0.care.alerts_raised
+    }
+
+    /// Of those, the ones whose help request a volunteer has taken (已响应).
+    async fn care_alerts_answered(&self) -> i64 {
+        self.0.care.alerts_answered
+    }
 }
 
 /// A node of the five-society hierarchy, or a social organization or charity attached to one.
