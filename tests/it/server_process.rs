@@ -523,7 +523,12 @@ async fn a_second_sigterm_stops_the_server_at_once() {
     // Serving (so the signal handlers are in place) …
     let client = {
         api::sms::install_tls_provider();
-        reqwest::Client::new()
+        // A fresh connection per request: a draining server closes idle keep-alive
+        // connections, and a pooled one it closed would read as a reset, not as an answer.
+        reqwest::Client::builder()
+            .pool_max_idle_per_host(0)
+            .build()
+            .unwrap()
     };
     let ready = client
         .get(format!("http://{}/readyz", server.addr))
