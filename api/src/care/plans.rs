@@ -106,10 +106,7 @@ async fn consented<C: ConnectionTrait>(
 }
 
 async fn active_recipient<C: ConnectionTrait>(db: &C, id: i64) -> AppResult<recipient::Model> {
-    let r = recipient::Entity::find_by_id(id)
-        .one(db)
-        .await?
-        .ok_or(AppError::NotFound(Noun::CareRecipient))?;
+    let r = register::recipient_of(db, id).await?;
     if r.status == RecipientStatus::Erased {
         return Err(register::erased());
     }

@@ -366,6 +366,17 @@ pub(super) async fn require_staff<C: ConnectionTrait>(
     Ok(())
 }
 
+/// The record with key `id`, `NOT_FOUND` when there is none.
+pub(super) async fn recipient_of<C: ConnectionTrait>(
+    db: &C,
+    id: i64,
+) -> AppResult<recipient::Model> {
+    recipient::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or(AppError::NotFound(Noun::CareRecipient))
+}
+
 /// Register a person (the staff of the station or room), with the consent that allows it.
 pub async fn register(
     db: &DatabaseConnection,
@@ -523,10 +534,7 @@ pub async fn read(
     viewer: &account::Model,
     id: i64,
 ) -> AppResult<(recipient::Model, Vec<consent::Model>)> {
-    let r = recipient::Entity::find_by_id(id)
-        .one(db)
-        .await?
-        .ok_or(AppError::NotFound(Noun::CareRecipient))?;
+    let r = recipient_of(db, id).await?;
     require_staff(
         db,
         viewer,
@@ -559,10 +567,7 @@ pub async fn record_consent(
     recipient_id: i64,
     c: NewConsent,
 ) -> AppResult<consent::Model> {
-    let r = recipient::Entity::find_by_id(recipient_id)
-        .one(db)
-        .await?
-        .ok_or(AppError::NotFound(Noun::CareRecipient))?;
+    let r = recipient_of(db, recipient_id).await?;
     require_staff(
         db,
         viewer,
@@ -615,10 +620,7 @@ pub async fn withdraw_consent(
         .one(db)
         .await?
         .ok_or(AppError::NotFound(Noun::CareRecipient))?;
-    let r = recipient::Entity::find_by_id(c.recipient_id)
-        .one(db)
-        .await?
-        .ok_or(AppError::NotFound(Noun::CareRecipient))?;
+    let r = recipient_of(db, c.recipient_id).await?;
     require_staff(
         db,
         viewer,
@@ -701,10 +703,7 @@ pub async fn erase(
     id: i64,
     reason: ErasureReason,
 ) -> AppResult<recipient::Model> {
-    let r = recipient::Entity::find_by_id(id)
-        .one(db)
-        .await?
-        .ok_or(AppError::NotFound(Noun::CareRecipient))?;
+    let r = recipient_of(db, id).await?;
     let what = format!("erase care recipient {id}");
     require_staff(db, viewer, r.organization_id, &what).await?;
     if !authz::administers(db, viewer, r.organization_id).await? {
