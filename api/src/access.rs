@@ -50,7 +50,8 @@ pub fn rule(ty: &str, field: &str) -> Option<Rule> {
             "QueryRoot",
             "organizations" | "organization" | "campaigns" | "campaign" | "events" | "event"
             | "shifts" | "shift" | "node" | "charityFund" | "microWishes" | "microWish"
-            | "helpRequest" | "helpRequests" | "verifyServiceCertificate" | "serviceProject",
+            | "helpRequest" | "helpRequests" | "verifyServiceCertificate" | "serviceProject"
+            | "topics" | "topic" | "topicCounts",
         ) => Needs(PublicRead),
         ("QueryRoot", _) => People,
         ("MutationRoot", "createHelpRequest") => Needs(HelpRequestsWrite),
@@ -195,6 +196,9 @@ pub fn rule(ty: &str, field: &str) -> Option<Rule> {
             | "claimantName" | "fulfilmentNote",
         ) => Public,
         ("MicroWish", _) => People,
+        // Deliberation: public within the community (hidden topics are the staff's, checked
+        // in the resolvers; a client is never a supporter or raiser).
+        ("Topic" | "TopicChange" | "TopicMeeting" | "TopicCounts", _) => Public,
 
         // Certificates are public by number (names masked for strangers).
         (
@@ -221,7 +225,7 @@ pub fn rule(ty: &str, field: &str) -> Option<Rule> {
             | "NotificationDelivery" | "StaffAssignment" | "Squad" | "SquadMember"
             | "SquadFigures" | "SquadSignupOutcome" | "TrainingRecord" | "ProjectReview"
             | "CommunityResource" | "NeedMatches" | "NeedMatch" | "CareRecipient" | "CareContact"
-            | "CareConsent" | "CareTask" | "CareVisitLogged",
+            | "CareConsent" | "CareTask" | "CareVisitLogged" | "CareAlert" | "CareReport",
             _,
         ) => People,
         _ => return None,

@@ -113,6 +113,10 @@ pub enum Noun {
     CommunityResource,
     /// A person on the register of people served (or one of their consents).
     CareRecipient,
+    /// A running care plan.
+    CarePlan,
+    /// A topic residents deliberate.
+    Topic,
 }
 
 impl Noun {
@@ -148,6 +152,8 @@ impl Noun {
             Noun::CommunityNeed => msg!("need not found", "找不到该需求"),
             Noun::CommunityResource => msg!("resource not found", "找不到该资源"),
             Noun::CareRecipient => msg!("record not found", "找不到该服务对象档案"),
+            Noun::CarePlan => msg!("no care plan is running", "没有执行中的关爱计划"),
+            Noun::Topic => msg!("topic not found", "找不到该议题"),
         }
     }
 }
@@ -561,7 +567,9 @@ mod tests {
             | Noun::StationService
             | Noun::CommunityNeed
             | Noun::CommunityResource
-            | Noun::CareRecipient => AppError::NotFound(n),
+            | Noun::CareRecipient
+            | Noun::CarePlan
+            | Noun::Topic => AppError::NotFound(n),
         };
         let mut samples = vec![
             AppError::Unauthenticated(msg!("sign in", "请先登录")),

@@ -71,10 +71,12 @@ pub enum NodeType {
     CareTask,
     /// A visit logged against a care task.
     CareVisit,
+    /// A topic residents deliberate.
+    Topic,
 }
 
 impl NodeType {
-    const ALL: [NodeType; 30] = [
+    const ALL: [NodeType; 31] = [
         Self::Account,
         Self::Organization,
         Self::Membership,
@@ -105,6 +107,7 @@ impl NodeType {
         Self::CareConsent,
         Self::CareTask,
         Self::CareVisit,
+        Self::Topic,
     ];
 
     fn tag(self) -> &'static str {
@@ -139,6 +142,7 @@ impl NodeType {
             Self::CareConsent => "CareConsent",
             Self::CareTask => "CareTask",
             Self::CareVisit => "CareVisit",
+            Self::Topic => "Topic",
         }
     }
 

@@ -82,6 +82,7 @@ pub mod clock;
 pub mod config;
 mod context;
 pub mod db;
+pub mod deliberation;
 pub mod direct;
 pub mod error;
 pub mod events;

@@ -93,6 +93,8 @@ pub enum Node {
     ServiceProject(crate::projects::graphql::ServiceProject),
     /// A need on a community's list.
     CommunityNeed(crate::projects::graphql::CommunityNeed),
+    /// A topic residents deliberate (a hidden one only for its raiser and the staff).
+    Topic(crate::deliberation::graphql::Topic),
 }
 
 /// `node(id:)`.
@@ -192,6 +194,14 @@ impl NodeQuery {
             NodeType::ServiceProject => crate::projects::service::get(db, key)
                 .await?
                 .map(|p| Node::ServiceProject(crate::projects::graphql::ServiceProject(p))),
+            NodeType::Topic => {
+                let viewer = ctx.optional_account().await?;
+                match crate::deliberation::service::visible(db, viewer, key).await {
+                    Ok(t) => Some(Node::Topic(crate::deliberation::graphql::Topic(t))),
+                    Err(crate::error::AppError::NotFound(_)) => None,
+                    Err(e) => return Err(e.into()),
+                }
+            }
             NodeType::CommunityNeed => crate::projects::lists::get_need(db, key)
                 .await?
                 .map(|n| Node::CommunityNeed(crate::projects::graphql::CommunityNeed(n))),
@@ -224,6 +234,7 @@ pub struct QueryRoot(
     crate::projects::graphql::ProjectQuery,
     crate::care::graphql::CareQuery,
     crate::care::graphql::CarePlanQuery,
+    crate::deliberation::graphql::DeliberationQuery,
     NodeQuery,
 );
 
@@ -253,6 +264,7 @@ pub struct MutationRoot(
     crate::projects::graphql::ProjectMutation,
     crate::care::graphql::CareMutation,
     crate::care::graphql::CarePlanMutation,
+    crate::deliberation::graphql::DeliberationMutation,
 );
 
 /// The schema without runtime data: enough to print the SDL.

@@ -23,6 +23,14 @@ pub struct Model {
     /// The help request it raised, when something was wrong.
     pub help_request_id: Option<i64>,
     pub created_at: DateTimeUtc,
+    /// Something was marked as a concern or urgent: an alert to the staff.
+    pub alert: bool,
+    /// The day the task was due when the visit was logged (`None` before it was kept).
+    pub due_on: Option<Date>,
+    /// When a staff member handled the alert.
+    pub alert_handled_at: Option<DateTimeUtc>,
+    /// Who handled it.
+    pub alert_handled_by: Option<i64>,
 }
 
 /// One point of the visit checklist.

@@ -56,6 +56,10 @@ pub mod station_service;
 pub mod timebank_account;
 pub mod timebank_entry;
 pub mod timebank_transfer;
+pub mod topic;
+pub mod topic_change;
+pub mod topic_meeting;
+pub mod topic_support;
 pub mod training_record;
 pub mod volunteer_profile;
 pub mod wechat_consent;
@@ -74,7 +78,36 @@ mod tests {
     /// a data migration.
     #[test]
     fn stored_values_are_the_ones_already_in_the_database() {
-        let cases: [(&str, Vec<String>, &[&str]); 45] = [
+        let cases: [(&str, Vec<String>, &[&str]); 48] = [
+            (
+                "topic",
+                stored::<super::topic::TopicCategory>(),
+                &[
+                    "FACILITIES",
+                    "ENVIRONMENT",
+                    "SAFETY",
+                    "NEIGHBOURHOOD",
+                    "SERVICES",
+                    "OTHER",
+                ],
+            ),
+            (
+                "topic",
+                stored::<super::topic::TopicStatus>(),
+                &[
+                    "RAISED",
+                    "DISCUSSING",
+                    "RESOLVED",
+                    "IMPLEMENTED",
+                    "FOLLOWING_UP",
+                    "DECLINED",
+                ],
+            ),
+            (
+                "topic",
+                stored::<super::topic::HideReason>(),
+                &["OFF_TOPIC", "DUPLICATE", "PERSONAL_DATA", "ABUSIVE"],
+            ),
             (
                 "notification",
                 stored::<super::notification::NotificationKind>(),
@@ -96,6 +129,9 @@ mod tests {
                     "WISH_CLAIM_LAPSING",
                     "INVITED",
                     "RECORDS_AWAITING_REVIEW",
+                    "CARE_ALERT",
+                    "CARE_VISIT_OVERDUE",
+                    "CARE_TASKS_OVERDUE",
                 ],
             ),
             (
@@ -110,6 +146,7 @@ mod tests {
                     "CERTIFICATES",
                     "WISHES",
                     "INVITATIONS",
+                    "CARE",
                 ],
             ),
             (

@@ -89,6 +89,15 @@ pub enum NotificationKind {
     /// Staff: service records are waiting for your approval (daily digest).
     #[sea_orm(string_value = "RECORDS_AWAITING_REVIEW")]
     RecordsAwaitingReview,
+    /// Staff: a care visit marked something as a concern or urgent (关爱预警).
+    #[sea_orm(string_value = "CARE_ALERT")]
+    CareAlert,
+    /// A care call or visit assigned to you is past its day.
+    #[sea_orm(string_value = "CARE_VISIT_OVERDUE")]
+    CareVisitOverdue,
+    /// Staff: care visits of your station are past their day (daily digest).
+    #[sea_orm(string_value = "CARE_TASKS_OVERDUE")]
+    CareTasksOverdue,
 }
 
 /// What a notification is about, for preferences: each kind belongs to one category.
@@ -121,6 +130,9 @@ pub enum NotificationCategory {
     /// Invitations to organizations.
     #[sea_orm(string_value = "INVITATIONS")]
     Invitations,
+    /// Care visits (四方关爱): yours past their day, and (staff) alerts and late visits.
+    #[sea_orm(string_value = "CARE")]
+    Care,
 }
 
 /// Where a notification goes.
@@ -158,6 +170,7 @@ impl NotificationKind {
             Self::CertificateIssued => C::Certificates,
             Self::WishClaimLapsing => C::Wishes,
             Self::Invited => C::Invitations,
+            Self::CareAlert | Self::CareVisitOverdue | Self::CareTasksOverdue => C::Care,
         }
     }
 }

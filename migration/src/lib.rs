@@ -37,6 +37,8 @@ mod m20261210_000028_training;
 mod m20261211_000029_service_projects;
 mod m20261212_000030_care_register;
 mod m20261212_000031_care_plans;
+mod m20261213_000032_care_alerts;
+mod m20261213_000033_deliberation;
 mod postgres;
 mod sqlite_rebuild;
 
@@ -78,6 +80,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261211_000029_service_projects::Migration),
             Box::new(m20261212_000030_care_register::Migration),
             Box::new(m20261212_000031_care_plans::Migration),
+            Box::new(m20261213_000032_care_alerts::Migration),
+            Box::new(m20261213_000033_deliberation::Migration),
         ]
     }
 }

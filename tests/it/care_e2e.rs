@@ -505,3 +505,406 @@ async fn a_plan_needs_consent_its_visits_come_due_and_an_urgent_one_becomes_a_he
                 "careTasksOverdue": 1, "careAlertsRaised": 1, "careAlertsAnswered": 0 })
     );
 }
+
+const ALERTS: &str = "query($o: ID!, $open: Boolean!) { careAlerts(organizationId: $o, openOnly: $open) { id health living handledAt handledBy { id } helpRequest { id } task { party } } }";
+const HANDLE: &str =
+    "mutation($id: ID!) { handleCareAlert(id: $id) { id handledAt handledBy { id } } }";
+const REPORT: &str =
+    "query($o: ID!, $f: Date!, $t: Date!) { careReport(organizationId: $o, from: $f, to: $t) {
+    visitsDue visitsDone visitsOnTime alertsRaised alertsHandled medianMinutesToHandle } }";
+
+/// Days from the city's today, as a `Date`.
+fn day(offset: i64) -> String {
+    let today: chrono::NaiveDate = today().parse().unwrap();
+    (today + Duration::days(offset)).to_string()
+}
+
+/// A visit of `task` on `on` with `health` and `living` as observed.
+fn visit_of(task: &str, on: &str, health: &str, living: &str) -> Value {
+    json!({ "i": { "taskId": task, "visitedOn": on, "health": health, "safety": "OK",
+        "living": living, "mood": "OK", "notes": "随访记录" } })
+}
+
+#[tokio::test]
+async fn alerts_reach_the_staff_are_handled_once_and_the_report_matches_a_hand_count() {
+    let app = TestApp::spawn().await;
+    let w = app.world().await;
+    let worker = app.register("13800007201", "社工小陈").await;
+    app.add_member(&w.root.access, &w.station, "13800007201", "SOCIAL_WORKER")
+        .await;
+    let stranger = app.register("13800007202", "路人").await;
+    let elder = registered(&app, &w).await;
+    // A plan begun four weeks ago: the social worker calls weekly and visits fortnightly.
+    let started = app
+        .ok(
+            Some(&w.organizer.access),
+            START,
+            json!({ "i": { "recipientId": elder, "startsOn": day(-28), "tasks": [
+                { "party": "COMMUNITY_WORKER", "kind": "PHONE_CALL", "cadence": "WEEKLY", "assigneeId": worker.account_id },
+                { "party": "THIRD_PARTY", "kind": "HOME_VISIT", "cadence": "FORTNIGHTLY", "assigneeId": worker.account_id }
+            ] } }),
+        )
+        .await;
+    let tasks = started["startCarePlan"].as_array().unwrap();
+    let weekly = tasks[0]["id"].as_str().unwrap().to_owned();
+    let fortnightly = tasks[1]["id"].as_str().unwrap().to_owned();
+    let log = |v: Value| {
+        let (app, token) = (&app, worker.access.clone());
+        async move { app.ok(Some(&token), LOG, v).await["logCareVisit"].clone() }
+    };
+    // Weekly (due −28, −21, −14, −7, today): a day late, on time, on time with a concern.
+    assert_eq!(
+        log(visit_of(&weekly, &day(-27), "OK", "OK")).await["nextDueOn"],
+        day(-21)
+    );
+    assert_eq!(
+        log(visit_of(&weekly, &day(-21), "OK", "OK")).await["nextDueOn"],
+        day(-14)
+    );
+    let concern = log(visit_of(&weekly, &day(-14), "OK", "CONCERN")).await;
+    assert_eq!(concern["alert"], true);
+    assert_eq!(concern["helpRequest"], Value::Null);
+    // Fortnightly (due −28, −14, today): on time, then four days late with something urgent.
+    log(visit_of(&fortnightly, &day(-28), "OK", "OK")).await;
+    let urgent = log(visit_of(&fortnightly, &day(-10), "URGENT", "OK")).await;
+    assert_eq!(urgent["nextDueOn"], day(0));
+    let help = urgent["helpRequest"]["id"].as_str().unwrap().to_owned();
+
+    // The station's staff heard of each alert (the urgent one as urgent); the visitor did not.
+    let organizer = api::ids::decode_any(&w.organizer.account_id).unwrap().1;
+    let worker_key = api::ids::decode_any(&worker.account_id).unwrap().1;
+    let db = &app.state.db;
+    let alerts_of = |account: i64| async move {
+        entity::notification::Entity::find()
+            .filter(entity::notification::Column::AccountId.eq(account))
+            .filter(
+                entity::notification::Column::Kind
+                    .eq(entity::notification::NotificationKind::CareAlert),
+            )
+            .all(db)
+            .await
+            .unwrap()
+    };
+    let told = alerts_of(organizer).await;
+    assert_eq!(told.len(), 2);
+    assert_eq!(told.iter().filter(|n| n.urgent).count(), 1);
+    assert!(alerts_of(worker_key).await.is_empty());
+    let feed = app
+        .ok(
+            Some(&w.organizer.access),
+            "{ me { notifications(first: 10) { edges { node { kind subjectId } } } } }",
+            json!({}),
+        )
+        .await;
+    let kinds: Vec<&Value> = feed["me"]["notifications"]["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| &e["node"])
+        .filter(|n| n["kind"] == "CARE_ALERT")
+        .collect();
+    assert_eq!(kinds.len(), 2);
+
+    // Both alerts are open on the station's list (newest first); strangers get nothing.
+    let open = app
+        .ok(
+            Some(&w.organizer.access),
+            ALERTS,
+            json!({ "o": w.station, "open": true }),
+        )
+        .await;
+    let open = open["careAlerts"].as_array().unwrap().clone();
+    assert_eq!(open.len(), 2);
+    assert_eq!(open[0]["health"], "URGENT");
+    assert_eq!(open[0]["helpRequest"]["id"], help.as_str());
+    assert_eq!(open[1]["living"], "CONCERN");
+    let mut told_of: Vec<&Value> = kinds.iter().map(|n| &n["subjectId"]).collect();
+    let mut listed: Vec<&Value> = open.iter().map(|a| &a["id"]).collect();
+    told_of.sort_by_key(|v| v.to_string());
+    listed.sort_by_key(|v| v.to_string());
+    assert_eq!(told_of, listed);
+    assert_eq!(
+        app.err_code(
+            Some(&stranger.access),
+            ALERTS,
+            json!({ "o": w.station, "open": true })
+        )
+        .await,
+        "FORBIDDEN"
+    );
+    assert_eq!(
+        app.err_code(
+            Some(&stranger.access),
+            HANDLE,
+            json!({ "id": open[1]["id"] })
+        )
+        .await,
+        "FORBIDDEN"
+    );
+    // Eight staff hands at once: one handles it, the rest are told it is handled.
+    let concern_id = open[1]["id"].as_str().unwrap().to_owned();
+    let tries = (0..8).map(|_| {
+        app.post(
+            Some(&w.organizer.access),
+            HANDLE,
+            json!({ "id": concern_id }),
+        )
+    });
+    let outcomes = futures::future::join_all(tries).await;
+    let handled = outcomes
+        .iter()
+        .filter(|(_, r)| r["errors"].is_null())
+        .count();
+    let conflicts = outcomes
+        .iter()
+        .filter(|(_, r)| r["errors"][0]["extensions"]["code"] == "CONFLICT")
+        .count();
+    assert_eq!((handled, conflicts), (1, 7), "{outcomes:?}");
+    // The urgent one is handled when a volunteer takes its help request. Times are set by
+    // hand: the concern handled 30 minutes after it was logged, the help taken after 90.
+    let logged_at = Utc::now();
+    crate::harness::exec(
+        &app.state.db,
+        "UPDATE care_visit SET alert_handled_at = ? WHERE alert_handled_at IS NOT NULL",
+        vec![(logged_at + Duration::minutes(30)).into()],
+    )
+    .await;
+    let help_key = api::ids::decode_any(&help).unwrap().1;
+    crate::harness::exec(
+        &app.state.db,
+        "UPDATE help_request SET accepted_at = ? WHERE id = ?",
+        vec![(logged_at + Duration::minutes(90)).into(), help_key.into()],
+    )
+    .await;
+    crate::harness::exec(
+        &app.state.db,
+        "UPDATE care_visit SET created_at = ?",
+        vec![logged_at.into()],
+    )
+    .await;
+    assert_eq!(
+        app.ok(
+            Some(&w.organizer.access),
+            ALERTS,
+            json!({ "o": w.station, "open": true })
+        )
+        .await["careAlerts"],
+        json!([])
+    );
+    let all = app
+        .ok(
+            Some(&w.root.access),
+            ALERTS,
+            json!({ "o": w.district, "open": false }),
+        )
+        .await;
+    assert_eq!(all["careAlerts"].as_array().unwrap().len(), 2);
+    assert_eq!(
+        all["careAlerts"][1]["handledBy"]["id"],
+        w.organizer.account_id.as_str()
+    );
+
+    // The report, by hand. Over the four weeks and today: weekly 5 due, fortnightly 3; five
+    // visits, three on time (−21, −14, −28); two alerts, both handled, median of 30 and 90.
+    let report = |f: String, t: String| {
+        let app = &app;
+        let token = w.root.access.clone();
+        let o = w.district.clone();
+        async move {
+            app.ok(Some(&token), REPORT, json!({ "o": o, "f": f, "t": t }))
+                .await["careReport"]
+                .clone()
+        }
+    };
+    assert_eq!(
+        report(day(-28), day(1)).await,
+        json!({ "visitsDue": 8, "visitsDone": 5, "visitsOnTime": 3, "alertsRaised": 2,
+                "alertsHandled": 2, "medianMinutesToHandle": 60 })
+    );
+    // The fortnight before today: weekly −14 and −7, fortnightly −14; the visits of −14 (on
+    // time) and −10 (late), both alerts.
+    assert_eq!(
+        report(day(-14), day(0)).await,
+        json!({ "visitsDue": 3, "visitsDone": 2, "visitsOnTime": 1, "alertsRaised": 2,
+                "alertsHandled": 2, "medianMinutesToHandle": 60 })
+    );
+    assert_eq!(
+        app.err_code(
+            Some(&worker.access),
+            REPORT,
+            json!({ "o": w.district, "f": day(-28), "t": day(1) })
+        )
+        .await,
+        "FORBIDDEN"
+    );
+    assert_eq!(
+        app.err_code(
+            Some(&w.root.access),
+            REPORT,
+            json!({ "o": w.district, "f": day(0), "t": day(0) })
+        )
+        .await,
+        "BAD_USER_INPUT"
+    );
+
+    // Ending the plan: nothing more is due (today's visits included), its visits stay counted,
+    // and no more can be logged; a second end finds no plan.
+    const END: &str = "mutation($r: ID!) { endCarePlan(recipientId: $r) }";
+    assert_eq!(
+        app.err_code(Some(&stranger.access), END, json!({ "r": elder }))
+            .await,
+        "FORBIDDEN"
+    );
+    app.ok(Some(&w.organizer.access), END, json!({ "r": elder }))
+        .await;
+    assert_eq!(
+        app.err_code(Some(&w.organizer.access), END, json!({ "r": elder }))
+            .await,
+        "NOT_FOUND"
+    );
+    assert_eq!(
+        app.ok(
+            Some(&w.organizer.access),
+            DUE,
+            json!({ "o": w.station, "late": false })
+        )
+        .await["careTasksDue"],
+        json!([])
+    );
+    assert_eq!(
+        app.err_code(
+            Some(&worker.access),
+            LOG,
+            visit_of(&weekly, &day(0), "OK", "OK")
+        )
+        .await,
+        "CONFLICT"
+    );
+    let after = report(day(-28), day(1)).await;
+    assert_eq!(
+        (after["visitsDue"].clone(), after["visitsDone"].clone()),
+        (json!(6), json!(5))
+    );
+    // A new plan may start once the old one ended.
+    app.ok(
+        Some(&w.organizer.access),
+        START,
+        json!({ "i": { "recipientId": elder, "startsOn": day(0), "tasks": [
+            { "party": "COMMUNITY_WORKER", "kind": "PHONE_CALL", "cadence": "WEEKLY", "assigneeId": worker.account_id } ] } }),
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn late_visits_are_told_once_to_their_assignee_and_each_morning_to_the_station() {
+    use api::notifications::schedule;
+    use entity::notification::NotificationKind as K;
+    let app = TestApp::spawn().await;
+    let w = app.world().await;
+    let worker = app.register("13800007301", "社工小林").await;
+    app.add_member(&w.root.access, &w.station, "13800007301", "SOCIAL_WORKER")
+        .await;
+    let elder = registered(&app, &w).await;
+    app.ok(
+        Some(&w.organizer.access),
+        START,
+        json!({ "i": { "recipientId": elder, "startsOn": day(-10), "tasks": [
+            { "party": "COMMUNITY_WORKER", "kind": "PHONE_CALL", "cadence": "WEEKLY", "assigneeId": worker.account_id },
+            { "party": "CIVIL_AFFAIRS", "kind": "HOME_VISIT", "cadence": "QUARTERLY", "assigneeId": w.organizer.account_id }
+        ] } }),
+    )
+    .await;
+    // Logging the quarterly visit leaves only the weekly call late (due ten days ago).
+    let quarterly = app
+        .ok(
+            Some(&w.organizer.access),
+            DUE,
+            json!({ "o": w.station, "late": true }),
+        )
+        .await["careTasksDue"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["party"] == "CIVIL_AFFAIRS")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    app.ok(
+        Some(&w.organizer.access),
+        LOG,
+        visit_of(&quarterly, &day(-9), "OK", "OK"),
+    )
+    .await;
+    let nine = |offset: i64| {
+        use chrono::TimeZone;
+        let city = chrono::FixedOffset::east_opt(8 * 3600).unwrap();
+        let d: chrono::NaiveDate = day(offset).parse().unwrap();
+        city.from_local_datetime(&d.and_hms_opt(9, 0, 0).unwrap())
+            .unwrap()
+            .with_timezone(&Utc)
+    };
+    let of = |account: String, kind: K| {
+        let app = &app;
+        async move {
+            let key = api::ids::decode_any(&account).unwrap().1;
+            entity::notification::Entity::find()
+                .filter(entity::notification::Column::AccountId.eq(key))
+                .filter(entity::notification::Column::Kind.eq(kind))
+                .all(&app.state.db)
+                .await
+                .unwrap()
+                .len()
+        }
+    };
+    // Two mornings pass, each run twice (a restart): the assignee hears of the missed call
+    // once, the station's staff each morning; before nine, nothing.
+    schedule::run(&app.state, nine(1) - Duration::hours(2))
+        .await
+        .unwrap();
+    schedule::run(&app.state, nine(1) - Duration::minutes(1))
+        .await
+        .unwrap();
+    assert_eq!(of(worker.account_id.clone(), K::CareVisitOverdue).await, 0);
+    for at in [
+        nine(1) + Duration::minutes(1),
+        nine(1) + Duration::minutes(5),
+        nine(2) + Duration::minutes(1),
+        nine(2) + Duration::minutes(5),
+    ] {
+        schedule::run(&app.state, at).await.unwrap();
+    }
+    assert_eq!(of(worker.account_id.clone(), K::CareVisitOverdue).await, 1);
+    assert_eq!(
+        of(w.organizer.account_id.clone(), K::CareVisitOverdue).await,
+        0
+    );
+    assert_eq!(
+        of(w.organizer.account_id.clone(), K::CareTasksOverdue).await,
+        2
+    );
+    assert_eq!(of(worker.account_id.clone(), K::CareTasksOverdue).await, 2);
+    // Another station's organizer hears nothing.
+    assert_eq!(
+        of(w.other_organizer.account_id.clone(), K::CareTasksOverdue).await,
+        0
+    );
+    // The in-app feed points the assignee at the task.
+    let feed = app
+        .ok(
+            Some(&worker.access),
+            "{ me { notifications(first: 10) { edges { node { kind subjectId } } } } }",
+            json!({}),
+        )
+        .await;
+    let late = feed["me"]["notifications"]["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| &e["node"])
+        .find(|n| n["kind"] == "CARE_VISIT_OVERDUE")
+        .unwrap()
+        .clone();
+    let (ty, _) = api::ids::decode_any(late["subjectId"].as_str().unwrap()).unwrap();
+    assert_eq!(ty, api::ids::NodeType::CareTask);
+}

@@ -16,6 +16,7 @@ mod certificates_e2e;
 mod checkins_e2e;
 mod cli;
 mod clients_e2e;
+mod deliberation_e2e;
 mod evidence_e2e;
 mod exports_e2e;
 mod faults;

@@ -320,7 +320,7 @@ async fn preferences_and_unsubscribe_take_effect_at_once() {
     let prefs = got["updateNotificationSettings"]["preferences"]
         .as_array()
         .unwrap();
-    assert_eq!(prefs.len(), 8 * 3);
+    assert_eq!(prefs.len(), 9 * 3);
     assert!(prefs.iter().any(|p| p["category"] == "SHIFT_CHANGES"
         && p["channel"] == "SMS"
         && p["enabled"] == false));

@@ -123,7 +123,8 @@ async fn seed_demo_fills_an_empty_database_once() {
         .iter()
         .map(|e| e["node"]["status"].as_str().unwrap())
         .collect();
-    assert_eq!(statuses, ["DISPATCHED", "REPORTED"], "{data}");
+    // The third is the one 戈老伯's care visit raised.
+    assert_eq!(statuses, ["DISPATCHED", "REPORTED", "REPORTED"], "{data}");
     assert!(
         requests.iter().all(|e| e["node"]["details"].is_null()),
         "the public never sees the details"
@@ -219,6 +220,54 @@ async fn seed_demo_fills_an_empty_database_once() {
             { "name": "许**", "categories": ["LIVING_ALONE", "BEREAVED_PARENTS"] },
             { "name": "戈**", "categories": ["LIVING_ALONE", "DISABILITY"] }
         ])
+    );
+    // Their plans and visits: a handled alert (low spirits) and an open one (no home-care
+    // worker) that became a help request.
+    let care = app
+        .ok(
+            Some(&admin),
+            "query($o: ID!, $f: Date!, $t: Date!) {
+                careAlerts(organizationId: $o, openOnly: false) { mood health handledAt helpRequest { title } }
+                careReport(organizationId: $o, from: $f, to: $t) { visitsDone alertsRaised alertsHandled } }",
+            json!({ "o": station, "f": (chrono::Utc::now() - chrono::Duration::days(20)).date_naive().to_string(),
+                    "t": (chrono::Utc::now() + chrono::Duration::days(2)).date_naive().to_string() }),
+        )
+        .await;
+    let alerts = care["careAlerts"].as_array().unwrap();
+    assert_eq!(alerts.len(), 2, "{care}");
+    assert_eq!(alerts[0]["health"], "URGENT");
+    assert_eq!(alerts[0]["helpRequest"]["title"], "关爱探访发现需协助");
+    assert_eq!(alerts[1]["mood"], "CONCERN");
+    assert!(alerts[1]["handledAt"].is_string());
+    assert_eq!(
+        care["careReport"],
+        json!({ "visitsDone": 4, "alertsRaised": 2, "alertsHandled": 1 })
+    );
+
+    // The same community's council: three topics solved, two followed up, one just raised;
+    // the fitness equipment paid by a micro-wish, discussed at the residents' meeting.
+    let council = app
+        .ok(
+            None,
+            "query($o: ID!) { topicCounts(organizationId: $o) { raised solved followingUp }
+                topics(organizationId: $o, statuses: [IMPLEMENTED]) { edges { node { title supporters
+                    microWish { title } meetings { attendees event { title } } } } } }",
+            json!({ "o": station }),
+        )
+        .await;
+    assert_eq!(
+        council["topicCounts"],
+        json!({ "raised": 1, "solved": 3, "followingUp": 2 })
+    );
+    let done = council["topics"]["edges"].as_array().unwrap();
+    assert_eq!(done.len(), 2, "{council}");
+    let fitness = &done[1]["node"];
+    assert_eq!(fitness["title"], "增设健身器材");
+    assert!(fitness["microWish"]["title"].is_string(), "{council}");
+    assert!(fitness["supporters"].as_i64().unwrap() > 0);
+    assert_eq!(
+        fitness["meetings"][0]["event"]["title"],
+        "城北社区居民议事会"
     );
 
     // A second run refuses: demo data never mixes with existing data.

@@ -1,5 +1,7 @@
-//! GraphQL surface of the register of people served: `careRecipients`, `careRecipient`,
-//! `registerCareRecipient`, `recordCareConsent`, `withdrawCareConsent`, `eraseCareRecipient`.
+//! GraphQL surface of the register of people served (`careRecipients`, `careRecipient`,
+//! `registerCareRecipient`, `recordCareConsent`, `withdrawCareConsent`, `eraseCareRecipient`)
+//! and of care plans (`startCarePlan`, `myCareTasks`, `careTasksDue`, `logCareVisit`,
+//! `careAlerts`, `handleCareAlert`, `endCarePlan`, `careReport`).
 
 use async_graphql::{Context, ID, InputObject, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
@@ -468,6 +470,120 @@ impl CareTask {
     }
 }
 
+/// A visit that raised an alert.
+pub struct CareAlert(entity::care_visit::Model);
+
+/// A visit that raised an alert (关爱预警): what was observed, the help request it raised, and
+/// who handled it. The staff's (`careAlerts`); the notes stay sealed here.
+#[Object]
+impl CareAlert {
+    /// Global ID (of the visit).
+    async fn id(&self) -> ID {
+        ids::encode(NodeType::CareVisit, self.0.id)
+    }
+
+    /// The station or room of the person served.
+    async fn organization(&self, ctx: &Context<'_>) -> Result<Fast<Organization>> {
+        crate::organizations::graphql::required(ctx, self.0.organization_id).await
+    }
+
+    /// The task the visit was made under (its `recipient` opens the record, audited).
+    async fn task(&self, ctx: &Context<'_>) -> Result<Option<CareTask>> {
+        Ok(
+            <entity::care_task::Entity as sea_orm::EntityTrait>::find_by_id(self.0.task_id)
+                .one(&ctx.state().db)
+                .await?
+                .map(CareTask),
+        )
+    }
+
+    /// The day of the visit.
+    async fn visited_on(&self) -> Date {
+        Date(self.0.visited_on)
+    }
+
+    /// When it was logged: the alert's moment.
+    async fn logged_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+
+    /// Health (健康).
+    async fn health(&self) -> entity::care_visit::Observation {
+        self.0.health
+    }
+
+    /// Safety (安全).
+    async fn safety(&self) -> entity::care_visit::Observation {
+        self.0.safety
+    }
+
+    /// Living conditions (居住环境).
+    async fn living(&self) -> entity::care_visit::Observation {
+        self.0.living
+    }
+
+    /// Mood (情绪).
+    async fn mood(&self) -> entity::care_visit::Observation {
+        self.0.mood
+    }
+
+    /// The help request it raised, if something was urgent.
+    async fn help_request(
+        &self,
+        ctx: &Context<'_>,
+    ) -> Result<Option<crate::help::graphql::HelpRequest>> {
+        let Some(id) = self.0.help_request_id else {
+            return Ok(None);
+        };
+        Ok(crate::batch::load(
+            &ctx.state().db,
+            id,
+            crate::batch::ById::<entity::help_request::Entity>::new,
+        )
+        .await?
+        .map(crate::help::graphql::HelpRequest))
+    }
+
+    /// When a staff member handled it (`null`: not by staff).
+    async fn handled_at(&self) -> Option<DateTime<Utc>> {
+        self.0.alert_handled_at
+    }
+
+    /// Who handled it.
+    async fn handled_by(
+        &self,
+        ctx: &Context<'_>,
+    ) -> Result<Option<crate::accounts::graphql::Account>> {
+        match self.0.alert_handled_by {
+            Some(id) => Ok(Some(crate::accounts::graphql::required(ctx, id).await?)),
+            None => Ok(None),
+        }
+    }
+}
+
+/// A care report over a period (关爱统计): visits due against done, and how alerts fared.
+#[derive(SimpleObject)]
+pub struct CareReport {
+    /// First day of the period (city date).
+    from: Date,
+    /// The day after the period.
+    to: Date,
+    /// Calls and visits the plans that ran scheduled in the period (应访).
+    visits_due: i64,
+    /// Calls and visits made in the period (实访).
+    visits_done: i64,
+    /// Of those, the ones made by the day they were due (按时).
+    visits_on_time: i64,
+    /// Visits in the period that raised an alert.
+    alerts_raised: i64,
+    /// Of those, the ones handled: by a staff member, or by a volunteer taking the help
+    /// request.
+    alerts_handled: i64,
+    /// The median minutes from a visit being logged to its alert being handled (`null`: none
+    /// handled).
+    median_minutes_to_handle: Option<i64>,
+}
+
 /// A logged visit and the help request it raised.
 #[derive(SimpleObject)]
 pub struct CareVisitLogged {
@@ -475,7 +591,8 @@ pub struct CareVisitLogged {
     id: ID,
     /// The day of the visit.
     visited_on: Date,
-    /// Whether anything was marked as a concern or urgent (需关注).
+    /// Whether it raised an alert to the staff: a concern, something urgent, or help asked
+    /// for (需关注).
     alert: bool,
     /// The help request it raised for the staff, when something was urgent.
     help_request: Option<crate::help::graphql::HelpRequest>,
@@ -568,6 +685,51 @@ impl CarePlanQuery {
                 .collect(),
         )
     }
+
+    /// The care alerts of an organization and below it, newest first (up to 200); by default
+    /// only the open ones (not handled, and no volunteer has taken the help request). Its
+    /// staff only.
+    async fn care_alerts(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The station or room (or above).")] organization_id: ID,
+        #[graphql(desc = "Only those not yet handled.", default = true)] open_only: bool,
+    ) -> Result<Vec<CareAlert>> {
+        let viewer = ctx.require_account().await?;
+        let org = ids::decode(NodeType::Organization, &organization_id, "organizationId")?;
+        Ok(
+            super::plans::alerts_in(&ctx.state().db, viewer, org, open_only)
+                .await?
+                .into_iter()
+                .map(CareAlert)
+                .collect(),
+        )
+    }
+
+    /// The care report of an organization and below it over `[from, to)` (city dates, at
+    /// most 366 days): visits due against done, on time, and alerts raised, handled and how
+    /// fast. Its staff, and administrators above it.
+    async fn care_report(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The station (or a level above it).")] organization_id: ID,
+        #[graphql(desc = "First day of the period.")] from: Date,
+        #[graphql(desc = "The day after the period.")] to: Date,
+    ) -> Result<CareReport> {
+        let viewer = ctx.require_account().await?;
+        let org = ids::decode(NodeType::Organization, &organization_id, "organizationId")?;
+        let r = super::plans::report(&ctx.state().db, viewer, org, from.0, to.0).await?;
+        Ok(CareReport {
+            from,
+            to,
+            visits_due: r.visits_due,
+            visits_done: r.visits_done,
+            visits_on_time: r.visits_on_time,
+            alerts_raised: r.alerts_raised,
+            alerts_handled: r.alerts_handled,
+            median_minutes_to_handle: r.median_minutes_to_handle,
+        })
+    }
 }
 
 /// Care plan mutations.
@@ -636,15 +798,40 @@ impl CarePlanMutation {
         let task = <entity::care_task::Entity as sea_orm::EntityTrait>::find_by_id(visit.task_id)
             .one(&state.db)
             .await?;
-        use entity::care_visit::Observation::Ok as Fine;
         Ok(CareVisitLogged {
             id: ids::encode(NodeType::CareVisit, visit.id),
             visited_on: Date(visit.visited_on),
-            alert: [visit.health, visit.safety, visit.living, visit.mood]
-                .iter()
-                .any(|o| *o != Fine),
+            alert: visit.alert,
             help_request: help.map(crate::help::graphql::HelpRequest),
             next_due_on: Date(task.map_or(visit.visited_on, |t| t.next_due_on)),
         })
+    }
+
+    /// Mark a care alert handled (the staff of the person's station or room): once, else
+    /// `CONFLICT`.
+    async fn handle_care_alert(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The alert (`CareAlert.id`).")] id: ID,
+    ) -> Result<CareAlert> {
+        let viewer = ctx.require_account().await?;
+        let visit = ids::decode(NodeType::CareVisit, &id, "id")?;
+        Ok(CareAlert(
+            super::plans::handle_alert(&ctx.state().db, viewer, visit).await?,
+        ))
+    }
+
+    /// End the person's running care plan (the staff of their station or room): its tasks
+    /// leave the due lists, its visits stay counted. `NOT_FOUND` when none runs. Returns when
+    /// it ended.
+    async fn end_care_plan(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The person served.")] recipient_id: ID,
+    ) -> Result<DateTime<Utc>> {
+        let viewer = ctx.require_account().await?;
+        let r = ids::decode(NodeType::CareRecipient, &recipient_id, "recipientId")?;
+        let p = super::plans::end_plan(&ctx.state().db, viewer, r).await?;
+        Ok(p.ended_at.unwrap_or_else(Utc::now))
     }
 }

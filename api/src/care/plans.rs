@@ -16,6 +16,7 @@ use sea_orm::{
 };
 
 use super::register::{self, ConsentPurpose, require_staff};
+use crate::notifications::service::Notice;
 use crate::{
     authz,
     db::begin_write,
@@ -327,6 +328,15 @@ pub struct LoggedVisit {
     pub raise_help: bool,
 }
 
+/// Whether a visit is an alert to the staff: anything marked as a concern or urgent, or help
+/// asked for.
+pub fn is_alert(v: &LoggedVisit) -> bool {
+    v.raise_help
+        || [v.health, v.safety, v.living, v.mood]
+            .iter()
+            .any(|o| *o != Observation::Ok)
+}
+
 /// Whether a visit's checklist calls for a help request.
 pub fn needs_help(v: &LoggedVisit) -> bool {
     v.raise_help || [v.health, v.safety, v.living, v.mood].contains(&Observation::Urgent)
@@ -459,10 +469,32 @@ pub async fn log_visit(
             .then(|| vault.seal_for(&register::aad("care_visit.sealed_notes", r.id), &notes))),
         help_request_id: Set(request.as_ref().map(|h| h.id)),
         created_at: Set(now),
+        alert: Set(is_alert(&v)),
+        due_on: Set(Some(t.next_due_on)),
+        alert_handled_at: Set(None),
+        alert_handled_by: Set(None),
         ..Default::default()
     }
     .insert(&txn)
     .await?;
+    if row.alert {
+        // The station's staff hear of it at once (an urgent one even in quiet hours); the
+        // notice names no one, the app opens the alert for those who may see it.
+        let urgent = [v.health, v.safety, v.living, v.mood].contains(&Observation::Urgent);
+        let staff = staff_accounts(&txn, r.organization_id).await?;
+        crate::notifications::service::write(
+            &txn,
+            staff
+                .into_iter()
+                .filter(|a| *a != viewer.id)
+                .map(|a| {
+                    Notice::subject(entity::notification::NotificationKind::CareAlert, a, row.id)
+                        .urgent(urgent)
+                })
+                .collect(),
+        )
+        .await?;
+    }
     crate::privacy::audit(
         &txn,
         viewer.id,
@@ -476,9 +508,330 @@ pub async fn log_visit(
     Ok((row, request))
 }
 
+/// Who is told of a station's care alerts and late visits: its members, and the social
+/// workers assigned to it while the assignment runs.
+pub async fn staff_accounts<C: ConnectionTrait>(db: &C, org: i64) -> AppResult<Vec<i64>> {
+    use entity::{membership, staff_assignment};
+    let mut ids: Vec<i64> = membership::Entity::find()
+        .select_only()
+        .column(membership::Column::AccountId)
+        .filter(membership::Column::OrganizationId.eq(org))
+        .into_tuple()
+        .all(db)
+        .await?;
+    ids.extend(
+        staff_assignment::Entity::find()
+            .select_only()
+            .column(staff_assignment::Column::AccountId)
+            .filter(staff_assignment::Column::StationId.eq(org))
+            .filter(crate::staffing::service::running_on(
+                crate::staffing::service::today(),
+            ))
+            .into_tuple::<i64>()
+            .all(db)
+            .await?,
+    );
+    ids.sort_unstable();
+    ids.dedup();
+    Ok(ids)
+}
+
+/// The alerts of an organization and below it (its staff), newest first; `open_only` for
+/// those nobody has handled and whose help request (if any) no volunteer has taken.
+pub async fn alerts_in(
+    db: &DatabaseConnection,
+    viewer: &account::Model,
+    org: i64,
+    open_only: bool,
+) -> AppResult<Vec<visit::Model>> {
+    require_staff(db, viewer, org, "list the care alerts").await?;
+    let mut q = visit::Entity::find()
+        .filter(authz::in_subtree(visit::Column::OrganizationId, org))
+        .filter(visit::Column::Alert.eq(true));
+    if open_only {
+        q = q.filter(visit::Column::AlertHandledAt.is_null()).filter(
+            sea_orm::Condition::any()
+                .add(visit::Column::HelpRequestId.is_null())
+                .add(
+                    visit::Column::HelpRequestId.not_in_subquery(
+                        sea_orm::sea_query::Query::select()
+                            .column(entity::help_request::Column::Id)
+                            .from(entity::help_request::Entity)
+                            .and_where(entity::help_request::Column::AcceptedAt.is_not_null())
+                            .to_owned(),
+                    ),
+                ),
+        );
+    }
+    Ok(q.order_by_desc(visit::Column::CreatedAt)
+        .order_by_desc(visit::Column::Id)
+        .limit(200)
+        .all(db)
+        .await?)
+}
+
+/// Mark an alert handled (the staff of the person's organization): once — a second hand is
+/// `CONFLICT`, and so is a visit that raised no alert.
+pub async fn handle_alert(
+    db: &DatabaseConnection,
+    viewer: &account::Model,
+    visit_id: i64,
+) -> AppResult<visit::Model> {
+    let v = visit::Entity::find_by_id(visit_id)
+        .one(db)
+        .await?
+        .ok_or(AppError::NotFound(Noun::CareRecipient))?;
+    require_staff(
+        db,
+        viewer,
+        v.organization_id,
+        &format!("handle care alert {}", v.id),
+    )
+    .await?;
+    if !v.alert {
+        return Err(AppError::Conflict(msg!(
+            "this visit raised no alert",
+            "该次探访未发出预警"
+        )));
+    }
+    let now = Utc::now();
+    let txn = begin_write(db).await?;
+    let done = visit::Entity::update_many()
+        .col_expr(visit::Column::AlertHandledAt, Expr::value(Some(now)))
+        .col_expr(visit::Column::AlertHandledBy, Expr::value(Some(viewer.id)))
+        .filter(visit::Column::Id.eq(v.id))
+        .filter(visit::Column::AlertHandledAt.is_null())
+        .exec(&txn)
+        .await?;
+    if done.rows_affected == 0 {
+        return Err(AppError::Conflict(msg!(
+            "this alert was already handled",
+            "该预警已有人处理"
+        )));
+    }
+    crate::privacy::audit(
+        &txn,
+        viewer.id,
+        "care.alert.handle",
+        Some(v.organization_id),
+        None,
+        format!("care recipient {}: visit {}", v.recipient_id, v.id),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(visit::Model {
+        alert_handled_at: Some(now),
+        alert_handled_by: Some(viewer.id),
+        ..v
+    })
+}
+
+/// End the person's running plan (the staff of their organization): its tasks fall off the
+/// due lists; its visits stay. `NOT_FOUND` when no plan runs.
+pub async fn end_plan(
+    db: &DatabaseConnection,
+    viewer: &account::Model,
+    recipient_id: i64,
+) -> AppResult<plan::Model> {
+    let r = register::recipient_of(db, recipient_id).await?;
+    require_staff(
+        db,
+        viewer,
+        r.organization_id,
+        &format!("end the plan of care recipient {}", r.id),
+    )
+    .await?;
+    let now = Utc::now();
+    let txn = begin_write(db).await?;
+    let Some(p) = plan::Entity::find()
+        .filter(plan::Column::RecipientId.eq(r.id))
+        .filter(plan::Column::EndedAt.is_null())
+        .one(&txn)
+        .await?
+    else {
+        return Err(AppError::NotFound(Noun::CarePlan));
+    };
+    let ended = plan::Entity::update_many()
+        .col_expr(plan::Column::EndedAt, Expr::value(Some(now)))
+        .filter(plan::Column::Id.eq(p.id))
+        .filter(plan::Column::EndedAt.is_null())
+        .exec(&txn)
+        .await?;
+    if ended.rows_affected == 0 {
+        return Err(AppError::NotFound(Noun::CarePlan));
+    }
+    crate::privacy::audit(
+        &txn,
+        viewer.id,
+        "care.plan.end",
+        Some(r.organization_id),
+        None,
+        format!("care recipient {}: plan {}", r.id, p.id),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(plan::Model {
+        ended_at: Some(now),
+        ..p
+    })
+}
+
+/// How many of a task's scheduled days fall in `[from, to)`: from the plan's first day, and
+/// before the city day it ended (a plan ended on a day owes nothing that day).
+pub fn due_count(
+    start: NaiveDate,
+    cadence: Cadence,
+    ended_on: Option<NaiveDate>,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> u32 {
+    let to = ended_on.map_or(to, |e| e.min(to));
+    let mut day = if from <= start {
+        start
+    } else {
+        next_due(start, cadence, from.pred_opt().unwrap_or(from))
+    };
+    let mut n = 0;
+    while day < to {
+        n += 1;
+        day = next_due(start, cadence, day);
+    }
+    n
+}
+
+/// A care report over a period: what was due against what was done, and how alerts fared.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Report {
+    /// Calls and visits scheduled in the period by the plans that ran then.
+    pub visits_due: i64,
+    /// Calls and visits made in the period.
+    pub visits_done: i64,
+    /// Of those, the ones made by the day they were due.
+    pub visits_on_time: i64,
+    /// Visits in the period that raised an alert.
+    pub alerts_raised: i64,
+    /// Of those, the ones handled: by a staff member, or by a volunteer taking the help
+    /// request.
+    pub alerts_handled: i64,
+    /// The median minutes from a visit being logged to its alert being handled.
+    pub median_minutes_to_handle: Option<i64>,
+}
+
+/// The longest period a report covers.
+pub const REPORT_MAX_DAYS: i64 = 366;
+
+/// The care report of an organization and below it for `[from, to)` (its staff): three
+/// statements (the schedules that ran, the visits made, the alerts raised).
+pub async fn report(
+    db: &DatabaseConnection,
+    viewer: &account::Model,
+    org: i64,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> AppResult<Report> {
+    if to <= from || (to - from).num_days() > REPORT_MAX_DAYS {
+        return Err(AppError::bad_input(
+            "to",
+            msg!(
+                "a period of 1 to 366 days, `to` after `from`",
+                "统计期须为 1 至 366 天，结束日须晚于开始日"
+            ),
+        ));
+    }
+    require_staff(db, viewer, org, "read the care report").await?;
+    let offset = crate::clock::city_offset();
+    let schedules: Vec<(NaiveDate, Cadence, Option<DateTime<Utc>>)> = task::Entity::find()
+        .select_only()
+        .column(plan::Column::StartsOn)
+        .column(task::Column::Cadence)
+        .column(plan::Column::EndedAt)
+        .join(
+            sea_orm::JoinType::InnerJoin,
+            task::Entity::belongs_to(plan::Entity)
+                .from(task::Column::PlanId)
+                .to(plan::Column::Id)
+                .into(),
+        )
+        .filter(authz::in_subtree(task::Column::OrganizationId, org))
+        .filter(plan::Column::StartsOn.lt(to))
+        .into_tuple()
+        .all(db)
+        .await?;
+    let visits_due = schedules
+        .into_iter()
+        .map(|(start, cadence, ended)| {
+            let ended_on = ended.map(|e| e.with_timezone(&offset).date_naive());
+            i64::from(due_count(start, cadence, ended_on, from, to))
+        })
+        .sum();
+    let done: Vec<(NaiveDate, Option<NaiveDate>)> = visit::Entity::find()
+        .select_only()
+        .column(visit::Column::VisitedOn)
+        .column(visit::Column::DueOn)
+        .filter(authz::in_subtree(visit::Column::OrganizationId, org))
+        .filter(visit::Column::VisitedOn.gte(from))
+        .filter(visit::Column::VisitedOn.lt(to))
+        .into_tuple()
+        .all(db)
+        .await?;
+    // (logged, handled by staff, help taken)
+    type Alert = (DateTime<Utc>, Option<DateTime<Utc>>, Option<DateTime<Utc>>);
+    let alerts: Vec<Alert> = visit::Entity::find()
+        .select_only()
+        .column(visit::Column::CreatedAt)
+        .column(visit::Column::AlertHandledAt)
+        .column(entity::help_request::Column::AcceptedAt)
+        .join(
+            sea_orm::JoinType::LeftJoin,
+            visit::Entity::belongs_to(entity::help_request::Entity)
+                .from(visit::Column::HelpRequestId)
+                .to(entity::help_request::Column::Id)
+                .into(),
+        )
+        .filter(authz::in_subtree(visit::Column::OrganizationId, org))
+        .filter(visit::Column::Alert.eq(true))
+        .filter(visit::Column::VisitedOn.gte(from))
+        .filter(visit::Column::VisitedOn.lt(to))
+        .into_tuple()
+        .all(db)
+        .await?;
+    let mut minutes: Vec<i64> = alerts
+        .iter()
+        .filter_map(|(logged, handled, accepted)| {
+            let at = match (handled, accepted) {
+                (Some(h), Some(a)) => Some(*h.min(a)),
+                (h, a) => h.or(*a),
+            }?;
+            Some((at - *logged).num_minutes().max(0))
+        })
+        .collect();
+    Ok(Report {
+        visits_due,
+        visits_done: done.len() as i64,
+        visits_on_time: done
+            .iter()
+            .filter(|(on, due)| due.is_some_and(|d| *on <= d))
+            .count() as i64,
+        alerts_raised: alerts.len() as i64,
+        alerts_handled: minutes.len() as i64,
+        median_minutes_to_handle: median(&mut minutes),
+    })
+}
+
+/// The median of `xs` (of an even count, the mean of the middle two, rounded down), `None`
+/// when empty.
+pub fn median(xs: &mut [i64]) -> Option<i64> {
+    if xs.is_empty() {
+        return None;
+    }
+    xs.sort_unstable();
+    let n = xs.len();
+    Some((xs[(n - 1) / 2] + xs[n / 2]).div_euclid(2))
+}
+
 /// The care figures of a subtree, one statement: people with a running plan, visits made in
 /// `[from_day, to_day)`, tasks past their day now, and the visits of the period that raised an
-/// alert, and of those whose help request a volunteer has taken.
+/// alert, and of those the ones handled (by staff, or by a volunteer taking the help request).
 pub fn figures_query(
     org: i64,
     from_day: NaiveDate,
@@ -495,23 +848,21 @@ pub fn figures_query(
             .and_where(visit::Column::VisitedOn.gte(from_day))
             .and_where(visit::Column::VisitedOn.lt(to_day));
         if alerts {
-            q.cond_where(
-                sea_orm::Condition::any()
-                    .add(visit::Column::Health.ne(Observation::Ok))
-                    .add(visit::Column::Safety.ne(Observation::Ok))
-                    .add(visit::Column::Living.ne(Observation::Ok))
-                    .add(visit::Column::Mood.ne(Observation::Ok)),
-            );
+            q.and_where(visit::Column::Alert.eq(true));
         }
         if answered {
-            q.and_where(
-                visit::Column::HelpRequestId.in_subquery(
-                    Query::select()
-                        .column(entity::help_request::Column::Id)
-                        .from(entity::help_request::Entity)
-                        .and_where(entity::help_request::Column::AcceptedAt.is_not_null())
-                        .to_owned(),
-                ),
+            q.cond_where(
+                sea_orm::Condition::any()
+                    .add(visit::Column::AlertHandledAt.is_not_null())
+                    .add(
+                        visit::Column::HelpRequestId.in_subquery(
+                            Query::select()
+                                .column(entity::help_request::Column::Id)
+                                .from(entity::help_request::Entity)
+                                .and_where(entity::help_request::Column::AcceptedAt.is_not_null())
+                                .to_owned(),
+                        ),
+                    ),
             );
         }
         q.to_owned()
@@ -555,9 +906,10 @@ pub struct Figures {
     pub visits_done: i64,
     /// Tasks of running plans past their day now.
     pub tasks_overdue: i64,
-    /// Visits in the period that marked something as a concern or urgent.
+    /// Visits in the period that raised an alert (a concern, something urgent, or help asked).
     pub alerts_raised: i64,
-    /// Of those, the ones whose help request a volunteer has taken.
+    /// Of those, the ones handled: by a staff member, or by a volunteer taking the help
+    /// request.
     pub alerts_answered: i64,
 }
 
@@ -626,6 +978,82 @@ mod tests {
             d("2026-12-29")
         );
         assert_eq!(next_due(start, Cadence::Weekly, d("2025-12-31")), start);
+    }
+
+    #[test]
+    fn due_counts_expand_the_schedule_over_a_period() {
+        let start = d("2026-01-31");
+        // Monthly from 31 January: 31 Jan, 28 Feb, 31 Mar, 30 Apr in [1 Jan, 1 May).
+        assert_eq!(
+            due_count(
+                start,
+                Cadence::Monthly,
+                None,
+                d("2026-01-01"),
+                d("2026-05-01")
+            ),
+            4
+        );
+        // A period that begins after the start counts from the first day in it.
+        assert_eq!(
+            due_count(
+                start,
+                Cadence::Monthly,
+                None,
+                d("2026-03-01"),
+                d("2026-05-01")
+            ),
+            2
+        );
+        // Ended on 31 March: that day is not owed.
+        assert_eq!(
+            due_count(
+                start,
+                Cadence::Monthly,
+                Some(d("2026-03-31")),
+                d("2026-01-01"),
+                d("2026-05-01")
+            ),
+            2
+        );
+        // Weekly from a Tuesday over four weeks, the end exclusive.
+        let tue = d("2026-12-01");
+        assert_eq!(
+            due_count(tue, Cadence::Weekly, None, tue, d("2026-12-29")),
+            4
+        );
+        assert_eq!(
+            due_count(tue, Cadence::Weekly, None, tue, d("2026-12-30")),
+            5
+        );
+        assert_eq!(
+            due_count(
+                tue,
+                Cadence::Fortnightly,
+                None,
+                d("2026-12-02"),
+                d("2026-12-15")
+            ),
+            0
+        );
+        assert_eq!(
+            due_count(
+                tue,
+                Cadence::Quarterly,
+                None,
+                d("2025-01-01"),
+                d("2026-12-01")
+            ),
+            0
+        );
+    }
+
+    #[test]
+    fn the_median_of_an_even_count_is_the_mean_of_the_middle_two() {
+        assert_eq!(median(&mut []), None);
+        assert_eq!(median(&mut [90, 30]), Some(60));
+        assert_eq!(median(&mut [5, 1, 100]), Some(5));
+        assert_eq!(median(&mut [1, 2, 3, 4]), Some(2));
     }
 
     #[test]

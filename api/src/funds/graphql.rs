@@ -288,6 +288,16 @@ pub struct Disbursement {
     manager: bool,
 }
 
+impl Disbursement {
+    /// A disbursement as the public sees it (no recorder).
+    pub fn public(model: disbursement::Model) -> Self {
+        Self {
+            model,
+            manager: false,
+        }
+    }
+}
+
 /// Money paid out of a fund: how much, to which project, why and when.
 #[Object]
 impl Disbursement {

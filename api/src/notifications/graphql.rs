@@ -69,8 +69,9 @@ impl Notification {
 
     /// Global ID of what else it is about, by the kind: the help offer (`HELP_OFFERED`,
     /// `HELP_WITHDRAWN`), service record (`RECORD_*`), micro-wish (`WISH_CLAIM_LAPSING`),
-    /// invitation (`INVITED`) or organization (`RECORDS_AWAITING_REVIEW`); resolve it with
-    /// `node(id:)`. `null` for the others.
+    /// invitation (`INVITED`), organization (`RECORDS_AWAITING_REVIEW`, `CARE_TASKS_OVERDUE`),
+    /// care alert (`CARE_ALERT`, see `careAlerts`) or care task (`CARE_VISIT_OVERDUE`, see
+    /// `myCareTasks`); resolve the others with `node(id:)`. `null` for the rest.
     async fn subject_id(&self) -> Option<ID> {
         use NotificationKind as K;
         let ty = match self.0.kind {
@@ -78,7 +79,9 @@ impl Notification {
             K::RecordApproved | K::RecordRejected | K::RecordCorrected => NodeType::ServiceRecord,
             K::WishClaimLapsing => NodeType::MicroWish,
             K::Invited => NodeType::Invitation,
-            K::RecordsAwaitingReview => NodeType::Organization,
+            K::RecordsAwaitingReview | K::CareTasksOverdue => NodeType::Organization,
+            K::CareAlert => NodeType::CareVisit,
+            K::CareVisitOverdue => NodeType::CareTask,
             _ => return None,
         };
         self.0.subject_id.map(|id| ids::encode(ty, id))

@@ -1,6 +1,7 @@
 //! Notifications that come from the clock, not from a change: reminders before confirmed
 //! shifts (default 24 h and 2 h, per organization), a nudge after a shift with no check-out,
-//! and a daily digest to staff of records waiting for approval (09:00 city time).
+//! and at 09:00 city time a daily digest to staff of records waiting for approval, and the
+//! morning's late care visits (to their assignees, and to the stations' staff).
 //!
 //! One mark in `scheduler_mark` says how far the schedule has got. Each run takes the moments
 //! from the mark to now, writes what fell due in between and moves the mark, in one
@@ -130,6 +131,7 @@ pub async fn run(state: &AppState, now: DateTime<Utc>) -> AppResult<usize> {
     notices.extend(missing_checkouts(&state.db, from, now).await?);
     notices.extend(digests(&state.db, from, now).await?);
     notices.extend(lapsing_claims(&state.db, from, now).await?);
+    notices.extend(overdue_care(&state.db, from, now).await?);
     // ... then write it and move the mark, if the mark is still where it was read: another
     // replica that got there first has written the same, and this run leaves it be.
     let txn = crate::db::begin_write(&state.db).await?;
@@ -349,6 +351,47 @@ async fn digests<C: ConnectionTrait>(
             .on(day)
         })
         .collect())
+}
+
+/// Late care visits, when 09:00 city time fell in `(from, to]`: each assignee of a task of a
+/// running plan past its day hears of it once per missed day, and the staff of each station
+/// with late visits once that morning.
+async fn overdue_care<C: ConnectionTrait>(
+    db: &C,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> AppResult<Vec<Notice>> {
+    use entity::{care_plan, care_task};
+    let Some(day) = digest_moment(from, to) else {
+        return Ok(Vec::new());
+    };
+    let late = care_task::Entity::find()
+        .filter(care_task::Column::NextDueOn.lt(day))
+        .filter(
+            care_task::Column::PlanId.in_subquery(
+                sea_orm::sea_query::Query::select()
+                    .column(care_plan::Column::Id)
+                    .from(care_plan::Entity)
+                    .and_where(care_plan::Column::EndedAt.is_null())
+                    .to_owned(),
+            ),
+        )
+        .all(db)
+        .await?;
+    let mut notices: Vec<Notice> = late
+        .iter()
+        .map(|t| {
+            Notice::subject(NotificationKind::CareVisitOverdue, t.assignee_id, t.id)
+                .on(t.next_due_on)
+        })
+        .collect();
+    let stations: BTreeSet<i64> = late.iter().map(|t| t.organization_id).collect();
+    for org in stations {
+        for account in crate::care::plans::staff_accounts(db, org).await? {
+            notices.push(Notice::subject(NotificationKind::CareTasksOverdue, account, org).on(day));
+        }
+    }
+    Ok(notices)
 }
 
 /// The city date whose digest moment (09:00) lies in `(from, to]`, the latest if several.

@@ -64,6 +64,18 @@ pub fn headline(kind: NotificationKind) -> Msg {
             "Service records are waiting for your review",
             "有志愿服务记录等待您审核"
         ),
+        K::CareAlert => msg!(
+            "A care visit found something to look into",
+            "关爱探访发现异常，请及时处理"
+        ),
+        K::CareVisitOverdue => msg!(
+            "A care call or visit of yours is past its day",
+            "您负责的关爱探访已逾期"
+        ),
+        K::CareTasksOverdue => msg!(
+            "Care visits at your station are past their day",
+            "本站有关爱探访已逾期"
+        ),
     }
 }
 

@@ -161,12 +161,14 @@ impl OrganizationStats {
         self.0.care.tasks_overdue
     }
 
-    /// Visits in the period that marked a concern or something urgent (探访预警).
+    /// Visits in the period that raised an alert: a concern, something urgent, or help asked
+    /// for (探访预警).
     async fn care_alerts_raised(&self) -> i64 {
         self.0.care.alerts_raised
     }
 
-    /// Of those, the ones whose help request a volunteer has taken (已响应).
+    /// Of those, the ones handled: by a staff member (`handleCareAlert`), or by a volunteer
+    /// taking the help request (已响应).
     async fn care_alerts_answered(&self) -> i64 {
         self.0.care.alerts_answered
     }

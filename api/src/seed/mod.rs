@@ -17,6 +17,7 @@ mod city;
 mod data;
 mod projects;
 mod staffing;
+mod topics;
 
 use std::fmt;
 
@@ -71,6 +72,12 @@ pub struct SeedSummary {
     pub community_resources: usize,
     /// People served on the registers.
     pub people_registered: usize,
+    /// Care plans running.
+    pub care_plans: usize,
+    /// Care visits logged.
+    pub care_visits: usize,
+    /// Topics residents deliberate.
+    pub topics: usize,
 }
 
 impl fmt::Display for SeedSummary {
@@ -81,7 +88,7 @@ impl fmt::Display for SeedSummary {
              {} confirmed and {} waitlisted sign-ups, {} fund(s) with {} donations, \
              {} micro-wishes, {} help requests, {} social workers assigned, {} squad(s), \
              {} service projects, {} community needs, {} community resources, \
-             {} people served registered",
+             {} people served registered with {} care plans and {} visits, {} topics",
             self.organizations,
             self.accounts,
             self.campaigns,
@@ -98,7 +105,10 @@ impl fmt::Display for SeedSummary {
             self.service_projects,
             self.community_needs,
             self.community_resources,
-            self.people_registered
+            self.people_registered,
+            self.care_plans,
+            self.care_visits,
+            self.topics
         )
     }
 }
@@ -200,7 +210,24 @@ pub async fn seed_demo(state: &AppState) -> anyhow::Result<SeedSummary> {
         &mut summary,
     )
     .await?;
-    care::seed(state, &admin, stations[0], today, &mut summary).await?;
+    care::seed(
+        state,
+        &admin,
+        &organizer_of[0],
+        &volunteers[0],
+        stations[0],
+        today,
+        &mut summary,
+    )
+    .await?;
+    topics::seed(
+        state,
+        &organizer_of[0],
+        &volunteers,
+        stations[0],
+        &mut summary,
+    )
+    .await?;
 
     tracing::info!(
         organizations = summary.organizations,
@@ -220,6 +247,9 @@ pub async fn seed_demo(state: &AppState) -> anyhow::Result<SeedSummary> {
         community_needs = summary.community_needs,
         community_resources = summary.community_resources,
         people_registered = summary.people_registered,
+        care_plans = summary.care_plans,
+        care_visits = summary.care_visits,
+        topics = summary.topics,
         "demo city seeded"
     );
     Ok(summary)

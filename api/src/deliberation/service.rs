@@ -1,0 +1,725 @@
+//! Topics, supports, status changes, meetings and links, independent of GraphQL.
+
+use chrono::{Duration, Utc};
+use entity::{
+    account, charity_event, organization,
+    topic::{self, HideReason, TopicCategory, TopicStatus},
+    topic_change as change, topic_meeting as meeting, topic_support as support,
+};
+use sea_orm::{
+    ActiveModelTrait,
+    ActiveValue::Set,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect,
+    sea_query::{Expr, ExprTrait, OnConflict},
+};
+
+use crate::{
+    authz,
+    db::begin_write,
+    error::{AppError, AppResult, Noun},
+    pagination::{Page, PageArgs, fetch_page},
+    validate,
+};
+
+/// Most photos on a topic.
+pub const MAX_PHOTOS: usize = 9;
+/// Most topics one person raises in a day.
+pub const RAISED_PER_DAY: u64 = 10;
+
+/// Whether a topic may move from `from` to `to`: `RAISED → DISCUSSING → RESOLVED →
+/// IMPLEMENTED`, with `FOLLOWING_UP` for what needs time (from discussion or a decision, and
+/// back to discussion or a decision) and `DECLINED` before a decision (reopened only into
+/// discussion).
+pub fn may_move(from: TopicStatus, to: TopicStatus) -> bool {
+    use TopicStatus::*;
+    matches!(
+        (from, to),
+        (Raised, Discussing | Declined)
+            | (Discussing, Resolved | FollowingUp | Declined)
+            | (Resolved, Implemented | FollowingUp)
+            | (FollowingUp, Discussing | Resolved | Implemented)
+            | (Declined, Discussing)
+    )
+}
+
+/// Whether people may still add their support: not once it is done or declined.
+pub fn open_for_support(s: TopicStatus) -> bool {
+    !matches!(s, TopicStatus::Implemented | TopicStatus::Declined)
+}
+
+/// A new topic.
+#[derive(Clone, Debug)]
+pub struct NewTopic {
+    /// The community: a station or room.
+    pub organization: i64,
+    /// At most 60 characters.
+    pub title: String,
+    /// At most 2,000 characters.
+    pub description: String,
+    /// What it is about.
+    pub category: TopicCategory,
+    /// Up to nine http(s) URLs.
+    pub photo_urls: Vec<String>,
+}
+
+/// The photo URLs as stored (one per line).
+pub fn photos_from_db(stored: &str) -> Vec<String> {
+    stored
+        .lines()
+        .filter(|l| !l.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Refuse API clients: supports and topics are a person's.
+fn a_person() -> AppResult<()> {
+    if crate::clients::confined_to().is_some() {
+        return Err(AppError::Forbidden(msg!(
+            "topics are raised and supported by people, not API clients",
+            "议题须由个人提出和支持，接入系统不可代为操作"
+        )));
+    }
+    Ok(())
+}
+
+/// The topic, as `viewer` may know it: a hidden one is its raiser's and the staff's only
+/// (`NOT_FOUND` to everyone else).
+pub async fn visible<C: ConnectionTrait>(
+    db: &C,
+    viewer: Option<&account::Model>,
+    id: i64,
+) -> AppResult<topic::Model> {
+    let t = topic::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or(AppError::NotFound(Noun::Topic))?;
+    if t.hidden_at.is_some() {
+        let seen = match viewer {
+            Some(v) => {
+                (v.id == t.raised_by && crate::clients::confined_to().is_none())
+                    || authz::is_staff(db, v, t.organization_id).await?
+            }
+            None => false,
+        };
+        if !seen {
+            return Err(AppError::NotFound(Noun::Topic));
+        }
+    }
+    Ok(t)
+}
+
+/// Raise a topic (any signed-in person, for a station or room), at most
+/// [`RAISED_PER_DAY`] a day; its history starts with the raising.
+pub async fn raise(
+    db: &DatabaseConnection,
+    viewer: &account::Model,
+    n: NewTopic,
+) -> AppResult<topic::Model> {
+    a_person()?;
+    let title = validate::title(&n.title, "input.title", 60)?;
+    let description = validate::text(&n.description, "input.description", 2000)?;
+    if n.photo_urls.len() > MAX_PHOTOS {
+        return Err(AppError::bad_input(
+            "input.photoUrls",
+            msg!("at most 9 photos", "最多 9 张照片"),
+        ));
+    }
+    let photos = n
+        .photo_urls
+        .iter()
+        .enumerate()
+        .map(|(i, u)| validate::url(u, &format!("input.photoUrls.{i}")))
+        .collect::<AppResult<Vec<_>>>()?;
+    let org = crate::organizations::service::get(db, n.organization)
+        .await?
+        .ok_or(AppError::NotFound(Noun::Organization))?;
+    if !matches!(
+        org.kind,
+        organization::OrganizationKind::Station | organization::OrganizationKind::Room
+    ) {
+        return Err(AppError::bad_input(
+            "input.organizationId",
+            msg!(
+                "topics are raised for a community: a station or room",
+                "议题须提给社区（社工站或社工室）"
+            ),
+        ));
+    }
+    let now = Utc::now();
+    let txn = begin_write(db).await?;
+    let today = topic::Entity::find()
+        .filter(topic::Column::RaisedBy.eq(viewer.id))
+        .filter(topic::Column::CreatedAt.gt(now - Duration::days(1)))
+        .count(&txn)
+        .await?;
+    if today >= RAISED_PER_DAY {
+        return Err(AppError::RateLimited {
+            retry_after_secs: 3600,
+            limit: "topics",
+        });
+    }
+    let t = topic::ActiveModel {
+        organization_id: Set(org.id),
+        title: Set(title),
+        description: Set(description),
+        category: Set(n.category),
+        photo_urls: Set(photos.join("\n")),
+        raised_by: Set(viewer.id),
+        status: Set(TopicStatus::Raised),
+        supporters: Set(0),
+        project_id: Set(None),
+        wish_id: Set(None),
+        disbursement_id: Set(None),
+        hidden_at: Set(None),
+        hidden_by: Set(None),
+        hidden_reason: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    change::ActiveModel {
+        topic_id: Set(t.id),
+        from_status: Set(None),
+        to_status: Set(TopicStatus::Raised),
+        changed_by: Set(viewer.id),
+        note: Set(String::new()),
+        created_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    txn.commit().await?;
+    Ok(t)
+}
+
+/// Support a topic, once per person: a second support (or a retry racing the first) changes
+/// nothing. The count moves in the same transaction as the support row, so it always equals
+/// the rows. `CONFLICT` once the topic is done or declined.
+pub async fn support(
+    db: &DatabaseConnection,
+    viewer: &account::Model,
+    id: i64,
+) -> AppResult<topic::Model> {
+    a_person()?;
+    let t = visible(db, Some(viewer), id).await?;
+    if t.hidden_at.is_some() || !open_for_support(t.status) {
+        return Err(AppError::Conflict(msg!(
+            "this topic no longer takes support",
+            "该议题已不再征集支持"
+        )));
+    }
+    let txn = begin_write(db).await?;
+    let added = support::Entity::insert(support::ActiveModel {
+        topic_id: Set(t.id),
+        account_id: Set(viewer.id),
+        created_at: Set(Utc::now()),
+    })
+    .on_conflict(
+        OnConflict::columns([support::Column::TopicId, support::Column::AccountId])
+            .do_nothing()
+            .to_owned(),
+    )
+    .exec_without_returning(&txn)
+    .await?;
+    if added > 0 {
+        topic::Entity::update_many()
+            .col_expr(
+                topic::Column::Supporters,
+                Expr::col(topic::Column::Supporters).add(1),
+            )
+            .filter(topic::Column::Id.eq(t.id))
+            .exec(&txn)
+            .await?;
+    }
+    txn.commit().await?;
+    reload(db, t.id).await
+}
+
+/// Withdraw one's support (nothing happens when there was none).
+pub async fn withdraw_support(
+    db: &DatabaseConnection,
+    viewer: &account::Model,
+    id: i64,
+) -> AppResult<topic::Model> {
+    a_person()?;
+    let t = visible(db, Some(viewer), id).await?;
+    let txn = begin_write(db).await?;
+    let gone = support::Entity::delete_many()
+        .filter(support::Column::TopicId.eq(t.id))
+        .filter(support::Column::AccountId.eq(viewer.id))
+        .exec(&txn)
+        .await?;
+    if gone.rows_affected > 0 {
+        topic::Entity::update_many()
+            .col_expr(
+                topic::Column::Supporters,
+                Expr::col(topic::Column::Supporters).sub(1),
+            )
+            .filter(topic::Column::Id.eq(t.id))
+            .exec(&txn)
+            .await?;
+    }
+    txn.commit().await?;
+    reload(db, t.id).await
+}
+
+async fn reload<C: ConnectionTrait>(db: &C, id: i64) -> AppResult<topic::Model> {
+    topic::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or(AppError::NotFound(Noun::Topic))
+}
+
+/// The topic, for its staff to change: visible, and the viewer its organization's staff.
+async fn for_staff<C: ConnectionTrait>(
+    db: &C,
+    viewer: &account::Model,
+    id: i64,
+    what: &str,
+) -> AppResult<topic::Model> {
+    let t = visible(db, Some(viewer), id).await?;
+    if !authz::is_staff(db, viewer, t.organization_id).await? {
+        return Err(AppError::Forbidden(msg!(
+            "only the community's staff may {}",
+            "只有该社区的工作人员可以{}",
+            what
+        )));
+    }
+    Ok(t)
+}
+
+/// Move `t` from its status to `to` inside `txn`, writing the history: a conditional update,
+/// so of two racing moves from one status only the first lands (`CONFLICT`).
+async fn move_in<C: ConnectionTrait>(
+    txn: &C,
+    t: &topic::Model,
+    to: TopicStatus,
+    by: i64,
+    note: &str,
+) -> AppResult<()> {
+    let now = Utc::now();
+    let moved = topic::Entity::update_many()
+        .col_expr(topic::Column::Status, Expr::value(to))
+        .col_expr(topic::Column::UpdatedAt, Expr::value(now))
+        .filter(topic::Column::Id.eq(t.id))
+        .filter(topic::Column::Status.eq(t.status))
+        .exec(txn)
+        .await?;
+    if moved.rows_affected == 0 {
+        return Err(AppError::Conflict(msg!(
+            "the topic just changed: reload it",
+            "该议题刚被他人更新，请刷新"
+        )));
+    }
+    change::ActiveModel {
+        topic_id: Set(t.id),
+        from_status: Set(Some(t.status)),
+        to_status: Set(to),
+        changed_by: Set(by),
+        note: Set(note.to_owned()),
+        created_at: Set(now),
+        ..Default::default()
+    }
+    .insert(txn)
+    .await?;
+    Ok(())
+}
+
+/// Move a topic to `to` (its community's staff), with a note (required to decline or to
+/// follow up, at most 500 characters). A move the flow does not allow is `CONFLICT`.
+pub async fn move_topic(
+    db: &DatabaseConnection,
+    viewer: &account::Model,
+    id: i64,
+    to: TopicStatus,
+    note: &str,
+) -> AppResult<topic::Model> {
+    let note = validate::text(note, "note", 500)?;
+    if note.is_empty() && matches!(to, TopicStatus::Declined | TopicStatus::FollowingUp) {
+        return Err(AppError::bad_input(
+            "note",
+            msg!(
+                "say why it is declined or followed up",
+                "不予采纳或持续跟进须说明理由"
+            ),
+        ));
+    }
+    let t = for_staff(db, viewer, id, "change a topic's status").await?;
+    if !may_move(t.status, to) {
+        return Err(AppError::Conflict(msg!(
+            "a topic cannot move that way from where it stands",
+            "议题当前状态不能转为该状态"
+        )));
+    }
+    let txn = begin_write(db).await?;
+    move_in(&txn, &t, to, viewer.id, &note).await?;
+    txn.commit().await?;
+    reload(db, t.id).await
+}
+
+/// A meeting's record.
+#[derive(Clone, Debug)]
+pub struct NewMeeting {
+    /// The topic.
+    pub topic: i64,
+    /// The meeting: a `COMMUNITY_GOVERNANCE` event of the topic's line of the hierarchy.
+    pub event: i64,
+    /// Residents present, 1 to 10,000.
+    pub attendees: i32,
+    /// The minutes, at most 5,000 characters.
+    pub minutes: String,
+}
+
+/// Record that a meeting discussed a topic (its community's staff): the event must be a
+/// published (or completed) community-governance meeting of the topic's line of the hierarchy. Recording it again
+/// updates the minutes. A topic still `RAISED` moves to `DISCUSSING`, in the history.
+pub async fn record_meeting(
+    db: &DatabaseConnection,
+    viewer: &account::Model,
+    m: NewMeeting,
+) -> AppResult<topic::Model> {
+    let minutes = validate::text(&m.minutes, "input.minutes", 5000)?;
+    if !(1..=10_000).contains(&m.attendees) {
+        return Err(AppError::bad_input(
+            "input.attendees",
+            msg!("1 to 10,000 people", "参会人数须为 1 至 10000"),
+        ));
+    }
+    let t = for_staff(db, viewer, m.topic, "record a meeting").await?;
+    let e = charity_event::Entity::find_by_id(m.event)
+        .one(db)
+        .await?
+        .ok_or_else(|| {
+            AppError::bad_input("input.eventId", msg!("no such event", "找不到该活动"))
+        })?;
+    if e.category != charity_event::EventCategory::CommunityGovernance
+        || !matches!(
+            e.status,
+            charity_event::EventStatus::Published | charity_event::EventStatus::Completed
+        )
+        || !crate::projects::service::related(db, e.organization_id, t.organization_id).await?
+    {
+        return Err(AppError::bad_input(
+            "input.eventId",
+            msg!(
+                "the meeting must be a published community-governance event of the topic's community or above it",
+                "议事会须为本社区体系内已发布的“社区治理”类活动"
+            ),
+        ));
+    }
+    let now = Utc::now();
+    let txn = begin_write(db).await?;
+    meeting::Entity::insert(meeting::ActiveModel {
+        topic_id: Set(t.id),
+        event_id: Set(e.id),
+        attendees: Set(m.attendees),
+        minutes: Set(minutes),
+        recorded_by: Set(viewer.id),
+        created_at: Set(now),
+        ..Default::default()
+    })
+    .on_conflict(
+        OnConflict::columns([meeting::Column::TopicId, meeting::Column::EventId])
+            .update_columns([
+                meeting::Column::Attendees,
+                meeting::Column::Minutes,
+                meeting::Column::RecordedBy,
+            ])
+            .to_owned(),
+    )
+    .exec_without_returning(&txn)
+    .await?;
+    if t.status == TopicStatus::Raised {
+        move_in(
+            &txn,
+            &t,
+            TopicStatus::Discussing,
+            viewer.id,
+            &format!("议事会：{}", e.title),
+        )
+        .await?;
+    }
+    txn.commit().await?;
+    reload(db, t.id).await
+}
+
+/// What paid for a topic: at most one of each, replacing what was linked.
+#[derive(Clone, Debug, Default)]
+pub struct Links {
+    /// A service project.
+    pub project: Option<i64>,
+    /// A micro-wish.
+    pub wish: Option<i64>,
+    /// A fund disbursement.
+    pub disbursement: Option<i64>,
+}
+
+/// Link what paid for a topic (its community's staff): each must be of the topic's line of the
+/// hierarchy (the project's served station, the wish's organization, the disbursing fund's
+/// organization). A field left out keeps its link.
+pub async fn link(
+    db: &DatabaseConnection,
+    viewer: &account::Model,
+    id: i64,
+    l: Links,
+) -> AppResult<topic::Model> {
+    let t = for_staff(db, viewer, id, "link a topic").await?;
+    let bad = |field: &str, m: crate::i18n::Msg| Err(AppError::bad_input(field, m));
+    let line = msg!(
+        "must be of the topic's community or the levels above or below it",
+        "须属于该议题所在社区体系"
+    );
+    if let Some(p) = l.project {
+        let org = entity::service_project::Entity::find_by_id(p)
+            .one(db)
+            .await?
+            .map(|p| p.organization_id);
+        match org {
+            None => return bad("projectId", msg!("no such project", "找不到该服务项目")),
+            Some(o) if !crate::projects::service::related(db, o, t.organization_id).await? => {
+                return bad("projectId", line);
+            }
+            _ => {}
+        }
+    }
+    if let Some(w) = l.wish {
+        let org = entity::micro_wish::Entity::find_by_id(w)
+            .one(db)
+            .await?
+            .map(|w| w.organization_id);
+        match org {
+            None => return bad("microWishId", msg!("no such micro-wish", "找不到该微心愿")),
+            Some(o) if !crate::projects::service::related(db, o, t.organization_id).await? => {
+                return bad("microWishId", line);
+            }
+            _ => {}
+        }
+    }
+    if let Some(d) = l.disbursement {
+        let org = match entity::disbursement::Entity::find_by_id(d).one(db).await? {
+            Some(d) => entity::charity_fund::Entity::find_by_id(d.fund_id)
+                .one(db)
+                .await?
+                .map(|f| f.organization_id),
+            None => None,
+        };
+        match org {
+            None => {
+                return bad(
+                    "disbursementId",
+                    msg!("no such disbursement", "找不到该笔拨付"),
+                );
+            }
+            Some(o) if !crate::projects::service::related(db, o, t.organization_id).await? => {
+                return bad("disbursementId", line);
+            }
+            _ => {}
+        }
+    }
+    let mut q = topic::Entity::update_many()
+        .col_expr(topic::Column::UpdatedAt, Expr::value(Utc::now()))
+        .filter(topic::Column::Id.eq(t.id));
+    if let Some(p) = l.project {
+        q = q.col_expr(topic::Column::ProjectId, Expr::value(Some(p)));
+    }
+    if let Some(w) = l.wish {
+        q = q.col_expr(topic::Column::WishId, Expr::value(Some(w)));
+    }
+    if let Some(d) = l.disbursement {
+        q = q.col_expr(topic::Column::DisbursementId, Expr::value(Some(d)));
+    }
+    q.exec(db).await?;
+    reload(db, t.id).await
+}
+
+/// Hide a topic from the public lists (its community's staff), or show it again (`None`).
+/// Audited: moderation is an act on what someone said.
+pub async fn moderate(
+    db: &DatabaseConnection,
+    viewer: &account::Model,
+    id: i64,
+    reason: Option<HideReason>,
+) -> AppResult<topic::Model> {
+    let t = for_staff(db, viewer, id, "moderate topics").await?;
+    let txn = begin_write(db).await?;
+    topic::Entity::update_many()
+        .col_expr(
+            topic::Column::HiddenAt,
+            Expr::value(reason.map(|_| Utc::now())),
+        )
+        .col_expr(
+            topic::Column::HiddenBy,
+            Expr::value(reason.map(|_| viewer.id)),
+        )
+        .col_expr(topic::Column::HiddenReason, Expr::value(reason))
+        .filter(topic::Column::Id.eq(t.id))
+        .exec(&txn)
+        .await?;
+    crate::privacy::audit(
+        &txn,
+        viewer.id,
+        if reason.is_some() {
+            "topic.hide"
+        } else {
+            "topic.restore"
+        },
+        Some(t.organization_id),
+        None,
+        format!(
+            "topic {}{}",
+            t.id,
+            reason.map_or(String::new(), |r| format!(
+                ": {}",
+                sea_orm::ActiveEnum::to_value(&r)
+            ))
+        ),
+    )
+    .await?;
+    txn.commit().await?;
+    reload(db, t.id).await
+}
+
+/// What the topics list shows.
+#[derive(Clone, Debug, Default)]
+pub struct TopicFilter {
+    /// The community (and the rooms below a station).
+    pub organization: i64,
+    /// Only these statuses (all when empty).
+    pub statuses: Vec<TopicStatus>,
+    /// Hidden ones too (the staff's view).
+    pub include_hidden: bool,
+}
+
+/// Every topic the list pages through (its `totalCount`).
+pub fn listed(f: &TopicFilter) -> sea_orm::Select<topic::Entity> {
+    let mut q = topic::Entity::find().filter(authz::in_subtree(
+        topic::Column::OrganizationId,
+        f.organization,
+    ));
+    if !f.statuses.is_empty() {
+        q = q.filter(topic::Column::Status.is_in(f.statuses.iter().copied()));
+    }
+    if !f.include_hidden {
+        q = q.filter(topic::Column::HiddenAt.is_null());
+    }
+    q
+}
+
+/// One page of topics, oldest first.
+pub async fn list<C: ConnectionTrait>(
+    db: &C,
+    f: &TopicFilter,
+    page: PageArgs,
+) -> AppResult<Page<topic::Model>> {
+    fetch_page(db, listed(f), topic::Column::Id, page).await
+}
+
+/// How many topics of a community (and below it) stand where, hidden ones left out.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Counts {
+    /// Raised, not yet taken up.
+    pub raised: i64,
+    /// Being discussed.
+    pub discussing: i64,
+    /// Decided.
+    pub resolved: i64,
+    /// Done.
+    pub implemented: i64,
+    /// Followed up over time.
+    pub following_up: i64,
+    /// Not taken up.
+    pub declined: i64,
+}
+
+/// [`Counts`] in one statement.
+pub async fn counts<C: ConnectionTrait>(db: &C, org: i64) -> AppResult<Counts> {
+    let rows: Vec<(TopicStatus, i64)> = topic::Entity::find()
+        .select_only()
+        .column(topic::Column::Status)
+        .column_as(topic::Column::Id.count(), "n")
+        .filter(authz::in_subtree(topic::Column::OrganizationId, org))
+        .filter(topic::Column::HiddenAt.is_null())
+        .group_by(topic::Column::Status)
+        .into_tuple()
+        .all(db)
+        .await?;
+    let mut c = Counts::default();
+    for (s, n) in rows {
+        *match s {
+            TopicStatus::Raised => &mut c.raised,
+            TopicStatus::Discussing => &mut c.discussing,
+            TopicStatus::Resolved => &mut c.resolved,
+            TopicStatus::Implemented => &mut c.implemented,
+            TopicStatus::FollowingUp => &mut c.following_up,
+            TopicStatus::Declined => &mut c.declined,
+        } = n;
+    }
+    Ok(c)
+}
+
+/// A topic's history, oldest first.
+pub async fn history<C: ConnectionTrait>(db: &C, id: i64) -> AppResult<Vec<change::Model>> {
+    Ok(change::Entity::find()
+        .filter(change::Column::TopicId.eq(id))
+        .order_by_asc(change::Column::Id)
+        .all(db)
+        .await?)
+}
+
+/// The meetings that discussed a topic, in the order recorded.
+pub async fn meetings<C: ConnectionTrait>(db: &C, id: i64) -> AppResult<Vec<meeting::Model>> {
+    Ok(meeting::Entity::find()
+        .filter(meeting::Column::TopicId.eq(id))
+        .order_by_asc(meeting::Column::Id)
+        .all(db)
+        .await?)
+}
+
+/// Whether `account` supports topic `id`.
+pub async fn supports<C: ConnectionTrait>(db: &C, id: i64, account: i64) -> AppResult<bool> {
+    Ok(support::Entity::find_by_id((id, account))
+        .one(db)
+        .await?
+        .is_some())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sea_orm::Iterable;
+
+    #[test]
+    fn the_flow_goes_forward_with_following_up_and_declining_on_the_way() {
+        use TopicStatus::*;
+        assert!(may_move(Raised, Discussing));
+        assert!(may_move(Discussing, Resolved));
+        assert!(may_move(Resolved, Implemented));
+        assert!(may_move(Discussing, FollowingUp));
+        assert!(may_move(FollowingUp, Resolved));
+        assert!(may_move(Raised, Declined));
+        assert!(may_move(Declined, Discussing));
+        // No skipping the discussion, no going back from done, no standing still.
+        assert!(!may_move(Raised, Resolved));
+        assert!(!may_move(Raised, Implemented));
+        assert!(!may_move(Resolved, Declined));
+        for s in TopicStatus::iter() {
+            assert!(!may_move(Implemented, s));
+            assert!(!may_move(s, s));
+            assert!(!may_move(s, Raised));
+        }
+        assert!(!open_for_support(Implemented) && !open_for_support(Declined));
+        assert!(open_for_support(FollowingUp));
+    }
+
+    #[test]
+    fn photos_read_back_as_written() {
+        assert_eq!(
+            photos_from_db("https://a/1.jpg\nhttps://a/2.jpg"),
+            vec!["https://a/1.jpg", "https://a/2.jpg"]
+        );
+        assert!(photos_from_db("").is_empty());
+    }
+}
