@@ -40,7 +40,7 @@ impl MigrationTrait for Migration {
         manager
             .get_connection()
             .execute_unprepared(
-                "UPDATE care_visit SET alert = (health <> 'OK' OR safety <> 'OK' OR living <> 'OK' OR mood <> 'OK')",
+                "UPDATE care_visit SET alert = (health <> 'OK' OR safety <> 'OK' OR living <> 'OK' OR mood <> 'OK' OR help_request_id IS NOT NULL)",
             )
             .await?;
         manager
@@ -57,6 +57,17 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        // The kinds and category this step brought leave with it: an older server reads none.
+        manager
+            .get_connection()
+            .execute_unprepared(
+                "DELETE FROM notification WHERE kind IN ('CARE_ALERT', 'CARE_VISIT_OVERDUE', 'CARE_TASKS_OVERDUE')",
+            )
+            .await?;
+        manager
+            .get_connection()
+            .execute_unprepared("DELETE FROM notification_preference WHERE category = 'CARE'")
+            .await?;
         manager
             .drop_index(
                 Index::drop()

@@ -251,6 +251,15 @@ async fn residents_raise_and_support_topics_once_each_and_the_staff_move_them_wi
         .await,
         "FORBIDDEN"
     );
+    assert_eq!(
+        app.err_code(
+            Some(&w.organizer.access),
+            LINK,
+            json!({ "i": { "topicId": id } })
+        )
+        .await,
+        "BAD_USER_INPUT"
+    );
     let linked = app
         .ok(
             Some(&w.organizer.access),
@@ -457,5 +466,26 @@ async fn the_community_page_counts_what_is_solved_and_followed_up_and_hidden_top
         app.err_code(Some(&bearer), SUPPORT, json!({ "id": rude }))
             .await,
         "FORBIDDEN"
+    );
+    // Hidden again: the client, registered by the station's own staff, sees none of it.
+    app.ok(Some(staff), HIDE, json!({ "id": rude })).await;
+    assert_eq!(
+        app.err_code(Some(&bearer), READ, json!({ "id": rude }))
+            .await,
+        "NOT_FOUND"
+    );
+    assert_eq!(
+        app.err_code(Some(&bearer), LIST, json!({ "o": w.station, "h": true }))
+            .await,
+        "FORBIDDEN"
+    );
+    assert_eq!(
+        app.ok(
+            Some(&bearer),
+            "query($id: ID!) { node(id: $id) { id } }",
+            json!({ "id": rude })
+        )
+        .await["node"],
+        Value::Null
     );
 }

@@ -568,7 +568,7 @@ pub struct CareReport {
     from: Date,
     /// The day after the period.
     to: Date,
-    /// Calls and visits the plans that ran scheduled in the period (应访).
+    /// Calls and visits the plans that ran scheduled in the period, up to today (应访).
     visits_due: i64,
     /// Calls and visits made in the period (实访).
     visits_done: i64,

@@ -509,13 +509,21 @@ pub async fn log_visit(
 }
 
 /// Who is told of a station's care alerts and late visits: its members, and the social
-/// workers assigned to it while the assignment runs.
+/// workers assigned to it while the assignment runs — for a room, its station's too (a room
+/// may have no staff of its own).
 pub async fn staff_accounts<C: ConnectionTrait>(db: &C, org: i64) -> AppResult<Vec<i64>> {
-    use entity::{membership, staff_assignment};
+    use entity::{membership, organization, staff_assignment};
+    let mut orgs = vec![org];
+    if let Some(o) = organization::Entity::find_by_id(org).one(db).await?
+        && o.kind == organization::OrganizationKind::Room
+        && let Some(parent) = o.parent_id
+    {
+        orgs.push(parent);
+    }
     let mut ids: Vec<i64> = membership::Entity::find()
         .select_only()
         .column(membership::Column::AccountId)
-        .filter(membership::Column::OrganizationId.eq(org))
+        .filter(membership::Column::OrganizationId.is_in(orgs.iter().copied()))
         .into_tuple()
         .all(db)
         .await?;
@@ -523,7 +531,7 @@ pub async fn staff_accounts<C: ConnectionTrait>(db: &C, org: i64) -> AppResult<V
         staff_assignment::Entity::find()
             .select_only()
             .column(staff_assignment::Column::AccountId)
-            .filter(staff_assignment::Column::StationId.eq(org))
+            .filter(staff_assignment::Column::StationId.is_in(orgs.iter().copied()))
             .filter(crate::staffing::service::running_on(
                 crate::staffing::service::today(),
             ))
@@ -702,7 +710,7 @@ pub fn due_count(
 /// A care report over a period: what was due against what was done, and how alerts fared.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Report {
-    /// Calls and visits scheduled in the period by the plans that ran then.
+    /// Calls and visits scheduled in the period by the plans that ran then, up to today.
     pub visits_due: i64,
     /// Calls and visits made in the period.
     pub visits_done: i64,
@@ -757,11 +765,13 @@ pub async fn report(
         .into_tuple()
         .all(db)
         .await?;
+    // Nothing is owed before its day: a period reaching past today counts what fell due so far.
+    let due_until = to.min(crate::staffing::service::today() + Duration::days(1));
     let visits_due = schedules
         .into_iter()
         .map(|(start, cadence, ended)| {
             let ended_on = ended.map(|e| e.with_timezone(&offset).date_naive());
-            i64::from(due_count(start, cadence, ended_on, from, to))
+            i64::from(due_count(start, cadence, ended_on, from, due_until))
         })
         .sum();
     let done: Vec<(NaiveDate, Option<NaiveDate>)> = visit::Entity::find()

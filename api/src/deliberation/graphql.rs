@@ -13,7 +13,6 @@ use super::service::{self, Links, NewMeeting, NewTopic, TopicFilter};
 use crate::{
     context::ContextExt,
     direct::Fast,
-    error::AppError,
     ids::{self, NodeType},
     organizations::graphql::Organization,
     pagination::{Conn, PageArgs, Total, connection},
@@ -72,6 +71,9 @@ impl Topic {
         let Some(viewer) = ctx.optional_account().await? else {
             return Ok(false);
         };
+        if crate::clients::confined_to().is_some() {
+            return Ok(false);
+        }
         Ok(service::supports(&ctx.state().db, self.0.id, viewer.id).await?)
     }
 
@@ -288,7 +290,8 @@ pub struct DeliberationQuery;
 #[Object]
 impl DeliberationQuery {
     /// The topics of a community and the rooms below it, oldest first; anyone may read them.
-    /// Its staff see hidden ones too (`includeHidden`).
+    /// With `includeHidden`, its staff see the hidden ones of the community itself, its
+    /// administrators those of the rooms below too.
     #[graphql(complexity = "crate::pagination::page_cost(first, child_complexity)")]
     async fn topics(
         &self,
@@ -305,20 +308,16 @@ impl DeliberationQuery {
     ) -> Result<Conn<Topic>> {
         let state = ctx.state();
         let org = ids::decode(NodeType::Organization, &organization_id, "organizationId")?;
-        if include_hidden {
+        let hidden = if include_hidden {
             let viewer = ctx.require_account().await?;
-            if !crate::authz::is_staff(&state.db, viewer, org).await? {
-                return Err(AppError::Forbidden(msg!(
-                    "only the community's staff see hidden topics",
-                    "只有该社区的工作人员可以查看已隐藏的议题"
-                ))
-                .into());
-            }
-        }
+            service::hidden_scope(&state.db, viewer, org).await?
+        } else {
+            service::Hidden::No
+        };
         let filter = TopicFilter {
             organization: org,
             statuses,
-            include_hidden,
+            hidden,
         };
         let page = PageArgs::new(first, after.as_deref(), &state.config)?;
         let rows = service::list(&state.db, &filter, page).await?;

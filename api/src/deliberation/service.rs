@@ -95,12 +95,12 @@ pub async fn visible<C: ConnectionTrait>(
         .await?
         .ok_or(AppError::NotFound(Noun::Topic))?;
     if t.hidden_at.is_some() {
+        // Never an API client: it acts with its registrant's authority, not as a moderator.
         let seen = match viewer {
-            Some(v) => {
-                (v.id == t.raised_by && crate::clients::confined_to().is_none())
-                    || authz::is_staff(db, v, t.organization_id).await?
+            Some(v) if crate::clients::confined_to().is_none() => {
+                v.id == t.raised_by || authz::is_staff(db, v, t.organization_id).await?
             }
-            None => false,
+            _ => false,
         };
         if !seen {
             return Err(AppError::NotFound(Noun::Topic));
@@ -148,6 +148,11 @@ pub async fn raise(
     }
     let now = Utc::now();
     let txn = begin_write(db).await?;
+    // The raiser's row, locked (PostgreSQL): concurrent raises count one after another.
+    account::Entity::find_by_id(viewer.id)
+        .lock(sea_orm::sea_query::LockType::Update)
+        .one(&txn)
+        .await?;
     let today = topic::Entity::find()
         .filter(topic::Column::RaisedBy.eq(viewer.id))
         .filter(topic::Column::CreatedAt.gt(now - Duration::days(1)))
@@ -225,14 +230,26 @@ pub async fn support(
     .exec_without_returning(&txn)
     .await?;
     if added > 0 {
-        topic::Entity::update_many()
+        // Still open and shown as the count moves: a support racing a decline or a hide
+        // rolls back with its row.
+        let counted = topic::Entity::update_many()
             .col_expr(
                 topic::Column::Supporters,
                 Expr::col(topic::Column::Supporters).add(1),
             )
             .filter(topic::Column::Id.eq(t.id))
+            .filter(topic::Column::HiddenAt.is_null())
+            .filter(
+                topic::Column::Status.is_not_in([TopicStatus::Implemented, TopicStatus::Declined]),
+            )
             .exec(&txn)
             .await?;
+        if counted.rows_affected == 0 {
+            return Err(AppError::Conflict(msg!(
+                "this topic no longer takes support",
+                "该议题已不再征集支持"
+            )));
+        }
     }
     txn.commit().await?;
     reload(db, t.id).await
@@ -300,6 +317,23 @@ async fn move_in<C: ConnectionTrait>(
     by: i64,
     note: &str,
 ) -> AppResult<()> {
+    if !try_move(txn, t, to, by, note).await? {
+        return Err(AppError::Conflict(msg!(
+            "the topic just changed: reload it",
+            "该议题刚被他人更新，请刷新"
+        )));
+    }
+    Ok(())
+}
+
+/// [`move_in`], telling whether it moved instead of refusing.
+async fn try_move<C: ConnectionTrait>(
+    txn: &C,
+    t: &topic::Model,
+    to: TopicStatus,
+    by: i64,
+    note: &str,
+) -> AppResult<bool> {
     let now = Utc::now();
     let moved = topic::Entity::update_many()
         .col_expr(topic::Column::Status, Expr::value(to))
@@ -309,10 +343,7 @@ async fn move_in<C: ConnectionTrait>(
         .exec(txn)
         .await?;
     if moved.rows_affected == 0 {
-        return Err(AppError::Conflict(msg!(
-            "the topic just changed: reload it",
-            "该议题刚被他人更新，请刷新"
-        )));
+        return Ok(false);
     }
     change::ActiveModel {
         topic_id: Set(t.id),
@@ -325,7 +356,7 @@ async fn move_in<C: ConnectionTrait>(
     }
     .insert(txn)
     .await?;
-    Ok(())
+    Ok(true)
 }
 
 /// Move a topic to `to` (its community's staff), with a note (required to decline or to
@@ -433,7 +464,8 @@ pub async fn record_meeting(
     .exec_without_returning(&txn)
     .await?;
     if t.status == TopicStatus::Raised {
-        move_in(
+        // A meeting recorded at the same moment may have moved it already: fine.
+        try_move(
             &txn,
             &t,
             TopicStatus::Discussing,
@@ -466,6 +498,15 @@ pub async fn link(
     id: i64,
     l: Links,
 ) -> AppResult<topic::Model> {
+    if l.project.is_none() && l.wish.is_none() && l.disbursement.is_none() {
+        return Err(AppError::bad_input(
+            "input",
+            msg!(
+                "name a project, micro-wish or disbursement",
+                "请指定服务项目、微心愿或拨付记录"
+            ),
+        ));
+    }
     let t = for_staff(db, viewer, id, "link a topic").await?;
     let bad = |field: &str, m: crate::i18n::Msg| Err(AppError::bad_input(field, m));
     let line = msg!(
@@ -531,7 +572,21 @@ pub async fn link(
     if let Some(d) = l.disbursement {
         q = q.col_expr(topic::Column::DisbursementId, Expr::value(Some(d)));
     }
-    q.exec(db).await?;
+    let txn = begin_write(db).await?;
+    q.exec(&txn).await?;
+    crate::privacy::audit(
+        &txn,
+        viewer.id,
+        "topic.link",
+        Some(t.organization_id),
+        None,
+        format!(
+            "topic {}: project {:?}, micro-wish {:?}, disbursement {:?}",
+            t.id, l.project, l.wish, l.disbursement
+        ),
+    )
+    .await?;
+    txn.commit().await?;
     reload(db, t.id).await
 }
 
@@ -582,6 +637,39 @@ pub async fn moderate(
     reload(db, t.id).await
 }
 
+/// Which hidden topics a list shows.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Hidden {
+    /// None (the public view).
+    #[default]
+    No,
+    /// Those of the listed organization itself (its staff).
+    Own,
+    /// Those of the whole subtree (its administrators, whose authority reaches down).
+    Subtree,
+}
+
+/// Which hidden topics `viewer` may list under `org`: administrators the subtree's, other
+/// staff their own organization's; API clients and everyone else `FORBIDDEN`.
+pub async fn hidden_scope<C: ConnectionTrait>(
+    db: &C,
+    viewer: &account::Model,
+    org: i64,
+) -> AppResult<Hidden> {
+    if crate::clients::confined_to().is_none() {
+        if authz::administers(db, viewer, org).await? {
+            return Ok(Hidden::Subtree);
+        }
+        if authz::is_staff(db, viewer, org).await? {
+            return Ok(Hidden::Own);
+        }
+    }
+    Err(AppError::Forbidden(msg!(
+        "only the community's staff see hidden topics",
+        "只有该社区的工作人员可以查看已隐藏的议题"
+    )))
+}
+
 /// What the topics list shows.
 #[derive(Clone, Debug, Default)]
 pub struct TopicFilter {
@@ -590,7 +678,7 @@ pub struct TopicFilter {
     /// Only these statuses (all when empty).
     pub statuses: Vec<TopicStatus>,
     /// Hidden ones too (the staff's view).
-    pub include_hidden: bool,
+    pub hidden: Hidden,
 }
 
 /// Every topic the list pages through (its `totalCount`).
@@ -602,8 +690,16 @@ pub fn listed(f: &TopicFilter) -> sea_orm::Select<topic::Entity> {
     if !f.statuses.is_empty() {
         q = q.filter(topic::Column::Status.is_in(f.statuses.iter().copied()));
     }
-    if !f.include_hidden {
-        q = q.filter(topic::Column::HiddenAt.is_null());
+    match f.hidden {
+        Hidden::No => q = q.filter(topic::Column::HiddenAt.is_null()),
+        Hidden::Own => {
+            q = q.filter(
+                sea_orm::Condition::any()
+                    .add(topic::Column::HiddenAt.is_null())
+                    .add(topic::Column::OrganizationId.eq(f.organization)),
+            )
+        }
+        Hidden::Subtree => {}
     }
     q
 }
