@@ -215,6 +215,9 @@ pub async fn export(db: &DatabaseConnection, me: i64) -> AppResult<Value> {
         "trainings": entity::training_record::Entity::find().filter(entity::training_record::Column::AccountId.eq(me)).order_by_asc(entity::training_record::Column::Id).into_json().all(db).await?,
         // Where a community lists the person as one of its resources (资源清单).
         "communityResources": entity::community_resource::Entity::find().filter(entity::community_resource::Column::AccountId.eq(me)).order_by_asc(entity::community_resource::Column::Id).into_json().all(db).await?,
+        // Topics the person raised for a community, and those they support (议事).
+        "topicsRaised": entity::topic::Entity::find().filter(entity::topic::Column::RaisedBy.eq(me)).order_by_asc(entity::topic::Column::Id).into_json().all(db).await?,
+        "topicSupports": entity::topic_support::Entity::find().filter(entity::topic_support::Column::AccountId.eq(me)).into_json().all(db).await?,
         "certificates": service_certificate::Entity::find().filter(service_certificate::Column::AccountId.eq(me)).into_json().all(db).await?,
         "sessions": refresh_token::Entity::find()
             .select_only()

@@ -908,3 +908,67 @@ async fn late_visits_are_told_once_to_their_assignee_and_each_morning_to_the_sta
     let (ty, _) = api::ids::decode_any(late["subjectId"].as_str().unwrap()).unwrap();
     assert_eq!(ty, api::ids::NodeType::CareTask);
 }
+
+#[tokio::test]
+async fn a_rooms_alerts_reach_its_stations_staff() {
+    let app = TestApp::spawn().await;
+    let w = app.world().await;
+    let room = app
+        .create_org(&w.root.access, "城北社区社工室", "ROOM", Some(&w.station))
+        .await;
+    let data = app
+        .ok(
+            Some(&w.root.access),
+            REGISTER,
+            person(
+                &room,
+                "戈老伯",
+                "SENIOR",
+                "PERSON",
+                &["REGISTER", "CARE_VISITS"],
+            ),
+        )
+        .await;
+    let elder = data["registerCareRecipient"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let started = app
+        .ok(
+            Some(&w.root.access),
+            START,
+            json!({ "i": { "recipientId": elder, "startsOn": day(0), "tasks": [
+                { "party": "CIVIL_AFFAIRS", "kind": "HOME_VISIT", "cadence": "MONTHLY", "assigneeId": w.root.account_id } ] } }),
+        )
+        .await;
+    let task = started["startCarePlan"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    app.ok(
+        Some(&w.root.access),
+        LOG,
+        visit_of(&task, &day(0), "OK", "CONCERN"),
+    )
+    .await;
+    // The room has no staff of its own: the station's organizer hears of it; the other
+    // station's does not.
+    let told = |account: &str| {
+        let key = api::ids::decode_any(account).unwrap().1;
+        let db = &app.state.db;
+        async move {
+            entity::notification::Entity::find()
+                .filter(entity::notification::Column::AccountId.eq(key))
+                .filter(
+                    entity::notification::Column::Kind
+                        .eq(entity::notification::NotificationKind::CareAlert),
+                )
+                .all(db)
+                .await
+                .unwrap()
+                .len()
+        }
+    };
+    assert_eq!(told(&w.organizer.account_id).await, 1);
+    assert_eq!(told(&w.other_organizer.account_id).await, 0);
+}

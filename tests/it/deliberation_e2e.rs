@@ -103,6 +103,13 @@ async fn residents_raise_and_support_topics_once_each_and_the_staff_move_them_wi
     assert_eq!(t["photoUrls"].as_array().unwrap().len(), 2);
     let id = t["id"].as_str().unwrap().to_owned();
 
+    // The raiser's data export holds it.
+    let export = app
+        .ok(Some(&resident.access), "{ exportMyData }", json!({}))
+        .await["exportMyData"]
+        .clone();
+    assert_eq!(export["topicsRaised"][0]["title"], "增设健身器材");
+
     // Anyone reads it; nobody else is its raiser.
     let public = app.ok(None, READ, json!({ "id": id })).await;
     assert_eq!(public["topic"]["title"], "增设健身器材");
@@ -138,6 +145,11 @@ async fn residents_raise_and_support_topics_once_each_and_the_staff_move_them_wi
     );
     let again = app.ok(Some(first), UNSUPPORT, json!({ "id": id })).await;
     assert_eq!(again["withdrawTopicSupport"]["supporters"], 11);
+    let export = app
+        .ok(Some(&people[1].1), "{ exportMyData }", json!({}))
+        .await["exportMyData"]
+        .clone();
+    assert_eq!(export["topicSupports"].as_array().unwrap().len(), 1);
     let mine = app
         .ok(Some(&people[1].1), SUPPORT, json!({ "id": id }))
         .await;
