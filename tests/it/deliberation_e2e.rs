@@ -501,3 +501,63 @@ async fn the_community_page_counts_what_is_solved_and_followed_up_and_hidden_top
         Value::Null
     );
 }
+
+/// A page of topics with their history, meetings, the caller's support and what paid for
+/// them costs the same few statements at any page size: each relation is one batched read.
+#[tokio::test]
+async fn a_page_of_topics_reads_each_relation_once_whatever_its_size() {
+    let app = TestApp::spawn().await;
+    let w = app.world().await;
+    let resident = app.register("13800008301", "居民小赵").await;
+    let council = meeting_event(
+        &app,
+        &w.organizer.access,
+        &w.station,
+        "议事会",
+        "COMMUNITY_GOVERNANCE",
+    )
+    .await;
+    for i in 0..6 {
+        let id = app
+            .ok(
+                Some(&resident.access),
+                RAISE,
+                topic(&w.station, &format!("议题{i}"), "OTHER"),
+            )
+            .await["raiseTopic"]["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        app.ok(Some(&resident.access), SUPPORT, json!({ "id": id }))
+            .await;
+        app.ok(
+            Some(&w.organizer.access),
+            MEETING,
+            json!({ "i": { "topicId": id, "eventId": council, "attendees": 5, "minutes": "纪要" } }),
+        )
+        .await;
+    }
+    let key = api::ids::decode_any(&resident.account_id).unwrap().1;
+    let schema = api::build_schema(app.state.clone());
+    let query = "query($o: ID!, $n: Int!) { topics(organizationId: $o, first: $n) { edges { node {
+        title supporters supportedByMe history { toStatus } meetings { attendees } microWish { title } } } } }";
+    let mut counts = Vec::new();
+    for n in [1, 50] {
+        let request = async_graphql::Request::new(query)
+            .variables(async_graphql::Variables::from_json(
+                json!({ "o": w.station, "n": n }),
+            ))
+            .data(std::sync::Arc::new(api::auth::Viewer::account(key, None)));
+        let (response, statements) = api::db::count_statements(schema.execute(request)).await;
+        assert!(response.errors.is_empty(), "{:?}", response.errors);
+        let data = response.data.into_json().unwrap();
+        let edges = data["topics"]["edges"].as_array().unwrap();
+        assert_eq!(edges.len(), n.min(6) as usize);
+        assert_eq!(edges[0]["node"]["supportedByMe"], true);
+        assert_eq!(edges[0]["node"]["history"].as_array().unwrap().len(), 2);
+        counts.push(statements);
+    }
+    // viewer; page; history; meetings; supports (micro-wishes: none linked, no read)
+    assert_eq!(counts[0], counts[1], "{counts:?}");
+    assert!(counts[1] <= 5, "{counts:?}");
+}

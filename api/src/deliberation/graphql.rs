@@ -74,7 +74,12 @@ impl Topic {
         if crate::clients::confined_to().is_some() {
             return Ok(false);
         }
-        Ok(service::supports(&ctx.state().db, self.0.id, viewer.id).await?)
+        let me = viewer.id;
+        Ok(
+            crate::batch::load(&ctx.state().db, self.0.id, move || service::SupportedBy(me))
+                .await?
+                .unwrap_or(false),
+        )
     }
 
     /// Whether the caller raised it (who raised a topic is not shown to others).
@@ -93,20 +98,30 @@ impl Topic {
 
     /// Every status change, the raising first.
     async fn history(&self, ctx: &Context<'_>) -> Result<Vec<TopicChange>> {
-        Ok(service::history(&ctx.state().db, self.0.id)
-            .await?
-            .into_iter()
-            .map(TopicChange)
-            .collect())
+        Ok(crate::batch::load(
+            &ctx.state().db,
+            self.0.id,
+            crate::batch::AllChildren::<service::HistoryOf>::new,
+        )
+        .await?
+        .unwrap_or_default()
+        .into_iter()
+        .map(TopicChange)
+        .collect())
     }
 
     /// The meetings that discussed it.
     async fn meetings(&self, ctx: &Context<'_>) -> Result<Vec<TopicMeeting>> {
-        Ok(service::meetings(&ctx.state().db, self.0.id)
-            .await?
-            .into_iter()
-            .map(TopicMeeting)
-            .collect())
+        Ok(crate::batch::load(
+            &ctx.state().db,
+            self.0.id,
+            crate::batch::AllChildren::<service::MeetingsOf>::new,
+        )
+        .await?
+        .unwrap_or_default()
+        .into_iter()
+        .map(TopicMeeting)
+        .collect())
     }
 
     /// The service project that paid for it (微更新).

@@ -10,7 +10,7 @@ use sea_orm::{
     ActiveModelTrait,
     ActiveValue::Set,
     ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect,
+    QuerySelect,
     sea_query::{Expr, ExprTrait, OnConflict},
 };
 
@@ -756,30 +756,61 @@ pub async fn counts<C: ConnectionTrait>(db: &C, org: i64) -> AppResult<Counts> {
     Ok(c)
 }
 
-/// A topic's history, oldest first.
-pub async fn history<C: ConnectionTrait>(db: &C, id: i64) -> AppResult<Vec<change::Model>> {
-    Ok(change::Entity::find()
-        .filter(change::Column::TopicId.eq(id))
-        .order_by_asc(change::Column::Id)
-        .all(db)
-        .await?)
+/// A topic's history, oldest first: for a page of topics in one statement
+/// ([`crate::batch::AllChildren`]).
+pub struct HistoryOf;
+
+impl crate::batch::Children for HistoryOf {
+    type Entity = change::Entity;
+    fn parent() -> change::Column {
+        change::Column::TopicId
+    }
+    fn key() -> change::Column {
+        change::Column::Id
+    }
+    fn parent_of(row: &change::Model) -> i64 {
+        row.topic_id
+    }
 }
 
-/// The meetings that discussed a topic, in the order recorded.
-pub async fn meetings<C: ConnectionTrait>(db: &C, id: i64) -> AppResult<Vec<meeting::Model>> {
-    Ok(meeting::Entity::find()
-        .filter(meeting::Column::TopicId.eq(id))
-        .order_by_asc(meeting::Column::Id)
-        .all(db)
-        .await?)
+/// The meetings that discussed a topic, in the order recorded, batched like [`HistoryOf`].
+pub struct MeetingsOf;
+
+impl crate::batch::Children for MeetingsOf {
+    type Entity = meeting::Entity;
+    fn parent() -> meeting::Column {
+        meeting::Column::TopicId
+    }
+    fn key() -> meeting::Column {
+        meeting::Column::Id
+    }
+    fn parent_of(row: &meeting::Model) -> i64 {
+        row.topic_id
+    }
 }
 
-/// Whether `account` supports topic `id`.
-pub async fn supports<C: ConnectionTrait>(db: &C, id: i64, account: i64) -> AppResult<bool> {
-    Ok(support::Entity::find_by_id((id, account))
-        .one(db)
-        .await?
-        .is_some())
+/// Which of a page of topics one person supports, in one statement: the person is the
+/// request's constant, the topics the keys.
+pub struct SupportedBy(pub i64);
+
+impl crate::batch::Loader for SupportedBy {
+    type Key = i64;
+    type Value = bool;
+    async fn load(
+        self,
+        db: DatabaseConnection,
+        keys: Vec<i64>,
+    ) -> AppResult<std::collections::HashMap<i64, bool>> {
+        let ids: Vec<i64> = support::Entity::find()
+            .select_only()
+            .column(support::Column::TopicId)
+            .filter(support::Column::AccountId.eq(self.0))
+            .filter(support::Column::TopicId.is_in(keys))
+            .into_tuple()
+            .all(&db)
+            .await?;
+        Ok(ids.into_iter().map(|id| (id, true)).collect())
+    }
 }
 
 #[cfg(test)]
