@@ -489,12 +489,13 @@ impl CareAlert {
 
     /// The task the visit was made under (its `recipient` opens the record, audited).
     async fn task(&self, ctx: &Context<'_>) -> Result<Option<CareTask>> {
-        Ok(
-            <entity::care_task::Entity as sea_orm::EntityTrait>::find_by_id(self.0.task_id)
-                .one(&ctx.state().db)
-                .await?
-                .map(CareTask),
+        Ok(crate::batch::load(
+            &ctx.state().db,
+            self.0.task_id,
+            crate::batch::ById::<entity::care_task::Entity>::new,
         )
+        .await?
+        .map(CareTask))
     }
 
     /// The day of the visit.
