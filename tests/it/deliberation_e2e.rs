@@ -479,6 +479,27 @@ async fn the_community_page_counts_what_is_solved_and_followed_up_and_hidden_top
             .await,
         "FORBIDDEN"
     );
+    // A supporter takes their support back from a hidden topic; others still cannot see it.
+    let (_, supporter) = &app.bulk_volunteers(1, "1380082").await[0];
+    app.ok(Some(supporter), SUPPORT, json!({ "id": rude }))
+        .await;
+    app.ok(Some(staff), HIDE, json!({ "id": rude })).await;
+    let back = app
+        .ok(Some(supporter), UNSUPPORT, json!({ "id": rude }))
+        .await;
+    assert_eq!(back["withdrawTopicSupport"]["supportedByMe"], false);
+    assert_eq!(
+        app.err_code(Some(supporter), UNSUPPORT, json!({ "id": rude }))
+            .await,
+        "NOT_FOUND"
+    );
+    app.ok(
+        Some(staff),
+        "mutation($id: ID!) { restoreTopic(id: $id) { hiddenReason } }",
+        json!({ "id": rude }),
+    )
+    .await;
+
     // Hidden again: the client, registered by the station's own staff, sees none of it.
     app.ok(Some(staff), HIDE, json!({ "id": rude })).await;
     assert_eq!(

@@ -255,14 +255,26 @@ pub async fn support(
     reload(db, t.id).await
 }
 
-/// Withdraw one's support (nothing happens when there was none).
+/// Withdraw one's support (nothing happens when there was none); also from a topic hidden
+/// after one supported it.
 pub async fn withdraw_support(
     db: &DatabaseConnection,
     viewer: &account::Model,
     id: i64,
 ) -> AppResult<topic::Model> {
     a_person()?;
-    let t = visible(db, Some(viewer), id).await?;
+    // A supporter takes their support back even from a topic hidden since: it is theirs.
+    let t = match visible(db, Some(viewer), id).await {
+        Err(AppError::NotFound(_))
+            if support::Entity::find_by_id((id, viewer.id))
+                .one(db)
+                .await?
+                .is_some() =>
+        {
+            reload(db, id).await?
+        }
+        other => other?,
+    };
     let txn = begin_write(db).await?;
     let gone = support::Entity::delete_many()
         .filter(support::Column::TopicId.eq(t.id))
