@@ -219,9 +219,18 @@ impl TopicMeeting {
         Ok(crate::events::graphql::visible(ctx, self.0.event_id).await?)
     }
 
-    /// Residents present.
+    /// Residents present, as the staff recorded (many come without the app).
     async fn attendees(&self) -> i32 {
         self.0.attendees
+    }
+
+    /// People who checked in at the meeting with the app.
+    async fn checked_in(&self, ctx: &Context<'_>) -> Result<i64> {
+        Ok(
+            crate::batch::load(&ctx.state().db, self.0.event_id, || service::CheckedInAt)
+                .await?
+                .unwrap_or(0),
+        )
     }
 
     /// The minutes (会议纪要).

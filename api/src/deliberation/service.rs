@@ -801,6 +801,43 @@ impl crate::batch::Children for MeetingsOf {
     }
 }
 
+/// How many people checked in at each of a page's meetings with the app, in one statement:
+/// the event keys in, distinct people out.
+pub struct CheckedInAt;
+
+impl crate::batch::Loader for CheckedInAt {
+    type Key = i64;
+    type Value = i64;
+    async fn load(
+        self,
+        db: DatabaseConnection,
+        keys: Vec<i64>,
+    ) -> AppResult<std::collections::HashMap<i64, i64>> {
+        use entity::{check_event, shift};
+        let rows: Vec<(i64, i64)> = check_event::Entity::find()
+            .select_only()
+            .column(shift::Column::EventId)
+            .expr(sea_orm::sea_query::Func::count_distinct(Expr::col((
+                check_event::Entity,
+                check_event::Column::AccountId,
+            ))))
+            .join(
+                sea_orm::JoinType::InnerJoin,
+                check_event::Entity::belongs_to(shift::Entity)
+                    .from(check_event::Column::ShiftId)
+                    .to(shift::Column::Id)
+                    .into(),
+            )
+            .filter(shift::Column::EventId.is_in(keys))
+            .filter(check_event::Column::Kind.eq(check_event::CheckKind::In))
+            .group_by(shift::Column::EventId)
+            .into_tuple()
+            .all(&db)
+            .await?;
+        Ok(rows.into_iter().collect())
+    }
+}
+
 /// Which of a page of topics one person supports, in one statement: the person is the
 /// request's constant, the topics the keys.
 pub struct SupportedBy(pub i64);
