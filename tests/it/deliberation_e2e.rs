@@ -283,6 +283,25 @@ async fn residents_raise_and_support_topics_once_each_and_the_staff_move_them_wi
         .await,
         "BAD_USER_INPUT"
     );
+    // Another station's micro-wish did not pay for this community's topic.
+    let foreign = app
+        .ok(
+            Some(&w.other_organizer.access),
+            "mutation($i: PostMicroWishInput!) { postMicroWish(input: $i) { id } }",
+            json!({ "i": { "organizationId": w.other_station, "title": "别处的心愿", "story": "",
+                "budgetFen": 100, "beneficiaryAlias": "周市" } }),
+        )
+        .await;
+    let foreign = id_of(&foreign, "postMicroWish");
+    assert_eq!(
+        app.err_code(
+            Some(&w.organizer.access),
+            LINK,
+            json!({ "i": { "topicId": id, "microWishId": foreign } })
+        )
+        .await,
+        "BAD_USER_INPUT"
+    );
     let linked = app
         .ok(
             Some(&w.organizer.access),

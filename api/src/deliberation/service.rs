@@ -501,6 +501,30 @@ pub struct Links {
     pub disbursement: Option<i64>,
 }
 
+/// What a link names exists (`owner`: its organization) and is of the topic's line of the
+/// hierarchy; else `BAD_USER_INPUT` on `field`.
+async fn on_line<C: ConnectionTrait>(
+    db: &C,
+    owner: Option<i64>,
+    t: &topic::Model,
+    field: &str,
+    missing: crate::i18n::Msg,
+) -> AppResult<()> {
+    let Some(owner) = owner else {
+        return Err(AppError::bad_input(field, missing));
+    };
+    if !crate::projects::service::related(db, owner, t.organization_id).await? {
+        return Err(AppError::bad_input(
+            field,
+            msg!(
+                "must be of the topic's community or the levels above or below it",
+                "须属于该议题所在社区体系"
+            ),
+        ));
+    }
+    Ok(())
+}
+
 /// Link what paid for a topic (its community's staff): each must be of the topic's line of the
 /// hierarchy (the project's served station, the wish's organization, the disbursing fund's
 /// organization). A field left out keeps its link.
@@ -520,57 +544,50 @@ pub async fn link(
         ));
     }
     let t = for_staff(db, viewer, id, "link a topic").await?;
-    let bad = |field: &str, m: crate::i18n::Msg| Err(AppError::bad_input(field, m));
-    let line = msg!(
-        "must be of the topic's community or the levels above or below it",
-        "须属于该议题所在社区体系"
-    );
     if let Some(p) = l.project {
-        let org = entity::service_project::Entity::find_by_id(p)
+        let owner = entity::service_project::Entity::find_by_id(p)
             .one(db)
             .await?
             .map(|p| p.organization_id);
-        match org {
-            None => return bad("projectId", msg!("no such project", "找不到该服务项目")),
-            Some(o) if !crate::projects::service::related(db, o, t.organization_id).await? => {
-                return bad("projectId", line);
-            }
-            _ => {}
-        }
+        on_line(
+            db,
+            owner,
+            &t,
+            "projectId",
+            msg!("no such project", "找不到该服务项目"),
+        )
+        .await?;
     }
     if let Some(w) = l.wish {
-        let org = entity::micro_wish::Entity::find_by_id(w)
+        let owner = entity::micro_wish::Entity::find_by_id(w)
             .one(db)
             .await?
             .map(|w| w.organization_id);
-        match org {
-            None => return bad("microWishId", msg!("no such micro-wish", "找不到该微心愿")),
-            Some(o) if !crate::projects::service::related(db, o, t.organization_id).await? => {
-                return bad("microWishId", line);
-            }
-            _ => {}
-        }
+        on_line(
+            db,
+            owner,
+            &t,
+            "microWishId",
+            msg!("no such micro-wish", "找不到该微心愿"),
+        )
+        .await?;
     }
     if let Some(d) = l.disbursement {
-        let org = match entity::disbursement::Entity::find_by_id(d).one(db).await? {
+        let owner = match entity::disbursement::Entity::find_by_id(d).one(db).await? {
             Some(d) => entity::charity_fund::Entity::find_by_id(d.fund_id)
                 .one(db)
                 .await?
                 .map(|f| f.organization_id),
             None => None,
         };
-        match org {
-            None => {
-                return bad(
-                    "disbursementId",
-                    msg!("no such disbursement", "找不到该笔拨付"),
-                );
-            }
-            Some(o) if !crate::projects::service::related(db, o, t.organization_id).await? => {
-                return bad("disbursementId", line);
-            }
-            _ => {}
-        }
+        on_line(
+            db,
+            owner,
+            &t,
+            "disbursementId",
+            msg!("no such disbursement", "找不到该笔拨付"),
+        )
+        .await?;
     }
     let mut q = topic::Entity::update_many()
         .col_expr(topic::Column::UpdatedAt, Expr::value(Utc::now()))
