@@ -40,6 +40,21 @@ async fn audited(app: &TestApp, actor: &str, action: &str) -> usize {
         .len()
 }
 
+/// The notifications of `kind` written for the account with global ID `account`.
+async fn notices(
+    app: &TestApp,
+    account: &str,
+    kind: entity::notification::NotificationKind,
+) -> Vec<entity::notification::Model> {
+    let key = api::ids::decode_any(account).unwrap().1;
+    entity::notification::Entity::find()
+        .filter(entity::notification::Column::AccountId.eq(key))
+        .filter(entity::notification::Column::Kind.eq(kind))
+        .all(&app.state.db)
+        .await
+        .unwrap()
+}
+
 async fn registered(app: &TestApp, w: &World) -> String {
     let data = app
         .ok(
@@ -571,24 +586,15 @@ async fn alerts_reach_the_staff_are_handled_once_and_the_report_matches_a_hand_c
     let help = urgent["helpRequest"]["id"].as_str().unwrap().to_owned();
 
     // The station's staff heard of each alert (the urgent one as urgent); the visitor did not.
-    let organizer = api::ids::decode_any(&w.organizer.account_id).unwrap().1;
-    let worker_key = api::ids::decode_any(&worker.account_id).unwrap().1;
-    let db = &app.state.db;
-    let alerts_of = |account: i64| async move {
-        entity::notification::Entity::find()
-            .filter(entity::notification::Column::AccountId.eq(account))
-            .filter(
-                entity::notification::Column::Kind
-                    .eq(entity::notification::NotificationKind::CareAlert),
-            )
-            .all(db)
-            .await
-            .unwrap()
-    };
-    let told = alerts_of(organizer).await;
+    use entity::notification::NotificationKind::CareAlert;
+    let told = notices(&app, &w.organizer.account_id, CareAlert).await;
     assert_eq!(told.len(), 2);
     assert_eq!(told.iter().filter(|n| n.urgent).count(), 1);
-    assert!(alerts_of(worker_key).await.is_empty());
+    assert!(
+        notices(&app, &worker.account_id, CareAlert)
+            .await
+            .is_empty()
+    );
     let feed = app
         .ok(
             Some(&w.organizer.access),
@@ -846,16 +852,7 @@ async fn late_visits_are_told_once_to_their_assignee_and_each_morning_to_the_sta
     };
     let of = |account: String, kind: K| {
         let app = &app;
-        async move {
-            let key = api::ids::decode_any(&account).unwrap().1;
-            entity::notification::Entity::find()
-                .filter(entity::notification::Column::AccountId.eq(key))
-                .filter(entity::notification::Column::Kind.eq(kind))
-                .all(&app.state.db)
-                .await
-                .unwrap()
-                .len()
-        }
+        async move { notices(app, &account, kind).await.len() }
     };
     // Two mornings pass, each run twice (a restart): the assignee hears of the missed call
     // once, the station's staff each morning; before nine, nothing.
@@ -953,22 +950,16 @@ async fn a_rooms_alerts_reach_its_stations_staff() {
     .await;
     // The room has no staff of its own: the station's organizer hears of it; the other
     // station's does not.
-    let told = |account: &str| {
-        let key = api::ids::decode_any(account).unwrap().1;
-        let db = &app.state.db;
-        async move {
-            entity::notification::Entity::find()
-                .filter(entity::notification::Column::AccountId.eq(key))
-                .filter(
-                    entity::notification::Column::Kind
-                        .eq(entity::notification::NotificationKind::CareAlert),
-                )
-                .all(db)
-                .await
-                .unwrap()
-                .len()
-        }
-    };
-    assert_eq!(told(&w.organizer.account_id).await, 1);
-    assert_eq!(told(&w.other_organizer.account_id).await, 0);
+    use entity::notification::NotificationKind::CareAlert;
+    assert_eq!(
+        notices(&app, &w.organizer.account_id, CareAlert)
+            .await
+            .len(),
+        1
+    );
+    assert!(
+        notices(&app, &w.other_organizer.account_id, CareAlert)
+            .await
+            .is_empty()
+    );
 }
